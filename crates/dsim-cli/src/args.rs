@@ -1,0 +1,61 @@
+//! Command-line flags, generated from the core's knob table so that every scenario setting
+//! has exactly one flag, named like its URL key, with the same range checks.
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use dsim_core::{Kind, Scenario, ScenarioError, knobs, presets};
+
+/// Adds `--scenario`, `--preset` and one flag per knob (except those in `skip`).
+pub fn scenario_args(mut cmd: Command, skip: &[&str]) -> Command {
+    cmd = cmd
+        .arg(Arg::new("scenario").long("scenario").value_name("FILE.json").help("Read the scenario from a JSON file (the same Scenario the page uses); flags override it"))
+        .arg(Arg::new("preset").long("preset").value_name("NAME").help("Start from a named textbook scenario (see `dsim presets`); flags override it"));
+    for k in knobs().iter().filter(|k| !skip.contains(&k.key)) {
+        let value_name = match k.kind {
+            Kind::Probability => "P".to_string(),
+            Kind::Choice(names) => names.join("|"),
+            _ if !k.unit.is_empty() => k.unit.to_uppercase(),
+            _ => "N".to_string(),
+        };
+        let defaults = Scenario::default();
+        let help = format!("{} [default: {}]", k.help, k.get_text(&defaults));
+        cmd = cmd.arg(
+            Arg::new(k.key)
+                .long(k.key)
+                .value_name(value_name)
+                .help(help)
+                .allow_hyphen_values(true),
+        );
+    }
+    cmd.arg(
+        Arg::new("json")
+            .long("json")
+            .action(ArgAction::SetTrue)
+            .help("Print JSON instead of a table"),
+    )
+}
+
+/// Builds the scenario: defaults, then the file or preset, then each flag in table order.
+pub fn scenario_from(matches: &ArgMatches) -> Result<Scenario, String> {
+    let mut scenario = Scenario::default();
+    if let Some(path) = matches.get_one::<String>("scenario") {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(name) = matches.get_one::<String>("preset") {
+        let preset = presets()
+            .iter()
+            .find(|p| p.key == name.as_str())
+            .ok_or_else(|| format!("preset: no preset named {name:?} (see `dsim presets`)"))?;
+        scenario = preset
+            .scenario()
+            .map_err(|e: ScenarioError| e.to_string())?;
+    }
+    for k in knobs() {
+        if let Ok(Some(value)) = matches.try_get_one::<String>(k.key) {
+            k.set_text(&mut scenario, value)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    scenario.validate().map_err(|e| e.to_string())?;
+    Ok(scenario)
+}

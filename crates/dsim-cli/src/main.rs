@@ -1,0 +1,201 @@
+//! `dsim`: run, compare, trace and benchmark delivery-semantics scenarios from a terminal.
+
+mod args;
+mod bench;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use dsim_core::{Mode, compare, knobs, presets, simulate, trace_message};
+
+fn cli() -> Command {
+    Command::new("dsim")
+        .about(
+            "Watch at-most-once, at-least-once and exactly-once delivery play out under failures",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(args::scenario_args(
+            Command::new("run").about("Run one scenario and print its report"),
+            &[],
+        ))
+        .subcommand(args::scenario_args(
+            Command::new("compare")
+                .about("Run every mode on the same seed and faults, side by side"),
+            &["mode"],
+        ))
+        .subcommand(
+            args::scenario_args(
+                Command::new("trace").about("Print the life of one message"),
+                &[],
+            )
+            .arg(
+                Arg::new("message")
+                    .long("message")
+                    .value_name("ID")
+                    .required(true)
+                    .help("The message ID (0-based)"),
+            ),
+        )
+        .subcommand(
+            Command::new("bench")
+                .about("Measure simulated messages per second of wall time on standard scenarios")
+                .arg(
+                    Arg::new("messages")
+                        .long("messages")
+                        .value_name("N")
+                        .default_value("1000000")
+                        .help("Messages per scenario"),
+                )
+                .arg(
+                    Arg::new("mode")
+                        .long("mode")
+                        .value_name("MODE")
+                        .help("Only this mode"),
+                )
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print JSON"),
+                ),
+        )
+        .subcommand(Command::new("presets").about("List the textbook scenarios"))
+        .subcommand(Command::new("knobs").about("List every scenario setting with its range"))
+}
+
+fn main() -> ExitCode {
+    let matches = match cli().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind::*;
+            if matches!(
+                e.kind(),
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line, naming the problem.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first} (see `dsim --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    match dispatch(&matches) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| e.to_string())
+}
+
+fn dispatch(matches: &ArgMatches) -> Result<String, String> {
+    match matches.subcommand() {
+        Some(("run", m)) => {
+            let scenario = args::scenario_from(m)?;
+            let report = simulate(&scenario).map_err(|e| e.to_string())?;
+            if m.get_flag("json") {
+                json(&report)
+            } else {
+                Ok(table::run(&report))
+            }
+        }
+        Some(("compare", m)) => {
+            let scenario = args::scenario_from(m)?;
+            let reports = compare(&scenario).map_err(|e| e.to_string())?;
+            if m.get_flag("json") {
+                json(&reports)
+            } else {
+                Ok(table::compare(&reports))
+            }
+        }
+        Some(("trace", m)) => {
+            let scenario = args::scenario_from(m)?;
+            let id: u32 = m
+                .get_one::<String>("message")
+                .and_then(|s| s.parse().ok())
+                .ok_or("message: must be a whole number")?;
+            if id >= scenario.messages {
+                return Err(format!(
+                    "message: must be below messages ({})",
+                    scenario.messages
+                ));
+            }
+            let trace = trace_message(&scenario, id);
+            if m.get_flag("json") {
+                return json(&trace);
+            }
+            Ok(trace
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{:>10.3} ms  {:<9} {:<22} {}\n",
+                        e.at_us as f64 / 1000.0,
+                        format!("{:?}", e.actor),
+                        format!("{:?}", e.kind),
+                        e.note
+                    )
+                })
+                .collect())
+        }
+        Some(("bench", m)) => {
+            let messages: u32 = m
+                .get_one::<String>("messages")
+                .and_then(|s| s.parse().ok())
+                .filter(|&n| (1..=2_000_000).contains(&n))
+                .ok_or("messages: must be a whole number between 1 and 2000000")?;
+            let modes: Vec<Mode> = match m.get_one::<String>("mode") {
+                Some(key) => {
+                    vec![Mode::from_key(key).ok_or_else(|| format!("mode: unknown mode {key:?}"))?]
+                }
+                None => Mode::ALL.to_vec(),
+            };
+            let rows = bench::run(messages, &modes);
+            if m.get_flag("json") {
+                json(&rows)
+            } else {
+                Ok(bench::table(&rows))
+            }
+        }
+        Some(("presets", _)) => Ok(presets()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:<34} {}\n{:<34} dsim run --preset {}\n\n",
+                    p.key, p.title, "", p.key
+                )
+            })
+            .collect()),
+        Some(("knobs", _)) => Ok(knobs()
+            .iter()
+            .map(|k| {
+                format!(
+                    "--{:<24} {:>10} .. {:<10} {:<6} {}\n",
+                    k.key,
+                    dsim_core::knobs::format_number(k.min),
+                    dsim_core::knobs::format_number(k.max),
+                    k.unit,
+                    k.help
+                )
+            })
+            .collect()),
+        _ => Err("unknown command (see `dsim --help`)".into()),
+    }
+}

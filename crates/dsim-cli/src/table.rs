@@ -1,0 +1,149 @@
+//! Readable tables for the terminal.
+
+use dsim_core::{Report, Status};
+
+fn dollars(cents: u64) -> String {
+    format!("${}.{:02}", cents / 100, cents % 100)
+}
+
+fn status(s: Status) -> &'static str {
+    match s {
+        Status::Running => "running",
+        Status::Drained => "drained",
+        Status::GaveUp => "gave up on some messages",
+        Status::Stalled => "stalled (stopped with messages in flight)",
+    }
+}
+
+pub fn run(r: &Report) -> String {
+    let mut out = String::new();
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<24} {v}\n"));
+    line("mode", r.mode.key().to_string());
+    line("seed", r.seed.to_string());
+    line("status", status(r.status).to_string());
+    line("produced", r.produced.to_string());
+    line("side effects", r.side_effects.to_string());
+    line("unique processed", r.unique_processed.to_string());
+    line("duplicates", r.duplicates.to_string());
+    line(
+        "lost",
+        format!(
+            "{} (silently {}, gave up {}, dead-lettered {})",
+            r.lost, r.lost_silently, r.gave_up, r.dead_lettered
+        ),
+    );
+    if r.in_flight > 0 {
+        line("still in flight", r.in_flight.to_string());
+    }
+    line("retries", r.retries.to_string());
+    line("redeliveries", r.redeliveries.to_string());
+    line(
+        "network messages",
+        format!(
+            "{} ({:.2} per message)",
+            r.network_messages, r.cost.network_messages_per_message
+        ),
+    );
+    line("events simulated", r.events.to_string());
+    line("simulated duration", format!("{:.1} ms", r.duration_ms));
+    line("throughput", format!("{:.0} msg/s", r.throughput_per_s));
+    let l = &r.latency_ms;
+    line(
+        "latency (ms)",
+        format!(
+            "p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+            l.p50, l.p95, l.p99, l.max
+        ),
+    );
+    let g = &r.ledger;
+    line(
+        "ledger",
+        format!(
+            "expected {}  actual {}",
+            dollars(g.expected_cents),
+            dollars(g.actual_cents)
+        ),
+    );
+    if g.accounts_double_charged > 0 {
+        line(
+            "double charged",
+            format!(
+                "{} customers, {} too much",
+                g.accounts_double_charged,
+                dollars(g.overcharged_cents)
+            ),
+        );
+    }
+    if g.accounts_missing_payments > 0 {
+        line(
+            "missing payments",
+            format!(
+                "{} customers, {} never arrived",
+                g.accounts_missing_payments,
+                dollars(g.missing_cents)
+            ),
+        );
+    }
+    let c = &r.cost;
+    if c.transactions > 0 {
+        line(
+            "transactions",
+            format!(
+                "{} ({} aborted, {} fenced)",
+                c.transactions, c.aborted_transactions, c.fenced_commits
+            ),
+        );
+    }
+    if c.dedup_lookups > 0 {
+        line(
+            "dedup store",
+            format!(
+                "{} look-ups, {} skips, peak {} IDs",
+                c.dedup_lookups, c.dedup_skips, c.dedup_store_peak
+            ),
+        );
+    }
+    let verdict = if r.guarantee.held { "HELD" } else { "BROKEN" };
+    line(
+        "guarantee",
+        format!("{} — {}", r.guarantee.promise, verdict),
+    );
+    if let Some(ce) = &r.guarantee.counterexample {
+        out.push_str(&format!("\ncounterexample: {}\n", ce.explanation));
+        for e in &ce.trace {
+            out.push_str(&format!(
+                "  {:>10.3} ms  {:<22} {}\n",
+                e.at_us as f64 / 1000.0,
+                format!("{:?}", e.kind),
+                e.note
+            ));
+        }
+    }
+    out
+}
+
+pub fn compare(reports: &[Report]) -> String {
+    let mut out = format!(
+        "{:<20} {:>7} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8}  {}\n",
+        "mode", "lost", "dupes", "p50 ms", "p99 ms", "msg/s", "net/msg", "retries", "guarantee"
+    );
+    for r in reports {
+        out.push_str(&format!(
+            "{:<20} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.0} {:>9.2} {:>8}  {}\n",
+            r.mode.key(),
+            r.lost,
+            r.duplicates,
+            r.latency_ms.p50,
+            r.latency_ms.p99,
+            r.throughput_per_s,
+            r.cost.network_messages_per_message,
+            r.retries + r.redeliveries,
+            if r.guarantee.held {
+                format!("held ({})", r.guarantee.promise)
+            } else {
+                format!("BROKEN ({})", r.guarantee.promise)
+            }
+        ));
+    }
+    out
+}

@@ -1,0 +1,708 @@
+//! The broker: partition logs, replication, the consumer group's fetches, visibility timeouts
+//! and redelivery, acks, and (for exactly-once) the transaction coordinator.
+
+use crate::consumer::{Item, delivery_key};
+use crate::engine::{Event, Simulation};
+use crate::faults::{Hop, Verdict};
+use crate::messages::Cause;
+use crate::queue::Lane;
+use crate::scenario::{Acks, Mode};
+use crate::trace::{Actor, TraceKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    Free,
+    /// Appended on the leader, not yet on every replica: invisible, and lost if the leader
+    /// crashes now.
+    Replicating,
+    /// Waiting in its partition to be fetched.
+    Ready,
+    /// Sent to a consumer, waiting for its ack or commit.
+    Delivered,
+}
+
+/// One record in a partition log. Without an idempotent producer, a retried publish makes a
+/// second record of the same message.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub msg: u32,
+    pub copy: u8,
+    pub partition: u16,
+    pub deliveries: u16,
+    pub state: EntryState,
+    pub generation: u32,
+    /// Exactly-once: the consumer session whose position has passed this record.
+    pub holder: Option<(u16, u32)>,
+}
+
+/// Log entries in a slab whose slots are reused; a generation per slot tells stale events
+/// apart from live ones.
+#[derive(Default)]
+pub struct Entries {
+    slots: Vec<Entry>,
+    free: Vec<u32>,
+}
+
+impl Entries {
+    fn alloc(&mut self, msg: u32, copy: u8, partition: u16) -> (u32, u32) {
+        let fresh = |generation| Entry {
+            msg,
+            copy,
+            partition,
+            deliveries: 0,
+            state: EntryState::Replicating,
+            generation,
+            holder: None,
+        };
+        match self.free.pop() {
+            Some(i) => {
+                let generation = self.slots[i as usize].generation + 1;
+                self.slots[i as usize] = fresh(generation);
+                (i, generation)
+            }
+            None => {
+                self.slots.push(fresh(0));
+                (self.slots.len() as u32 - 1, 0)
+            }
+        }
+    }
+
+    fn free(&mut self, id: u32) {
+        let e = &mut self.slots[id as usize];
+        e.state = EntryState::Free;
+        e.holder = None;
+        self.free.push(id);
+    }
+
+    /// The entry, if the slot still holds the generation the caller knew.
+    pub fn live(&self, id: u32, generation: u32) -> Option<&Entry> {
+        self.slots
+            .get(id as usize)
+            .filter(|e| e.generation == generation && e.state != EntryState::Free)
+    }
+
+    pub fn get(&self, id: u32) -> &Entry {
+        &self.slots[id as usize]
+    }
+
+    pub fn get_mut(&mut self, id: u32) -> &mut Entry {
+        &mut self.slots[id as usize]
+    }
+}
+
+/// A fault key that tells apart the log entries of a message and the network copies of one
+/// delivery of an entry.
+pub fn copy_key(entry_copy: u8, net_copy: u8) -> u32 {
+    entry_copy as u32 * 4 + net_copy as u32
+}
+
+impl Simulation {
+    pub(crate) fn broker_down(&self) -> bool {
+        self.broker_down_until.is_some_and(|t| t > self.now)
+    }
+
+    pub(crate) fn on_publish_arrive(&mut self, msg: u32, attempt: u16, net_copy: u8) {
+        if self.msgs.get(msg).is_none() {
+            return;
+        }
+        self.publish_arrived(msg, attempt, net_copy);
+        self.release(msg);
+    }
+
+    fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8) {
+        if self.broker_down() {
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.cause = Cause::BrokerUnavailable;
+            }
+            self.trace(
+                msg,
+                TraceKind::BrokerUnavailable,
+                Actor::Broker,
+                None,
+                None,
+                attempt as u32,
+                net_copy as u32,
+                "the partition has no leader (failover in progress): publish refused",
+            );
+            return;
+        }
+        let m = self.msgs.get(msg).expect("checked by caller");
+        if self.mode == Mode::ExactlyOnce && m.live_entries > 0 {
+            // Same producer ID and sequence number as a record already in the log.
+            let durable = m.durable;
+            self.metrics.counters.duplicates_dropped_by_broker += 1;
+            self.trace(
+                msg,
+                TraceKind::DuplicateDropped,
+                Actor::Broker,
+                None,
+                None,
+                attempt as u32,
+                net_copy as u32,
+                "same producer ID and sequence number as a stored record: dropped as a retry",
+            );
+            if durable {
+                self.send_publish_ack(msg, attempt);
+            }
+            return;
+        }
+        let partition = self.partition_of(msg);
+        let m = self.msgs.get_mut(msg).expect("checked by caller");
+        let copy = m.entries;
+        m.entries = m.entries.saturating_add(1);
+        m.live_entries += 1;
+        let (entry, generation) = self.entries.alloc(msg, copy, partition);
+        self.hold(msg);
+        self.metrics.counters.appends += 1;
+        let rf = self.scenario.replication_factor.max(1) as u64;
+        self.metrics.counters.network_messages += rf - 1;
+        self.replicating.push_back((entry, generation));
+        self.queue.schedule(
+            self.now + self.timing.replication,
+            Event::Durable { entry, generation },
+        );
+        self.trace(msg, TraceKind::Stored, Actor::Broker, None, None, attempt as u32, copy as u32,
+            if copy == 0 {
+                format!("appended to partition {partition}")
+            } else {
+                format!("appended to partition {partition} AGAIN, as a second record (no idempotent producer)")
+            });
+        // With one replica there is nobody to wait for, so `all` acks as early as `leader`.
+        let ack_now = self.acks == Acks::Leader || rf == 1;
+        if ack_now {
+            self.send_publish_ack(msg, attempt);
+        }
+        if self
+            .faults
+            .crash(Hop::BrokerAppend, msg, attempt as u32, net_copy as u32)
+        {
+            self.crash_broker(msg);
+        }
+    }
+
+    fn send_publish_ack(&mut self, msg: u32, attempt: u16) {
+        if self.mode == Mode::AtMostOnce {
+            // acks=0: fire and forget, nobody waits for an answer.
+            return;
+        }
+        self.metrics.counters.network_messages += 1;
+        match self.faults.network(Hop::PublishAck, msg, attempt as u32, 0) {
+            Verdict::Drop => {
+                self.trace(msg, TraceKind::PublishAckLost, Actor::Broker, Some(Actor::Producer), None, attempt as u32, 0,
+                    "the broker's ack was lost on the network: the producer will think the publish failed");
+            }
+            Verdict::Deliver { delay, .. } => {
+                self.queue
+                    .schedule(self.now + delay, Event::PublishAckArrive { msg });
+            }
+        }
+    }
+
+    pub(crate) fn on_durable(&mut self, entry: u32, generation: u32) {
+        let Some(e) = self.entries.live(entry, generation) else {
+            return;
+        };
+        if e.state != EntryState::Replicating {
+            return;
+        }
+        let (msg, partition, copy) = (e.msg, e.partition, e.copy);
+        if let Some(pos) = self
+            .replicating
+            .iter()
+            .position(|&(id, g)| id == entry && g == generation)
+        {
+            self.replicating.remove(pos);
+        }
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.durable = true;
+        }
+        let rf = self.scenario.replication_factor.max(1);
+        self.trace(
+            msg,
+            TraceKind::Replicated,
+            Actor::Broker,
+            None,
+            None,
+            0,
+            copy as u32,
+            if rf > 1 {
+                format!("on all {rf} replicas; visible to consumers")
+            } else {
+                "flushed; visible to consumers".to_string()
+            },
+        );
+        if self.acks == Acks::All && rf > 1 {
+            let attempt = self.msgs.get(msg).map_or(1, |m| m.publish_attempts);
+            self.send_publish_ack(msg, attempt);
+        }
+        self.make_ready(entry, partition);
+    }
+
+    fn make_ready(&mut self, entry: u32, partition: u16) {
+        self.entries.get_mut(entry).state = EntryState::Ready;
+        self.ready[partition as usize].push_back(entry);
+        if let Some(owner) = self.owner_of(partition) {
+            self.serve_fetch(owner);
+        }
+    }
+
+    /// The leader of the partition crashes: every append not yet on the replicas is gone,
+    /// and the partition is unavailable until a new leader is elected.
+    fn crash_broker(&mut self, trigger: u32) {
+        self.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(self.now + self.timing.failover);
+        self.trace(
+            trigger,
+            TraceKind::BrokerCrash,
+            Actor::Broker,
+            None,
+            None,
+            0,
+            0,
+            "the partition leader crashes right after this append",
+        );
+        let lost: Vec<(u32, u32)> = self.replicating.drain(..).collect();
+        for (entry, generation) in lost {
+            let Some(e) = self.entries.live(entry, generation) else {
+                continue;
+            };
+            let (msg, copy) = (e.msg, e.copy);
+            self.entries.free(entry);
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.live_entries -= 1;
+                m.cause = Cause::Truncated;
+                let waiting = m.waiting_ack;
+                let acks = self.acks;
+                self.trace(msg, TraceKind::Truncated, Actor::Broker, None, None, 0, copy as u32,
+                    match (acks, waiting) {
+                        (_, true) => "the leader crashed before replicating this record: the new leader never had it, but the producer is still waiting and will retry",
+                        (Acks::Leader, false) => "the leader crashed before replicating this record, after acking it (acks=leader): nobody will retry",
+                        (Acks::All, false) => "the leader crashed before this record reached a replica; nobody is waiting for it",
+                    });
+            }
+            self.release(msg);
+        }
+        self.coordinator_reset();
+        self.queue
+            .schedule(self.now + self.timing.failover, Event::BrokerRecover);
+    }
+
+    pub(crate) fn on_broker_recover(&mut self) {
+        if self.broker_down() {
+            return;
+        }
+        self.broker_down_until = None;
+        for c in self.members.clone() {
+            self.serve_fetch(c);
+        }
+    }
+
+    // ----- The consumer group -----
+
+    pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
+        if self.members.is_empty() {
+            None
+        } else {
+            Some(self.members[partition as usize % self.members.len()])
+        }
+    }
+
+    /// Membership changed: hand partitions out again and serve anyone waiting.
+    pub(crate) fn rebalance(&mut self) {
+        self.members = (0..self.consumers.len() as u16)
+            .filter(|&c| self.consumers[c as usize].member)
+            .collect();
+        for c in self.members.clone() {
+            self.serve_fetch(c);
+        }
+    }
+
+    pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive || c.session != session {
+            return;
+        }
+        c.parked_fetch = true;
+        self.serve_fetch(consumer);
+    }
+
+    /// Answers a consumer's parked fetch with up to `max-poll` ready records from the
+    /// partitions it owns; with none ready the fetch waits (a long poll).
+    pub(crate) fn serve_fetch(&mut self, consumer: u16) {
+        if self.broker_down() {
+            return;
+        }
+        let c = &self.consumers[consumer as usize];
+        if !c.parked_fetch || !c.alive || !c.member {
+            return;
+        }
+        let session = c.session;
+        let Some(index) = self.members.iter().position(|&m| m == consumer) else {
+            return;
+        };
+        let n = self.members.len();
+        let max = self.scenario.max_poll.max(1) as usize;
+        let mut batch = Vec::new();
+        let mut partition = index;
+        while partition < self.ready.len() && batch.len() < max {
+            let queue = &mut self.ready[partition];
+            while batch.len() < max {
+                let Some(entry) = queue.pop_front() else {
+                    break;
+                };
+                // Records acked while waiting for redelivery are skipped here.
+                if self.entries.get(entry).state == EntryState::Ready {
+                    batch.push(entry);
+                }
+            }
+            partition += n;
+        }
+        if batch.is_empty() {
+            return;
+        }
+        self.consumers[consumer as usize].parked_fetch = false;
+        for entry in batch {
+            self.deliver(entry, consumer, session);
+        }
+        self.metrics.counters.network_messages += 1;
+        let delay = self.faults.latency(u32::MAX - consumer as u32, session, 0);
+        self.queue
+            .schedule(self.now + delay, Event::FetchDone { consumer, session });
+    }
+
+    fn deliver(&mut self, entry: u32, consumer: u16, session: u32) {
+        let e = self.entries.get_mut(entry);
+        e.deliveries += 1;
+        e.state = EntryState::Delivered;
+        let (msg, generation, delivery, copy) = (e.msg, e.generation, e.deliveries, e.copy);
+        if delivery > 1 {
+            self.metrics.counters.redeliveries += 1;
+        }
+        self.metrics.counters.network_messages += 1;
+        self.trace(
+            msg,
+            TraceKind::Delivered,
+            Actor::Broker,
+            Some(Actor::Consumer),
+            Some(consumer as u32),
+            delivery as u32,
+            copy_key(copy, 0),
+            if delivery == 1 {
+                format!("sent to consumer {consumer}")
+            } else {
+                format!("sent again to consumer {consumer} (delivery {delivery})")
+            },
+        );
+        let (key0, key1) = (delivery_key(copy, 0), delivery_key(copy, 1));
+        match self
+            .faults
+            .network(Hop::Delivery, msg, delivery as u32, key0 as u32)
+        {
+            Verdict::Drop => {
+                if let Some(m) = self.msgs.get_mut(msg) {
+                    m.cause = Cause::DeliveryLost;
+                }
+                self.trace(
+                    msg,
+                    TraceKind::DeliveryLost,
+                    Actor::Broker,
+                    Some(Actor::Consumer),
+                    Some(consumer as u32),
+                    delivery as u32,
+                    copy_key(copy, 0),
+                    "the delivery was lost on the network",
+                );
+            }
+            Verdict::Deliver { delay, twice } => {
+                self.hold(msg);
+                self.queue.schedule(
+                    self.now + delay,
+                    Event::DeliveryArrive {
+                        msg,
+                        entry,
+                        generation,
+                        delivery,
+                        copy: key0,
+                        consumer,
+                        session,
+                    },
+                );
+                if let Some(second) = twice {
+                    self.hold(msg);
+                    self.metrics.counters.network_messages += 1;
+                    self.trace(
+                        msg,
+                        TraceKind::DeliveryDuplicated,
+                        Actor::Broker,
+                        Some(Actor::Consumer),
+                        Some(consumer as u32),
+                        delivery as u32,
+                        copy_key(copy, 1),
+                        "the network delivers this delivery twice",
+                    );
+                    self.queue.schedule(
+                        self.now + second,
+                        Event::DeliveryArrive {
+                            msg,
+                            entry,
+                            generation,
+                            delivery,
+                            copy: key1,
+                            consumer,
+                            session,
+                        },
+                    );
+                }
+            }
+        }
+        if self.mode.redelivers() {
+            self.queue.schedule_in_lane(
+                Lane::Visibility,
+                self.now + self.timing.visibility,
+                Event::Visibility {
+                    entry,
+                    generation,
+                    delivery,
+                },
+            );
+        } else {
+            // At-most-once: the broker forgets the record once sent.
+            self.finish_entry(entry);
+        }
+    }
+
+    /// The record needs no more deliveries: acked, committed, sent once, or dead-lettered.
+    pub(crate) fn finish_entry(&mut self, entry: u32) {
+        let msg = self.entries.get(entry).msg;
+        self.entries.free(entry);
+        self.release(msg);
+    }
+
+    pub(crate) fn on_visibility(&mut self, entry: u32, generation: u32, delivery: u16) {
+        let Some(e) = self.entries.live(entry, generation).copied() else {
+            return;
+        };
+        if e.state != EntryState::Delivered || e.deliveries != delivery {
+            return;
+        }
+        if let Some(up) = self.broker_down_until.filter(|&t| t > self.now) {
+            self.queue.schedule(
+                up,
+                Event::Visibility {
+                    entry,
+                    generation,
+                    delivery,
+                },
+            );
+            return;
+        }
+        if self.mode == Mode::ExactlyOnce {
+            // Kafka does not time out a record its live owner is still working on: the owner's
+            // position has passed it and a transaction will commit or abort it. Only records
+            // held by a session that is gone (or never received) are fetched again.
+            if let Some((c, session)) = e.holder {
+                let owner = &self.consumers[c as usize];
+                if owner.alive && owner.session == session && self.owner_of(e.partition) == Some(c)
+                {
+                    self.queue.schedule_in_lane(
+                        Lane::Visibility,
+                        self.now + self.timing.visibility,
+                        Event::Visibility {
+                            entry,
+                            generation,
+                            delivery,
+                        },
+                    );
+                    return;
+                }
+            }
+            self.entries.get_mut(entry).holder = None;
+        }
+        // Kafka has no dead-letter queue: a record that keeps failing blocks its partition, and
+        // an aborted transaction sends a whole poll back, so exactly-once only stops at the
+        // horizon.
+        if self.mode != Mode::ExactlyOnce && delivery as u32 > self.scenario.max_retries {
+            if let Some(m) = self.msgs.get_mut(e.msg) {
+                m.dead_lettered = true;
+            }
+            self.trace(
+                e.msg,
+                TraceKind::DeadLettered,
+                Actor::Broker,
+                None,
+                None,
+                delivery as u32,
+                e.copy as u32,
+                format!("no ack after {delivery} deliveries: moved to the dead-letter queue"),
+            );
+            self.finish_entry(entry);
+            return;
+        }
+        self.trace(
+            e.msg,
+            TraceKind::Redelivery,
+            Actor::Broker,
+            None,
+            None,
+            delivery as u32,
+            e.copy as u32,
+            "no ack within the visibility timeout: the record goes back to its partition",
+        );
+        self.make_ready(entry, e.partition);
+    }
+
+    pub(crate) fn on_ack_arrive(&mut self, entry: u32, generation: u32) {
+        let Some(e) = self.entries.live(entry, generation).copied() else {
+            return;
+        };
+        if self.broker_down() {
+            self.trace(
+                e.msg,
+                TraceKind::AckLost,
+                Actor::Consumer,
+                Some(Actor::Broker),
+                None,
+                e.deliveries as u32,
+                e.copy as u32,
+                "the ack reached a partition without a leader (failover in progress) and was lost",
+            );
+            return;
+        }
+        if e.state == EntryState::Replicating {
+            return;
+        }
+        self.trace(
+            e.msg,
+            TraceKind::Ack,
+            Actor::Consumer,
+            Some(Actor::Broker),
+            None,
+            e.deliveries as u32,
+            e.copy as u32,
+            "the broker has the ack: this record is done",
+        );
+        self.finish_entry(entry);
+    }
+
+    // ----- The transaction coordinator (exactly-once) -----
+
+    fn coordinator_reset(&mut self) {
+        for c in &mut self.consumers {
+            c.coordinator_pending = None;
+        }
+    }
+
+    pub(crate) fn on_commit_arrive(&mut self, consumer: u16, session: u32, txn: u32) {
+        if self.broker_down() {
+            return;
+        }
+        let c = &self.consumers[consumer as usize];
+        if c.coordinator_committed == Some((session, txn)) {
+            // A retried commit of a transaction that already committed: answer again.
+            self.send_commit_response(consumer, session, txn, true);
+            return;
+        }
+        if c.coordinator_pending
+            .as_ref()
+            .is_some_and(|(s, t, _)| (*s, *t) == (session, txn))
+        {
+            return;
+        }
+        // The request lists the records (offsets) the transaction covers; a consumer that died
+        // since sending it took its connection, and the request, with it.
+        if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
+            return;
+        }
+        let items = c.txn.clone();
+        if !self.txn_still_owned(consumer, session, &items) {
+            self.reject_commit(consumer, session, txn, &items);
+            return;
+        }
+        self.consumers[consumer as usize].coordinator_pending = Some((session, txn, items));
+        let rf = self.scenario.replication_factor.max(1) as u64;
+        let replication = if rf > 1 { self.timing.replication } else { 0 };
+        self.metrics.counters.network_messages += rf - 1;
+        self.queue.schedule(
+            self.now + self.timing.txn_write + replication,
+            Event::CommitApplied {
+                consumer,
+                session,
+                txn,
+            },
+        );
+    }
+
+    /// Generation fencing: a commit is accepted only if every record in it is still held by
+    /// the committing session, i.e. no newer consumer has been given the partition since.
+    fn txn_still_owned(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
+        items.iter().all(|item| {
+            self.entries
+                .live(item.entry, item.generation)
+                .is_some_and(|e| e.holder == Some((consumer, session)))
+        })
+    }
+
+    fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
+        self.metrics.counters.fenced_commits += 1;
+        for item in items {
+            self.trace(
+                item.msg,
+                TraceKind::Fenced,
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                item.delivery as u32,
+                item.key as u32,
+                "commit rejected: a newer consumer generation owns this partition (fencing)",
+            );
+        }
+        self.send_commit_response(consumer, session, txn, false);
+    }
+
+    pub(crate) fn on_commit_applied(&mut self, consumer: u16, session: u32, txn: u32) {
+        let pending = self.consumers[consumer as usize].coordinator_pending.take();
+        let Some((s, t, items)) = pending else { return };
+        if (s, t) != (session, txn) {
+            self.consumers[consumer as usize].coordinator_pending = Some((s, t, items));
+            return;
+        }
+        if !self.txn_still_owned(consumer, session, &items) {
+            self.reject_commit(consumer, session, txn, &items);
+            return;
+        }
+        self.consumers[consumer as usize].coordinator_committed = Some((session, txn));
+        self.metrics.counters.transactions += 1;
+        let size = items.len();
+        for item in items {
+            // Read-committed: the payment becomes visible in the ledger only now, together
+            // with the offset commit.
+            self.trace(
+                item.msg,
+                TraceKind::Committed,
+                Actor::Broker,
+                Some(Actor::Ledger),
+                Some(consumer as u32),
+                item.delivery as u32,
+                item.key as u32,
+                format!("transaction of {size} record(s) committed: payment and offset together"),
+            );
+            self.apply_effect(item.msg, consumer);
+            self.finish_entry(item.entry);
+        }
+        self.send_commit_response(consumer, session, txn, true);
+    }
+
+    fn send_commit_response(&mut self, consumer: u16, session: u32, txn: u32, ok: bool) {
+        self.metrics.counters.network_messages += 1;
+        let delay = self.timing.txn_ack + self.faults.latency(u32::MAX - consumer as u32, txn, 1);
+        self.queue.schedule(
+            self.now + delay,
+            Event::CommitResponse {
+                consumer,
+                session,
+                txn,
+                ok,
+            },
+        );
+    }
+}

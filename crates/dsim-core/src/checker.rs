@@ -1,0 +1,118 @@
+//! The checker's words: why a message was duplicated or lost, read off its trace.
+//!
+//! The checker itself is simple (a mode's promise against the counts, in `report`); what
+//! needs care is the explanation, because that is what people learn from.
+
+use crate::trace::{TraceEvent, TraceKind};
+
+fn has(trace: &[TraceEvent], kind: TraceKind) -> bool {
+    trace.iter().any(|e| e.kind == kind)
+}
+
+fn count(trace: &[TraceEvent], kind: TraceKind) -> usize {
+    trace.iter().filter(|e| e.kind == kind).count()
+}
+
+/// A sentence on why `message` broke its promise, from the evidence in its trace.
+pub fn explain(message: u32, problem: &str, trace: &[TraceEvent]) -> String {
+    let mut reasons: Vec<String> = Vec::new();
+    let crash_after = trace
+        .iter()
+        .any(|e| e.kind == TraceKind::Crash && e.note.contains("after processing"));
+    if problem == "duplicate" {
+        let applied = count(trace, TraceKind::Processed);
+        if crash_after {
+            reasons.push(
+                "a consumer applied it and crashed before its ack, so the broker redelivered it"
+                    .into(),
+            );
+        }
+        if has(trace, TraceKind::AckLost) {
+            reasons.push("a consumer applied it but its ack was lost on the way to the broker (a network failure during commit), so the broker redelivered it".into());
+        }
+        if has(trace, TraceKind::PublishAckLost)
+            && trace
+                .iter()
+                .any(|e| e.kind == TraceKind::Stored && e.copy > 0)
+        {
+            reasons.push("the broker's ack to the producer was lost, the producer retried, and without an idempotent producer the broker stored a second record".into());
+        }
+        if has(trace, TraceKind::PublishDuplicated) && !has(trace, TraceKind::DuplicateDropped) {
+            reasons.push(
+                "the network duplicated the publish and the broker stored both copies".into(),
+            );
+        }
+        if has(trace, TraceKind::DeliveryDuplicated) {
+            reasons.push("the network delivered it to the consumer twice".into());
+        }
+        if has(trace, TraceKind::Redelivery) && reasons.is_empty() {
+            reasons.push("the visibility timeout ran out before the ack arrived (slow processing or a delayed ack), so the broker sent it again".into());
+        }
+        if has(trace, TraceKind::DedupSkipped)
+            || trace
+                .iter()
+                .any(|e| e.kind == TraceKind::Processed && e.note.contains("AGAIN"))
+        {
+            let dedup_mode = trace.iter().any(|e| e.kind == TraceKind::DedupSkipped);
+            if dedup_mode || reasons.is_empty() {
+                reasons.push("the dedup store no longer remembered the ID when the later copy arrived (its retention window had passed)".into());
+            }
+        }
+        if reasons.is_empty() {
+            reasons.push("it was delivered more than once".into());
+        }
+        format!(
+            "Message {message} was charged {applied} times: {}.",
+            reasons.join("; and ")
+        )
+    } else {
+        if let Some(e) = trace.iter().find(|e| e.kind == TraceKind::GaveUp) {
+            let why = if has(trace, TraceKind::BrokerUnavailable) {
+                " (the broker was failing over after a crash)"
+            } else {
+                ""
+            };
+            reasons.push(format!("every one of the producer's {} attempts failed{why}, so it gave up and reported the failure", e.attempt));
+        }
+        if let Some(e) = trace.iter().find(|e| e.kind == TraceKind::DeadLettered) {
+            reasons.push(format!("no delivery was acknowledged in {} tries, so the broker moved it to the dead-letter queue", e.attempt));
+        }
+        if has(trace, TraceKind::ProducerCrash) {
+            reasons.push("the producer crashed between its database write and the publish (the dual-write problem); nothing else knew the payment existed".into());
+        }
+        if trace
+            .iter()
+            .any(|e| e.kind == TraceKind::Truncated && e.note.contains("acks=leader"))
+        {
+            reasons.push("the broker acked it and then its leader crashed before any follower had a copy (acks=leader)".into());
+        }
+        if has(trace, TraceKind::AckedBeforeProcessing) && has(trace, TraceKind::DroppedByCrash) {
+            reasons.push("the consumer committed its offset on receipt, before processing, and then crashed: the broker will never send it again".into());
+        }
+        if has(trace, TraceKind::PublishLost)
+            && reasons.is_empty()
+            && !has(trace, TraceKind::Stored)
+        {
+            reasons.push("its only publish was lost and at-most-once never retries".into());
+        }
+        if has(trace, TraceKind::BrokerUnavailable)
+            && reasons.is_empty()
+            && !has(trace, TraceKind::Stored)
+        {
+            reasons.push(
+                "the broker was failing over when it was published and at-most-once never retries"
+                    .into(),
+            );
+        }
+        if has(trace, TraceKind::DeliveryLost) && reasons.is_empty() {
+            reasons.push("its only delivery was lost and at-most-once never redelivers".into());
+        }
+        if reasons.is_empty() {
+            reasons.push("it was never applied".into());
+        }
+        format!(
+            "Message {message} was never applied: {}.",
+            reasons.join("; and ")
+        )
+    }
+}

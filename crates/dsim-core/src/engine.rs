@@ -1,0 +1,554 @@
+//! The world and its driver. All state of a run lives in one `Simulation`; the producer,
+//! broker and consumer behaviours are `impl Simulation` blocks in their own modules. The
+//! driver pops events in `(time, sequence)` order and hands each to its handler; it can be
+//! advanced a number of events or up to a simulated time, so a UI can animate a run.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::broker::Entries;
+use crate::consumer::Consumer;
+use crate::faults::FaultPlan;
+use crate::ledger::{DedupStore, Ledger};
+use crate::messages::{MsgState, MsgTable};
+use crate::metrics::Metrics;
+use crate::producer::Relay;
+use crate::queue::EventQueue;
+use crate::scenario::{Acks, Mode, Scenario};
+use crate::time::{Micros, ms_to_us};
+use crate::trace::{Actor, TraceEvent, TraceKind};
+
+/// Something that happens at an instant. Events name what they touch by index, and carry a
+/// generation or session so that one aimed at something that has since changed is ignored.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    Produce {
+        msg: u32,
+    },
+    OutboxPoll {
+        producer: u16,
+    },
+    PublishArrive {
+        msg: u32,
+        attempt: u16,
+        copy: u8,
+    },
+    PublishAckArrive {
+        msg: u32,
+    },
+    PublishTimeout {
+        msg: u32,
+        attempt: u16,
+    },
+    Durable {
+        entry: u32,
+        generation: u32,
+    },
+    FetchArrive {
+        consumer: u16,
+        session: u32,
+    },
+    FetchDone {
+        consumer: u16,
+        session: u32,
+    },
+    DeliveryArrive {
+        msg: u32,
+        entry: u32,
+        generation: u32,
+        delivery: u16,
+        copy: u8,
+        consumer: u16,
+        session: u32,
+    },
+    Visibility {
+        entry: u32,
+        generation: u32,
+        delivery: u16,
+    },
+    ProcessDone {
+        consumer: u16,
+        session: u32,
+    },
+    AckArrive {
+        entry: u32,
+        generation: u32,
+    },
+    CommitArrive {
+        consumer: u16,
+        session: u32,
+        txn: u32,
+    },
+    CommitApplied {
+        consumer: u16,
+        session: u32,
+        txn: u32,
+    },
+    CommitResponse {
+        consumer: u16,
+        session: u32,
+        txn: u32,
+        ok: bool,
+    },
+    CommitTimeout {
+        consumer: u16,
+        session: u32,
+        txn: u32,
+        attempt: u16,
+    },
+    ConsumerRestart {
+        consumer: u16,
+    },
+    SessionExpire {
+        consumer: u16,
+        session: u32,
+    },
+    BrokerRecover,
+}
+
+/// Every duration of the scenario, in integer microseconds, converted once.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub publish_interval_ns: u128,
+    pub ack_timeout: Micros,
+    pub outbox_poll: Micros,
+    pub replication: Micros,
+    pub failover: Micros,
+    pub visibility: Micros,
+    pub processing: Micros,
+    pub restart: Micros,
+    pub session_timeout: Micros,
+    pub dedup_lookup: Micros,
+    pub txn_write: Micros,
+    pub txn_ack: Micros,
+    pub horizon: Micros,
+}
+
+impl Timing {
+    fn new(s: &Scenario) -> Timing {
+        Timing {
+            // Nanosecond spacing keeps high publish rates exact enough without floats later.
+            publish_interval_ns: (1e9 / s.publish_rate).round() as u128,
+            ack_timeout: ms_to_us(s.ack_timeout_ms).max(1),
+            outbox_poll: ms_to_us(s.outbox_poll_ms).max(1),
+            replication: ms_to_us(s.replication_ms),
+            failover: ms_to_us(s.failover_ms),
+            visibility: ms_to_us(s.visibility_timeout_ms).max(1),
+            processing: ms_to_us(s.processing_ms),
+            restart: ms_to_us(s.restart_ms).max(1),
+            session_timeout: ms_to_us(s.session_timeout_ms).max(1),
+            dedup_lookup: ms_to_us(s.dedup_lookup_ms),
+            txn_write: ms_to_us(s.txn_write_ms),
+            txn_ack: ms_to_us(s.txn_ack_ms),
+            horizon: ms_to_us(s.horizon_ms),
+        }
+    }
+
+    /// When message `msg` is produced.
+    pub fn produce_at(&self, msg: u32) -> Micros {
+        (msg as u128 * self.publish_interval_ns / 1000) as Micros
+    }
+}
+
+/// How a run ended, or that it has not yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Still running.
+    Running,
+    /// Every message was applied or lost, and nothing is left in flight.
+    Drained,
+    /// Drained, but some messages ran out of retries (producer gave up or the broker
+    /// dead-lettered them): the system reported a failure instead of delivering.
+    GaveUp,
+    /// The horizon or the event budget was reached with messages still in flight.
+    Stalled,
+}
+
+pub struct Simulation {
+    pub(crate) scenario: Scenario,
+    pub(crate) mode: Mode,
+    pub(crate) acks: Acks,
+    pub(crate) faults: FaultPlan,
+    pub(crate) timing: Timing,
+    pub(crate) queue: EventQueue,
+    pub(crate) now: Micros,
+    pub(crate) msgs: MsgTable,
+    pub(crate) entries: Entries,
+    /// Per partition, entries ready to be fetched, in order.
+    pub(crate) ready: Vec<VecDeque<u32>>,
+    /// Entries appended but not yet on every replica, in append order.
+    pub(crate) replicating: VecDeque<(u32, u32)>,
+    pub(crate) broker_down_until: Option<Micros>,
+    pub(crate) consumers: Vec<Consumer>,
+    /// Consumers the group currently counts as members, sorted: partition `p` belongs to
+    /// `members[p % members.len()]`.
+    pub(crate) members: Vec<u16>,
+    pub(crate) relays: Vec<Relay>,
+    pub(crate) ledger: Ledger,
+    pub(crate) dedup: DedupStore,
+    pub(crate) metrics: Metrics,
+    pub(crate) traced: BTreeSet<u32>,
+    pub(crate) traces: BTreeMap<u32, Vec<TraceEvent>>,
+    pub(crate) resolved: u64,
+    pub(crate) first_duplicate: Option<u32>,
+    pub(crate) first_loss: Option<u32>,
+    pub(crate) loss_causes: BTreeMap<u32, crate::messages::Cause>,
+    pub(crate) status: Status,
+    max_events: u64,
+}
+
+/// Generous enough for the worst fault mixes the knob limits allow, small enough that a run
+/// always ends quickly.
+fn event_budget(messages: u32) -> u64 {
+    2_000 * messages as u64 + 1_000_000
+}
+
+impl Simulation {
+    /// A new run of a scenario. The scenario is assumed valid (see `Scenario::validate`);
+    /// out-of-range values are clamped where they would break the model.
+    pub fn new(scenario: &Scenario) -> Simulation {
+        Self::with_traces(scenario, &[])
+    }
+
+    /// A new run that records the full trace of the given messages.
+    pub fn with_traces(scenario: &Scenario, traced: &[u32]) -> Simulation {
+        let s = scenario.clone();
+        let timing = Timing::new(&s);
+        let partitions = s.partitions.max(1) as usize;
+        let consumers = s.consumers.max(1) as usize;
+        let producers = s.producers.max(1) as usize;
+        let span = timing.produce_at(s.messages);
+        let mut sim = Simulation {
+            mode: s.mode,
+            acks: s.effective_acks(),
+            faults: FaultPlan::new(&s),
+            queue: EventQueue::new(),
+            now: 0,
+            msgs: MsgTable::default(),
+            entries: Entries::default(),
+            ready: vec![VecDeque::new(); partitions],
+            replicating: VecDeque::new(),
+            broker_down_until: None,
+            consumers: (0..consumers).map(|_| Consumer::default()).collect(),
+            members: (0..consumers as u16).collect(),
+            relays: (0..producers).map(|_| Relay::default()).collect(),
+            ledger: Ledger::new(s.accounts.max(1)),
+            dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
+            metrics: Metrics::new(span),
+            traced: traced.iter().copied().collect(),
+            traces: BTreeMap::new(),
+            resolved: 0,
+            first_duplicate: None,
+            first_loss: None,
+            loss_causes: BTreeMap::new(),
+            status: Status::Running,
+            max_events: event_budget(s.messages),
+            timing,
+            scenario: s,
+        };
+        if sim.scenario.messages > 0 {
+            sim.queue.schedule(0, Event::Produce { msg: 0 });
+        }
+        for c in 0..consumers as u16 {
+            sim.start_fetching(c);
+        }
+        sim
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Simulated time now, in microseconds.
+    pub fn now_us(&self) -> Micros {
+        self.now
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.status != Status::Running
+    }
+
+    /// Fraction of messages resolved (applied, lost or given up), from 0 to 1.
+    pub fn progress(&self) -> f64 {
+        if self.scenario.messages == 0 {
+            1.0
+        } else {
+            self.resolved as f64 / self.scenario.messages as f64
+        }
+    }
+
+    /// Runs up to `max` events; returns how many ran.
+    pub fn step(&mut self, max: u64) -> u64 {
+        let mut ran = 0;
+        while ran < max && self.step_one() {
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Runs every event up to and including simulated time `until_us`.
+    pub fn advance_to(&mut self, until_us: Micros) -> u64 {
+        let mut ran = 0;
+        while self.queue.peek_time().is_some_and(|t| t <= until_us) && self.step_one() {
+            ran += 1;
+        }
+        if self.status == Status::Running {
+            self.now = self.now.max(until_us.min(self.timing.horizon));
+        }
+        ran
+    }
+
+    /// Runs to the end: drained, or stopped at the horizon or the event budget.
+    pub fn run_to_end(&mut self) {
+        while self.step_one() {}
+    }
+
+    fn step_one(&mut self) -> bool {
+        if self.status != Status::Running {
+            return false;
+        }
+        let Some(next) = self.queue.peek_time() else {
+            self.finish();
+            return false;
+        };
+        if next > self.timing.horizon || self.metrics.counters.events >= self.max_events {
+            self.now = self.now.max(next.min(self.timing.horizon));
+            self.status = Status::Stalled;
+            return false;
+        }
+        let (at, event) = self.queue.pop().expect("peeked");
+        self.now = at;
+        self.metrics.counters.events += 1;
+        self.handle(event);
+        true
+    }
+
+    fn finish(&mut self) {
+        // With an empty queue nothing can move any more; anything unresolved is stuck.
+        let stuck: Vec<u32> = self.msgs.unresolved().collect();
+        let c = &self.metrics.counters;
+        self.status = if !stuck.is_empty() {
+            Status::Stalled
+        } else if c.gave_up + c.dead_lettered > 0 {
+            Status::GaveUp
+        } else {
+            Status::Drained
+        };
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Produce { msg } => self.on_produce(msg),
+            Event::OutboxPoll { producer } => self.on_outbox_poll(producer),
+            Event::PublishArrive { msg, attempt, copy } => {
+                self.on_publish_arrive(msg, attempt, copy)
+            }
+            Event::PublishAckArrive { msg } => self.on_publish_ack(msg),
+            Event::PublishTimeout { msg, attempt } => self.on_publish_timeout(msg, attempt),
+            Event::Durable { entry, generation } => self.on_durable(entry, generation),
+            Event::FetchArrive { consumer, session } => self.on_fetch_arrive(consumer, session),
+            Event::FetchDone { consumer, session } => self.on_fetch_done(consumer, session),
+            Event::DeliveryArrive {
+                msg,
+                entry,
+                generation,
+                delivery,
+                copy,
+                consumer,
+                session,
+            } => self.on_delivery_arrive(msg, entry, generation, delivery, copy, consumer, session),
+            Event::Visibility {
+                entry,
+                generation,
+                delivery,
+            } => self.on_visibility(entry, generation, delivery),
+            Event::ProcessDone { consumer, session } => self.on_process_done(consumer, session),
+            Event::AckArrive { entry, generation } => self.on_ack_arrive(entry, generation),
+            Event::CommitArrive {
+                consumer,
+                session,
+                txn,
+            } => self.on_commit_arrive(consumer, session, txn),
+            Event::CommitApplied {
+                consumer,
+                session,
+                txn,
+            } => self.on_commit_applied(consumer, session, txn),
+            Event::CommitResponse {
+                consumer,
+                session,
+                txn,
+                ok,
+            } => self.on_commit_response(consumer, session, txn, ok),
+            Event::CommitTimeout {
+                consumer,
+                session,
+                txn,
+                attempt,
+            } => self.on_commit_timeout(consumer, session, txn, attempt),
+            Event::ConsumerRestart { consumer } => self.on_consumer_restart(consumer),
+            Event::SessionExpire { consumer, session } => self.on_session_expire(consumer, session),
+            Event::BrokerRecover => self.on_broker_recover(),
+        }
+    }
+
+    // ----- Shared bookkeeping -----
+
+    pub(crate) fn new_message(&mut self) -> u32 {
+        let created_at = self.now;
+        let id = self.msgs.push(MsgState {
+            created_at,
+            ..MsgState::default()
+        });
+        if self.traced.contains(&id) {
+            if let Some(m) = self.msgs.get_mut(id) {
+                m.traced = true;
+            }
+        }
+        self.metrics.counters.produced += 1;
+        self.metrics.first_publish_at.get_or_insert(created_at);
+        let (_, amount) = self.faults.payment(id, self.scenario.accounts.max(1));
+        self.ledger.expect(amount);
+        id
+    }
+
+    /// Takes a reference on a message for something that could still apply it.
+    pub(crate) fn hold(&mut self, msg: u32) {
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.refs += 1;
+        }
+    }
+
+    /// Drops a reference; the last one resolves the message.
+    pub(crate) fn release(&mut self, msg: u32) {
+        let Some(m) = self.msgs.get_mut(msg) else {
+            return;
+        };
+        debug_assert!(m.refs > 0, "message {msg} released more often than held");
+        m.refs = m.refs.saturating_sub(1);
+        if m.refs == 0 {
+            self.resolve(msg);
+        }
+    }
+
+    /// Resolves a message nothing can apply any more: count it as applied, lost, given up
+    /// or dead-lettered.
+    pub(crate) fn resolve(&mut self, msg: u32) {
+        let Some(m) = self.msgs.get_mut(msg) else {
+            return;
+        };
+        m.resolved = true;
+        let (effects, gave_up, dead, cause) = (m.effects, m.gave_up, m.dead_lettered, m.cause);
+        self.resolved += 1;
+        if effects == 0 {
+            let c = &mut self.metrics.counters;
+            if dead {
+                c.dead_lettered += 1;
+            } else if gave_up {
+                c.gave_up += 1;
+            } else {
+                c.lost += 1;
+                if self.loss_causes.len() < 64 {
+                    self.loss_causes.insert(msg, cause);
+                }
+            }
+            self.first_loss.get_or_insert(msg);
+            self.metrics.series.record_loss(self.now);
+            let (account, amount) = self.faults.payment(msg, self.scenario.accounts.max(1));
+            self.ledger.record_missing(account, amount);
+        }
+        self.msgs.compact();
+    }
+
+    /// Applies a message's payment to the ledger.
+    pub(crate) fn apply_effect(&mut self, msg: u32, consumer: u16) {
+        let Some(m) = self.msgs.get_mut(msg) else {
+            debug_assert!(false, "applied message {msg} after it was resolved");
+            return;
+        };
+        m.effects += 1;
+        let first = m.effects == 1;
+        let latency = self.now.saturating_sub(m.created_at);
+        let (account, amount) = self.faults.payment(msg, self.scenario.accounts.max(1));
+        self.ledger.apply(account, amount, first);
+        self.metrics.record_apply(self.now, first, latency);
+        if !first {
+            self.first_duplicate.get_or_insert(msg);
+        }
+        if self.is_traced(msg) {
+            let note = if first {
+                format!(
+                    "${}.{:02} charged to account {account}",
+                    amount / 100,
+                    amount % 100
+                )
+            } else {
+                format!(
+                    "${}.{:02} charged to account {account} AGAIN: a double charge",
+                    amount / 100,
+                    amount % 100
+                )
+            };
+            self.trace(
+                msg,
+                TraceKind::Processed,
+                Actor::Consumer,
+                Some(Actor::Ledger),
+                Some(consumer as u32),
+                0,
+                0,
+                note,
+            );
+        }
+    }
+
+    pub(crate) fn is_traced(&self, msg: u32) -> bool {
+        !self.traced.is_empty() && self.msgs.get(msg).is_some_and(|m| m.traced)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn trace(
+        &mut self,
+        msg: u32,
+        kind: TraceKind,
+        actor: Actor,
+        to: Option<Actor>,
+        node: Option<u32>,
+        attempt: u32,
+        copy: u32,
+        note: impl Into<String>,
+    ) {
+        if !self.is_traced(msg) {
+            return;
+        }
+        self.traces.entry(msg).or_default().push(TraceEvent {
+            at_us: self.now,
+            kind,
+            actor,
+            to,
+            node,
+            attempt,
+            copy,
+            note: note.into(),
+        });
+    }
+
+    /// The recorded trace of a message that was asked for when the run was created.
+    pub fn trace_of(&self, msg: u32) -> Option<&[TraceEvent]> {
+        self.traces.get(&msg).map(Vec::as_slice)
+    }
+
+    /// Whether the message has been resolved (nothing can apply it any more).
+    pub fn is_resolved(&self, msg: u32) -> bool {
+        msg < self.metrics.counters.produced as u32 && self.msgs.get(msg).is_none()
+    }
+
+    pub(crate) fn partition_of(&self, msg: u32) -> u16 {
+        let (account, _) = self.faults.payment(msg, self.scenario.accounts.max(1));
+        (account % self.ready.len() as u32) as u16
+    }
+}

@@ -1,0 +1,190 @@
+//! The fault plan: the single place where the simulation asks "what happens to this message on
+//! this hop, this time?".
+//!
+//! Every decision is a pure function of the seed and the decision's coordinates (message,
+//! hop, attempt, copy), not a draw from one shared sequential stream. So a fault that hits
+//! message 42's first delivery in one mode hits it in every mode, and a comparison between
+//! modes shows the semantics rather than luck. Probabilities are turned into integer
+//! thresholds once, so no outcome depends on platform floating-point functions.
+
+use rand_core::Rng;
+use rand_xoshiro::SplitMix64;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use crate::scenario::Scenario;
+use crate::time::{Micros, ms_to_us};
+
+/// The places a fault can strike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Hop {
+    /// Producer (or outbox relay) to broker.
+    Publish = 1,
+    /// Broker to producer: the publish ack.
+    PublishAck = 2,
+    /// Broker to consumer.
+    Delivery = 3,
+    /// Consumer to broker: the ack, or the transaction commit.
+    Ack = 4,
+    /// The consumer, between receiving and processing.
+    BeforeProcess = 5,
+    /// The consumer, between processing and acking.
+    AfterProcess = 6,
+    /// The partition leader, right after an append.
+    BrokerAppend = 7,
+    /// The producer, between its database write and its publish.
+    ProducerWrite = 8,
+    /// Not a fault: the payment's account and amount.
+    Payment = 9,
+    /// Fetch requests and their responses: latency only, never lost.
+    Control = 10,
+}
+
+/// What the network does with one message on one hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Lost on the way.
+    Drop,
+    /// Arrives after `delay`; if `twice` is set, a second copy arrives after `second`.
+    Deliver {
+        delay: Micros,
+        twice: Option<Micros>,
+    },
+}
+
+/// Integer thresholds for each fault: a draw below the threshold means the fault strikes.
+#[derive(Clone, Debug)]
+pub struct FaultPlan {
+    seed: u64,
+    publish_loss: u64,
+    publish_ack_loss: u64,
+    delivery_loss: u64,
+    ack_loss: u64,
+    duplicate: u64,
+    delay: u64,
+    crash_before: u64,
+    crash_after: u64,
+    broker_crash: u64,
+    producer_crash: u64,
+    latency: Micros,
+    jitter: Micros,
+    delay_extra: Micros,
+}
+
+/// Maps a probability to a threshold on a uniform `u64`; `1.0` means always.
+fn threshold(p: f64) -> u64 {
+    if p >= 1.0 {
+        u64::MAX
+    } else if p <= 0.0 {
+        0
+    } else {
+        // 2^64 * p is exact in IEEE arithmetic up to rounding that every platform shares.
+        (p * 18_446_744_073_709_551_616.0) as u64
+    }
+}
+
+fn strikes(draw: u64, threshold: u64) -> bool {
+    threshold == u64::MAX || draw < threshold
+}
+
+impl FaultPlan {
+    pub fn new(s: &Scenario) -> FaultPlan {
+        FaultPlan {
+            seed: s.seed,
+            publish_loss: threshold(s.publish_loss),
+            publish_ack_loss: threshold(s.publish_ack_loss),
+            delivery_loss: threshold(s.delivery_loss),
+            ack_loss: threshold(s.ack_loss),
+            duplicate: threshold(s.duplicate),
+            delay: threshold(s.delay),
+            crash_before: threshold(s.crash_before_process),
+            crash_after: threshold(s.crash_after_process),
+            broker_crash: threshold(s.broker_crash),
+            producer_crash: threshold(s.producer_crash),
+            latency: ms_to_us(s.latency_ms),
+            jitter: ms_to_us(s.jitter_ms),
+            delay_extra: ms_to_us(s.delay_ms),
+        }
+    }
+
+    /// A random stream owned by one decision. The coordinates are folded into the seed with
+    /// distinct odd multipliers, and SplitMix64's output mixing spreads nearby keys apart.
+    fn stream(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> SplitMix64 {
+        let key = self.seed
+            ^ (msg as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (hop as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ (attempt as u64).wrapping_mul(0x1656_67B1_9E37_79F9)
+            ^ (copy as u64).wrapping_mul(0x85EB_CA77_C2B2_AE63);
+        SplitMix64::seed_from_u64(key)
+    }
+
+    fn loss_threshold(&self, hop: Hop) -> u64 {
+        match hop {
+            Hop::Publish => self.publish_loss,
+            Hop::PublishAck => self.publish_ack_loss,
+            Hop::Delivery => self.delivery_loss,
+            Hop::Ack => self.ack_loss,
+            _ => 0,
+        }
+    }
+
+    /// The verdict for a message crossing a network hop. `attempt` counts the sender's tries
+    /// (1 for the first); `copy` tells apart copies that exist at the same attempt (a second
+    /// log entry, a network duplicate).
+    pub fn network(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> Verdict {
+        let mut rng = self.stream(hop, msg, attempt, copy);
+        let lost = rng.next_u64();
+        let dup = rng.next_u64();
+        let delayed = rng.next_u64();
+        let jitter1 = rng.next_u64();
+        let jitter2 = rng.next_u64();
+        if strikes(lost, self.loss_threshold(hop)) {
+            return Verdict::Drop;
+        }
+        let extra = if strikes(delayed, self.delay) {
+            self.delay_extra
+        } else {
+            0
+        };
+        let delay = self.jittered(jitter1) + extra;
+        // Only the hops that carry a message's payload can duplicate it.
+        let can_duplicate = matches!(hop, Hop::Publish | Hop::Delivery);
+        let twice =
+            (can_duplicate && strikes(dup, self.duplicate)).then(|| self.jittered(jitter2) + extra);
+        Verdict::Deliver { delay, twice }
+    }
+
+    /// Latency with jitter, for hops that never fail (fetches, commit responses).
+    pub fn latency(&self, msg: u32, attempt: u32, copy: u32) -> Micros {
+        let mut rng = self.stream(Hop::Control, msg, attempt, copy);
+        self.jittered(rng.next_u64())
+    }
+
+    fn jittered(&self, draw: u64) -> Micros {
+        if self.jitter == 0 {
+            return self.latency;
+        }
+        let span = 2 * self.jitter + 1;
+        (self.latency + draw % span).saturating_sub(self.jitter)
+    }
+
+    /// Whether a node fault (a crash) strikes at this point of this message's life.
+    pub fn crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
+        let threshold = match hop {
+            Hop::BeforeProcess => self.crash_before,
+            Hop::AfterProcess => self.crash_after,
+            Hop::BrokerAppend => self.broker_crash,
+            Hop::ProducerWrite => self.producer_crash,
+            _ => 0,
+        };
+        threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)
+    }
+
+    /// The payment a message carries: (account, amount in cents from $1 to $500).
+    pub fn payment(&self, msg: u32, accounts: u32) -> (u32, u64) {
+        let mut rng = self.stream(Hop::Payment, msg, 0, 0);
+        let account = (rng.next_u64() % accounts as u64) as u32;
+        let amount_cents = 100 + rng.next_u64() % 49_901;
+        (account, amount_cents)
+    }
+}

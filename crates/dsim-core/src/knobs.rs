@@ -1,0 +1,924 @@
+//! The knob table: one row per scenario setting, with its key, label, unit, group and allowed
+//! range. The URL query, the CLI flags, the JSON readers, the page's sliders and validation are
+//! all driven by this table, so a setting exists in one place and is checked the same way
+//! everywhere.
+
+use std::fmt;
+
+use crate::scenario::{Acks, Mode, Scenario};
+
+/// Where a knob sits in the page's control panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Load,
+    Producer,
+    Broker,
+    Consumer,
+    Network,
+    Costs,
+    Bounds,
+}
+
+impl Group {
+    pub const ALL: [Group; 7] = [
+        Group::Producer,
+        Group::Broker,
+        Group::Consumer,
+        Group::Network,
+        Group::Load,
+        Group::Costs,
+        Group::Bounds,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Load => "Load",
+            Group::Producer => "Producer side",
+            Group::Broker => "Broker",
+            Group::Consumer => "Consumer side",
+            Group::Network => "Network",
+            Group::Costs => "Costs",
+            Group::Bounds => "Bounds",
+        }
+    }
+}
+
+/// What kind of value a knob holds, which decides how it is parsed and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A probability in `0..=1`; a fault rate.
+    Probability,
+    /// A duration in milliseconds.
+    Millis,
+    /// A whole number.
+    Count,
+    /// A rate per second.
+    Rate,
+    /// One of a few names (mode, acks).
+    Choice(&'static [&'static str]),
+}
+
+/// One scenario setting.
+pub struct Knob {
+    /// The kebab-case key used in URLs and as a CLI flag (`--publish-loss`).
+    pub key: &'static str,
+    /// The camelCase key used in JSON and JavaScript.
+    pub json_key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub group: Group,
+    pub kind: Kind,
+    pub unit: &'static str,
+    pub min: f64,
+    pub max: f64,
+    /// A sensible slider step.
+    pub step: f64,
+    get: fn(&Scenario) -> f64,
+    set: fn(&mut Scenario, f64),
+}
+
+impl Knob {
+    /// The knob's numeric value in a scenario (a choice's index for `Kind::Choice`).
+    pub fn get(&self, s: &Scenario) -> f64 {
+        (self.get)(s)
+    }
+
+    /// The value as text, as it appears in a URL or on the command line.
+    pub fn get_text(&self, s: &Scenario) -> String {
+        let v = self.get(s);
+        match self.kind {
+            Kind::Choice(names) => names[v as usize].to_string(),
+            _ => format_number(v),
+        }
+    }
+
+    /// Parses `text` and sets the knob, or says what is wrong without touching the scenario.
+    pub fn set_text(&self, s: &mut Scenario, text: &str) -> Result<(), ScenarioError> {
+        let text = text.trim();
+        let value = match self.kind {
+            Kind::Choice(names) => match names.iter().position(|n| *n == text) {
+                Some(i) => i as f64,
+                None => {
+                    // Accept the aliases the enums know (acks=1, acks=-1).
+                    let alias = if self.key == "acks" {
+                        Acks::from_key(text).map(|a| a as usize as f64)
+                    } else {
+                        None
+                    };
+                    match alias {
+                        Some(v) => v,
+                        None => {
+                            return Err(self.error(format!(
+                                "must be one of {} (got {:?})",
+                                names.join(", "),
+                                clip(text)
+                            )));
+                        }
+                    }
+                }
+            },
+            _ => match text.parse::<f64>() {
+                Ok(v) => v,
+                Err(_) => {
+                    return Err(self.error(format!("must be a number (got {:?})", clip(text))));
+                }
+            },
+        };
+        self.set_number(s, value)
+    }
+
+    /// Checks `value` against the knob's range and kind, then sets it.
+    pub fn set_number(&self, s: &mut Scenario, value: f64) -> Result<(), ScenarioError> {
+        self.check(value)?;
+        (self.set)(s, value);
+        Ok(())
+    }
+
+    /// Whether `value` is allowed for this knob.
+    pub fn check(&self, value: f64) -> Result<(), ScenarioError> {
+        if !value.is_finite() {
+            return Err(self.error(format!("must be a finite number (got {value})")));
+        }
+        if matches!(self.kind, Kind::Count | Kind::Choice(_)) && value.fract() != 0.0 {
+            return Err(self.error(format!(
+                "must be a whole number (got {})",
+                format_number(value)
+            )));
+        }
+        if value < self.min || value > self.max {
+            return Err(self.error(format!(
+                "must be between {} and {}{} (got {})",
+                format_number(self.min),
+                format_number(self.max),
+                if self.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.unit)
+                },
+                format_number(value)
+            )));
+        }
+        Ok(())
+    }
+
+    fn error(&self, message: String) -> ScenarioError {
+        ScenarioError {
+            key: self.key.to_string(),
+            message,
+        }
+    }
+}
+
+/// What is wrong with one setting. The key is always named, so a page can show the message
+/// next to the right control and a CLI can print it on one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Prints a number without a trailing `.0`, as people write it in a URL.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Keeps error messages one line long whatever the user pasted.
+fn clip(text: &str) -> String {
+    let mut out: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// The largest seed that survives a round trip through a JavaScript number.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+macro_rules! knob {
+    ($key:literal, $json:literal, $field:ident, $kind:expr, $group:expr, $label:literal,
+     $unit:literal, $min:expr, $max:expr, $step:expr, $help:literal) => {
+        Knob {
+            key: $key,
+            json_key: $json,
+            label: $label,
+            help: $help,
+            group: $group,
+            kind: $kind,
+            unit: $unit,
+            min: $min as f64,
+            max: $max as f64,
+            step: $step as f64,
+            get: |s| s.$field as f64,
+            set: |s, v| s.$field = v as _,
+        }
+    };
+}
+
+const MODES: &[&str] = &[
+    "at-most-once",
+    "at-least-once",
+    "idempotent-consumer",
+    "exactly-once",
+    "outbox",
+];
+const ACKS: &[&str] = &["leader", "all"];
+
+use Group::*;
+use Kind::*;
+
+static KNOBS: &[Knob] = &[
+    Knob {
+        key: "mode",
+        json_key: "mode",
+        label: "Mode",
+        help: "Which delivery mechanism producer, broker and consumer use.",
+        group: Load,
+        kind: Choice(MODES),
+        unit: "",
+        min: 0.0,
+        max: 4.0,
+        step: 1.0,
+        get: |s| s.mode as usize as f64,
+        set: |s, v| s.mode = Mode::ALL[v as usize],
+    },
+    knob!(
+        "seed",
+        "seed",
+        seed,
+        Count,
+        Load,
+        "Seed",
+        "",
+        0,
+        MAX_SEED,
+        1,
+        "Every random decision derives from it: same seed, same run."
+    ),
+    // Producer side.
+    knob!(
+        "publish-loss",
+        "publishLoss",
+        publish_loss,
+        Probability,
+        Producer,
+        "Publish lost",
+        "",
+        0,
+        1,
+        0.01,
+        "A publish from producer to broker is lost on the network."
+    ),
+    knob!(
+        "publish-ack-loss",
+        "publishAckLoss",
+        publish_ack_loss,
+        Probability,
+        Producer,
+        "Publish ack lost",
+        "",
+        0,
+        1,
+        0.01,
+        "The broker stored the message but its ack to the producer is lost, so the producer retries."
+    ),
+    knob!(
+        "producer-crash",
+        "producerCrash",
+        producer_crash,
+        Probability,
+        Producer,
+        "Producer crash (dual write)",
+        "",
+        0,
+        1,
+        0.01,
+        "The producer crashes after its own database write and before publishing."
+    ),
+    knob!(
+        "ack-timeout-ms",
+        "ackTimeoutMs",
+        ack_timeout_ms,
+        Millis,
+        Producer,
+        "Ack timeout",
+        "ms",
+        1,
+        60_000,
+        1,
+        "How long the producer waits for an ack before it retries; doubles on each retry."
+    ),
+    knob!(
+        "max-retries",
+        "maxRetries",
+        max_retries,
+        Count,
+        Producer,
+        "Max retries",
+        "",
+        0,
+        100,
+        1,
+        "Retries before the producer gives up or the broker dead-letters a message."
+    ),
+    knob!(
+        "outbox-poll-ms",
+        "outboxPollMs",
+        outbox_poll_ms,
+        Millis,
+        Producer,
+        "Outbox poll interval",
+        "ms",
+        1,
+        10_000,
+        1,
+        "How often the outbox relay looks for rows to publish."
+    ),
+    // Broker.
+    knob!(
+        "broker-crash",
+        "brokerCrash",
+        broker_crash,
+        Probability,
+        Broker,
+        "Broker crash",
+        "",
+        0,
+        1,
+        0.001,
+        "The partition leader crashes right after appending a message, before replicating it."
+    ),
+    Knob {
+        key: "acks",
+        json_key: "acks",
+        label: "Acks",
+        help: "leader: ack once the leader has the message; all: once every replica has it.",
+        group: Broker,
+        kind: Choice(ACKS),
+        unit: "",
+        min: 0.0,
+        max: 1.0,
+        step: 1.0,
+        get: |s| s.acks as usize as f64,
+        set: |s, v| s.acks = if v == 0.0 { Acks::Leader } else { Acks::All },
+    },
+    knob!(
+        "replication-factor",
+        "replicationFactor",
+        replication_factor,
+        Count,
+        Broker,
+        "Replication factor",
+        "",
+        1,
+        5,
+        1,
+        "Copies of each partition, leader included."
+    ),
+    knob!(
+        "replication-ms",
+        "replicationMs",
+        replication_ms,
+        Millis,
+        Broker,
+        "Replication time",
+        "ms",
+        0,
+        1_000,
+        0.5,
+        "Time to copy an append to the followers (or flush it, with one replica)."
+    ),
+    knob!(
+        "failover-ms",
+        "failoverMs",
+        failover_ms,
+        Millis,
+        Broker,
+        "Failover time",
+        "ms",
+        0,
+        60_000,
+        10,
+        "How long the partition is unavailable after its leader crashes."
+    ),
+    knob!(
+        "visibility-timeout-ms",
+        "visibilityTimeoutMs",
+        visibility_timeout_ms,
+        Millis,
+        Broker,
+        "Visibility timeout",
+        "ms",
+        1,
+        600_000,
+        10,
+        "How long a delivery may stay unacknowledged before the broker redelivers it."
+    ),
+    // Consumer side.
+    knob!(
+        "crash-before-process",
+        "crashBeforeProcess",
+        crash_before_process,
+        Probability,
+        Consumer,
+        "Crash before processing",
+        "",
+        0,
+        1,
+        0.01,
+        "The consumer crashes after receiving a message, before applying it."
+    ),
+    knob!(
+        "crash-after-process",
+        "crashAfterProcess",
+        crash_after_process,
+        Probability,
+        Consumer,
+        "Crash after processing",
+        "",
+        0,
+        1,
+        0.01,
+        "The consumer crashes after applying a message, before its ack or commit."
+    ),
+    knob!(
+        "ack-loss",
+        "ackLoss",
+        ack_loss,
+        Probability,
+        Consumer,
+        "Ack / commit lost",
+        "",
+        0,
+        1,
+        0.01,
+        "The consumer's ack or commit is lost on its way to the broker."
+    ),
+    knob!(
+        "processing-ms",
+        "processingMs",
+        processing_ms,
+        Millis,
+        Consumer,
+        "Processing time",
+        "ms",
+        0,
+        1_000,
+        0.1,
+        "Time to apply one payment to the ledger."
+    ),
+    knob!(
+        "max-poll",
+        "maxPoll",
+        max_poll,
+        Count,
+        Consumer,
+        "Records per poll",
+        "",
+        1,
+        1_000,
+        1,
+        "Records fetched per poll; with exactly-once, the most records per transaction."
+    ),
+    knob!(
+        "restart-ms",
+        "restartMs",
+        restart_ms,
+        Millis,
+        Consumer,
+        "Restart time",
+        "ms",
+        1,
+        600_000,
+        10,
+        "Time until a crashed consumer is back."
+    ),
+    knob!(
+        "session-timeout-ms",
+        "sessionTimeoutMs",
+        session_timeout_ms,
+        Millis,
+        Consumer,
+        "Session timeout",
+        "ms",
+        1,
+        600_000,
+        10,
+        "Time until the group notices a silent consumer and hands its partitions to the others."
+    ),
+    knob!(
+        "dedup-window-ms",
+        "dedupWindowMs",
+        dedup_window_ms,
+        Millis,
+        Consumer,
+        "Dedup window",
+        "ms",
+        0,
+        86_400_000,
+        100,
+        "How long the dedup store remembers a processed message ID."
+    ),
+    // Network.
+    knob!(
+        "latency-ms",
+        "latencyMs",
+        latency_ms,
+        Millis,
+        Network,
+        "Latency",
+        "ms",
+        0,
+        10_000,
+        0.1,
+        "One-way latency of every network hop."
+    ),
+    knob!(
+        "jitter-ms",
+        "jitterMs",
+        jitter_ms,
+        Millis,
+        Network,
+        "Jitter",
+        "ms",
+        0,
+        10_000,
+        0.1,
+        "Random spread added to or taken from each hop's latency."
+    ),
+    knob!(
+        "delivery-loss",
+        "deliveryLoss",
+        delivery_loss,
+        Probability,
+        Network,
+        "Delivery lost",
+        "",
+        0,
+        1,
+        0.01,
+        "A delivery from broker to consumer is lost on the network."
+    ),
+    knob!(
+        "duplicate",
+        "duplicate",
+        duplicate,
+        Probability,
+        Network,
+        "Network duplicate",
+        "",
+        0,
+        1,
+        0.01,
+        "The network delivers a publish or a delivery twice."
+    ),
+    knob!(
+        "delay",
+        "delay",
+        delay,
+        Probability,
+        Network,
+        "Delay",
+        "",
+        0,
+        1,
+        0.01,
+        "A message on any hop is held back by the extra delay."
+    ),
+    knob!(
+        "delay-ms",
+        "delayMs",
+        delay_ms,
+        Millis,
+        Network,
+        "Extra delay",
+        "ms",
+        0,
+        60_000,
+        10,
+        "How long a delayed message is held back."
+    ),
+    // Load.
+    knob!(
+        "messages",
+        "messages",
+        messages,
+        Count,
+        Load,
+        "Messages",
+        "",
+        1,
+        2_000_000,
+        100,
+        "Payments to publish."
+    ),
+    knob!(
+        "publish-rate",
+        "publishRate",
+        publish_rate,
+        Rate,
+        Load,
+        "Publish rate",
+        "msg/s",
+        1,
+        1_000_000,
+        100,
+        "Payments published per second of simulated time, over all producers."
+    ),
+    knob!(
+        "producers",
+        "producers",
+        producers,
+        Count,
+        Load,
+        "Producers",
+        "",
+        1,
+        64,
+        1,
+        "Producer instances; payments are spread over them."
+    ),
+    knob!(
+        "consumers",
+        "consumers",
+        consumers,
+        Count,
+        Load,
+        "Consumers",
+        "",
+        1,
+        64,
+        1,
+        "Consumers in the group."
+    ),
+    knob!(
+        "partitions",
+        "partitions",
+        partitions,
+        Count,
+        Load,
+        "Partitions",
+        "",
+        1,
+        256,
+        1,
+        "Partitions of the topic; each is read by one consumer at a time."
+    ),
+    knob!(
+        "accounts",
+        "accounts",
+        accounts,
+        Count,
+        Load,
+        "Customer accounts",
+        "",
+        1,
+        10_000,
+        1,
+        "Accounts the payments are spread over."
+    ),
+    // Costs.
+    knob!(
+        "txn-write-ms",
+        "txnWriteMs",
+        txn_write_ms,
+        Millis,
+        Costs,
+        "Transaction write",
+        "ms",
+        0,
+        1_000,
+        0.1,
+        "Transaction log write, paid by each exactly-once commit and each outbox write."
+    ),
+    knob!(
+        "txn-ack-ms",
+        "txnAckMs",
+        txn_ack_ms,
+        Millis,
+        Costs,
+        "Transaction ack",
+        "ms",
+        0,
+        1_000,
+        0.1,
+        "Acknowledgement of a transaction commit."
+    ),
+    knob!(
+        "dedup-lookup-ms",
+        "dedupLookupMs",
+        dedup_lookup_ms,
+        Millis,
+        Costs,
+        "Dedup look-up",
+        "ms",
+        0,
+        100,
+        0.01,
+        "Time of one look-up in the dedup store."
+    ),
+    // Bounds.
+    knob!(
+        "horizon-ms",
+        "horizonMs",
+        horizon_ms,
+        Millis,
+        Bounds,
+        "Horizon",
+        "ms",
+        1_000,
+        3_600_000,
+        1_000,
+        "Simulated time after which the run stops, whatever is still in flight."
+    ),
+];
+
+/// Every knob, in the order the page shows them within a group.
+pub fn knobs() -> &'static [Knob] {
+    KNOBS
+}
+
+/// The knob for a key, given in kebab-case (`publish-loss`) or camelCase (`publishLoss`).
+pub fn knob(key: &str) -> Option<&'static Knob> {
+    KNOBS.iter().find(|k| k.key == key || k.json_key == key)
+}
+
+fn unknown_key(key: &str) -> ScenarioError {
+    ScenarioError {
+        key: clip(key),
+        message: "is not a scenario setting".into(),
+    }
+}
+
+impl Scenario {
+    /// Sets one setting from text, or says what is wrong and leaves the scenario unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        knob(key)
+            .ok_or_else(|| unknown_key(key))?
+            .set_text(self, value)
+    }
+
+    /// One setting as text.
+    pub fn get(&self, key: &str) -> Option<String> {
+        knob(key).map(|k| k.get_text(self))
+    }
+
+    /// Checks every setting against its range.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        for k in KNOBS {
+            k.check(k.get(self))?;
+        }
+        Ok(())
+    }
+
+    /// Reads a URL query (`mode=at-most-once&publish-loss=0.3&seed=42`, with or without `?`)
+    /// on top of the defaults. Bad or unknown keys are reported and skipped; the rest of the
+    /// scenario still loads. Keys that are not scenario settings but belong to the page
+    /// (`embed`, `view`, ...) are passed over if listed in `page_keys`.
+    pub fn from_query(query: &str, page_keys: &[&str]) -> (Scenario, Vec<ScenarioError>) {
+        let mut scenario = Scenario::default();
+        let errors = scenario.apply_query(query, page_keys);
+        (scenario, errors)
+    }
+
+    /// Applies a URL query onto this scenario; see `from_query`.
+    pub fn apply_query(&mut self, query: &str, page_keys: &[&str]) -> Vec<ScenarioError> {
+        let mut errors = Vec::new();
+        for (key, value) in parse_query(query) {
+            if page_keys.contains(&key.as_str()) {
+                continue;
+            }
+            if let Err(e) = self.set(&key, &value) {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+
+    /// The scenario as a URL query: mode and seed always, then every setting that differs from
+    /// the default, in table order.
+    pub fn to_query(&self) -> String {
+        let defaults = Scenario::default();
+        let mut parts = Vec::new();
+        for k in KNOBS {
+            let always = matches!(k.key, "mode" | "seed");
+            if always || k.get(self) != k.get(&defaults) {
+                parts.push(format!("{}={}", k.key, encode_component(&k.get_text(self))));
+            }
+        }
+        parts.join("&")
+    }
+
+    /// Reads scenario JSON: an object whose keys are settings in camelCase or kebab-case.
+    /// Missing keys keep their defaults; the first bad key is named in the error.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ScenarioError {
+            key: "scenario".into(),
+            message: format!("is not valid JSON ({e})"),
+        })?;
+        let mut scenario = Scenario::default();
+        scenario.apply_json(&value)?;
+        Ok(scenario)
+    }
+
+    /// Applies a JSON object onto this scenario. On error the scenario is left unchanged.
+    pub fn apply_json(&mut self, value: &serde_json::Value) -> Result<(), ScenarioError> {
+        let object = value.as_object().ok_or_else(|| ScenarioError {
+            key: "scenario".into(),
+            message: format!("must be an object of settings (got {})", json_type(value)),
+        })?;
+        let mut next = self.clone();
+        for (key, v) in object {
+            let k = knob(key).ok_or_else(|| unknown_key(key))?;
+            match (k.kind, v) {
+                (Kind::Choice(_), serde_json::Value::String(text)) => {
+                    k.set_text(&mut next, text)?
+                }
+                (Kind::Choice(_), other) => {
+                    return Err(k.error(format!("must be a string (got {})", json_type(other))));
+                }
+                (_, serde_json::Value::Number(n)) => {
+                    let number = n.as_f64().unwrap_or(f64::NAN);
+                    k.set_number(&mut next, number)?
+                }
+                (_, other) => {
+                    return Err(k.error(format!("must be a number (got {})", json_type(other))));
+                }
+            }
+        }
+        *self = next;
+        Ok(())
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Splits a query string into decoded key/value pairs, in order.
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(k), decode_component(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding that never fails: `+` is a space, malformed escapes are kept as typed,
+/// and invalid UTF-8 becomes U+FFFD.
+pub fn decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,67 @@
+//! A deterministic simulation of message delivery semantics.
+//!
+//! Producers publish payments to a broker, the broker delivers them to a consumer group, and
+//! consumers apply them to a ledger; every hop crosses a network that can lose, duplicate or
+//! delay, and every node can crash, as the scenario's fault rates say. Five delivery modes
+//! (at-most-once, at-least-once, idempotent consumer, exactly-once, transactional outbox)
+//! decide how producer, broker and consumer react. A run is a pure function of its
+//! `Scenario`: time is virtual, every random decision derives from the seed, and only ordered
+//! collections are iterated, so the same scenario gives the same `Report` on every platform.
+
+mod broker;
+pub mod checker;
+mod consumer;
+mod engine;
+pub mod faults;
+pub mod knobs;
+mod ledger;
+mod messages;
+mod metrics;
+pub mod presets;
+mod producer;
+mod queue;
+pub mod report;
+pub mod scenario;
+pub mod time;
+pub mod trace;
+
+pub use engine::{Simulation, Status};
+pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
+pub use presets::{Preset, presets};
+pub use report::{Counterexample, Guarantee, Report, Snapshot};
+pub use scenario::{Acks, Mode, Promise, Scenario};
+pub use trace::{Actor, TraceEvent, TraceKind};
+
+/// Runs a scenario to the end and returns its report, with the counterexample's trace filled
+/// in when the mode broke its promise. The scenario is validated first.
+pub fn simulate(scenario: &Scenario) -> Result<Report, ScenarioError> {
+    scenario.validate()?;
+    let mut sim = Simulation::new(scenario);
+    sim.run_to_end();
+    let mut report = sim.report();
+    if let Some(ce) = report.guarantee.counterexample.as_mut() {
+        ce.trace = trace_message(scenario, ce.message);
+        ce.explanation = checker::explain(ce.message, &ce.problem, &ce.trace);
+    }
+    Ok(report)
+}
+
+/// Runs every mode on the same scenario, seed and faults.
+pub fn compare(scenario: &Scenario) -> Result<Vec<Report>, ScenarioError> {
+    Mode::ALL
+        .iter()
+        .map(|&mode| simulate(&scenario.with_mode(mode)))
+        .collect()
+}
+
+/// The full life of one message, by replaying the run with that message traced. The replay
+/// stops as soon as nothing can happen to the message any more.
+pub fn trace_message(scenario: &Scenario, message: u32) -> Vec<TraceEvent> {
+    let mut sim = Simulation::with_traces(scenario, &[message]);
+    while !sim.is_finished() && !sim.is_resolved(message) {
+        sim.step(1024);
+    }
+    sim.trace_of(message)
+        .map(<[TraceEvent]>::to_vec)
+        .unwrap_or_default()
+}

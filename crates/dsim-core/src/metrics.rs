@@ -1,0 +1,255 @@
+//! Aggregate measurements of a run: counters, the latency distribution and time series.
+//! Everything here is bounded in size whatever the number of messages.
+
+use hdrhistogram::Histogram;
+
+use crate::time::Micros;
+
+/// Counters of everything that happened.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub produced: u64,
+    pub side_effects: u64,
+    pub unique_processed: u64,
+    pub duplicates: u64,
+    pub lost: u64,
+    pub gave_up: u64,
+    pub dead_lettered: u64,
+    pub retries: u64,
+    pub redeliveries: u64,
+    pub network_messages: u64,
+    pub appends: u64,
+    pub duplicates_dropped_by_broker: u64,
+    pub dedup_skips: u64,
+    pub consumer_crashes: u64,
+    pub broker_crashes: u64,
+    pub producer_crashes: u64,
+    pub transactions: u64,
+    pub aborted_transactions: u64,
+    pub fenced_commits: u64,
+    pub events: u64,
+}
+
+/// Buckets of a log-linear histogram small enough to keep one per time-series bucket:
+/// four sub-buckets per power of two, so any percentile read from it is within about 19 %.
+const SUB: u32 = 4;
+const LOG_BINS: usize = 40 * SUB as usize;
+
+fn log_bin(v: Micros) -> usize {
+    if v < SUB as u64 {
+        return v as usize;
+    }
+    let exp = 63 - v.leading_zeros();
+    let sub = ((v >> (exp - 2)) & (SUB as u64 - 1)) as u32;
+    ((exp - 1) * SUB + sub).min(LOG_BINS as u32 - 1) as usize
+}
+
+/// The smallest value that falls into `bin`.
+fn log_bin_floor(bin: usize) -> Micros {
+    let bin = bin as u32;
+    if bin < SUB {
+        return bin as u64;
+    }
+    let exp = bin / SUB + 1;
+    let sub = bin % SUB;
+    (1u64 << exp) | ((sub as u64) << (exp - 2))
+}
+
+/// One time-series bucket.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub applied: u64,
+    pub unique: u64,
+    pub duplicates: u64,
+    pub lost: u64,
+    latency: Vec<u32>,
+    latency_count: u64,
+}
+
+impl Bucket {
+    fn new() -> Bucket {
+        Bucket {
+            applied: 0,
+            unique: 0,
+            duplicates: 0,
+            lost: 0,
+            latency: Vec::new(),
+            latency_count: 0,
+        }
+    }
+
+    fn merge(&mut self, other: &Bucket) {
+        self.applied += other.applied;
+        self.unique += other.unique;
+        self.duplicates += other.duplicates;
+        self.lost += other.lost;
+        if !other.latency.is_empty() {
+            if self.latency.is_empty() {
+                self.latency = vec![0; LOG_BINS];
+            }
+            for (a, b) in self.latency.iter_mut().zip(&other.latency) {
+                *a += b;
+            }
+        }
+        self.latency_count += other.latency_count;
+    }
+
+    /// An approximate latency quantile of the messages first applied in this bucket.
+    pub fn latency_quantile(&self, q: f64) -> Option<Micros> {
+        if self.latency_count == 0 {
+            return None;
+        }
+        let rank = ((q * self.latency_count as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (bin, &n) in self.latency.iter().enumerate() {
+            seen += n as u64;
+            if seen >= rank {
+                return Some(log_bin_floor(bin));
+            }
+        }
+        None
+    }
+}
+
+/// Counts over simulated time in fixed-width buckets. When the run outlasts the buckets, pairs
+/// are merged and the width doubles, so the series stays bounded and deterministic.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub bucket_us: Micros,
+    pub buckets: Vec<Bucket>,
+}
+
+const MAX_BUCKETS: usize = 240;
+
+impl Series {
+    /// Buckets sized so the publishing phase spans about a hundred of them.
+    pub fn new(expected_span: Micros) -> Series {
+        let target = (expected_span / 100).max(1_000);
+        let mut width = 1_000;
+        'outer: loop {
+            for m in [1, 2, 5] {
+                if width * m >= target {
+                    width *= m;
+                    break 'outer;
+                }
+            }
+            width *= 10;
+        }
+        Series {
+            bucket_us: width,
+            buckets: Vec::new(),
+        }
+    }
+
+    fn bucket(&mut self, at: Micros) -> &mut Bucket {
+        let mut index = (at / self.bucket_us) as usize;
+        while index >= MAX_BUCKETS {
+            let merged: Vec<Bucket> = self
+                .buckets
+                .chunks(2)
+                .map(|pair| {
+                    let mut b = pair[0].clone();
+                    if let Some(second) = pair.get(1) {
+                        b.merge(second);
+                    }
+                    b
+                })
+                .collect();
+            self.buckets = merged;
+            self.bucket_us *= 2;
+            index = (at / self.bucket_us) as usize;
+        }
+        if self.buckets.len() <= index {
+            self.buckets.resize_with(index + 1, Bucket::new);
+        }
+        &mut self.buckets[index]
+    }
+
+    pub fn record_apply(&mut self, at: Micros, first: bool, latency: Micros) {
+        let b = self.bucket(at);
+        b.applied += 1;
+        if first {
+            b.unique += 1;
+            if b.latency.is_empty() {
+                b.latency = vec![0; LOG_BINS];
+            }
+            b.latency[log_bin(latency)] += 1;
+            b.latency_count += 1;
+        } else {
+            b.duplicates += 1;
+        }
+    }
+
+    pub fn record_loss(&mut self, at: Micros) {
+        self.bucket(at).lost += 1;
+    }
+}
+
+/// All measurements of a run.
+pub struct Metrics {
+    pub counters: Counters,
+    pub latency: Histogram<u64>,
+    pub series: Series,
+    pub first_publish_at: Option<Micros>,
+    pub last_apply_at: Micros,
+    pub latency_sum_us: u128,
+}
+
+impl Metrics {
+    pub fn new(expected_span: Micros) -> Metrics {
+        Metrics {
+            counters: Counters::default(),
+            // Three significant figures from 1 µs to an hour: a few tens of KB, fixed.
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            series: Series::new(expected_span),
+            first_publish_at: None,
+            last_apply_at: 0,
+            latency_sum_us: 0,
+        }
+    }
+
+    pub fn record_apply(&mut self, at: Micros, first: bool, latency: Micros) {
+        let c = &mut self.counters;
+        c.side_effects += 1;
+        if first {
+            c.unique_processed += 1;
+            self.latency.saturating_record(latency.max(1));
+            self.latency_sum_us += latency as u128;
+        } else {
+            c.duplicates += 1;
+        }
+        self.last_apply_at = self.last_apply_at.max(at);
+        self.series.record_apply(at, first, latency);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_bins_are_monotonic_and_floor_is_inside_the_bin() {
+        let mut last = 0;
+        for v in (0..100_000u64).chain([1 << 20, 1 << 30, u32::MAX as u64]) {
+            let bin = log_bin(v);
+            assert!(
+                bin >= last || v < 100_000,
+                "bins must not go backwards at {v}"
+            );
+            last = bin;
+            assert!(log_bin_floor(bin) <= v, "floor of bin {bin} above {v}");
+            assert_eq!(log_bin(log_bin_floor(bin)), bin);
+        }
+    }
+
+    #[test]
+    fn series_merges_buckets_when_the_run_outlasts_them() {
+        let mut s = Series::new(100_000);
+        for t in (0..10_000_000u64).step_by(1_000) {
+            s.record_apply(t, true, 10);
+        }
+        assert!(s.buckets.len() <= MAX_BUCKETS);
+        let total: u64 = s.buckets.iter().map(|b| b.applied).sum();
+        assert_eq!(total, 10_000);
+    }
+}

@@ -1,0 +1,96 @@
+//! The textbook failure cases as named scenarios. Each is a URL query over the defaults, so a
+//! preset is exactly what a shared link would carry, and parses through the same code.
+
+use crate::knobs::ScenarioError;
+use crate::scenario::Scenario;
+
+pub struct Preset {
+    pub key: &'static str,
+    pub title: &'static str,
+    /// What happens, and what to try next, in a few sentences.
+    pub explanation: &'static str,
+    pub query: &'static str,
+}
+
+impl Preset {
+    pub fn scenario(&self) -> Result<Scenario, ScenarioError> {
+        let (scenario, errors) = Scenario::from_query(self.query, &[]);
+        match errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(scenario),
+        }
+    }
+}
+
+static PRESETS: &[Preset] = &[
+    Preset {
+        key: "consumer-crash-after-processing",
+        title: "Consumer crashes after processing",
+        explanation: "The consumer applies the payment, then dies before its ack reaches the broker. The broker cannot tell this from a message that was never processed, so after the visibility timeout it delivers it again and the payment is applied twice. At-least-once keeps its promise (nothing is lost) but charges customers twice. Switch to the idempotent consumer or exactly-once and the duplicates disappear, at a price in latency.",
+        query: "mode=at-least-once&crash-after-process=0.002",
+    },
+    Preset {
+        key: "ack-before-processing",
+        title: "Ack before processing",
+        explanation: "The consumer commits its offset as soon as a message arrives and only then processes it. When it crashes in between, the broker believes the message was handled and never sends it again: the payment is simply gone, along with everything else the consumer had buffered. This is at-most-once; acking only after processing (at-least-once) trades these losses for possible duplicates.",
+        query: "mode=at-most-once&crash-before-process=0.002",
+    },
+    Preset {
+        key: "network-failure-during-commit",
+        title: "Network failure during commit",
+        explanation: "The consumer processed the payment, but its ack (its offset commit) is lost on the network. The consumer cannot know whether the commit landed, and the broker redelivers. With plain at-least-once that is a duplicate; with exactly-once the commit is part of a transaction that is retried until its outcome is known, and the payment becomes visible only with the commit.",
+        query: "mode=at-least-once&ack-loss=0.1",
+    },
+    Preset {
+        key: "double-charge",
+        title: "Double charge in payments",
+        explanation: "A payments pipeline with a flaky network: the broker's acks to producers get lost (so producers retry and the log holds the same payment twice) and consumers' acks get lost (so the broker redelivers). Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
+        query: "mode=at-least-once&publish-ack-loss=0.05&ack-loss=0.05",
+    },
+    Preset {
+        key: "lossy-metrics",
+        title: "Lossy metrics pipeline",
+        explanation: "For CPU samples or log lines, a lost data point is harmless and the next one comes soon. At-most-once sends each once and never retries: a few per cent are lost, but latency is lowest and it costs the fewest network messages. Compare the modes to see what the stronger guarantees would cost here.",
+        query: "mode=at-most-once&publish-loss=0.02&delivery-loss=0.02",
+    },
+    Preset {
+        key: "dedup-window-too-short",
+        title: "Dedup window too short",
+        explanation: "The idempotent consumer only remembers IDs for its retention window (an SQS FIFO queue keeps five minutes). Here producer retries arrive long after the first copy was processed, because the ack timeout backs off, and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store.",
+        query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+    },
+    Preset {
+        key: "broker-crash-acks-leader",
+        title: "Broker crash with acks=leader",
+        explanation: "The partition leader acks a publish as soon as it has written it, then crashes before its followers copied it. The new leader never had the message, and the producer, holding its ack, never retries: a silent loss even in at-least-once. Switch acks to all and the broker only acks what every replica has, so a crash makes the producer retry instead.",
+        query: "mode=at-least-once&broker-crash=0.0003&acks=leader",
+    },
+    Preset {
+        key: "broker-crash-acks-all",
+        title: "Broker crash with acks=all",
+        explanation: "The same crashes, but the broker acks only once every replica has the message. A crash can only take appends nobody was told about, so producers retry them and nothing is lost; the retries can still produce duplicates unless the producer is idempotent (exactly-once).",
+        query: "mode=at-least-once&broker-crash=0.0003&acks=all",
+    },
+    Preset {
+        key: "dual-write",
+        title: "Dual write: crash between database and publish",
+        explanation: "The producer writes the payment to its own database and then publishes it; when it crashes in between, the database says the payment exists but no message will ever carry it. No broker setting can fix this, since the broker never saw it. The transactional outbox commits the payment and an outbox row together, and a relay publishes the row: switch to outbox and the losses disappear.",
+        query: "mode=at-least-once&producer-crash=0.01",
+    },
+    Preset {
+        key: "slow-consumer",
+        title: "Visibility timeout shorter than processing",
+        explanation: "No faults at all, yet duplicates: the consumer takes longer to work through its poll than the broker's visibility timeout, so the broker assumes the worst and hands the same records out again. A timeout must cover the slowest processing, not the typical one.",
+        query: "mode=at-least-once&processing-ms=2&visibility-timeout-ms=40&max-poll=50",
+    },
+];
+
+/// Every preset, in the order the page lists them.
+pub fn presets() -> &'static [Preset] {
+    PRESETS
+}
+
+/// A preset by key.
+pub fn preset(key: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.key == key)
+}

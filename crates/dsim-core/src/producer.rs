@@ -1,0 +1,279 @@
+//! Producers and the outbox relay: creating payments, publishing them, and retrying.
+
+use std::collections::VecDeque;
+
+use crate::engine::{Event, Simulation};
+use crate::faults::{Hop, Verdict};
+use crate::messages::Cause;
+use crate::queue::Lane;
+use crate::scenario::Mode;
+use crate::time::Micros;
+use crate::trace::{Actor, TraceKind};
+
+/// The outbox relay of one producer: rows committed with the business write, waiting to be
+/// published.
+#[derive(Default)]
+pub struct Relay {
+    pub rows: VecDeque<(Micros, u32)>,
+    pub poll_scheduled: bool,
+}
+
+/// The backoff doubles per retry and stops growing after six doublings.
+const MAX_BACKOFF_DOUBLINGS: u32 = 6;
+
+impl Simulation {
+    fn producer_of(&self, msg: u32) -> u16 {
+        (msg % self.relays.len() as u32) as u16
+    }
+
+    pub(crate) fn on_produce(&mut self, msg_hint: u32) {
+        let msg = self.new_message();
+        debug_assert_eq!(msg, msg_hint);
+        let next = msg + 1;
+        if next < self.scenario.messages {
+            self.queue
+                .schedule(self.timing.produce_at(next), Event::Produce { msg: next });
+        }
+        let producer = self.producer_of(msg);
+        let crashed = self.faults.crash(Hop::ProducerWrite, msg, 1, 0);
+        if self.mode == Mode::Outbox {
+            // The payment and its outbox row commit together, so the relay publishes it even
+            // if the producer dies right after.
+            let commit_at = self.now + self.timing.txn_write;
+            self.metrics.counters.transactions += 1;
+            self.hold(msg);
+            self.trace(msg, TraceKind::OutboxCommitted, Actor::Producer, None, Some(producer as u32), 0, 0,
+                if crashed {
+                    "payment and outbox row committed in one transaction; the producer then crashed, but the row is safe"
+                } else {
+                    "payment and outbox row committed in one transaction"
+                });
+            if crashed {
+                self.metrics.counters.producer_crashes += 1;
+            }
+            let relay = &mut self.relays[producer as usize];
+            relay.rows.push_back((commit_at, msg));
+            if !relay.poll_scheduled {
+                relay.poll_scheduled = true;
+                let poll = self.timing.outbox_poll;
+                let at = commit_at.div_ceil(poll) * poll;
+                self.queue.schedule(at, Event::OutboxPoll { producer });
+            }
+            return;
+        }
+        self.trace(
+            msg,
+            TraceKind::Created,
+            Actor::Producer,
+            None,
+            Some(producer as u32),
+            0,
+            0,
+            "payment request written to the producer's database",
+        );
+        if crashed {
+            self.metrics.counters.producer_crashes += 1;
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.cause = Cause::ProducerCrash;
+            }
+            self.trace(msg, TraceKind::ProducerCrash, Actor::Producer, None, Some(producer as u32), 0, 0,
+                "the producer crashed between its database write and the publish; nothing will ever publish this payment");
+            // Nothing holds the message: it is resolved as lost right away.
+            self.hold(msg);
+            self.release(msg);
+            return;
+        }
+        self.hold(msg);
+        self.publish(msg);
+        self.release(msg);
+    }
+
+    pub(crate) fn on_outbox_poll(&mut self, producer: u16) {
+        let now = self.now;
+        let mut due = Vec::new();
+        {
+            let relay = &mut self.relays[producer as usize];
+            while relay.rows.front().is_some_and(|&(at, _)| at <= now) {
+                due.push(relay.rows.pop_front().expect("front exists").1);
+            }
+        }
+        for msg in due {
+            self.publish(msg);
+            // The row's reference passes to the relay's wait for the ack.
+            self.release(msg);
+        }
+        let relay = &mut self.relays[producer as usize];
+        match relay.rows.front() {
+            Some(&(at, _)) => {
+                let poll = self.timing.outbox_poll;
+                let next = at.max(now + 1).div_ceil(poll) * poll;
+                self.queue.schedule(next, Event::OutboxPoll { producer });
+            }
+            None => relay.poll_scheduled = false,
+        }
+    }
+
+    /// Sends one publish attempt and, where the mode retries, arms the ack timer.
+    pub(crate) fn publish(&mut self, msg: u32) {
+        let retries = self.mode.retries_publish();
+        let Some(m) = self.msgs.get_mut(msg) else {
+            return;
+        };
+        m.publish_attempts += 1;
+        let attempt = m.publish_attempts;
+        let hold_for_ack = retries && !m.waiting_ack;
+        if retries {
+            m.waiting_ack = true;
+        }
+        if hold_for_ack {
+            self.hold(msg);
+        }
+        let producer = self.producer_of(msg) as u32;
+        let from = if self.mode == Mode::Outbox {
+            "relay"
+        } else {
+            "producer"
+        };
+        self.metrics.counters.network_messages += 1;
+        self.trace(
+            msg,
+            TraceKind::Publish,
+            Actor::Producer,
+            Some(Actor::Broker),
+            Some(producer),
+            attempt as u32,
+            0,
+            if attempt == 1 {
+                format!("{from} publishes")
+            } else {
+                format!("{from} retries (attempt {attempt})")
+            },
+        );
+        match self.faults.network(Hop::Publish, msg, attempt as u32, 0) {
+            Verdict::Drop => {
+                if let Some(m) = self.msgs.get_mut(msg) {
+                    m.cause = Cause::PublishLost;
+                }
+                self.trace(
+                    msg,
+                    TraceKind::PublishLost,
+                    Actor::Producer,
+                    Some(Actor::Broker),
+                    Some(producer),
+                    attempt as u32,
+                    0,
+                    "the publish was lost on the network",
+                );
+            }
+            Verdict::Deliver { delay, twice } => {
+                self.hold(msg);
+                self.queue.schedule(
+                    self.now + delay,
+                    Event::PublishArrive {
+                        msg,
+                        attempt,
+                        copy: 0,
+                    },
+                );
+                if let Some(second) = twice {
+                    self.hold(msg);
+                    self.metrics.counters.network_messages += 1;
+                    self.trace(
+                        msg,
+                        TraceKind::PublishDuplicated,
+                        Actor::Producer,
+                        Some(Actor::Broker),
+                        Some(producer),
+                        attempt as u32,
+                        1,
+                        "the network delivers this publish twice",
+                    );
+                    self.queue.schedule(
+                        self.now + second,
+                        Event::PublishArrive {
+                            msg,
+                            attempt,
+                            copy: 1,
+                        },
+                    );
+                }
+            }
+        }
+        if retries {
+            let timeout =
+                self.timing.ack_timeout << (attempt as u32 - 1).min(MAX_BACKOFF_DOUBLINGS);
+            let event = Event::PublishTimeout { msg, attempt };
+            if attempt == 1 {
+                self.queue
+                    .schedule_in_lane(Lane::PublishTimeout, self.now + timeout, event);
+            } else {
+                self.queue.schedule(self.now + timeout, event);
+            }
+        }
+    }
+
+    pub(crate) fn on_publish_ack(&mut self, msg: u32) {
+        let Some(m) = self.msgs.get_mut(msg) else {
+            return;
+        };
+        if !m.waiting_ack {
+            return;
+        }
+        m.waiting_ack = false;
+        let producer = self.producer_of(msg) as u32;
+        self.trace(
+            msg,
+            TraceKind::PublishAck,
+            Actor::Broker,
+            Some(Actor::Producer),
+            Some(producer),
+            0,
+            0,
+            "the producer has its ack and stops retrying",
+        );
+        self.release(msg);
+    }
+
+    pub(crate) fn on_publish_timeout(&mut self, msg: u32, attempt: u16) {
+        let Some(m) = self.msgs.get(msg) else { return };
+        if !m.waiting_ack || m.publish_attempts != attempt {
+            return;
+        }
+        let producer = self.producer_of(msg) as u32;
+        // The outbox row stays until it is published, so the relay never gives up; only the
+        // horizon stops it.
+        let may_retry = self.mode == Mode::Outbox || (attempt as u32) <= self.scenario.max_retries;
+        if may_retry {
+            self.trace(
+                msg,
+                TraceKind::AckTimeout,
+                Actor::Producer,
+                None,
+                Some(producer),
+                attempt as u32,
+                0,
+                "no ack in time",
+            );
+            self.metrics.counters.retries += 1;
+            self.publish(msg);
+        } else {
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.waiting_ack = false;
+                m.gave_up = true;
+            }
+            self.trace(
+                msg,
+                TraceKind::GaveUp,
+                Actor::Producer,
+                None,
+                Some(producer),
+                attempt as u32,
+                0,
+                format!(
+                    "no ack after {attempt} attempts: the producer gives up and reports the failure"
+                ),
+            );
+            self.release(msg);
+        }
+    }
+}

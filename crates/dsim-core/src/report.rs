@@ -1,0 +1,381 @@
+//! What a run reports: counters, latency, time series, the ledger, costs and the guarantee
+//! check. A `Report` can be taken at any point of a run (partial results) or at its end.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Simulation, Status};
+use crate::scenario::{Mode, Scenario};
+use crate::time::{Micros, us_to_ms};
+use crate::trace::TraceEvent;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+/// One bar of the latency histogram, `[from_ms, to_ms)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistogramBin {
+    pub from_ms: f64,
+    pub to_ms: f64,
+    pub count: u64,
+}
+
+/// Measurements per bucket of simulated time; every vector has one value per bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesReport {
+    pub bucket_ms: f64,
+    /// Start of each bucket.
+    pub t_ms: Vec<f64>,
+    /// Messages applied for the first time, per second, in each bucket.
+    pub throughput_per_s: Vec<f64>,
+    /// Side effects (first or not) in each bucket.
+    pub applied: Vec<u64>,
+    pub duplicates_cumulative: Vec<u64>,
+    pub lost_cumulative: Vec<u64>,
+    /// Approximate latency percentiles of the messages first applied in each bucket.
+    pub latency_p50_ms: Vec<Option<f64>>,
+    pub latency_p99_ms: Vec<Option<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerReport {
+    /// What the producers meant to charge, in cents.
+    pub expected_cents: u64,
+    /// What the ledger actually charged, in cents.
+    pub actual_cents: u64,
+    pub overcharged_cents: u64,
+    pub missing_cents: u64,
+    pub accounts_double_charged: u32,
+    pub accounts_missing_payments: u32,
+}
+
+/// What the mechanisms cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostReport {
+    pub network_messages_per_message: f64,
+    pub log_appends: u64,
+    pub duplicates_dropped_by_broker: u64,
+    pub dedup_lookups: u64,
+    pub dedup_skips: u64,
+    /// Most IDs the dedup store held at once.
+    pub dedup_store_peak: u64,
+    pub transactions: u64,
+    pub aborted_transactions: u64,
+    pub fenced_commits: u64,
+    pub consumer_crashes: u64,
+    pub broker_crashes: u64,
+    pub producer_crashes: u64,
+    /// Most messages in flight at once (what the simulator kept in memory).
+    pub peak_in_flight_messages: u64,
+}
+
+/// A message that broke the mode's promise, and its life.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counterexample {
+    pub message: u32,
+    /// `duplicate` or `loss`.
+    pub problem: String,
+    /// Why it happened, in a sentence.
+    pub explanation: String,
+    pub trace: Vec<TraceEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Guarantee {
+    /// The mode's promise in words.
+    pub promise: String,
+    /// Whether no message was lost (so far, for a partial or stalled run).
+    pub no_loss: bool,
+    pub no_duplicates: bool,
+    /// Whether the mode kept its promise.
+    pub held: bool,
+    pub counterexample: Option<Counterexample>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub mode: Mode,
+    pub seed: u64,
+    pub messages: u32,
+    pub status: Status,
+    pub produced: u64,
+    /// Payments applied to the ledger, duplicates included.
+    pub side_effects: u64,
+    /// Messages applied at least once.
+    pub unique_processed: u64,
+    /// `side_effects - unique_processed`.
+    pub duplicates: u64,
+    /// Produced and never applied, once nothing can apply them any more.
+    pub lost: u64,
+    /// Of `lost`: vanished without anyone being told.
+    pub lost_silently: u64,
+    /// Of `lost`: the producer ran out of retries and reported a failure.
+    pub gave_up: u64,
+    /// Of `lost`: the broker ran out of redeliveries and dead-lettered it.
+    pub dead_lettered: u64,
+    /// Still in flight when the run stopped (only a stalled or partial run has any).
+    pub in_flight: u64,
+    pub retries: u64,
+    pub redeliveries: u64,
+    pub network_messages: u64,
+    pub events: u64,
+    /// Simulated time the run covered.
+    pub duration_ms: f64,
+    /// Unique messages applied per second, from the first publish to the last application.
+    pub throughput_per_s: f64,
+    pub latency_ms: LatencySummary,
+    pub latency_histogram: Vec<HistogramBin>,
+    pub series: SeriesReport,
+    pub ledger: LedgerReport,
+    pub cost: CostReport,
+    pub guarantee: Guarantee,
+    pub scenario: Scenario,
+}
+
+/// A light view of a run in progress, for animation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub now_ms: f64,
+    pub progress: f64,
+    pub status: Status,
+    pub produced: u64,
+    pub side_effects: u64,
+    pub unique_processed: u64,
+    pub duplicates: u64,
+    pub lost: u64,
+    pub in_flight: u64,
+    pub retries: u64,
+    pub redeliveries: u64,
+    pub network_messages: u64,
+    pub events: u64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+}
+
+/// Histogram edges at 1-2-5 steps, in microseconds: readable and platform-independent.
+fn histogram_edges(max: Micros) -> Vec<Micros> {
+    let mut edges = vec![0];
+    let mut decade = 100;
+    'outer: loop {
+        for m in [1, 2, 5] {
+            let edge = decade * m;
+            edges.push(edge);
+            if edge > max {
+                break 'outer;
+            }
+        }
+        decade *= 10;
+    }
+    edges
+}
+
+impl Simulation {
+    pub fn snapshot(&self) -> Snapshot {
+        let c = &self.metrics.counters;
+        let h = &self.metrics.latency;
+        let lost = c.lost + c.gave_up + c.dead_lettered;
+        Snapshot {
+            now_ms: us_to_ms(self.now),
+            progress: self.progress(),
+            status: self.status,
+            produced: c.produced,
+            side_effects: c.side_effects,
+            unique_processed: c.unique_processed,
+            duplicates: c.duplicates,
+            lost,
+            in_flight: c.produced - self.resolved,
+            retries: c.retries,
+            redeliveries: c.redeliveries,
+            network_messages: c.network_messages,
+            events: c.events,
+            latency_p50_ms: if h.is_empty() {
+                0.0
+            } else {
+                us_to_ms(h.value_at_quantile(0.5))
+            },
+            latency_p99_ms: if h.is_empty() {
+                0.0
+            } else {
+                us_to_ms(h.value_at_quantile(0.99))
+            },
+        }
+    }
+
+    /// The report of the run so far. The counterexample's trace is left empty here; `simulate`
+    /// fills it by replaying the run with that message traced.
+    pub fn report(&self) -> Report {
+        let c = &self.metrics.counters;
+        let h = &self.metrics.latency;
+        let q = |quantile: f64| {
+            if h.is_empty() {
+                0.0
+            } else {
+                us_to_ms(h.value_at_quantile(quantile))
+            }
+        };
+        let latency_ms = LatencySummary {
+            p50: q(0.5),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: if h.is_empty() { 0.0 } else { us_to_ms(h.max()) },
+            mean: if c.unique_processed == 0 {
+                0.0
+            } else {
+                (self.metrics.latency_sum_us as f64 / c.unique_processed as f64) / 1000.0
+            },
+        };
+        let latency_histogram = if h.is_empty() {
+            Vec::new()
+        } else {
+            let edges = histogram_edges(h.max());
+            edges
+                .windows(2)
+                .map(|w| HistogramBin {
+                    from_ms: us_to_ms(w[0]),
+                    to_ms: us_to_ms(w[1]),
+                    count: h.count_between(w[0], w[1].saturating_sub(1).max(w[0])),
+                })
+                .collect()
+        };
+        let lost = c.lost + c.gave_up + c.dead_lettered;
+        let span = self
+            .metrics
+            .last_apply_at
+            .saturating_sub(self.metrics.first_publish_at.unwrap_or(0));
+        let throughput_per_s = if span == 0 {
+            0.0
+        } else {
+            c.unique_processed as f64 * 1e6 / span as f64
+        };
+        let promise = self.mode.promise();
+        let no_loss = lost == 0;
+        let no_duplicates = c.duplicates == 0;
+        let held = (!promise.no_loss || no_loss) && (!promise.no_duplicates || no_duplicates);
+        let counterexample = if held {
+            None
+        } else if promise.no_duplicates && !no_duplicates {
+            self.first_duplicate
+                .map(|m| self.counterexample(m, "duplicate"))
+        } else {
+            self.first_loss.map(|m| self.counterexample(m, "loss"))
+        };
+        Report {
+            mode: self.mode,
+            seed: self.scenario.seed,
+            messages: self.scenario.messages,
+            status: self.status,
+            produced: c.produced,
+            side_effects: c.side_effects,
+            unique_processed: c.unique_processed,
+            duplicates: c.duplicates,
+            lost,
+            lost_silently: c.lost,
+            gave_up: c.gave_up,
+            dead_lettered: c.dead_lettered,
+            in_flight: c.produced - self.resolved,
+            retries: c.retries,
+            redeliveries: c.redeliveries,
+            network_messages: c.network_messages,
+            events: c.events,
+            duration_ms: us_to_ms(self.now),
+            throughput_per_s,
+            latency_ms,
+            latency_histogram,
+            series: self.series_report(),
+            ledger: LedgerReport {
+                expected_cents: self.ledger.expected_cents,
+                actual_cents: self.ledger.actual_cents,
+                overcharged_cents: self.ledger.overcharged_cents,
+                missing_cents: self.ledger.missing_cents,
+                accounts_double_charged: self.ledger.accounts_double_charged(),
+                accounts_missing_payments: self.ledger.accounts_missing_payments(),
+            },
+            cost: CostReport {
+                network_messages_per_message: if c.produced == 0 {
+                    0.0
+                } else {
+                    c.network_messages as f64 / c.produced as f64
+                },
+                log_appends: c.appends,
+                duplicates_dropped_by_broker: c.duplicates_dropped_by_broker,
+                dedup_lookups: self.dedup.lookups,
+                dedup_skips: c.dedup_skips,
+                dedup_store_peak: self.dedup.peak as u64,
+                transactions: c.transactions,
+                aborted_transactions: c.aborted_transactions,
+                fenced_commits: c.fenced_commits,
+                consumer_crashes: c.consumer_crashes,
+                broker_crashes: c.broker_crashes,
+                producer_crashes: c.producer_crashes,
+                peak_in_flight_messages: self.msgs.peak as u64,
+            },
+            guarantee: Guarantee {
+                promise: promise.describe().to_string(),
+                no_loss,
+                no_duplicates,
+                held,
+                counterexample,
+            },
+            scenario: self.scenario.clone(),
+        }
+    }
+
+    fn counterexample(&self, message: u32, problem: &str) -> Counterexample {
+        let trace = self
+            .trace_of(message)
+            .map(<[TraceEvent]>::to_vec)
+            .unwrap_or_default();
+        let explanation = if trace.is_empty() {
+            match (problem, self.loss_causes.get(&message)) {
+                ("loss", Some(cause)) => {
+                    format!("Message {message} was lost: {}.", cause.describe())
+                }
+                _ => format!("Message {message} broke the promise; ask for its trace to see why."),
+            }
+        } else {
+            crate::checker::explain(message, problem, &trace)
+        };
+        Counterexample {
+            message,
+            problem: problem.to_string(),
+            explanation,
+            trace,
+        }
+    }
+
+    fn series_report(&self) -> SeriesReport {
+        let s = &self.metrics.series;
+        let bucket_s = s.bucket_us as f64 / 1e6;
+        let mut dup = 0;
+        let mut lost = 0;
+        let mut out = SeriesReport {
+            bucket_ms: us_to_ms(s.bucket_us),
+            t_ms: Vec::with_capacity(s.buckets.len()),
+            throughput_per_s: Vec::with_capacity(s.buckets.len()),
+            applied: Vec::with_capacity(s.buckets.len()),
+            duplicates_cumulative: Vec::with_capacity(s.buckets.len()),
+            lost_cumulative: Vec::with_capacity(s.buckets.len()),
+            latency_p50_ms: Vec::with_capacity(s.buckets.len()),
+            latency_p99_ms: Vec::with_capacity(s.buckets.len()),
+        };
+        for (i, b) in s.buckets.iter().enumerate() {
+            dup += b.duplicates;
+            lost += b.lost;
+            out.t_ms.push(us_to_ms(i as u64 * s.bucket_us));
+            out.throughput_per_s.push(b.unique as f64 / bucket_s);
+            out.applied.push(b.applied);
+            out.duplicates_cumulative.push(dup);
+            out.lost_cumulative.push(lost);
+            out.latency_p50_ms
+                .push(b.latency_quantile(0.5).map(us_to_ms));
+            out.latency_p99_ms
+                .push(b.latency_quantile(0.99).map(us_to_ms));
+        }
+        out
+    }
+}

@@ -1,0 +1,334 @@
+//! The `Scenario`: everything a run depends on, and nothing else.
+//!
+//! The URL query, the JS API, the CLI flags, scenario JSON files and the presets all parse into
+//! this one type (see `knobs` for the key table that drives them). Durations are given in
+//! milliseconds as `f64` because people type them; the engine converts them once to integer
+//! microseconds so that nothing after parsing depends on floating-point rounding.
+
+use serde::{Deserialize, Serialize};
+
+/// The delivery mode: which mechanisms the producer, broker and consumer use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Fire and forget: no retries, no redelivery, the consumer acks before it processes.
+    AtMostOnce,
+    /// Producer retries until acked; broker redelivers until acked; consumer processes, then acks.
+    AtLeastOnce,
+    /// At-least-once plus a dedup store of processed IDs, written atomically with the effect.
+    IdempotentConsumer,
+    /// Idempotent producer plus transactional consume-process-commit with fencing.
+    ExactlyOnce,
+    /// Business write and outbox row in one local transaction; a relay publishes at-least-once;
+    /// the consumer is idempotent.
+    Outbox,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 5] = [
+        Mode::AtMostOnce,
+        Mode::AtLeastOnce,
+        Mode::IdempotentConsumer,
+        Mode::ExactlyOnce,
+        Mode::Outbox,
+    ];
+
+    /// The name used on the command line, in URLs and in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Mode::AtMostOnce => "at-most-once",
+            Mode::AtLeastOnce => "at-least-once",
+            Mode::IdempotentConsumer => "idempotent-consumer",
+            Mode::ExactlyOnce => "exactly-once",
+            Mode::Outbox => "outbox",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// A human title for tables and the page.
+    pub fn title(self) -> &'static str {
+        match self {
+            Mode::AtMostOnce => "At-most-once",
+            Mode::AtLeastOnce => "At-least-once",
+            Mode::IdempotentConsumer => "Idempotent consumer",
+            Mode::ExactlyOnce => "Exactly-once",
+            Mode::Outbox => "Transactional outbox",
+        }
+    }
+
+    /// One line on the mechanism, in our own words.
+    pub fn mechanism(self) -> &'static str {
+        match self {
+            Mode::AtMostOnce => {
+                "Send once, never retry; the consumer acks on receipt, before it processes. Fast, but anything dropped stays dropped."
+            }
+            Mode::AtLeastOnce => {
+                "The producer retries until the broker acks; the broker redelivers until the consumer acks after processing. Nothing is lost, but retries can apply a payment twice."
+            }
+            Mode::IdempotentConsumer => {
+                "At-least-once delivery, but the consumer records each message ID in a dedup store in the same local transaction as the payment, and skips IDs it has seen."
+            }
+            Mode::ExactlyOnce => {
+                "Kafka-style: the broker drops retried publishes by producer ID and sequence number, and the consumer commits the payment and its offset in one transaction; a crash aborts it, stale consumers are fenced."
+            }
+            Mode::Outbox => {
+                "The payment request and an outbox row commit in one local transaction; a relay publishes the outbox at-least-once and the consumer dedups, so a crash between the write and the publish loses nothing."
+            }
+        }
+    }
+
+    /// Whether the consumer keeps a dedup store of processed message IDs.
+    pub fn dedups(self) -> bool {
+        matches!(self, Mode::IdempotentConsumer | Mode::Outbox)
+    }
+
+    /// Whether the producer (or relay) retries unacknowledged publishes.
+    pub fn retries_publish(self) -> bool {
+        !matches!(self, Mode::AtMostOnce)
+    }
+
+    /// Whether the broker redelivers unacknowledged deliveries.
+    pub fn redelivers(self) -> bool {
+        !matches!(self, Mode::AtMostOnce)
+    }
+
+    /// What the mode promises, as the textbooks state it.
+    pub fn promise(self) -> Promise {
+        match self {
+            Mode::AtMostOnce => Promise {
+                no_loss: false,
+                no_duplicates: true,
+            },
+            Mode::AtLeastOnce => Promise {
+                no_loss: true,
+                no_duplicates: false,
+            },
+            _ => Promise {
+                no_loss: true,
+                no_duplicates: true,
+            },
+        }
+    }
+}
+
+/// The two halves a mode can promise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    pub no_loss: bool,
+    pub no_duplicates: bool,
+}
+
+impl Promise {
+    pub fn describe(self) -> &'static str {
+        match (self.no_loss, self.no_duplicates) {
+            (true, true) => "no loss and no duplicates",
+            (true, false) => "no loss (duplicates allowed)",
+            (false, true) => "no duplicates (loss allowed)",
+            (false, false) => "nothing",
+        }
+    }
+}
+
+/// When the broker acknowledges a publish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Acks {
+    /// As soon as the partition leader has appended it (Kafka `acks=1`).
+    Leader,
+    /// Once every replica has it (Kafka `acks=all`).
+    All,
+}
+
+impl Acks {
+    pub fn key(self) -> &'static str {
+        match self {
+            Acks::Leader => "leader",
+            Acks::All => "all",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Acks> {
+        match key {
+            "leader" | "1" => Some(Acks::Leader),
+            "all" | "-1" => Some(Acks::All),
+            _ => None,
+        }
+    }
+}
+
+/// A complete, self-contained description of one run.
+///
+/// Field docs give the unit and the default. Probabilities are in `0..=1` and apply
+/// independently, per message per hop per attempt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Delivery mode. Default `at-least-once`.
+    pub mode: Mode,
+    /// Seed of every random decision. Default 42.
+    pub seed: u64,
+
+    // --- Load ---
+    /// Payments to publish. Default 10,000.
+    pub messages: u32,
+    /// Producer instances; messages are spread round-robin. Default 2.
+    pub producers: u32,
+    /// Consumers in the group. Default 3.
+    pub consumers: u32,
+    /// Partitions of the topic; each is owned by one live consumer. Default 6.
+    pub partitions: u32,
+    /// Total publish rate, messages per second of simulated time. Default 2,000.
+    pub publish_rate: f64,
+    /// Customer accounts the payments are spread over. Default 100.
+    pub accounts: u32,
+
+    // --- Network ---
+    /// One-way network latency, ms. Default 1.
+    pub latency_ms: f64,
+    /// Uniform jitter added to or removed from each hop's latency, ms. Default 0.5.
+    pub jitter_ms: f64,
+    /// Probability that a message on any hop is delayed by `delay_ms` more. Default 0.
+    pub delay: f64,
+    /// Extra delay of a delayed message, ms. Default 250.
+    pub delay_ms: f64,
+    /// Probability that the network delivers a publish or a delivery twice. Default 0.
+    pub duplicate: f64,
+    /// Probability that a delivery (broker to consumer) is lost. Default 0.
+    pub delivery_loss: f64,
+
+    // --- Producer side ---
+    /// Probability that a publish (producer to broker) is lost. Default 0.
+    pub publish_loss: f64,
+    /// Probability that the broker's ack to the producer is lost. Default 0.
+    pub publish_ack_loss: f64,
+    /// Probability that a producer crashes after its own database write and before publishing
+    /// (the dual-write problem the outbox solves). Default 0.
+    pub producer_crash: f64,
+    /// How long the producer waits for an ack before retrying, ms; doubles per retry. Default 50.
+    pub ack_timeout_ms: f64,
+    /// Retries before giving up (producer) or dead-lettering (broker). Default 8.
+    pub max_retries: u32,
+    /// How often the outbox relay polls for unpublished rows, ms. Default 10.
+    pub outbox_poll_ms: f64,
+
+    // --- Broker ---
+    /// Probability that the partition leader crashes right after appending a message. Default 0.
+    pub broker_crash: f64,
+    /// When the broker acks a publish. Default `all`. Exactly-once always uses `all`.
+    pub acks: Acks,
+    /// Copies of each partition (leader included). Default 3.
+    pub replication_factor: u32,
+    /// Time to replicate (or, with one replica, flush) an append, ms. Default 5.
+    pub replication_ms: f64,
+    /// How long the broker is unavailable after a crash while a new leader is elected, ms.
+    /// Default 200.
+    pub failover_ms: f64,
+    /// How long a delivery may stay unacknowledged before the broker redelivers it, ms.
+    /// Default 200.
+    pub visibility_timeout_ms: f64,
+
+    // --- Consumer side ---
+    /// Probability that the consumer crashes after receiving a message, before processing it.
+    /// Default 0.
+    pub crash_before_process: f64,
+    /// Probability that the consumer crashes after processing, before its ack or commit.
+    /// Default 0.
+    pub crash_after_process: f64,
+    /// Probability that the consumer's ack or transaction commit is lost on the way to the
+    /// broker. Default 0.
+    pub ack_loss: f64,
+    /// Time to apply one payment to the ledger, ms. Default 1.
+    pub processing_ms: f64,
+    /// Records fetched per poll; with exactly-once, also the most records per transaction.
+    /// Default 50.
+    pub max_poll: u32,
+    /// Time until a crashed consumer is back, ms. Default 100.
+    pub restart_ms: f64,
+    /// Time until the group notices a silent consumer and hands its partitions over, ms.
+    /// Default 300.
+    pub session_timeout_ms: f64,
+    /// Time of one dedup-store look-up, ms. Default 0.1.
+    pub dedup_lookup_ms: f64,
+    /// How long the dedup store remembers a processed ID, ms. Default 300,000 (five minutes,
+    /// like an SQS FIFO queue's window).
+    pub dedup_window_ms: f64,
+
+    // --- Transaction costs ---
+    /// Transaction log write, ms. Default 1.
+    pub txn_write_ms: f64,
+    /// Transaction commit acknowledgement, ms. Default 1.
+    pub txn_ack_ms: f64,
+
+    // --- Bounds ---
+    /// The run stops here even if messages are still in flight, ms of simulated time.
+    /// Default 600,000.
+    pub horizon_ms: f64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            mode: Mode::AtLeastOnce,
+            seed: 42,
+            messages: 10_000,
+            producers: 2,
+            consumers: 3,
+            partitions: 6,
+            publish_rate: 2_000.0,
+            accounts: 100,
+            latency_ms: 1.0,
+            jitter_ms: 0.5,
+            delay: 0.0,
+            delay_ms: 250.0,
+            duplicate: 0.0,
+            delivery_loss: 0.0,
+            publish_loss: 0.0,
+            publish_ack_loss: 0.0,
+            producer_crash: 0.0,
+            ack_timeout_ms: 50.0,
+            max_retries: 8,
+            outbox_poll_ms: 10.0,
+            broker_crash: 0.0,
+            acks: Acks::All,
+            replication_factor: 3,
+            replication_ms: 5.0,
+            failover_ms: 200.0,
+            visibility_timeout_ms: 200.0,
+            crash_before_process: 0.0,
+            crash_after_process: 0.0,
+            ack_loss: 0.0,
+            processing_ms: 1.0,
+            max_poll: 50,
+            restart_ms: 100.0,
+            session_timeout_ms: 300.0,
+            dedup_lookup_ms: 0.1,
+            dedup_window_ms: 300_000.0,
+            txn_write_ms: 1.0,
+            txn_ack_ms: 1.0,
+            horizon_ms: 600_000.0,
+        }
+    }
+}
+
+impl Scenario {
+    /// The same scenario in another mode.
+    pub fn with_mode(&self, mode: Mode) -> Scenario {
+        Scenario {
+            mode,
+            ..self.clone()
+        }
+    }
+
+    /// The acks setting the run really uses: an idempotent producer requires `acks=all`,
+    /// as Kafka enforces, so exactly-once overrides a `leader` setting.
+    pub fn effective_acks(&self) -> Acks {
+        if self.mode == Mode::ExactlyOnce {
+            Acks::All
+        } else {
+            self.acks
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Per-message traces: the life of one message as a list of events across the producer, broker,
+//! consumer and ledger lanes.
+//!
+//! Traces are recorded only for the messages a caller asks for. A trace for any message of a
+//! finished run is obtained by replaying the same scenario and seed with that message traced,
+//! which is exact because runs are deterministic; this keeps a million-message run free of
+//! per-message histories.
+
+use serde::{Deserialize, Serialize};
+
+/// The swim lanes of a sequence diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Actor {
+    Producer,
+    Broker,
+    Consumer,
+    Ledger,
+}
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceKind {
+    /// The producer's business write (the payment request) committed.
+    Created,
+    /// The producer crashed between its write and its publish.
+    ProducerCrash,
+    /// The payment and its outbox row committed in one local transaction.
+    OutboxCommitted,
+    /// A publish left the producer or the relay.
+    Publish,
+    /// A publish was lost on the network.
+    PublishLost,
+    /// The network delivered a publish twice.
+    PublishDuplicated,
+    /// The broker was down and refused a publish.
+    BrokerUnavailable,
+    /// The leader appended the message to the partition log.
+    Stored,
+    /// The idempotent producer's sequence number showed a retry; the broker dropped it.
+    DuplicateDropped,
+    /// The partition leader crashed (right after appending this message).
+    BrokerCrash,
+    /// The leader crashed before the append reached the replicas; it was truncated.
+    Truncated,
+    /// The append reached every replica; consumers may now read it.
+    Replicated,
+    /// The broker acked the publish.
+    PublishAck,
+    /// The publish ack was lost on the network.
+    PublishAckLost,
+    /// The producer's ack timer fired; it will retry.
+    AckTimeout,
+    /// The producer ran out of retries and reported a failure.
+    GaveUp,
+    /// The broker sent the message to a consumer.
+    Delivered,
+    /// A delivery was lost on the network.
+    DeliveryLost,
+    /// The network delivered a delivery twice.
+    DeliveryDuplicated,
+    /// The consumer received the message.
+    Received,
+    /// The consumer auto-committed (acked) on receipt, before processing.
+    AckedBeforeProcessing,
+    /// The consumer crashed.
+    Crash,
+    /// The message sat in a consumer's buffer when that consumer crashed.
+    DroppedByCrash,
+    /// The consumer's position showed it had already read this record; it skipped it.
+    SkippedByPosition,
+    /// The dedup store had the ID; the consumer skipped the payment.
+    DedupSkipped,
+    /// The payment was applied to the ledger.
+    Processed,
+    /// The payment was staged in an open transaction.
+    Staged,
+    /// The transaction committed: payment and offset together.
+    Committed,
+    /// The transaction was aborted; its staged payments were discarded.
+    Aborted,
+    /// The commit was rejected because a newer consumer owns the partition (fencing).
+    Fenced,
+    /// The commit was lost on the network.
+    CommitLost,
+    /// The consumer acked (committed its offset).
+    Ack,
+    /// The ack was lost on the network.
+    AckLost,
+    /// The broker's visibility timer fired without an ack; the message goes out again.
+    Redelivery,
+    /// The broker gave up on the message after too many deliveries.
+    DeadLettered,
+}
+
+/// One step in a message's life.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    /// Simulated time, microseconds.
+    pub at_us: u64,
+    pub kind: TraceKind,
+    /// The lane where it happened.
+    pub actor: Actor,
+    /// Where it was going, for arrows between lanes.
+    pub to: Option<Actor>,
+    /// Which producer or consumer, where that matters.
+    pub node: Option<u32>,
+    /// The publish attempt (producer lanes) or delivery number (broker and consumer lanes),
+    /// from 1.
+    pub attempt: u32,
+    /// Which copy: 0 for the first log entry's first network copy; retries without an
+    /// idempotent producer create further log entries, network duplicates further copies.
+    pub copy: u32,
+    /// A sentence for people.
+    pub note: String,
+}
