@@ -1,0 +1,25 @@
+//! Tests of the whole simulation, as stories: the textbook failure cases, the guarantees as
+//! properties, the statistics against probability theory, termination under hopeless fault
+//! mixes, scenario input from every door, and determinism. One test binary, one module per
+//! story (matklad's advice: fewer, larger test binaries link and run faster).
+
+#[cfg(test)]
+mod support;
+
+#[cfg(test)]
+mod textbook_cases;
+
+#[cfg(test)]
+mod guarantees;
+
+#[cfg(test)]
+mod statistics;
+
+#[cfg(test)]
+mod termination;
+
+#[cfg(test)]
+mod scenario_input;
+
+#[cfg(test)]
+mod determinism;

@@ -2,11 +2,12 @@
 //! and redelivery, acks, and (for exactly-once) the transaction coordinator.
 
 use crate::consumer::{Item, delivery_key};
-use crate::engine::{Event, Simulation};
+use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::queue::Lane;
 use crate::scenario::{Acks, Mode};
+use crate::time::Micros;
 use crate::trace::{Actor, TraceKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +115,8 @@ impl Simulation {
             if let Some(m) = self.msgs.get_mut(msg) {
                 m.cause = Cause::BrokerUnavailable;
             }
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::BrokerUnavailable,
                 Actor::Broker,
@@ -131,7 +133,8 @@ impl Simulation {
             // Same producer ID and sequence number as a record already in the log.
             let durable = m.durable;
             self.metrics.counters.duplicates_dropped_by_broker += 1;
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::DuplicateDropped,
                 Actor::Broker,
@@ -161,12 +164,23 @@ impl Simulation {
             self.now + self.timing.replication,
             Event::Durable { entry, generation },
         );
-        self.trace(msg, TraceKind::Stored, Actor::Broker, None, None, attempt as u32, copy as u32,
+        trace!(
+            self,
+            msg,
+            TraceKind::Stored,
+            Actor::Broker,
+            None,
+            None,
+            attempt as u32,
+            copy as u32,
             if copy == 0 {
                 format!("appended to partition {partition}")
             } else {
-                format!("appended to partition {partition} AGAIN, as a second record (no idempotent producer)")
-            });
+                format!(
+                    "appended to partition {partition} AGAIN, as a second record (no idempotent producer)"
+                )
+            }
+        );
         // With one replica there is nobody to wait for, so `all` acks as early as `leader`.
         let ack_now = self.acks == Acks::Leader || rf == 1;
         if ack_now {
@@ -188,8 +202,17 @@ impl Simulation {
         self.metrics.counters.network_messages += 1;
         match self.faults.network(Hop::PublishAck, msg, attempt as u32, 0) {
             Verdict::Drop => {
-                self.trace(msg, TraceKind::PublishAckLost, Actor::Broker, Some(Actor::Producer), None, attempt as u32, 0,
-                    "the broker's ack was lost on the network: the producer will think the publish failed");
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::PublishAckLost,
+                    Actor::Broker,
+                    Some(Actor::Producer),
+                    None,
+                    attempt as u32,
+                    0,
+                    "the broker's ack was lost on the network: the producer will think the publish failed"
+                );
             }
             Verdict::Deliver { delay, .. } => {
                 self.queue
@@ -217,7 +240,8 @@ impl Simulation {
             m.durable = true;
         }
         let rf = self.scenario.replication_factor.max(1);
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::Replicated,
             Actor::Broker,
@@ -251,7 +275,8 @@ impl Simulation {
     fn crash_broker(&mut self, trigger: u32) {
         self.metrics.counters.broker_crashes += 1;
         self.broker_down_until = Some(self.now + self.timing.failover);
-        self.trace(
+        trace!(
+            self,
             trigger,
             TraceKind::BrokerCrash,
             Actor::Broker,
@@ -273,12 +298,24 @@ impl Simulation {
                 m.cause = Cause::Truncated;
                 let waiting = m.waiting_ack;
                 let acks = self.acks;
-                self.trace(msg, TraceKind::Truncated, Actor::Broker, None, None, 0, copy as u32,
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::Truncated,
+                    Actor::Broker,
+                    None,
+                    None,
+                    0,
+                    copy as u32,
                     match (acks, waiting) {
-                        (_, true) => "the leader crashed before replicating this record: the new leader never had it, but the producer is still waiting and will retry",
-                        (Acks::Leader, false) => "the leader crashed before replicating this record, after acking it (acks=leader): nobody will retry",
-                        (Acks::All, false) => "the leader crashed before this record reached a replica; nobody is waiting for it",
-                    });
+                        (_, true) =>
+                            "the leader crashed before replicating this record: the new leader never had it, but the producer is still waiting and will retry",
+                        (Acks::Leader, false) =>
+                            "the leader crashed before replicating this record, after acking it (acks=leader): nobody will retry",
+                        (Acks::All, false) =>
+                            "the leader crashed before this record reached a replica; nobody is waiting for it",
+                    }
+                );
             }
             self.release(msg);
         }
@@ -361,16 +398,19 @@ impl Simulation {
             return;
         }
         self.consumers[consumer as usize].parked_fetch = false;
+        // The response is one packet in reality; its records' own verdicts model losses and
+        // duplicates within it. The poll completes once its slowest on-time record is in.
+        let mut complete = self.faults.latency(u32::MAX - consumer as u32, session, 0);
         for entry in batch {
-            self.deliver(entry, consumer, session);
+            complete = complete.max(self.deliver(entry, consumer, session));
         }
         self.metrics.counters.network_messages += 1;
-        let delay = self.faults.latency(u32::MAX - consumer as u32, session, 0);
         self.queue
-            .schedule(self.now + delay, Event::FetchDone { consumer, session });
+            .schedule(self.now + complete, Event::FetchDone { consumer, session });
     }
 
-    fn deliver(&mut self, entry: u32, consumer: u16, session: u32) {
+    /// Sends one record to a consumer; returns when its first copy arrives (0 if lost).
+    fn deliver(&mut self, entry: u32, consumer: u16, session: u32) -> Micros {
         let e = self.entries.get_mut(entry);
         e.deliveries += 1;
         e.state = EntryState::Delivered;
@@ -379,7 +419,8 @@ impl Simulation {
             self.metrics.counters.redeliveries += 1;
         }
         self.metrics.counters.network_messages += 1;
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::Delivered,
             Actor::Broker,
@@ -394,6 +435,7 @@ impl Simulation {
             },
         );
         let (key0, key1) = (delivery_key(copy, 0), delivery_key(copy, 1));
+        let mut arrival = 0;
         match self
             .faults
             .network(Hop::Delivery, msg, delivery as u32, key0 as u32)
@@ -402,7 +444,8 @@ impl Simulation {
                 if let Some(m) = self.msgs.get_mut(msg) {
                     m.cause = Cause::DeliveryLost;
                 }
-                self.trace(
+                trace!(
+                    self,
                     msg,
                     TraceKind::DeliveryLost,
                     Actor::Broker,
@@ -414,6 +457,7 @@ impl Simulation {
                 );
             }
             Verdict::Deliver { delay, twice } => {
+                arrival = delay;
                 self.hold(msg);
                 self.queue.schedule(
                     self.now + delay,
@@ -430,7 +474,8 @@ impl Simulation {
                 if let Some(second) = twice {
                     self.hold(msg);
                     self.metrics.counters.network_messages += 1;
-                    self.trace(
+                    trace!(
+                        self,
                         msg,
                         TraceKind::DeliveryDuplicated,
                         Actor::Broker,
@@ -469,6 +514,7 @@ impl Simulation {
             // At-most-once: the broker forgets the record once sent.
             self.finish_entry(entry);
         }
+        arrival
     }
 
     /// The record needs no more deliveries: acked, committed, sent once, or dead-lettered.
@@ -525,7 +571,8 @@ impl Simulation {
             if let Some(m) = self.msgs.get_mut(e.msg) {
                 m.dead_lettered = true;
             }
-            self.trace(
+            trace!(
+                self,
                 e.msg,
                 TraceKind::DeadLettered,
                 Actor::Broker,
@@ -538,7 +585,8 @@ impl Simulation {
             self.finish_entry(entry);
             return;
         }
-        self.trace(
+        trace!(
+            self,
             e.msg,
             TraceKind::Redelivery,
             Actor::Broker,
@@ -556,7 +604,8 @@ impl Simulation {
             return;
         };
         if self.broker_down() {
-            self.trace(
+            trace!(
+                self,
                 e.msg,
                 TraceKind::AckLost,
                 Actor::Consumer,
@@ -571,7 +620,8 @@ impl Simulation {
         if e.state == EntryState::Replicating {
             return;
         }
-        self.trace(
+        trace!(
+            self,
             e.msg,
             TraceKind::Ack,
             Actor::Consumer,
@@ -645,7 +695,8 @@ impl Simulation {
     fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
         self.metrics.counters.fenced_commits += 1;
         for item in items {
-            self.trace(
+            trace!(
+                self,
                 item.msg,
                 TraceKind::Fenced,
                 Actor::Broker,
@@ -676,7 +727,8 @@ impl Simulation {
         for item in items {
             // Read-committed: the payment becomes visible in the ledger only now, together
             // with the offset commit.
-            self.trace(
+            trace!(
+                self,
                 item.msg,
                 TraceKind::Committed,
                 Actor::Broker,

@@ -3,6 +3,7 @@
 //! The checker itself is simple (a mode's promise against the counts, in `report`); what
 //! needs care is the explanation, because that is what people learn from.
 
+use crate::scenario::Mode;
 use crate::trace::{TraceEvent, TraceKind};
 
 fn has(trace: &[TraceEvent], kind: TraceKind) -> bool {
@@ -14,7 +15,7 @@ fn count(trace: &[TraceEvent], kind: TraceKind) -> usize {
 }
 
 /// A sentence on why `message` broke its promise, from the evidence in its trace.
-pub fn explain(message: u32, problem: &str, trace: &[TraceEvent]) -> String {
+pub fn explain(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent]) -> String {
     let mut reasons: Vec<String> = Vec::new();
     let crash_after = trace
         .iter()
@@ -48,15 +49,9 @@ pub fn explain(message: u32, problem: &str, trace: &[TraceEvent]) -> String {
         if has(trace, TraceKind::Redelivery) && reasons.is_empty() {
             reasons.push("the visibility timeout ran out before the ack arrived (slow processing or a delayed ack), so the broker sent it again".into());
         }
-        if has(trace, TraceKind::DedupSkipped)
-            || trace
-                .iter()
-                .any(|e| e.kind == TraceKind::Processed && e.note.contains("AGAIN"))
-        {
-            let dedup_mode = trace.iter().any(|e| e.kind == TraceKind::DedupSkipped);
-            if dedup_mode || reasons.is_empty() {
-                reasons.push("the dedup store no longer remembered the ID when the later copy arrived (its retention window had passed)".into());
-            }
+        if mode.dedups() {
+            // A dedup mode applies a message twice only if the store had forgotten its ID.
+            reasons.push("the dedup store no longer remembered the ID when the later copy arrived (its retention window had passed)".into());
         }
         if reasons.is_empty() {
             reasons.push("it was delivered more than once".into());

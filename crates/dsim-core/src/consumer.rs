@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::broker::copy_key;
-use crate::engine::{Event, Simulation};
+use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::scenario::Mode;
@@ -86,7 +86,7 @@ impl Simulation {
     }
 
     /// Decides what an idle consumer does next: process the next record, commit the open
-    /// transaction once the poll is done, or fetch more.
+    /// transaction, or fetch more.
     fn next_work(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.current.is_some() || c.committing.is_some() {
@@ -94,11 +94,13 @@ impl Simulation {
         }
         if let Some(item) = c.queue.pop_front() {
             self.start_processing(consumer, item);
-        } else if c.fetching {
-            // Wait for the rest of the poll.
         } else if !c.txn.is_empty() {
+            // Commit what is staged as soon as nothing is left to process. Waiting for an
+            // outstanding fetch instead could wait forever: a record that arrived late (a
+            // delayed or duplicated packet) may be staged while the next fetch sits in a
+            // long poll that nothing will answer.
             self.begin_commit(consumer);
-        } else {
+        } else if !c.fetching {
             self.send_fetch(consumer);
         }
     }
@@ -137,7 +139,8 @@ impl Simulation {
                     m.cause = Cause::DeliveryLost;
                 }
             }
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::DeliveryLost,
                 Actor::Broker,
@@ -150,7 +153,8 @@ impl Simulation {
             self.release(msg);
             return;
         }
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::Received,
             Actor::Consumer,
@@ -164,7 +168,8 @@ impl Simulation {
             Mode::AtMostOnce => {
                 // Auto-commit on receipt: the broker will never send it again.
                 self.metrics.counters.network_messages += 1;
-                self.trace(
+                trace!(
+                    self,
                     msg,
                     TraceKind::AckedBeforeProcessing,
                     Actor::Consumer,
@@ -182,7 +187,8 @@ impl Simulation {
                     None => true,
                 };
                 if position_passed {
-                    self.trace(
+                    trace!(
+                        self,
                         msg,
                         TraceKind::SkippedByPosition,
                         Actor::Consumer,
@@ -210,7 +216,8 @@ impl Simulation {
             item.delivery as u32,
             item.key as u32,
         ) {
-            self.trace(
+            trace!(
+                self,
                 item.msg,
                 TraceKind::Crash,
                 Actor::Consumer,
@@ -257,7 +264,8 @@ impl Simulation {
         match work {
             Work::Skip => {
                 self.metrics.counters.dedup_skips += 1;
-                self.trace(
+                trace!(
+                    self,
                     item.msg,
                     TraceKind::DedupSkipped,
                     Actor::Consumer,
@@ -270,7 +278,8 @@ impl Simulation {
             }
             Work::Apply if self.mode == Mode::ExactlyOnce => {
                 self.consumers[consumer as usize].txn.push(item);
-                self.trace(
+                trace!(
+                    self,
                     item.msg,
                     TraceKind::Staged,
                     Actor::Consumer,
@@ -300,7 +309,8 @@ impl Simulation {
             } else {
                 "before acking"
             };
-            self.trace(
+            trace!(
+                self,
                 item.msg,
                 TraceKind::Crash,
                 Actor::Consumer,
@@ -332,7 +342,8 @@ impl Simulation {
             .network(Hop::Ack, item.msg, item.delivery as u32, item.key as u32)
         {
             Verdict::Drop => {
-                self.trace(
+                trace!(
+                    self,
                     item.msg,
                     TraceKind::AckLost,
                     Actor::Consumer,
@@ -382,8 +393,19 @@ impl Simulation {
         {
             Verdict::Drop => {
                 for item in self.consumers[consumer as usize].txn.clone() {
-                    self.trace(item.msg, TraceKind::CommitLost, Actor::Consumer, Some(Actor::Broker), Some(consumer as u32), item.delivery as u32, item.key as u32,
-                        format!("the commit (attempt {attempt}) was lost on the network: its outcome is unknown to the consumer"));
+                    trace!(
+                        self,
+                        item.msg,
+                        TraceKind::CommitLost,
+                        Actor::Consumer,
+                        Some(Actor::Broker),
+                        Some(consumer as u32),
+                        item.delivery as u32,
+                        item.key as u32,
+                        format!(
+                            "the commit (attempt {attempt}) was lost on the network: its outcome is unknown to the consumer"
+                        )
+                    );
                 }
             }
             Verdict::Deliver { delay, .. } => {
@@ -455,8 +477,17 @@ impl Simulation {
         c.committing = None;
         let items: Vec<Item> = c.txn.drain(..).collect();
         for item in items {
-            self.trace(item.msg, TraceKind::Aborted, Actor::Consumer, None, Some(consumer as u32), item.delivery as u32, item.key as u32,
-                "transaction aborted: the staged payment is discarded and the record will be read again");
+            trace!(
+                self,
+                item.msg,
+                TraceKind::Aborted,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                item.delivery as u32,
+                item.key as u32,
+                "transaction aborted: the staged payment is discarded and the record will be read again"
+            );
             let e = self.entries.get_mut(item.entry);
             if e.generation == item.generation && e.holder == Some((consumer, session)) {
                 e.holder = None;
@@ -499,7 +530,8 @@ impl Simulation {
             } else {
                 "the consumer died holding this record, unacked: the broker will send it again after the visibility timeout"
             };
-            self.trace(
+            trace!(
+                self,
                 item.msg,
                 TraceKind::DroppedByCrash,
                 Actor::Consumer,

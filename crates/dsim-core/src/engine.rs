@@ -17,6 +17,17 @@ use crate::scenario::{Acks, Mode, Scenario};
 use crate::time::{Micros, ms_to_us};
 use crate::trace::{Actor, TraceEvent, TraceKind};
 
+/// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
+/// note, often a `format!`, is only built for traced messages: untraced runs never allocate.
+macro_rules! trace {
+    ($sim:expr, $msg:expr, $($rest:expr),+ $(,)?) => {
+        if $sim.is_traced($msg) {
+            $sim.record_trace($msg, $($rest),+)
+        }
+    };
+}
+pub(crate) use trace;
+
 /// Something that happens at an instant. Events name what they touch by index, and carry a
 /// generation or session so that one aimed at something that has since changed is ignored.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +162,7 @@ impl Timing {
 
 /// How a run ended, or that it has not yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Still running.
@@ -190,6 +202,8 @@ pub struct Simulation {
     pub(crate) traced: BTreeSet<u32>,
     pub(crate) traces: BTreeMap<u32, Vec<TraceEvent>>,
     pub(crate) resolved: u64,
+    /// Most messages unresolved at once.
+    pub(crate) peak_in_flight: u64,
     pub(crate) first_duplicate: Option<u32>,
     pub(crate) first_loss: Option<u32>,
     pub(crate) loss_causes: BTreeMap<u32, crate::messages::Cause>,
@@ -238,6 +252,7 @@ impl Simulation {
             traced: traced.iter().copied().collect(),
             traces: BTreeMap::new(),
             resolved: 0,
+            peak_in_flight: 0,
             first_duplicate: None,
             first_loss: None,
             loss_causes: BTreeMap::new(),
@@ -410,6 +425,9 @@ impl Simulation {
             }
         }
         self.metrics.counters.produced += 1;
+        self.peak_in_flight = self
+            .peak_in_flight
+            .max(self.metrics.counters.produced - self.resolved);
         self.metrics.first_publish_at.get_or_insert(created_at);
         let (_, amount) = self.faults.payment(id, self.scenario.accounts.max(1));
         self.ledger.expect(amount);
@@ -493,7 +511,8 @@ impl Simulation {
                     amount % 100
                 )
             };
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::Processed,
                 Actor::Consumer,
@@ -511,7 +530,7 @@ impl Simulation {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn trace(
+    pub(crate) fn record_trace(
         &mut self,
         msg: u32,
         kind: TraceKind,
@@ -522,9 +541,6 @@ impl Simulation {
         copy: u32,
         note: impl Into<String>,
     ) {
-        if !self.is_traced(msg) {
-            return;
-        }
         self.traces.entry(msg).or_default().push(TraceEvent {
             at_us: self.now,
             kind,

@@ -41,7 +41,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Report, ScenarioError> {
     let mut report = sim.report();
     if let Some(ce) = report.guarantee.counterexample.as_mut() {
         ce.trace = trace_message(scenario, ce.message);
-        ce.explanation = checker::explain(ce.message, &ce.problem, &ce.trace);
+        ce.explanation = checker::explain(ce.message, &ce.problem, scenario.mode, &ce.trace);
     }
     Ok(report)
 }

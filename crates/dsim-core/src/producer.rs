@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{Event, Simulation};
+use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::queue::Lane;
@@ -42,12 +42,21 @@ impl Simulation {
             let commit_at = self.now + self.timing.txn_write;
             self.metrics.counters.transactions += 1;
             self.hold(msg);
-            self.trace(msg, TraceKind::OutboxCommitted, Actor::Producer, None, Some(producer as u32), 0, 0,
+            trace!(
+                self,
+                msg,
+                TraceKind::OutboxCommitted,
+                Actor::Producer,
+                None,
+                Some(producer as u32),
+                0,
+                0,
                 if crashed {
                     "payment and outbox row committed in one transaction; the producer then crashed, but the row is safe"
                 } else {
                     "payment and outbox row committed in one transaction"
-                });
+                }
+            );
             if crashed {
                 self.metrics.counters.producer_crashes += 1;
             }
@@ -61,7 +70,8 @@ impl Simulation {
             }
             return;
         }
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::Created,
             Actor::Producer,
@@ -76,8 +86,17 @@ impl Simulation {
             if let Some(m) = self.msgs.get_mut(msg) {
                 m.cause = Cause::ProducerCrash;
             }
-            self.trace(msg, TraceKind::ProducerCrash, Actor::Producer, None, Some(producer as u32), 0, 0,
-                "the producer crashed between its database write and the publish; nothing will ever publish this payment");
+            trace!(
+                self,
+                msg,
+                TraceKind::ProducerCrash,
+                Actor::Producer,
+                None,
+                Some(producer as u32),
+                0,
+                0,
+                "the producer crashed between its database write and the publish; nothing will ever publish this payment"
+            );
             // Nothing holds the message: it is resolved as lost right away.
             self.hold(msg);
             self.release(msg);
@@ -135,7 +154,8 @@ impl Simulation {
             "producer"
         };
         self.metrics.counters.network_messages += 1;
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::Publish,
             Actor::Producer,
@@ -154,7 +174,8 @@ impl Simulation {
                 if let Some(m) = self.msgs.get_mut(msg) {
                     m.cause = Cause::PublishLost;
                 }
-                self.trace(
+                trace!(
+                    self,
                     msg,
                     TraceKind::PublishLost,
                     Actor::Producer,
@@ -178,7 +199,8 @@ impl Simulation {
                 if let Some(second) = twice {
                     self.hold(msg);
                     self.metrics.counters.network_messages += 1;
-                    self.trace(
+                    trace!(
+                        self,
                         msg,
                         TraceKind::PublishDuplicated,
                         Actor::Producer,
@@ -221,7 +243,8 @@ impl Simulation {
         }
         m.waiting_ack = false;
         let producer = self.producer_of(msg) as u32;
-        self.trace(
+        trace!(
+            self,
             msg,
             TraceKind::PublishAck,
             Actor::Broker,
@@ -244,7 +267,8 @@ impl Simulation {
         // horizon stops it.
         let may_retry = self.mode == Mode::Outbox || (attempt as u32) <= self.scenario.max_retries;
         if may_retry {
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::AckTimeout,
                 Actor::Producer,
@@ -261,7 +285,8 @@ impl Simulation {
                 m.waiting_ack = false;
                 m.gave_up = true;
             }
-            self.trace(
+            trace!(
+                self,
                 msg,
                 TraceKind::GaveUp,
                 Actor::Producer,

@@ -9,6 +9,7 @@ use crate::time::{Micros, us_to_ms};
 use crate::trace::TraceEvent;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct LatencySummary {
     pub p50: f64,
     pub p95: f64,
@@ -19,6 +20,7 @@ pub struct LatencySummary {
 
 /// One bar of the latency histogram, `[from_ms, to_ms)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct HistogramBin {
     pub from_ms: f64,
     pub to_ms: f64,
@@ -27,6 +29,7 @@ pub struct HistogramBin {
 
 /// Measurements per bucket of simulated time; every vector has one value per bucket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct SeriesReport {
     pub bucket_ms: f64,
     /// Start of each bucket.
@@ -43,6 +46,7 @@ pub struct SeriesReport {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct LedgerReport {
     /// What the producers meant to charge, in cents.
     pub expected_cents: u64,
@@ -56,6 +60,7 @@ pub struct LedgerReport {
 
 /// What the mechanisms cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct CostReport {
     pub network_messages_per_message: f64,
     pub log_appends: u64,
@@ -70,12 +75,16 @@ pub struct CostReport {
     pub consumer_crashes: u64,
     pub broker_crashes: u64,
     pub producer_crashes: u64,
-    /// Most messages in flight at once (what the simulator kept in memory).
+    /// Most messages in flight (produced, not yet applied or given up) at once.
     pub peak_in_flight_messages: u64,
+    /// Most message slots the simulator held at once: from the oldest unresolved message to
+    /// the newest, so one slow straggler widens it. This, not the run length, bounds memory.
+    pub peak_tracked_messages: u64,
 }
 
 /// A message that broke the mode's promise, and its life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Counterexample {
     pub message: u32,
     /// `duplicate` or `loss`.
@@ -86,6 +95,7 @@ pub struct Counterexample {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Guarantee {
     /// The mode's promise in words.
     pub promise: String,
@@ -98,6 +108,7 @@ pub struct Guarantee {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Report {
     pub mode: Mode,
     pub seed: u64,
@@ -118,7 +129,8 @@ pub struct Report {
     pub gave_up: u64,
     /// Of `lost`: the broker ran out of redeliveries and dead-lettered it.
     pub dead_lettered: u64,
-    /// Still in flight when the run stopped (only a stalled or partial run has any).
+    /// Produced, never applied, and still in flight when the run stopped (only a stalled or
+    /// partial run has any).
     pub in_flight: u64,
     pub retries: u64,
     pub redeliveries: u64,
@@ -139,6 +151,7 @@ pub struct Report {
 
 /// A light view of a run in progress, for animation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct Snapshot {
     pub now_ms: f64,
     pub progress: f64,
@@ -188,7 +201,7 @@ impl Simulation {
             unique_processed: c.unique_processed,
             duplicates: c.duplicates,
             lost,
-            in_flight: c.produced - self.resolved,
+            in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
             redeliveries: c.redeliveries,
             network_messages: c.network_messages,
@@ -277,7 +290,7 @@ impl Simulation {
             lost_silently: c.lost,
             gave_up: c.gave_up,
             dead_lettered: c.dead_lettered,
-            in_flight: c.produced - self.resolved,
+            in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
             redeliveries: c.redeliveries,
             network_messages: c.network_messages,
@@ -312,7 +325,8 @@ impl Simulation {
                 consumer_crashes: c.consumer_crashes,
                 broker_crashes: c.broker_crashes,
                 producer_crashes: c.producer_crashes,
-                peak_in_flight_messages: self.msgs.peak as u64,
+                peak_in_flight_messages: self.peak_in_flight,
+                peak_tracked_messages: self.msgs.peak as u64,
             },
             guarantee: Guarantee {
                 promise: promise.describe().to_string(),
@@ -338,7 +352,7 @@ impl Simulation {
                 _ => format!("Message {message} broke the promise; ask for its trace to see why."),
             }
         } else {
-            crate::checker::explain(message, problem, &trace)
+            crate::checker::explain(message, problem, self.mode, &trace)
         };
         Counterexample {
             message,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The delivery mode: which mechanisms the producer, broker and consumer use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Fire and forget: no retries, no redelivery, the consumer acks before it processes.
@@ -134,6 +135,7 @@ impl Promise {
 
 /// When the broker acknowledges a publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Acks {
     /// As soon as the partition leader has appended it (Kafka `acks=1`).
@@ -164,6 +166,7 @@ impl Acks {
 /// Field docs give the unit and the default. Probabilities are in `0..=1` and apply
 /// independently, per message per hop per attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Scenario {
     /// Delivery mode. Default `at-least-once`.
@@ -176,9 +179,9 @@ pub struct Scenario {
     pub messages: u32,
     /// Producer instances; messages are spread round-robin. Default 2.
     pub producers: u32,
-    /// Consumers in the group. Default 3.
+    /// Consumers in the group. Default 4.
     pub consumers: u32,
-    /// Partitions of the topic; each is owned by one live consumer. Default 6.
+    /// Partitions of the topic; each is owned by one live consumer. Default 8.
     pub partitions: u32,
     /// Total publish rate, messages per second of simulated time. Default 2,000.
     pub publish_rate: f64,
@@ -275,8 +278,8 @@ impl Default for Scenario {
             seed: 42,
             messages: 10_000,
             producers: 2,
-            consumers: 3,
-            partitions: 6,
+            consumers: 4,
+            partitions: 8,
             publish_rate: 2_000.0,
             accounts: 100,
             latency_ms: 1.0,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The swim lanes of a sequence diagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Actor {
     Producer,
@@ -20,6 +21,7 @@ pub enum Actor {
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum TraceKind {
     /// The producer's business write (the payment request) committed.
@@ -96,6 +98,7 @@ pub enum TraceKind {
 
 /// One step in a message's life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct TraceEvent {
     /// Simulated time, microseconds.
     pub at_us: u64,

@@ -1,0 +1,141 @@
+//! Scenario input through every door (URL query, JSON, the knob table): bad input gets a
+//! message naming the field, never a panic, and never loses the user's other settings.
+
+use dsim_core::{Acks, Mode, Scenario, knobs};
+use proptest::prelude::*;
+
+#[test]
+fn a_url_round_trips_every_setting() {
+    let s = Scenario {
+        mode: Mode::ExactlyOnce,
+        seed: 7,
+        publish_loss: 0.3,
+        ack_loss: 0.125,
+        acks: Acks::Leader,
+        messages: 1234,
+        latency_ms: 2.5,
+        ..Scenario::default()
+    };
+    let q = s.to_query();
+    assert!(q.starts_with("mode=exactly-once&seed=7"), "{q}");
+    let (back, errors) = Scenario::from_query(&q, &[]);
+    assert!(errors.is_empty());
+    assert_eq!(back, s);
+}
+
+#[test]
+fn bad_url_values_are_named_and_the_rest_still_loads() {
+    let (s, errors) = Scenario::from_query(
+        "?mode=at-most-once&publish-loss=2&seed=abc&ack-loss=0.1&bogus=1&embed=1",
+        &["embed"],
+    );
+    assert_eq!(s.mode, Mode::AtMostOnce);
+    assert_eq!(s.ack_loss, 0.1);
+    assert_eq!(s.publish_loss, 0.0, "the bad value is not applied");
+    assert_eq!(s.seed, Scenario::default().seed);
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["publish-loss", "seed", "bogus"]);
+    assert_eq!(
+        errors[0].to_string(),
+        "publish-loss: must be between 0 and 1 (got 2)"
+    );
+}
+
+#[test]
+fn json_accepts_camel_and_kebab_case_and_names_bad_fields() {
+    let s =
+        Scenario::from_json(r#"{"mode": "outbox", "publishLoss": 0.1, "ack-loss": 0.2}"#).unwrap();
+    assert_eq!(
+        (s.mode, s.publish_loss, s.ack_loss),
+        (Mode::Outbox, 0.1, 0.2)
+    );
+    let cases = [
+        (r#"{"mode": "sometimes"}"#, "mode: must be one of"),
+        (
+            r#"{"publishLoss": 2}"#,
+            "publish-loss: must be between 0 and 1",
+        ),
+        (
+            r#"{"messages": "many"}"#,
+            "messages: must be a number (got a string)",
+        ),
+        (r#"{"messages": 1.5}"#, "messages: must be a whole number"),
+        (r#"{"consumers": 0}"#, "consumers: must be between 1 and 64"),
+        (r#"{"nope": 1}"#, "nope: is not a scenario setting"),
+        (
+            r#"[1, 2]"#,
+            "scenario: must be an object of settings (got an array)",
+        ),
+        (r#"{"seed": -1}"#, "seed: must be between 0"),
+        ("{", "scenario: is not valid JSON"),
+    ];
+    for (text, expected) in cases {
+        let e = Scenario::from_json(text).unwrap_err().to_string();
+        assert!(e.starts_with(expected), "{text}: got {e:?}");
+    }
+}
+
+#[test]
+fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
+    let json = serde_json::to_value(Scenario::default()).unwrap();
+    for k in knobs() {
+        assert!(
+            json.get(k.json_key).is_some(),
+            "{} has no field {}",
+            k.key,
+            k.json_key
+        );
+        let kebab_to_camel: String = k
+            .key
+            .split('-')
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_string()
+                } else {
+                    w[..1].to_uppercase() + &w[1..]
+                }
+            })
+            .collect();
+        assert_eq!(kebab_to_camel, k.json_key);
+        assert!(
+            k.check(k.get(&Scenario::default())).is_ok(),
+            "default of {} out of its own range",
+            k.key
+        );
+    }
+    assert_eq!(
+        json.as_object().unwrap().len(),
+        knobs().len(),
+        "every field is a knob"
+    );
+}
+
+proptest! {
+    #[test]
+    fn any_query_string_parses_without_panicking(q in ".{0,200}") {
+        let (s, _) = Scenario::from_query(&q, &[]);
+        prop_assert!(s.validate().is_ok(), "whatever is applied is valid");
+    }
+
+    #[test]
+    fn any_json_text_parses_without_panicking(text in ".{0,200}") {
+        if let Ok(s) = Scenario::from_json(&text) {
+            prop_assert!(s.validate().is_ok());
+        }
+    }
+
+    #[test]
+    fn any_value_for_any_knob_is_applied_only_if_valid(index in 0usize..40, value in proptest::num::f64::ANY) {
+        let k = &knobs()[index % knobs().len()];
+        let mut s = Scenario::default();
+        let before = s.clone();
+        match k.set_number(&mut s, value) {
+            Ok(()) => prop_assert!(s.validate().is_ok()),
+            Err(e) => {
+                prop_assert_eq!(s, before);
+                prop_assert_eq!(e.key, k.key);
+            }
+        }
+    }
+}

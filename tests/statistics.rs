@@ -1,0 +1,145 @@
+//! Measured rates against probability theory. Each test states its expectation and a
+//! tolerance of five standard errors, so a failure means the model is wrong, not unlucky
+//! (the seeds are fixed, so the tests are also deterministic).
+
+use dsim_core::{Mode, Scenario};
+
+use crate::support::run;
+
+const MESSAGES: u32 = 20_000;
+
+fn assert_close(measured: f64, expected: f64, std_error: f64, what: &str) {
+    let tolerance = 5.0 * std_error;
+    assert!(
+        (measured - expected).abs() <= tolerance,
+        "{what}: measured {measured:.4}, theory {expected:.4} ± {tolerance:.4}"
+    );
+}
+
+#[test]
+fn at_most_once_loses_the_publish_loss_rate() {
+    let p = 0.2;
+    let s = Scenario {
+        mode: Mode::AtMostOnce,
+        messages: MESSAGES,
+        publish_loss: p,
+        ..Scenario::default()
+    };
+    let r = run(&s);
+    let n = MESSAGES as f64;
+    assert_close(
+        r.lost as f64 / n,
+        p,
+        (p * (1.0 - p) / n).sqrt(),
+        "lost fraction",
+    );
+}
+
+#[test]
+fn independent_losses_on_two_hops_compound() {
+    // Lost on publish or on delivery: 1 - (1 - p)(1 - q).
+    let (p, q) = (0.1, 0.15);
+    let s = Scenario {
+        mode: Mode::AtMostOnce,
+        messages: MESSAGES,
+        publish_loss: p,
+        delivery_loss: q,
+        ..Scenario::default()
+    };
+    let r = run(&s);
+    let expected = 1.0 - (1.0 - p) * (1.0 - q);
+    let n = MESSAGES as f64;
+    assert_close(
+        r.lost as f64 / n,
+        expected,
+        (expected * (1.0 - expected) / n).sqrt(),
+        "lost fraction",
+    );
+}
+
+/// Duplicates per message when every attempt fails independently with probability `q` and
+/// each failed attempt still applied the payment: the attempts until the first success are
+/// geometric, so the extra applications average q / (1 - q), with variance q / (1 - q)^2.
+fn geometric_duplicates(q: f64) -> (f64, f64) {
+    (
+        q / (1.0 - q),
+        (q / ((1.0 - q) * (1.0 - q)) / MESSAGES as f64).sqrt(),
+    )
+}
+
+#[test]
+fn duplicates_under_ack_loss_follow_the_geometric_retry_expectation() {
+    for q in [0.05, 0.2, 0.4] {
+        let s = Scenario {
+            mode: Mode::AtLeastOnce,
+            messages: MESSAGES,
+            ack_loss: q,
+            max_retries: 40,
+            ..Scenario::default()
+        };
+        let r = run(&s);
+        let (expected, se) = geometric_duplicates(q);
+        assert_close(
+            r.duplicates as f64 / MESSAGES as f64,
+            expected,
+            se,
+            &format!("duplicates per message at ack loss {q}"),
+        );
+        assert_eq!(r.lost, 0);
+    }
+}
+
+#[test]
+fn duplicates_under_publish_ack_loss_follow_the_same_law() {
+    // A lost publish ack makes the producer retry, and without an idempotent producer each
+    // retry is another record that gets applied.
+    let q = 0.25;
+    let s = Scenario {
+        mode: Mode::AtLeastOnce,
+        messages: MESSAGES,
+        publish_ack_loss: q,
+        max_retries: 40,
+        ..Scenario::default()
+    };
+    let r = run(&s);
+    let (expected, se) = geometric_duplicates(q);
+    assert_close(
+        r.duplicates as f64 / MESSAGES as f64,
+        expected,
+        se,
+        "duplicates per message",
+    );
+    // The idempotent producer turns the same retries into dropped duplicates instead.
+    let eos = run(&s.with_mode(Mode::ExactlyOnce));
+    assert_eq!(eos.duplicates, 0);
+    assert_close(
+        eos.cost.duplicates_dropped_by_broker as f64 / MESSAGES as f64,
+        expected,
+        se,
+        "duplicates dropped by the broker",
+    );
+}
+
+#[test]
+fn network_duplication_of_deliveries_duplicates_at_its_rate() {
+    // With only network duplication, a message gets extra applications from a duplicated
+    // publish (a second record, itself delivered and maybe duplicated) and from a duplicated
+    // delivery: on average d (1 + d) + d = 2d + d^2.
+    let d = 0.1;
+    let s = Scenario {
+        mode: Mode::AtLeastOnce,
+        messages: MESSAGES,
+        duplicate: d,
+        ..Scenario::default()
+    };
+    let r = run(&s);
+    let expected = 2.0 * d + d * d;
+    // Each message's extras are a sum of a few Bernoullis: variance below 2d.
+    let se = (2.0 * d / MESSAGES as f64).sqrt();
+    assert_close(
+        r.duplicates as f64 / MESSAGES as f64,
+        expected,
+        se,
+        "duplicates per message",
+    );
+}

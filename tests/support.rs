@@ -1,0 +1,145 @@
+//! Helpers shared by the test stories: build a scenario from a URL query, run it, check an
+//! expectation, and compare readable snapshots.
+
+use std::path::PathBuf;
+
+use dsim_core::{Mode, Report, Scenario, TraceEvent, simulate};
+
+/// The scenario a URL query describes; panics (a test bug) if the query has a bad key.
+pub fn scenario(query: &str) -> Scenario {
+    let (scenario, errors) = Scenario::from_query(query, &[]);
+    assert!(errors.is_empty(), "bad test query {query:?}: {errors:?}");
+    scenario
+}
+
+/// Runs a scenario; on any later assertion failure the caller should print `replay(&s)`.
+pub fn run(s: &Scenario) -> Report {
+    simulate(s).unwrap_or_else(|e| panic!("invalid scenario ({e}): {}", replay(s)))
+}
+
+/// How to replay a failing case by hand.
+pub fn replay(s: &Scenario) -> String {
+    format!(
+        "replay with: dsim run {}",
+        s.to_query()
+            .split('&')
+            .map(|kv| format!("--{}", kv.replacen('=', " ", 1)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+/// What a test expects of one mode's run.
+#[derive(Clone, Copy, Debug)]
+pub struct Expect {
+    pub duplicates: Outcome,
+    pub lost: Outcome,
+    pub guarantee_held: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome {
+    None,
+    Some,
+}
+
+pub const CLEAN: Expect = Expect {
+    duplicates: Outcome::None,
+    lost: Outcome::None,
+    guarantee_held: true,
+};
+
+/// Runs `query` in `mode` and checks duplicates, losses and the checker's verdict.
+pub fn check(query: &str, mode: Mode, expect: Expect) -> Report {
+    let s = scenario(query).with_mode(mode);
+    let r = run(&s);
+    let seen = |n: u64| if n == 0 { Outcome::None } else { Outcome::Some };
+    let context = format!(
+        "{} in {:?}: duplicates {}, lost {} (gave up {}, dead-lettered {}), guarantee held {}\n{}",
+        query,
+        mode,
+        r.duplicates,
+        r.lost,
+        r.gave_up,
+        r.dead_lettered,
+        r.guarantee.held,
+        replay(&s)
+    );
+    assert_eq!(
+        seen(r.duplicates),
+        expect.duplicates,
+        "duplicates: {context}"
+    );
+    assert_eq!(seen(r.lost), expect.lost, "losses: {context}");
+    assert_eq!(
+        r.guarantee.held, expect.guarantee_held,
+        "guarantee: {context}"
+    );
+    assert_eq!(r.in_flight, 0, "every textbook case drains: {context}");
+    assert_conserved(&r);
+    r
+}
+
+/// Every produced message is applied, lost, or still in flight; effects are unique plus
+/// duplicates.
+pub fn assert_conserved(r: &Report) {
+    assert_eq!(
+        r.produced,
+        r.unique_processed + r.lost + r.in_flight,
+        "conservation: {}",
+        replay(&r.scenario)
+    );
+    assert_eq!(
+        r.side_effects,
+        r.unique_processed + r.duplicates,
+        "effects: {}",
+        replay(&r.scenario)
+    );
+    assert_eq!(
+        r.lost,
+        r.lost_silently + r.gave_up + r.dead_lettered,
+        "loss breakdown: {}",
+        replay(&r.scenario)
+    );
+}
+
+/// A trace as short readable lines: time, lane, what happened.
+pub fn trace_text(trace: &[TraceEvent]) -> String {
+    trace
+        .iter()
+        .map(|e| {
+            let to = e.to.map(|a| format!(" -> {a:?}")).unwrap_or_default();
+            format!(
+                "{:>9.3} ms  {:?}{}  {:?}  #{} c{}  {}\n",
+                e.at_us as f64 / 1000.0,
+                e.actor,
+                to,
+                e.kind,
+                e.attempt,
+                e.copy,
+                e.note
+            )
+        })
+        .collect()
+}
+
+/// Compares `text` with `tests/snapshots/<name>.txt`; `DSIM_BLESS=1` rewrites the file.
+pub fn assert_snapshot(name: &str, text: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(format!("{name}.txt"));
+    if std::env::var_os("DSIM_BLESS").is_some() {
+        std::fs::write(&path, text).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {} (run with DSIM_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected, text,
+        "snapshot {name} changed (run with DSIM_BLESS=1 if intended)"
+    );
+}
