@@ -160,7 +160,8 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         self.metrics.counters.network_messages += rf - 1;
         self.replicating.push_back((entry, generation));
-        self.queue.schedule(
+        self.queue.schedule_in_lane(
+            Lane::Replication,
             self.now + self.timing.replication,
             Event::Durable { entry, generation },
         );
@@ -379,7 +380,9 @@ impl Simulation {
         };
         let n = self.members.len();
         let max = self.scenario.max_poll.max(1) as usize;
-        let mut batch = Vec::new();
+        // A scratch vector kept between fetches: serving a fetch allocates nothing.
+        let mut batch = std::mem::take(&mut self.fetch_scratch);
+        batch.clear();
         let mut partition = index;
         while partition < self.ready.len() && batch.len() < max {
             let queue = &mut self.ready[partition];
@@ -395,15 +398,17 @@ impl Simulation {
             partition += n;
         }
         if batch.is_empty() {
+            self.fetch_scratch = batch;
             return;
         }
         self.consumers[consumer as usize].parked_fetch = false;
         // The response is one packet in reality; its records' own verdicts model losses and
         // duplicates within it. The poll completes once its slowest on-time record is in.
         let mut complete = self.faults.latency(u32::MAX - consumer as u32, session, 0);
-        for entry in batch {
+        for &entry in &batch {
             complete = complete.max(self.deliver(entry, consumer, session));
         }
+        self.fetch_scratch = batch;
         self.metrics.counters.network_messages += 1;
         self.queue
             .schedule(self.now + complete, Event::FetchDone { consumer, session });
@@ -672,7 +677,8 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         let replication = if rf > 1 { self.timing.replication } else { 0 };
         self.metrics.counters.network_messages += rf - 1;
-        self.queue.schedule(
+        self.queue.schedule_in_lane(
+            Lane::TxnWrite,
             self.now + self.timing.txn_write + replication,
             Event::CommitApplied {
                 consumer,

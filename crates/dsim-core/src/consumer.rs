@@ -7,6 +7,7 @@ use crate::broker::copy_key;
 use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
+use crate::queue::Lane;
 use crate::scenario::Mode;
 use crate::trace::{Actor, TraceKind};
 
@@ -134,10 +135,10 @@ impl Simulation {
         };
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session {
-            if self.mode == Mode::AtMostOnce {
-                if let Some(m) = self.msgs.get_mut(msg) {
-                    m.cause = Cause::DeliveryLost;
-                }
+            if self.mode == Mode::AtMostOnce
+                && let Some(m) = self.msgs.get_mut(msg)
+            {
+                m.cause = Cause::DeliveryLost;
             }
             trace!(
                 self,
@@ -244,8 +245,17 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.current = Some((item, work));
         let session = c.session;
-        self.queue
-            .schedule(self.now + cost, Event::ProcessDone { consumer, session });
+        // Each kind of work takes a constant time, so each has its own FIFO lane.
+        let lane = if work == Work::Skip {
+            Lane::DedupSkip
+        } else {
+            Lane::Processing
+        };
+        self.queue.schedule_in_lane(
+            lane,
+            self.now + cost,
+            Event::ProcessDone { consumer, session },
+        );
     }
 
     pub(crate) fn on_process_done(&mut self, consumer: u16, session: u32) {
@@ -518,10 +528,8 @@ impl Simulation {
         dropped.extend(c.txn.drain(..).map(|i| (i, true)));
         let amo = self.mode == Mode::AtMostOnce;
         for (item, staged) in dropped {
-            if amo {
-                if let Some(m) = self.msgs.get_mut(item.msg) {
-                    m.cause = Cause::AckedThenCrashed;
-                }
+            if amo && let Some(m) = self.msgs.get_mut(item.msg) {
+                m.cause = Cause::AckedThenCrashed;
             }
             let note = if staged {
                 "the consumer died with this payment in an open transaction: it is aborted, never visible"

@@ -188,6 +188,7 @@ pub struct Simulation {
     pub(crate) entries: Entries,
     /// Per partition, entries ready to be fetched, in order.
     pub(crate) ready: Vec<VecDeque<u32>>,
+    pub(crate) fetch_scratch: Vec<u32>,
     /// Entries appended but not yet on every replica, in append order.
     pub(crate) replicating: VecDeque<(u32, u32)>,
     pub(crate) broker_down_until: Option<Micros>,
@@ -241,6 +242,7 @@ impl Simulation {
             msgs: MsgTable::default(),
             entries: Entries::default(),
             ready: vec![VecDeque::new(); partitions],
+            fetch_scratch: Vec::new(),
             replicating: VecDeque::new(),
             broker_down_until: None,
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
@@ -305,11 +307,25 @@ impl Simulation {
         ran
     }
 
-    /// Runs every event up to and including simulated time `until_us`.
+    /// Runs every event up to and including simulated time `until_us`. A run whose queue
+    /// empties on the way finishes, exactly as `run_to_end` would.
     pub fn advance_to(&mut self, until_us: Micros) -> u64 {
         let mut ran = 0;
-        while self.queue.peek_time().is_some_and(|t| t <= until_us) && self.step_one() {
-            ran += 1;
+        loop {
+            match self.queue.peek_time() {
+                Some(t) if t <= until_us => {
+                    if !self.step_one() {
+                        break;
+                    }
+                    ran += 1;
+                }
+                // Nothing left at all: `step_one` settles how the run ended.
+                None => {
+                    self.step_one();
+                    break;
+                }
+                Some(_) => break,
+            }
         }
         if self.status == Status::Running {
             self.now = self.now.max(until_us.min(self.timing.horizon));
@@ -326,20 +342,29 @@ impl Simulation {
         if self.status != Status::Running {
             return false;
         }
-        let Some(next) = self.queue.peek_time() else {
-            self.finish();
-            return false;
-        };
-        if next > self.timing.horizon || self.metrics.counters.events >= self.max_events {
-            self.now = self.now.max(next.min(self.timing.horizon));
+        if self.metrics.counters.events >= self.max_events {
             self.status = Status::Stalled;
             return false;
         }
-        let (at, event) = self.queue.pop().expect("peeked");
-        self.now = at;
-        self.metrics.counters.events += 1;
-        self.handle(event);
-        true
+        match self.queue.pop_until(self.timing.horizon) {
+            Some((at, event)) => {
+                self.now = at;
+                self.metrics.counters.events += 1;
+                self.handle(event);
+                true
+            }
+            None => {
+                match self.queue.peek_time() {
+                    // The next event lies beyond the horizon: stop there.
+                    Some(_) => {
+                        self.now = self.now.max(self.timing.horizon);
+                        self.status = Status::Stalled;
+                    }
+                    None => self.finish(),
+                }
+                false
+            }
+        }
     }
 
     fn finish(&mut self) {
@@ -419,10 +444,10 @@ impl Simulation {
             created_at,
             ..MsgState::default()
         });
-        if self.traced.contains(&id) {
-            if let Some(m) = self.msgs.get_mut(id) {
-                m.traced = true;
-            }
+        if self.traced.contains(&id)
+            && let Some(m) = self.msgs.get_mut(id)
+        {
+            m.traced = true;
         }
         self.metrics.counters.produced += 1;
         self.peak_in_flight = self

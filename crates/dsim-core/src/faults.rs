@@ -133,39 +133,36 @@ impl FaultPlan {
     /// log entry, a network duplicate).
     pub fn network(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> Verdict {
         let mut rng = self.stream(hop, msg, attempt, copy);
-        let lost = rng.next_u64();
-        let dup = rng.next_u64();
-        let delayed = rng.next_u64();
-        let jitter1 = rng.next_u64();
-        let jitter2 = rng.next_u64();
-        if strikes(lost, self.loss_threshold(hop)) {
+        // The draws are taken in a fixed order, and only where the scenario enables the fault:
+        // the same scenario always consumes the same draws, in every mode.
+        let loss = self.loss_threshold(hop);
+        if loss != 0 && strikes(rng.next_u64(), loss) {
             return Verdict::Drop;
         }
-        let extra = if strikes(delayed, self.delay) {
+        // Only the hops that carry a message's payload can duplicate it.
+        let can_duplicate = self.duplicate != 0 && matches!(hop, Hop::Publish | Hop::Delivery);
+        let duplicated = can_duplicate && strikes(rng.next_u64(), self.duplicate);
+        let extra = if self.delay != 0 && strikes(rng.next_u64(), self.delay) {
             self.delay_extra
         } else {
             0
         };
-        let delay = self.jittered(jitter1) + extra;
-        // Only the hops that carry a message's payload can duplicate it.
-        let can_duplicate = matches!(hop, Hop::Publish | Hop::Delivery);
-        let twice =
-            (can_duplicate && strikes(dup, self.duplicate)).then(|| self.jittered(jitter2) + extra);
+        let delay = self.jittered(&mut rng) + extra;
+        let twice = duplicated.then(|| self.jittered(&mut rng) + extra);
         Verdict::Deliver { delay, twice }
     }
 
     /// Latency with jitter, for hops that never fail (fetches, commit responses).
     pub fn latency(&self, msg: u32, attempt: u32, copy: u32) -> Micros {
-        let mut rng = self.stream(Hop::Control, msg, attempt, copy);
-        self.jittered(rng.next_u64())
+        self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
     }
 
-    fn jittered(&self, draw: u64) -> Micros {
+    fn jittered(&self, rng: &mut SplitMix64) -> Micros {
         if self.jitter == 0 {
             return self.latency;
         }
         let span = 2 * self.jitter + 1;
-        (self.latency + draw % span).saturating_sub(self.jitter)
+        (self.latency + rng.next_u64() % span).saturating_sub(self.jitter)
     }
 
     /// Whether a node fault (a crash) strikes at this point of this message's life.

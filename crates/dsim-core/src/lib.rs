@@ -38,12 +38,20 @@ pub fn simulate(scenario: &Scenario) -> Result<Report, ScenarioError> {
     scenario.validate()?;
     let mut sim = Simulation::new(scenario);
     sim.run_to_end();
-    let mut report = sim.report();
-    if let Some(ce) = report.guarantee.counterexample.as_mut() {
-        ce.trace = trace_message(scenario, ce.message);
-        ce.explanation = checker::explain(ce.message, &ce.problem, scenario.mode, &ce.trace);
+    Ok(sim.full_report())
+}
+
+impl Simulation {
+    /// The report with the counterexample's trace filled in (by replaying the run with that
+    /// message traced) and explained from it. `report` is the cheap version for animation.
+    pub fn full_report(&self) -> Report {
+        let mut report = self.report();
+        if let Some(ce) = report.guarantee.counterexample.as_mut() {
+            ce.trace = trace_message(&self.scenario, ce.message);
+            ce.explanation = checker::explain(ce.message, &ce.problem, self.mode, &ce.trace);
+        }
+        report
     }
-    Ok(report)
 }
 
 /// Runs every mode on the same scenario, seed and faults.

@@ -1,0 +1,538 @@
+// Generated from the Rust types by crates/dsim-wasm/src/typescript.rs; do not edit.
+// Regenerate with: DSIM_BLESS=1 cargo test -p dsim-wasm typescript
+
+/** A scenario as functions take it: any subset of the settings, the rest keep their defaults.
+ * kebab-case keys (`"ack-loss"`) are accepted as well. */
+export type ScenarioInput = Partial<Scenario>;
+
+/**
+ * A complete, self-contained description of one run.
+ *
+ * Field docs give the unit and the default. Probabilities are in `0..=1` and apply
+ * independently, per message per hop per attempt.
+ */
+export type Scenario = {
+  /**
+   * Delivery mode. Default `at-least-once`.
+   */
+  mode: Mode,
+  /**
+   * Seed of every random decision. Default 42.
+   */
+  seed: number,
+  /**
+   * Payments to publish. Default 10,000.
+   */
+  messages: number,
+  /**
+   * Producer instances; messages are spread round-robin. Default 2.
+   */
+  producers: number,
+  /**
+   * Consumers in the group. Default 4.
+   */
+  consumers: number,
+  /**
+   * Partitions of the topic; each is owned by one live consumer. Default 8.
+   */
+  partitions: number,
+  /**
+   * Total publish rate, messages per second of simulated time. Default 2,000.
+   */
+  publishRate: number,
+  /**
+   * Customer accounts the payments are spread over. Default 100.
+   */
+  accounts: number,
+  /**
+   * One-way network latency, ms. Default 1.
+   */
+  latencyMs: number,
+  /**
+   * Uniform jitter added to or removed from each hop's latency, ms. Default 0.5.
+   */
+  jitterMs: number,
+  /**
+   * Probability that a message on any hop is delayed by `delay_ms` more. Default 0.
+   */
+  delay: number,
+  /**
+   * Extra delay of a delayed message, ms. Default 250.
+   */
+  delayMs: number,
+  /**
+   * Probability that the network delivers a publish or a delivery twice. Default 0.
+   */
+  duplicate: number,
+  /**
+   * Probability that a delivery (broker to consumer) is lost. Default 0.
+   */
+  deliveryLoss: number,
+  /**
+   * Probability that a publish (producer to broker) is lost. Default 0.
+   */
+  publishLoss: number,
+  /**
+   * Probability that the broker's ack to the producer is lost. Default 0.
+   */
+  publishAckLoss: number,
+  /**
+   * Probability that a producer crashes after its own database write and before publishing
+   * (the dual-write problem the outbox solves). Default 0.
+   */
+  producerCrash: number,
+  /**
+   * How long the producer waits for an ack before retrying, ms; doubles per retry. Default 50.
+   */
+  ackTimeoutMs: number,
+  /**
+   * Retries before giving up (producer) or dead-lettering (broker). Default 8.
+   */
+  maxRetries: number,
+  /**
+   * How often the outbox relay polls for unpublished rows, ms. Default 10.
+   */
+  outboxPollMs: number,
+  /**
+   * Probability that the partition leader crashes right after appending a message. Default 0.
+   */
+  brokerCrash: number,
+  /**
+   * When the broker acks a publish. Default `all`. Exactly-once always uses `all`.
+   */
+  acks: Acks,
+  /**
+   * Copies of each partition (leader included). Default 3.
+   */
+  replicationFactor: number,
+  /**
+   * Time to replicate (or, with one replica, flush) an append, ms. Default 5.
+   */
+  replicationMs: number,
+  /**
+   * How long the broker is unavailable after a crash while a new leader is elected, ms.
+   * Default 200.
+   */
+  failoverMs: number,
+  /**
+   * How long a delivery may stay unacknowledged before the broker redelivers it, ms.
+   * Default 200.
+   */
+  visibilityTimeoutMs: number,
+  /**
+   * Probability that the consumer crashes after receiving a message, before processing it.
+   * Default 0.
+   */
+  crashBeforeProcess: number,
+  /**
+   * Probability that the consumer crashes after processing, before its ack or commit.
+   * Default 0.
+   */
+  crashAfterProcess: number,
+  /**
+   * Probability that the consumer's ack or transaction commit is lost on the way to the
+   * broker. Default 0.
+   */
+  ackLoss: number,
+  /**
+   * Time to apply one payment to the ledger, ms. Default 1.
+   */
+  processingMs: number,
+  /**
+   * Records fetched per poll; with exactly-once, also the most records per transaction.
+   * Default 50.
+   */
+  maxPoll: number,
+  /**
+   * Time until a crashed consumer is back, ms. Default 100.
+   */
+  restartMs: number,
+  /**
+   * Time until the group notices a silent consumer and hands its partitions over, ms.
+   * Default 300.
+   */
+  sessionTimeoutMs: number,
+  /**
+   * Time of one dedup-store look-up, ms. Default 0.1.
+   */
+  dedupLookupMs: number,
+  /**
+   * How long the dedup store remembers a processed ID, ms. Default 300,000 (five minutes,
+   * like an SQS FIFO queue's window).
+   */
+  dedupWindowMs: number,
+  /**
+   * Transaction log write, ms. Default 1.
+   */
+  txnWriteMs: number,
+  /**
+   * Transaction commit acknowledgement, ms. Default 1.
+   */
+  txnAckMs: number,
+  /**
+   * The run stops here even if messages are still in flight, ms of simulated time.
+   * Default 600,000.
+   */
+  horizonMs: number,
+};
+
+export type Report = {
+  mode: Mode,
+  seed: number,
+  messages: number,
+  status: Status,
+  produced: number,
+  /**
+   * Payments applied to the ledger, duplicates included.
+   */
+  side_effects: number,
+  /**
+   * Messages applied at least once.
+   */
+  unique_processed: number,
+  /**
+   * `side_effects - unique_processed`.
+   */
+  duplicates: number,
+  /**
+   * Produced and never applied, once nothing can apply them any more.
+   */
+  lost: number,
+  /**
+   * Of `lost`: vanished without anyone being told.
+   */
+  lost_silently: number,
+  /**
+   * Of `lost`: the producer ran out of retries and reported a failure.
+   */
+  gave_up: number,
+  /**
+   * Of `lost`: the broker ran out of redeliveries and dead-lettered it.
+   */
+  dead_lettered: number,
+  /**
+   * Produced, never applied, and still in flight when the run stopped (only a stalled or
+   * partial run has any).
+   */
+  in_flight: number,
+  retries: number,
+  redeliveries: number,
+  network_messages: number,
+  events: number,
+  /**
+   * Simulated time the run covered.
+   */
+  duration_ms: number,
+  /**
+   * Unique messages applied per second, from the first publish to the last application.
+   */
+  throughput_per_s: number,
+  latency_ms: LatencySummary,
+  latency_histogram: Array<HistogramBin>,
+  series: SeriesReport,
+  ledger: LedgerReport,
+  cost: CostReport,
+  guarantee: Guarantee,
+  scenario: Scenario,
+};
+
+/**
+ * A light view of a run in progress, for animation.
+ */
+export type Snapshot = {
+  now_ms: number,
+  progress: number,
+  status: Status,
+  produced: number,
+  side_effects: number,
+  unique_processed: number,
+  duplicates: number,
+  lost: number,
+  in_flight: number,
+  retries: number,
+  redeliveries: number,
+  network_messages: number,
+  events: number,
+  latency_p50_ms: number,
+  latency_p99_ms: number,
+};
+
+/**
+ * One step in a message's life.
+ */
+export type TraceEvent = {
+  /**
+   * Simulated time, microseconds.
+   */
+  at_us: number,
+  kind: TraceKind,
+  /**
+   * The lane where it happened.
+   */
+  actor: Actor,
+  /**
+   * Where it was going, for arrows between lanes.
+   */
+  to: Actor | null,
+  /**
+   * Which producer or consumer, where that matters.
+   */
+  node: number | null,
+  /**
+   * The publish attempt (producer lanes) or delivery number (broker and consumer lanes),
+   * from 1.
+   */
+  attempt: number,
+  /**
+   * Which copy: 0 for the first log entry's first network copy; retries without an
+   * idempotent producer create further log entries, network duplicates further copies.
+   */
+  copy: number,
+  /**
+   * A sentence for people.
+   */
+  note: string,
+};
+
+/**
+ * One of the textbook failure cases, ready to run: `simulate(preset.scenario)`.
+ */
+export type Preset = {
+  /**
+   * Stable name, as in the playground's `?preset=` links.
+   */
+  key: string,
+  title: string,
+  /**
+   * What happens, and what to try next, in a few sentences.
+   */
+  explanation: string,
+  /**
+   * The scenario as a URL query over the defaults (`mode=at-least-once&ack-loss=0.1`).
+   */
+  query: string,
+  /**
+   * The complete scenario the query describes.
+   */
+  scenario: Scenario,
+};
+
+/**
+ * One scenario setting, with what a page needs to build a control for it.
+ */
+export type Knob = {
+  /**
+   * The kebab-case key of URLs and CLI flags (`ack-loss`).
+   */
+  key: string,
+  /**
+   * The camelCase key of scenario objects (`ackLoss`).
+   */
+  jsonKey: string,
+  label: string,
+  /**
+   * One sentence on what the setting does.
+   */
+  help: string,
+  /**
+   * The control panel section (`"Consumer side"`).
+   */
+  group: string,
+  kind: KnobKind,
+  /**
+   * `"ms"`, `"msg/s"` or empty.
+   */
+  unit: string,
+  min: number,
+  max: number,
+  /**
+   * A sensible slider step.
+   */
+  step: number,
+  /**
+   * The allowed names of a `choice` knob; empty for the others.
+   */
+  choices: Array<string>,
+  /**
+   * The playground's default.
+   */
+  default: KnobValue,
+};
+
+/**
+ * A delivery mode and what it promises.
+ */
+export type ModeInfo = {
+  /**
+   * The value of a scenario's `mode`.
+   */
+  key: Mode,
+  /**
+   * A title for tables (`"Idempotent consumer"`).
+   */
+  title: string,
+  /**
+   * How the mode works, in a sentence or two.
+   */
+  mechanism: string,
+  /**
+   * What it promises, as a report's `guarantee.promise` says it.
+   */
+  promise: string,
+};
+
+/**
+ * When the broker acknowledges a publish.
+ */
+export type Acks = "leader" | "all";
+
+/**
+ * The swim lanes of a sequence diagram.
+ */
+export type Actor = "producer" | "broker" | "consumer" | "ledger";
+
+/**
+ * What the mechanisms cost.
+ */
+export type CostReport = {
+  network_messages_per_message: number,
+  log_appends: number,
+  duplicates_dropped_by_broker: number,
+  dedup_lookups: number,
+  dedup_skips: number,
+  /**
+   * Most IDs the dedup store held at once.
+   */
+  dedup_store_peak: number,
+  transactions: number,
+  aborted_transactions: number,
+  fenced_commits: number,
+  consumer_crashes: number,
+  broker_crashes: number,
+  producer_crashes: number,
+  /**
+   * Most messages in flight (produced, not yet applied or given up) at once.
+   */
+  peak_in_flight_messages: number,
+  /**
+   * Most message slots the simulator held at once: from the oldest unresolved message to
+   * the newest, so one slow straggler widens it. This, not the run length, bounds memory.
+   */
+  peak_tracked_messages: number,
+};
+
+/**
+ * A message that broke the mode's promise, and its life.
+ */
+export type Counterexample = {
+  message: number,
+  /**
+   * `duplicate` or `loss`.
+   */
+  problem: string,
+  /**
+   * Why it happened, in a sentence.
+   */
+  explanation: string,
+  trace: Array<TraceEvent>,
+};
+
+export type Guarantee = {
+  /**
+   * The mode's promise in words.
+   */
+  promise: string,
+  /**
+   * Whether no message was lost (so far, for a partial or stalled run).
+   */
+  no_loss: boolean,
+  no_duplicates: boolean,
+  /**
+   * Whether the mode kept its promise.
+   */
+  held: boolean,
+  counterexample: Counterexample | null,
+};
+
+/**
+ * One bar of the latency histogram, `[from_ms, to_ms)`.
+ */
+export type HistogramBin = {
+  from_ms: number,
+  to_ms: number,
+  count: number,
+};
+
+/**
+ * How a knob's value is read and shown.
+ */
+export type KnobKind = "probability" | "millis" | "count" | "rate" | "choice";
+
+/**
+ * A knob's value: a number, or a name for a choice.
+ */
+export type KnobValue = number | string;
+
+export type LatencySummary = {
+  p50: number,
+  p95: number,
+  p99: number,
+  max: number,
+  mean: number,
+};
+
+export type LedgerReport = {
+  /**
+   * What the producers meant to charge, in cents.
+   */
+  expected_cents: number,
+  /**
+   * What the ledger actually charged, in cents.
+   */
+  actual_cents: number,
+  overcharged_cents: number,
+  missing_cents: number,
+  accounts_double_charged: number,
+  accounts_missing_payments: number,
+};
+
+/**
+ * The delivery mode: which mechanisms the producer, broker and consumer use.
+ */
+export type Mode = "at-most-once" | "at-least-once" | "idempotent-consumer" | "exactly-once" | "outbox";
+
+/**
+ * Measurements per bucket of simulated time; every vector has one value per bucket.
+ */
+export type SeriesReport = {
+  bucket_ms: number,
+  /**
+   * Start of each bucket.
+   */
+  t_ms: Array<number>,
+  /**
+   * Messages applied for the first time, per second, in each bucket.
+   */
+  throughput_per_s: Array<number>,
+  /**
+   * Side effects (first or not) in each bucket.
+   */
+  applied: Array<number>,
+  duplicates_cumulative: Array<number>,
+  lost_cumulative: Array<number>,
+  /**
+   * Approximate latency percentiles of the messages first applied in each bucket.
+   */
+  latency_p50_ms: Array<number | null>,
+  latency_p99_ms: Array<number | null>,
+};
+
+/**
+ * How a run ended, or that it has not yet.
+ */
+export type Status = "running" | "drained" | "gave-up" | "stalled";
+
+/**
+ * What happened.
+ */
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered";

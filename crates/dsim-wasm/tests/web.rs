@@ -1,0 +1,573 @@
+//! The JS API in a real browser (`wasm-pack test --headless --chrome`): every export, the
+//! errors bad input gets, the module still working after them, and the wasm reports equal to
+//! the native core's goldens (`tests/golden.rs` at the repo root writes them).
+//!
+//! The exports are called from Rust with `JsValue`s built the way JavaScript would build them,
+//! so the code under test is exactly what a page calls; only the glue that turns an `Err` into
+//! a `throw` is wasm-bindgen's.
+
+#![cfg(target_arch = "wasm32")]
+
+use dsim_wasm::{Simulation, compare, defaults, knobs, modes, presets, simulate, trace};
+use js_sys::{Array, BigInt, Function, JSON, Object, Reflect};
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A JS value from JSON text, as a page would write the literal.
+fn js(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or_else(|e| panic!("bad JSON in test: {json}: {e:?}"))
+}
+
+/// A JS object with one property, for values JSON cannot write (undefined, NaN, functions).
+fn object_with(key: &str, value: &JsValue) -> JsValue {
+    let object = Object::new();
+    Reflect::set(&object, &key.into(), value).expect("set a property on a fresh object");
+    object.into()
+}
+
+/// What JavaScript sees of a result: its JSON, parsed.
+fn json_of(value: &JsValue) -> Value {
+    let text: String = JSON::stringify(value)
+        .expect("results are plain data")
+        .into();
+    serde_json::from_str(&text).expect("JSON.stringify gives JSON")
+}
+
+fn ok(result: Result<JsValue, JsValue>) -> JsValue {
+    result.unwrap_or_else(|e| panic!("unexpected error: {}", message_of(&e)))
+}
+
+fn message_of(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// Asserts that `result` is a thrown JS `Error` with exactly this message, and that its
+/// `field` property names the field the message starts with.
+fn assert_error(result: Result<JsValue, JsValue>, expected: &str) {
+    let error = match result {
+        Ok(v) => panic!(
+            "expected the error {expected:?}, got a result: {}",
+            json_of(&v)
+        ),
+        Err(e) => e,
+    };
+    assert!(
+        error.is_instance_of::<js_sys::Error>(),
+        "thrown value is not an Error: {error:?}"
+    );
+    assert_eq!(message_of(&error), expected);
+    let field = Reflect::get(&error, &"field".into())
+        .ok()
+        .and_then(|f| f.as_string())
+        .expect("error.field is a string");
+    assert!(
+        expected.starts_with(&format!("{field}: ")),
+        "error.field {field:?} does not match the message {expected:?}"
+    );
+}
+
+/// The module must keep answering correctly after any error: a small run still works.
+fn assert_module_still_works() {
+    let report = json_of(&ok(simulate(js(r#"{"messages": 200, "seed": 5}"#))));
+    assert_eq!(report["status"], "drained");
+    assert_eq!(report["unique_processed"], 200);
+}
+
+/// One bad input: the error it must give, then proof the module survived it.
+fn check_bad_scenario(input: JsValue, expected: &str) {
+    assert_error(simulate(input.clone()), expected);
+    assert_error(compare(input.clone()), expected);
+    assert_error(Simulation::new(input).map(JsValue::from), expected);
+    assert_module_still_works();
+}
+
+/// Deep equality of two JSON values, numbers compared as the f64 JavaScript holds (JSON
+/// writes 1.0 as "1.0" in Rust and "1" in JavaScript), with the path of the first difference.
+fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64(), y.as_f64());
+            (x != y).then(|| format!("{path}: wasm {x:?}, native {y:?}"))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!(
+                    "{path}: wasm has {} items, native {}",
+                    x.len(),
+                    y.len()
+                ));
+            }
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (x, y))| first_difference(&format!("{path}[{i}]"), x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let keys_x: Vec<_> = x.keys().collect();
+            let keys_y: Vec<_> = y.keys().collect();
+            if keys_x != keys_y {
+                return Some(format!(
+                    "{path}: wasm keys {keys_x:?}, native keys {keys_y:?}"
+                ));
+            }
+            x.iter()
+                .find_map(|(k, v)| first_difference(&format!("{path}.{k}"), v, &y[k]))
+        }
+        _ => (a != b).then(|| format!("{path}: wasm {a}, native {b}")),
+    }
+}
+
+fn assert_same_report(case: &str, how: &str, wasm: &Value, native: &Value) {
+    if let Some(diff) = first_difference("report", wasm, native) {
+        panic!(
+            "golden {case}: the wasm report ({how}) differs from the native one at {diff}\n\
+             scenario: {}",
+            native["scenario"]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native vs wasm: the same scenario and seed give the same report, floats included.
+
+/// (case, scenario file, native report file); the names match `CASES` in tests/golden.rs.
+const GOLDENS: &[(&str, &str, &str)] = &[
+    (
+        "at-least-once-ack-loss",
+        include_str!("golden/at-least-once-ack-loss.scenario.json"),
+        include_str!("golden/at-least-once-ack-loss.report.json"),
+    ),
+    (
+        "exactly-once-crashes",
+        include_str!("golden/exactly-once-crashes.scenario.json"),
+        include_str!("golden/exactly-once-crashes.report.json"),
+    ),
+    (
+        "idempotent-short-dedup-window",
+        include_str!("golden/idempotent-short-dedup-window.scenario.json"),
+        include_str!("golden/idempotent-short-dedup-window.report.json"),
+    ),
+];
+
+#[wasm_bindgen_test]
+fn simulate_in_wasm_gives_the_native_golden_reports() {
+    for (case, scenario, golden) in GOLDENS {
+        let native: Value = serde_json::from_str(golden).expect("golden is JSON");
+        let wasm = json_of(&ok(simulate(js(scenario))));
+        assert_same_report(case, "simulate", &wasm, &native);
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_simulation_stepped_to_the_end_gives_the_native_golden_reports() {
+    for (case, scenario, golden) in GOLDENS {
+        let native: Value = serde_json::from_str(golden).expect("golden is JSON");
+        let mut sim = Simulation::new(js(scenario)).expect("golden scenarios are valid");
+        let mut steps = 0;
+        while !sim.finished() {
+            ok(sim.step(js("997")));
+            steps += 1;
+            assert!(steps < 100_000, "golden {case}: the run never finished");
+        }
+        let wasm = json_of(&ok(sim.report()));
+        assert_same_report(case, "Simulation stepped", &wasm, &native);
+    }
+}
+
+#[wasm_bindgen_test]
+fn compare_contains_the_golden_report_for_its_mode() {
+    let (case, scenario, golden) = GOLDENS[0];
+    let native: Value = serde_json::from_str(golden).expect("golden is JSON");
+    let reports = json_of(&ok(compare(js(scenario))));
+    let modes: Vec<&str> = reports
+        .as_array()
+        .expect("compare returns an array")
+        .iter()
+        .map(|r| r["mode"].as_str().expect("mode"))
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            "at-most-once",
+            "at-least-once",
+            "idempotent-consumer",
+            "exactly-once",
+            "outbox"
+        ]
+    );
+    let same_mode = reports
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["mode"] == native["mode"])
+        .expect("compare has the golden's mode");
+    assert_same_report(case, "compare", same_mode, &native);
+    // Every mode saw the same seed and faults.
+    for r in reports.as_array().into_iter().flatten() {
+        assert_eq!(r["seed"], native["seed"]);
+        assert_eq!(r["scenario"]["ackLoss"], native["scenario"]["ackLoss"]);
+    }
+}
+
+#[wasm_bindgen_test]
+fn traces_equal_the_golden_counterexample_trace() {
+    let (_, scenario, golden) = GOLDENS[2];
+    let native: Value = serde_json::from_str(golden).expect("golden is JSON");
+    let counterexample = &native["guarantee"]["counterexample"];
+    let message = counterexample["message"]
+        .as_u64()
+        .expect("golden has a counterexample");
+    assert!(
+        !counterexample["trace"]
+            .as_array()
+            .expect("trace")
+            .is_empty()
+    );
+
+    let free = json_of(&ok(trace(js(scenario), JsValue::from(message as f64))));
+    assert_eq!(free, counterexample["trace"]);
+    let sim = Simulation::new(js(scenario)).expect("valid");
+    let method = json_of(&ok(sim.trace(JsValue::from(message as f64))));
+    assert_eq!(method, counterexample["trace"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The exports
+
+#[wasm_bindgen_test]
+fn simulate_fills_in_the_defaults_the_playground_uses() {
+    // The issue's own example, with fewer messages to keep the debug build quick.
+    let report = json_of(&ok(simulate(js(
+        r#"{"mode": "at-least-once", "ackLoss": 0.1, "messages": 1000}"#,
+    ))));
+    let defaults = json_of(&ok(defaults()));
+    assert_eq!(report["mode"], "at-least-once");
+    assert_eq!(report["scenario"]["ackLoss"], 0.1);
+    assert_eq!(report["seed"], defaults["seed"]);
+    for (key, value) in defaults.as_object().expect("defaults is an object") {
+        if !matches!(key.as_str(), "mode" | "ackLoss" | "messages") {
+            assert_eq!(&report["scenario"][key], value, "default of {key}");
+        }
+    }
+    assert_eq!(report["produced"], 1000);
+    assert!(
+        report["duplicates"].as_u64().expect("a count") > 0,
+        "ack loss duplicates"
+    );
+    assert_eq!(report["lost"], 0);
+    assert_eq!(report["guarantee"]["held"], true);
+    // None is null, as in `dsim run --json`, not a missing key.
+    assert!(
+        report["guarantee"]
+            .as_object()
+            .expect("object")
+            .contains_key("counterexample")
+    );
+    assert_eq!(report["guarantee"]["counterexample"], Value::Null);
+}
+
+#[wasm_bindgen_test]
+fn kebab_case_keys_and_bigint_seeds_are_accepted() {
+    let camel = json_of(&ok(simulate(js(
+        r#"{"messages": 300, "ackLoss": 0.2, "seed": 9}"#,
+    ))));
+    let kebab = json_of(&ok(simulate(js(
+        r#"{"messages": 300, "ack-loss": 0.2, "seed": 9}"#,
+    ))));
+    assert_eq!(camel, kebab);
+    let bigint = js(r#"{"messages": 300, "ackLoss": 0.2}"#);
+    Reflect::set(&bigint, &"seed".into(), &BigInt::from(9u64).into()).expect("set");
+    assert_eq!(json_of(&ok(simulate(bigint))), camel);
+}
+
+#[wasm_bindgen_test]
+fn simulation_steps_advances_and_reports() {
+    let mut sim = Simulation::new(js(r#"{"messages": 500, "ackLoss": 0.1}"#)).expect("valid");
+    assert!(!sim.finished());
+    assert_eq!(sim.now_ms(), 0.0);
+    let first = json_of(&ok(sim.step(JsValue::UNDEFINED)));
+    assert_eq!(first["events"], 1000, "step() runs 1,000 events by default");
+    let after = json_of(&ok(sim.step(js("10"))));
+    assert_eq!(after["events"], 1010);
+    assert_eq!(json_of(&ok(sim.step(js("0"))))["events"], 1010);
+
+    let at = json_of(&ok(sim.advance_to(js("150.5"))));
+    assert_eq!(at["now_ms"], 150.5);
+    assert_eq!(sim.now_ms(), 150.5);
+    assert_eq!(at["status"], "running");
+    assert!(at["progress"].as_f64().expect("progress") > 0.0);
+    assert_eq!(json_of(&ok(sim.snapshot())), at);
+
+    let partial = json_of(&ok(sim.report()));
+    assert_eq!(partial["status"], "running");
+    assert!(partial["in_flight"].as_u64().expect("count") > 0);
+    assert_eq!(json_of(&ok(sim.scenario()))["ackLoss"], 0.1);
+
+    while !sim.finished() {
+        ok(sim.step(js("100000")));
+    }
+    assert_eq!(sim.progress(), 1.0);
+    let end = json_of(&ok(sim.report()));
+    let whole = json_of(&ok(simulate(js(r#"{"messages": 500, "ackLoss": 0.1}"#))));
+    assert_eq!(end, whole);
+    // A finished run stays put.
+    assert_eq!(json_of(&ok(sim.step(js("1000"))))["events"], end["events"]);
+}
+
+#[wasm_bindgen_test]
+fn presets_run_as_they_are() {
+    let list = ok(presets());
+    let presets = json_of(&list);
+    let presets = presets.as_array().expect("an array");
+    assert!(presets.len() >= 5, "the textbook cases are there");
+    for p in presets {
+        for field in ["key", "title", "explanation", "query"] {
+            assert!(
+                p[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field} of {p}"
+            );
+        }
+    }
+    // A preset's scenario object goes straight back in.
+    let first = Array::from(&list).get(0);
+    let scenario = Reflect::get(&first, &"scenario".into()).expect("scenario");
+    let scenario = json_of(&scenario);
+    let mut small = scenario.clone();
+    small["messages"] = 300.into();
+    let report = json_of(&ok(simulate(js(&small.to_string()))));
+    assert_eq!(report["mode"], scenario["mode"]);
+}
+
+#[wasm_bindgen_test]
+fn knobs_modes_and_defaults_describe_every_setting() {
+    let knobs = json_of(&ok(knobs()));
+    let knobs = knobs.as_array().expect("an array");
+    let defaults = json_of(&ok(defaults()));
+    let defaults = defaults.as_object().expect("an object");
+    assert_eq!(knobs.len(), defaults.len(), "one knob per scenario field");
+    for k in knobs {
+        let json_key = k["jsonKey"].as_str().expect("jsonKey");
+        assert_eq!(k["default"], defaults[json_key], "default of {json_key}");
+        assert!(k["min"].as_f64() <= k["max"].as_f64());
+        assert!(k["group"].as_str().is_some_and(|g| !g.is_empty()));
+    }
+    let ack_loss = knobs
+        .iter()
+        .find(|k| k["key"] == "ack-loss")
+        .expect("ack-loss");
+    assert_eq!(ack_loss["jsonKey"], "ackLoss");
+    assert_eq!(ack_loss["kind"], "probability");
+    assert_eq!(
+        (ack_loss["min"].as_f64(), ack_loss["max"].as_f64()),
+        (Some(0.0), Some(1.0))
+    );
+    let mode = knobs.iter().find(|k| k["key"] == "mode").expect("mode");
+    assert_eq!(mode["kind"], "choice");
+    assert_eq!(mode["choices"].as_array().map(Vec::len), Some(5));
+
+    let modes = json_of(&ok(modes()));
+    let titles: Vec<&str> = modes
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|m| m["title"].as_str().expect("title"))
+        .collect();
+    assert_eq!(titles.len(), 5);
+    assert_eq!(modes[2]["key"], "idempotent-consumer");
+    assert_eq!(modes[0]["promise"], "no duplicates (loss allowed)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: an Error naming the field, never a panic, and the module keeps working.
+
+#[wasm_bindgen_test]
+fn a_missing_or_non_object_scenario_is_an_error() {
+    let expected = |got: &str| format!("scenario: must be an object of settings (got {got})");
+    check_bad_scenario(JsValue::UNDEFINED, &expected("undefined"));
+    check_bad_scenario(JsValue::NULL, &expected("null"));
+    check_bad_scenario(js("[]"), &expected("an array"));
+    check_bad_scenario(js("\"at-least-once\""), &expected("a string"));
+    check_bad_scenario(js("0.1"), &expected("a number"));
+    check_bad_scenario(Function::new_no_args("").into(), &expected("a function"));
+}
+
+#[wasm_bindgen_test]
+fn a_bad_setting_is_an_error_naming_it() {
+    check_bad_scenario(
+        js(r#"{"mode": "exactly-twice"}"#),
+        "mode: must be one of at-most-once, at-least-once, idempotent-consumer, exactly-once, \
+         outbox (got \"exactly-twice\")",
+    );
+    check_bad_scenario(
+        js(r#"{"publishLoss": 2}"#),
+        "publishLoss: must be between 0 and 1 (got 2)",
+    );
+    // Kebab-case in, the JavaScript name out.
+    check_bad_scenario(
+        js(r#"{"publish-loss": -0.5}"#),
+        "publishLoss: must be between 0 and 1 (got -0.5)",
+    );
+    check_bad_scenario(
+        js(r#"{"ackLoss": "0.1"}"#),
+        "ackLoss: must be a number (got a string)",
+    );
+    check_bad_scenario(
+        js(r#"{"mode": 1}"#),
+        "mode: must be a string (got a number)",
+    );
+    check_bad_scenario(
+        js(r#"{"messages": 2.5}"#),
+        "messages: must be a whole number (got 2.5)",
+    );
+    check_bad_scenario(
+        js(r#"{"messages": 0}"#),
+        "messages: must be between 1 and 2000000 (got 0)",
+    );
+    check_bad_scenario(
+        js(r#"{"duplicate": null}"#),
+        "duplicate: must be a number (got null)",
+    );
+    check_bad_scenario(
+        js(r#"{"duplicate": true}"#),
+        "duplicate: must be a number (got a boolean)",
+    );
+    check_bad_scenario(
+        js(r#"{"seed": [1]}"#),
+        "seed: must be a number (got an array)",
+    );
+    check_bad_scenario(
+        js(r#"{"latencyMs": {}}"#),
+        "latencyMs: must be a number (got an object)",
+    );
+    check_bad_scenario(
+        js(r#"{"ackloss": 0.1}"#),
+        "ackloss: is not a scenario setting",
+    );
+    check_bad_scenario(
+        js(r#"{"seed": 9007199254740992}"#),
+        "seed: must be between 0 and 9007199254740991 (got 9007199254740992)",
+    );
+}
+
+#[wasm_bindgen_test]
+fn javascript_only_values_are_errors_naming_the_field() {
+    check_bad_scenario(
+        object_with("ackLoss", &JsValue::UNDEFINED),
+        "ackLoss: must be a number (got undefined)",
+    );
+    check_bad_scenario(
+        object_with("mode", &JsValue::UNDEFINED),
+        "mode: must be a string (got undefined)",
+    );
+    check_bad_scenario(
+        object_with("ackLoss", &JsValue::from_f64(f64::NAN)),
+        "ackLoss: must be a finite number (got NaN)",
+    );
+    check_bad_scenario(
+        object_with("horizonMs", &JsValue::from_f64(f64::INFINITY)),
+        "horizonMs: must be a finite number (got inf)",
+    );
+    check_bad_scenario(
+        object_with("seed", &BigInt::from(-1i64).into()),
+        "seed: must be between 0 and 9007199254740991 (got -1)",
+    );
+    check_bad_scenario(
+        object_with("processingMs", &Function::new_no_args("return 1").into()),
+        "processingMs: must be a number (got a function)",
+    );
+    check_bad_scenario(
+        object_with("nonsense", &JsValue::UNDEFINED),
+        "nonsense: is not a scenario setting",
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_arguments_to_trace_and_the_class_are_errors_and_the_instance_survives() {
+    let scenario = r#"{"messages": 100}"#;
+    let range = "messageId: must be a whole number from 0 to 99";
+    assert_error(
+        trace(js(scenario), js("100")),
+        &format!("{range} (got 100)"),
+    );
+    assert_error(trace(js(scenario), js("-1")), &format!("{range} (got -1)"));
+    assert_error(
+        trace(js(scenario), js("1.5")),
+        &format!("{range} (got 1.5)"),
+    );
+    assert_error(
+        trace(js(scenario), js("\"7\"")),
+        &format!("{range} (got a string)"),
+    );
+    assert_error(
+        trace(js(scenario), JsValue::UNDEFINED),
+        &format!("{range} (got undefined)"),
+    );
+    assert_error(
+        trace(js(r#"{"mode": "twice"}"#), js("1")),
+        "mode: must be one of at-most-once, at-least-once, idempotent-consumer, exactly-once, \
+         outbox (got \"twice\")",
+    );
+
+    let mut sim = Simulation::new(js(scenario)).expect("valid");
+    assert_error(sim.trace(js("100")), &format!("{range} (got 100)"));
+    assert_error(
+        sim.step(js("-5")),
+        "events: must be a whole number of events, 0 or more (got -5)",
+    );
+    assert_error(
+        sim.step(js("2.5")),
+        "events: must be a whole number of events, 0 or more (got 2.5)",
+    );
+    assert_error(
+        sim.advance_to(JsValue::from_f64(f64::NAN)),
+        "ms: must be a time in milliseconds, 0 or more (got NaN)",
+    );
+    assert_error(
+        sim.advance_to(js("-1")),
+        "ms: must be a time in milliseconds, 0 or more (got -1)",
+    );
+    assert_error(
+        sim.advance_to(JsValue::UNDEFINED),
+        "ms: must be a time in milliseconds, 0 or more (got undefined)",
+    );
+    // The instance that threw is still whole.
+    let snapshot = json_of(&ok(sim.advance_to(js("20"))));
+    assert_eq!(snapshot["now_ms"], 20);
+    let trace = json_of(&ok(sim.trace(js("0"))));
+    assert_eq!(trace[0]["kind"], "created");
+    while !sim.finished() {
+        ok(sim.step(js("10000")));
+    }
+    assert_eq!(json_of(&ok(sim.report()))["unique_processed"], 100);
+    assert_module_still_works();
+}
+
+/// An author who animates with `advanceTo(elapsed)` alone must see the run finish, with the
+/// report `simulate` gives (its duration is the last event's time, not how far they advanced).
+#[wasm_bindgen_test]
+fn advancing_past_the_end_finishes_with_the_same_report() {
+    let scenario = r#"{"messages": 400, "ackLoss": 0.1, "seed": 3}"#;
+    let whole = json_of(&ok(simulate(js(scenario))));
+    let end_ms = whole["duration_ms"].as_f64().expect("duration");
+    let mut sim = Simulation::new(js(scenario)).expect("valid");
+    let mut ms = 0.0;
+    while ms < end_ms + 1_000.0 {
+        ms += 250.0;
+        ok(sim.advance_to(JsValue::from_f64(ms)));
+    }
+    assert!(
+        sim.finished(),
+        "advanceTo({ms}) went past the last event ({end_ms} ms) but the run is not finished: {}",
+        json_of(&ok(sim.snapshot()))
+    );
+    assert_eq!(json_of(&ok(sim.report())), whole);
+}

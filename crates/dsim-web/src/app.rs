@@ -1,0 +1,147 @@
+//! The page: the full playground, or the compact view for iframes (`?embed=1`).
+
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::compare::Compare;
+use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
+use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
+use crate::presets::Presets;
+use crate::share::ShareButtons;
+use crate::store::{Store, use_store};
+use crate::timeline::Timeline;
+use crate::url_state::{self, LoadedPage};
+
+/// The page as the address bar describes it.
+#[component]
+pub fn App() -> impl IntoView {
+    view! { <Playground loaded=url_state::load(&browser::query()) /> }
+}
+
+/// The page for a given URL; tests mount this with a query of their own.
+#[component]
+pub fn Playground(loaded: LoadedPage) -> impl IntoView {
+    let store = Store::new(&loaded);
+    provide_context(store);
+    if store.embed {
+        view! { <EmbedView /> }.into_any()
+    } else {
+        view! { <FullPage /> }.into_any()
+    }
+}
+
+#[component]
+fn FullPage() -> impl IntoView {
+    let store = use_store();
+    view! {
+        <div class="page" data-testid="app-root" data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()>
+            <header class="masthead">
+                <div>
+                    <h1>"Delivery semantics playground"</h1>
+                    <p class="tagline">
+                        "Watch at-most-once, at-least-once and exactly-once delivery play out under lost messages, crashes and retries: every number is measured in a deterministic simulation."
+                    </p>
+                </div>
+                <ShareButtons />
+            </header>
+            <UrlErrors />
+            <div class="layout">
+                <aside class="sidebar" aria-label="Scenario">
+                    <Presets />
+                    <section class="panel run-panel">
+                        <h2>"Run"</h2>
+                        <RunButtons />
+                        <SeedField />
+                    </section>
+                    <section class="panel knobs" aria-label="Faults and load">
+                        <h2>"Faults and load"</h2>
+                        <KnobPanel />
+                    </section>
+                </aside>
+                <main class="results">
+                    <ModePicker />
+                    <Progress />
+                    <div class="summary">
+                        <GuaranteeBadge />
+                        <LedgerSummary />
+                    </div>
+                    <Counters />
+                    <LiveCharts />
+                    <Timeline />
+                    <Compare />
+                </main>
+            </div>
+            <footer class="footer">
+                <p>
+                    "Runs entirely in your browser. Same seed, same run: the address bar holds every setting, so a link reproduces exactly this run."
+                </p>
+            </footer>
+        </div>
+    }
+}
+
+/// Charts and the controls the URL names, with no page chrome; it tells the embedding page its
+/// height so the iframe can fit it.
+#[component]
+fn EmbedView() -> impl IntoView {
+    let store = use_store();
+    let root = NodeRef::<leptos::html::Div>::new();
+    root.on_load(|element| browser::observe_height(&element, browser::post_height));
+    let named: Vec<&'static str> = store.named.get_value();
+    let shows_mode = named.contains(&"mode");
+    let knob_keys: Vec<&'static str> = named
+        .into_iter()
+        .filter(|k| *k != "mode" && *k != "seed")
+        .collect();
+    let has_knobs = !knob_keys.is_empty();
+    let open_link = move || {
+        let mut state = store.page_state();
+        state.embed = false;
+        browser::page_url(&state.to_query())
+    };
+    view! {
+        <div class="embed" data-testid="embed-root" node_ref=root data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()>
+            <UrlErrors />
+            {shows_mode.then(|| view! { <ModePicker /> })}
+            {has_knobs.then(|| view! { <div class="embed-knobs"><KnobPanel only=knob_keys /></div> })}
+            <div class="embed-status">
+                <GuaranteeBadge />
+                <Progress />
+            </div>
+            <Counters />
+            <LedgerSummary />
+            <LiveCharts />
+            <p class="embed-footer">
+                <a href=open_link target="_blank" rel="noopener">
+                    "Open in the delivery semantics playground ↗"
+                </a>
+            </p>
+        </div>
+    }
+}
+
+/// The bad keys of the URL, each named; the rest of the scenario loaded.
+#[component]
+fn UrlErrors() -> impl IntoView {
+    let store = use_store();
+    move || {
+        let errors = store.url_errors.get();
+        (!errors.is_empty()).then(|| {
+            let items = errors
+                .iter()
+                .map(|e| view! { <li><code>{e.key.clone()}</code>" "{e.message.clone()}</li> })
+                .collect_view();
+            view! {
+                <div class="url-error" role="alert" data-testid="url-error">
+                    <p>
+                        "Some settings in the address could not be used and were skipped; the rest of the scenario loaded:"
+                    </p>
+                    <ul>{items}</ul>
+                    <button type="button" class="link" on:click=move |_| store.url_errors.set(Vec::new())>
+                        "Dismiss"
+                    </button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! The few places the page touches the browser directly: the URL, the clock, randomness for a
+//! new seed, the clipboard, the embedding page and the panic message. Everything else goes
+//! through Leptos.
+
+use std::cell::Cell;
+
+use dsim_core::knobs::MAX_SEED;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+/// The page's query string, without the `?`.
+pub fn query() -> String {
+    window()
+        .and_then(|w| w.location().search().ok())
+        .map(|s| s.trim_start_matches('?').to_string())
+        .unwrap_or_default()
+}
+
+/// The address of this page with another query, for links and embed codes.
+pub fn page_url(query: &str) -> String {
+    let Some(location) = window().map(|w| w.location()) else {
+        return format!("?{query}");
+    };
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    format!("{origin}{path}?{query}")
+}
+
+/// Replaces the current history entry's query: no new entry per slider move, no reload, and
+/// no scroll jump (the hash is kept as it is).
+pub fn replace_query(query: &str) {
+    let Some(w) = window() else { return };
+    let location = w.location();
+    let path = location.pathname().unwrap_or_default();
+    let hash = location.hash().unwrap_or_default();
+    if location.search().ok().as_deref() == Some(&format!("?{query}")) {
+        return;
+    }
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(
+            &JsValue::NULL,
+            "",
+            Some(&format!("{path}?{query}{hash}")),
+        );
+    }
+}
+
+/// Milliseconds from a monotonic clock, for frame budgets only: the simulation never sees it.
+pub fn now_ms() -> f64 {
+    window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// A fresh seed that survives a trip through a JavaScript number and a URL.
+pub fn random_seed() -> u64 {
+    // getrandom reads crypto.getRandomValues; should that ever fail, Math.random still gives a
+    // new seed, which is all this needs (seeds are not secrets).
+    let raw =
+        getrandom::u64().unwrap_or_else(|_| (js_sys::Math::random() * MAX_SEED as f64) as u64);
+    raw & MAX_SEED
+}
+
+/// Copies text to the clipboard; the error says why it could not.
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let clipboard = window()
+        .map(|w| w.navigator().clipboard())
+        .ok_or("no window")?;
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            e.as_string()
+                .or_else(|| {
+                    e.dyn_ref::<js_sys::Error>()
+                        .map(|e| String::from(e.message()))
+                })
+                .unwrap_or_else(|| "the browser refused".into())
+        })
+}
+
+/// Whether the page is inside a frame of another page.
+pub fn in_frame() -> bool {
+    window()
+        .and_then(|w| w.parent().ok().flatten().map(|p| p != w))
+        .unwrap_or(false)
+}
+
+thread_local! {
+    static LAST_HEIGHT: Cell<i32> = const { Cell::new(-1) };
+}
+
+/// Tells the embedding page how tall the embedded view is, so its iframe can fit it. The
+/// message carries the height and nothing else, so it is safe to send to any origin.
+pub fn post_height(height: f64) {
+    let rounded = height.ceil() as i32;
+    if LAST_HEIGHT.with(|h| h.replace(rounded)) == rounded || !in_frame() {
+        return;
+    }
+    let Some(parent) = window().and_then(|w| w.parent().ok().flatten()) else {
+        return;
+    };
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"dsim-height".into());
+    let _ = js_sys::Reflect::set(&message, &"height".into(), &rounded.into());
+    let _ = parent.post_message(&message, "*");
+}
+
+/// Calls `on_resize` with the element's height whenever its size changes.
+pub fn observe_height(element: &web_sys::Element, on_resize: impl Fn(f64) + 'static) {
+    let target = element.clone();
+    let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+        on_resize(target.scroll_height() as f64);
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+        observer.observe(element);
+    }
+    // The observer lives as long as the page, and so must its callback.
+    callback.forget();
+}
+
+/// Scrolls an element into view (for the counterexample link) once the next frame has drawn
+/// what was just asked for, so the page is already long enough to scroll to it.
+pub fn scroll_to_testid(testid: &'static str) {
+    leptos::prelude::request_animation_frame(move || {
+        let element = window().and_then(|w| w.document()).and_then(|d| {
+            d.query_selector(&format!("[data-testid=\"{testid}\"]"))
+                .ok()
+                .flatten()
+        });
+        if let Some(e) = element {
+            e.scroll_into_view();
+        }
+    });
+}
+
+/// Replaces a frozen page by a readable message when the program panics. The message is set
+/// as text, never as HTML.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let details = info.to_string();
+        web_sys::console::error_1(&details.clone().into());
+        show_panic(&details);
+    }));
+}
+
+/// Shows the panic panel; public so a browser test can check it renders text, not markup.
+pub fn show_panic(details: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(panel) = document.create_element("div") else {
+        return;
+    };
+    panel.set_class_name("panic");
+    let _ = panel.set_attribute("role", "alert");
+    let _ = panel.set_attribute("data-testid", "panic-message");
+    let add = |tag: &str, text: &str| {
+        if let Ok(e) = document.create_element(tag) {
+            e.set_text_content(Some(text));
+            let _ = panel.append_child(&e);
+        }
+    };
+    add("h2", "The playground stopped with an internal error");
+    add(
+        "p",
+        "Reload the page to start again: the address keeps your scenario. If it happens again, \
+         the details below say where.",
+    );
+    add("pre", details);
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&panel);
+    }
+}

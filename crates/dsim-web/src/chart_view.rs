@@ -1,0 +1,212 @@
+//! Draws a `charts::Chart` as SVG, with a legend and a tooltip that follows the pointer. The
+//! chart is redrawn when its data changes; the guide line and the tooltip live in an overlay
+//! of their own so that moving the pointer redraws only them.
+
+use leptos::ev::PointerEvent;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::charts::{self, Chart, HoverPoint};
+
+#[component]
+pub fn ChartView(
+    chart: Memo<Chart>,
+    /// The `data-testid` of the figure.
+    testid: &'static str,
+    title: &'static str,
+) -> impl IntoView {
+    let hover_x = RwSignal::new(None::<f64>);
+    let on_move = move |ev: PointerEvent| {
+        let Some(target) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let rect = target.get_bounding_client_rect();
+        if rect.width() <= 0.0 {
+            return;
+        }
+        let width = chart.with_untracked(|c| c.frame.width);
+        hover_x.set(Some(
+            (ev.client_x() as f64 - rect.left()) / rect.width() * width,
+        ));
+    };
+    let hovered = move || {
+        let x = hover_x.get()?;
+        chart.with(|c| c.hover_at(x).cloned())
+    };
+    let guide = move || hovered().map(|h| chart.with(|c| guide_view(c, &h)));
+    let tooltip = move || hovered().map(|h| chart.with(|c| tooltip_box(c, h)));
+    let legend = move || {
+        chart
+            .with(Chart::legend)
+            .into_iter()
+            .map(|(class, name, dashed)| {
+                view! {
+                    <li>
+                        <span class=format!("swatch {class}") class:dashed=dashed></span>
+                        {name}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <figure class="chart" data-testid=testid>
+            <figcaption>
+                <span class="chart-title">{title}</span>
+                <ul class="legend">{legend}</ul>
+            </figcaption>
+            <div
+                class="plot"
+                on:pointermove=on_move
+                on:pointerleave=move |_| hover_x.set(None)
+            >
+                {move || chart.with(|c| chart_svg(c, title))}
+                <svg
+                    class="overlay"
+                    viewBox=move || chart.with(|c| format!("0 0 {} {}", c.frame.width, c.frame.height))
+                    aria-hidden="true"
+                >
+                    {guide}
+                </svg>
+                {tooltip}
+            </div>
+        </figure>
+    }
+}
+
+/// The chart itself; also used, smaller, by the compare view.
+pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
+    let f = c.frame;
+    let grid = c
+        .y_axis
+        .ticks
+        .iter()
+        .map(|t| {
+            view! {
+                <line class="grid" x1=f.x0() x2=f.x1() y1=t.at y2=t.at></line>
+                <text class="tick" x=f.x0() - 6.0 y=t.at + 4.0 text-anchor="end">
+                    {t.label.clone()}
+                </text>
+            }
+        })
+        .collect_view();
+    let x_ticks = c
+        .x_axis
+        .ticks
+        .iter()
+        .map(|t| {
+            view! {
+                <line class="axis" x1=t.at x2=t.at y1=f.y0() y2=f.y0() + 4.0></line>
+                <text class="tick" x=t.at y=f.y0() + 16.0 text-anchor="middle">
+                    {t.label.clone()}
+                </text>
+            }
+        })
+        .collect_view();
+    let bars = c
+        .bars
+        .iter()
+        .map(|b| {
+            view! {
+                <rect class="bar s-hist" x=b.x y=b.y width=b.width height=b.height.max(0.0)></rect>
+            }
+        })
+        .collect_view();
+    let lines = c
+        .lines
+        .iter()
+        .map(|l| {
+            view! {
+                <path
+                    class=format!("line {}", l.class)
+                    class:dashed=l.dashed
+                    data-series=l.name
+                    d=l.d.clone()
+                ></path>
+            }
+        })
+        .collect_view();
+    let empty = c.empty.then(|| {
+        view! {
+            <text class="empty" x=(f.x0() + f.x1()) / 2.0 y=(f.y0() + f.y1()) / 2.0 text-anchor="middle">
+                "nothing applied yet"
+            </text>
+        }
+    });
+    let y_title_x = 12.0;
+    let y_title_y = (f.y0() + f.y1()) / 2.0;
+    // Small multiples leave their axis titles to the column heads above them.
+    let titles = (f.width >= charts::WIDTH).then(|| {
+        view! {
+            <text class="axis-title" x=(f.x0() + f.x1()) / 2.0 y=f.height - 4.0 text-anchor="middle">
+                {c.x_axis.title.clone()}
+            </text>
+            <text
+                class="axis-title"
+                x=y_title_x
+                y=y_title_y
+                text-anchor="middle"
+                transform=format!("rotate(-90 {y_title_x} {y_title_y})")
+            >
+                {c.y_axis.title.clone()}
+            </text>
+        }
+    });
+    view! {
+        <svg
+            viewBox=format!("0 0 {} {}", f.width, f.height)
+            role="img"
+            aria-label=title.to_string()
+            data-points=c.hover.len()
+            data-y-max=c.y_axis.ticks.last().map(|t| t.label.clone()).unwrap_or_default()
+        >
+            {grid}
+            <line class="axis" x1=f.x0() x2=f.x1() y1=f.y0() y2=f.y0()></line>
+            <line class="axis" x1=f.x0() x2=f.x0() y1=f.y1() y2=f.y0()></line>
+            {x_ticks}
+            {bars}
+            {lines}
+            {empty}
+            {titles}
+        </svg>
+    }
+}
+
+/// A guide line at the hovered sample, drawn in the overlay's SVG.
+fn guide_view(c: &Chart, h: &HoverPoint) -> impl IntoView + use<> {
+    let f = c.frame;
+    view! { <line class="guide" x1=h.x x2=h.x y1=f.y1() y2=f.y0()></line> }
+}
+
+/// The box with the hovered sample's values: HTML, so its type keeps a readable size however
+/// small the chart is drawn. It sits beside the guide line, on the side with more room.
+fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
+    let f = c.frame;
+    let percent = h.x / f.width * 100.0;
+    let style = if h.x < (f.x0() + f.x1()) / 2.0 {
+        format!("left: calc({percent:.2}% + 10px)")
+    } else {
+        format!("right: calc({:.2}% + 10px)", 100.0 - percent)
+    };
+    let rows = h
+        .rows
+        .into_iter()
+        .map(|(class, text)| {
+            view! {
+                <li>
+                    <span class=format!("dot {class}")></span>
+                    {text}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="tooltip" style=style role="status">
+            <p class="tooltip-title">{h.title}</p>
+            <ul>{rows}</ul>
+        </div>
+    }
+}

@@ -1,0 +1,611 @@
+//! Charts as data: a report goes in, a `Chart` comes out with every path, bar, tick and tooltip
+//! already placed in the SVG's coordinate system. `chart_view` only draws what is here, so the
+//! charts are tested natively, down to the path strings.
+
+use dsim_core::Report;
+use dsim_core::report::{HistogramBin, SeriesReport};
+
+use crate::format::{short, thousands, trim_number};
+
+/// The SVG's viewBox; the element itself scales to its container.
+pub const WIDTH: f64 = 600.0;
+pub const HEIGHT: f64 = 240.0;
+/// A smaller canvas for the compare view's small multiples.
+pub const SMALL: Frame = Frame {
+    width: 300.0,
+    height: 130.0,
+    left: 36.0,
+    right: 10.0,
+    top: 8.0,
+    bottom: 20.0,
+};
+pub const LARGE: Frame = Frame {
+    width: WIDTH,
+    height: HEIGHT,
+    // Room for tick labels and the rotated axis title even at a phone's larger type.
+    left: 64.0,
+    right: 14.0,
+    top: 12.0,
+    bottom: 40.0,
+};
+
+/// The canvas and the plot area's margins inside it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+}
+
+impl Frame {
+    pub fn x0(&self) -> f64 {
+        self.left
+    }
+    pub fn x1(&self) -> f64 {
+        self.width - self.right
+    }
+    pub fn y0(&self) -> f64 {
+        self.height - self.bottom
+    }
+    pub fn y1(&self) -> f64 {
+        self.top
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    /// Pixel position along the axis.
+    pub at: f64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub title: String,
+    pub ticks: Vec<Tick>,
+}
+
+/// One line; `class` picks its colour in the stylesheet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub name: &'static str,
+    pub class: &'static str,
+    pub dashed: bool,
+    /// SVG path data; gaps in the data start a new sub-path.
+    pub d: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// What the tooltip says at one x position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HoverPoint {
+    pub x: f64,
+    pub title: String,
+    /// `(series class, text)`.
+    pub rows: Vec<(&'static str, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub frame: Frame,
+    pub x_axis: Axis,
+    pub y_axis: Axis,
+    pub lines: Vec<Line>,
+    pub bars: Vec<Bar>,
+    pub hover: Vec<HoverPoint>,
+    /// Nothing to draw yet (the run has not applied anything).
+    pub empty: bool,
+}
+
+impl Chart {
+    /// The hover point nearest to `x` (in viewBox units), if the pointer is over the plot.
+    pub fn hover_at(&self, x: f64) -> Option<&HoverPoint> {
+        if x < self.frame.x0() - 4.0 || x > self.frame.x1() + 4.0 {
+            return None;
+        }
+        self.hover.iter().min_by(|a, b| {
+            (a.x - x)
+                .abs()
+                .partial_cmp(&(b.x - x).abs())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    }
+
+    /// Legend entries: `(class, name, dashed)`.
+    pub fn legend(&self) -> Vec<(&'static str, &'static str, bool)> {
+        self.lines
+            .iter()
+            .map(|l| (l.class, l.name, l.dashed))
+            .collect()
+    }
+}
+
+/// "Nice" tick values from 0 to at least `max`: steps of 1, 2 or 5 times a power of ten.
+pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let raw = max / target.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let count = (max / step).ceil() as usize;
+    (0..=count).map(|i| i as f64 * step).collect()
+}
+
+/// Maps data values onto the plot area.
+struct Scale {
+    frame: Frame,
+    x_max: f64,
+    y_max: f64,
+}
+
+impl Scale {
+    fn x(&self, v: f64) -> f64 {
+        self.frame.x0() + v / self.x_max * (self.frame.x1() - self.frame.x0())
+    }
+    fn y(&self, v: f64) -> f64 {
+        self.frame.y0() - v / self.y_max * (self.frame.y0() - self.frame.y1())
+    }
+}
+
+/// Simulated time is shown in seconds once a run is longer than two of them.
+fn time_unit(x_max_ms: f64) -> (f64, &'static str) {
+    if x_max_ms > 2_000.0 {
+        (1_000.0, "s")
+    } else {
+        (1.0, "ms")
+    }
+}
+
+/// How far the time axis reaches: the whole publishing span from the start, so the axis does
+/// not jump while a run is in progress, and further if the run outlasts it.
+fn time_extent(report: &Report) -> f64 {
+    let s = &report.scenario;
+    let publish_span_ms = s.messages as f64 / s.publish_rate.max(f64::MIN_POSITIVE) * 1_000.0;
+    let data_end = report
+        .series
+        .t_ms
+        .last()
+        .map_or(0.0, |t| t + report.series.bucket_ms);
+    publish_span_ms.max(data_end).max(1.0)
+}
+
+struct Series<'a> {
+    name: &'static str,
+    class: &'static str,
+    dashed: bool,
+    values: Vec<Option<f64>>,
+    /// Formats a value for the tooltip.
+    show: &'a dyn Fn(f64) -> String,
+}
+
+/// A line chart over simulated time.
+fn time_chart(
+    frame: Frame,
+    series: &SeriesReport,
+    x_max_ms: f64,
+    y_title: &str,
+    y_floor: f64,
+    lines: Vec<Series>,
+) -> Chart {
+    let (per, unit) = time_unit(x_max_ms);
+    let y_data = lines
+        .iter()
+        .flat_map(|l| l.values.iter().flatten())
+        .fold(0.0f64, |a, &b| a.max(b));
+    let y_ticks = nice_ticks(y_data.max(y_floor), if frame == SMALL { 3 } else { 4 });
+    let x_ticks = nice_ticks(x_max_ms / per, if frame == SMALL { 4 } else { 6 });
+    let scale = Scale {
+        frame,
+        x_max: x_max_ms,
+        y_max: *y_ticks.last().unwrap_or(&1.0),
+    };
+    // A sample stands for its bucket; draw it at the bucket's middle.
+    let mid = |i: usize| series.t_ms[i] + series.bucket_ms / 2.0;
+    let drawn = lines
+        .iter()
+        .map(|l| Line {
+            name: l.name,
+            class: l.class,
+            dashed: l.dashed,
+            d: path(l.values.iter().enumerate().map(|(i, v)| {
+                v.map(|v| (scale.x(mid(i).min(x_max_ms)), scale.y(v.min(scale.y_max))))
+            })),
+        })
+        .collect();
+    let hover = (0..series.t_ms.len())
+        .map(|i| HoverPoint {
+            x: scale.x(mid(i).min(x_max_ms)),
+            title: format!(
+                "{}–{} {unit}",
+                trim_number(series.t_ms[i] / per),
+                trim_number((series.t_ms[i] + series.bucket_ms) / per)
+            ),
+            rows: lines
+                .iter()
+                .map(|l| {
+                    let text = match l.values.get(i).copied().flatten() {
+                        Some(v) => (l.show)(v),
+                        None => "–".into(),
+                    };
+                    (l.class, format!("{}: {text}", l.name))
+                })
+                .collect(),
+        })
+        .collect();
+    Chart {
+        frame,
+        x_axis: Axis {
+            title: format!("simulated time ({unit})"),
+            ticks: x_ticks
+                .iter()
+                .filter(|t| **t * per <= x_max_ms * 1.0001)
+                .map(|t| Tick {
+                    at: scale.x(t * per),
+                    label: trim_number(*t),
+                })
+                .collect(),
+        },
+        y_axis: Axis {
+            title: y_title.to_string(),
+            ticks: y_ticks
+                .iter()
+                .map(|t| Tick {
+                    at: scale.y(*t),
+                    label: short(*t),
+                })
+                .collect(),
+        },
+        lines: drawn,
+        bars: Vec::new(),
+        hover,
+        empty: series.t_ms.is_empty(),
+    }
+}
+
+/// SVG path data through points; `None` breaks the line.
+fn path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
+    let mut d = String::new();
+    let mut pen_down = false;
+    for p in points {
+        match p {
+            Some((x, y)) => {
+                if !d.is_empty() {
+                    d.push(' ');
+                }
+                d.push(if pen_down { 'L' } else { 'M' });
+                d.push_str(&format!("{x:.1},{y:.1}"));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    d
+}
+
+/// Shared y-axis tops for small multiples, so five modes are drawn on one scale.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Shared {
+    pub throughput: f64,
+    pub latency: f64,
+    pub dup_loss: f64,
+    pub x_max_ms: f64,
+}
+
+impl Shared {
+    pub fn of(reports: &[Report]) -> Shared {
+        let top = |f: &dyn Fn(&Report) -> f64| reports.iter().map(f).fold(0.0, f64::max);
+        Shared {
+            throughput: top(&|r| {
+                r.series
+                    .throughput_per_s
+                    .iter()
+                    .copied()
+                    .fold(0.0, f64::max)
+            }),
+            latency: top(&|r| {
+                r.series
+                    .latency_p99_ms
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .fold(0.0, f64::max)
+            }),
+            dup_loss: top(&|r| {
+                let d = r.series.duplicates_cumulative.last().copied().unwrap_or(0);
+                let l = r.series.lost_cumulative.last().copied().unwrap_or(0);
+                d.max(l) as f64
+            }),
+            x_max_ms: top(&time_extent),
+        }
+    }
+}
+
+fn extent(report: &Report, shared: Option<&Shared>) -> f64 {
+    shared.map_or_else(|| time_extent(report), |s| s.x_max_ms)
+}
+
+/// Unique messages applied per second of simulated time, with the offered load for reference.
+pub fn throughput(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart {
+    let s = &report.series;
+    let offered = report.scenario.publish_rate;
+    let show = |v: f64| format!("{} msg/s", thousands(v.round() as u64));
+    let mut lines = vec![Series {
+        name: "applied",
+        class: "s-applied",
+        dashed: false,
+        values: s.throughput_per_s.iter().map(|v| Some(*v)).collect(),
+        show: &show,
+    }];
+    if shared.is_none() {
+        lines.push(Series {
+            name: "offered load",
+            class: "s-offered",
+            dashed: true,
+            values: s.t_ms.iter().map(|_| Some(offered)).collect(),
+            show: &show,
+        });
+    }
+    let floor = shared.map_or(offered, |sh| sh.throughput);
+    time_chart(
+        frame,
+        s,
+        extent(report, shared),
+        "messages / s",
+        floor,
+        lines,
+    )
+}
+
+/// p50 and p99 of the end-to-end latency of the messages first applied in each bucket.
+pub fn latency(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart {
+    let s = &report.series;
+    let show = |v: f64| crate::format::millis(v);
+    let floor = shared.map_or(1.0, |sh| sh.latency);
+    time_chart(
+        frame,
+        s,
+        extent(report, shared),
+        "latency (ms)",
+        floor,
+        vec![
+            Series {
+                name: "p50",
+                class: "s-p50",
+                dashed: false,
+                values: s.latency_p50_ms.clone(),
+                show: &show,
+            },
+            Series {
+                name: "p99",
+                class: "s-p99",
+                dashed: false,
+                values: s.latency_p99_ms.clone(),
+                show: &show,
+            },
+        ],
+    )
+}
+
+/// Duplicates applied and messages lost, cumulative.
+pub fn dup_loss(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart {
+    let s = &report.series;
+    let show = |v: f64| thousands(v as u64);
+    let floor = shared.map_or(4.0, |sh| sh.dup_loss.max(4.0));
+    time_chart(
+        frame,
+        s,
+        extent(report, shared),
+        "messages",
+        floor,
+        vec![
+            Series {
+                name: "duplicates",
+                class: "s-dup",
+                dashed: false,
+                values: s
+                    .duplicates_cumulative
+                    .iter()
+                    .map(|v| Some(*v as f64))
+                    .collect(),
+                show: &show,
+            },
+            Series {
+                name: "lost",
+                class: "s-lost",
+                dashed: false,
+                values: s.lost_cumulative.iter().map(|v| Some(*v as f64)).collect(),
+                show: &show,
+            },
+        ],
+    )
+}
+
+/// The latency histogram: one bar per 1-2-5 bin, empty bins at either end left out.
+pub fn latency_histogram(bins: &[HistogramBin], frame: Frame) -> Chart {
+    let first = bins.iter().position(|b| b.count > 0);
+    let last = bins.iter().rposition(|b| b.count > 0);
+    let shown: &[HistogramBin] = match (first, last) {
+        (Some(f), Some(l)) => &bins[f..=l],
+        _ => &[],
+    };
+    let y_max_data = shown.iter().map(|b| b.count).max().unwrap_or(0) as f64;
+    let y_ticks = nice_ticks(y_max_data.max(4.0), 4);
+    let scale = Scale {
+        frame,
+        x_max: shown.len().max(1) as f64,
+        y_max: *y_ticks.last().unwrap_or(&1.0),
+    };
+    let slot = scale.x(1.0) - scale.x(0.0);
+    let total: u64 = shown.iter().map(|b| b.count).sum();
+    let bars = shown
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let top = scale.y(b.count as f64);
+            Bar {
+                x: scale.x(i as f64) + slot * 0.08,
+                y: top,
+                width: slot * 0.84,
+                height: frame.y0() - top,
+            }
+        })
+        .collect();
+    let edge = |v: f64| trim_number(v);
+    // Every edge is labelled only when there is room for the labels.
+    let every = (shown.len() / 8).max(1);
+    let x_ticks: Vec<Tick> = if shown.is_empty() {
+        Vec::new()
+    } else {
+        (0..=shown.len())
+            .step_by(every)
+            .map(|i| Tick {
+                at: scale.x(i as f64),
+                label: edge(
+                    shown
+                        .get(i)
+                        .map_or_else(|| shown[i - 1].to_ms, |b| b.from_ms),
+                ),
+            })
+            .collect()
+    };
+    let hover = shown
+        .iter()
+        .enumerate()
+        .map(|(i, b)| HoverPoint {
+            x: scale.x(i as f64 + 0.5),
+            title: format!("{}–{} ms", edge(b.from_ms), edge(b.to_ms)),
+            rows: vec![(
+                "s-hist",
+                format!(
+                    "{} messages ({:.1} %)",
+                    thousands(b.count),
+                    if total == 0 {
+                        0.0
+                    } else {
+                        b.count as f64 * 100.0 / total as f64
+                    }
+                ),
+            )],
+        })
+        .collect();
+    Chart {
+        frame,
+        x_axis: Axis {
+            title: "end-to-end latency (ms)".into(),
+            ticks: x_ticks,
+        },
+        y_axis: Axis {
+            title: "messages".into(),
+            ticks: y_ticks
+                .iter()
+                .map(|t| Tick {
+                    at: scale.y(*t),
+                    label: short(*t),
+                })
+                .collect(),
+        },
+        lines: Vec::new(),
+        bars,
+        hover,
+        empty: shown.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsim_core::{Scenario, Simulation};
+
+    fn finished(query: &str) -> Report {
+        let (s, errors) = Scenario::from_query(query, &[]);
+        assert!(errors.is_empty());
+        let mut sim = Simulation::new(&s);
+        sim.run_to_end();
+        sim.report()
+    }
+
+    #[test]
+    fn ticks_are_round_numbers_covering_the_data() {
+        assert_eq!(nice_ticks(9.0, 4), [0.0, 5.0, 10.0]);
+        assert_eq!(nice_ticks(2_100.0, 4), [0.0, 1000.0, 2000.0, 3000.0]);
+        assert_eq!(nice_ticks(0.0, 4), [0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn paths_break_at_gaps() {
+        let d = path([Some((1.0, 2.0)), Some((3.0, 4.0)), None, Some((5.0, 6.0))].into_iter());
+        assert_eq!(d, "M1.0,2.0 L3.0,4.0 M5.0,6.0");
+    }
+
+    #[test]
+    fn throughput_chart_follows_the_series() {
+        let r = finished("messages=2000&seed=3");
+        let c = throughput(&r, LARGE, None);
+        assert!(!c.empty);
+        assert_eq!(
+            c.lines[0].d.matches(['M', 'L']).count(),
+            r.series.t_ms.len()
+        );
+        assert_eq!(c.hover.len(), r.series.t_ms.len());
+        assert_eq!(c.x_axis.title, "simulated time (ms)");
+        assert_eq!(c.y_axis.title, "messages / s");
+        // Every point lies inside the plot area.
+        for h in &c.hover {
+            assert!(h.x >= LARGE.x0() && h.x <= LARGE.x1());
+        }
+        let mid = &c.hover[c.hover.len() / 2];
+        assert!(mid.rows[0].1.starts_with("applied: "), "{:?}", mid.rows);
+        assert_eq!(c.hover_at(mid.x + 0.1), Some(mid));
+        assert_eq!(c.hover_at(0.0), None);
+    }
+
+    #[test]
+    fn dup_loss_chart_reacts_to_a_fault() {
+        let clean = dup_loss(&finished("messages=2000"), LARGE, None);
+        let faulty = dup_loss(&finished("messages=2000&ack-loss=0.2"), LARGE, None);
+        assert_ne!(clean.lines[0].d, faulty.lines[0].d);
+        let top = |c: &Chart| c.y_axis.ticks.last().unwrap().label.clone();
+        assert_eq!(top(&clean), "4");
+        assert_ne!(top(&faulty), "4");
+    }
+
+    #[test]
+    fn histogram_drops_empty_edges_and_totals_in_tooltips() {
+        let r = finished("messages=2000");
+        let c = latency_histogram(&r.latency_histogram, LARGE);
+        assert!(!c.bars.is_empty());
+        assert!(c.bars.len() < r.latency_histogram.len());
+        assert!(c.hover[0].rows[0].1.contains("messages"));
+        assert!(latency_histogram(&[], LARGE).empty);
+    }
+
+    #[test]
+    fn shared_scales_cover_every_mode() {
+        let reports: Vec<Report> = ["at-most-once", "at-least-once"]
+            .iter()
+            .map(|m| finished(&format!("messages=1000&mode={m}&ack-loss=0.1")))
+            .collect();
+        let shared = Shared::of(&reports);
+        let a = dup_loss(&reports[0], SMALL, Some(&shared));
+        let b = dup_loss(&reports[1], SMALL, Some(&shared));
+        assert_eq!(a.y_axis, b.y_axis);
+        assert_eq!(a.x_axis, b.x_axis);
+    }
+}

@@ -1,0 +1,142 @@
+//! Compare all modes: the five modes on the same seed and faults, as a table like the
+//! textbooks' (but measured) and as small multiples of the charts on shared scales.
+
+use leptos::prelude::*;
+
+use crate::chart_view::chart_svg;
+use crate::charts::{self, SMALL, Shared};
+use crate::store::use_store;
+use crate::view_model::compare_rows;
+
+#[component]
+pub fn Compare() -> impl IntoView {
+    let store = use_store();
+    let rows = Memo::new(move |_| store.compare_reports.with(|r| compare_rows(r)));
+    let progress = move || {
+        store.compare_progress.get().map(|p| {
+            view! {
+                <div class="progress">
+                    <progress data-testid="compare-progress" max="1" prop:value=p.to_string()></progress>
+                    <span class="progress-label">{format!("running all five modes… {:.0} %", p * 100.0)}</span>
+                </div>
+            }
+        })
+    };
+    let table = move || {
+        let rows = rows.get();
+        (!rows.is_empty()).then(|| {
+            let body = rows
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <tr data-mode=r.mode.key()>
+                            <th scope="row">{r.title}</th>
+                            <td class=if r.held { "kept" } else { "broken" }>
+                                <span class="verdict">{if r.held { "✓ kept" } else { "✗ broken" }}</span>
+                                <span class="promise">{r.promise}</span>
+                            </td>
+                            <td class="num">{r.lost}</td>
+                            <td class="num">{r.duplicates}</td>
+                            <td class="num">{r.overcharged}</td>
+                            <td class="num">{r.p50}" / "{r.p99}</td>
+                            <td class="num">{r.throughput}</td>
+                            <td class="num">{r.network_per_message}</td>
+                            <td class="cost">{r.extra_cost}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="table-scroll">
+                    <table data-testid="compare-table">
+                        <caption>
+                            "Measured on this scenario's seed and faults; only the mode changes."
+                        </caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Mode"</th>
+                                <th scope="col">"Promise"</th>
+                                <th scope="col" class="num">"Lost"</th>
+                                <th scope="col" class="num">"Duplicates"</th>
+                                <th scope="col" class="num">"Overcharged"</th>
+                                <th scope="col" class="num">"Latency p50 / p99"</th>
+                                <th scope="col" class="num">"Throughput"</th>
+                                <th scope="col" class="num">"Network msgs per msg"</th>
+                                <th scope="col">"What it cost"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{body}</tbody>
+                    </table>
+                </div>
+            }
+        })
+    };
+    let multiples = move || {
+        store.compare_reports.with(|reports| {
+            let shared = Shared::of(reports);
+            reports
+                .iter()
+                .map(|r| {
+                    view! {
+                        <div class="multiple" data-mode=r.mode.key()>
+                            <h3>{r.mode.title()}</h3>
+                            <div>
+                                <p class="multiple-label">"throughput (msg/s)"</p>
+                                {chart_svg(&charts::throughput(r, SMALL, Some(&shared)), "throughput")}
+                            </div>
+                            <div>
+                                <p class="multiple-label">"latency p50 / p99 (ms)"</p>
+                                {chart_svg(&charts::latency(r, SMALL, Some(&shared)), "latency p50 and p99")}
+                            </div>
+                            <div>
+                                <p class="multiple-label">"duplicates / lost (cumulative)"</p>
+                                {chart_svg(&charts::dup_loss(r, SMALL, Some(&shared)), "duplicates and losses")}
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="compare panel" id="compare">
+            <div class="compare-head">
+                <h2>"Compare all modes"</h2>
+                <button
+                    type="button"
+                    class="primary"
+                    data-testid="compare-button"
+                    on:click=move |_| store.start_compare()
+                >
+                    "Run all five modes"
+                </button>
+            </div>
+            <p class="hint">
+                "One click runs at-most-once, at-least-once, the idempotent consumer, exactly-once and the outbox on the same seed and faults."
+            </p>
+            {progress}
+            {table}
+            {move || {
+                (!store.compare_reports.with(Vec::is_empty)).then(|| {
+                    view! {
+                        <div class="multiples" data-testid="compare-multiples">
+                            <div class="multiple multiples-head" aria-hidden="true">
+                                <span></span>
+                                <span>"throughput (msg/s)"</span>
+                                <span>
+                                    "latency: " <span class="key s-p50">"p50"</span> " / "
+                                    <span class="key s-p99">"p99"</span> " (ms)"
+                                </span>
+                                <span>
+                                    <span class="key s-dup">"duplicates"</span> " / "
+                                    <span class="key s-lost">"lost"</span> " (cumulative)"
+                                </span>
+                            </div>
+                            {multiples}
+                        </div>
+                    }
+                })
+            }}
+        </section>
+    }
+}

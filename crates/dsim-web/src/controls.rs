@@ -1,0 +1,279 @@
+//! The controls: the mode, one slider and typed number per knob of the core's table (grouped as
+//! the table groups them), the seed, and run / pause / step / reset. Every control is driven by
+//! `dsim_core::knobs()`, so a setting added to the core appears here without a change.
+
+use dsim_core::knobs::format_number;
+use dsim_core::{Group, Kind, Knob, Mode, knob, knobs};
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::slider_scale::SliderScale;
+use crate::store::use_store;
+use crate::view_model::RunState;
+
+/// Knobs with controls of their own elsewhere on the page.
+const SPECIAL: &[&str] = &["mode", "seed"];
+
+/// Groups open when the page loads; the others hold settings few people change.
+const OPEN_GROUPS: &[Group] = &[
+    Group::Producer,
+    Group::Broker,
+    Group::Consumer,
+    Group::Network,
+    Group::Load,
+];
+
+#[component]
+pub fn ModePicker() -> impl IntoView {
+    let store = use_store();
+    let mode = Memo::new(move |_| store.scenario.with(|s| s.mode));
+    let buttons = Mode::ALL
+        .iter()
+        .map(|&m| {
+            view! {
+                <button
+                    type="button"
+                    class="segment"
+                    data-testid=format!("mode-{}", m.key())
+                    aria-pressed=move || (mode.get() == m).to_string()
+                    title=m.mechanism()
+                    on:click=move |_| {
+                        let s = store.scenario.get_untracked().with_mode(m);
+                        store.set_scenario(s);
+                    }
+                >
+                    {m.title()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="mode-picker">
+            <div class="segmented" role="group" aria-label="Delivery mode">
+                {buttons}
+            </div>
+            <p class="mechanism" data-testid="mode-mechanism" aria-live="polite">
+                <strong>{move || mode.get().title()} ": "</strong>
+                {move || mode.get().mechanism()}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+pub fn RunButtons() -> impl IntoView {
+    let store = use_store();
+    let state = store.run_state;
+    view! {
+        <div class="run-buttons" role="group" aria-label="Run">
+            <button
+                type="button"
+                data-testid="run"
+                disabled=move || state.get() == RunState::Running
+                on:click=move |_| store.run()
+                title="Run the simulation (from the start if it has finished)"
+            >
+                <Icon d="M3 2l10 6-10 6z" />"Run"
+            </button>
+            <button
+                type="button"
+                data-testid="pause"
+                disabled=move || state.get() != RunState::Running
+                on:click=move |_| store.pause()
+            >
+                <Icon d="M3 2h3.5v12H3zM9.5 2H13v12H9.5z" />"Pause"
+            </button>
+            <button
+                type="button"
+                data-testid="step"
+                disabled=move || state.get() == RunState::Finished
+                on:click=move |_| store.step()
+                title="Pause and advance one chart bucket of simulated time"
+            >
+                <Icon d="M2 2l8 6-8 6zM11 2h3v12h-3z" />"Step"
+            </button>
+            <button
+                type="button"
+                data-testid="reset"
+                on:click=move |_| store.reset()
+                title="Back to time zero, paused"
+            >
+                <Icon d="M8 2a6 6 0 1 1-5.6 3.9l1.9.7A4 4 0 1 0 8 4v2.5L4 3.2 8 0z" />"Reset"
+            </button>
+        </div>
+    }
+}
+
+/// A 16×16 icon, drawn inline so it renders with any font.
+#[component]
+fn Icon(d: &'static str) -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 16 16" aria-hidden="true">
+            <path d=d></path>
+        </svg>
+    }
+}
+
+#[component]
+pub fn SeedField() -> impl IntoView {
+    let store = use_store();
+    let seed_knob = knob("seed").expect("the core has a seed");
+    let error = RwSignal::new(None::<String>);
+    let value = move || store.scenario.with(|s| s.seed.to_string());
+    view! {
+        <div class="seed">
+            <label for="seed-input">"Seed"</label>
+            <input
+                id="seed-input"
+                type="text"
+                inputmode="numeric"
+                data-testid="seed"
+                prop:value=value
+                title=seed_knob.help
+                on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    error.set(store.set_knob_text(seed_knob, &text).err().map(|e| e.to_string()));
+                }
+            />
+            <button
+                type="button"
+                data-testid="new-seed"
+                on:click=move |_| {
+                    let mut s = store.scenario.get_untracked();
+                    s.seed = browser::random_seed();
+                    error.set(None);
+                    store.set_scenario(s);
+                }
+            >
+                "New seed"
+            </button>
+            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// Every knob, grouped; `only` limits it to the named keys (the embedded view).
+#[component]
+pub fn KnobPanel(#[prop(optional)] only: Option<Vec<&'static str>>) -> impl IntoView {
+    let wanted = move |k: &Knob| {
+        !SPECIAL.contains(&k.key) && only.as_ref().is_none_or(|keys| keys.contains(&k.key))
+    };
+    Group::ALL
+        .iter()
+        .filter_map(|&group| {
+            let members: Vec<&'static Knob> = knobs()
+                .iter()
+                .filter(|k| k.group == group && wanted(k))
+                .collect();
+            if members.is_empty() {
+                return None;
+            }
+            let controls = members
+                .into_iter()
+                .map(|k| match k.kind {
+                    Kind::Choice(names) => view! { <ChoiceControl knob=k names /> }.into_any(),
+                    _ => view! { <KnobControl knob=k /> }.into_any(),
+                })
+                .collect_view();
+            Some(view! {
+                <details class="knob-group" open=OPEN_GROUPS.contains(&group)>
+                    <summary>{group.title()}</summary>
+                    {controls}
+                </details>
+            })
+        })
+        .collect_view()
+}
+
+#[component]
+fn KnobControl(knob: &'static Knob) -> impl IntoView {
+    let store = use_store();
+    let scale = SliderScale::for_knob(knob);
+    let (min, max, step) = scale.input_range();
+    let value = Memo::new(move |_| store.scenario.with(|s| knob.get(s)));
+    let error = RwSignal::new(None::<String>);
+    let id = format!("knob-{}", knob.key);
+    let with_unit = move |v: f64| {
+        if knob.unit.is_empty() {
+            format_number(v)
+        } else {
+            format!("{} {}", format_number(v), knob.unit)
+        }
+    };
+    view! {
+        <div class="knob" class:has-error=move || error.get().is_some()>
+            <label for=id.clone() title=knob.help>
+                {knob.label}
+            </label>
+            <input
+                type="range"
+                id=id.clone()
+                data-testid=id.clone()
+                min=min
+                max=max
+                step=step
+                prop:value=move || scale.position(value.get()).to_string()
+                aria-valuetext=move || with_unit(value.get())
+                title=knob.help
+                on:input=move |ev| {
+                    let position: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+                    error.set(store.set_knob(knob, scale.value(position)).err().map(|e| e.to_string()));
+                }
+            />
+            <span class="knob-value">
+                <input
+                    type="number"
+                    data-testid=format!("{id}-number")
+                    aria-label=format!("{} value", knob.label)
+                    min=knob.min
+                    max=knob.max
+                    step="any"
+                    prop:value=move || format_number(value.get())
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev);
+                        error.set(store.set_knob_text(knob, &text).err().map(|e| e.to_string()));
+                    }
+                />
+                <span class="unit">{knob.unit}</span>
+            </span>
+            {move || {
+                error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn ChoiceControl(knob: &'static Knob, names: &'static [&'static str]) -> impl IntoView {
+    let store = use_store();
+    let current = Memo::new(move |_| store.scenario.with(|s| knob.get_text(s)));
+    let id = format!("knob-{}", knob.key);
+    let options = names
+        .iter()
+        .map(|&name| {
+            view! {
+                <option value=name selected=move || current.get() == name>
+                    {name}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="knob choice">
+            <label for=id.clone() title=knob.help>
+                {knob.label}
+            </label>
+            <select
+                id=id.clone()
+                data-testid=id
+                title=knob.help
+                prop:value=move || current.get()
+                on:change=move |ev| {
+                    let _ = store.set_knob_text(knob, &event_target_value(&ev));
+                }
+            >
+                {options}
+            </select>
+        </div>
+    }
+}

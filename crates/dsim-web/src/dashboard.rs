@@ -1,0 +1,170 @@
+//! What the live run shows: the guarantee badge, the big counters, the ledger, the progress bar
+//! and the four charts. All of it is read from the store's latest report.
+
+use dsim_core::Status;
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::chart_view::ChartView;
+use crate::charts::{self, LARGE};
+use crate::format::{millis, thousands};
+use crate::store::use_store;
+use crate::view_model::{self, RunState, Verdict};
+
+#[component]
+pub fn GuaranteeBadge() -> impl IntoView {
+    let store = use_store();
+    let view = Memo::new(move |_| store.report.with(view_model::guarantee));
+    let class = move || match view.with(|v| v.verdict) {
+        Verdict::Held => "badge held",
+        Verdict::HoldingSoFar => "badge pending",
+        Verdict::Broken => "badge broken",
+    };
+    let icon = move || match view.with(|v| v.verdict) {
+        Verdict::Held => "✓",
+        Verdict::HoldingSoFar => "…",
+        Verdict::Broken => "✗",
+    };
+    let link = move || {
+        view.with(|v| v.counterexample).map(|m| {
+            view! {
+                <button
+                    type="button"
+                    class="link"
+                    data-testid="counterexample-link"
+                    on:click=move |_| {
+                        store.open_timeline(m);
+                        browser::scroll_to_testid("timeline");
+                    }
+                >
+                    {format!("See message {m} in the timeline →")}
+                </button>
+            }
+        })
+    };
+    view! {
+        <section
+            class=class
+            data-testid="guarantee-badge"
+            data-verdict=move || format!("{:?}", view.with(|v| v.verdict)).to_lowercase()
+            aria-live="polite"
+        >
+            <span class="badge-icon" aria-hidden="true">{icon}</span>
+            <div>
+                <p class="badge-headline">{move || view.with(|v| v.headline.clone())}</p>
+                <p class="badge-promise">{move || view.with(|v| v.promise.clone())}</p>
+                {move || view.with(|v| v.explanation.clone()).map(|e| view! { <p class="badge-why">{e}</p> })}
+                {link}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn Counters() -> impl IntoView {
+    let store = use_store();
+    let counters = Memo::new(move |_| store.report.with(view_model::counters));
+    let raw = move |i: usize| {
+        store.report.with(|r| match i {
+            0 => r.produced,
+            1 => r.side_effects,
+            2 => r.duplicates,
+            3 => r.lost,
+            _ => r.retries,
+        })
+    };
+    let cells = (0..5)
+        .map(|i| {
+            let id = counters.with_untracked(|c| c[i].id);
+            let field = move |f: fn(&view_model::Counter) -> String| counters.with(|c| f(&c[i]));
+            view! {
+                <div
+                    class="counter"
+                    class:bad=move || counters.with(|c| c[i].bad)
+                    data-testid=format!("counter-{id}")
+                    data-value=move || raw(i)
+                >
+                    <span class="counter-value">{move || field(|c| c.value.clone())}</span>
+                    <span class="counter-label">{move || field(|c| c.label.to_string())}</span>
+                    <span class="counter-detail">{move || field(|c| c.detail.clone())}</span>
+                </div>
+            }
+        })
+        .collect_view();
+    view! { <div class="counters">{cells}</div> }
+}
+
+#[component]
+pub fn LedgerSummary() -> impl IntoView {
+    let store = use_store();
+    let ledger = Memo::new(move |_| store.report.with(view_model::ledger));
+    view! {
+        <section class="ledger" class:bad=move || ledger.with(|l| l.bad) data-testid="ledger-summary">
+            <p class="ledger-sentence">{move || ledger.with(|l| l.sentence.clone())}</p>
+            <dl>
+                <div>
+                    <dt>"expected balance"</dt>
+                    <dd>{move || ledger.with(|l| l.expected.clone())}</dd>
+                </div>
+                <div>
+                    <dt>"actual balance"</dt>
+                    <dd>{move || ledger.with(|l| l.actual.clone())}</dd>
+                </div>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+pub fn Progress() -> impl IntoView {
+    let store = use_store();
+    let progress = move || store.progress.get();
+    let label = move || {
+        store.report.with(|r| {
+            let state = match store.run_state.get() {
+                RunState::Paused if r.status == Status::Running => "paused",
+                _ => view_model::status_label(r.status),
+            };
+            format!(
+                "{:.0} % · {} simulated · {} events · {}",
+                progress() * 100.0,
+                millis(r.duration_ms),
+                thousands(r.events),
+                state
+            )
+        })
+    };
+    view! {
+        <div class="progress">
+            <progress
+                data-testid="progress"
+                max="1"
+                prop:value=move || progress().to_string()
+                data-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
+                aria-label="Run progress"
+            ></progress>
+            <span class="progress-label">{label}</span>
+        </div>
+    }
+}
+
+#[component]
+pub fn LiveCharts() -> impl IntoView {
+    let store = use_store();
+    let throughput = Memo::new(move |_| store.report.with(|r| charts::throughput(r, LARGE, None)));
+    let latency = Memo::new(move |_| store.report.with(|r| charts::latency(r, LARGE, None)));
+    let histogram = Memo::new(move |_| {
+        store
+            .report
+            .with(|r| charts::latency_histogram(&r.latency_histogram, LARGE))
+    });
+    let dup_loss = Memo::new(move |_| store.report.with(|r| charts::dup_loss(r, LARGE, None)));
+    view! {
+        <div class="charts">
+            <ChartView chart=throughput testid="chart-throughput" title="Throughput over simulated time" />
+            <ChartView chart=latency testid="chart-latency" title="End-to-end latency over time" />
+            <ChartView chart=histogram testid="chart-latency-histogram" title="Latency histogram" />
+            <ChartView chart=dup_loss testid="chart-dup-loss" title="Duplicates and losses, cumulative" />
+        </div>
+    }
+}

@@ -1,0 +1,33 @@
+//! The delivery-semantics playground: a client-side Leptos page over `dsim-core`.
+//!
+//! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
+//! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
+//! `sequence` (trace → sequence diagram), `url_state` (query ↔ page state), `slider_scale`
+//! and `format`. The components bind signals to them: `app`, `controls`, `dashboard`,
+//! `chart_view`, `timeline`, `compare`, `presets`, `share`, with `store` as the shared state
+//! and `browser` as the only code that calls web APIs by hand.
+
+pub mod app;
+pub mod browser;
+pub mod chart_view;
+pub mod charts;
+pub mod compare;
+pub mod controls;
+pub mod dashboard;
+pub mod format;
+pub mod presets;
+pub mod sequence;
+pub mod share;
+pub mod slider_scale;
+pub mod store;
+pub mod timeline;
+pub mod url_state;
+pub mod view_model;
+
+pub use app::{App, Playground};
+
+/// Starts the page: a readable message instead of a frozen page on a panic, then the app.
+pub fn start() {
+    browser::install_panic_hook();
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,191 @@
+//! A message's trace laid out as a sequence diagram: four lanes (producer, broker, consumer,
+//! ledger), one row per event, an arrow where the event crosses lanes. Pure layout; the
+//! `timeline` component draws it.
+
+use dsim_core::{Actor, TraceEvent, TraceKind};
+
+use crate::format::trim_number;
+
+pub const LANES: [Actor; 4] = [
+    Actor::Producer,
+    Actor::Broker,
+    Actor::Consumer,
+    Actor::Ledger,
+];
+pub const WIDTH: f64 = 680.0;
+/// Room on the left for the time of each row.
+const GUTTER: f64 = 84.0;
+pub const HEADER: f64 = 34.0;
+pub const ROW: f64 = 44.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    pub x: f64,
+    pub name: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// From one lane to another; a lost message stops short with a cross.
+    Arrow { from: f64, to: f64, lost: bool },
+    /// Something that happened inside one lane.
+    Mark { x: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Top of the row.
+    pub y: f64,
+    pub time: String,
+    /// The event kind, as words: "ack lost".
+    pub label: String,
+    pub note: String,
+    /// Colour class: ok, lost, crash, retry, dedup or plain.
+    pub class: &'static str,
+    pub shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagram {
+    pub width: f64,
+    pub height: f64,
+    pub lanes: Vec<Lane>,
+    pub rows: Vec<Row>,
+}
+
+pub fn lane_name(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Producer => "producer",
+        Actor::Broker => "broker",
+        Actor::Consumer => "consumer",
+        Actor::Ledger => "ledger",
+    }
+}
+
+fn lane_x(actor: Actor) -> f64 {
+    let i = LANES.iter().position(|a| *a == actor).unwrap_or(0);
+    let span = (WIDTH - GUTTER) / LANES.len() as f64;
+    GUTTER + span * (i as f64 + 0.5)
+}
+
+/// The kind's kebab-case name (the core's serialised form) as words.
+pub fn kind_label(kind: TraceKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('-', " ")))
+        .unwrap_or_else(|| format!("{kind:?}"))
+}
+
+fn kind_class(kind: TraceKind) -> &'static str {
+    use TraceKind::*;
+    match kind {
+        PublishLost | DeliveryLost | AckLost | PublishAckLost | CommitLost | GaveUp
+        | DeadLettered => "lost",
+        ProducerCrash | BrokerCrash | Crash | DroppedByCrash | Truncated | Aborted | Fenced => {
+            "crash"
+        }
+        AckTimeout | Redelivery | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable => {
+            "retry"
+        }
+        DedupSkipped | DuplicateDropped | SkippedByPosition => "dedup",
+        Processed | Committed | Ack | PublishAck | OutboxCommitted => "ok",
+        _ => "plain",
+    }
+}
+
+fn is_loss(kind: TraceKind) -> bool {
+    use TraceKind::*;
+    matches!(
+        kind,
+        PublishLost | DeliveryLost | AckLost | PublishAckLost | CommitLost
+    )
+}
+
+pub fn layout(trace: &[TraceEvent]) -> Diagram {
+    let rows = trace
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let from = lane_x(e.actor);
+            let shape = match e.to {
+                Some(to) if to != e.actor => {
+                    let to = lane_x(to);
+                    if is_loss(e.kind) {
+                        Shape::Arrow {
+                            from,
+                            to: from + (to - from) * 0.55,
+                            lost: true,
+                        }
+                    } else {
+                        Shape::Arrow {
+                            from,
+                            to,
+                            lost: false,
+                        }
+                    }
+                }
+                _ => Shape::Mark { x: from },
+            };
+            let mut label = kind_label(e.kind);
+            if e.attempt > 1 {
+                label.push_str(&format!(" #{}", e.attempt));
+            }
+            Row {
+                y: HEADER + i as f64 * ROW,
+                time: format!("{} ms", trim_number(e.at_us as f64 / 1000.0)),
+                label,
+                note: e.note.clone(),
+                class: kind_class(e.kind),
+                shape,
+            }
+        })
+        .collect();
+    Diagram {
+        width: WIDTH,
+        height: HEADER + trace.len() as f64 * ROW + 8.0,
+        lanes: LANES
+            .iter()
+            .map(|a| Lane {
+                x: lane_x(*a),
+                name: lane_name(*a),
+            })
+            .collect(),
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsim_core::{Scenario, trace_message};
+
+    #[test]
+    fn a_double_charge_reads_as_a_diagram() {
+        let (s, _) = Scenario::from_query(
+            "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+            &[],
+        );
+        let trace = trace_message(&s, 6);
+        let d = layout(&trace);
+        assert_eq!(d.rows.len(), trace.len());
+        assert_eq!(d.lanes.len(), 4);
+        let labels: Vec<&str> = d.rows.iter().map(|r| r.label.as_str()).collect();
+        assert!(labels.contains(&"publish ack lost"), "{labels:?}");
+        assert!(labels.contains(&"publish #2"), "{labels:?}");
+        let lost = d
+            .rows
+            .iter()
+            .find(|r| r.label == "publish ack lost")
+            .unwrap();
+        assert_eq!(lost.class, "lost");
+        // The broker's lost ack heads for the producer lane and stops short of it.
+        match lost.shape {
+            Shape::Arrow { from, to, lost } => {
+                assert!(lost);
+                assert!(to < from && to > d.lanes[0].x);
+            }
+            _ => panic!("a lost ack is an arrow"),
+        }
+        assert_eq!(kind_label(TraceKind::DedupSkipped), "dedup skipped");
+    }
+}

@@ -1,0 +1,174 @@
+//! The message timeline: pick a message (or the counterexample) and see its life as a sequence
+//! diagram. The trace comes from `dsim_core::trace_message`, which replays the same run with
+//! that one message traced; `sequence::layout` places it.
+
+use dsim_core::{TraceEvent, trace_message};
+use leptos::prelude::*;
+
+use crate::sequence::{self, Diagram, Row, Shape};
+use crate::store::use_store;
+
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let store = use_store();
+    let messages = Memo::new(move |_| store.scenario.with(|s| s.messages));
+    let trace = Memo::new(move |_| {
+        let m = store.timeline.get()?;
+        let trace: Vec<TraceEvent> = store.scenario.with(|s| trace_message(s, m));
+        Some((m, trace))
+    });
+    let counterexample = Memo::new(move |_| {
+        store.report.with(|r| {
+            r.guarantee
+                .counterexample
+                .as_ref()
+                .map(|c| (c.message, c.explanation.clone()))
+        })
+    });
+    let typed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let show_typed = move || {
+        let text = typed.get_untracked();
+        match text.trim().parse::<u32>() {
+            Ok(m) if m < messages.get_untracked() => {
+                error.set(None);
+                store.open_timeline(m);
+            }
+            _ => error.set(Some(format!(
+                "message: must be a number from 0 to {}",
+                messages.get_untracked().saturating_sub(1)
+            ))),
+        }
+    };
+    let counterexample_button = move || {
+        counterexample.get().map(|(m, _)| {
+            view! {
+                <button type="button" data-testid="timeline-counterexample" on:click=move |_| store.open_timeline(m)>
+                    {format!("Show the counterexample (message {m})")}
+                </button>
+            }
+        })
+    };
+    let explanation = move || {
+        let (shown, _) = trace.get()?;
+        let (m, why) = counterexample.get()?;
+        (shown == m && !why.is_empty()).then(|| view! { <p class="why">{why}</p> })
+    };
+    let diagram = move || match trace.get() {
+        None => view! {
+            <p class="hint">
+                "Pick a message to see its life across the producer, broker, consumer and ledger."
+            </p>
+        }
+        .into_any(),
+        Some((m, events)) if events.is_empty() => {
+            view! { <p class="hint">{format!("Message {m} was never produced in this run.")}</p> }
+                .into_any()
+        }
+        Some((m, events)) => diagram_view(m, &sequence::layout(&events)).into_any(),
+    };
+    view! {
+        <section class="timeline panel" data-testid="timeline" id="timeline">
+            <h2>"Message timeline"</h2>
+            <form
+                class="timeline-picker"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    show_typed();
+                }
+            >
+                <label for="timeline-message">"Message"</label>
+                <input
+                    id="timeline-message"
+                    type="number"
+                    min="0"
+                    max=move || messages.get().saturating_sub(1)
+                    step="1"
+                    data-testid="timeline-message-input"
+                    prop:value=move || store.timeline.get().map(|m| m.to_string()).unwrap_or_default()
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                    on:change=move |ev| {
+                        typed.set(event_target_value(&ev));
+                        show_typed();
+                    }
+                />
+                <button type="submit">"Show"</button>
+                {counterexample_button}
+            </form>
+            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            {explanation}
+            {diagram}
+        </section>
+    }
+}
+
+fn diagram_view(message: u32, d: &Diagram) -> impl IntoView + use<> {
+    let lanes = d
+        .lanes
+        .iter()
+        .map(|l| {
+            view! {
+                <text class="lane-name" x=l.x y="18" text-anchor="middle">{l.name}</text>
+                <line class="lane" x1=l.x x2=l.x y1=sequence::HEADER - 8.0 y2=d.height></line>
+            }
+        })
+        .collect_view();
+    let rows = d.rows.iter().map(row_view).collect_view();
+    view! {
+        <div class="timeline-scroll">
+            <svg
+                class="sequence"
+                viewBox=format!("0 0 {} {}", d.width, d.height)
+                role="img"
+                aria-label=format!("Sequence diagram of message {message}")
+                data-message=message
+                data-events=d.rows.len()
+            >
+                {lanes}
+                {rows}
+            </svg>
+        </div>
+    }
+}
+
+fn row_view(r: &Row) -> impl IntoView + use<> {
+    let y = r.y + 16.0;
+    let (shape, label_x, anchor) = match r.shape {
+        Shape::Arrow { from, to, lost } => {
+            let dir = (to - from).signum();
+            let head = if lost {
+                format!(
+                    "M{} {} l8 8 M{} {} l-8 8",
+                    to - 4.0,
+                    y - 4.0,
+                    to + 4.0,
+                    y - 4.0
+                )
+            } else {
+                format!("M{to} {y} l{} -4 l0 8 z", -8.0 * dir)
+            };
+            (
+                view! {
+                    <line class="arrow" class:lost=lost x1=from x2=to y1=y y2=y></line>
+                    <path class="head" class:cross=lost d=head></path>
+                }
+                .into_any(),
+                (from + to) / 2.0,
+                "middle",
+            )
+        }
+        Shape::Mark { x } => (
+            view! { <circle class="mark" cx=x cy=y r="5"></circle> }.into_any(),
+            x + 10.0,
+            "start",
+        ),
+    };
+    view! {
+        <g class=format!("event {}", r.class) data-kind=r.label.clone()>
+            <text class="event-time" x="6" y=y + 4.0>{r.time.clone()}</text>
+            {shape}
+            <text class="event-label" x=label_x y=y - 6.0 text-anchor=anchor>{r.label.clone()}</text>
+            <text class="event-note" x="90" y=y + 20.0>{r.note.clone()}</text>
+        </g>
+    }
+}

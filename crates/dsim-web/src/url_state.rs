@@ -1,0 +1,199 @@
+//! The page's state as a URL query, and back.
+//!
+//! Scenario settings use the core's keys (the CLI flags: `?mode=at-most-once&publish-loss=0.3`),
+//! parsed by `Scenario::apply_query`, so a link and a command line mean the same run. A few
+//! keys belong to the page rather than the scenario (`view`, `message`, `embed`); they are
+//! listed in `PAGE_KEYS` so the core passes over them. Pure: the browser glue that reads and
+//! replaces `location.search` lives in `browser`.
+
+use dsim_core::knobs::parse_query;
+use dsim_core::{Scenario, ScenarioError, knob, presets};
+
+/// Query keys that belong to the page, not to the scenario.
+pub const PAGE_KEYS: &[&str] = &["embed", "view", "message"];
+
+/// What a first-time visitor sees: a run where something visibly goes wrong, so the charts
+/// and the ledger have a story to tell. A URL that names any setting starts from the core's
+/// defaults instead, exactly as the CLI does, so a shared link always means the same run.
+pub const WELCOME_PRESET: &str = "double-charge";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageState {
+    pub scenario: Scenario,
+    /// The compact view for iframes.
+    pub embed: bool,
+    /// The compare-all-modes view is open.
+    pub compare: bool,
+    /// The timeline is open on this message.
+    pub message: Option<u32>,
+}
+
+impl PageState {
+    pub fn new(scenario: Scenario) -> PageState {
+        PageState {
+            scenario,
+            embed: false,
+            compare: false,
+            message: None,
+        }
+    }
+
+    /// The query that restores this state: the scenario's keys (mode and seed always, then
+    /// whatever differs from the defaults), then the page's own keys.
+    pub fn to_query(&self) -> String {
+        let mut query = self.scenario.to_query();
+        if self.compare {
+            query.push_str("&view=compare");
+        }
+        if let Some(m) = self.message {
+            query.push_str(&format!("&message={m}"));
+        }
+        if self.embed {
+            query.push_str("&embed=1");
+        }
+        query
+    }
+}
+
+/// A parsed URL: the state, what was wrong with it, and which settings it named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedPage {
+    pub state: PageState,
+    /// One error per bad key, naming it; every other key still applied.
+    pub errors: Vec<ScenarioError>,
+    /// The scenario keys the query named, kebab-case, in order, without repeats. The embedded
+    /// view shows controls for exactly these.
+    pub named: Vec<&'static str>,
+    /// The query named no scenario setting, so the welcome scenario was loaded and the URL
+    /// should be rewritten to say so.
+    pub defaulted: bool,
+}
+
+pub fn load(query: &str) -> LoadedPage {
+    let pairs = parse_query(query);
+    let mut named: Vec<&'static str> = Vec::new();
+    for (key, _) in &pairs {
+        if let Some(k) = knob(key)
+            && !named.contains(&k.key)
+        {
+            named.push(k.key);
+        }
+    }
+    let defaulted = !pairs.iter().any(|(k, _)| !PAGE_KEYS.contains(&k.as_str()));
+    let (scenario, mut errors) = if defaulted {
+        (welcome_scenario(), Vec::new())
+    } else {
+        Scenario::from_query(query, PAGE_KEYS)
+    };
+    let mut state = PageState::new(scenario);
+    for (key, value) in &pairs {
+        match key.as_str() {
+            "embed" => match flag(value) {
+                Some(on) => state.embed = on,
+                None => errors.push(page_error("embed", "must be 1 or 0", value)),
+            },
+            "view" => match &**value {
+                "compare" => state.compare = true,
+                "" | "run" => state.compare = false,
+                _ => errors.push(page_error("view", "must be compare or run", value)),
+            },
+            "message" => match value.parse::<u32>() {
+                Ok(m) if m < state.scenario.messages.max(1) => state.message = Some(m),
+                _ => errors.push(page_error(
+                    "message",
+                    &format!(
+                        "must be a message number from 0 to {}",
+                        state.scenario.messages.saturating_sub(1)
+                    ),
+                    value,
+                )),
+            },
+            _ => {}
+        }
+    }
+    LoadedPage {
+        state,
+        errors,
+        named,
+        defaulted,
+    }
+}
+
+/// The scenario of the welcome preset (the core's defaults should that preset ever go).
+pub fn welcome_scenario() -> Scenario {
+    presets()
+        .iter()
+        .find(|p| p.key == WELCOME_PRESET)
+        .and_then(|p| p.scenario().ok())
+        .unwrap_or_default()
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "" | "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn page_error(key: &str, what: &str, got: &str) -> ScenarioError {
+    let shown: String = got.chars().take(40).collect();
+    ScenarioError {
+        key: key.to_string(),
+        message: format!("{what} (got {shown:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsim_core::Mode;
+
+    #[test]
+    fn a_query_round_trips() {
+        let loaded = load("mode=at-most-once&publish-loss=0.3&seed=7&view=compare&message=12");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.state.scenario.mode, Mode::AtMostOnce);
+        assert_eq!(loaded.state.scenario.publish_loss, 0.3);
+        assert!(loaded.state.compare);
+        assert_eq!(loaded.state.message, Some(12));
+        let query = loaded.state.to_query();
+        assert_eq!(
+            query,
+            "mode=at-most-once&seed=7&publish-loss=0.3&view=compare&message=12"
+        );
+        assert_eq!(load(&query).state, loaded.state);
+    }
+
+    #[test]
+    fn a_bad_value_is_named_and_the_rest_loads() {
+        let loaded = load("?mode=exactly-once&publish-loss=3&ack-loss=0.1&bogus=1&message=x");
+        let keys: Vec<&str> = loaded.errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["publish-loss", "bogus", "message"]);
+        assert_eq!(loaded.state.scenario.mode, Mode::ExactlyOnce);
+        assert_eq!(loaded.state.scenario.ack_loss, 0.1);
+        assert_eq!(loaded.state.scenario.publish_loss, 0.0);
+    }
+
+    #[test]
+    fn an_empty_query_loads_the_welcome_preset() {
+        for q in ["", "?", "embed=1"] {
+            let loaded = load(q);
+            assert!(loaded.defaulted);
+            assert_eq!(loaded.state.scenario, welcome_scenario());
+        }
+        assert_ne!(welcome_scenario(), Scenario::default());
+        // Naming only the defaults gives the core's defaults, not the welcome scenario.
+        let loaded = load("mode=at-least-once&seed=42");
+        assert!(!loaded.defaulted);
+        assert_eq!(loaded.state.scenario, Scenario::default());
+    }
+
+    #[test]
+    fn named_keys_are_kebab_case_and_unique() {
+        let loaded = load("publishLoss=0.1&mode=outbox&publish-loss=0.2&embed=1");
+        assert_eq!(loaded.named, ["publish-loss", "mode"]);
+        assert!(loaded.state.embed);
+        assert_eq!(loaded.state.scenario.publish_loss, 0.2);
+    }
+}

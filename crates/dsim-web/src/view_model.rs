@@ -1,0 +1,556 @@
+//! The page's logic in plain Rust, with no web types: driving a run a frame at a time, and
+//! turning reports into what the page shows (counters, the ledger sentence, the guarantee
+//! badge, the compare table). Components bind signals to these; tests run them natively.
+//!
+//! Nothing here decides anything about delivery: every number comes from a `dsim_core`
+//! report, and every run from `Simulation`.
+
+use dsim_core::{Mode, Report, Scenario, Simulation, Status, checker, trace_message};
+
+use crate::format::{dollars, dollars_rounded, millis, plural, rate, thousands, trim_number};
+
+/// How many events to simulate in one animation frame, adapted to the machine so that a frame
+/// spends about `TARGET_MS` stepping and input stays responsive.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameBudget {
+    events: u64,
+}
+
+impl FrameBudget {
+    /// Half a 60 Hz frame: the rest is left for drawing and input.
+    pub const TARGET_MS: f64 = 8.0;
+    const MIN: u64 = 500;
+    const MAX: u64 = 4_000_000;
+    const START: u64 = 5_000;
+
+    pub fn new() -> FrameBudget {
+        FrameBudget {
+            events: Self::START,
+        }
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Learns from a frame that ran `ran` events in `elapsed_ms`.
+    pub fn observe(&mut self, ran: u64, elapsed_ms: f64) {
+        if ran < self.events / 2 {
+            // The run ended mid-frame: the time says nothing about the speed.
+            return;
+        }
+        // Browsers coarsen `performance.now()`; never divide by less than its resolution.
+        let per_ms = ran as f64 / elapsed_ms.max(0.1);
+        let ideal = (per_ms * Self::TARGET_MS) as u64;
+        // Grow at most fourfold per frame, since one fast reading may be a fluke; shrink at once.
+        self.events = ideal.clamp(Self::MIN, (self.events * 4).min(Self::MAX));
+    }
+}
+
+impl Default for FrameBudget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Paused,
+    Finished,
+}
+
+/// One run, stepped a frame at a time.
+pub struct LiveRun {
+    scenario: Scenario,
+    sim: Simulation,
+    paused: bool,
+    budget: FrameBudget,
+    /// The final report, made once when the run ends (it replays the counterexample).
+    finished: Option<Report>,
+}
+
+impl LiveRun {
+    pub fn new(scenario: &Scenario, paused: bool) -> LiveRun {
+        LiveRun {
+            scenario: scenario.clone(),
+            sim: Simulation::new(scenario),
+            paused,
+            budget: FrameBudget::new(),
+            finished: None,
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn state(&self) -> RunState {
+        if self.sim.is_finished() {
+            RunState::Finished
+        } else if self.paused {
+            RunState::Paused
+        } else {
+            RunState::Running
+        }
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// Simulates one frame's worth of events, timed by `clock` (milliseconds). Returns whether
+    /// the run wants another frame.
+    pub fn frame(&mut self, clock: &dyn Fn() -> f64) -> bool {
+        if self.state() != RunState::Running {
+            return false;
+        }
+        let start = clock();
+        let ran = self.sim.step(self.budget.events());
+        self.budget.observe(ran, clock() - start);
+        self.state() == RunState::Running
+    }
+
+    /// Advances by one chart bucket of simulated time, for the step button.
+    pub fn step(&mut self) {
+        if self.sim.is_finished() {
+            return;
+        }
+        let bucket_us = (self.sim.report().series.bucket_ms * 1000.0) as u64;
+        let until = self.sim.now_us() + bucket_us.max(1);
+        self.sim.advance_to(until);
+    }
+
+    /// Fraction of messages resolved, from the simulation.
+    pub fn progress(&self) -> f64 {
+        self.sim.progress()
+    }
+
+    pub fn budget(&self) -> &FrameBudget {
+        &self.budget
+    }
+
+    /// The report so far; once the run is over, with the counterexample's trace and
+    /// explanation filled in the way `dsim_core::simulate` does.
+    pub fn report(&mut self) -> Report {
+        if !self.sim.is_finished() {
+            return self.sim.report();
+        }
+        if self.finished.is_none() {
+            self.finished = Some(complete(&self.scenario, self.sim.report()));
+        }
+        self.finished.clone().expect("set above")
+    }
+}
+
+/// Fills in the counterexample's trace and explanation by replaying the run, as `simulate`
+/// does for a whole run.
+fn complete(scenario: &Scenario, mut report: Report) -> Report {
+    if let Some(ce) = report.guarantee.counterexample.as_mut() {
+        ce.trace = trace_message(scenario, ce.message);
+        ce.explanation = checker::explain(ce.message, &ce.problem, scenario.mode, &ce.trace);
+    }
+    report
+}
+
+/// All five modes on one scenario, run one after another a frame at a time, so the page
+/// stays responsive while it compares (`dsim_core::compare` would do all five in one call).
+pub struct CompareRun {
+    scenario: Scenario,
+    current: Option<Simulation>,
+    reports: Vec<Report>,
+    budget: FrameBudget,
+}
+
+impl CompareRun {
+    pub fn new(scenario: &Scenario) -> CompareRun {
+        CompareRun {
+            scenario: scenario.clone(),
+            current: None,
+            reports: Vec::new(),
+            budget: FrameBudget::new(),
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.reports.len() == Mode::ALL.len()
+    }
+
+    pub fn reports(&self) -> &[Report] {
+        &self.reports
+    }
+
+    /// Fraction of the five runs done.
+    pub fn progress(&self) -> f64 {
+        let partial = self.current.as_ref().map_or(0.0, Simulation::progress);
+        (self.reports.len() as f64 + partial) / Mode::ALL.len() as f64
+    }
+
+    /// Simulates for about one frame; returns whether more frames are needed.
+    pub fn frame(&mut self, clock: &dyn Fn() -> f64) -> bool {
+        let start = clock();
+        while !self.is_done() && clock() - start < FrameBudget::TARGET_MS {
+            let mode = Mode::ALL[self.reports.len()];
+            let sim = self
+                .current
+                .get_or_insert_with(|| Simulation::new(&self.scenario.with_mode(mode)));
+            let t0 = clock();
+            let ran = sim.step(self.budget.events());
+            self.budget.observe(ran, clock() - t0);
+            if sim.is_finished() {
+                self.reports.push(sim.report());
+                self.current = None;
+            }
+        }
+        !self.is_done()
+    }
+}
+
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Running => "running",
+        Status::Drained => "drained: every message applied or lost",
+        Status::GaveUp => "drained, but some messages ran out of retries",
+        Status::Stalled => "stopped at the horizon with messages in flight",
+    }
+}
+
+/// One of the big counters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counter {
+    /// For `data-testid="counter-<id>"`.
+    pub id: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub detail: String,
+    /// Red when it counts something that went wrong.
+    pub bad: bool,
+}
+
+pub fn counters(r: &Report) -> Vec<Counter> {
+    vec![
+        Counter {
+            id: "produced",
+            label: "produced",
+            value: thousands(r.produced),
+            detail: format!("of {}", thousands(r.messages as u64)),
+            bad: false,
+        },
+        Counter {
+            id: "applied",
+            label: "applied",
+            value: thousands(r.side_effects),
+            detail: format!("{} unique", thousands(r.unique_processed)),
+            bad: false,
+        },
+        Counter {
+            id: "duplicates",
+            label: "duplicates",
+            value: thousands(r.duplicates),
+            detail: "applied more than once".into(),
+            bad: r.duplicates > 0,
+        },
+        Counter {
+            id: "lost",
+            label: "lost",
+            value: thousands(r.lost),
+            detail: if r.lost == 0 {
+                format!("{} in flight", thousands(r.in_flight))
+            } else {
+                format!(
+                    "{} silently · {} gave up · {} dead-lettered",
+                    thousands(r.lost_silently),
+                    thousands(r.gave_up),
+                    thousands(r.dead_lettered)
+                )
+            },
+            bad: r.lost > 0,
+        },
+        Counter {
+            id: "retries",
+            label: "retries",
+            value: thousands(r.retries),
+            detail: format!("+ {} redeliveries", thousands(r.redeliveries)),
+            bad: false,
+        },
+    ]
+}
+
+/// The ledger in a sentence: "3 customers double-charged, $412".
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerView {
+    pub expected: String,
+    pub actual: String,
+    pub sentence: String,
+    pub bad: bool,
+}
+
+pub fn ledger(r: &Report) -> LedgerView {
+    let l = &r.ledger;
+    let mut parts = Vec::new();
+    if l.accounts_double_charged > 0 {
+        parts.push(format!(
+            "{} double-charged, {}",
+            plural(l.accounts_double_charged as u64, "customer", "customers"),
+            dollars_rounded(l.overcharged_cents)
+        ));
+    }
+    if l.accounts_missing_payments > 0 {
+        parts.push(format!(
+            "{} missing payments, {}",
+            plural(l.accounts_missing_payments as u64, "customer", "customers"),
+            dollars_rounded(l.missing_cents)
+        ));
+    }
+    let bad = !parts.is_empty();
+    let sentence = if bad {
+        parts.join("; ")
+    } else if r.status == Status::Running {
+        "No customer charged wrongly so far.".into()
+    } else {
+        "Every customer was charged exactly what they owed.".into()
+    };
+    LedgerView {
+        expected: dollars(l.expected_cents),
+        actual: dollars(l.actual_cents),
+        sentence,
+        bad,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Held,
+    /// Running and not broken yet.
+    HoldingSoFar,
+    Broken,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GuaranteeView {
+    pub verdict: Verdict,
+    /// "At-least-once promises no loss (duplicates allowed)".
+    pub promise: String,
+    pub headline: String,
+    /// Why it broke, when it did.
+    pub explanation: Option<String>,
+    /// The message to open in the timeline.
+    pub counterexample: Option<u32>,
+}
+
+pub fn guarantee(r: &Report) -> GuaranteeView {
+    let g = &r.guarantee;
+    let verdict = if !g.held {
+        Verdict::Broken
+    } else if r.status == Status::Running {
+        Verdict::HoldingSoFar
+    } else {
+        Verdict::Held
+    };
+    let headline = match verdict {
+        Verdict::Held => "Promise held".to_string(),
+        Verdict::HoldingSoFar => "Holding so far".to_string(),
+        Verdict::Broken => match g.counterexample.as_ref().map(|c| c.problem.as_str()) {
+            Some("duplicate") => "Promise broken: a duplicate".to_string(),
+            Some("loss") => "Promise broken: a loss".to_string(),
+            _ => "Promise broken".to_string(),
+        },
+    };
+    GuaranteeView {
+        verdict,
+        promise: format!("{} promises {}", r.mode.title(), g.promise),
+        headline,
+        explanation: g
+            .counterexample
+            .as_ref()
+            .map(|c| c.explanation.clone())
+            .filter(|e| !e.is_empty()),
+        counterexample: g.counterexample.as_ref().map(|c| c.message),
+    }
+}
+
+/// A row of the compare table, every cell measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRow {
+    pub mode: Mode,
+    pub title: &'static str,
+    pub promise: String,
+    pub held: bool,
+    pub lost: String,
+    pub duplicates: String,
+    pub overcharged: String,
+    pub p50: String,
+    pub p99: String,
+    pub throughput: String,
+    pub network_per_message: String,
+    /// Transactions, dedup look-ups or broker-side dedup: whatever the mode paid extra.
+    pub extra_cost: String,
+}
+
+pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
+    reports
+        .iter()
+        .map(|r| {
+            let c = &r.cost;
+            let mut extra = Vec::new();
+            if c.transactions > 0 {
+                extra.push(format!("{} transactions", thousands(c.transactions)));
+            }
+            if c.dedup_lookups > 0 {
+                extra.push(format!(
+                    "{} dedup look-ups (store peak {})",
+                    thousands(c.dedup_lookups),
+                    thousands(c.dedup_store_peak)
+                ));
+            }
+            if c.duplicates_dropped_by_broker > 0 {
+                extra.push(format!(
+                    "{} retries dropped by the broker",
+                    thousands(c.duplicates_dropped_by_broker)
+                ));
+            }
+            CompareRow {
+                mode: r.mode,
+                title: r.mode.title(),
+                promise: r.guarantee.promise.clone(),
+                held: r.guarantee.held,
+                lost: thousands(r.lost),
+                duplicates: thousands(r.duplicates),
+                overcharged: dollars_rounded(r.ledger.overcharged_cents),
+                p50: millis(r.latency_ms.p50),
+                p99: millis(r.latency_ms.p99),
+                throughput: rate(r.throughput_per_s),
+                network_per_message: trim_number(c.network_messages_per_message),
+                extra_cost: if extra.is_empty() {
+                    "–".into()
+                } else {
+                    extra.join(", ")
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A clock that advances `per_call_ms` every time it is read.
+    fn fake_clock(per_call_ms: f64) -> impl Fn() -> f64 {
+        let now = Cell::new(0.0);
+        move || {
+            now.set(now.get() + per_call_ms);
+            now.get()
+        }
+    }
+
+    fn scenario(query: &str) -> Scenario {
+        let (s, errors) = Scenario::from_query(query, &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        s
+    }
+
+    #[test]
+    fn budget_grows_towards_the_target_and_shrinks_at_once() {
+        let mut b = FrameBudget::new();
+        b.observe(b.events(), 0.5);
+        assert_eq!(b.events(), 4 * FrameBudget::START);
+        b.observe(b.events(), 100.0);
+        assert_eq!(b.events(), 1_600);
+        // A run that ended early teaches nothing.
+        b.observe(1, 100.0);
+        assert_eq!(b.events(), 1_600);
+    }
+
+    #[test]
+    fn a_live_run_ends_like_a_whole_run() {
+        let s = scenario("messages=3000&mode=at-least-once&ack-loss=0.05");
+        let mut live = LiveRun::new(&s, false);
+        let clock = fake_clock(1.0);
+        let mut frames = 0;
+        while live.frame(&clock) {
+            frames += 1;
+            assert!(frames < 10_000);
+        }
+        assert!(frames > 1, "the run should take several frames");
+        assert_eq!(live.state(), RunState::Finished);
+        let whole = dsim_core::simulate(&s).unwrap();
+        assert_eq!(live.report(), whole);
+    }
+
+    #[test]
+    fn paused_runs_only_move_by_step() {
+        let s = scenario("messages=500");
+        let mut live = LiveRun::new(&s, true);
+        assert!(!live.frame(&fake_clock(1.0)));
+        assert_eq!(live.report().events, 0);
+        live.step();
+        let after = live.report();
+        assert!(after.events > 0);
+        assert!(after.duration_ms <= after.series.bucket_ms + 1e-9);
+    }
+
+    #[test]
+    fn compare_runs_every_mode_on_the_same_seed() {
+        let s = scenario("messages=500&ack-loss=0.1&seed=9");
+        let mut c = CompareRun::new(&s);
+        let clock = fake_clock(0.5);
+        while c.frame(&clock) {}
+        let modes: Vec<Mode> = c.reports().iter().map(|r| r.mode).collect();
+        assert_eq!(modes, Mode::ALL);
+        assert!(c.reports().iter().all(|r| r.seed == 9));
+        assert_eq!(c.progress(), 1.0);
+        let rows = compare_rows(c.reports());
+        assert_eq!(rows.len(), 5);
+        let alo = &rows[1];
+        assert_eq!(alo.title, "At-least-once");
+        assert_ne!(alo.duplicates, "0");
+        assert!(rows[3].extra_cost.contains("transactions"), "{rows:?}");
+    }
+
+    #[test]
+    fn the_ledger_says_who_was_charged_twice() {
+        let r = dsim_core::simulate(&scenario("messages=2000&ack-loss=0.1")).unwrap();
+        let l = ledger(&r);
+        assert!(l.bad);
+        assert!(l.sentence.contains("double-charged, $"), "{}", l.sentence);
+        let clean = ledger(&dsim_core::simulate(&scenario("messages=200")).unwrap());
+        assert!(!clean.bad);
+        assert_eq!(clean.expected, clean.actual);
+    }
+
+    #[test]
+    fn the_badge_links_to_the_counterexample() {
+        let r = dsim_core::simulate(&scenario(
+            "messages=2000&mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+        ))
+        .unwrap();
+        let g = guarantee(&r);
+        assert_eq!(g.verdict, Verdict::Broken);
+        assert_eq!(g.headline, "Promise broken: a duplicate");
+        assert!(g.counterexample.is_some());
+        assert!(g.explanation.unwrap().contains("charged 2 times"));
+        let ok = guarantee(&dsim_core::simulate(&scenario("messages=200")).unwrap());
+        assert_eq!(ok.verdict, Verdict::Held);
+        assert_eq!(
+            ok.promise,
+            "At-least-once promises no loss (duplicates allowed)"
+        );
+    }
+
+    #[test]
+    fn counters_carry_their_test_ids() {
+        let r = dsim_core::simulate(&scenario("messages=100")).unwrap();
+        let ids: Vec<&str> = counters(&r).iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            ["produced", "applied", "duplicates", "lost", "retries"]
+        );
+        assert_eq!(counters(&r)[0].value, "100");
+    }
+}

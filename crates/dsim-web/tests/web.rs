@@ -1,0 +1,270 @@
+//! Browser tests of the page's state logic, in headless Chromium:
+//! `cargo test --target wasm32-unknown-unknown -p dsim-web` with wasm-bindgen-test-runner.
+//! Each test mounts the page for a URL of its own, acts on it through the DOM as a person
+//! would (by `data-testid`), and checks what the page and the address bar say.
+
+#![cfg(target_arch = "wasm32")]
+
+use dsim_web::{Playground, browser, url_state};
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A fresh element to mount a page into.
+fn container() -> HtmlElement {
+    let div: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits (up to 20 s) for a condition the page reaches on its own, such as a run finishing.
+async fn until(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..800 {
+        if condition() {
+            return;
+        }
+        sleep(25).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn find(root: &Element, testid: &str) -> Option<Element> {
+    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .unwrap()
+}
+
+fn get(root: &Element, testid: &str) -> Element {
+    find(root, testid).unwrap_or_else(|| panic!("no element with data-testid={testid}"))
+}
+
+fn input_value(root: &Element, testid: &str) -> String {
+    get(root, testid)
+        .unchecked_into::<HtmlInputElement>()
+        .value()
+}
+
+fn attr(root: &Element, testid: &str, name: &str) -> String {
+    get(root, testid).get_attribute(name).unwrap_or_default()
+}
+
+/// Types a value and commits it, as leaving the field would.
+fn type_value(root: &Element, testid: &str, value: &str) {
+    let input: HtmlInputElement = get(root, testid).unchecked_into();
+    input.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let change = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    input.dispatch_event(&change).unwrap();
+}
+
+fn click(root: &Element, testid: &str) {
+    get(root, testid).unchecked_into::<HtmlElement>().click();
+}
+
+fn finished(root: &Element) -> bool {
+    attr(root, "progress", "data-state") == "finished"
+}
+
+fn path_of(root: &Element, chart: &str, series: &str) -> String {
+    get(root, chart)
+        .query_selector(&format!("path[data-series=\"{series}\"]"))
+        .unwrap()
+        .and_then(|p| p.get_attribute("d"))
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn url_round_trips_through_the_address_bar() {
+    let query = "mode=at-most-once&seed=42&publish-loss=0.3&view=compare&message=7";
+    let state = url_state::load(query).state;
+    browser::replace_query(&state.to_query());
+    assert_eq!(browser::query(), query);
+    assert_eq!(url_state::load(&browser::query()).state, state);
+
+    // A control change reaches the address bar, replacing the history entry.
+    let history = web_sys::window().unwrap().history().unwrap();
+    let entries = history.length().unwrap();
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("mode=outbox&seed=9&messages=500") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    type_value(&root, "knob-publish-loss-number", "0.25");
+    type_value(&root, "knob-ack-loss-number", "0.05");
+    until("the debounced URL", || {
+        browser::query().contains("publish-loss=0.25")
+    })
+    .await;
+    assert_eq!(
+        browser::query(),
+        "mode=outbox&seed=9&publish-loss=0.25&ack-loss=0.05&messages=500"
+    );
+    assert_eq!(
+        history.length().unwrap(),
+        entries,
+        "no history entry per change"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_url_value_is_named_and_the_rest_loads() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("publish-loss=7&ack-loss=0.1&mode=nope&messages=300") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    let banner = get(&root, "url-error").text_content().unwrap();
+    assert!(banner.contains("publish-loss"), "{banner}");
+    assert!(banner.contains("mode"), "{banner}");
+    assert_eq!(input_value(&root, "knob-ack-loss-number"), "0.1");
+    assert_eq!(input_value(&root, "knob-messages-number"), "300");
+    assert_eq!(input_value(&root, "knob-publish-loss-number"), "0");
+}
+
+#[wasm_bindgen_test]
+async fn choosing_a_preset_sets_the_controls() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("mode=exactly-once&seed=5&latency-ms=3") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    click(&root, "preset-dual-write");
+    tick().await;
+    assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "true");
+    assert_eq!(attr(&root, "mode-at-least-once", "aria-pressed"), "true");
+    assert_eq!(attr(&root, "mode-exactly-once", "aria-pressed"), "false");
+    assert_eq!(input_value(&root, "knob-producer-crash-number"), "0.01");
+    // The preset starts from the defaults, not from what was set before.
+    assert_eq!(input_value(&root, "knob-latency-ms-number"), "1");
+    assert_eq!(input_value(&root, "seed"), "42");
+    assert!(
+        get(&root, "preset-explanation")
+            .text_content()
+            .unwrap()
+            .contains("outbox")
+    );
+    // The user can change anything afterwards; the preset is then no longer the scenario.
+    type_value(&root, "knob-producer-crash-number", "0.02");
+    tick().await;
+    assert_eq!(input_value(&root, "knob-producer-crash-number"), "0.02");
+    assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "false");
+}
+
+#[wasm_bindgen_test]
+async fn charts_follow_a_control_change() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("mode=at-least-once&seed=3&messages=2000") /> }
+    });
+    let root: Element = root.into();
+    until("the first run to finish", || finished(&root)).await;
+    let clean_dups = path_of(&root, "chart-dup-loss", "duplicates");
+    let clean_throughput = path_of(&root, "chart-throughput", "applied");
+    assert!(!clean_dups.is_empty());
+    assert_eq!(attr(&root, "counter-duplicates", "data-value"), "0");
+    assert_eq!(attr(&root, "counter-produced", "data-value"), "2000");
+
+    type_value(&root, "knob-ack-loss-number", "0.2");
+    tick().await;
+    until("the new run to finish", || finished(&root)).await;
+    let dups: u64 = attr(&root, "counter-duplicates", "data-value")
+        .parse()
+        .unwrap();
+    assert!(dups > 0, "lost acks should cause duplicates");
+    assert_ne!(path_of(&root, "chart-dup-loss", "duplicates"), clean_dups);
+    assert_ne!(
+        path_of(&root, "chart-throughput", "applied"),
+        clean_throughput
+    );
+    let ledger = get(&root, "ledger-summary").text_content().unwrap();
+    assert!(ledger.contains("double-charged"), "{ledger}");
+    // The duplicates line now tops out above the empty chart's axis.
+    let top = get(&root, "chart-dup-loss")
+        .query_selector("svg[data-y-max]")
+        .unwrap()
+        .unwrap()
+        .get_attribute("data-y-max")
+        .unwrap();
+    assert_ne!(top, "4");
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_promise_links_to_its_counterexample() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! {
+            <Playground loaded=url_state::load(
+                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000",
+            ) />
+        }
+    });
+    let root: Element = root.into();
+    until("the run to finish", || finished(&root)).await;
+    assert_eq!(attr(&root, "guarantee-badge", "data-verdict"), "broken");
+    click(&root, "counterexample-link");
+    tick().await;
+    let timeline = get(&root, "timeline");
+    let diagram = timeline.query_selector("svg.sequence").unwrap().unwrap();
+    let message = diagram.get_attribute("data-message").unwrap();
+    assert_eq!(input_value(&root, "timeline-message-input"), message);
+    let labels = timeline.text_content().unwrap();
+    assert!(labels.contains("publish ack lost"), "{labels}");
+}
+
+#[wasm_bindgen_test]
+async fn the_embedded_view_shows_the_named_controls_only() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("embed=1&mode=outbox&ack-loss=0.1&messages=500") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    assert!(find(&root, "embed-root").is_some());
+    assert!(find(&root, "mode-outbox").is_some());
+    assert!(find(&root, "knob-ack-loss").is_some());
+    assert!(find(&root, "knob-messages").is_some());
+    assert!(find(&root, "knob-publish-loss").is_none());
+    assert!(find(&root, "chart-throughput").is_some());
+    assert!(find(&root, "copy-link").is_none(), "no page chrome");
+}
+
+#[wasm_bindgen_test]
+fn a_panic_shows_a_readable_message_as_text() {
+    browser::show_panic("panicked at <b>src/x.rs</b>: index out of bounds");
+    let panel = document()
+        .query_selector("[data-testid=\"panic-message\"]")
+        .unwrap()
+        .expect("the panic panel");
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("alert"));
+    let text = panel.text_content().unwrap();
+    assert!(text.contains("Reload the page"), "{text}");
+    assert!(
+        text.contains("<b>src/x.rs</b>"),
+        "details are text, not markup"
+    );
+    assert!(panel.query_selector("b").unwrap().is_none());
+    panel.remove();
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask bench`: run the benchmarks and record them in BENCHMARKS.md.
+
+use std::fs;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::cmd::{Ctx, header};
+
+pub fn run(ctx: &Ctx) -> Result<(), String> {
+    header("CLI benchmark");
+    let cli = ctx
+        .cargo()
+        .args(["run", "--release", "-p", "dsim-cli", "--", "bench"])
+        .read_shown()?;
+    print!("{cli}");
+
+    let core_benches = ctx.root.join("crates/dsim-core/benches");
+    let criterion = if core_benches.is_dir() {
+        header("core benchmarks");
+        let out = ctx
+            .cargo()
+            .args(["bench", "-p", "dsim-core", "--bench", "*"])
+            .read_shown()?;
+        print!("{out}");
+        Some(out)
+    } else {
+        println!("\nno crates/dsim-core/benches: skipping cargo bench");
+        None
+    };
+
+    let mut md = format!(
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; rerun it to update.\n\n## {} on {}\n\n\
+         `cargo run --release -p dsim-cli -- bench`:\n\n```text\n{}\n```\n",
+        today(),
+        machine(ctx),
+        cli.trim_end()
+    );
+    if let Some(out) = criterion.filter(|o| !o.trim().is_empty()) {
+        md.push_str(&format!(
+            "\n`cargo bench -p dsim-core --bench '*'`:\n\n```text\n{}\n```\n",
+            out.trim_end()
+        ));
+    }
+    let path = ctx.root.join("BENCHMARKS.md");
+    fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
+/// e.g. "x86_64, AMD EPYC 7B13, 2 cores": enough to tell machines apart.
+fn machine(ctx: &Ctx) -> String {
+    let arch = ctx.cmd("uname").arg("-m").read().unwrap_or_default();
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{}, {cpu}, {cores} cores", arch.trim())
+}
+
+/// UTC date as YYYY-MM-DD (Howard Hinnant's days-to-civil; std has no calendar).
+fn today() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

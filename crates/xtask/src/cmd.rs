@@ -1,0 +1,218 @@
+//! Running child processes with one shared environment.
+
+use std::env;
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What every command needs: where the repo is and the PATH children see.
+pub struct Ctx {
+    pub root: PathBuf,
+    path: OsString,
+}
+
+impl Ctx {
+    pub fn new() -> Ctx {
+        // crates/xtask -> repo root; fixed at compile time so xtask works from any cwd.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("xtask lives two levels below the repo root")
+            .to_path_buf();
+        let cargo_home = env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+        // binaryen's wasm-opt must win over any system one (Debian's v108 breaks the
+        // app), and `cargo install` puts tools in ~/.cargo/bin, which a fresh shell
+        // may not have on PATH.
+        let mut dirs = vec![binaryen_bin(&root), cargo_home.join("bin")];
+        if let Some(old) = env::var_os("PATH") {
+            dirs.extend(env::split_paths(&old));
+        }
+        let path = env::join_paths(dirs).expect("PATH entries contain no ':'");
+        Ctx { root, path }
+    }
+
+    pub fn binaryen_dir(&self) -> PathBuf {
+        self.root.join(".tools").join("binaryen")
+    }
+
+    /// Like `command -v`, but against the PATH children get.
+    pub fn which(&self, name: &str) -> Option<PathBuf> {
+        env::split_paths(&self.path)
+            .map(|dir| dir.join(name))
+            .find(|p| {
+                p.metadata()
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+    }
+
+    pub fn cmd(&self, program: impl AsRef<OsStr>) -> Cmd {
+        let program = program.as_ref();
+        let mut inner = Command::new(program);
+        inner.current_dir(&self.root).env("PATH", &self.path);
+        Cmd {
+            inner,
+            shown: program.to_string_lossy().into_owned(),
+            envs: String::new(),
+            limit: None,
+        }
+    }
+
+    pub fn cargo(&self) -> Cmd {
+        self.cmd("cargo")
+    }
+}
+
+fn binaryen_bin(root: &Path) -> PathBuf {
+    root.join(".tools/binaryen/node_modules/.bin")
+}
+
+/// A command that echoes itself before running, so CI logs show what ran.
+pub struct Cmd {
+    inner: Command,
+    shown: String,
+    envs: String,
+    limit: Option<Duration>,
+}
+
+impl Cmd {
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        let arg = arg.as_ref();
+        let _ = write!(self.shown, " {}", arg.to_string_lossy());
+        self.inner.arg(arg);
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Cmd {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
+    pub fn env(mut self, key: &str, val: impl AsRef<OsStr>) -> Cmd {
+        let val = val.as_ref();
+        let _ = write!(self.envs, "{key}={} ", val.to_string_lossy());
+        self.inner.env(key, val);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Cmd {
+        self.inner.env_remove(key);
+        self
+    }
+
+    /// In CI only: kill the command and everything it started (chromedriver,
+    /// browsers, servers) after `limit`, so a hang fails with a clear message
+    /// instead of eating CI's whole time. Interactively, a new process group
+    /// would stop Ctrl-C from reaching the children, so there is no limit.
+    pub fn ci_time_limit(mut self, limit: Duration) -> Cmd {
+        if env::var_os("CI").is_some() {
+            self.inner.process_group(0);
+            self.limit = Some(limit);
+        }
+        self
+    }
+
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Cmd {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// Runs with inherited stdio; fails on a non-zero exit.
+    pub fn run(mut self) -> Result<(), String> {
+        println!("$ {}{}", self.envs, self.shown);
+        let start = Instant::now();
+        let mut child = self.inner.spawn().map_err(|e| self.spawn_error(e))?;
+        let status = loop {
+            let Some(limit) = self.limit else {
+                break child.wait();
+            };
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if start.elapsed() > limit => {
+                    kill_group(child.id());
+                    let _ = child.wait();
+                    return Err(format!(
+                        "`{}` timed out after {}s",
+                        self.shown,
+                        limit.as_secs()
+                    ));
+                }
+                Ok(None) => thread::sleep(Duration::from_millis(200)),
+                Err(e) => break Err(e),
+            }
+        }
+        .map_err(|e| format!("waiting for `{}`: {e}", self.shown))?;
+        if self.limit.is_some() {
+            // Strays (a chromedriver a test forgot to stop) would hold ports for the next step.
+            kill_group(child.id());
+        }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed ({status})", self.shown))
+        }
+    }
+
+    /// Runs quietly and returns stdout; fails on a non-zero exit.
+    pub fn read(mut self) -> Result<String, String> {
+        let out = self
+            .inner
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| self.spawn_error(e))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "`{}` failed ({}): {}",
+                self.shown,
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    /// Like `read`, but echoed and with stderr shown (for long runs such as benchmarks).
+    pub fn read_shown(mut self) -> Result<String, String> {
+        println!("$ {}{}", self.envs, self.shown);
+        self.inner.stderr(Stdio::inherit());
+        let out = self.inner.output().map_err(|e| self.spawn_error(e))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!("`{}` failed ({})", self.shown, out.status))
+        }
+    }
+
+    fn spawn_error(&self, e: std::io::Error) -> String {
+        let program = self.shown.split(' ').next().unwrap_or_default();
+        if e.kind() == ErrorKind::NotFound {
+            format!("`{program}` not found on PATH (run `cargo xtask install`)")
+        } else {
+            format!("cannot start `{program}`: {e}")
+        }
+    }
+}
+
+fn kill_group(leader: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{leader}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// A visible section marker, so a failing step is easy to find in a long log.
+pub fn header(title: &str) {
+    println!("\n==> {title}");
+}

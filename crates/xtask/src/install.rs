@@ -1,0 +1,217 @@
+//! `cargo xtask install`: every tool the project needs, each skipped when present.
+
+use std::fs;
+
+use crate::cmd::Ctx;
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const WASM_PACK_VERSION: &str = "0.15.1";
+/// Debian's binaryen (v108) miscompiles our wasm; the npm build is current.
+pub const BINARYEN_VERSION: &str = "123.0.0";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything `cargo xtask test` needs.
+    All,
+    /// Only what building and serving the web UI needs (no browser, no wasm-pack).
+    Web,
+}
+
+pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
+    apt_packages(ctx, scope)?;
+    wasm_target(ctx)?;
+    trunk(ctx)?;
+    wasm_bindgen_cli(ctx)?;
+    if scope == Scope::All {
+        wasm_pack(ctx)?;
+    }
+    binaryen(ctx)
+}
+
+/// First line of `<bin> --version`, or "" if it has none.
+fn version_of(ctx: &Ctx, bin: &str) -> String {
+    ctx.cmd(bin)
+        .arg("--version")
+        .read()
+        .map(|out| out.lines().next().unwrap_or_default().trim().to_string())
+        .unwrap_or_default()
+}
+
+fn has_version(ctx: &Ctx, bin: &str, version: &str) -> bool {
+    ctx.which(bin).is_some()
+        && version_of(ctx, bin)
+            .split_whitespace()
+            .any(|w| w.trim_start_matches('v') == version)
+}
+
+fn apt_packages(ctx: &Ctx, scope: Scope) -> Result<(), String> {
+    // (binary, Debian packages that provide it)
+    let mut wanted: Vec<(&str, &[&str])> = vec![("npm", &["nodejs", "npm"])];
+    if scope == Scope::All {
+        wanted.push(("chromium", &["chromium"]));
+        wanted.push(("chromedriver", &["chromium-driver"]));
+    }
+    let mut missing = Vec::new();
+    for (bin, packages) in wanted {
+        if ctx.which(bin).is_some() {
+            println!("ok {bin} {} (already installed)", version_of(ctx, bin));
+        } else {
+            missing.extend_from_slice(packages);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("installing {} (apt-get)", missing.join(" "));
+    let sudo = ctx.cmd("id").arg("-u").read()?.trim() != "0";
+    if sudo && ctx.which("sudo").is_none() {
+        return Err(format!(
+            "need root or sudo to apt-get install {}",
+            missing.join(" ")
+        ));
+    }
+    let apt = |args: &[&str]| {
+        let c = if sudo {
+            ctx.cmd("sudo").arg("apt-get")
+        } else {
+            ctx.cmd("apt-get")
+        };
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive").run()
+    };
+    apt(&["update"])?;
+    apt(&[&["install", "-y"], missing.as_slice()].concat())
+}
+
+fn wasm_target(ctx: &Ctx) -> Result<(), String> {
+    let installed = ctx
+        .cmd("rustup")
+        .args(["target", "list", "--installed"])
+        .read()?;
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        println!("ok rust target {WASM_TARGET} (already installed)");
+        return Ok(());
+    }
+    println!("installing rust target {WASM_TARGET}");
+    ctx.cmd("rustup").args(["target", "add", WASM_TARGET]).run()
+}
+
+fn trunk(ctx: &Ctx) -> Result<(), String> {
+    if has_version(ctx, "trunk", TRUNK_VERSION) {
+        println!("ok trunk {TRUNK_VERSION} (already installed)");
+        return Ok(());
+    }
+    println!("installing trunk {TRUNK_VERSION} (cargo install, ~8 min)");
+    ctx.cargo()
+        .args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")])
+        .run()
+}
+
+/// wasm-bindgen-cli must match the `wasm-bindgen` crate exactly, or trunk and
+/// wasm-pack refuse the bundle (and, offline, cannot fetch a matching one).
+fn wasm_bindgen_cli(ctx: &Ctx) -> Result<(), String> {
+    let Some(version) = locked_version(ctx, "wasm-bindgen")? else {
+        println!("skip wasm-bindgen-cli: Cargo.lock has no wasm-bindgen yet");
+        return Ok(());
+    };
+    if has_version(ctx, "wasm-bindgen", &version) {
+        println!("ok wasm-bindgen-cli {version} (already installed)");
+        return Ok(());
+    }
+    println!("installing wasm-bindgen-cli {version} (cargo install, ~3 min)");
+    // Not --locked: a dependency pinned in its lockfile was yanked from crates.io.
+    ctx.cargo()
+        .args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={version}"),
+        ])
+        .run()
+}
+
+/// The version Cargo.lock records for `name` (the newest, if several).
+pub fn locked_version(ctx: &Ctx, name: &str) -> Result<Option<String>, String> {
+    let lock_path = ctx.root.join("Cargo.lock");
+    if !lock_path.exists() {
+        // A fresh clone may lack the lockfile; resolving writes it.
+        ctx.cargo().arg("generate-lockfile").run()?;
+    }
+    let lock = fs::read_to_string(&lock_path)
+        .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    let mut found: Vec<String> = Vec::new();
+    for package in lock.split("[[package]]").skip(1) {
+        let field = |key: &str| {
+            package.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        if field("name").as_deref() == Some(name) {
+            found.extend(field("version"));
+        }
+    }
+    found.sort_by_key(|v| {
+        v.split('.')
+            .map(|n| n.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    });
+    Ok(found.pop())
+}
+
+fn wasm_pack(ctx: &Ctx) -> Result<(), String> {
+    if has_version(ctx, "wasm-pack", WASM_PACK_VERSION) {
+        println!("ok wasm-pack {WASM_PACK_VERSION} (already installed)");
+        return Ok(());
+    }
+    println!("installing wasm-pack {WASM_PACK_VERSION} (cargo install, ~4 min)");
+    ctx.cargo()
+        .args([
+            "install",
+            "--locked",
+            &format!("wasm-pack@{WASM_PACK_VERSION}"),
+        ])
+        .run()
+}
+
+fn binaryen(ctx: &Ctx) -> Result<(), String> {
+    let dir = ctx.binaryen_dir();
+    let manifest = dir.join("node_modules/binaryen/package.json");
+    let wanted = format!("\"version\": \"{BINARYEN_VERSION}\"");
+    let installed = fs::read_to_string(manifest)
+        .is_ok_and(|m| m.lines().any(|l| l.trim().trim_end_matches(',') == wanted))
+        && dir.join("node_modules/.bin/wasm-opt").exists();
+    if !installed {
+        println!(
+            "installing binaryen {BINARYEN_VERSION} (npm, into {})",
+            dir.display()
+        );
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        ctx.cmd("npm")
+            .args(["install", "--prefix"])
+            .arg(&dir)
+            .args(["--no-audit", "--no-fund", "--save-exact"])
+            .arg(format!("binaryen@{BINARYEN_VERSION}"))
+            .run()?;
+    }
+    let wasm_opt = ctx
+        .which("wasm-opt")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if !wasm_opt.starts_with(&dir.display().to_string()) {
+        return Err(format!(
+            "wasm-opt resolves to {wasm_opt:?}, not binaryen's under {}",
+            dir.display()
+        ));
+    }
+    let action = if installed {
+        "already installed"
+    } else {
+        "installed"
+    };
+    println!(
+        "ok binaryen {BINARYEN_VERSION}: {} ({action})",
+        version_of(ctx, "wasm-opt")
+    );
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! Project automation, run as `cargo xtask <command>` (alias in .cargo/config.toml).
+
+mod bench;
+mod cmd;
+mod install;
+mod meta;
+mod serve;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  install            install every tool the project needs (skips what is present)
+  serve [--release]  serve the web UI on http://127.0.0.1:8080 with trunk
+  test [STEP...]     run every check and test, as CI does (.ci/run); or only the
+                     named steps: install fmt boundary clippy native wasm-web
+                     wasm-api trunk e2e
+  bench              run the benchmarks and rewrite BENCHMARKS.md";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ctx = cmd::Ctx::new();
+    let result = match args.as_slice() {
+        ["install"] => {
+            cmd::header("install tools");
+            install::install(&ctx, install::Scope::All)
+        }
+        ["serve"] => serve::run(&ctx, false),
+        ["serve", "--release"] => serve::run(&ctx, true),
+        ["test", only @ ..] => test::run(&ctx, only),
+        ["bench"] => bench::run(&ctx),
+        [] | ["help" | "-h" | "--help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown arguments: {}\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
