@@ -5,12 +5,11 @@
 //! its figure `data-state="ready"`).
 //!
 //! Needs a browser and a built `dist/`, so it runs only with `DSIM_E2E=1` (as `cargo xtask
-//! test` sets for the end-to-end step), `DSIM_DIST` pointing at the directory, and `CHROMIUM`
-//! or `chromium` on PATH.
+//! test` sets for the end-to-end step); `DSIM_DIST` names the directory (default `dist/`) and
+//! `CHROMIUM` the browser (default `/usr/bin/chromium`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
+mod browser;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,11 +18,10 @@ const BROWSER_TIME_LIMIT: Duration = Duration::from_secs(90);
 
 #[test]
 fn the_embedding_example_shows_numbers_and_both_playgrounds() {
-    if std::env::var_os("DSIM_E2E").is_none() {
-        println!("skipped: set DSIM_E2E=1 and DSIM_DIST (cargo xtask test does) to run it");
+    if !browser::enabled("embed_example") {
         return;
     }
-    let dist = PathBuf::from(std::env::var_os("DSIM_DIST").expect("DSIM_DIST is set"));
+    let dist = browser::dist();
     for needed in ["embed-example.html", "embed-example.js", "pkg/dsim_wasm.js"] {
         assert!(
             dist.join(needed).is_file(),
@@ -31,7 +29,7 @@ fn the_embedding_example_shows_numbers_and_both_playgrounds() {
             dist.display()
         );
     }
-    let port = serve(dist.clone());
+    let port = browser::serve(dist.clone());
     let dom = dump_dom(&format!("http://127.0.0.1:{port}/embed-example.html"));
 
     let table = element_with(&dom, r#"data-testid="js-api-table""#);
@@ -77,28 +75,17 @@ fn element_with<'a>(dom: &'a str, attribute: &str) -> &'a str {
 /// The page's DOM after its scripts ran. Virtual time lets the module load and run without
 /// guessing a sleep; the wall-clock limit is only there so a hung browser fails the test.
 fn dump_dom(url: &str) -> String {
-    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "chromium".into());
+    let chromium = browser::chromium();
     let profile = std::env::temp_dir().join(format!("dsim-embed-example-{}", std::process::id()));
     let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-        ])
+        .args(browser::CHROMIUM_FLAGS)
+        .args(["--virtual-time-budget=20000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start chromium (set CHROMIUM or put chromium on PATH)");
+        .expect("start chromium (set CHROMIUM)");
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut dom = String::new();
@@ -117,61 +104,4 @@ fn dump_dom(url: &str) -> String {
         .join()
         .expect("reader thread")
         .expect("chromium's output is UTF-8")
-}
-
-/// Serves `root` on a free loopback port for the rest of the test process: just enough HTTP
-/// for a browser to fetch static files, with the wasm MIME type streaming compilation needs.
-fn serve(root: PathBuf) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let port = listener.local_addr().expect("local address").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let root = root.clone();
-            std::thread::spawn(move || {
-                let _ = respond(&root, stream);
-            });
-        }
-    });
-    port
-}
-
-fn respond(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut request_line = String::new();
-    BufReader::new(&stream).read_line(&mut request_line)?;
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let relative = Path::new(path.trim_start_matches('/'));
-    // Only plain names below the root: no `..`, no absolute paths.
-    let safe = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    let file = root.join(relative);
-    let file = if file.is_dir() {
-        file.join("index.html")
-    } else {
-        file
-    };
-    match std::fs::read(&file) {
-        Ok(body) if safe => {
-            let mime = match file.extension().and_then(|e| e.to_str()) {
-                Some("html") => "text/html; charset=utf-8",
-                Some("js") => "text/javascript; charset=utf-8",
-                Some("wasm") => "application/wasm",
-                Some("css") => "text/css; charset=utf-8",
-                Some("json") => "application/json",
-                Some("svg") => "image/svg+xml",
-                Some("png") => "image/png",
-                _ => "application/octet-stream",
-            };
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
-            stream.write_all(&body)
-        }
-        _ => stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-    }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use dsim_core::presets::bench_scenario;
 use dsim_core::{Mode, Scenario, Simulation};
 use serde::Serialize;
 
@@ -17,36 +18,6 @@ pub struct BenchRow {
     pub messages_per_s: f64,
     pub events_per_s: f64,
     pub peak_in_flight_messages: u64,
-}
-
-/// The "10 % faults" mix: every per-message network fault at 10 % (publish, publish ack,
-/// delivery and ack lost, network duplicates). Crashes take a whole process down for a
-/// while and hit every message it holds, so they are rarer: 0.1 % per message for each
-/// consumer crash point, 0.01 % per append for the broker. At 10 % per message, consumers
-/// would spend most of their time restarting and the run would measure a backlog, not the
-/// simulator.
-pub fn with_faults(s: &Scenario) -> Scenario {
-    Scenario {
-        publish_loss: 0.1,
-        publish_ack_loss: 0.1,
-        delivery_loss: 0.1,
-        ack_loss: 0.1,
-        duplicate: 0.1,
-        crash_before_process: 0.001,
-        crash_after_process: 0.001,
-        broker_crash: 0.0001,
-        ..s.clone()
-    }
-}
-
-/// A standard scenario: many messages at a rate the consumers keep up with.
-pub fn standard(mode: Mode, messages: u32) -> Scenario {
-    Scenario {
-        mode,
-        messages,
-        publish_rate: 2_000.0,
-        ..Scenario::default()
-    }
 }
 
 pub fn measure(scenario: &Scenario, faults: &str) -> BenchRow {
@@ -70,9 +41,8 @@ pub fn measure(scenario: &Scenario, faults: &str) -> BenchRow {
 pub fn run(messages: u32, modes: &[Mode]) -> Vec<BenchRow> {
     let mut rows = Vec::new();
     for &mode in modes {
-        let base = standard(mode, messages);
-        rows.push(measure(&base, "0%"));
-        rows.push(measure(&with_faults(&base), "10%"));
+        rows.push(measure(&bench_scenario(mode, messages, false), "0%"));
+        rows.push(measure(&bench_scenario(mode, messages, true), "10%"));
     }
     rows
 }

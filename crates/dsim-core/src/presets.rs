@@ -94,3 +94,32 @@ pub fn presets() -> &'static [Preset] {
 pub fn preset(key: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.key == key)
 }
+
+/// The standard benchmark scenario: the default load (which every mode keeps up with), in
+/// `mode`, with `messages` payments, and, if `faulty`, the "10 % faults" mix: every
+/// per-message network fault at 10 % (publish, publish ack, delivery and ack lost, network
+/// duplicates). Crashes take a whole process down and hit every message it holds, so they are
+/// rarer: 0.1 % per message at each consumer crash point, 0.01 % per append for the broker. At
+/// 10 % per message, consumers would spend most of their time restarting and a benchmark would
+/// measure a backlog rather than the simulator. `dsim bench` and the criterion bench share it.
+pub fn bench_scenario(mode: crate::Mode, messages: u32, faulty: bool) -> Scenario {
+    let base = Scenario {
+        mode,
+        messages,
+        ..Scenario::default()
+    };
+    if !faulty {
+        return base;
+    }
+    Scenario {
+        publish_loss: 0.1,
+        publish_ack_loss: 0.1,
+        delivery_loss: 0.1,
+        ack_loss: 0.1,
+        duplicate: 0.1,
+        crash_before_process: 0.001,
+        crash_after_process: 0.001,
+        broker_crash: 0.0001,
+        ..base
+    }
+}

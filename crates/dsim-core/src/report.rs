@@ -146,6 +146,10 @@ pub struct Report {
     pub ledger: LedgerReport,
     pub cost: CostReport,
     pub guarantee: Guarantee,
+    /// The first message applied more than once, whether or not the mode allows it.
+    pub example_duplicate: Option<u32>,
+    /// The first message never applied, whether or not the mode allows it.
+    pub example_loss: Option<u32>,
     pub scenario: Scenario,
 }
 
@@ -170,13 +174,15 @@ pub struct Snapshot {
     pub latency_p99_ms: f64,
 }
 
-/// Histogram edges at 1-2-5 steps, in microseconds: readable and platform-independent.
+/// Histogram edges at ten readable steps per decade (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8), in
+/// microseconds from 0.1 ms: integer arithmetic only, so every platform draws the same bars.
 fn histogram_edges(max: Micros) -> Vec<Micros> {
+    const STEPS: [u64; 10] = [10, 12, 15, 20, 25, 30, 40, 50, 60, 80];
     let mut edges = vec![0];
     let mut decade = 100;
     'outer: loop {
-        for m in [1, 2, 5] {
-            let edge = decade * m;
+        for m in STEPS {
+            let edge = decade * m / 10;
             edges.push(edge);
             if edge > max {
                 break 'outer;
@@ -335,6 +341,8 @@ impl Simulation {
                 held,
                 counterexample,
             },
+            example_duplicate: self.first_duplicate,
+            example_loss: self.first_loss,
             scenario: self.scenario.clone(),
         }
     }

@@ -118,3 +118,13 @@ pub struct TraceEvent {
     /// A sentence for people.
     pub note: String,
 }
+
+impl TraceKind {
+    /// The kebab-case name used in JSON, e.g. `ack-lost`.
+    pub fn key(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}

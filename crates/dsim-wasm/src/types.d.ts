@@ -233,6 +233,14 @@ export type Report = {
   ledger: LedgerReport,
   cost: CostReport,
   guarantee: Guarantee,
+  /**
+   * The first message applied more than once, whether or not the mode allows it.
+   */
+  example_duplicate: number | null,
+  /**
+   * The first message never applied, whether or not the mode allows it.
+   */
+  example_loss: number | null,
   scenario: Scenario,
 };
 

@@ -70,10 +70,7 @@ fn lane_x(actor: Actor) -> f64 {
 
 /// The kind's kebab-case name (the core's serialised form) as words.
 pub fn kind_label(kind: TraceKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('-', " ")))
-        .unwrap_or_else(|| format!("{kind:?}"))
+    kind.key().replace('-', " ")
 }
 
 fn kind_class(kind: TraceKind) -> &'static str {

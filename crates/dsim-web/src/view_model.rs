@@ -5,7 +5,7 @@
 //! Nothing here decides anything about delivery: every number comes from a `dsim_core`
 //! report, and every run from `Simulation`.
 
-use dsim_core::{Mode, Report, Scenario, Simulation, Status, checker, trace_message};
+use dsim_core::{Mode, Report, Scenario, Simulation, Status};
 
 use crate::format::{dollars, dollars_rounded, millis, plural, rate, thousands, trim_number};
 
@@ -137,20 +137,10 @@ impl LiveRun {
             return self.sim.report();
         }
         if self.finished.is_none() {
-            self.finished = Some(complete(&self.scenario, self.sim.report()));
+            self.finished = Some(self.sim.full_report());
         }
         self.finished.clone().expect("set above")
     }
-}
-
-/// Fills in the counterexample's trace and explanation by replaying the run, as `simulate`
-/// does for a whole run.
-fn complete(scenario: &Scenario, mut report: Report) -> Report {
-    if let Some(ce) = report.guarantee.counterexample.as_mut() {
-        ce.trace = trace_message(scenario, ce.message);
-        ce.explanation = checker::explain(ce.message, &ce.problem, scenario.mode, &ce.trace);
-    }
-    report
 }
 
 /// All five modes on one scenario, run one after another a frame at a time, so the page
