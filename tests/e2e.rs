@@ -192,7 +192,7 @@ async fn compare(page: &mut Page<'_>) -> Step {
         Ok(rows.as_u64() == Some(5))
     })
     .await?;
-    page.scroll_to("[data-testid=compare-table]").await?;
+    page.scroll_to("#compare").await?;
     page.screenshot("compare.png").await
 }
 

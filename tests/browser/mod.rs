@@ -86,6 +86,7 @@ impl Chromedriver {
         let port = free_port();
         let child = Command::new(&binary)
             .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
