@@ -31,8 +31,11 @@ impl Simulation {
         debug_assert_eq!(msg, msg_hint);
         let next = msg + 1;
         if next < self.scenario.messages {
-            self.queue
-                .schedule(self.timing.produce_at(next), Event::Produce { msg: next });
+            self.queue.schedule_in_lane(
+                Lane::Produce,
+                self.timing.produce_at(next),
+                Event::Produce { msg: next },
+            );
         }
         let producer = self.producer_of(msg);
         let crashed = self.faults.crash(Hop::ProducerWrite, msg, 1, 0);

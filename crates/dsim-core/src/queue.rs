@@ -62,9 +62,10 @@ pub enum Lane {
     Processing = 3,
     DedupSkip = 4,
     TxnWrite = 5,
+    Produce = 6,
 }
 
-const LANES: usize = 6;
+const LANES: usize = 7;
 
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<Scheduled>>,
