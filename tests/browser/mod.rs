@@ -115,8 +115,10 @@ impl Drop for Chromedriver {
     fn drop(&mut self) {
         // The group id is chromedriver's pid (process_group(0)); the browser it launched
         // is in the same group.
+        // `--` matters: procps-ng 4.0 reads a bare `-PGID` after the signal as `-1`, which
+        // would signal every process the user owns.
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
             .stderr(Stdio::null())
             .status();
         let _ = self.child.kill();
