@@ -126,3 +126,41 @@ fn a_short_horizon_stops_a_long_run_midway() {
     assert_eq!(r.status, Status::Stalled);
     assert!(r.produced < 100_000 && r.in_flight > 0);
 }
+
+mod arbitrary_valid_scenarios {
+    use dsim_core::{Kind, Scenario, Simulation, knobs};
+    use proptest::prelude::*;
+
+    /// Any scenario the validation accepts: every knob anywhere in its range (message counts
+    /// kept small so each case stays quick).
+    fn any_valid_scenario() -> impl Strategy<Value = Scenario> {
+        proptest::collection::vec(0.0..=1.0f64, knobs().len()).prop_map(|fractions| {
+            let mut s = Scenario::default();
+            for (k, f) in knobs().iter().zip(fractions) {
+                let max = if k.key == "messages" { 300.0 } else { k.max };
+                let mut v = k.min + (max - k.min) * f;
+                if matches!(k.kind, Kind::Count | Kind::Choice(_)) {
+                    v = v.round();
+                }
+                k.set_number(&mut s, v)
+                    .expect("value inside the knob's range");
+            }
+            s
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// No panic (debug builds check every overflow), and whatever the run reached, every
+        /// message is accounted for.
+        #[test]
+        fn the_engine_survives_any_valid_scenario(s in any_valid_scenario()) {
+            let mut sim = Simulation::new(&s);
+            sim.step(200_000);
+            let r = sim.report();
+            prop_assert_eq!(r.produced, r.unique_processed + r.lost + r.in_flight);
+            prop_assert_eq!(r.side_effects, r.unique_processed + r.duplicates);
+        }
+    }
+}
