@@ -149,6 +149,20 @@ pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
 }
 
 /// Maps data values onto the plot area.
+/// A vertical axis with one labelled tick per value.
+fn y_axis(title: &str, ticks: &[f64], scale: &Scale) -> Axis {
+    Axis {
+        title: title.to_string(),
+        ticks: ticks
+            .iter()
+            .map(|t| Tick {
+                at: scale.y(*t),
+                label: short(*t),
+            })
+            .collect(),
+    }
+}
+
 struct Scale {
     frame: Frame,
     x_max: f64,
@@ -262,16 +276,7 @@ fn time_chart(
                 })
                 .collect(),
         },
-        y_axis: Axis {
-            title: y_title.to_string(),
-            ticks: y_ticks
-                .iter()
-                .map(|t| Tick {
-                    at: scale.y(*t),
-                    label: short(*t),
-                })
-                .collect(),
-        },
+        y_axis: y_axis(y_title, &y_ticks, &scale),
         lines: drawn,
         bars: Vec::new(),
         hover,
@@ -511,16 +516,7 @@ pub fn latency_histogram(bins: &[HistogramBin], frame: Frame) -> Chart {
             title: "end-to-end latency (ms)".into(),
             ticks: x_ticks,
         },
-        y_axis: Axis {
-            title: "messages".into(),
-            ticks: y_ticks
-                .iter()
-                .map(|t| Tick {
-                    at: scale.y(*t),
-                    label: short(*t),
-                })
-                .collect(),
-        },
+        y_axis: y_axis("messages", &y_ticks, &scale),
         lines: Vec::new(),
         bars,
         hover,
