@@ -5,7 +5,6 @@ use crate::consumer::{Item, delivery_key};
 use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
-use crate::queue::Lane;
 use crate::scenario::{Acks, Mode};
 use crate::time::Micros;
 use crate::trace::{Actor, TraceKind};
@@ -160,8 +159,7 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         self.metrics.counters.network_messages += rf - 1;
         self.replicating.push_back((entry, generation));
-        self.queue.schedule_in_lane(
-            Lane::Replication,
+        self.queue.schedule(
             self.now + self.timing.replication,
             Event::Durable { entry, generation },
         );
@@ -506,8 +504,7 @@ impl Simulation {
             }
         }
         if self.mode.redelivers() {
-            self.queue.schedule_in_lane(
-                Lane::Visibility,
+            self.queue.schedule(
                 self.now + self.timing.visibility,
                 Event::Visibility {
                     entry,
@@ -555,8 +552,7 @@ impl Simulation {
                 let owner = &self.consumers[c as usize];
                 if owner.alive && owner.session == session && self.owner_of(e.partition) == Some(c)
                 {
-                    self.queue.schedule_in_lane(
-                        Lane::Visibility,
+                    self.queue.schedule(
                         self.now + self.timing.visibility,
                         Event::Visibility {
                             entry,
@@ -677,8 +673,7 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         let replication = if rf > 1 { self.timing.replication } else { 0 };
         self.metrics.counters.network_messages += rf - 1;
-        self.queue.schedule_in_lane(
-            Lane::TxnWrite,
+        self.queue.schedule(
             self.now + self.timing.txn_write + replication,
             Event::CommitApplied {
                 consumer,

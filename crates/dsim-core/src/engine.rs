@@ -154,6 +154,16 @@ impl Timing {
         }
     }
 
+    /// How far ahead the event queue's wheel should reach: the longest delay scheduled for
+    /// every message (visibility, first ack timeout), so only retries and rare timers overflow.
+    fn wheel_reach(&self) -> Micros {
+        self.visibility
+            .max(self.ack_timeout)
+            .max(self.session_timeout)
+            .max(self.processing)
+            .max(self.replication)
+    }
+
     /// When message `msg` is produced.
     pub fn produce_at(&self, msg: u32) -> Micros {
         (msg as u128 * self.publish_interval_ns / 1000) as Micros
@@ -237,7 +247,7 @@ impl Simulation {
             mode: s.mode,
             acks: s.effective_acks(),
             faults: FaultPlan::new(&s),
-            queue: EventQueue::new(),
+            queue: EventQueue::new(timing.wheel_reach()),
             now: 0,
             msgs: MsgTable::default(),
             entries: Entries::default(),

@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
-use crate::queue::Lane;
 use crate::scenario::Mode;
 use crate::time::Micros;
 use crate::trace::{Actor, TraceKind};
@@ -31,11 +30,8 @@ impl Simulation {
         debug_assert_eq!(msg, msg_hint);
         let next = msg + 1;
         if next < self.scenario.messages {
-            self.queue.schedule_in_lane(
-                Lane::Produce,
-                self.timing.produce_at(next),
-                Event::Produce { msg: next },
-            );
+            self.queue
+                .schedule(self.timing.produce_at(next), Event::Produce { msg: next });
         }
         let producer = self.producer_of(msg);
         let crashed = self.faults.crash(Hop::ProducerWrite, msg, 1, 0);
@@ -228,12 +224,7 @@ impl Simulation {
             let timeout =
                 self.timing.ack_timeout << (attempt as u32 - 1).min(MAX_BACKOFF_DOUBLINGS);
             let event = Event::PublishTimeout { msg, attempt };
-            if attempt == 1 {
-                self.queue
-                    .schedule_in_lane(Lane::PublishTimeout, self.now + timeout, event);
-            } else {
-                self.queue.schedule(self.now + timeout, event);
-            }
+            self.queue.schedule(self.now + timeout, event);
         }
     }
 
