@@ -223,8 +223,8 @@ pub struct Simulation {
 }
 
 /// Generous enough for the worst fault mixes the knob limits allow, small enough that a run
-/// always ends quickly.
-fn event_budget(messages: u32) -> u64 {
+/// always ends quickly. A run that uses it up stops as `Stalled`.
+pub fn event_budget(messages: u32) -> u64 {
     2_000 * messages as u64 + 1_000_000
 }
 
@@ -240,7 +240,9 @@ impl Simulation {
         let s = scenario.clone();
         let timing = Timing::new(&s);
         let partitions = s.partitions.max(1) as usize;
-        let consumers = s.consumers.max(1) as usize;
+        // Zero consumers is a valid scenario: nothing ever fetches, and the run ends "stalled"
+        // with every message still in flight (the group has no members to own partitions).
+        let consumers = s.consumers as usize;
         let producers = s.producers.max(1) as usize;
         let span = timing.produce_at(s.messages);
         let mut sim = Simulation {

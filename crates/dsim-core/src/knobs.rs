@@ -657,10 +657,10 @@ static KNOBS: &[Knob] = &[
         Load,
         "Consumers",
         "",
-        1,
+        0,
         64,
         1,
-        "Consumers in the group."
+        "Consumers in the group; with none, nothing reads the topic and the run stalls."
     ),
     knob!(
         "partitions",
