@@ -23,3 +23,6 @@ mod scenario_input;
 
 #[cfg(test)]
 mod determinism;
+
+#[cfg(test)]
+mod fuzz;

@@ -152,7 +152,10 @@ impl Simulation {
         let m = self.msgs.get_mut(msg).expect("checked by caller");
         let copy = m.entries;
         m.entries = m.entries.saturating_add(1);
-        m.live_entries += 1;
+        // Saturating, like `entries`: without an idempotent producer a message duplicated on
+        // every hop and retried for an hour can be appended more than 255 times (tests/fuzz.rs
+        // found it). Only exactly-once reads the count, and there it never exceeds one.
+        m.live_entries = m.live_entries.saturating_add(1);
         let (entry, generation) = self.entries.alloc(msg, copy, partition);
         self.hold(msg);
         self.metrics.counters.appends += 1;
@@ -293,7 +296,7 @@ impl Simulation {
             let (msg, copy) = (e.msg, e.copy);
             self.entries.free(entry);
             if let Some(m) = self.msgs.get_mut(msg) {
-                m.live_entries -= 1;
+                m.live_entries = m.live_entries.saturating_sub(1);
                 m.cause = Cause::Truncated;
                 let waiting = m.waiting_ack;
                 let acks = self.acks;
