@@ -25,7 +25,7 @@ pub mod scenario;
 pub mod time;
 pub mod trace;
 
-pub use engine::{Simulation, Status, event_budget};
+pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{Counterexample, Guarantee, Report, Snapshot};

@@ -80,6 +80,8 @@ pub struct CostReport {
     /// Most message slots the simulator held at once: from the oldest unresolved message to
     /// the newest, so one slow straggler widens it. This, not the run length, bounds memory.
     pub peak_tracked_messages: u64,
+    /// Most records the broker's log held at once (bounded by `MAX_LOG_RECORDS`).
+    pub peak_log_records: u64,
 }
 
 /// A message that broke the mode's promise, and its life.
@@ -213,6 +215,14 @@ impl Report {
             Status::Stalled if self.scenario.consumers == 0 => format!(
                 "stalled: there are no consumers, so nothing reads the topic; {in_flight} still in flight"
             ),
+            Status::Stalled
+                if self.cost.peak_log_records >= crate::engine::MAX_LOG_RECORDS as u64 =>
+            {
+                format!(
+                    "stalled: the broker's log reached its bound of {} records (every retry and network copy is one) with {in_flight} in flight",
+                    crate::engine::MAX_LOG_RECORDS
+                )
+            }
             Status::Stalled if self.events >= crate::engine::event_budget(self.messages) => {
                 format!(
                     "stalled: the event budget ({} events) ran out with {in_flight} in flight",
@@ -378,6 +388,7 @@ impl Simulation {
                 producer_crashes: c.producer_crashes,
                 peak_in_flight_messages: self.peak_in_flight,
                 peak_tracked_messages: self.msgs.peak as u64,
+                peak_log_records: self.entries.peak() as u64,
             },
             guarantee: Guarantee {
                 promise: promise.describe().to_string(),
