@@ -19,35 +19,9 @@ use std::time::Duration;
 use dsim_core::knobs::{encode_component, sample_scenario};
 use dsim_core::{Kind, Scenario, Simulation, Status, event_budget, knob, knobs};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 use serde_json::{Map, Value, json};
 
-use crate::support::replay;
-
-/// Cases per fuzz target: `DSIM_FUZZ_CASES` if set, else `ci` (twice that with
-/// `DSIM_SLOW_TESTS`, as CI sets).
-fn cases(ci: u32) -> u32 {
-    if let Some(n) = std::env::var("DSIM_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    if std::env::var_os("DSIM_SLOW_TESTS").is_some() {
-        ci * 2
-    } else {
-        ci
-    }
-}
-
-fn config(ci: u32) -> Config {
-    Config {
-        cases: cases(ci),
-        // A hang must fail the test, not the CI job's clock.
-        timeout: 60_000,
-        ..Config::default()
-    }
-}
+use crate::support::{fuzz_config as config, replay};
 
 /// Strings people (and attackers) put where a setting goes.
 const HOSTILE: &[&str] = &[
