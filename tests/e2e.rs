@@ -2,6 +2,10 @@
 //! its scenario and runs it, a fault slider reruns it and rewrites the address, the compare
 //! view runs all five modes, a broken guarantee links to its counterexample's timeline, the
 //! embedded view drops the page chrome, and a bad URL value is named while the rest loads.
+//! Throughout, the page runs under its Content-Security-Policy without a single violation
+//! (read back with a buffered `ReportingObserver`); a positive control shows the policy is
+//! live; script-injection strings in every query key stay text; and the embedded view posts
+//! only its height and ignores messages from other windows.
 //!
 //! Needs a browser and a built `dist/`, so it runs only with `DSIM_E2E=1` (as `cargo xtask
 //! test` sets for the end-to-end step); `DSIM_DIST` names the directory (default `dist/`),
@@ -109,6 +113,21 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         bad_url(&page),
     )
     .await?;
+    step(
+        "7: the policy is live: inline code is blocked and reported",
+        csp_blocks_inline_code(&page),
+    )
+    .await?;
+    step(
+        "8: script injection in every query key stays text",
+        injection(&page),
+    )
+    .await?;
+    step(
+        "9: the embed posts only its height and ignores other windows",
+        post_message(&page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -135,6 +154,7 @@ async fn default_run(page: &mut Page<'_>) -> Step {
     if dups <= 0.0 {
         return Err(format!("no duplicates at ack-loss 0.1 (data-value {dups})"));
     }
+    page.expect_no_csp_violations().await?;
     page.screenshot("default.png").await
 }
 
@@ -193,6 +213,7 @@ async fn compare(page: &mut Page<'_>) -> Step {
     })
     .await?;
     page.scroll_to("#compare").await?;
+    page.expect_no_csp_violations().await?;
     page.screenshot("compare.png").await
 }
 
@@ -224,6 +245,15 @@ async fn counterexample(page: &mut Page<'_>) -> Step {
     )
     .await?;
     page.scroll_to("[data-testid=timeline]").await?;
+    // Hovering a chart draws its tooltip, placed by CSS properties (not a style attribute).
+    page.js(
+        "const s = document.querySelector('[data-testid=chart-throughput] svg'); \
+         const r = s.getBoundingClientRect(); \
+         s.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2}));",
+        vec![],
+    )
+    .await?;
+    page.expect_no_csp_violations().await?;
     page.screenshot("timeline.png").await
 }
 
@@ -253,7 +283,7 @@ async fn embed(page: &Page<'_>) -> Step {
             "nothing lost at publish-loss 0.2 at most once (data-value {lost})"
         ));
     }
-    Ok(())
+    page.expect_no_csp_violations().await
 }
 
 async fn bad_url(page: &Page<'_>) -> Step {
@@ -279,6 +309,215 @@ async fn bad_url(page: &Page<'_>) -> Step {
     if seed != "5" {
         return Err(format!(
             "the rest of the URL did not load: seed shows {seed:?}, not 5"
+        ));
+    }
+    let field = page
+        .js(
+            "return document.querySelector('[data-testid=knob-publish-loss-error]')?.textContent;",
+            vec![],
+        )
+        .await?;
+    if !field
+        .as_str()
+        .is_some_and(|t| t.contains("must be between 0 and 1 (got 2)"))
+    {
+        return Err(format!(
+            "the error is not shown under the publish-loss control: {field}"
+        ));
+    }
+    page.expect_no_csp_violations().await
+}
+
+async fn csp_blocks_inline_code(page: &Page<'_>) -> Step {
+    page.open("/?mode=at-least-once&messages=500").await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.expect_no_csp_violations().await?;
+    // What an injection would try, done by the test itself: an inline script and an inline
+    // style attribute. The policy must refuse both and say so. (eval cannot be tried here:
+    // code that WebDriver runs is exempt from the page's policy.)
+    let outcome = page
+        .js(
+            "const s = document.createElement('script'); \
+             s.textContent = 'window.__dsimInline = 1'; \
+             document.body.append(s); \
+             document.body.setAttribute('style', 'outline: 5px solid red'); \
+             return {inline: window.__dsimInline === 1, \
+                     styled: getComputedStyle(document.body).outlineWidth === '5px'};",
+            vec![],
+        )
+        .await?;
+    if outcome != json!({"inline": false, "styled": false}) {
+        return Err(format!("the policy let inline code through: {outcome}"));
+    }
+    let violations = page.csp_violations().await?;
+    for directive in ["script-src-elem", "style-src-attr"] {
+        if !violations.iter().any(|v| v.starts_with(directive)) {
+            return Err(format!(
+                "no {directive} violation reported for the blocked code: {violations:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Strings that would run if the page inserted a URL value as HTML.
+const INJECTIONS: &[&str] = &[
+    "<script>window.__dsimInjected=1</script>",
+    "\"><img src=x onerror=\"window.__dsimInjected=2\">",
+    "'><svg onload=window.__dsimInjected=3>",
+    "javascript:window.__dsimInjected=4",
+    "</textarea><script>window.__dsimInjected=5</script>",
+    "{{7*7}}${7*7}<b>bold</b>",
+];
+
+async fn injection(page: &Page<'_>) -> Step {
+    let keys: Vec<&str> = dsim_core::knobs()
+        .iter()
+        .map(|k| k.key)
+        .chain(["view", "message", "embed"])
+        .collect();
+    for (i, payload) in INJECTIONS.iter().enumerate() {
+        let encoded = dsim_core::knobs::encode_component(payload);
+        let mut pairs: Vec<String> = keys.iter().map(|k| format!("{k}={encoded}")).collect();
+        pairs.push(format!("{encoded}=1"));
+        // Every other payload in the embedded view as well.
+        let embed = i % 2 == 1;
+        if embed {
+            pairs.retain(|p| !p.starts_with("embed="));
+            pairs.push("embed=1".into());
+        }
+        page.open(&format!("/?{}", pairs.join("&"))).await?;
+        page.wait_until("the URL errors show", async || {
+            page.exists("[data-testid=url-error]").await
+        })
+        .await?;
+        page.wait_finished("[data-testid=progress]").await?;
+        let found = page
+            .js(
+                "return { \
+                   injected: window.__dsimInjected !== undefined, \
+                   elements: document.querySelectorAll('img, b, iframe, object, [onerror], [onload]').length, \
+                   scripts: [...document.scripts].filter(s => !s.src).length, \
+                   banner: document.querySelector('[data-testid=url-error]').textContent };",
+                vec![],
+            )
+            .await?;
+        let shown: String = payload.chars().take(40).collect();
+        if found["injected"] != json!(false)
+            || found["elements"] != json!(0)
+            || found["scripts"] != json!(0)
+            || !found["banner"].as_str().is_some_and(|b| b.contains(&shown))
+        {
+            return Err(format!(
+                "{payload:?} (embed: {embed}) was not kept as text: {found}"
+            ));
+        }
+        page.expect_no_csp_violations().await?;
+    }
+    Ok(())
+}
+
+async fn post_message(page: &Page<'_>) -> Step {
+    page.open("/embed-example.html").await?;
+    page.wait_until(
+        "both embedded playgrounds report their height",
+        async || {
+            let ready = page
+                .js(
+                    "return document.querySelectorAll('figure[data-state=ready]').length;",
+                    vec![],
+                )
+                .await?;
+            Ok(ready.as_u64() == Some(2))
+        },
+    )
+    .await?;
+    // Record what the frames post from now on, then reload the first one: a fresh embedded
+    // view reports its height as soon as it renders.
+    page.js(
+        "window.__dsimMessages = []; \
+         addEventListener('message', e => __dsimMessages.push({ \
+           origin: e.origin, fromFrame: Array.from({length: frames.length}, (_, i) => frames[i]).includes(e.source), \
+           keys: e.data && typeof e.data === 'object' ? Object.keys(e.data) : typeof e.data, \
+           type: e.data?.type, height: e.data?.height })); \
+         document.querySelector('iframe[data-dsim-embed]').contentWindow.location.reload();",
+        vec![],
+    )
+    .await?;
+    let posted = page
+        .wait_until("the reloaded frame posts its height", async || {
+            let n = page.js("return __dsimMessages.length;", vec![]).await?;
+            Ok(n.as_u64().unwrap_or(0) > 0)
+        })
+        .await;
+    if let Err(e) = posted {
+        let state = page
+            .js(
+                "const f = document.querySelector('iframe[data-dsim-embed]'); \
+                 return {messages: window.__dsimMessages, ready: f.contentDocument?.readyState, \
+                 root: !!f.contentDocument?.querySelector('[data-testid=embed-root]'), \
+                 height: f.style.height, url: f.contentWindow.location.href};",
+                vec![],
+            )
+            .await?;
+        return Err(format!("{e}: {state}"));
+    }
+    let messages = page.js("return __dsimMessages;", vec![]).await?;
+    let origin = page.js("return location.origin;", vec![]).await?;
+    for m in messages.as_array().into_iter().flatten() {
+        let height_ok = m["height"].as_u64().is_some_and(|h| h > 0 && h < 100_000);
+        if m["keys"] != json!(["type", "height"])
+            || m["type"] != "dsim-height"
+            || !height_ok
+            || m["origin"] != origin
+            || m["fromFrame"] != json!(true)
+        {
+            return Err(format!("the embed posted more than its height: {m}"));
+        }
+    }
+    // Now the other way: hostile messages into the first frame. It must not listen.
+    let search = page
+        .js(
+            "const f = document.querySelector('iframe[data-dsim-embed]').contentWindow; \
+             for (const m of [{type: 'dsim-height', height: 1}, \
+                              {type: 'dsim-scenario', query: 'mode=at-most-once'}, \
+                              {mode: 'at-most-once', ackLoss: 1}, \
+                              '<img src=x onerror=window.__dsimInjected=9>', null]) \
+               f.postMessage(m, '*'); \
+             return f.location.search;",
+            vec![],
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    page.client
+        .enter_frame(0)
+        .await
+        .map_err(|e| format!("cannot enter the first frame: {e}"))?;
+    let inside = page
+        .js(
+            "return { search: location.search, \
+               mode: document.querySelector('[data-testid=mode-at-least-once]')?.getAttribute('aria-pressed'), \
+               injected: window.__dsimInjected !== undefined, \
+               images: document.querySelectorAll('img').length };",
+            vec![],
+        )
+        .await;
+    let violations = page.csp_violations().await;
+    page.client
+        .enter_parent_frame()
+        .await
+        .map_err(|e| format!("cannot leave the frame: {e}"))?;
+    let inside = inside?;
+    let expected = json!({"search": search, "mode": "true", "injected": false, "images": 0});
+    if inside != expected {
+        return Err(format!(
+            "a message from the parent changed the embedded view: {inside}, expected {expected}"
+        ));
+    }
+    let violations = violations?;
+    if !violations.is_empty() {
+        return Err(format!(
+            "CSP violations in the embedded view: {violations:?}"
         ));
     }
     Ok(())
@@ -388,6 +627,41 @@ impl Page<'_> {
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| format!("no field {selector}"))
+    }
+
+    /// Every CSP violation the current document has seen since it loaded, as
+    /// "directive blocked-url": a buffered `ReportingObserver` receives the reports queued
+    /// before it was created, so violations during the page's own start-up count too.
+    async fn csp_violations(&self) -> Result<Vec<String>, String> {
+        let script = "const done = arguments[arguments.length - 1]; \
+             const seen = []; \
+             const keep = (reports) => { for (const r of reports) \
+               seen.push(`${r.body.effectiveDirective} ${r.body.blockedURL} ${r.body.sourceFile || ''}:${r.body.lineNumber || ''}`); }; \
+             const observer = new ReportingObserver(keep, {types: ['csp-violation'], buffered: true}); \
+             observer.observe(); \
+             setTimeout(() => { keep(observer.takeRecords()); observer.disconnect(); done(seen); }, 250);";
+        let seen = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .map_err(|e| format!("cannot read the CSP reports: {e}"))?;
+        Ok(seen
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect())
+    }
+
+    async fn expect_no_csp_violations(&self) -> Step {
+        let violations = self.csp_violations().await?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the page broke its Content-Security-Policy: {violations:?}"
+            ))
+        }
     }
 
     async fn wait_finished(&self, progress: &str) -> Step {

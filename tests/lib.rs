@@ -26,3 +26,6 @@ mod determinism;
 
 #[cfg(test)]
 mod fuzz;
+
+#[cfg(test)]
+mod page_hardening;

@@ -186,10 +186,12 @@ fn guide_view(c: &Chart, h: &HoverPoint) -> impl IntoView + use<> {
 fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
     let f = c.frame;
     let percent = h.x / f.width * 100.0;
-    let style = if h.x < (f.x0() + f.x1()) / 2.0 {
-        format!("left: calc({percent:.2}% + 10px)")
+    // Set as single CSS properties (through the CSSOM), never as a `style` attribute: the
+    // page's Content-Security-Policy blocks inline style attributes.
+    let (left, right) = if h.x < (f.x0() + f.x1()) / 2.0 {
+        (Some(format!("calc({percent:.2}% + 10px)")), None)
     } else {
-        format!("right: calc({:.2}% + 10px)", 100.0 - percent)
+        (None, Some(format!("calc({:.2}% + 10px)", 100.0 - percent)))
     };
     let rows = h
         .rows
@@ -204,7 +206,7 @@ fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
         })
         .collect_view();
     view! {
-        <div class="tooltip" style=style role="status">
+        <div class="tooltip" style:left=left style:right=right role="status">
             <p class="tooltip-title">{h.title}</p>
             <ul>{rows}</ul>
         </div>

@@ -1,0 +1,225 @@
+//! The page's hardening, checked in its source so that a change that weakens it fails here
+//! rather than in a browser: the Content-Security-Policy in `index.html`, the loader that
+//! lets it forbid inline scripts, and the web crate's promise never to insert markup from a
+//! string, set inline styles, or listen for messages from other windows. The browser tests
+//! (`crates/dsim-web/tests/web.rs`, `tests/e2e.rs`) check the same things in Chromium.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Every `.rs` file of the web crate, with its text.
+fn web_sources() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("crates/dsim-web/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = read(&path);
+                files.push((path, text));
+            }
+        }
+    }
+    assert!(files.len() > 10, "found the web crate's sources");
+    files
+}
+
+/// The policy's directives, by name.
+fn csp(html: &str) -> Vec<(String, Vec<String>)> {
+    let at = html
+        .find("http-equiv=\"Content-Security-Policy\"")
+        .expect("index.html has a Content-Security-Policy meta element");
+    let content = &html[at..];
+    let start = content.find("content=\"").expect("the policy has content") + 9;
+    let end = start + content[start..].find('"').unwrap();
+    content[start..end]
+        .split(';')
+        .filter_map(|d| {
+            let mut words = d.split_whitespace().map(str::to_string);
+            Some((words.next()?, words.collect()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_allows_only_its_own_scripts_and_wasm() {
+    let html = read(&root().join("index.html"));
+    let policy = csp(&html);
+    let directive = |name: &str| {
+        policy
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("the policy has no {name}"))
+    };
+    assert_eq!(directive("default-src"), ["'none'"]);
+    assert_eq!(directive("script-src"), ["'self'", "'wasm-unsafe-eval'"]);
+    assert_eq!(directive("style-src"), ["'self'"]);
+    assert_eq!(directive("connect-src"), ["'self'"]);
+    assert_eq!(directive("object-src"), ["'none'"]);
+    assert_eq!(directive("base-uri"), ["'none'"]);
+    for (name, values) in &policy {
+        for v in values {
+            assert!(
+                !matches!(
+                    v.as_str(),
+                    "'unsafe-inline'" | "'unsafe-eval'" | "*" | "data:"
+                ),
+                "{name} allows {v}"
+            );
+        }
+    }
+    // The policy must come before anything it is meant to govern.
+    let policy_at = html.find("Content-Security-Policy").unwrap();
+    for tag in ["<script", "<link", "<style"] {
+        if let Some(at) = html.find(tag) {
+            assert!(policy_at < at, "{tag} comes before the policy");
+        }
+    }
+}
+
+#[test]
+fn nothing_in_the_page_is_inline_script_or_style() {
+    let html = read(&root().join("index.html"));
+    // Every script is a file Trunk copies and hashes; none has a body.
+    for (i, _) in html.match_indices("<script") {
+        let tag_end = i + html[i..].find('>').unwrap();
+        let tag = &html[i..=tag_end];
+        assert!(tag.contains("data-trunk") && tag.contains("src="), "{tag}");
+        assert!(
+            html[tag_end + 1..].starts_with("</script>"),
+            "inline code after {tag}"
+        );
+    }
+    assert!(!html.contains("<style"), "inline style element");
+    assert!(!html.contains(" style="), "inline style attribute");
+    for handler in [" onload=", " onerror=", " onclick="] {
+        assert!(!html.contains(handler), "inline handler {handler}");
+    }
+    // Trunk's own loader is an inline module script; ours replaces it (see Trunk.toml).
+    let trunk = read(&root().join("Trunk.toml"));
+    let pattern = trunk
+        .lines()
+        .find(|l| l.starts_with("pattern_script"))
+        .expect("Trunk.toml replaces the inline loader with pattern_script");
+    assert!(!pattern.contains("<script"), "{pattern}");
+    assert!(
+        pattern.contains("{js}") && pattern.contains("{wasm}"),
+        "{pattern}"
+    );
+    assert!(
+        trunk.contains("no_autoreload = true"),
+        "trunk serve's inline reload script"
+    );
+    let boot = read(&root().join("web/boot.js"));
+    assert!(boot.contains("meta[name=\"dsim-wasm\"]"));
+    for unsafe_js in ["eval(", "new Function", "innerHTML", "document.write"] {
+        assert!(!boot.contains(unsafe_js), "web/boot.js uses {unsafe_js}");
+    }
+}
+
+#[test]
+fn the_built_page_keeps_the_policy_and_has_no_inline_script() {
+    // Checks the artefact too when it exists (after `cargo xtask test trunk`).
+    let dist = std::env::var_os("DSIM_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("dist"));
+    let Ok(html) = std::fs::read_to_string(dist.join("index.html")) else {
+        println!("skipped: no built page in {}", dist.display());
+        return;
+    };
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(
+        html.contains("<meta name=\"dsim-wasm\""),
+        "Trunk used pattern_script"
+    );
+    for (i, _) in html.match_indices("<script") {
+        let tag_end = i + html[i..].find('>').unwrap();
+        let tag = &html[i..=tag_end];
+        assert!(
+            tag.contains("src="),
+            "inline script in the built page: {tag}"
+        );
+        assert!(
+            tag.contains("integrity="),
+            "a script without its hash: {tag}"
+        );
+        let close = html[tag_end + 1..].trim_start();
+        assert!(close.starts_with("</script>"), "inline code after {tag}");
+    }
+}
+
+#[test]
+fn the_web_crate_never_inserts_markup_from_a_string() {
+    for (path, text) in web_sources() {
+        for sink in [
+            "inner_html",
+            "outer_html",
+            "insert_adjacent_html",
+            "document.write",
+            "create_contextual_fragment",
+            "parse_from_string",
+        ] {
+            assert!(!text.contains(sink), "{} uses {sink}", path.display());
+        }
+    }
+}
+
+#[test]
+fn the_web_crate_sets_no_inline_style_attribute() {
+    // The policy refuses `style` attributes; single properties (`style:left=...`) go through
+    // the CSSOM and are allowed. (The embed snippet in share.rs is text for another page.)
+    for (path, text) in web_sources() {
+        for (i, _) in text.match_indices("style=") {
+            let before = &text[..i];
+            let escaped = text[i + 6..].starts_with("\\\"");
+            let directive = before.ends_with(':');
+            assert!(
+                escaped || directive,
+                "{}: a style attribute at byte {i}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_page_listens_for_no_message_from_another_window() {
+    // The embedded view posts its height to its parent (browser::post_height) and takes
+    // nothing back: no `message` listener exists anywhere in the page.
+    for (path, text) in web_sources() {
+        for listener in [
+            "ev::message",
+            "on:message",
+            "listener_with_callback(\"message\"",
+            "addEventListener(\"message\"",
+            "set_onmessage",
+            "MessageEvent",
+        ] {
+            assert!(
+                !text.contains(listener),
+                "{} listens for messages ({listener})",
+                path.display()
+            );
+        }
+    }
+    let boot = read(&root().join("web/boot.js"));
+    assert!(
+        !boot.contains("message"),
+        "web/boot.js listens for messages"
+    );
+    let posts: usize = web_sources()
+        .iter()
+        .map(|(_, t)| t.matches("post_message(").count())
+        .sum();
+    assert_eq!(posts, 1, "post_height is the only postMessage");
+}

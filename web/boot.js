@@ -1,0 +1,11 @@
+// Starts the playground. The page's Content-Security-Policy (index.html) allows scripts only
+// from this origin and never inline, so the wasm-bindgen module is started from this file
+// rather than from the inline script Trunk would inject. Trunk writes the hashed names of the
+// module and the wasm binary into <meta name="dsim-wasm"> (see `pattern_script` in Trunk.toml).
+
+const names = document.querySelector('meta[name="dsim-wasm"]');
+if (!names) throw new Error("dsim: <meta name=\"dsim-wasm\"> is missing; build the page with trunk");
+// Resolved against the document, as Trunk's own loader would, wherever this file is served from.
+const url = (path) => new URL(path, document.baseURI).href;
+const { default: init } = await import(url(names.dataset.js));
+await init({ module_or_path: url(names.dataset.wasm) });
