@@ -114,6 +114,63 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
     );
 }
 
+#[test]
+fn presets_and_every_door_share_one_validation() {
+    // A preset is a URL query, so it passes the same checks; the same scenario then reads
+    // back identically as JSON (a CLI scenario file, the JS API's object) and as flags.
+    for p in dsim_core::presets() {
+        let s = p
+            .scenario()
+            .unwrap_or_else(|e| panic!("preset {}: {e}", p.key));
+        assert!(s.validate().is_ok(), "{}", p.key);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            Scenario::from_json(&json),
+            Ok(s.clone()),
+            "{} as JSON",
+            p.key
+        );
+        let mut flags = Scenario::default();
+        for (key, value) in dsim_core::knobs::parse_query(&s.to_query()) {
+            flags.set(&key, &value).unwrap();
+        }
+        assert_eq!(flags, s, "{} as flags", p.key);
+    }
+    // And a value refused through one door is refused through every other, in the same words.
+    let url = Scenario::from_query("max-retries=101", &[]).1.remove(0);
+    let json = Scenario::from_json(r#"{"maxRetries": 101}"#).unwrap_err();
+    let flag = Scenario::default().set("max-retries", "101").unwrap_err();
+    assert_eq!(url, json);
+    assert_eq!(json, flag);
+    assert_eq!(
+        url.to_string(),
+        "max-retries: must be between 0 and 100 (got 101)"
+    );
+}
+
+#[test]
+fn error_lines_stay_short_whatever_number_was_given() {
+    for text in [
+        "1e300",
+        "-1e300",
+        "-5e-324",
+        "123456789012345678901234567890",
+    ] {
+        let e = Scenario::default()
+            .set("latency-ms", text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 80, "{e}");
+    }
+    assert_eq!(
+        Scenario::default()
+            .set("seed", "1e300")
+            .unwrap_err()
+            .to_string(),
+        "seed: must be between 0 and 9007199254740991 (got 1e300)"
+    );
+}
+
 proptest! {
     #[test]
     fn any_query_string_parses_without_panicking(q in ".{0,200}") {
