@@ -23,6 +23,7 @@ mod queue;
 pub mod report;
 pub mod scenario;
 pub mod time;
+mod timers;
 pub mod trace;
 
 pub use engine::{Simulation, Status};
