@@ -308,6 +308,11 @@ impl Simulation {
         self.status
     }
 
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.metrics.counters.events
+    }
+
     pub fn is_finished(&self) -> bool {
         self.status != Status::Running
     }
