@@ -27,19 +27,24 @@ fn ms_text(us: u64) -> String {
     format!("{ms}.{}", digits.trim_end_matches('0'))
 }
 
-/// Who an event is about, as people read it: `message 6 · attempt 2 · copy 4`. The attempt is
-/// the publish attempt on the producer's side and the delivery number on the consumer's; the
-/// copy tells log entries and network duplicates apart. Events that belong to no attempt in
-/// particular (the payment request, the final ack to the producer) show the message alone.
+/// Which attempt and copy an event belongs to, as people read it: `attempt 2 · copy 4`. The
+/// attempt is the publish attempt on the producer's side and the delivery number on the
+/// consumer's; the copy tells log entries and network duplicates apart. Events that belong to
+/// no attempt in particular (the payment request, the final ack to the producer) have none.
+pub fn attempt_and_copy(e: &TraceEvent) -> String {
+    match (e.attempt, e.copy) {
+        (0, 0) => String::new(),
+        (0, copy) => format!("copy {copy}"),
+        (attempt, copy) => format!("attempt {attempt} · copy {copy}"),
+    }
+}
+
+/// Who an event is about: `message 6 · attempt 2 · copy 4`, or `message 6` alone.
 pub fn identity(message: u32, e: &TraceEvent) -> String {
-    let mut out = format!("message {message}");
-    if e.attempt > 0 {
-        out.push_str(&format!(" · attempt {}", e.attempt));
+    match attempt_and_copy(e) {
+        a if a.is_empty() => format!("message {message}"),
+        a => format!("message {message} · {a}"),
     }
-    if e.attempt > 0 || e.copy > 0 {
-        out.push_str(&format!(" · copy {}", e.copy));
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
