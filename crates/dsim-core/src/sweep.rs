@@ -59,7 +59,7 @@ pub struct ModeSummary {
     pub lost_per_message: Estimate,
     pub latency_p99_ms: Estimate,
     pub throughput_per_s: Estimate,
-    /// What probability theory expects here, where a formula is valid (see `theory`).
+    /// What probability theory expects here, where a formula is valid (see `dsim_core::theory`).
     pub expected: Option<Expected>,
 }
 
@@ -68,7 +68,7 @@ pub struct ModeSummary {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct SweepPoint {
     pub value: f64,
-    /// In the order of `Mode::ALL`.
+    /// In the order at-most-once, at-least-once, idempotent consumer, exactly-once, outbox.
     pub modes: Vec<ModeSummary>,
 }
 
