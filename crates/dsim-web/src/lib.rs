@@ -2,18 +2,21 @@
 //!
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
-//! `sequence` (trace → sequence diagram), `url_state` (query ↔ page state), `slider_scale`
-//! and `format`. The components bind signals to them: `app`, `controls`, `dashboard`,
-//! `chart_view`, `timeline`, `compare`, `presets`, `share`, with `store` as the shared state
-//! and `browser` as the only code that calls web APIs by hand.
+//! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
+//! `url_state` (query ↔ page state), `slider_scale` and `format`. The components bind signals
+//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
+//! `share`, `exports`, with `store` as the shared state and `browser` as the only code that
+//! calls web APIs by hand.
 
 pub mod app;
 pub mod browser;
+pub mod chart_export;
 pub mod chart_view;
 pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod dashboard;
+pub mod exports;
 pub mod format;
 pub mod presets;
 pub mod sequence;
