@@ -155,7 +155,9 @@ fn lost_fraction(s: &Scenario) -> f64 {
         Mode::ExactlyOnce => 0.0,
         _ => power(s.delivery_loss, attempts),
     };
-    1.0 - (1.0 - crash) * (1.0 - publish) * (1.0 - delivery)
+    // 1 − (1−c)(1−p)(1−l), summed stage by stage so that a single stage's rate comes out
+    // exactly as given (0.05, not 0.050000000000000044).
+    crash + (1.0 - crash) * (publish + (1.0 - publish) * delivery)
 }
 
 /// The slowest one-way network trip, ms.
