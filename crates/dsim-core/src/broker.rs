@@ -756,7 +756,7 @@ impl Simulation {
                 item.key as u32,
                 format!("transaction of {size} record(s) committed: payment and offset together"),
             );
-            self.apply_effect(item.msg, consumer);
+            self.apply_effect(item, consumer);
             self.finish_entry(item.entry);
         }
         self.send_commit_response(consumer, session, txn, true);

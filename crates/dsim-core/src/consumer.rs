@@ -301,7 +301,7 @@ impl Simulation {
                 );
             }
             Work::Apply => {
-                self.apply_effect(item.msg, consumer);
+                self.apply_effect(item, consumer);
                 if self.mode.dedups() {
                     self.dedup.insert(item.msg, self.now);
                 }

@@ -566,8 +566,10 @@ impl Simulation {
         self.msgs.compact();
     }
 
-    /// Applies a message's payment to the ledger.
-    pub(crate) fn apply_effect(&mut self, msg: u32, consumer: u16) {
+    /// Applies a message's payment to the ledger. The item says which delivery and copy did
+    /// it, so that two applications of one message stay two distinct events in its trace.
+    pub(crate) fn apply_effect(&mut self, item: crate::consumer::Item, consumer: u16) {
+        let msg = item.msg;
         let Some(m) = self.msgs.get_mut(msg) else {
             debug_assert!(false, "applied message {msg} after it was resolved");
             return;
@@ -602,8 +604,8 @@ impl Simulation {
                 Actor::Consumer,
                 Some(Actor::Ledger),
                 Some(consumer as u32),
-                0,
-                0,
+                item.delivery as u32,
+                item.key as u32,
                 note,
             );
         }

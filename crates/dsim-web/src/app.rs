@@ -6,6 +6,7 @@ use crate::browser;
 use crate::compare::Compare;
 use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
 use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
+use crate::exports::RunExports;
 use crate::presets::Presets;
 use crate::share::ShareButtons;
 use crate::store::{Store, use_store};
@@ -73,6 +74,7 @@ fn FullPage() -> impl IntoView {
                     </div>
                     <Counters />
                     <LiveCharts />
+                    <RunExports />
                     <Timeline />
                     <Compare />
                 </main>

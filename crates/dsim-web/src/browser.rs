@@ -1,5 +1,5 @@
 //! The few places the page touches the browser directly: the URL, the clock, randomness for a
-//! new seed, the clipboard, the embedding page and the panic message. Everything else goes
+//! new seed, the clipboard, file downloads, the embedding page and the panic message. Everything else goes
 //! through Leptos.
 
 use std::cell::Cell;
@@ -82,6 +82,34 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
                 })
                 .unwrap_or_else(|| "the browser refused".into())
         })
+}
+
+/// Offers `text` as a file to save, through a temporary object URL and a clicked link. Does
+/// nothing if the browser refuses (there is nothing useful to tell the user then).
+pub fn download(file_name: &str, mime: &str, text: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(link) = document
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+    }
+    // The click has handed the blob to the download; the URL is no longer needed.
+    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 /// Whether the page is inside a frame of another page.

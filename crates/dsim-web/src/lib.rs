@@ -2,19 +2,22 @@
 //!
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
-//! `sequence` (trace → sequence diagram), `url_state` (query ↔ page state), `slider_scale`
-//! and `format`. The components bind signals to them: `app`, `controls`, `dashboard`,
-//! `chart_view`, `timeline`, `compare`, `presets`, `share`, with `store` as the shared state
-//! and `browser` as the only code that calls web APIs by hand, besides `offload`, which runs
-//! heavy jobs (`worker_jobs`, spoken in `worker_protocol`) in a Web Worker.
+//! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
+//! `url_state` (query ↔ page state), `slider_scale` and `format`. The components bind signals
+//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
+//! `share`, `exports`, with `store` as the shared state and `browser` as the only code that
+//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
+//! spoken in `worker_protocol`) in a Web Worker.
 
 pub mod app;
 pub mod browser;
+pub mod chart_export;
 pub mod chart_view;
 pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod dashboard;
+pub mod exports;
 pub mod format;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
