@@ -23,6 +23,10 @@ const CASES: &[&str] = &[
     // A dedup window shorter than the retries: a broken promise, so the report carries a
     // counterexample with its full trace.
     "idempotent-short-dedup-window",
+    // No consumers: the run stalls with everything in flight.
+    "zero-consumers-stalled",
+    // Every publish lost: at-least-once runs out of retries and gives up.
+    "total-publish-loss-gave-up",
 ];
 
 fn golden_dir() -> PathBuf {
@@ -91,4 +95,55 @@ fn every_golden_case_is_listed_here_and_in_the_wasm_tests() {
             "crates/dsim-wasm/tests/web.rs does not compare against the golden {case}"
         );
     }
+}
+
+/// The native-vs-wasm check over the whole fault space: digests of the reports for scenarios
+/// drawn from the knob table (`knobs::sample_scenario`, the fuzzers' generator), which the
+/// wasm tests recompute in the browser. Seeds whose runs take more than `MAX_EVENTS_IN_WASM`
+/// events are passed over so that the browser test stays quick in a debug build.
+const FAULT_SPACE: &str = "fault-space.digests.txt";
+const FAULT_SPACE_CASES: usize = 24;
+const MAX_EVENTS_IN_WASM: u64 = 300_000;
+
+/// FNV-1a, as in the determinism digests and the wasm test.
+fn digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn fault_space_digests_for_the_wasm_tests() {
+    let mut lines = String::from(
+        "# seed, FNV-1a of the report JSON, mode and status; written by tests/golden.rs\n",
+    );
+    let mut cases = 0;
+    for seed in 0u64.. {
+        if cases == FAULT_SPACE_CASES {
+            break;
+        }
+        let s = dsim_core::knobs::sample_scenario(seed, 300);
+        let report = dsim_core::simulate(&s).expect("sampled scenarios are valid");
+        if report.events > MAX_EVENTS_IN_WASM {
+            continue;
+        }
+        let json = serde_json::to_string(&report).unwrap();
+        lines.push_str(&format!(
+            "{seed} {:016x} {} {:?}\n",
+            digest(&json),
+            report.mode.key(),
+            report.status
+        ));
+        cases += 1;
+    }
+    let path = golden_dir().join(FAULT_SPACE);
+    if std::env::var_os("DSIM_BLESS").is_some() {
+        std::fs::write(&path, &lines).unwrap();
+    }
+    assert_eq!(
+        read(&path),
+        lines,
+        "the native core's fault-space digests changed; if on purpose, \
+         `DSIM_BLESS=1 cargo test -p dsim-tests --test golden` and review the diff"
+    );
 }

@@ -166,3 +166,145 @@ fn unsurvivable_faults_break_promises_and_the_checker_says_so() {
         ce.trace
     );
 }
+
+/// The whole fault space: every knob anywhere in its range, in every mode. Here promises may
+/// break (that is the lesson of acks=leader, the dual write, a short dedup window), so the
+/// properties say exactly when they may, and that the checker always tells the truth.
+mod whole_fault_space {
+    use dsim_core::knobs::sample_scenario;
+    use dsim_core::{Acks, Mode, Report, Scenario, Simulation, Status};
+    use proptest::prelude::*;
+
+    use crate::support::{assert_conserved, fuzz_config, replay};
+
+    /// Any valid scenario (edges drawn often); a few hundred messages keep each run short.
+    fn any_scenario() -> impl Strategy<Value = Scenario> {
+        any::<u64>().prop_map(|seed| sample_scenario(seed, 300))
+    }
+
+    fn any_mode() -> impl Strategy<Value = Mode> {
+        proptest::sample::select(Mode::ALL.to_vec())
+    }
+
+    /// Broker crashes can take records nobody else has: with acks=leader (acked before any
+    /// follower has it) or a single replica. Exactly-once always uses acks=all.
+    fn broker_can_lose_acked_records(s: &Scenario) -> bool {
+        s.broker_crash > 0.0 && (s.effective_acks() == Acks::Leader || s.replication_factor == 1)
+    }
+
+    /// What each mode promises, and the only faults under which it may break it.
+    fn check_promise(s: &Scenario, r: &Report) -> Result<(), TestCaseError> {
+        let why = replay(s);
+        // The checker tells the truth, and a broken promise always comes with its evidence.
+        let p = s.mode.promise();
+        let held = (!p.no_loss || r.lost == 0) && (!p.no_duplicates || r.duplicates == 0);
+        prop_assert_eq!(r.guarantee.held, held, "{}", why);
+        prop_assert_eq!(r.guarantee.no_loss, r.lost == 0, "{}", why);
+        prop_assert_eq!(r.guarantee.no_duplicates, r.duplicates == 0, "{}", why);
+        if !held {
+            let ce = r.guarantee.counterexample.as_ref();
+            prop_assert!(
+                ce.is_some_and(|c| !c.trace.is_empty() && !c.explanation.is_empty()),
+                "{}",
+                why
+            );
+        }
+        // A silent loss needs a fault that no retry can see; giving up is reported, not silent.
+        let silent_loss_allowed = match s.mode {
+            Mode::AtMostOnce => true,
+            Mode::AtLeastOnce | Mode::IdempotentConsumer | Mode::ExactlyOnce => {
+                s.producer_crash > 0.0 || broker_can_lose_acked_records(s)
+            }
+            // The outbox row survives the producer's crash; only the broker can lose it.
+            Mode::Outbox => broker_can_lose_acked_records(s),
+        };
+        prop_assert!(
+            r.lost_silently == 0 || silent_loss_allowed,
+            "silent loss in {:?}; {}",
+            s.mode,
+            why
+        );
+        // A duplicate needs a mode without dedup, or a dedup store that forgot the ID.
+        let duplicates_allowed = match s.mode {
+            Mode::AtMostOnce => s.duplicate > 0.0,
+            Mode::AtLeastOnce => true,
+            Mode::IdempotentConsumer | Mode::Outbox => s.dedup_window_ms < r.duration_ms,
+            Mode::ExactlyOnce => false,
+        };
+        prop_assert!(
+            r.duplicates == 0 || duplicates_allowed,
+            "duplicates in {:?}; {}",
+            s.mode,
+            why
+        );
+        if s.mode == Mode::AtMostOnce {
+            prop_assert_eq!(
+                r.retries + r.redeliveries,
+                0,
+                "at-most-once never retries; {}",
+                why
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(fuzz_config(24))]
+
+        /// Conservation at a stated horizon: stopped at any simulated time, every produced
+        /// message is applied, lost or still in flight, and the counts only grow from there
+        /// to the end of the run.
+        #[test]
+        fn books_balance_at_any_horizon_under_any_faults(
+            s in any_scenario(), mode in any_mode(), stop in 0.0..1.0f64,
+        ) {
+            let s = s.with_mode(mode);
+            let mut sim = Simulation::new(&s);
+            let horizon_us = (stop * s.horizon_ms * 1000.0) as u64;
+            sim.advance_to(horizon_us);
+            let partial = sim.report();
+            let snapshot = sim.snapshot();
+            assert_conserved(&partial);
+            prop_assert_eq!(snapshot.produced, snapshot.unique_processed + snapshot.lost + snapshot.in_flight);
+            prop_assert!(partial.duration_ms <= horizon_us as f64 / 1000.0 + 0.001 || partial.status != Status::Running);
+            sim.run_to_end();
+            let end = sim.report();
+            assert_conserved(&end);
+            prop_assert_ne!(end.status, Status::Running);
+            prop_assert!(end.produced >= partial.produced);
+            prop_assert!(end.unique_processed >= partial.unique_processed);
+            prop_assert!(end.side_effects >= partial.side_effects);
+            prop_assert!(end.lost >= partial.lost, "a loss is final; {}", replay(&s));
+        }
+
+        /// Each mode's guarantee over the whole fault space.
+        #[test]
+        fn every_mode_keeps_its_promise_unless_a_fault_outside_it_is_on(
+            s in any_scenario(), mode in any_mode(),
+        ) {
+            let s = s.with_mode(mode);
+            let r = dsim_core::simulate(&s).unwrap();
+            assert_conserved(&r);
+            check_promise(&s, &r)?;
+        }
+
+        /// Determinism over the whole fault space: the same scenario gives the same report,
+        /// however the run is stepped.
+        #[test]
+        fn any_scenario_gives_the_same_report_however_it_is_stepped(
+            s in any_scenario(), mode in any_mode(), chunk in 1u64..20_000,
+        ) {
+            let s = s.with_mode(mode);
+            let mut whole = Simulation::new(&s);
+            whole.run_to_end();
+            let mut stepped = Simulation::new(&s);
+            while !stepped.is_finished() {
+                stepped.step(chunk);
+            }
+            prop_assert_eq!(stepped.report(), whole.report(), "{}", replay(&s));
+            let again = serde_json::to_string(&dsim_core::simulate(&s).unwrap()).unwrap();
+            let first = serde_json::to_string(&whole.full_report()).unwrap();
+            prop_assert_eq!(first, again);
+        }
+    }
+}

@@ -29,3 +29,6 @@ mod sweep;
 
 #[cfg(test)]
 mod exports;
+
+#[cfg(test)]
+mod fuzz;

@@ -60,7 +60,10 @@ fn json_accepts_camel_and_kebab_case_and_names_bad_fields() {
             "messages: must be a number (got a string)",
         ),
         (r#"{"messages": 1.5}"#, "messages: must be a whole number"),
-        (r#"{"consumers": 0}"#, "consumers: must be between 1 and 64"),
+        (
+            r#"{"consumers": 65}"#,
+            "consumers: must be between 0 and 64",
+        ),
         (r#"{"nope": 1}"#, "nope: is not a scenario setting"),
         (
             r#"[1, 2]"#,

@@ -5,6 +5,25 @@ use std::path::PathBuf;
 
 use dsim_core::{Mode, Report, Scenario, TraceEvent, simulate};
 
+/// Cases for a property test or fuzz target: `DSIM_FUZZ_CASES` if set (to run longer), else
+/// `ci`, doubled with `DSIM_SLOW_TESTS` (as CI sets). Each case may take at most a minute, so
+/// a hang fails the test rather than the CI job's clock.
+pub fn fuzz_config(ci: u32) -> proptest::test_runner::Config {
+    let cases = match std::env::var("DSIM_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(n) => n,
+        None if std::env::var_os("DSIM_SLOW_TESTS").is_some() => ci * 2,
+        None => ci,
+    };
+    proptest::test_runner::Config {
+        cases,
+        timeout: 60_000,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 /// The scenario a URL query describes; panics (a test bug) if the query has a bad key.
 pub fn scenario(query: &str) -> Scenario {
     let (scenario, errors) = Scenario::from_query(query, &[]);

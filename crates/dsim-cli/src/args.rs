@@ -57,5 +57,21 @@ pub fn scenario_from(matches: &ArgMatches) -> Result<Scenario, String> {
         }
     }
     scenario.validate().map_err(|e| e.to_string())?;
+    command_line_policy(&scenario)?;
     Ok(scenario)
+}
+
+/// What the command line refuses on top of the shared validation. A scenario with no consumers
+/// is valid (the page and the JS API run it and show it stall, which is the lesson), but on the
+/// command line it is almost always a typo, and a run that can only stall would print a report
+/// with nothing in it; so, as since the first CLI, it is a one-line error with exit code 2.
+pub fn command_line_policy(scenario: &Scenario) -> Result<(), String> {
+    if scenario.consumers == 0 {
+        return Err(
+            "consumers: must be between 1 and 64 on the command line (got 0); with no consumers \
+             nothing reads the topic and the run only stalls"
+                .into(),
+        );
+    }
+    Ok(())
 }

@@ -6,21 +6,12 @@ fn dollars(cents: u64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
 }
 
-fn status(s: Status) -> &'static str {
-    match s {
-        Status::Running => "running",
-        Status::Drained => "drained",
-        Status::GaveUp => "gave up on some messages",
-        Status::Stalled => "stalled (stopped with messages in flight)",
-    }
-}
-
 pub fn run(r: &Report) -> String {
     let mut out = String::new();
     let mut line = |k: &str, v: String| out.push_str(&format!("{k:<24} {v}\n"));
     line("mode", r.mode.key().to_string());
     line("seed", r.seed.to_string());
-    line("status", status(r.status).to_string());
+    line("status", r.status_detail());
     line("produced", r.produced.to_string());
     line("side effects", r.side_effects.to_string());
     line("unique processed", r.unique_processed.to_string());
@@ -123,15 +114,35 @@ pub fn run(r: &Report) -> String {
     out
 }
 
+/// The status as the JSON report spells it, for the compare table's narrow column.
+fn status_key(status: Status) -> &'static str {
+    match status {
+        Status::Running => "running",
+        Status::Drained => "drained",
+        Status::GaveUp => "gave-up",
+        Status::Stalled => "stalled",
+    }
+}
+
 pub fn compare(reports: &[Report]) -> String {
     let mut out = format!(
-        "{:<20} {:>7} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8}  {}\n",
-        "mode", "lost", "dupes", "p50 ms", "p99 ms", "msg/s", "net/msg", "retries", "guarantee"
+        "{:<20} {:<8} {:>7} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8}  {}\n",
+        "mode",
+        "status",
+        "lost",
+        "dupes",
+        "p50 ms",
+        "p99 ms",
+        "msg/s",
+        "net/msg",
+        "retries",
+        "guarantee"
     );
     for r in reports {
         out.push_str(&format!(
-            "{:<20} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.0} {:>9.2} {:>8}  {}\n",
+            "{:<20} {:<8} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.0} {:>9.2} {:>8}  {}\n",
             r.mode.key(),
+            status_key(r.status),
             r.lost,
             r.duplicates,
             r.latency_ms.p50,

@@ -2,7 +2,7 @@
 //! and redelivery, acks, and (for exactly-once) the transaction coordinator.
 
 use crate::consumer::{Item, delivery_key};
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, Simulation, Status, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::queue::Lane;
@@ -69,6 +69,17 @@ impl Entries {
         }
     }
 
+    /// Whether the next append would take the log past `MAX_LOG_RECORDS`. Free slots are
+    /// reused before the slab grows, so its length is the most records ever held at once.
+    fn is_full(&self) -> bool {
+        self.free.is_empty() && self.slots.len() >= crate::engine::MAX_LOG_RECORDS
+    }
+
+    /// The most records the log has held at once.
+    pub fn peak(&self) -> usize {
+        self.slots.len()
+    }
+
     fn free(&mut self, id: u32) {
         let e = &mut self.slots[id as usize];
         e.state = EntryState::Free;
@@ -105,6 +116,12 @@ impl Simulation {
 
     pub(crate) fn on_publish_arrive(&mut self, msg: u32, attempt: u16, net_copy: u8) {
         if self.msgs.get(msg).is_none() {
+            return;
+        }
+        if self.entries.is_full() {
+            // The log is at its bound: stop the run here, with this publish still in flight
+            // (its reference is kept, so it is not miscounted as lost).
+            self.status = Status::Stalled;
             return;
         }
         self.publish_arrived(msg, attempt, net_copy);
@@ -154,7 +171,10 @@ impl Simulation {
         let m = self.msgs.get_mut(msg).expect("checked by caller");
         let copy = m.entries;
         m.entries = m.entries.saturating_add(1);
-        m.live_entries += 1;
+        // Saturating, like `entries`: without an idempotent producer a message duplicated on
+        // every hop and retried for an hour can be appended more than 255 times (tests/fuzz.rs
+        // found it). Only exactly-once reads the count, and there it never exceeds one.
+        m.live_entries = m.live_entries.saturating_add(1);
         let (entry, generation) = self.entries.alloc(msg, copy, partition);
         self.hold(msg);
         self.metrics.counters.appends += 1;
@@ -296,7 +316,7 @@ impl Simulation {
             let (msg, copy) = (e.msg, e.copy);
             self.entries.free(entry);
             if let Some(m) = self.msgs.get_mut(msg) {
-                m.live_entries -= 1;
+                m.live_entries = m.live_entries.saturating_sub(1);
                 m.cause = Cause::Truncated;
                 let waiting = m.waiting_ack;
                 let acks = self.acks;

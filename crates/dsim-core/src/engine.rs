@@ -233,10 +233,22 @@ pub struct Simulation {
     max_events: u64,
 }
 
-/// Generous enough for the worst fault mixes the knob limits allow, small enough that a run
-/// always ends quickly.
-fn event_budget(messages: u32) -> u64 {
-    2_000 * messages as u64 + 1_000_000
+/// The most events any run may take, however hopeless the fault mix: under 20 s of wall time
+/// natively for the slowest mixes (about a minute in a browser, where the page keeps animating).
+/// The heaviest sane mixes take under 40 events per message, so 2,000,000 messages fit.
+pub const MAX_EVENTS: u64 = 100_000_000;
+
+/// The most records the broker's log may hold at once. Without consumers to drain it, or with
+/// too few, a log fed by retries and network duplicates grows without end: at this bound it
+/// takes a few hundred MB, which a browser tab can afford. A run that reaches it stops as
+/// `Stalled`, like one that reaches its event budget.
+pub const MAX_LOG_RECORDS: usize = 8_000_000;
+
+/// Generous enough for the worst fault mixes the knob limits allow (the heaviest sane mixes
+/// take under 40 events per message), small enough that a run always ends quickly. A run that
+/// uses it up stops as `Stalled`.
+pub fn event_budget(messages: u32) -> u64 {
+    (2_000 * messages as u64 + 1_000_000).min(MAX_EVENTS)
 }
 
 impl Simulation {
@@ -251,7 +263,9 @@ impl Simulation {
         let s = scenario.clone();
         let timing = Timing::new(&s);
         let partitions = s.partitions.max(1) as usize;
-        let consumers = s.consumers.max(1) as usize;
+        // Zero consumers is a valid scenario: nothing ever fetches, and the run ends "stalled"
+        // with every message still in flight (the group has no members to own partitions).
+        let consumers = s.consumers as usize;
         let producers = s.producers.max(1) as usize;
         let span = timing.produce_at(s.messages);
         let mut sim = Simulation {

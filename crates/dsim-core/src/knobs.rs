@@ -185,10 +185,15 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Prints a number without a trailing `.0`, as people write it in a URL.
+/// Prints a number without a trailing `.0`, as people write it in a URL, and always short:
+/// whole numbers up to 2^53 in full (seeds), very large or very small ones with an exponent
+/// (`1e300`, `5e-324`) rather than hundreds of digits. The text parses back to the same value.
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
+    if v.fract() == 0.0 && v.abs() < EXACT_INTEGERS {
         format!("{}", v as i64)
+    } else if v.is_finite() && (v.abs() >= 1e16 || (v != 0.0 && v.abs() < 1e-6)) {
+        format!("{v:e}")
     } else {
         format!("{v}")
     }
@@ -657,10 +662,10 @@ static KNOBS: &[Knob] = &[
         Load,
         "Consumers",
         "",
-        1,
+        0,
         64,
         1,
-        "Consumers in the group."
+        "Consumers in the group; with none, nothing reads the topic and the run stalls."
     ),
     knob!(
         "partitions",
@@ -860,6 +865,44 @@ impl Scenario {
         *self = next;
         Ok(())
     }
+}
+
+/// A valid scenario drawn from the whole knob table by `seed`: every setting anywhere in its
+/// range, with the edges (each knob's minimum and maximum) drawn often, since that is where
+/// bugs live. At most `max_messages` messages keep a run short. The fuzz tests and the
+/// native-vs-wasm check use it: the same seed gives the same scenario on every platform (only
+/// integer arithmetic and exactly rounded float operations are involved).
+pub fn sample_scenario(seed: u64, max_messages: u32) -> Scenario {
+    use rand_core::Rng;
+    use rand_xoshiro::SplitMix64;
+    use rand_xoshiro::rand_core::SeedableRng;
+
+    let mut rng = SplitMix64::seed_from_u64(seed);
+    let mut s = Scenario::default();
+    for k in KNOBS {
+        let max = if k.key == "messages" {
+            (max_messages.max(1) as f64).min(k.max)
+        } else {
+            k.max
+        };
+        let draw = rng.next_u64();
+        let mut v = match draw % 8 {
+            0 | 1 => k.min,
+            2 => max,
+            // Faults stay off half the time, so mixes of a few faults are common.
+            3 if matches!(k.kind, Kind::Probability) => 0.0,
+            _ => {
+                let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                k.min + (max - k.min) * unit
+            }
+        };
+        if matches!(k.kind, Kind::Count | Kind::Choice(_)) {
+            v = v.round();
+        }
+        // Every value above lies inside the knob's range, so this cannot fail.
+        let _ = k.set_number(&mut s, v.clamp(k.min, max));
+    }
+    s
 }
 
 fn json_type(v: &serde_json::Value) -> &'static str {

@@ -30,7 +30,7 @@ pub mod time;
 mod timers;
 pub mod trace;
 
-pub use engine::{Simulation, Status};
+pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{Counterexample, Guarantee, Report, Snapshot};

@@ -80,6 +80,8 @@ pub struct CostReport {
     /// Most message slots the simulator held at once: from the oldest unresolved message to
     /// the newest, so one slow straggler widens it. This, not the run length, bounds memory.
     pub peak_tracked_messages: u64,
+    /// Most records the broker's log held at once (bounded by `MAX_LOG_RECORDS`).
+    pub peak_log_records: u64,
 }
 
 /// A message that broke the mode's promise, and its life.
@@ -191,6 +193,59 @@ fn histogram_edges(max: Micros) -> Vec<Micros> {
         decade *= 10;
     }
     edges
+}
+
+impl Report {
+    /// How the run ended and why, in one sentence a person can act on: the CLI's table and
+    /// the page show it under the status. Derived from the report alone, so any report (from
+    /// the CLI, the page or JavaScript) explains itself the same way.
+    pub fn status_detail(&self) -> String {
+        let in_flight = plural(self.in_flight, "message");
+        match self.status {
+            Status::Running => "running".into(),
+            Status::Drained => {
+                "drained: every message was applied or lost, and nothing is left in flight".into()
+            }
+            Status::GaveUp => format!(
+                "gave up: {} ran out of retries ({} given up by the producer, {} dead-lettered by the broker)",
+                plural(self.gave_up + self.dead_lettered, "message"),
+                self.gave_up,
+                self.dead_lettered
+            ),
+            Status::Stalled if self.scenario.consumers == 0 => format!(
+                "stalled: there are no consumers, so nothing reads the topic; {in_flight} still in flight"
+            ),
+            Status::Stalled
+                if self.cost.peak_log_records >= crate::engine::MAX_LOG_RECORDS as u64 =>
+            {
+                format!(
+                    "stalled: the broker's log reached its bound of {} records (every retry and network copy is one) with {in_flight} in flight",
+                    crate::engine::MAX_LOG_RECORDS
+                )
+            }
+            Status::Stalled if self.events >= crate::engine::event_budget(self.messages) => {
+                format!(
+                    "stalled: the event budget ({} events) ran out with {in_flight} in flight",
+                    self.events
+                )
+            }
+            Status::Stalled if self.duration_ms >= self.scenario.horizon_ms => format!(
+                "stalled: the horizon ({} ms of simulated time) came with {in_flight} in flight",
+                crate::knobs::format_number(self.scenario.horizon_ms)
+            ),
+            Status::Stalled => {
+                format!("stalled: {in_flight} stuck with nothing left that could deliver them")
+            }
+        }
+    }
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 impl Simulation {
@@ -333,6 +388,7 @@ impl Simulation {
                 producer_crashes: c.producer_crashes,
                 peak_in_flight_messages: self.peak_in_flight,
                 peak_tracked_messages: self.msgs.peak as u64,
+                peak_log_records: self.entries.peak() as u64,
             },
             guarantee: Guarantee {
                 promise: promise.describe().to_string(),

@@ -522,6 +522,10 @@ export type CostReport = {
    * the newest, so one slow straggler widens it. This, not the run length, bounds memory.
    */
   peak_tracked_messages: number,
+  /**
+   * Most records the broker's log held at once (bounded by `MAX_LOG_RECORDS`).
+   */
+  peak_log_records: number,
 };
 
 /**

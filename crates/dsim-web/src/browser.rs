@@ -125,18 +125,36 @@ thread_local! {
 
 /// Tells the embedding page how tall the embedded view is, so its iframe can fit it. The
 /// message carries the height and nothing else, so it is safe to send to any origin.
+///
+/// This is the page's only use of `postMessage`, and it only ever sends: the page registers no
+/// `message` listener, so no other window can change its scenario or its DOM (a test in
+/// `tests/` scans this crate's source to keep it that way, and the end-to-end test posts
+/// hostile messages to the embedded view and checks that nothing changes).
 pub fn post_height(height: f64) {
-    let rounded = height.ceil() as i32;
+    let Some(message) = height_message(height) else {
+        return;
+    };
+    let rounded = message.1;
     if LAST_HEIGHT.with(|h| h.replace(rounded)) == rounded || !in_frame() {
         return;
     }
     let Some(parent) = window().and_then(|w| w.parent().ok().flatten()) else {
         return;
     };
+    let _ = parent.post_message(&message.0, "*");
+}
+
+/// The message `post_height` sends: exactly `{type: "dsim-height", height}`, the height a whole
+/// number of CSS pixels; `None` for a height that is not a finite, non-negative number.
+pub fn height_message(height: f64) -> Option<(js_sys::Object, i32)> {
+    if !height.is_finite() || height < 0.0 {
+        return None;
+    }
+    let rounded = height.ceil().min(i32::MAX as f64) as i32;
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &"type".into(), &"dsim-height".into());
     let _ = js_sys::Reflect::set(&message, &"height".into(), &rounded.into());
-    let _ = parent.post_message(&message, "*");
+    Some((message, rounded))
 }
 
 /// Calls `on_resize` with the element's height whenever its size changes.

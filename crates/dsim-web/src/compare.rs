@@ -28,11 +28,16 @@ pub fn Compare() -> impl IntoView {
             let body = rows
                 .into_iter()
                 .map(|r| {
+                    let (class, verdict) = match (r.held, r.stalled) {
+                        (false, _) => ("broken", "✗ broken".to_string()),
+                        (true, Some(why)) => ("stalled", format!("■ {why}")),
+                        (true, None) => ("kept", "✓ kept".to_string()),
+                    };
                     view! {
-                        <tr data-mode=r.mode.key()>
+                        <tr data-mode=r.mode.key() data-status=r.status>
                             <th scope="row">{r.title}</th>
-                            <td class=if r.held { "kept" } else { "broken" }>
-                                <span class="verdict">{if r.held { "✓ kept" } else { "✗ broken" }}</span>
+                            <td class=class>
+                                <span class="verdict">{verdict}</span>
                                 <span class="promise">{r.promise}</span>
                             </td>
                             <td class="num">{r.lost}</td>

@@ -1,15 +1,54 @@
 //! The controls: the mode, one slider and typed number per knob of the core's table (grouped as
 //! the table groups them), the seed, and run / pause / step / reset. Every control is driven by
 //! `dsim_core::knobs()`, so a setting added to the core appears here without a change.
+//!
+//! A value the core refuses, typed or from the address, is named under its control with the
+//! allowed range, and the scenario keeps its last good value; a typed field shows that value
+//! again, so what the controls show is always what runs.
 
 use dsim_core::knobs::format_number;
-use dsim_core::{Group, Kind, Knob, Mode, knob, knobs};
+use dsim_core::{Group, Kind, Knob, Mode, ScenarioError, knob, knobs};
 use leptos::prelude::*;
+use web_sys::HtmlInputElement;
 
 use crate::browser;
 use crate::slider_scale::SliderScale;
-use crate::store::use_store;
+use crate::store::{Store, use_store};
 use crate::view_model::RunState;
+
+/// The error the address gave this setting, if any, as the control first shows it.
+fn url_error(store: &Store, key: &str) -> Option<String> {
+    store.url_errors.with_untracked(|errors| {
+        errors
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| format!("{e} (from the address; kept {})", current_text(store, key)))
+    })
+}
+
+fn current_text(store: &Store, key: &str) -> String {
+    store
+        .scenario
+        .with_untracked(|s| s.get(key))
+        .unwrap_or_default()
+}
+
+/// What to show when a typed value is refused: the core's message, and the value kept. The
+/// field is set back to that value, so it never shows a number that is not running.
+fn refused(store: &Store, ev: &leptos::ev::Event, e: ScenarioError) -> String {
+    let kept = current_text(store, &e.key);
+    event_target::<HtmlInputElement>(ev).set_value(&kept);
+    format!("{e}; kept {kept}")
+}
+
+/// The message under a control, when there is one.
+fn field_error(id: String, error: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! { <p class="field-error" role="alert" data-testid=format!("{id}-error")>{e}</p> }
+        })
+    }
+}
 
 /// Knobs with controls of their own elsewhere on the page.
 const SPECIAL: &[&str] = &["mode", "seed"];
@@ -27,6 +66,7 @@ const OPEN_GROUPS: &[Group] = &[
 pub fn ModePicker() -> impl IntoView {
     let store = use_store();
     let mode = Memo::new(move |_| store.scenario.with(|s| s.mode));
+    let error = RwSignal::new(url_error(&store, "mode"));
     let buttons = Mode::ALL
         .iter()
         .map(|&m| {
@@ -39,6 +79,7 @@ pub fn ModePicker() -> impl IntoView {
                     title=m.mechanism()
                     on:click=move |_| {
                         let s = store.scenario.get_untracked().with_mode(m);
+                        error.set(None);
                         store.set_scenario(s);
                     }
                 >
@@ -52,6 +93,7 @@ pub fn ModePicker() -> impl IntoView {
             <div class="segmented" role="group" aria-label="Delivery mode">
                 {buttons}
             </div>
+            {field_error("mode".into(), error)}
             <p class="mechanism" data-testid="mode-mechanism" aria-live="polite">
                 <strong>{move || mode.get().title()} ": "</strong>
                 {move || mode.get().mechanism()}
@@ -126,7 +168,7 @@ fn Icon(d: &'static str) -> impl IntoView {
 pub fn SeedField() -> impl IntoView {
     let store = use_store();
     let seed_knob = knob("seed").expect("the core has a seed");
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(url_error(&store, "seed"));
     let value = move || store.scenario.with(|s| s.seed.to_string());
     view! {
         <div class="seed">
@@ -140,7 +182,8 @@ pub fn SeedField() -> impl IntoView {
                 title=seed_knob.help
                 on:change=move |ev| {
                     let text = event_target_value(&ev);
-                    error.set(store.set_knob_text(seed_knob, &text).err().map(|e| e.to_string()));
+                    let result = store.set_knob_text(seed_knob, &text);
+                    error.set(result.err().map(|e| refused(&store, &ev, e)));
                 }
             />
             <button
@@ -155,7 +198,7 @@ pub fn SeedField() -> impl IntoView {
             >
                 "New seed"
             </button>
-            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            {field_error("seed".into(), error)}
         </div>
     }
 }
@@ -199,7 +242,7 @@ fn KnobControl(knob: &'static Knob) -> impl IntoView {
     let scale = SliderScale::for_knob(knob);
     let (min, max, step) = scale.input_range();
     let value = Memo::new(move |_| store.scenario.with(|s| knob.get(s)));
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(url_error(&store, knob.key));
     let id = format!("knob-{}", knob.key);
     let with_unit = move |v: f64| {
         if knob.unit.is_empty() {
@@ -239,14 +282,13 @@ fn KnobControl(knob: &'static Knob) -> impl IntoView {
                     prop:value=move || format_number(value.get())
                     on:change=move |ev| {
                         let text = event_target_value(&ev);
-                        error.set(store.set_knob_text(knob, &text).err().map(|e| e.to_string()));
+                        let result = store.set_knob_text(knob, &text);
+                        error.set(result.err().map(|e| refused(&store, &ev, e)));
                     }
                 />
                 <span class="unit">{knob.unit}</span>
             </span>
-            {move || {
-                error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })
-            }}
+            {field_error(id, error)}
         </div>
     }
 }
@@ -255,6 +297,7 @@ fn KnobControl(knob: &'static Knob) -> impl IntoView {
 fn ChoiceControl(knob: &'static Knob, names: &'static [&'static str]) -> impl IntoView {
     let store = use_store();
     let current = Memo::new(move |_| store.scenario.with(|s| knob.get_text(s)));
+    let error = RwSignal::new(url_error(&store, knob.key));
     let id = format!("knob-{}", knob.key);
     let options = names
         .iter()
@@ -273,15 +316,19 @@ fn ChoiceControl(knob: &'static Knob, names: &'static [&'static str]) -> impl In
             </label>
             <select
                 id=id.clone()
-                data-testid=id
+                data-testid=id.clone()
                 title=knob.help
                 prop:value=move || current.get()
                 on:change=move |ev| {
-                    let _ = store.set_knob_text(knob, &event_target_value(&ev));
+                    // The options are the knob's own choices, so this can only fail if the
+                    // table and the page disagree; say so rather than ignore it.
+                    let result = store.set_knob_text(knob, &event_target_value(&ev));
+                    error.set(result.err().map(|e| e.to_string()));
                 }
             >
                 {options}
             </select>
+            {field_error(id, error)}
         </div>
     }
 }

@@ -18,11 +18,13 @@ pub fn GuaranteeBadge() -> impl IntoView {
     let class = move || match view.with(|v| v.verdict) {
         Verdict::Held => "badge held",
         Verdict::HoldingSoFar => "badge pending",
+        Verdict::Stalled => "badge stalled",
         Verdict::Broken => "badge broken",
     };
     let icon = move || match view.with(|v| v.verdict) {
         Verdict::Held => "✓",
         Verdict::HoldingSoFar => "…",
+        Verdict::Stalled => "■",
         Verdict::Broken => "✗",
     };
     let link = move || {
@@ -123,7 +125,7 @@ pub fn Progress() -> impl IntoView {
         store.report.with(|r| {
             let state = match store.run_state.get() {
                 RunState::Paused if r.status == Status::Running => "paused",
-                _ => view_model::status_label(r.status),
+                _ => view_model::status_key(r.status),
             };
             let mut label = format!(
                 "{:.0} % · {} simulated · {} events · {}",
@@ -158,6 +160,15 @@ pub fn Progress() -> impl IntoView {
             ></progress>
             <span class="progress-label">{label}</span>
         </div>
+        {move || {
+            store.report.with(view_model::run_status).map(|s| {
+                view! {
+                    <p class="run-status" class:bad=s.bad data-testid="run-status" data-status=s.key>
+                        {s.text}
+                    </p>
+                }
+            })
+        }}
     }
 }
 

@@ -7,15 +7,36 @@ use leptos::task::spawn_local;
 use crate::browser;
 use crate::store::use_store;
 
-/// The iframe and the few lines that let it size itself from the height it posts.
+/// The iframe and the few lines that let it size itself from the height it posts. The
+/// listener believes only messages from the playground's origin and from one of the page's own
+/// playground frames, and only a finite height, clamped: the embedding page gets the same care
+/// the playground takes (it sends its height and nothing else, and listens to nothing).
 pub fn embed_code(url: &str) -> String {
     let src = url.replace('&', "&amp;").replace('"', "&quot;");
+    let origin_check = origin_of(url)
+        .map(|o| format!("if(e.origin!==\"{o}\")return;"))
+        .unwrap_or_default();
     format!(
         "<iframe data-dsim-embed src=\"{src}\" title=\"Delivery semantics playground\" \
          style=\"width:100%;height:640px;border:0\" loading=\"lazy\"></iframe>\n\
-         <script>addEventListener(\"message\",e=>{{const d=e.data;if(!d||d.type!==\"dsim-height\"||!Number.isFinite(d.height))return;\
+         <script>addEventListener(\"message\",e=>{{{origin_check}const d=e.data;if(!d||d.type!==\"dsim-height\"||!Number.isFinite(d.height))return;\
          for(const f of document.querySelectorAll(\"iframe[data-dsim-embed]\"))if(f.contentWindow===e.source)f.style.height=Math.min(4000,Math.max(200,d.height))+\"px\"}})</script>"
     )
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, if it has only the characters an origin
+/// can have (so it is safe inside the snippet's script as a string).
+fn origin_of(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = &url[..url.len() - rest.len() + host_len];
+    let safe = host_len > 0
+        && rest[..host_len]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    safe.then_some(origin)
 }
 
 #[component]
@@ -76,5 +97,19 @@ mod tests {
         let code = embed_code("http://127.0.0.1:8080/?mode=outbox&embed=1");
         assert!(code.contains("src=\"http://127.0.0.1:8080/?mode=outbox&amp;embed=1\""));
         assert!(code.contains("dsim-height"));
+        assert!(code.contains(r#"if(e.origin!=="http://127.0.0.1:8080")return;"#));
+    }
+
+    #[test]
+    fn only_a_plain_origin_goes_into_the_snippet_script() {
+        assert_eq!(
+            origin_of("https://example.org/play/?a=1"),
+            Some("https://example.org")
+        );
+        assert_eq!(origin_of("http://[::1]:8080?x"), Some("http://[::1]:8080"));
+        assert_eq!(origin_of("?mode=outbox"), None);
+        assert_eq!(origin_of("file:///tmp/index.html"), None);
+        assert_eq!(origin_of("http://evil\"</script>/"), None);
+        assert!(!embed_code("?mode=outbox").contains("e.origin"));
     }
 }

@@ -196,4 +196,119 @@ mod tests {
         assert!(loaded.state.embed);
         assert_eq!(loaded.state.scenario.publish_loss, 0.2);
     }
+
+    /// Strings that would run if any part of the page inserted a URL value as HTML.
+    pub const INJECTIONS: &[&str] = &[
+        "<script>window.__dsimInjected=1</script>",
+        "\"><img src=x onerror=\"window.__dsimInjected=2\">",
+        "'><svg onload=window.__dsimInjected=3>",
+        "javascript:window.__dsimInjected=4",
+        "</textarea><script>window.__dsimInjected=5</script>",
+        "{{7*7}}${7*7}<b>bold</b>",
+    ];
+
+    #[test]
+    fn injection_strings_in_every_key_are_reported_as_plain_text() {
+        let keys: Vec<&str> = dsim_core::knobs()
+            .iter()
+            .map(|k| k.key)
+            .chain(PAGE_KEYS.iter().copied())
+            .collect();
+        for payload in INJECTIONS {
+            let mut query: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k}={}", dsim_core::knobs::encode_component(payload)))
+                .collect();
+            // The payload as a key too, and raw (unencoded), as a pasted link might have it.
+            query.push(format!("{}=1", dsim_core::knobs::encode_component(payload)));
+            query.push(format!("x{payload}=1"));
+            let loaded = load(&query.join("&"));
+            // Nothing was applied: every setting is the default, every key reported.
+            assert_eq!(loaded.state.scenario, Scenario::default(), "{payload}");
+            let named: Vec<&str> = loaded.errors.iter().map(|e| e.key.as_str()).collect();
+            for k in &keys {
+                assert!(
+                    named.contains(k),
+                    "{k} not reported for {payload}: {named:?}"
+                );
+            }
+            // Messages quote at most 40 characters of what was typed, on one line.
+            for e in &loaded.errors {
+                let line = e.to_string();
+                assert!(!line.contains('\n') && line.chars().count() < 200, "{line}");
+            }
+            assert!(!loaded.state.embed && !loaded.state.compare);
+            assert_eq!(loaded.state.message, None);
+            // What the page writes back into the address holds none of it.
+            let written = loaded.state.to_query();
+            assert!(
+                !written.contains('<') && !written.contains('"'),
+                "{written}"
+            );
+        }
+    }
+
+    // proptest is a native-only dev-dependency (see Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn cases() -> u32 {
+            std::env::var("DSIM_FUZZ_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256)
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            let real: Vec<String> = dsim_core::knobs()
+                .iter()
+                .map(|k| k.key.to_string())
+                .chain(PAGE_KEYS.iter().map(|k| k.to_string()))
+                .collect();
+            prop_oneof![4 => proptest::sample::select(real), 1 => ".{0,10}"]
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                2 => (0u32..5000).prop_map(|v| v.to_string()),
+                1 => (-1.0..2.0f64).prop_map(|v| v.to_string()),
+                1 => proptest::sample::select(vec!["1", "0", "compare", "run", "outbox", "", "x"])
+                    .prop_map(String::from),
+                1 => proptest::sample::select(super::INJECTIONS).prop_map(String::from),
+                1 => ".{0,12}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+            /// The page's URL parsing on anything: no panic, a valid scenario, a timeline
+            /// message that exists, and a written-back query that loads the same state with
+            /// no errors (so the address bar never carries junk forward).
+            #[test]
+            fn any_query_loads_a_valid_state_that_round_trips(
+                pairs in proptest::collection::vec((key(), value()), 0..10)
+            ) {
+                let query = pairs
+                    .iter()
+                    .map(|(k, v)| format!(
+                        "{}={}",
+                        dsim_core::knobs::encode_component(k),
+                        dsim_core::knobs::encode_component(v)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                let loaded = load(&query);
+                prop_assert!(loaded.state.scenario.validate().is_ok());
+                if let Some(m) = loaded.state.message {
+                    prop_assert!(m < loaded.state.scenario.messages);
+                }
+                let back = load(&loaded.state.to_query());
+                prop_assert!(back.errors.is_empty(), "{:?}", back.errors);
+                prop_assert_eq!(back.state, loaded.state);
+            }
+        }
+    }
 }

@@ -212,13 +212,34 @@ impl CompareRun {
     }
 }
 
-pub fn status_label(status: Status) -> &'static str {
+/// The status as the report's JSON spells it, for `data-status` and the progress label.
+pub fn status_key(status: Status) -> &'static str {
     match status {
         Status::Running => "running",
-        Status::Drained => "drained: every message applied or lost",
-        Status::GaveUp => "drained, but some messages ran out of retries",
-        Status::Stalled => "stopped at the horizon with messages in flight",
+        Status::Drained => "drained",
+        Status::GaveUp => "gave-up",
+        Status::Stalled => "stalled",
     }
+}
+
+/// How a finished run ended and why, for the line under the progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunStatus {
+    /// `drained`, `gave-up` or `stalled`.
+    pub key: &'static str,
+    /// The core's sentence (`Report::status_detail`), e.g. "stalled: there are no consumers…".
+    pub text: String,
+    /// Whether the run ended short of delivering everything it could.
+    pub bad: bool,
+}
+
+/// `None` while the run is still going.
+pub fn run_status(r: &Report) -> Option<RunStatus> {
+    (r.status != Status::Running).then(|| RunStatus {
+        key: status_key(r.status),
+        text: r.status_detail(),
+        bad: r.status != Status::Drained,
+    })
 }
 
 /// One of the big counters.
@@ -329,6 +350,9 @@ pub enum Verdict {
     Held,
     /// Running and not broken yet.
     HoldingSoFar,
+    /// Nothing broke, but the run stopped with messages in flight, so the promise was never
+    /// put to the test for them.
+    Stalled,
     Broken,
 }
 
@@ -350,12 +374,18 @@ pub fn guarantee(r: &Report) -> GuaranteeView {
         Verdict::Broken
     } else if r.status == Status::Running {
         Verdict::HoldingSoFar
+    } else if r.status == Status::Stalled && r.in_flight > 0 {
+        Verdict::Stalled
     } else {
         Verdict::Held
     };
     let headline = match verdict {
         Verdict::Held => "Promise held".to_string(),
         Verdict::HoldingSoFar => "Holding so far".to_string(),
+        Verdict::Stalled => format!(
+            "Run stalled: {} never delivered",
+            plural(r.in_flight, "message", "messages")
+        ),
         Verdict::Broken => match g.counterexample.as_ref().map(|c| c.problem.as_str()) {
             Some("duplicate") => "Promise broken: a duplicate".to_string(),
             Some("loss") => "Promise broken: a loss".to_string(),
@@ -382,6 +412,10 @@ pub struct CompareRow {
     pub title: &'static str,
     pub promise: String,
     pub held: bool,
+    /// `drained`, `gave-up` or `stalled`, for `data-status`.
+    pub status: &'static str,
+    /// "stalled, 200 in flight" when the run stopped short; the promise was not tested then.
+    pub stalled: Option<String>,
     pub lost: String,
     pub duplicates: String,
     pub overcharged: String,
@@ -420,6 +454,9 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
                 title: r.mode.title(),
                 promise: r.guarantee.promise.clone(),
                 held: r.guarantee.held,
+                status: status_key(r.status),
+                stalled: (r.status == Status::Stalled)
+                    .then(|| format!("stalled, {} in flight", thousands(r.in_flight))),
                 lost: thousands(r.lost),
                 duplicates: thousands(r.duplicates),
                 overcharged: dollars_rounded(r.ledger.overcharged_cents),
@@ -543,6 +580,36 @@ mod tests {
             ok.promise,
             "At-least-once promises no loss (duplicates allowed)"
         );
+    }
+
+    #[test]
+    fn a_stalled_run_says_so_instead_of_claiming_its_promise_held() {
+        let r = dsim_core::simulate(&scenario("messages=200&consumers=0")).unwrap();
+        let g = guarantee(&r);
+        assert_eq!(g.verdict, Verdict::Stalled);
+        assert_eq!(g.headline, "Run stalled: 200 messages never delivered");
+        let status = run_status(&r).unwrap();
+        assert_eq!(status.key, "stalled");
+        assert!(status.bad);
+        assert!(status.text.contains("no consumers"), "{}", status.text);
+        let rows = compare_rows(&[r]);
+        assert_eq!(rows[0].status, "stalled");
+        assert_eq!(rows[0].stalled.as_deref(), Some("stalled, 200 in flight"));
+
+        let gave_up = dsim_core::simulate(&scenario("messages=100&publish-loss=1")).unwrap();
+        let status = run_status(&gave_up).unwrap();
+        assert_eq!((status.key, status.bad), ("gave-up", true));
+        assert!(
+            status
+                .text
+                .starts_with("gave up: 100 messages ran out of retries")
+        );
+
+        let fine = dsim_core::simulate(&scenario("messages=100")).unwrap();
+        assert_eq!(run_status(&fine).unwrap().key, "drained");
+        assert!(!run_status(&fine).unwrap().bad);
+        let mut live = LiveRun::new(&scenario("messages=100"), true);
+        assert_eq!(run_status(&live.report()), None, "no status while running");
     }
 
     #[test]

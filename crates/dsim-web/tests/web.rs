@@ -9,7 +9,7 @@ use dsim_web::{Playground, browser, url_state};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
@@ -348,4 +348,236 @@ fn a_panic_shows_a_readable_message_as_text() {
     );
     assert!(panel.query_selector("b").unwrap().is_none());
     panel.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_value_is_named_under_its_control_and_the_last_good_value_stays() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("mode=at-least-once&publish-loss=0.3&messages=300") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    // (A number field hands over "" for text that is not a number, as browsers do.)
+    for (typed, expected) in [
+        (
+            "2",
+            "publish-loss: must be between 0 and 1 (got 2); kept 0.3",
+        ),
+        (
+            "-0.5",
+            "publish-loss: must be between 0 and 1 (got -0.5); kept 0.3",
+        ),
+        (
+            "1e10",
+            "publish-loss: must be between 0 and 1 (got 10000000000); kept 0.3",
+        ),
+        ("abc", "publish-loss: must be a number (got \"\"); kept 0.3"),
+    ] {
+        type_value(&root, "knob-publish-loss-number", typed);
+        tick().await;
+        let error = get(&root, "knob-publish-loss-error");
+        assert_eq!(error.text_content().unwrap(), expected);
+        assert_eq!(
+            input_value(&root, "knob-publish-loss-number"),
+            "0.3",
+            "the field shows the value that runs, not {typed:?}"
+        );
+    }
+    // A good value clears the message.
+    type_value(&root, "knob-publish-loss-number", "0.25");
+    tick().await;
+    assert!(find(&root, "knob-publish-loss-error").is_none());
+    assert_eq!(input_value(&root, "knob-publish-loss-number"), "0.25");
+
+    type_value(&root, "seed", "-5");
+    tick().await;
+    let seed_error = get(&root, "seed-error").text_content().unwrap();
+    assert!(
+        seed_error.starts_with("seed: must be between 0 and"),
+        "{seed_error}"
+    );
+    assert_eq!(input_value(&root, "seed"), "42");
+    // The seed is a text field, so markup reaches the message, as text.
+    type_value(&root, "seed", "<b>7</b>");
+    tick().await;
+    let seed_error = get(&root, "seed-error");
+    assert_eq!(
+        seed_error.text_content().unwrap(),
+        "seed: must be a number (got \"<b>7</b>\"); kept 42"
+    );
+    assert!(seed_error.query_selector("b").unwrap().is_none());
+    assert_eq!(input_value(&root, "seed"), "42");
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_url_value_is_also_named_under_its_own_control() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("publish-loss=7&acks=sideways&seed=x&mode=nope&messages=200") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    let text = |id: &str| get(&root, id).text_content().unwrap();
+    assert_eq!(
+        text("knob-publish-loss-error"),
+        "publish-loss: must be between 0 and 1 (got 7) (from the address; kept 0)"
+    );
+    assert!(text("knob-acks-error").starts_with("acks: must be one of leader, all"));
+    assert!(text("seed-error").starts_with("seed: must be a number"));
+    assert!(text("mode-error").starts_with("mode: must be one of"));
+    assert!(find(&root, "knob-messages-error").is_none());
+    assert_eq!(input_value(&root, "knob-messages-number"), "200");
+}
+
+/// Mounts `query`, waits for the run to end, and returns the status line's key and text.
+async fn ended_as(query: &'static str) -> (String, String, String) {
+    let root = container();
+    let _page = mount_to(root.clone(), move || {
+        view! { <Playground loaded=url_state::load(query) /> }
+    });
+    let root: Element = root.into();
+    until(query, || finished(&root)).await;
+    let status = get(&root, "run-status");
+    (
+        status.get_attribute("data-status").unwrap_or_default(),
+        status.text_content().unwrap(),
+        attr(&root, "guarantee-badge", "data-verdict"),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn hopeless_runs_end_with_a_clear_status_on_the_page() {
+    let (key, text, verdict) = ended_as("consumers=0&messages=200").await;
+    assert_eq!((key.as_str(), verdict.as_str()), ("stalled", "stalled"));
+    assert!(text.contains("there are no consumers"), "{text}");
+
+    let (key, text, verdict) = ended_as("publish-loss=1&messages=100").await;
+    assert_eq!((key.as_str(), verdict.as_str()), ("gave-up", "broken"));
+    assert!(
+        text.starts_with("gave up: 100 messages ran out of retries"),
+        "{text}"
+    );
+
+    let (key, text, _) =
+        ended_as("mode=exactly-once&crash-before-process=1&messages=50&horizon-ms=5000").await;
+    assert_eq!(key, "stalled");
+    assert!(text.contains("the horizon (5000 ms"), "{text}");
+
+    let (key, _, verdict) =
+        ended_as("mode=idempotent-consumer&dedup-window-ms=0&ack-loss=0.2&messages=300").await;
+    assert_eq!((key.as_str(), verdict.as_str()), ("drained", "broken"));
+
+    let (key, _, _) = ended_as("latency-ms=10000&messages=50").await;
+    assert_eq!(key, "drained");
+}
+
+/// Strings that would run if the page inserted a URL value as HTML (as in url_state's tests).
+const INJECTIONS: &[&str] = &[
+    "<script>window.__dsimInjected=1</script>",
+    "\"><img src=x onerror=\"window.__dsimInjected=2\">",
+    "'><svg onload=window.__dsimInjected=3>",
+    "javascript:window.__dsimInjected=4",
+    "</textarea><script>window.__dsimInjected=5</script>",
+    "{{7*7}}${7*7}<b>bold</b>",
+];
+
+fn injected() -> bool {
+    let value = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__dsimInjected".into());
+    value.map(|v| !v.is_undefined()).unwrap_or(true)
+}
+
+#[wasm_bindgen_test]
+async fn script_injection_in_every_query_key_stays_text() {
+    let keys: Vec<&str> = dsim_core::knobs()
+        .iter()
+        .map(|k| k.key)
+        .chain(url_state::PAGE_KEYS.iter().copied())
+        .collect();
+    for (i, payload) in INJECTIONS.iter().enumerate() {
+        let encoded = dsim_core::knobs::encode_component(payload);
+        let mut pairs: Vec<String> = keys.iter().map(|k| format!("{k}={encoded}")).collect();
+        pairs.push(format!("{encoded}=1"));
+        // Every other payload also in the embedded view, which shows the same error list.
+        if i % 2 == 1 {
+            pairs.retain(|p| !p.starts_with("embed="));
+            pairs.push("embed=1".into());
+        }
+        let query = pairs.join("&");
+        let root = container();
+        let _page = mount_to(root.clone(), move || {
+            view! { <Playground loaded=url_state::load(&query) /> }
+        });
+        tick().await;
+        sleep(50).await;
+        let root: Element = root.into();
+        let banner = get(&root, "url-error");
+        let text = banner.text_content().unwrap();
+        let shown: String = payload.chars().take(40).collect();
+        assert!(
+            text.contains(&shown),
+            "{payload} not shown as text in {text}"
+        );
+        for selector in [
+            "script",
+            "img",
+            "b",
+            "[onerror]",
+            "[onload]",
+            "svg:not([viewBox])",
+        ] {
+            assert!(
+                root.query_selector(selector).unwrap().is_none(),
+                "{payload}: the page holds {selector}"
+            );
+        }
+        assert!(!injected(), "{payload} ran");
+        root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_embed_posts_only_its_height() {
+    let (message, height) = browser::height_message(640.2).unwrap();
+    assert_eq!(height, 641);
+    let keys: Vec<String> = js_sys::Object::keys(&message)
+        .iter()
+        .map(|k| k.as_string().unwrap())
+        .collect();
+    assert_eq!(keys, ["type", "height"]);
+    assert_eq!(
+        js_sys::Reflect::get(&message, &"type".into()).unwrap(),
+        "dsim-height"
+    );
+    assert!(browser::height_message(f64::NAN).is_none());
+    assert!(browser::height_message(f64::INFINITY).is_none());
+    assert!(browser::height_message(-1.0).is_none());
+}
+
+#[wasm_bindgen_test]
+async fn messages_from_other_windows_change_nothing() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("embed=1&mode=outbox&ack-loss=0.1&messages=300") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    let query_before = browser::query();
+    let window = web_sys::window().unwrap();
+    let hostile = [
+        js_sys::JSON::parse(r#"{"type":"dsim-height","height":1}"#).unwrap(),
+        js_sys::JSON::parse(r#"{"type":"dsim-scenario","query":"mode=at-most-once"}"#).unwrap(),
+        js_sys::JSON::parse(r#"{"mode":"at-most-once","ackLoss":1}"#).unwrap(),
+        "<img src=x onerror=window.__dsimInjected=9>".into(),
+        JsValue::NULL,
+    ];
+    for message in &hostile {
+        window.post_message(message, "*").unwrap();
+    }
+    sleep(200).await;
+    assert_eq!(attr(&root, "mode-outbox", "aria-pressed"), "true");
+    assert_eq!(input_value(&root, "knob-ack-loss-number"), "0.1");
+    assert_eq!(browser::query(), query_before);
+    assert!(root.query_selector("img").unwrap().is_none());
+    assert!(!injected());
 }
