@@ -382,12 +382,12 @@ fn the_sampler_reaches_every_edge_of_the_knob_table() {
             k.key
         );
         if let Kind::Choice(names) = k.kind {
-            for i in 0..names.len() {
+            for (i, name) in names.iter().enumerate() {
                 assert!(
                     samples.iter().any(|s| k.get(s) == i as f64),
                     "{} never {}",
                     k.key,
-                    names[i]
+                    name
                 );
             }
         }
