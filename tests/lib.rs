@@ -1,7 +1,7 @@
 //! Tests of the whole simulation, as stories: the textbook failure cases, the guarantees as
 //! properties, the statistics against probability theory, termination under hopeless fault
-//! mixes, scenario input from every door, and determinism. One test binary, one module per
-//! story (matklad's advice: fewer, larger test binaries link and run faster).
+//! mixes, scenario input from every door, determinism, sweeps and exports. One test binary,
+//! one module per story (matklad's advice: fewer, larger test binaries link and run faster).
 
 #[cfg(test)]
 mod support;
@@ -23,6 +23,12 @@ mod scenario_input;
 
 #[cfg(test)]
 mod determinism;
+
+#[cfg(test)]
+mod sweep;
+
+#[cfg(test)]
+mod exports;
 
 #[cfg(test)]
 mod fuzz;

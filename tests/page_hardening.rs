@@ -195,19 +195,33 @@ fn the_web_crate_sets_no_inline_style_attribute() {
 #[test]
 fn the_page_listens_for_no_message_from_another_window() {
     // The embedded view posts its height to its parent (browser::post_height) and takes
-    // nothing back: no `message` listener exists anywhere in the page.
+    // nothing back: no `message` listener exists on the page's window. The only message
+    // handlers are on the page's own Web Workers (offload.rs), which nothing but that worker
+    // can post to, and in the worker, on its own scope, which only the page that made it
+    // can reach.
     for (path, text) in web_sources() {
         for listener in [
             "ev::message",
             "on:message",
+            "window_event_listener",
             "listener_with_callback(\"message\"",
             "addEventListener(\"message\"",
-            "set_onmessage",
-            "MessageEvent",
         ] {
             assert!(
                 !text.contains(listener),
                 "{} listens for messages ({listener})",
+                path.display()
+            );
+        }
+        let is_offload = path.ends_with("offload.rs");
+        for (i, _) in text.match_indices("set_onmessage(") {
+            let receiver = text[..i]
+                .rsplit(|c: char| c.is_whitespace())
+                .next()
+                .unwrap_or("");
+            assert!(
+                is_offload && matches!(receiver, "worker." | "scope." | "slot.worker."),
+                "{}: a message handler on {receiver:?}",
                 path.display()
             );
         }
@@ -217,9 +231,12 @@ fn the_page_listens_for_no_message_from_another_window() {
         !boot.contains("message"),
         "web/boot.js listens for messages"
     );
-    let posts: usize = web_sources()
+    let to_parent: usize = web_sources()
         .iter()
-        .map(|(_, t)| t.matches("post_message(").count())
+        .map(|(_, t)| t.matches("parent.post_message(").count())
         .sum();
-    assert_eq!(posts, 1, "post_height is the only postMessage");
+    assert_eq!(
+        to_parent, 1,
+        "post_height is the only message to another window"
+    );
 }

@@ -1,13 +1,15 @@
-//! `dsim`: run, compare, trace and benchmark delivery-semantics scenarios from a terminal.
+//! `dsim`: run, compare, trace, sweep and benchmark delivery-semantics scenarios from a
+//! terminal.
 
 mod args;
 mod bench;
+mod sweep;
 mod table;
 
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use dsim_core::{Mode, compare, knobs, presets, simulate, trace_message};
+use dsim_core::{Mode, compare, export, knobs, presets, simulate, trace_message};
 
 fn cli() -> Command {
     Command::new("dsim")
@@ -16,10 +18,19 @@ fn cli() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(args::scenario_args(
-            Command::new("run").about("Run one scenario and print its report"),
-            &[],
-        ))
+        .subcommand(
+            args::scenario_args(
+                Command::new("run").about("Run one scenario and print its report"),
+                &[],
+            )
+            .arg(
+                Arg::new("series-csv")
+                    .long("series-csv")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("json")
+                    .help("Print the metrics' time series as CSV instead of the report"),
+            ),
+        )
         .subcommand(args::scenario_args(
             Command::new("compare")
                 .about("Run every mode on the same seed and faults, side by side"),
@@ -36,8 +47,21 @@ fn cli() -> Command {
                     .value_name("ID")
                     .required(true)
                     .help("The message ID (0-based)"),
+            )
+            .arg(
+                Arg::new("mermaid")
+                    .long("mermaid")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("json")
+                    .help("Print the trace as a Mermaid sequence diagram"),
             ),
         )
+        .subcommand(args::scenario_args(
+            Command::new("history")
+                .about("Print every event of every message of a run, as JSON lines"),
+            &[],
+        ))
+        .subcommand(sweep::command())
         .subcommand(
             Command::new("bench")
                 .about("Measure simulated messages per second of wall time on standard scenarios")
@@ -77,13 +101,22 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One line, naming the problem.
+            // One line, naming the problem. Clap lists missing arguments on the lines after
+            // a colon; they are the point of the message, so they join the line.
             let text = e.render().to_string();
-            let first = text
-                .lines()
+            let mut lines = text.lines();
+            let mut first = lines
                 .next()
                 .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
+                .trim_start_matches("error: ")
+                .to_string();
+            if first.ends_with(':') {
+                let listed: Vec<&str> = lines
+                    .take_while(|l| l.starts_with("  "))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", listed.join(", "));
+            }
             eprintln!("error: {first} (see `dsim --help`)");
             return ExitCode::from(2);
         }
@@ -113,6 +146,8 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
             let report = simulate(&scenario).map_err(|e| e.to_string())?;
             if m.get_flag("json") {
                 json(&report)
+            } else if m.get_flag("series-csv") {
+                Ok(export::series_csv(&report.series))
             } else {
                 Ok(table::run(&report))
             }
@@ -142,19 +177,30 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
             if m.get_flag("json") {
                 return json(&trace);
             }
+            if m.get_flag("mermaid") {
+                return Ok(export::mermaid_sequence(id, &trace));
+            }
             Ok(trace
                 .iter()
                 .map(|e| {
                     format!(
-                        "{:>10.3} ms  {:<9} {:<22} {}\n",
+                        "{:>10.3} ms  {:<9} {:<22} {:<20} {}\n",
                         e.at_us as f64 / 1000.0,
                         format!("{:?}", e.actor),
                         format!("{:?}", e.kind),
+                        export::attempt_and_copy(e),
                         e.note
                     )
                 })
                 .collect())
         }
+        Some(("history", m)) => {
+            // JSON lines are the only form (`--json`, which every scenario command has, changes
+            // nothing).
+            let scenario = args::scenario_from(m)?;
+            export::history_json_lines(&scenario).map_err(|e| e.to_string())
+        }
+        Some(("sweep", m)) => sweep::run(m),
         Some(("bench", m)) => {
             let messages: u32 = m
                 .get_one::<String>("messages")

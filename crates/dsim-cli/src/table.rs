@@ -103,9 +103,10 @@ pub fn run(r: &Report) -> String {
         out.push_str(&format!("\ncounterexample: {}\n", ce.explanation));
         for e in &ce.trace {
             out.push_str(&format!(
-                "  {:>10.3} ms  {:<22} {}\n",
+                "  {:>10.3} ms  {:<22} {:<20} {}\n",
                 e.at_us as f64 / 1000.0,
                 format!("{:?}", e.kind),
+                dsim_core::export::attempt_and_copy(e),
                 e.note
             ));
         }

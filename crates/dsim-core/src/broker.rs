@@ -5,8 +5,10 @@ use crate::consumer::{Item, delivery_key};
 use crate::engine::{Event, Simulation, Status, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
+use crate::queue::Lane;
 use crate::scenario::{Acks, Mode};
 use crate::time::Micros;
+use crate::timers::TimerKind;
 use crate::trace::{Actor, TraceKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +181,8 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         self.metrics.counters.network_messages += rf - 1;
         self.replicating.push_back((entry, generation));
-        self.queue.schedule(
+        self.queue.schedule_in_lane(
+            Lane::Replication,
             self.now + self.timing.replication,
             Event::Durable { entry, generation },
         );
@@ -524,14 +527,7 @@ impl Simulation {
             }
         }
         if self.mode.redelivers() {
-            self.queue.schedule(
-                self.now + self.timing.visibility,
-                Event::Visibility {
-                    entry,
-                    generation,
-                    delivery,
-                },
-            );
+            self.arm_visibility(entry, generation, delivery);
         } else {
             // At-most-once: the broker forgets the record once sent.
             self.finish_entry(entry);
@@ -546,13 +542,40 @@ impl Simulation {
         self.release(msg);
     }
 
+    /// Arms the visibility timeout of a delivery; one constant delay, so a FIFO timer list.
+    fn arm_visibility(&mut self, entry: u32, generation: u32, delivery: u16) {
+        let at = self.now + self.timing.visibility;
+        if let Some(wake) = self
+            .visibility_timers
+            .add(at, (entry, generation, delivery))
+        {
+            self.queue.schedule(
+                wake,
+                Event::TimerWake {
+                    kind: TimerKind::Visibility,
+                },
+            );
+        }
+    }
+
+    /// Whether a delivery's visibility timeout still matters: once the entry is acked,
+    /// delivered again or recycled, it never will again.
+    pub(crate) fn visibility_live(
+        entries: &Entries,
+        entry: u32,
+        generation: u32,
+        delivery: u16,
+    ) -> bool {
+        entries
+            .live(entry, generation)
+            .is_some_and(|e| e.state == EntryState::Delivered && e.deliveries == delivery)
+    }
+
     pub(crate) fn on_visibility(&mut self, entry: u32, generation: u32, delivery: u16) {
-        let Some(e) = self.entries.live(entry, generation).copied() else {
-            return;
-        };
-        if e.state != EntryState::Delivered || e.deliveries != delivery {
+        if !Self::visibility_live(&self.entries, entry, generation, delivery) {
             return;
         }
+        let e = *self.entries.get(entry);
         if let Some(up) = self.broker_down_until.filter(|&t| t > self.now) {
             self.queue.schedule(
                 up,
@@ -572,14 +595,7 @@ impl Simulation {
                 let owner = &self.consumers[c as usize];
                 if owner.alive && owner.session == session && self.owner_of(e.partition) == Some(c)
                 {
-                    self.queue.schedule(
-                        self.now + self.timing.visibility,
-                        Event::Visibility {
-                            entry,
-                            generation,
-                            delivery,
-                        },
-                    );
+                    self.arm_visibility(entry, generation, delivery);
                     return;
                 }
             }
@@ -693,7 +709,8 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1) as u64;
         let replication = if rf > 1 { self.timing.replication } else { 0 };
         self.metrics.counters.network_messages += rf - 1;
-        self.queue.schedule(
+        self.queue.schedule_in_lane(
+            Lane::TxnWrite,
             self.now + self.timing.txn_write + replication,
             Event::CommitApplied {
                 consumer,
@@ -759,7 +776,7 @@ impl Simulation {
                 item.key as u32,
                 format!("transaction of {size} record(s) committed: payment and offset together"),
             );
-            self.apply_effect(item.msg, consumer);
+            self.apply_effect(item, consumer);
             self.finish_entry(item.entry);
         }
         self.send_commit_response(consumer, session, txn, true);

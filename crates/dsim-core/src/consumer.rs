@@ -7,6 +7,7 @@ use crate::broker::copy_key;
 use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
+use crate::queue::Lane;
 use crate::scenario::Mode;
 use crate::trace::{Actor, TraceKind};
 
@@ -244,8 +245,17 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.current = Some((item, work));
         let session = c.session;
-        self.queue
-            .schedule(self.now + cost, Event::ProcessDone { consumer, session });
+        // Each kind of work takes a constant time, so each has its own FIFO lane.
+        let lane = if work == Work::Skip {
+            Lane::DedupSkip
+        } else {
+            Lane::Processing
+        };
+        self.queue.schedule_in_lane(
+            lane,
+            self.now + cost,
+            Event::ProcessDone { consumer, session },
+        );
     }
 
     pub(crate) fn on_process_done(&mut self, consumer: u16, session: u32) {
@@ -291,7 +301,7 @@ impl Simulation {
                 );
             }
             Work::Apply => {
-                self.apply_effect(item.msg, consumer);
+                self.apply_effect(item, consumer);
                 if self.mode.dedups() {
                     self.dedup.insert(item.msg, self.now);
                 }

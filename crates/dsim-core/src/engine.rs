@@ -15,6 +15,7 @@ use crate::producer::Relay;
 use crate::queue::EventQueue;
 use crate::scenario::{Acks, Mode, Scenario};
 use crate::time::{Micros, ms_to_us};
+use crate::timers::{TimerKind, TimerList};
 use crate::trace::{Actor, TraceEvent, TraceKind};
 
 /// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
@@ -31,6 +32,7 @@ pub(crate) use trace;
 /// Something that happens at an instant. Events name what they touch by index, and carry a
 /// generation or session so that one aimed at something that has since changed is ignored.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(8))]
 pub enum Event {
     Produce {
         msg: u32,
@@ -114,6 +116,10 @@ pub enum Event {
         session: u32,
     },
     BrokerRecover,
+    /// A timer list's wake-up: fires its due timers (see `timers`).
+    TimerWake {
+        kind: TimerKind,
+    },
 }
 
 /// Every duration of the scenario, in integer microseconds, converted once.
@@ -154,14 +160,15 @@ impl Timing {
         }
     }
 
-    /// How far ahead the event queue's wheel should reach: the longest delay scheduled for
-    /// every message (visibility, first ack timeout), so only retries and rare timers overflow.
-    fn wheel_reach(&self) -> Micros {
-        self.visibility
-            .max(self.ack_timeout)
-            .max(self.session_timeout)
+    /// How far ahead the event queue's wheel should reach: the short hops that make up most
+    /// events (network latency with jitter, processing, replication, transaction writes).
+    /// Longer constant delays go to the queue's FIFO lanes instead.
+    fn wheel_reach(&self, s: &Scenario) -> Micros {
+        (ms_to_us(s.latency_ms) + ms_to_us(s.jitter_ms))
             .max(self.processing)
             .max(self.replication)
+            .max(self.txn_write)
+            .max(self.txn_ack)
     }
 
     /// When message `msg` is produced.
@@ -207,6 +214,10 @@ pub struct Simulation {
     /// `members[p % members.len()]`.
     pub(crate) members: Vec<u16>,
     pub(crate) relays: Vec<Relay>,
+    /// First-attempt publish ack timeouts: `(msg, attempt)`.
+    pub(crate) publish_timers: TimerList<(u32, u16)>,
+    /// Visibility timeouts of delivered entries: `(entry, generation, delivery)`.
+    pub(crate) visibility_timers: TimerList<(u32, u32, u16)>,
     pub(crate) ledger: Ledger,
     pub(crate) dedup: DedupStore,
     pub(crate) metrics: Metrics,
@@ -261,7 +272,7 @@ impl Simulation {
             mode: s.mode,
             acks: s.effective_acks(),
             faults: FaultPlan::new(&s),
-            queue: EventQueue::new(timing.wheel_reach()),
+            queue: EventQueue::new(timing.wheel_reach(&s)),
             now: 0,
             msgs: MsgTable::default(),
             entries: Entries::default(),
@@ -272,6 +283,8 @@ impl Simulation {
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
             members: (0..consumers as u16).collect(),
             relays: (0..producers).map(|_| Relay::default()).collect(),
+            publish_timers: TimerList::default(),
+            visibility_timers: TimerList::default(),
             ledger: Ledger::new(s.accounts.max(1)),
             dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
             metrics: Metrics::new(span),
@@ -307,6 +320,11 @@ impl Simulation {
 
     pub fn status(&self) -> Status {
         self.status
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.metrics.counters.events
     }
 
     pub fn is_finished(&self) -> bool {
@@ -404,6 +422,36 @@ impl Simulation {
         };
     }
 
+    /// Fires the due timers of one list, then re-arms it for its next live timer.
+    fn on_timer_wake(&mut self, kind: TimerKind) {
+        let next = match kind {
+            TimerKind::PublishAck => {
+                while let Some((msg, attempt)) = self.publish_timers.pop_due(self.now) {
+                    self.on_publish_timeout(msg, attempt);
+                }
+                let msgs = &self.msgs;
+                self.publish_timers
+                    .rearm(|(msg, attempt)| Self::publish_timeout_live(msgs, msg, attempt))
+            }
+            TimerKind::Visibility => {
+                while let Some((entry, generation, delivery)) =
+                    self.visibility_timers.pop_due(self.now)
+                {
+                    self.on_visibility(entry, generation, delivery);
+                }
+                let entries = &self.entries;
+                self.visibility_timers
+                    .rearm(|(entry, generation, delivery)| {
+                        Self::visibility_live(entries, entry, generation, delivery)
+                    })
+            }
+        };
+        if let Some(at) = next {
+            self.queue.schedule(at, Event::TimerWake { kind });
+        }
+    }
+
+    #[inline(always)]
     fn handle(&mut self, event: Event) {
         match event {
             Event::Produce { msg } => self.on_produce(msg),
@@ -457,6 +505,7 @@ impl Simulation {
             Event::ConsumerRestart { consumer } => self.on_consumer_restart(consumer),
             Event::SessionExpire { consumer, session } => self.on_session_expire(consumer, session),
             Event::BrokerRecover => self.on_broker_recover(),
+            Event::TimerWake { kind } => self.on_timer_wake(kind),
         }
     }
 
@@ -531,8 +580,10 @@ impl Simulation {
         self.msgs.compact();
     }
 
-    /// Applies a message's payment to the ledger.
-    pub(crate) fn apply_effect(&mut self, msg: u32, consumer: u16) {
+    /// Applies a message's payment to the ledger. The item says which delivery and copy did
+    /// it, so that two applications of one message stay two distinct events in its trace.
+    pub(crate) fn apply_effect(&mut self, item: crate::consumer::Item, consumer: u16) {
+        let msg = item.msg;
         let Some(m) = self.msgs.get_mut(msg) else {
             debug_assert!(false, "applied message {msg} after it was resolved");
             return;
@@ -567,8 +618,8 @@ impl Simulation {
                 Actor::Consumer,
                 Some(Actor::Ledger),
                 Some(consumer as u32),
-                0,
-                0,
+                item.delivery as u32,
+                item.key as u32,
                 note,
             );
         }

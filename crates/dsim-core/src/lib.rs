@@ -12,6 +12,7 @@ mod broker;
 pub mod checker;
 mod consumer;
 mod engine;
+pub mod export;
 pub mod faults;
 pub mod knobs;
 mod ledger;
@@ -22,7 +23,11 @@ mod producer;
 mod queue;
 pub mod report;
 pub mod scenario;
+pub mod stats;
+pub mod sweep;
+pub mod theory;
 pub mod time;
+mod timers;
 pub mod trace;
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
@@ -30,6 +35,8 @@ pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{Counterexample, Guarantee, Report, Snapshot};
 pub use scenario::{Acks, Mode, Promise, Scenario};
+pub use stats::Estimate;
+pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};
 pub use trace::{Actor, TraceEvent, TraceKind};
 
 /// Runs a scenario to the end and returns its report, with the counterexample's trace filled

@@ -4,9 +4,11 @@ use std::collections::VecDeque;
 
 use crate::engine::{Event, Simulation, trace};
 use crate::faults::{Hop, Verdict};
-use crate::messages::Cause;
+use crate::messages::{Cause, MsgTable};
+use crate::queue::Lane;
 use crate::scenario::Mode;
 use crate::time::Micros;
+use crate::timers::TimerKind;
 use crate::trace::{Actor, TraceKind};
 
 /// The outbox relay of one producer: rows committed with the business write, waiting to be
@@ -30,8 +32,11 @@ impl Simulation {
         debug_assert_eq!(msg, msg_hint);
         let next = msg + 1;
         if next < self.scenario.messages {
-            self.queue
-                .schedule(self.timing.produce_at(next), Event::Produce { msg: next });
+            self.queue.schedule_in_lane(
+                Lane::Produce,
+                self.timing.produce_at(next),
+                Event::Produce { msg: next },
+            );
         }
         let producer = self.producer_of(msg);
         let crashed = self.faults.crash(Hop::ProducerWrite, msg, 1, 0);
@@ -223,8 +228,21 @@ impl Simulation {
         if retries {
             let timeout =
                 self.timing.ack_timeout << (attempt as u32 - 1).min(MAX_BACKOFF_DOUBLINGS);
-            let event = Event::PublishTimeout { msg, attempt };
-            self.queue.schedule(self.now + timeout, event);
+            if attempt == 1 {
+                // One constant delay: a FIFO timer list (see `timers`).
+                let at = self.now + timeout;
+                if let Some(wake) = self.publish_timers.add(at, (msg, attempt)) {
+                    self.queue.schedule(
+                        wake,
+                        Event::TimerWake {
+                            kind: TimerKind::PublishAck,
+                        },
+                    );
+                }
+            } else {
+                self.queue
+                    .schedule(self.now + timeout, Event::PublishTimeout { msg, attempt });
+            }
         }
     }
 
@@ -251,9 +269,15 @@ impl Simulation {
         self.release(msg);
     }
 
+    /// Whether the ack timeout of this attempt still matters: once the ack arrives or a newer
+    /// attempt starts, it never will again.
+    pub(crate) fn publish_timeout_live(msgs: &MsgTable, msg: u32, attempt: u16) -> bool {
+        msgs.get(msg)
+            .is_some_and(|m| m.waiting_ack && m.publish_attempts == attempt)
+    }
+
     pub(crate) fn on_publish_timeout(&mut self, msg: u32, attempt: u16) {
-        let Some(m) = self.msgs.get(msg) else { return };
-        if !m.waiting_ack || m.publish_attempts != attempt {
+        if !Self::publish_timeout_live(&self.msgs, msg, attempt) {
             return;
         }
         let producer = self.producer_of(msg) as u32;

@@ -1,30 +1,31 @@
 //! The event queue. Events are ordered by `(time, scheduling order)`, so two events at the
 //! same instant run in the order they were scheduled, on every platform.
 //!
-//! Time is an integer number of microseconds and almost every event is scheduled less than a
-//! few hundred milliseconds ahead, so the queue is a timing wheel: one slot per microsecond
-//! over a window of `span` microseconds starting at the time of the last popped event, each
+//! Time is an integer number of microseconds and most events are network hops, processing
+//! or replication scheduled a millisecond or so ahead. Those go into a timing wheel: one slot
+//! per microsecond over a small window starting at the time of the last popped event, each
 //! slot a FIFO list (a slot holds a single instant, and events reach it in scheduling order),
-//! with a three-level bitmap to find the next occupied slot in a few word scans. Scheduling
-//! and popping are O(1), where the binary heap this replaced paid a sift of 40-byte entries.
-//! Events beyond the window (long timeouts, backoffs) go to an overflow heap keyed by
-//! `(time, sequence)`.
+//! with a three-level bitmap to find the next occupied slot in a few word scans. The window is
+//! kept small so it stays in the CPU cache.
 //!
-//! Ties between the two: an overflow event was scheduled when its time lay at least `span`
-//! ahead, a wheel event with the same time when it lay less than `span` ahead; the window only
-//! moves forward, so the overflow event was scheduled strictly earlier and runs first. Hence
-//! the order is exactly the one a single heap over `(time, sequence)` gives.
+//! Events further ahead are "far": long constant delays (replication, processing) go to
+//! FIFO lanes, one per kind, which stay sorted for free; anything else goes to an overflow
+//! heap keyed by `(time, sequence)`. Whenever the window moves, far events that now fall
+//! inside it are moved into the wheel in key order, before any event at the new time is
+//! handled. A far event was scheduled when its time lay beyond the window, so before any wheel
+//! event for the same instant: moving it first keeps each slot in scheduling order. Hence the
+//! order is exactly the one a single heap over `(time, sequence)` would give.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::Event;
 use crate::time::Micros;
 
 /// The smallest and largest wheel, in slots (microseconds). The largest is what three levels
 /// of 64-bit words can index.
-const MIN_SPAN_BITS: u32 = 12;
-const MAX_SPAN_BITS: u32 = 18;
+const MIN_SPAN_BITS: u32 = 10;
+const MAX_SPAN_BITS: u32 = 16;
 
 /// "No node": node 0 is a never-used sentinel, so a zeroed slot array means an empty wheel.
 const NIL: u32 = 0;
@@ -99,13 +100,20 @@ impl Occupancy {
         }
     }
 
-    /// The first occupied slot at or after `from`.
+    /// The first occupied slot at or after `from`. The common case, a slot in the same
+    /// 64-slot word, is inlined; the rest of the search is not.
+    #[inline(always)]
     fn next_from(&self, from: usize) -> Option<usize> {
         let w = from >> 6;
         let here = self.l0[w] & (!0 << (from & 63));
         if here != 0 {
             return Some(w << 6 | here.trailing_zeros() as usize);
         }
+        self.next_after_word(w)
+    }
+
+    #[inline(never)]
+    fn next_after_word(&self, w: usize) -> Option<usize> {
         let w1 = w >> 6;
         let after = (w & 63) + 1;
         let near = if after < 64 {
@@ -135,6 +143,23 @@ impl Occupancy {
     }
 }
 
+/// A FIFO lane for events of one constant delay, too long for the wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    Replication = 0,
+    Processing = 1,
+    DedupSkip = 2,
+    TxnWrite = 3,
+    Produce = 4,
+}
+
+const LANES: usize = 5;
+
+const EMPTY: Key = Key {
+    at: Micros::MAX,
+    seq: u64::MAX,
+};
+
 pub struct EventQueue {
     /// Per slot, the last node of its circular FIFO list, or `NIL`.
     tails: Vec<u32>,
@@ -143,21 +168,23 @@ pub struct EventQueue {
     occupied: Occupancy,
     mask: u64,
     span: Micros,
-    /// The start of the window: every wheel event lies in `[base, base + span)`.
+    /// The start of the window: every wheel event lies in `[base, base + span)`, every far
+    /// event (lanes, overflow heap) at or after `base + span`.
     base: Micros,
     in_wheel: usize,
+    lanes: [VecDeque<Scheduled>; LANES],
+    /// The key at the front of each lane, or `EMPTY`.
+    heads: [Key; LANES],
     overflow: BinaryHeap<Reverse<Scheduled>>,
+    /// No far event lies before this time (`Micros::MAX` when there are none).
+    far_from: Micros,
     seq: u64,
 }
 
-enum Source {
-    Wheel(usize),
-    Overflow,
-}
-
 impl EventQueue {
-    /// A queue whose wheel covers at least `reach` microseconds ahead (within fixed bounds);
-    /// events further ahead still work, through the overflow heap.
+    /// A queue whose wheel covers at least `reach` microseconds ahead (within fixed bounds).
+    /// The wheel should cover the short, jittered hops; it is kept small so that it stays in
+    /// the CPU cache (a wheel spanning the long timeouts touched a cold line per event).
     pub fn new(reach: Micros) -> EventQueue {
         let bits = (reach.saturating_add(1).next_power_of_two().trailing_zeros())
             .clamp(MIN_SPAN_BITS, MAX_SPAN_BITS);
@@ -174,21 +201,60 @@ impl EventQueue {
             span: slots as Micros,
             base: 0,
             in_wheel: 0,
+            lanes: std::array::from_fn(|_| VecDeque::new()),
+            heads: [EMPTY; LANES],
             overflow: BinaryHeap::new(),
+            far_from: Micros::MAX,
             seq: 0,
         }
     }
 
+    fn next_key(&mut self, at: Micros) -> Key {
+        self.seq += 1;
+        Key { at, seq: self.seq }
+    }
+
+    #[inline(always)]
     pub fn schedule(&mut self, at: Micros, event: Event) {
         debug_assert!(at >= self.base, "event scheduled in the past");
         let at = at.max(self.base);
-        if at - self.base >= self.span {
-            self.seq += 1;
-            let key = Key { at, seq: self.seq };
+        if at - self.base < self.span {
+            self.push_wheel(at, event);
+        } else {
+            let key = self.next_key(at);
             self.overflow.push(Reverse(Scheduled { key, event }));
-            return;
+            self.far_from = self.far_from.min(at);
         }
-        // Wheel events need no sequence number: FIFO order within a slot is scheduling order.
+    }
+
+    /// Schedules an event of a constant-delay kind. Beyond the wheel it goes into the kind's
+    /// FIFO lane, which costs O(1) instead of a heap operation; if `at` would break the lane's
+    /// order (a caller's delay is not constant after all), it falls back to the heap.
+    #[inline(always)]
+    pub fn schedule_in_lane(&mut self, lane: Lane, at: Micros, event: Event) {
+        debug_assert!(at >= self.base, "event scheduled in the past");
+        let at = at.max(self.base);
+        if at - self.base < self.span {
+            return self.push_wheel(at, event);
+        }
+        let key = self.next_key(at);
+        let i = lane as usize;
+        let fifo = &mut self.lanes[i];
+        match fifo.back() {
+            Some(last) if last.key > key => self.overflow.push(Reverse(Scheduled { key, event })),
+            _ => {
+                if fifo.is_empty() {
+                    self.heads[i] = key;
+                }
+                fifo.push_back(Scheduled { key, event });
+            }
+        }
+        self.far_from = self.far_from.min(at);
+    }
+
+    /// Wheel events need no sequence number: FIFO order within a slot is scheduling order.
+    #[inline(always)]
+    fn push_wheel(&mut self, at: Micros, event: Event) {
         let slot = (at & self.mask) as usize;
         let node = match self.free.pop() {
             Some(n) => {
@@ -212,58 +278,107 @@ impl EventQueue {
         self.in_wheel += 1;
     }
 
-    fn next_source(&self) -> Option<(Micros, Source)> {
-        let wheel = if self.in_wheel > 0 {
-            let start = (self.base & self.mask) as usize;
-            let slot = self
-                .occupied
-                .next_from(start)
-                .or_else(|| self.occupied.next_from(0))
-                .expect("a non-empty wheel has an occupied slot");
-            let ahead = (slot as u64).wrapping_sub(start as u64) & self.mask;
-            Some((self.base + ahead, slot))
-        } else {
-            None
-        };
-        let overflow = self.overflow.peek().map(|Reverse(s)| s.key.at);
-        match (wheel, overflow) {
-            // On equal times the overflow event was scheduled first (see the module comment).
-            (Some((t, _)), Some(o)) if o <= t => Some((o, Source::Overflow)),
-            (Some((t, slot)), _) => Some((t, Source::Wheel(slot))),
-            (None, Some(o)) => Some((o, Source::Overflow)),
-            (None, None) => None,
+    /// The far source holding the smallest key: `LANES` for the heap, or a lane index.
+    fn far_min(&self) -> (Key, usize) {
+        let mut best = (EMPTY, LANES);
+        for (i, &head) in self.heads.iter().enumerate() {
+            if head < best.0 {
+                best = (head, i);
+            }
+        }
+        if let Some(Reverse(top)) = self.overflow.peek()
+            && top.key < best.0
+        {
+            best = (top.key, LANES);
+        }
+        best
+    }
+
+    /// Moves every far event that now lies inside the window into the wheel, in key order.
+    /// It runs whenever the window moves, before any event at the new time is handled, so a
+    /// moved event (scheduled long ago) lands in its slot ahead of any scheduled later.
+    fn pull_into_wheel(&mut self) {
+        let limit = self.base + self.span;
+        loop {
+            let (key, source) = self.far_min();
+            if key.at >= limit {
+                self.far_from = key.at;
+                return;
+            }
+            let scheduled = if source == LANES {
+                self.overflow.pop().expect("peeked").0
+            } else {
+                let lane = &mut self.lanes[source];
+                let front = lane.pop_front().expect("a lane with a head");
+                self.heads[source] = lane.front().map_or(EMPTY, |s| s.key);
+                front
+            };
+            self.push_wheel(scheduled.key.at, scheduled.event);
         }
     }
 
-    /// The time of the next event, if any.
+    /// The occupied wheel slot that comes first from `base`, and its time.
+    #[inline(always)]
+    fn wheel_next(&self) -> Option<(Micros, usize)> {
+        if self.in_wheel == 0 {
+            return None;
+        }
+        let start = (self.base & self.mask) as usize;
+        let slot = self
+            .occupied
+            .next_from(start)
+            .or_else(|| self.occupied.next_from(0))
+            .expect("a non-empty wheel has an occupied slot");
+        let ahead = (slot as u64).wrapping_sub(start as u64) & self.mask;
+        Some((self.base + ahead, slot))
+    }
+
+    /// The time of the next event, if any. Far events all lie after every wheel event.
     pub fn peek_time(&self) -> Option<Micros> {
-        self.next_source().map(|(at, _)| at)
+        match self.wheel_next() {
+            Some((at, _)) => Some(at),
+            None => (self.far_from != Micros::MAX).then_some(self.far_from),
+        }
     }
 
     /// Removes and returns the next event, unless it lies beyond `until`.
+    #[inline(always)]
     pub fn pop_until(&mut self, until: Micros) -> Option<(Micros, Event)> {
-        let (at, source) = self.next_source()?;
+        if self.in_wheel == 0 {
+            // Jump the window to the next far event.
+            if self.far_from == Micros::MAX || self.far_from > until {
+                return None;
+            }
+            self.base = self.far_from;
+            self.pull_into_wheel();
+        }
+        let (at, slot) = self.wheel_next()?;
         if at > until {
             return None;
         }
-        let event = match source {
-            Source::Overflow => self.overflow.pop().expect("peeked").0.event,
-            Source::Wheel(slot) => {
-                let tail = self.tails[slot];
-                let head = self.nodes[tail as usize].next;
-                if head == tail {
-                    self.tails[slot] = NIL;
-                    self.occupied.clear(slot);
-                } else {
-                    self.nodes[tail as usize].next = self.nodes[head as usize].next;
-                }
-                self.free.push(head);
-                self.in_wheel -= 1;
-                self.nodes[head as usize].event
-            }
-        };
+        let tail = self.tails[slot];
+        let head = self.nodes[tail as usize].next;
+        if head == tail {
+            self.tails[slot] = NIL;
+            self.occupied.clear(slot);
+        } else {
+            self.nodes[tail as usize].next = self.nodes[head as usize].next;
+        }
+        self.free.push(head);
+        self.in_wheel -= 1;
+        // Read before pulling far events in: they may reuse the node.
+        let event = self.nodes[head as usize].event;
         self.base = at;
+        if self.far_from < at + self.span {
+            self.pull_into_wheel();
+        }
         Some((at, event))
+    }
+}
+
+impl Default for EventQueue {
+    fn default() -> Self {
+        Self::new(0)
     }
 }
 
@@ -297,13 +412,20 @@ mod tests {
         let mut id = 0;
         for round in 0..20_000u32 {
             for _ in 0..(next() % 3) {
-                let ahead = match next() % 4 {
-                    0 => 0,
-                    1 => next() % 50,
-                    2 => next() % span,
-                    _ => span - 2 + next() % (3 * span),
+                let event = Event::Produce { msg: id };
+                let (ahead, lane) = match next() % 6 {
+                    0 => (0, None),
+                    1 => (next() % 50, None),
+                    2 => (next() % span, None),
+                    3 => (3 * span, Some(Lane::Replication)),
+                    // Not constant: the lane must fall back to the heap when out of order.
+                    4 => (span + next() % 7, Some(Lane::Processing)),
+                    _ => (span - 2 + next() % (3 * span), None),
                 };
-                queue.schedule(now + ahead, Event::Produce { msg: id });
+                match lane {
+                    Some(lane) => queue.schedule_in_lane(lane, now + ahead, event),
+                    None => queue.schedule(now + ahead, event),
+                }
                 expected.push((now + ahead, id));
                 id += 1;
             }

@@ -10,12 +10,16 @@
 
 mod api;
 mod convert;
+mod exports;
 mod scenario_input;
 mod simulation;
+mod sweep;
 mod typescript;
 
 pub use api::{compare, defaults, knobs, modes, presets, simulate, trace};
+pub use exports::{history_json_lines, metrics_csv, trace_mermaid};
 pub use simulation::Simulation;
+pub use sweep::{Sweep, sweep};
 
 /// Routes a panic, should one ever happen, to the browser console with its message instead of
 /// a bare "unreachable executed". Called at every entry point because a library has no single

@@ -122,6 +122,24 @@ impl Simulation {
         to_js(&dsim_core::trace_message(scenario, message))
     }
 
+    /// The life of one message as a Mermaid sequence diagram (see `traceMermaid`).
+    #[wasm_bindgen(js_name = traceMermaid)]
+    pub fn trace_mermaid(
+        &self,
+        #[wasm_bindgen(js_name = messageId, unchecked_param_type = "number")] message_id: JsValue,
+    ) -> Result<String, JsValue> {
+        let scenario = self.run.scenario();
+        let message = message_id_from_js(scenario, &message_id)?;
+        let trace = dsim_core::trace_message(scenario, message);
+        Ok(dsim_core::export::mermaid_sequence(message, &trace))
+    }
+
+    /// The metrics so far as CSV (see `metricsCsv`): the run's time series up to now.
+    #[wasm_bindgen(js_name = metricsCsv)]
+    pub fn metrics_csv(&self) -> String {
+        dsim_core::export::series_csv(&self.run.report().series)
+    }
+
     /// The complete scenario this run uses, defaults filled in.
     #[wasm_bindgen(getter, unchecked_return_type = "Scenario")]
     pub fn scenario(&self) -> Result<JsValue, JsValue> {

@@ -390,6 +390,101 @@ export type ModeInfo = {
 };
 
 /**
+ * What to sweep. The base scenario (every other setting) is given separately.
+ */
+export type SweepSpec = {
+  /**
+   * The setting to vary, in kebab-case (`ack-loss`) or camelCase (`ackLoss`).
+   */
+  knob: string,
+  /**
+   * The first value.
+   */
+  from: number,
+  /**
+   * The last value (it may be below `from`).
+   */
+  to: number,
+  /**
+   * Evenly spaced points from `from` to `to`, both included; whole-number settings are
+   * rounded at each point.
+   */
+  steps: number,
+  /**
+   * Runs per point and mode, with seeds `seed`, `seed + 1`, …; at least two, so that
+   * every point has a confidence interval.
+   */
+  seeds: number,
+};
+
+/**
+ * A sweep's results so far: every point whose runs are all done, in order.
+ */
+export type SweepResult = {
+  /**
+   * The swept setting's kebab-case key.
+   */
+  knob: string,
+  label: string,
+  /**
+   * `"ms"`, `"msg/s"` or empty.
+   */
+  unit: string,
+  spec: SweepSpec,
+  /**
+   * Every setting but the swept one; its `mode` is ignored (every mode runs).
+   */
+  base: Scenario,
+  /**
+   * The seeds each point averages over, from `base.seed`.
+   */
+  seeds: Array<number>,
+  runs_done: number,
+  runs_total: number,
+  points: Array<SweepPoint>,
+};
+
+/**
+ * How far a sweep has got.
+ */
+export type SweepProgress = {
+  runs_done: number,
+  runs_total: number,
+  /**
+   * Points whose runs are all done (they are in `result().points`).
+   */
+  points_done: number,
+  /**
+   * `runs_done / runs_total`, from 0 to 1.
+   */
+  fraction: number,
+};
+
+/**
+ * One event of the run's history: a trace event with the message it belongs to.
+ */
+export type HistoryEvent = {
+  message: number,
+  /**
+   * Simulated time, microseconds.
+   */
+  at_us: number,
+  kind: TraceKind,
+  actor: Actor,
+  to: Actor | null,
+  node: number | null,
+  /**
+   * The publish attempt or the delivery number, from 1; 0 where no attempt applies.
+   */
+  attempt: number,
+  /**
+   * Which log entry and network copy.
+   */
+  copy: number,
+  note: string,
+};
+
+/**
  * When the broker acknowledges a publish.
  */
 export type Acks = "leader" | "all";
@@ -447,6 +542,23 @@ export type Counterexample = {
    */
   explanation: string,
   trace: Array<TraceEvent>,
+};
+
+/**
+ * A mean and its 95 % confidence interval `[low, high]`.
+ */
+export type Estimate = {
+  mean: number,
+  low: number,
+  high: number,
+};
+
+/**
+ * What theory expects of one run, per message the scenario publishes.
+ */
+export type Expected = {
+  duplicates_per_message: number,
+  lost_per_message: number,
 };
 
 export type Guarantee = {
@@ -514,6 +626,32 @@ export type LedgerReport = {
 export type Mode = "at-most-once" | "at-least-once" | "idempotent-consumer" | "exactly-once" | "outbox";
 
 /**
+ * One mode at one point: the mean of its runs, each with a 95 % confidence interval.
+ */
+export type ModeSummary = {
+  mode: Mode,
+  runs: number,
+  /**
+   * Runs that stopped at their horizon with messages still in flight.
+   */
+  stalled_runs: number,
+  /**
+   * Extra applications per message published (`duplicates / messages`).
+   */
+  duplicates_per_message: Estimate,
+  /**
+   * Messages never applied, per message published (`lost / messages`).
+   */
+  lost_per_message: Estimate,
+  latency_p99_ms: Estimate,
+  throughput_per_s: Estimate,
+  /**
+   * What probability theory expects here, where a formula is valid (see `dsim_core::theory`).
+   */
+  expected: Expected | null,
+};
+
+/**
  * Measurements per bucket of simulated time; every vector has one value per bucket.
  */
 export type SeriesReport = {
@@ -543,6 +681,17 @@ export type SeriesReport = {
  * How a run ended, or that it has not yet.
  */
 export type Status = "running" | "drained" | "gave-up" | "stalled";
+
+/**
+ * One value of the knob, every mode.
+ */
+export type SweepPoint = {
+  value: number,
+  /**
+   * In the order at-most-once, at-least-once, idempotent consumer, exactly-once, outbox.
+   */
+  modes: Array<ModeSummary>,
+};
 
 /**
  * What happened.

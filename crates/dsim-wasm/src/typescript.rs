@@ -18,7 +18,10 @@ mod tests {
     use std::collections::{BTreeMap, HashSet};
     use std::path::Path;
 
-    use dsim_core::{Report, Scenario, Snapshot, TraceEvent};
+    use dsim_core::export::HistoryEvent;
+    use dsim_core::{
+        Report, Scenario, Snapshot, SweepProgress, SweepResult, SweepSpec, TraceEvent,
+    };
     use ts_rs::{Config, TS, TypeVisitor};
 
     use crate::api::{Knob, ModeInfo, Preset};
@@ -69,11 +72,11 @@ export type ScenarioInput = Partial<Scenario>;
         let body = &decl[..close];
         for (i, c) in body.char_indices().skip_while(|&(i, _)| i <= open) {
             if in_comment {
-                in_comment = !body[..=i].ends_with("*/");
+                in_comment = !body[..i + c.len_utf8()].ends_with("*/");
                 continue;
             }
             match c {
-                '*' if body[..=i].ends_with("/*") => in_comment = true,
+                '*' if body[..i + c.len_utf8()].ends_with("/*") => in_comment = true,
                 '{' | '<' | '(' | '[' => depth += 1,
                 '}' | '>' | ')' | ']' => depth -= 1,
                 ',' if depth == 0 => {
@@ -116,6 +119,10 @@ export type ScenarioInput = Partial<Scenario>;
         d.visit::<Preset>();
         d.visit::<Knob>();
         d.visit::<ModeInfo>();
+        d.visit::<SweepSpec>();
+        d.visit::<SweepResult>();
+        d.visit::<SweepProgress>();
+        d.visit::<HistoryEvent>();
         let roots = [
             "Scenario",
             "Report",
@@ -124,6 +131,10 @@ export type ScenarioInput = Partial<Scenario>;
             "Preset",
             "Knob",
             "ModeInfo",
+            "SweepSpec",
+            "SweepResult",
+            "SweepProgress",
+            "HistoryEvent",
         ];
         let mut out = HEADER.to_string();
         let mut emit = |text: String| {

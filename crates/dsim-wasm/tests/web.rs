@@ -8,7 +8,10 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use dsim_wasm::{Simulation, compare, defaults, knobs, modes, presets, simulate, trace};
+use dsim_wasm::{
+    Simulation, Sweep, compare, defaults, history_json_lines, knobs, metrics_csv, modes, presets,
+    simulate, sweep, trace, trace_mermaid,
+};
 use js_sys::{Array, BigInt, Function, JSON, Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -616,4 +619,136 @@ fn advancing_past_the_end_finishes_with_the_same_report() {
         json_of(&ok(sim.snapshot()))
     );
     assert_eq!(json_of(&ok(sim.report())), whole);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps and exports
+
+const SMALL_SWEEP: &str = r#"{"knob": "ackLoss", "from": 0, "to": 0.4, "steps": 3, "seeds": 2}"#;
+const SWEEP_BASE: &str = r#"{"messages": 150, "seed": 4}"#;
+
+#[wasm_bindgen_test]
+fn a_sweep_is_the_mean_of_the_runs_simulate_gives() {
+    let result = json_of(&ok(sweep(js(SWEEP_BASE), js(SMALL_SWEEP))));
+    assert_eq!(result["knob"], "ack-loss");
+    assert_eq!(result["seeds"], serde_json::json!([4, 5]));
+    let points = result["points"].as_array().expect("points");
+    assert_eq!(points.len(), 3);
+    // At-least-once at ack loss 0.2: the mean of the two seeds' duplicates per message.
+    let alo = &points[1]["modes"][1];
+    assert_eq!(alo["mode"], "at-least-once");
+    let per_message = |seed: u64| {
+        let r = json_of(&ok(simulate(js(&format!(
+            r#"{{"messages": 150, "seed": {seed}, "ackLoss": 0.2, "mode": "at-least-once"}}"#
+        )))));
+        r["duplicates"].as_f64().unwrap() / 150.0
+    };
+    let mean = (per_message(4) + per_message(5)) / 2.0;
+    assert_eq!(alo["duplicates_per_message"]["mean"].as_f64(), Some(mean));
+    let band = &alo["duplicates_per_message"];
+    assert!(band["low"].as_f64() <= band["mean"].as_f64());
+    assert!(band["mean"].as_f64() <= band["high"].as_f64());
+    assert!(alo["expected"]["duplicates_per_message"].as_f64().unwrap() > 0.24);
+}
+
+#[wasm_bindgen_test]
+fn the_sweep_class_steps_one_run_at_a_time_to_the_same_result() {
+    let whole = json_of(&ok(sweep(js(SWEEP_BASE), js(SMALL_SWEEP))));
+    let mut stepped = Sweep::new(js(SWEEP_BASE), js(SMALL_SWEEP)).expect("valid");
+    assert!(!stepped.finished());
+    assert_eq!(json_of(&ok(stepped.progress()))["runs_total"], 30);
+    let mut last = 0.0;
+    while !stepped.finished() {
+        let p = json_of(&ok(stepped.step()));
+        let fraction = p["fraction"].as_f64().unwrap();
+        assert!(fraction > last);
+        last = fraction;
+    }
+    assert_eq!(last, 1.0);
+    assert_eq!(json_of(&ok(stepped.result())), whole);
+    assert!(stepped.csv().starts_with("knob,value,mode,"));
+    assert_eq!(stepped.csv().lines().count(), 1 + 3 * 5);
+    // A finished sweep stays put.
+    assert_eq!(json_of(&ok(stepped.step()))["runs_done"], 30);
+}
+
+#[wasm_bindgen_test]
+fn bad_sweeps_are_errors_naming_the_field() {
+    let bad = |spec: &str, expected: &str| {
+        assert_error(sweep(js(SWEEP_BASE), js(spec)), expected);
+        assert_error(
+            Sweep::new(js(SWEEP_BASE), js(spec)).map(JsValue::from),
+            expected,
+        );
+    };
+    bad(
+        r#"{"knob": "mode", "from": 0, "to": 1, "steps": 2, "seeds": 2}"#,
+        "knob: mode cannot be swept: every sweep runs every mode",
+    );
+    bad(
+        r#"{"knob": "ackLoss", "from": 0, "to": 2, "steps": 2, "seeds": 2}"#,
+        "to: ack-loss must be between 0 and 1 (got 2)",
+    );
+    bad(
+        r#"{"knob": "ackLoss", "from": 0, "to": 1, "steps": 2}"#,
+        "seeds: is missing",
+    );
+    bad(
+        r#"{"knob": "ackLoss", "from": "0", "to": 1, "steps": 2, "seeds": 2}"#,
+        "from: must be a number (got a string)",
+    );
+    bad(
+        r#"{"knob": "ackLoss", "from": 0, "to": 1, "steps": 2, "seeds": 2, "mode": 1}"#,
+        "mode: is not a sweep setting",
+    );
+    bad(
+        "[]",
+        "sweep: must be an object with knob, from, to, steps and seeds (got an array)",
+    );
+    assert_error(
+        sweep(js(r#"{"ackLoss": 3}"#), js(SMALL_SWEEP)),
+        "ackLoss: must be between 0 and 1 (got 3)",
+    );
+    assert_module_still_works();
+}
+
+#[wasm_bindgen_test]
+fn exports_are_the_same_text_as_the_core_gives() {
+    let scenario = r#"{"messages": 60, "ackLoss": 0.3, "seed": 2}"#;
+    let native: dsim_core::Scenario = dsim_core::Scenario::from_json(scenario).expect("valid");
+
+    let mermaid = trace_mermaid(js(scenario), js("5")).expect("a diagram");
+    let expected = dsim_core::export::mermaid_sequence(5, &dsim_core::trace_message(&native, 5));
+    assert_eq!(mermaid, expected);
+    assert!(mermaid.starts_with("sequenceDiagram\n"));
+    let sim = Simulation::new(js(scenario)).expect("valid");
+    assert_eq!(sim.trace_mermaid(js("5")).expect("a diagram"), expected);
+
+    let history = history_json_lines(js(scenario)).expect("history");
+    assert_eq!(
+        history,
+        dsim_core::export::history_json_lines(&native).unwrap()
+    );
+    let first: Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "created");
+
+    let csv = metrics_csv(js(scenario)).expect("csv");
+    let report = dsim_core::simulate(&native).unwrap();
+    assert_eq!(csv, dsim_core::export::series_csv(&report.series));
+
+    let err = |r: Result<String, JsValue>| r.map(JsValue::from);
+    assert_error(
+        err(trace_mermaid(js(scenario), js("60"))),
+        "messageId: must be a whole number from 0 to 59 (got 60)",
+    );
+    assert_error(
+        err(history_json_lines(js(r#"{"messages": 20001}"#))),
+        "messages: the history export holds at most 20000 messages (got 20001); export the \
+         metrics instead, or trace single messages",
+    );
+    assert_error(
+        err(metrics_csv(js(r#"{"delay": 2}"#))),
+        "delay: must be between 0 and 1 (got 2)",
+    );
+    assert_module_still_works();
 }

@@ -6,6 +6,7 @@ use crate::browser;
 use crate::compare::Compare;
 use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
 use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
+use crate::exports::RunExports;
 use crate::presets::Presets;
 use crate::share::ShareButtons;
 use crate::store::{Store, use_store};
@@ -34,7 +35,13 @@ pub fn Playground(loaded: LoadedPage) -> impl IntoView {
 fn FullPage() -> impl IntoView {
     let store = use_store();
     view! {
-        <div class="page" data-testid="app-root" data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()>
+        <div
+            class="page"
+            data-testid="app-root"
+            data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
+            data-input-count=move || store.input_latency.get().0.to_string()
+            data-input-latency-ms=move || format!("{:.2}", store.input_latency.get().1)
+        >
             <header class="masthead">
                 <div>
                     <h1>"Delivery semantics playground"</h1>
@@ -67,6 +74,7 @@ fn FullPage() -> impl IntoView {
                     </div>
                     <Counters />
                     <LiveCharts />
+                    <RunExports />
                     <Timeline />
                     <Compare />
                 </main>

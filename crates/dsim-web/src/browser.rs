@@ -1,5 +1,5 @@
 //! The few places the page touches the browser directly: the URL, the clock, randomness for a
-//! new seed, the clipboard, the embedding page and the panic message. Everything else goes
+//! new seed, the clipboard, file downloads, the embedding page and the panic message. Everything else goes
 //! through Leptos.
 
 use std::cell::Cell;
@@ -84,6 +84,34 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
         })
 }
 
+/// Offers `text` as a file to save, through a temporary object URL and a clicked link. Does
+/// nothing if the browser refuses (there is nothing useful to tell the user then).
+pub fn download(file_name: &str, mime: &str, text: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(link) = document
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+    }
+    // The click has handed the blob to the download; the URL is no longer needed.
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
 /// Whether the page is inside a frame of another page.
 pub fn in_frame() -> bool {
     window()
@@ -98,10 +126,11 @@ thread_local! {
 /// Tells the embedding page how tall the embedded view is, so its iframe can fit it. The
 /// message carries the height and nothing else, so it is safe to send to any origin.
 ///
-/// This is the page's only use of `postMessage`, and it only ever sends: the page registers no
-/// `message` listener, so no other window can change its scenario or its DOM (a test in
+/// This is the page's only message to another window, and it only ever sends: the page
+/// registers no `message` listener on its window (its only message handlers are on its own
+/// Web Workers, `offload`), so no other window can change its scenario or its DOM. A test in
 /// `tests/` scans this crate's source to keep it that way, and the end-to-end test posts
-/// hostile messages to the embedded view and checks that nothing changes).
+/// hostile messages to the embedded view and checks that nothing changes.
 pub fn post_height(height: f64) {
     let Some(message) = height_message(height) else {
         return;

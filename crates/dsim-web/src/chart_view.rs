@@ -1,11 +1,14 @@
-//! Draws a `charts::Chart` as SVG, with a legend and a tooltip that follows the pointer. The
-//! chart is redrawn when its data changes; the guide line and the tooltip live in an overlay
-//! of their own so that moving the pointer redraws only them.
+//! Draws a `charts::Chart` as SVG, with a legend, a tooltip that follows the pointer and a
+//! button that saves the chart as an SVG file. The chart is redrawn when its data changes; the
+//! guide line and the tooltip live in an overlay of their own so that moving the pointer
+//! redraws only them.
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::browser;
+use crate::chart_export::standalone_svg;
 use crate::charts::{self, Chart, HoverPoint};
 
 #[component]
@@ -52,11 +55,24 @@ pub fn ChartView(
             })
             .collect_view()
     };
+    let save_svg = move |_| {
+        let svg = chart.with_untracked(|c| standalone_svg(c, title));
+        browser::download(&format!("{testid}.svg"), "image/svg+xml", &svg);
+    };
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>
                 <span class="chart-title">{title}</span>
                 <ul class="legend">{legend}</ul>
+                <button
+                    type="button"
+                    class="chart-save"
+                    data-testid=format!("{testid}-svg")
+                    title="Save this chart as an SVG file"
+                    on:click=save_svg
+                >
+                    "SVG"
+                </button>
             </figcaption>
             <div
                 class="plot"

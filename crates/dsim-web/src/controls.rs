@@ -122,8 +122,16 @@ pub fn RunButtons() -> impl IntoView {
                 data-testid="pause"
                 disabled=move || state.get() != RunState::Running
                 on:click=move |_| store.pause()
+                title=move || {
+                    if store.offloaded.get() {
+                        "Cancel the run in the background worker"
+                    } else {
+                        "Pause the run"
+                    }
+                }
             >
-                <Icon d="M3 2h3.5v12H3zM9.5 2H13v12H9.5z" />"Pause"
+                <Icon d="M3 2h3.5v12H3zM9.5 2H13v12H9.5z" />
+                {move || if store.offloaded.get() { "Cancel" } else { "Pause" }}
             </button>
             <button
                 type="button"

@@ -127,13 +127,24 @@ pub fn Progress() -> impl IntoView {
                 RunState::Paused if r.status == Status::Running => "paused",
                 _ => view_model::status_key(r.status),
             };
-            format!(
+            let mut label = format!(
                 "{:.0} % · {} simulated · {} events · {}",
                 progress() * 100.0,
                 millis(r.duration_ms),
                 thousands(r.events),
                 state
-            )
+            );
+            if store.offloaded.get() {
+                label.push_str(" · in a background worker");
+            } else if let (RunState::Finished, Some(ms)) =
+                (store.run_state.get(), store.worker_run_ms.get())
+            {
+                label.push_str(&format!(
+                    " · {} of wall time in a background worker",
+                    millis(ms)
+                ));
+            }
+            label
         })
     };
     view! {
@@ -143,6 +154,8 @@ pub fn Progress() -> impl IntoView {
                 max="1"
                 prop:value=move || progress().to_string()
                 data-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
+                data-worker=move || store.offloaded.get().to_string()
+                data-worker-run-ms=move || store.worker_run_ms.get().map(|ms| format!("{ms:.1}"))
                 aria-label="Run progress"
             ></progress>
             <span class="progress-label">{label}</span>

@@ -2,19 +2,25 @@
 //!
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
-//! `sequence` (trace → sequence diagram), `url_state` (query ↔ page state), `slider_scale`
-//! and `format`. The components bind signals to them: `app`, `controls`, `dashboard`,
-//! `chart_view`, `timeline`, `compare`, `presets`, `share`, with `store` as the shared state
-//! and `browser` as the only code that calls web APIs by hand.
+//! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
+//! `url_state` (query ↔ page state), `slider_scale` and `format`. The components bind signals
+//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
+//! `share`, `exports`, with `store` as the shared state and `browser` as the only code that
+//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
+//! spoken in `worker_protocol`) in a Web Worker.
 
 pub mod app;
 pub mod browser;
+pub mod chart_export;
 pub mod chart_view;
 pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod dashboard;
+pub mod exports;
 pub mod format;
+#[cfg(target_arch = "wasm32")]
+pub mod offload;
 pub mod presets;
 pub mod sequence;
 pub mod share;
@@ -23,8 +29,17 @@ pub mod store;
 pub mod timeline;
 pub mod url_state;
 pub mod view_model;
+pub mod worker_jobs;
+pub mod worker_protocol;
 
 pub use app::{App, Playground};
+
+/// Starts the Web Worker that runs heavy jobs (see `offload`).
+#[cfg(target_arch = "wasm32")]
+pub fn start_worker() {
+    browser::install_panic_hook();
+    offload::run_worker();
+}
 
 /// Starts the page: a readable message instead of a frozen page on a panic, then the app.
 pub fn start() {

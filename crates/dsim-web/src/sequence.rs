@@ -1,7 +1,9 @@
 //! A message's trace laid out as a sequence diagram: four lanes (producer, broker, consumer,
 //! ledger), one row per event, an arrow where the event crosses lanes. Pure layout; the
-//! `timeline` component draws it.
+//! `timeline` component draws it. Every row names its attempt and copy, so two deliveries of
+//! the message (a redelivery, a second record, a network duplicate) never read as one.
 
+use dsim_core::export::attempt_and_copy;
 use dsim_core::{Actor, TraceEvent, TraceKind};
 
 use crate::format::trim_number;
@@ -39,6 +41,11 @@ pub struct Row {
     pub time: String,
     /// The event kind, as words: "ack lost".
     pub label: String,
+    /// Which attempt and copy, as words: "attempt 2 · copy 4"; empty for events that belong
+    /// to no attempt (the payment request, the producer's final ack).
+    pub identity: String,
+    pub attempt: u32,
+    pub copy: u32,
     pub note: String,
     /// Colour class: ok, lost, crash, retry, dedup or plain.
     pub class: &'static str,
@@ -123,14 +130,13 @@ pub fn layout(trace: &[TraceEvent]) -> Diagram {
                 }
                 _ => Shape::Mark { x: from },
             };
-            let mut label = kind_label(e.kind);
-            if e.attempt > 1 {
-                label.push_str(&format!(" #{}", e.attempt));
-            }
             Row {
                 y: HEADER + i as f64 * ROW,
                 time: format!("{} ms", trim_number(e.at_us as f64 / 1000.0)),
-                label,
+                label: kind_label(e.kind),
+                identity: attempt_and_copy(e),
+                attempt: e.attempt,
+                copy: e.copy,
                 note: e.note.clone(),
                 class: kind_class(e.kind),
                 shape,
@@ -168,7 +174,13 @@ mod tests {
         assert_eq!(d.lanes.len(), 4);
         let labels: Vec<&str> = d.rows.iter().map(|r| r.label.as_str()).collect();
         assert!(labels.contains(&"publish ack lost"), "{labels:?}");
-        assert!(labels.contains(&"publish #2"), "{labels:?}");
+        let retry = d
+            .rows
+            .iter()
+            .filter(|r| r.label == "publish")
+            .nth(1)
+            .expect("the producer retries");
+        assert_eq!(retry.identity, "attempt 2 · copy 0");
         let lost = d
             .rows
             .iter()
@@ -184,5 +196,21 @@ mod tests {
             _ => panic!("a lost ack is an arrow"),
         }
         assert_eq!(kind_label(TraceKind::DedupSkipped), "dedup skipped");
+    }
+
+    #[test]
+    fn the_two_charges_of_a_double_charge_are_two_rows_with_their_own_identity() {
+        let (s, _) = Scenario::from_query(
+            "mode=idempotent-consumer&publish-ack-loss=0.05&ack-loss=0.05&dedup-window-ms=0",
+            &[],
+        );
+        let d = layout(&trace_message(&s, 21));
+        let charges: Vec<&Row> = d.rows.iter().filter(|r| r.label == "processed").collect();
+        assert_eq!(charges.len(), 2);
+        assert_ne!(charges[0].identity, charges[1].identity);
+        assert!(charges.iter().all(|r| !r.identity.is_empty()));
+        // Events outside any attempt say so by having no identity, not a made-up one.
+        assert_eq!(d.rows[0].label, "created");
+        assert_eq!(d.rows[0].identity, "");
     }
 }

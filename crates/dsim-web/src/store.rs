@@ -4,6 +4,11 @@
 //! them for a few milliseconds (`view_model::FrameBudget`), then publishes a fresh report to
 //! the signals the charts read. A control change replaces the run at once and rewrites the
 //! URL after a short pause, replacing the history entry.
+//!
+//! Heavy scenarios (`worker_protocol::offloads`) run in a Web Worker instead (`offload`): the
+//! worker's progress replies feed the same signals, Pause cancels, and the page keeps its
+//! frame rate whatever the run's size. Light ones finish at once when a control changes, so
+//! dragging a slider redraws the finished run in the same frame.
 
 use std::time::Duration;
 
@@ -13,6 +18,11 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::url_state::{LoadedPage, PageState};
 use crate::view_model::{CompareRun, LiveRun, RunState};
+use crate::worker_protocol::{self, Job, JobKind, Reply, ReplyBody};
+
+/// Runs up to this many messages finish synchronously when a control changes (a few
+/// milliseconds); larger ones animate, or go to the worker.
+const INSTANT_MESSAGES: u32 = 20_000;
 
 /// How long the URL waits for the controls to settle before it is rewritten.
 const URL_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -34,12 +44,25 @@ pub struct Store {
     /// Some while the compare runs are in progress.
     pub compare_progress: RwSignal<Option<f64>>,
     pub embed: bool,
+    /// Whether the live run is in the worker (Pause then cancels it).
+    pub offloaded: RwSignal<bool>,
+    /// Wall time of the last run the worker finished, in milliseconds.
+    pub worker_run_ms: RwSignal<Option<f64>>,
+    /// Milliseconds from the last control change to the finished run's redraw, and how many
+    /// such measurements there were (the benchmark reads both off the page).
+    pub input_latency: RwSignal<(u32, f64)>,
     /// The settings the URL named, for the embedded view's controls.
     pub named: StoredValue<Vec<&'static str>>,
     live: StoredValue<LiveRun, LocalStorage>,
     compare: StoredValue<Option<CompareRun>, LocalStorage>,
     looping: StoredValue<bool>,
     url_generation: StoredValue<u64>,
+    /// The id of the worker job that owns the live run, and of the compare job.
+    live_job: StoredValue<Option<u32>>,
+    compare_job: StoredValue<Option<u32>>,
+    next_job: StoredValue<u32>,
+    /// When the control change now being run happened (`performance.now()`).
+    input_at: StoredValue<Option<f64>>,
 }
 
 pub fn use_store() -> Store {
@@ -61,17 +84,23 @@ impl Store {
             compare_reports: RwSignal::new(Vec::new()),
             compare_progress: RwSignal::new(None),
             embed: loaded.state.embed,
+            offloaded: RwSignal::new(false),
+            worker_run_ms: RwSignal::new(None),
+            input_latency: RwSignal::new((0, 0.0)),
             named: StoredValue::new(loaded.named.clone()),
             live: StoredValue::new_local(LiveRun::new(&s, false)),
             compare: StoredValue::new_local(None),
             looping: StoredValue::new(false),
             url_generation: StoredValue::new(0),
+            live_job: StoredValue::new(None),
+            compare_job: StoredValue::new(None),
+            next_job: StoredValue::new(0),
+            input_at: StoredValue::new(None),
         };
         if loaded.defaulted {
             store.write_url();
         }
-        store.publish();
-        store.ensure_loop();
+        store.restart(false);
         if loaded.state.compare {
             store.start_compare();
         }
@@ -98,7 +127,15 @@ impl Store {
         if self.timeline.get_untracked().is_some_and(|m| m >= messages) {
             self.timeline.set(None);
         }
+        self.input_at.set_value(Some(browser::now_ms()));
         self.restart(false);
+        if self
+            .scenario
+            .with_untracked(|s| s.messages <= INSTANT_MESSAGES)
+        {
+            self.live.update_value(|l| l.run_to_end());
+            self.publish();
+        }
         if self.compare_open.get_untracked() {
             self.start_compare();
         }
@@ -122,7 +159,9 @@ impl Store {
     }
 
     pub fn run(&self) {
-        if self.run_state.get_untracked() == RunState::Finished {
+        let at_start = self.live.with_value(|l| l.at_start());
+        let heavy = self.scenario.with_untracked(worker_protocol::offloads);
+        if self.run_state.get_untracked() == RunState::Finished || (heavy && at_start) {
             self.restart(false);
             return;
         }
@@ -131,12 +170,20 @@ impl Store {
         self.ensure_loop();
     }
 
+    /// Pauses the live run; a run in the worker cannot pause, so it is cancelled and the page
+    /// keeps its last progress report.
     pub fn pause(&self) {
+        if self.live_job.get_value().is_some() {
+            self.cancel_live_job();
+            self.run_state.set(RunState::Paused);
+            return;
+        }
         self.live.update_value(|l| l.set_paused(true));
         self.publish();
     }
 
     pub fn step(&self) {
+        self.cancel_live_job();
         self.live.update_value(|l| {
             l.set_paused(true);
             l.step();
@@ -151,9 +198,17 @@ impl Store {
 
     pub fn start_compare(&self) {
         let s = self.scenario.get_untracked();
-        self.compare.set_value(Some(CompareRun::new(&s)));
         self.compare_reports.set(Vec::new());
         self.compare_progress.set(Some(0.0));
+        #[cfg(target_arch = "wasm32")]
+        crate::offload::cancel(crate::offload::Purpose::Compare);
+        self.compare_job.set_value(None);
+        if worker_protocol::offloads(&s) {
+            self.compare.set_value(None);
+            self.start_job(JobKind::Compare(s));
+        } else {
+            self.compare.set_value(Some(CompareRun::new(&s)));
+        }
         if !self.compare_open.get_untracked() {
             self.compare_open.set(true);
             self.schedule_url();
@@ -168,13 +223,128 @@ impl Store {
 
     fn restart(&self, paused: bool) {
         let s = self.scenario.get_untracked();
-        self.live.set_value(LiveRun::new(&s, paused));
+        self.cancel_live_job();
+        let offload = !paused && worker_protocol::offloads(&s);
+        // An offloaded run leaves the page's own run paused at t = 0, for Step and Reset.
+        self.live.set_value(LiveRun::new(&s, paused || offload));
+        self.publish();
+        if offload {
+            self.run_state.set(RunState::Running);
+            self.start_job(JobKind::Run(s));
+        }
+        self.ensure_loop();
+    }
+
+    fn cancel_live_job(&self) {
+        if self.live_job.get_value().is_some() {
+            #[cfg(target_arch = "wasm32")]
+            crate::offload::cancel(crate::offload::Purpose::Live);
+            self.live_job.set_value(None);
+            self.offloaded.set(false);
+        }
+    }
+
+    /// Hands a job to a worker; if no worker can run, the page runs it a frame at a time.
+    fn start_job(&self, kind: JobKind) {
+        let id = self.next_job.get_value() + 1;
+        self.next_job.set_value(id);
+        let live = matches!(kind, JobKind::Run(_));
+        if live {
+            self.live_job.set_value(Some(id));
+            self.offloaded.set(true);
+        } else {
+            self.compare_job.set_value(Some(id));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            use crate::offload::{Purpose, start};
+            let store = *self;
+            let purpose = if live {
+                Purpose::Live
+            } else {
+                Purpose::Compare
+            };
+            start(
+                purpose,
+                Job { id, kind },
+                move |reply| store.on_reply(reply),
+                move || store.run_on_page(live, id),
+            );
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = Job { id, kind };
+            self.run_on_page(live, id);
+        }
+    }
+
+    /// The fallback when a worker cannot run job `id`: the page runs it a frame at a time.
+    fn run_on_page(&self, live: bool, id: u32) {
+        if self.scenario.is_disposed() {
+            return;
+        }
+        let s = self.scenario.get_untracked();
+        if live && self.live_job.get_value() == Some(id) {
+            self.live_job.set_value(None);
+            self.offloaded.set(false);
+            self.live.set_value(LiveRun::new(&s, false));
+        } else if !live && self.compare_job.get_value() == Some(id) {
+            self.compare_job.set_value(None);
+            self.compare.set_value(Some(CompareRun::new(&s)));
+        } else {
+            return;
+        }
         self.publish();
         self.ensure_loop();
     }
 
-    /// Copies the live run's state into the signals.
+    /// A worker's reply: progress and results feed the same signals the page's runs do.
+    pub fn on_reply(&self, reply: Reply) {
+        if self.scenario.is_disposed() {
+            return;
+        }
+        let live = self.live_job.get_value() == Some(reply.id);
+        let compare = self.compare_job.get_value() == Some(reply.id);
+        match reply.body {
+            ReplyBody::RunProgress { fraction, report } if live => {
+                self.report.set(report);
+                self.progress.set(fraction);
+            }
+            ReplyBody::RunDone { report, elapsed_ms } if live => {
+                self.live_job.set_value(None);
+                self.report.set(report);
+                self.progress.set(1.0);
+                self.run_state.set(RunState::Finished);
+                self.worker_run_ms.set(Some(elapsed_ms));
+                self.offloaded.set(false);
+            }
+            ReplyBody::CompareProgress { fraction, reports } if compare => {
+                self.compare_reports.set(reports);
+                self.compare_progress.set(Some(fraction));
+            }
+            ReplyBody::CompareDone { reports, .. } if compare => {
+                self.compare_job.set_value(None);
+                self.compare_reports.set(reports);
+                self.compare_progress.set(None);
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops the compare runs, wherever they run.
+    pub fn cancel_compare(&self) {
+        #[cfg(target_arch = "wasm32")]
+        crate::offload::cancel(crate::offload::Purpose::Compare);
+        self.compare_job.set_value(None);
+        self.compare.set_value(None);
+        self.compare_progress.set(None);
+    }
+
+    /// Copies the live run's state into the signals (a worker's run publishes its own).
     fn publish(&self) {
+        if self.live_job.try_get_value().flatten().is_some() {
+            return;
+        }
         if let Some((report, state, progress)) = self
             .live
             .try_update_value(|l| (l.report(), l.state(), l.progress()))
@@ -182,7 +352,28 @@ impl Store {
             self.report.set(report);
             self.run_state.set(state);
             self.progress.set(progress);
+            if state == RunState::Finished
+                && let Some(at) = self.input_at.try_update_value(Option::take).flatten()
+            {
+                self.measure_redraw(at);
+            }
         }
+    }
+
+    /// Records how long a control change took to show its finished run: measured in the next
+    /// animation frame, after the signals above have redrawn the page.
+    fn measure_redraw(&self, input_at: f64) {
+        let store = *self;
+        request_animation_frame(move || {
+            if store.input_latency.is_disposed() {
+                return;
+            }
+            let elapsed = browser::now_ms() - input_at;
+            store.input_latency.update(|(count, last)| {
+                *count += 1;
+                *last = elapsed;
+            });
+        });
     }
 
     fn ensure_loop(&self) {

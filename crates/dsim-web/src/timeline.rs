@@ -1,10 +1,14 @@
 //! The message timeline: pick a message (or the counterexample) and see its life as a sequence
-//! diagram. The trace comes from `dsim_core::trace_message`, which replays the same run with
-//! that one message traced; `sequence::layout` places it.
+//! diagram, and copy it as Mermaid for a document. The trace comes from
+//! `dsim_core::trace_message`, which replays the same run with that one message traced;
+//! `sequence::layout` places it.
 
+use dsim_core::export::mermaid_sequence;
 use dsim_core::{TraceEvent, trace_message};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use crate::browser;
 use crate::sequence::{self, Diagram, Row, Shape};
 use crate::store::use_store;
 
@@ -54,6 +58,52 @@ pub fn Timeline() -> impl IntoView {
         let (m, why) = counterexample.get()?;
         (shown == m && !why.is_empty()).then(|| view! { <p class="why">{why}</p> })
     };
+    // What "Copy as Mermaid" did: a message, and the text itself when the clipboard refused.
+    let copied = RwSignal::new(None::<(String, Option<String>)>);
+    Effect::new(move |_| {
+        // A new message makes the last copy's feedback stale.
+        trace.track();
+        copied.set(None);
+    });
+    let copy_mermaid = move |_| {
+        let Some((m, events)) = trace.get_untracked() else {
+            return;
+        };
+        let text = mermaid_sequence(m, &events);
+        spawn_local(async move {
+            match browser::copy_text(&text).await {
+                Ok(()) => copied.set(Some((
+                    format!("Message {m}'s diagram copied as Mermaid"),
+                    None,
+                ))),
+                Err(why) => copied.set(Some((
+                    format!("Could not copy ({why}); copy it from here:"),
+                    Some(text),
+                ))),
+            }
+        });
+    };
+    let mermaid_button = move || {
+        trace.with(|t| t.as_ref().is_some_and(|(_, e)| !e.is_empty())).then(|| {
+            view! {
+                <div class="timeline-export">
+                    <button type="button" data-testid="copy-mermaid" on:click=copy_mermaid>
+                        "Copy as Mermaid"
+                    </button>
+                    {move || {
+                        copied.get().map(|(message, text)| {
+                            view! {
+                                <p class="share-feedback" role="status" data-testid="mermaid-feedback">
+                                    {message}
+                                    {text.map(|t| view! { <textarea readonly rows="6" data-testid="mermaid-text">{t}</textarea> })}
+                                </p>
+                            }
+                        })
+                    }}
+                </div>
+            }
+        })
+    };
     let diagram = move || match trace.get() {
         None => view! {
             <p class="hint">
@@ -97,6 +147,7 @@ pub fn Timeline() -> impl IntoView {
             </form>
             {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
             {explanation}
+            {mermaid_button}
             {diagram}
         </section>
     }
@@ -163,12 +214,21 @@ fn row_view(r: &Row) -> impl IntoView + use<> {
             "start",
         ),
     };
+    // The identity leads the note line, where there is room for it whatever the lanes.
+    let identity = (!r.identity.is_empty()).then(|| {
+        view! { <tspan class="event-id">{format!("{} — ", r.identity)}</tspan> }
+    });
     view! {
-        <g class=format!("event {}", r.class) data-kind=r.label.clone()>
+        <g
+            class=format!("event {}", r.class)
+            data-kind=r.label.clone()
+            data-attempt=r.attempt
+            data-copy=r.copy
+        >
             <text class="event-time" x="6" y=y + 4.0>{r.time.clone()}</text>
             {shape}
             <text class="event-label" x=label_x y=y - 6.0 text-anchor=anchor>{r.label.clone()}</text>
-            <text class="event-note" x="90" y=y + 20.0>{r.note.clone()}</text>
+            <text class="event-note" x="90" y=y + 20.0>{identity}{r.note.clone()}</text>
         </g>
     }
 }

@@ -111,6 +111,18 @@ impl LiveRun {
         self.state() == RunState::Running
     }
 
+    /// Runs to the end at once (light runs, after a control change).
+    pub fn run_to_end(&mut self) {
+        if self.state() == RunState::Running {
+            self.sim.run_to_end();
+        }
+    }
+
+    /// Whether nothing has been simulated yet.
+    pub fn at_start(&self) -> bool {
+        self.sim.events() == 0
+    }
+
     /// Advances by one chart bucket of simulated time, for the step button.
     pub fn step(&mut self) {
         if self.sim.is_finished() {
@@ -496,7 +508,7 @@ mod tests {
 
     #[test]
     fn a_live_run_ends_like_a_whole_run() {
-        let s = scenario("messages=3000&mode=at-least-once&ack-loss=0.05");
+        let s = scenario("messages=10000&mode=at-least-once&ack-loss=0.05");
         let mut live = LiveRun::new(&s, false);
         let clock = fake_clock(1.0);
         let mut frames = 0;

@@ -235,6 +235,87 @@ async fn a_broken_promise_links_to_its_counterexample() {
 }
 
 #[wasm_bindgen_test]
+async fn a_double_charge_shows_two_charges_and_copies_as_mermaid() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! {
+            <Playground loaded=url_state::load(
+                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000",
+            ) />
+        }
+    });
+    let root: Element = root.into();
+    until("the run to finish", || finished(&root)).await;
+    click(&root, "counterexample-link");
+    tick().await;
+    let timeline = get(&root, "timeline");
+    // The two charges are two rows, each naming the delivery and copy that made it.
+    let charges = timeline
+        .query_selector_all("g.event[data-kind=\"processed\"]")
+        .unwrap();
+    assert_eq!(charges.length(), 2);
+    let identity = |i: u32| {
+        let g: Element = charges.item(i).unwrap().unchecked_into();
+        (
+            g.get_attribute("data-attempt").unwrap(),
+            g.get_attribute("data-copy").unwrap(),
+        )
+    };
+    assert_ne!(
+        identity(0),
+        identity(1),
+        "two copies merged into one identity"
+    );
+    let text = timeline.text_content().unwrap();
+    assert!(text.contains("attempt 1 · copy 0 — "), "{text}");
+
+    // Copy as Mermaid: copied, or (a headless browser may refuse the clipboard) shown to copy.
+    click(&root, "copy-mermaid");
+    until("the copy feedback", || {
+        find(&root, "mermaid-feedback").is_some()
+    })
+    .await;
+    if let Some(text) = find(&root, "mermaid-text") {
+        let mermaid = text.text_content().unwrap();
+        assert!(mermaid.starts_with("sequenceDiagram"), "{mermaid}");
+        assert_eq!(mermaid.matches("C->>L:").count(), 2, "{mermaid}");
+    } else {
+        let feedback = get(&root, "mermaid-feedback").text_content().unwrap();
+        assert!(feedback.contains("copied as Mermaid"), "{feedback}");
+    }
+
+    // The run's exports and every chart's SVG button are there.
+    let history: HtmlElement = get(&root, "download-history").unchecked_into();
+    assert_eq!(history.get_attribute("disabled"), None);
+    assert!(find(&root, "download-metrics").is_some());
+    for chart in [
+        "chart-throughput",
+        "chart-latency",
+        "chart-latency-histogram",
+        "chart-dup-loss",
+    ] {
+        assert!(find(&root, &format!("{chart}-svg")).is_some(), "{chart}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_history_export_is_offered_only_for_runs_it_can_hold() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("messages=30000") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    let button: web_sys::HtmlButtonElement = get(&root, "download-history").unchecked_into();
+    assert!(button.disabled());
+    assert!(
+        button.title().contains("at most 20000 messages"),
+        "{}",
+        button.title()
+    );
+}
+
+#[wasm_bindgen_test]
 async fn the_embedded_view_shows_the_named_controls_only() {
     let root = container();
     let _page = mount_to(root.clone(), || {

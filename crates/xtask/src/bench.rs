@@ -27,12 +27,37 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         None
     };
 
+    header("release build for the browser benchmark");
+    crate::test::trunk_build(ctx)?;
+    header("browser benchmark (wasm in headless Chromium)");
+    ctx.cargo()
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "dsim-tests",
+            "--test",
+            "browser_bench",
+        ])
+        .args(["--", "--nocapture"])
+        .env("DSIM_BENCH", "1")
+        .env("DSIM_DIST", ctx.root.join("dist"))
+        .env("CHROMEDRIVER", crate::test::chromedriver(ctx)?)
+        .run()?;
+    let browser_md = ctx.root.join("target/browser-bench.md");
+    let browser = fs::read_to_string(&browser_md)
+        .map_err(|e| format!("cannot read {}: {e}", browser_md.display()))?;
+    let sizes = bundle_sizes(ctx)?;
+
     let mut md = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench`; rerun it to update.\n\n## {} on {}\n\n\
-         `cargo run --release -p dsim-cli -- bench`:\n\n```text\n{}\n```\n",
+         Native, `cargo run --release -p dsim-cli -- bench` (target: 2 M msgs/s for \
+         at-least-once with 10 % faults):\n\n```text\n{}\n```\n\n{}\n{}",
         today(),
         machine(ctx),
-        cli.trim_end()
+        cli.trim_end(),
+        browser.trim_end(),
+        sizes,
     );
     if let Some(out) = criterion.filter(|o| !o.trim().is_empty()) {
         md.push_str(&format!(
@@ -44,6 +69,38 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("\nwrote {}", path.display());
     Ok(())
+}
+
+/// Gzipped sizes of what the browser downloads (target: the app's wasm under 300 KB).
+fn bundle_sizes(ctx: &Ctx) -> Result<String, String> {
+    let dist = ctx.root.join("dist");
+    let mut files: Vec<_> = fs::read_dir(&dist)
+        .map_err(|e| format!("cannot list {}: {e}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+        .collect();
+    for file in ["pkg/dsim_wasm_bg.wasm", "pkg/dsim_wasm.js"] {
+        files.push(dist.join(file));
+    }
+    files.sort();
+    let mut md = String::from(
+        "\nBundle, release build, gzipped (`gzip -9`):\n\n| file | bytes | gzipped |\n|---|---:|---:|\n",
+    );
+    for path in files.iter().filter(|p| p.is_file()) {
+        let raw = fs::metadata(path).map_or(0, |m| m.len());
+        let gz = ctx
+            .cmd("sh")
+            .arg("-c")
+            .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
+            .read()?;
+        let name = path
+            .strip_prefix(&dist)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        md.push_str(&format!("| {name} | {raw} | {} |\n", gz.trim()));
+    }
+    Ok(md)
 }
 
 /// e.g. "x86_64, AMD EPYC 7B13, 2 cores": enough to tell machines apart.

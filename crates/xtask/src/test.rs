@@ -22,7 +22,7 @@ const BROWSER_TESTS: &[&str] = &["e2e", "embed_example"];
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-enum Outcome {
+pub(crate) enum Outcome {
     Passed,
     Skipped(String),
 }
@@ -282,12 +282,12 @@ fn mentions(dir: &Path, needle: &str) -> bool {
     })
 }
 
-fn chromedriver(ctx: &Ctx) -> Result<PathBuf, String> {
+pub(crate) fn chromedriver(ctx: &Ctx) -> Result<PathBuf, String> {
     ctx.which("chromedriver")
         .ok_or_else(|| "chromedriver not found (run `cargo xtask install`)".to_string())
 }
 
-fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
+pub(crate) fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
     if !ctx.root.join("index.html").exists() {
         return Ok(Outcome::Skipped(
             "no index.html yet (web UI not written)".into(),

@@ -1,0 +1,196 @@
+//! A chart as a standalone SVG file: the same geometry `chart_view` draws, with its title,
+//! legend and colours written into the file, so it looks the same in a slide or a document as
+//! on the page (where the stylesheet colours it). Pure, so it is tested natively.
+
+use std::fmt::Write;
+
+use crate::charts::{self, Chart};
+
+/// Room above the plot for the title and the legend.
+const HEADER: f64 = 40.0;
+
+/// The page's light palette, for the exported file (the page's own CSS variables do not travel
+/// with it). Element-qualified selectors keep lines unfilled whatever their series colour.
+const STYLE: &str = "\
+text{fill:#5b6474;font-size:11px;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}\
+.title{fill:#1b2130;font-size:13px;font-weight:600}\
+.grid{stroke:#dde2ea;stroke-width:1}\
+.axis{stroke:#5b6474;stroke-width:1}\
+.bar{stroke:none;opacity:.85}\
+.s-applied{stroke:#2857b8;fill:#2857b8}\
+.s-offered{stroke:#8b93a1;fill:#8b93a1}\
+.s-p50{stroke:#158f80;fill:#158f80}\
+.s-p99{stroke:#c2410c;fill:#c2410c}\
+.s-dup{stroke:#d97706;fill:#d97706}\
+.s-lost{stroke:#c0262d;fill:#c0262d}\
+.s-hist{stroke:#6d5bd0;fill:#6d5bd0}\
+path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}\
+.dashed{stroke-dasharray:5 4;stroke-width:1.5}";
+
+/// Text as XML character data or an attribute value.
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The chart as a complete SVG document.
+pub fn standalone_svg(c: &Chart, title: &str) -> String {
+    let f = c.frame;
+    let (width, height) = (f.width, f.height + HEADER);
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
+         width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">\n\
+         <style>{STYLE}</style>\n\
+         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n\
+         <text class=\"title\" x=\"{}\" y=\"16\">{}</text>\n",
+        xml(title),
+        f.x0(),
+        xml(title)
+    );
+    let mut x = f.x0();
+    for (class, name, dashed) in c.legend() {
+        let dash = if dashed { " dashed" } else { "" };
+        let _ = writeln!(
+            out,
+            "<line class=\"swatch {class}{dash}\" x1=\"{x}\" x2=\"{}\" y1=\"29\" y2=\"29\"/>\
+             <text x=\"{}\" y=\"33\">{}</text>",
+            x + 16.0,
+            x + 21.0,
+            xml(name)
+        );
+        // About 6 px per character at 11 px, plus the swatch and a gap.
+        x += 21.0 + name.chars().count() as f64 * 6.0 + 14.0;
+    }
+    let _ = writeln!(out, "<g transform=\"translate(0 {HEADER})\">");
+    for t in &c.y_axis.ticks {
+        let _ = writeln!(
+            out,
+            "<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            f.x0(),
+            f.x1(),
+            t.at,
+            t.at,
+            f.x0() - 6.0,
+            t.at + 4.0,
+            xml(&t.label)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+         <line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>",
+        f.x0(),
+        f.x1(),
+        f.y0(),
+        f.y0(),
+        f.x0(),
+        f.x0(),
+        f.y1(),
+        f.y0()
+    );
+    for t in &c.x_axis.ticks {
+        let _ = writeln!(
+            out,
+            "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            t.at,
+            t.at,
+            f.y0(),
+            f.y0() + 4.0,
+            t.at,
+            f.y0() + 16.0,
+            xml(&t.label)
+        );
+    }
+    for b in &c.bars {
+        let _ = writeln!(
+            out,
+            "<rect class=\"bar s-hist\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
+            b.x,
+            b.y,
+            b.width,
+            b.height.max(0.0)
+        );
+    }
+    for l in &c.lines {
+        let dash = if l.dashed { " dashed" } else { "" };
+        let _ = writeln!(
+            out,
+            "<path class=\"line {}{dash}\" d=\"{}\"/>",
+            l.class,
+            xml(&l.d)
+        );
+    }
+    if c.empty {
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">nothing applied yet</text>",
+            (f.x0() + f.x1()) / 2.0,
+            (f.y0() + f.y1()) / 2.0
+        );
+    }
+    if f.width >= charts::WIDTH {
+        let (tx, ty) = (12.0, (f.y0() + f.y1()) / 2.0);
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"middle\" transform=\"rotate(-90 {tx} {ty})\">{}</text>",
+            (f.x0() + f.x1()) / 2.0,
+            f.height - 4.0,
+            xml(&c.x_axis.title),
+            xml(&c.y_axis.title)
+        );
+    }
+    out.push_str("</g>\n</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::LARGE;
+    use dsim_core::{Scenario, simulate};
+
+    #[test]
+    fn an_exported_chart_carries_its_title_legend_lines_and_colours() {
+        let s = Scenario {
+            messages: 2_000,
+            ack_loss: 0.2,
+            delivery_loss: 0.05,
+            mode: dsim_core::Mode::AtMostOnce,
+            ..Scenario::default()
+        };
+        let report = simulate(&s).unwrap();
+        let chart = charts::dup_loss(&report, LARGE, None);
+        let svg = standalone_svg(&chart, "Duplicates & losses");
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("<style>") && svg.contains(".s-lost{stroke:#c0262d"));
+        assert!(
+            svg.contains(">Duplicates &amp; losses</text>"),
+            "the title, escaped"
+        );
+        for line in &chart.lines {
+            assert!(
+                svg.contains(&format!("d=\"{}\"", line.d)),
+                "line {}",
+                line.name
+            );
+            assert!(
+                svg.contains(&format!(">{}</text>", line.name)),
+                "legend {}",
+                line.name
+            );
+        }
+        // Every tag that opens is closed: a quick well-formedness check without a parser.
+        let opened = svg.matches('<').count();
+        let closed = svg.matches("/>").count() + svg.matches("</").count() * 2;
+        assert_eq!(opened, closed, "{svg}");
+    }
+}

@@ -1,0 +1,141 @@
+//! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
+//! purpose (the live run, the compare runs). A busy worker cannot read messages, so a new job
+//! or a cancel terminates the old worker and, for a new job, starts a fresh one: cancelling
+//! is immediate whatever the worker is doing.
+//!
+//! If a worker cannot start (no loader script, as in the wasm tests), the caller is told and
+//! runs the job on the page instead, a frame at a time.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker};
+
+use crate::worker_jobs;
+use crate::worker_protocol::{Job, Reply, ReplyBody};
+
+/// The loader Trunk's `data-loader-shim` writes next to the page for the `dsim-worker` binary.
+const WORKER_SCRIPT: &str = "./dsim-worker_loader.js";
+
+/// The worker binary's `main`: take jobs until terminated.
+pub fn run_worker() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let outbox = scope.clone();
+    let post = move |reply: Reply| {
+        let _ = outbox.post_message(&JsValue::from_str(&reply.to_json()));
+    };
+    let clock = || js_sys::Date::now();
+    let reply_to = post.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let job = event
+            .data()
+            .as_string()
+            .ok_or_else(|| "a job must be JSON text".to_string())
+            .and_then(|text| Job::from_json(&text));
+        match job {
+            Ok(job) => worker_jobs::execute(job, &clock, &mut |r| reply_to(r)),
+            Err(message) => reply_to(Reply {
+                id: 0,
+                body: ReplyBody::Failed { message },
+            }),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(Reply {
+        id: 0,
+        body: ReplyBody::Ready,
+    });
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Purpose {
+    Live,
+    Compare,
+}
+
+struct Slot {
+    worker: Worker,
+    // Kept alive as long as the worker; dropped with it.
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+thread_local! {
+    static SLOTS: RefCell<BTreeMap<Purpose, Slot>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Runs `job` in a fresh worker for `purpose`, replacing (and stopping) any job it had.
+/// Replies for the job go to `on_reply`; if the worker cannot run, `on_failure` is called
+/// once, and the caller should run the job itself.
+pub fn start(
+    purpose: Purpose,
+    job: Job,
+    on_reply: impl Fn(Reply) + 'static,
+    on_failure: impl Fn() + 'static,
+) {
+    cancel(purpose);
+    let Ok(worker) = Worker::new(WORKER_SCRIPT) else {
+        on_failure();
+        return;
+    };
+    let on_failure = std::rc::Rc::new(on_failure);
+    let text = job.to_json();
+    let id = job.id;
+    let sender = worker.clone();
+    let failed = on_failure.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(reply) = event
+            .data()
+            .as_string()
+            .and_then(|t| Reply::from_json(&t).ok())
+        else {
+            return;
+        };
+        match reply.body {
+            // The worker listens only once its wasm has loaded: send the job then.
+            ReplyBody::Ready => {
+                let _ = sender.post_message(&JsValue::from_str(&text));
+            }
+            ReplyBody::Failed { .. } => {
+                cancel(purpose);
+                failed();
+            }
+            _ if reply.id == id => on_reply(reply),
+            _ => {}
+        }
+    });
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        // A script that fails to load or a panic in the worker: fall back to the page.
+        event.prevent_default();
+        cancel(purpose);
+        on_failure();
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    SLOTS.with(|slots| {
+        slots.borrow_mut().insert(
+            purpose,
+            Slot {
+                worker,
+                _on_message: on_message,
+                _on_error: on_error,
+            },
+        )
+    });
+}
+
+/// Stops the worker's job for `purpose`, if any.
+pub fn cancel(purpose: Purpose) {
+    // Take the slot out before terminating: the closures may be running this very call.
+    let slot = SLOTS.with(|slots| slots.borrow_mut().remove(&purpose));
+    if let Some(slot) = slot {
+        slot.worker.terminate();
+        slot.worker.set_onmessage(None);
+        slot.worker.set_onerror(None);
+        // Dropping a closure while it runs would free it under its own feet: defer the drop.
+        wasm_bindgen_futures::spawn_local(async move { drop(slot) });
+    }
+}

@@ -1,0 +1,124 @@
+//! What the page and its Web Worker say to each other. Heavy runs (see `offloads`) go to the
+//! worker so the page keeps drawing while they run; both sides speak JSON text built from
+//! these types, so the protocol is plain Rust, tested natively.
+
+use dsim_core::{Report, Scenario};
+use serde::{Deserialize, Serialize};
+
+/// Runs of at least this many messages go to the worker. Below it a run finishes within a few
+/// frames on the main thread, and watching it animate there is the point.
+pub const OFFLOAD_MESSAGES: u32 = 50_000;
+
+/// Whether a scenario's runs go to the worker.
+pub fn offloads(scenario: &Scenario) -> bool {
+    scenario.messages >= OFFLOAD_MESSAGES
+}
+
+/// How often the worker reports progress, in milliseconds of wall time.
+pub const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// A job for the worker; `id` ties the replies to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: u32,
+    pub kind: JobKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobKind {
+    /// One run, reported as it goes.
+    Run(Scenario),
+    /// The same scenario in every mode.
+    Compare(Scenario),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reply {
+    pub id: u32,
+    pub body: ReplyBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplyBody {
+    /// The worker has loaded and takes jobs.
+    Ready,
+    /// A run's report so far.
+    RunProgress { fraction: f64, report: Report },
+    /// A run's final report (with its counterexample), and the wall time it took.
+    RunDone { report: Report, elapsed_ms: f64 },
+    /// The compare runs finished so far.
+    CompareProgress { fraction: f64, reports: Vec<Report> },
+    CompareDone {
+        reports: Vec<Report>,
+        elapsed_ms: f64,
+    },
+    /// The job could not be read: a bug, reported rather than swallowed.
+    Failed { message: String },
+}
+
+impl Job {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("jobs always serialize")
+    }
+
+    pub fn from_json(text: &str) -> Result<Job, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+impl Reply {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("replies always serialize")
+    }
+
+    pub fn from_json(text: &str) -> Result<Reply, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsim_core::{Mode, simulate};
+
+    #[test]
+    fn jobs_and_replies_survive_the_trip_as_text() {
+        let scenario = Scenario {
+            mode: Mode::ExactlyOnce,
+            messages: 300,
+            seed: 9,
+            ..Scenario::default()
+        };
+        let job = Job {
+            id: 3,
+            kind: JobKind::Compare(scenario.clone()),
+        };
+        assert_eq!(Job::from_json(&job.to_json()), Ok(job));
+        let reply = Reply {
+            id: 3,
+            body: ReplyBody::RunDone {
+                report: simulate(&scenario).expect("valid"),
+                elapsed_ms: 12.5,
+            },
+        };
+        assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
+    }
+
+    #[test]
+    fn only_heavy_runs_are_offloaded() {
+        let mut s = Scenario::default();
+        assert!(!offloads(&s), "the default run animates on the page");
+        s.messages = OFFLOAD_MESSAGES;
+        assert!(offloads(&s));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(Job::from_json("{\"id\":1,\"kind\":{\"run\":{\"messages\":-4}}}").is_err());
+        assert!(Reply::from_json("<script>").is_err());
+    }
+}

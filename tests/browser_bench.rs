@@ -1,0 +1,269 @@
+//! The in-browser half of `cargo xtask bench`, not a test: it measures and prints, and
+//! asserts nothing about speed. In headless Chromium against the release `dist/`:
+//!
+//! - the JS API's wasm simulating the benchmark scenarios (`presets::bench_scenario`), for
+//!   the wasm/native ratio;
+//! - a 1,000,000-message at-least-once run with 10 % faults in the page's Web Worker: its wall
+//!   time, and the page's frame rate meanwhile;
+//! - slider-to-redraw: a fault knob changed 40 times on the default scenario, each time from
+//!   the input event to the animation frame after the finished run is drawn, as the page
+//!   itself measures with `performance.now()`.
+//!
+//! The same scenarios also run natively in this process (build it with `--release`), so the
+//! ratio compares like with like. Runs only with `DSIM_BENCH=1`; writes its figures as JSON
+//! to `target/browser-bench.json` and as markdown tables to `target/browser-bench.md`, which
+//! `cargo xtask bench` puts into BENCHMARKS.md.
+
+mod browser;
+
+use std::time::{Duration, Instant};
+
+use dsim_core::{Mode, Simulation, presets::bench_scenario};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(120);
+/// Messages per wasm scenario: enough to time, small enough for a quick bench.
+pub const WASM_MESSAGES: u32 = 200_000;
+const SLIDER_MOVES: usize = 40;
+
+#[tokio::test(flavor = "current_thread")]
+async fn browser_bench() {
+    if std::env::var_os("DSIM_BENCH").is_none_or(|v| v != "1") {
+        println!("skipped browser_bench: set DSIM_BENCH=1 (cargo xtask bench does)");
+        return;
+    }
+    let dist = browser::dist();
+    assert!(dist.join("index.html").is_file(), "build dist/ first");
+    let base = format!("http://127.0.0.1:{}", browser::serve(dist));
+    let driver = browser::Chromedriver::start();
+    let mut args: Vec<String> = browser::CHROMIUM_FLAGS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push("--window-size=1400,1000".into());
+    let profile = std::env::temp_dir().join(format!("dsim-bench-{}", std::process::id()));
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let caps = json!({"goog:chromeOptions": {"binary": browser::chromium(), "args": args}});
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .expect("connect to chromedriver");
+    let outcome = measure(&client, &base).await;
+    let _ = client.close().await;
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+    let mut figures = outcome.unwrap_or_else(|e| panic!("{e}"));
+    figures["native"] = native_throughput();
+    let target = browser::repo_root().join("target");
+    let text = serde_json::to_string_pretty(&figures).expect("json");
+    std::fs::write(target.join("browser-bench.json"), &text).expect("write json");
+    let md = markdown(&figures);
+    std::fs::write(target.join("browser-bench.md"), &md).expect("write markdown");
+    println!("{md}\nwrote target/browser-bench.json and target/browser-bench.md");
+}
+
+/// The wasm scenarios, natively, in this (release) process.
+fn native_throughput() -> Value {
+    let runs: Vec<Value> = Mode::ALL
+        .iter()
+        .flat_map(|&mode| {
+            [false, true].map(|faulty| {
+                let s = bench_scenario(mode, WASM_MESSAGES, faulty);
+                let start = Instant::now();
+                let mut sim = Simulation::new(&s);
+                sim.run_to_end();
+                json!({
+                    "mode": mode,
+                    "faults": if faulty { "10%" } else { "0%" },
+                    "events": sim.events(),
+                    "seconds": start.elapsed().as_secs_f64(),
+                })
+            })
+        })
+        .collect();
+    json!(runs)
+}
+
+fn markdown(f: &Value) -> String {
+    let mut md = format!(
+        "Wasm in headless Chromium (the JS API, release build) against native, {WASM_MESSAGES} \
+         messages per scenario (target: wasm within 1.5x of native):\n\n\
+         | mode | faults | native msgs/s | wasm msgs/s | wasm events/s | wasm time / native time |\n\
+         |---|---|---:|---:|---:|---:|\n"
+    );
+    let empty = vec![];
+    let wasm = f["wasm"].as_array().unwrap_or(&empty);
+    let native = f["native"].as_array().unwrap_or(&empty);
+    for (w, n) in wasm.iter().zip(native) {
+        let ws = w["seconds"].as_f64().unwrap_or(f64::NAN);
+        let ns = n["seconds"].as_f64().unwrap_or(f64::NAN);
+        let msgs = WASM_MESSAGES as f64;
+        md.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2}x |\n",
+            w["mode"].as_str().unwrap_or("?"),
+            w["faults"].as_str().unwrap_or("?"),
+            msgs / ns,
+            msgs / ws,
+            w["events"].as_f64().unwrap_or(0.0) / ws,
+            ws / ns,
+        ));
+    }
+    let worker = &f["worker"];
+    let slider = &f["slider"];
+    md.push_str(&format!(
+        "\nIn the page (release `dist/`):\n\n| measure | value | target |\n|---|---:|---:|\n\
+         | 1,000,000-message at-least-once run, 10 % faults, in the Web Worker | {:.0} ms | < 1000 ms |\n\
+         | page frame rate during that run | {:.0} fps (worst frame {:.0} ms) | 60 fps |\n\
+         | slider to redraw, default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
+         | slider to redraw, p95 | {:.1} ms | |\n",
+        worker["runMs"].as_f64().unwrap_or(f64::NAN),
+        worker["fps"].as_f64().unwrap_or(f64::NAN),
+        worker["worstFrameMs"].as_f64().unwrap_or(f64::NAN),
+        slider["moves"],
+        slider["medianMs"].as_f64().unwrap_or(f64::NAN),
+        slider["p95Ms"].as_f64().unwrap_or(f64::NAN),
+    ));
+    md
+}
+
+async fn measure(client: &Client, base: &str) -> Result<Value, String> {
+    let goto = |path: String| async move {
+        client
+            .goto(&format!("{base}{path}"))
+            .await
+            .map_err(|e| format!("load {path}: {e}"))
+    };
+    goto("/".into()).await?;
+    let wasm = wasm_throughput(client).await?;
+
+    let faults = "publish-loss=0.1&publish-ack-loss=0.1&delivery-loss=0.1&ack-loss=0.1\
+                  &duplicate=0.1&crash-before-process=0.001&crash-after-process=0.001\
+                  &broker-crash=0.0001";
+    goto(format!(
+        "/?mode=at-least-once&messages=1000000&seed=1&{faults}"
+    ))
+    .await?;
+    let worker = worker_run(client).await?;
+
+    goto("/".into()).await?;
+    let slider = slider_latency(client).await?;
+    Ok(json!({ "wasm": wasm, "worker": worker, "slider": slider }))
+}
+
+/// Each mode at 0 % and 10 % faults through the JS API, run to the end.
+async fn wasm_throughput(client: &Client) -> Result<Value, String> {
+    let scenarios: Vec<Value> = Mode::ALL
+        .iter()
+        .flat_map(|&mode| {
+            [false, true].map(|faulty| {
+                json!({
+                    "mode": mode,
+                    "faults": if faulty { "10%" } else { "0%" },
+                    "scenario": bench_scenario(mode, WASM_MESSAGES, faulty),
+                })
+            })
+        })
+        .collect();
+    let script = r#"
+        const [scenarios, done] = arguments;
+        (async () => {
+            const api = await import('/pkg/dsim_wasm.js');
+            await api.default();
+            const out = [];
+            for (const s of scenarios) {
+                const t0 = performance.now();
+                const sim = new api.Simulation(s.scenario);
+                const snap = sim.step(Number.MAX_SAFE_INTEGER);
+                const ms = performance.now() - t0;
+                sim.free();
+                out.push({ mode: s.mode, faults: s.faults, messages: snap.produced,
+                           events: snap.events, seconds: ms / 1000 });
+            }
+            return out;
+        })().then(done, e => done({ error: String(e) }));
+    "#;
+    let result = client
+        .execute_async(script, vec![json!(scenarios)])
+        .await
+        .map_err(|e| format!("wasm bench script: {e}"))?;
+    if let Some(error) = result.get("error") {
+        return Err(format!("wasm bench failed: {error}"));
+    }
+    Ok(result)
+}
+
+/// Waits for the page's worker run to finish, counting animation frames meanwhile.
+async fn worker_run(client: &Client) -> Result<Value, String> {
+    let script = r#"
+        const done = arguments[0];
+        let frames = 0, worst = 0, last = performance.now();
+        const t0 = last;
+        const tick = () => {
+            const now = performance.now();
+            worst = Math.max(worst, now - last);
+            last = now;
+            frames++;
+            const p = document.querySelector('[data-testid=progress]');
+            if (p && p.dataset.state === 'finished' && p.dataset.workerRunMs) {
+                done({ runMs: Number(p.dataset.workerRunMs),
+                       fps: frames / ((now - t0) / 1000), worstFrameMs: worst });
+            } else {
+                requestAnimationFrame(tick);
+            }
+        };
+        requestAnimationFrame(tick);
+    "#;
+    client
+        .execute_async(script, vec![])
+        .await
+        .map_err(|e| format!("worker run: {e}"))
+}
+
+/// Moves the ack-loss slider and waits for the page's own measurement of each redraw.
+async fn slider_latency(client: &Client) -> Result<Value, String> {
+    let mut samples = Vec::with_capacity(SLIDER_MOVES);
+    for i in 0..SLIDER_MOVES {
+        // Positions across the slider's range, never the same twice in a row.
+        let value = 0.05 + 0.9 * ((i * 7) % SLIDER_MOVES) as f64 / SLIDER_MOVES as f64;
+        let script = r#"
+            const [fraction, done] = arguments;
+            const root = document.querySelector('[data-testid=app-root]');
+            const before = Number(root.dataset.inputCount);
+            const slider = document.querySelector('input[type=range][data-testid=knob-ack-loss]');
+            if (!slider) { done({ error: 'no ack-loss slider' }); return; }
+            const min = Number(slider.min), max = Number(slider.max);
+            slider.value = String(min + (max - min) * fraction);
+            slider.dispatchEvent(new Event('input', { bubbles: true }));
+            const wait = () => {
+                if (Number(root.dataset.inputCount) > before) {
+                    done({ ms: Number(root.dataset.inputLatencyMs) });
+                } else {
+                    requestAnimationFrame(wait);
+                }
+            };
+            requestAnimationFrame(wait);
+        "#;
+        let start = Instant::now();
+        let result = client
+            .execute_async(script, vec![json!(value)])
+            .await
+            .map_err(|e| format!("slider move {i}: {e}"))?;
+        if let Some(error) = result.get("error") {
+            return Err(format!("slider move {i}: {error}"));
+        }
+        let ms = result["ms"].as_f64().ok_or("no latency")?;
+        samples.push(ms);
+        if start.elapsed() > WAIT {
+            return Err("slider moves take too long".into());
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Ok(json!({ "moves": samples.len(), "medianMs": pick(0.5), "p95Ms": pick(0.95) }))
+}
