@@ -574,6 +574,37 @@ async fn heavy_run(page: &Page<'_>) -> Step {
     if resolved < 500_000.0 {
         return Err(format!("only {resolved} payments applied of a million"));
     }
+    // The last message's trace replays the whole run: in a worker too, frames still coming.
+    page.js(
+        "window.__frames = 0; window.__framesFrom = performance.now(); \
+         const i = document.querySelector('[data-testid=timeline-message-input]'); \
+         i.value = '999999'; i.dispatchEvent(new Event('input', { bubbles: true })); \
+         i.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await?;
+    let diagram = "[data-testid=timeline] svg.sequence[data-message='999999']";
+    page.wait_until("the last message's trace is drawn", async || {
+        page.exists(diagram).await
+    })
+    .await?;
+    let frames = page
+        .js(
+            "return window.__frames / Math.max(1, performance.now() - window.__framesFrom) * 1000;",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(0.0);
+    println!("page drew {frames:.0} frames per second while the trace replayed");
+    if frames < 5.0 {
+        return Err(format!(
+            "the page drew only {frames:.1} frames per second while tracing"
+        ));
+    }
+    if page.number_attr(diagram, "data-events").await? < 5.0 {
+        return Err("the last message's trace is nearly empty".into());
+    }
     // The worker is one of our own scripts: the policy lets it start, and nothing is refused.
     page.expect_no_csp_violations().await
 }

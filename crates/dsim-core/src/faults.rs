@@ -86,7 +86,36 @@ fn threshold(p: f64) -> u64 {
 /// A uniform integer below `n` from a uniform `u64`, by multiply-and-shift rather than `%`:
 /// a 64-bit division costs tens of cycles and this runs on every hop.
 fn below(draw: u64, n: u64) -> u64 {
-    ((draw as u128 * n as u128) >> 64) as u64
+    mul_high(draw, n)
+}
+
+/// The high 64 bits of a 64 x 64-bit product. wasm has no 128-bit multiply: there a `u128`
+/// product is a call to `__multi3` through the shadow stack, so the page's builds use four
+/// 32-bit products instead (the same number, exactly).
+#[inline(always)]
+fn mul_high(a: u64, b: u64) -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        mul_high_by_halves(a, b)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        ((a as u128 * b as u128) >> 64) as u64
+    }
+}
+
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+#[inline(always)]
+fn mul_high_by_halves(a: u64, b: u64) -> u64 {
+    const LOW: u64 = 0xFFFF_FFFF;
+    let (a_lo, a_hi) = (a & LOW, a >> 32);
+    let (b_lo, b_hi) = (b & LOW, b >> 32);
+    let lo_lo = a_lo * b_lo;
+    let hi_lo = a_hi * b_lo;
+    let lo_hi = a_lo * b_hi;
+    // At most (2^32 - 1)^2 + 2 (2^32 - 1): cannot overflow.
+    let middle = (lo_lo >> 32) + (hi_lo & LOW) + lo_hi;
+    a_hi * b_hi + (hi_lo >> 32) + (middle >> 32)
 }
 
 fn strikes(draw: u64, threshold: u64) -> bool {
@@ -189,5 +218,31 @@ impl FaultPlan {
         let account = below(rng.next_u64(), accounts as u64) as u32;
         let amount_cents = 100 + below(rng.next_u64(), 49_901);
         (account, amount_cents)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wasm path must draw exactly the numbers the native one does, or the same seed
+    /// would give different runs in the page and on the command line.
+    #[test]
+    fn the_wasm_product_is_the_exact_high_word() {
+        let edges = [0, 1, 2, 0xFFFF_FFFF, 0x1_0000_0000, u64::MAX - 1, u64::MAX];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values: Vec<u64> = edges.to_vec();
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x);
+        }
+        for &a in &values {
+            for &b in values.iter().step_by(37).chain(&edges) {
+                let want = ((a as u128 * b as u128) >> 64) as u64;
+                assert_eq!(mul_high_by_halves(a, b), want, "{a} x {b}");
+            }
+        }
     }
 }

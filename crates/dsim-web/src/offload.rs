@@ -1,5 +1,6 @@
 //! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
-//! purpose (the live run, the compare runs). A busy worker cannot read messages, so a new job
+//! purpose (the live run, the compare runs, the timeline's trace). A busy worker cannot read
+//! messages, so a new job
 //! or a cancel terminates the old worker and, for a new job, starts a fresh one: cancelling
 //! is immediate whatever the worker is doing.
 //!
@@ -54,6 +55,8 @@ pub fn run_worker() {
 pub enum Purpose {
     Live,
     Compare,
+    /// The timeline's trace of a message of a heavy run.
+    Trace,
 }
 
 struct Slot {

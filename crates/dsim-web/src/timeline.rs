@@ -1,26 +1,49 @@
 //! The message timeline: pick a message (or the counterexample) and see its life as a sequence
 //! diagram, and copy it as Mermaid for a document. The trace comes from
 //! `dsim_core::trace_message`, which replays the same run with that one message traced;
-//! `sequence::layout` places it.
+//! `sequence::layout` places it. For a heavy run (`worker_protocol::offloads`) that replay can
+//! take as long as the run, so it runs in a Web Worker and the timeline says it is tracing.
 
 use dsim_core::export::mermaid_sequence;
-use dsim_core::{TraceEvent, trace_message};
+use dsim_core::{Scenario, TraceEvent, trace_message};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::sequence::{self, Diagram, Row, Shape};
 use crate::store::use_store;
+use crate::worker_protocol::offloads;
+
+/// A trace computed away from the render path: the message and its events.
+type Traced = (u32, Vec<TraceEvent>);
 
 #[component]
 pub fn Timeline() -> impl IntoView {
     let store = use_store();
     let messages = Memo::new(move |_| store.scenario.with(|s| s.messages));
+    let heavy = Memo::new(move |_| store.scenario.with(offloads));
+    // Heavy runs: the worker's answer for the message and scenario now shown, or None while
+    // it is tracing.
+    let background = RwSignal::new(None::<Traced>);
+    Effect::new(move |_| {
+        let message = store.timeline.get();
+        let scenario = store.scenario.get();
+        background.set(None);
+        match message {
+            Some(m) if offloads(&scenario) => trace_in_background(scenario, m, background),
+            _ => stop_background_trace(),
+        }
+    });
     let trace = Memo::new(move |_| {
         let m = store.timeline.get()?;
-        let trace: Vec<TraceEvent> = store.scenario.with(|s| trace_message(s, m));
-        Some((m, trace))
+        if heavy.get() {
+            background.get().filter(|(shown, _)| *shown == m)
+        } else {
+            let trace: Vec<TraceEvent> = store.scenario.with(|s| trace_message(s, m));
+            Some((m, trace))
+        }
     });
+    let tracing = move || store.timeline.get().is_some() && trace.with(Option::is_none);
     let counterexample = Memo::new(move |_| {
         store.report.with(|r| {
             r.guarantee
@@ -105,6 +128,15 @@ pub fn Timeline() -> impl IntoView {
         })
     };
     let diagram = move || match trace.get() {
+        None if tracing() => view! {
+            <p class="hint" role="status" data-testid="timeline-tracing">
+                {format!(
+                    "Replaying the run to trace message {} in the background…",
+                    store.timeline.get().unwrap_or_default(),
+                )}
+            </p>
+        }
+        .into_any(),
         None => view! {
             <p class="hint">
                 "Pick a message to see its life across the producer, broker, consumer and ledger."
@@ -151,6 +183,42 @@ pub fn Timeline() -> impl IntoView {
             {diagram}
         </section>
     }
+}
+
+/// Traces `message` of a heavy run in a worker; the page replays it itself if no worker can
+/// run. A newer request replaces (and stops) an older one.
+fn trace_in_background(scenario: Scenario, message: u32, into: RwSignal<Option<Traced>>) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use crate::offload::{Purpose, start};
+        use crate::worker_protocol::{Job, JobKind, ReplyBody};
+        let job = Job {
+            id: message,
+            kind: JobKind::Trace {
+                scenario: scenario.clone(),
+                message,
+            },
+        };
+        start(
+            Purpose::Trace,
+            job,
+            move |reply| {
+                if let ReplyBody::TraceDone { message, trace } = reply.body {
+                    let _ = into.try_set(Some((message, trace)));
+                }
+            },
+            move || {
+                let _ = into.try_set(Some((message, trace_message(&scenario, message))));
+            },
+        );
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    into.set(Some((message, trace_message(&scenario, message))));
+}
+
+fn stop_background_trace() {
+    #[cfg(target_arch = "wasm32")]
+    crate::offload::cancel(crate::offload::Purpose::Trace);
 }
 
 fn diagram_view(message: u32, d: &Diagram) -> impl IntoView + use<> {

@@ -58,6 +58,13 @@ pub fn execute(job: Job, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
                 },
             });
         }
+        JobKind::Trace { scenario, message } => {
+            let trace = dsim_core::trace_message(&scenario, message);
+            post(Reply {
+                id,
+                body: ReplyBody::TraceDone { message, trace },
+            });
+        }
     }
 }
 
@@ -66,7 +73,7 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use dsim_core::{Mode, Scenario, Status, compare, simulate};
+    use dsim_core::{Mode, Scenario, Status, compare, simulate, trace_message};
 
     fn scenario() -> Scenario {
         Scenario {
@@ -130,5 +137,33 @@ mod tests {
                 .iter()
                 .any(|r| matches!(&r.body, ReplyBody::CompareProgress { .. }))
         );
+    }
+
+    #[test]
+    fn a_worker_trace_is_the_replayed_trace_of_that_message() {
+        let mut replies = Vec::new();
+        let message = 2_999;
+        let job = Job {
+            id: 4,
+            kind: JobKind::Trace {
+                scenario: scenario(),
+                message,
+            },
+        };
+        execute(job, &ticking(), &mut |r| replies.push(r));
+        let [reply] = replies.as_slice() else {
+            panic!("expected one reply, got {replies:?}");
+        };
+        let want = trace_message(&scenario(), message);
+        assert!(!want.is_empty(), "the last message has a trace");
+        assert_eq!(
+            reply.body,
+            ReplyBody::TraceDone {
+                message,
+                trace: want
+            }
+        );
+        // The reply survives the trip to the page as text.
+        assert_eq!(Reply::from_json(&reply.to_json()).as_ref(), Ok(reply));
     }
 }

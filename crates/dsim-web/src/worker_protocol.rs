@@ -2,7 +2,7 @@
 //! worker so the page keeps drawing while they run; both sides speak JSON text built from
 //! these types, so the protocol is plain Rust, tested natively.
 
-use dsim_core::{Report, Scenario};
+use dsim_core::{Report, Scenario, TraceEvent};
 use serde::{Deserialize, Serialize};
 
 /// Runs of at least this many messages go to the worker. Below it a run finishes within a few
@@ -32,6 +32,9 @@ pub enum JobKind {
     Run(Scenario),
     /// The same scenario in every mode.
     Compare(Scenario),
+    /// One message's trace: a replay of the run up to that message's end, which for a late
+    /// message of a heavy run takes as long as the run itself.
+    Trace { scenario: Scenario, message: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +58,11 @@ pub enum ReplyBody {
     CompareDone {
         reports: Vec<Report>,
         elapsed_ms: f64,
+    },
+    /// A message's trace (empty if the run never produced it).
+    TraceDone {
+        message: u32,
+        trace: Vec<TraceEvent>,
     },
     /// The job could not be read: a bug, reported rather than swallowed.
     Failed { message: String },
