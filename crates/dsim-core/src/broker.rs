@@ -701,7 +701,7 @@ impl Simulation {
             return;
         }
         let items = c.txn.clone();
-        if !self.txn_still_owned(consumer, session, &items) {
+        if self.fences(consumer, session, &items) {
             self.reject_commit(consumer, session, txn, &items);
             return;
         }
@@ -730,6 +730,12 @@ impl Simulation {
         })
     }
 
+    /// Whether fencing rejects this commit: it is on, and the commit is stale. With fencing
+    /// off, a zombie's commit goes through and its records count a second time.
+    fn fences(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
+        self.scenario.fencing && !self.txn_still_owned(consumer, session, items)
+    }
+
     fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
         self.metrics.counters.fenced_commits += 1;
         for item in items {
@@ -755,10 +761,13 @@ impl Simulation {
             self.consumers[consumer as usize].coordinator_pending = Some((s, t, items));
             return;
         }
-        if !self.txn_still_owned(consumer, session, &items) {
+        if self.fences(consumer, session, &items) {
             self.reject_commit(consumer, session, txn, &items);
             return;
         }
+        // Only reachable with fencing off: a commit from a consumer that lost its records.
+        let stale = !self.txn_still_owned(consumer, session, &items);
+        self.metrics.counters.stale_commits_accepted += stale as u64;
         self.consumers[consumer as usize].coordinator_committed = Some((session, txn));
         self.metrics.counters.transactions += 1;
         let size = items.len();
@@ -774,10 +783,21 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery as u32,
                 item.key as u32,
-                format!("transaction of {size} record(s) committed: payment and offset together"),
+                if stale {
+                    format!(
+                        "transaction of {size} record(s) committed although another consumer now owns them: fencing is off, so the stale commit is accepted"
+                    )
+                } else {
+                    format!(
+                        "transaction of {size} record(s) committed: payment and offset together"
+                    )
+                },
             );
             self.apply_effect(item, consumer);
-            self.finish_entry(item.entry);
+            // A stale commit's record may already be done (or its slot reused).
+            if self.entries.live(item.entry, item.generation).is_some() {
+                self.finish_entry(item.entry);
+            }
         }
         self.send_commit_response(consumer, session, txn, true);
     }
