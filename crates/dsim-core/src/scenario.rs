@@ -271,31 +271,38 @@ pub struct Scenario {
     pub horizon_ms: f64,
 
     // --- The exactly-once trap and zombie consumers (see `external` and `zombie`) ---
-    // Each is left out of the JSON while at its default, so scenarios and reports that do not
-    // use them read exactly as they did before these settings existed.
+    // Each is left out of the JSON while at its default (so optional in TypeScript), so
+    // scenarios and reports that do not use them read exactly as they did before these
+    // settings existed.
     /// Whether each payment also charges the customer's card through an external API, outside
     /// the broker's transaction. Default off.
     #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub external_effect: bool,
     /// Whether that call carries an idempotency key (the message ID), so the provider charges
     /// a key once however often it is called. Default off.
     #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub idempotency_key: bool,
     /// Round trip of the external call, paid per payment while the consumer waits, ms.
     /// Default 100.
     #[serde(skip_serializing_if = "is_default_external_latency")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub external_latency_ms: f64,
     /// Probability that a consumer stalls (a stop-the-world GC pause) right after processing
     /// a record, before its ack or commit. Default 0.
     #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub consumer_stall: f64,
     /// How long a stall lasts, ms; longer than the session timeout, the group hands the
     /// consumer's partitions to the others while it sleeps. Default 1,000.
     #[serde(skip_serializing_if = "is_default_stall")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub stall_ms: f64,
     /// Exactly-once: whether the transaction coordinator rejects a commit from a consumer
     /// whose records another consumer has since been given (generation fencing). Default on.
     #[serde(skip_serializing_if = "is_true")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub fencing: bool,
 }
 
