@@ -26,7 +26,10 @@ fn the_exactly_once_trap_charges_cards_twice_while_the_ledger_stays_exact() {
     let q = preset_query("exactly-once-trap");
     // The broker's side keeps its promise: nothing lost, nothing applied twice.
     let eo = check(q, Mode::ExactlyOnce, CLEAN);
-    let x = eo.external.as_ref().expect("the preset turns the external charge on");
+    let x = eo
+        .external
+        .as_ref()
+        .expect("the preset turns the external charge on");
     assert!(
         x.double_charges > 0,
         "crashes before the commit repeat the external call: {x:?}\n{}",
@@ -67,8 +70,11 @@ fn the_exactly_once_trap_charges_cards_twice_while_the_ledger_stays_exact() {
         (charges[1].attempt, charges[1].copy),
         "two charges, two identities"
     );
-    assert!(trace.iter().any(|e| e.kind == TraceKind::Aborted
-        || e.kind == TraceKind::DroppedByCrash));
+    assert!(
+        trace
+            .iter()
+            .any(|e| e.kind == TraceKind::Aborted || e.kind == TraceKind::DroppedByCrash)
+    );
     assert_eq!(
         trace
             .iter()
@@ -168,7 +174,11 @@ fn a_zombie_consumer_without_fencing_commits_payments_twice() {
     assert!(z.expelled > 0 && z.stale_commits_accepted > 0, "{z:?}");
     assert_eq!(z.fenced_commits, 0);
     assert!(eo.ledger.overcharged_cents > 0);
-    let ce = eo.guarantee.counterexample.as_ref().expect("a counterexample");
+    let ce = eo
+        .guarantee
+        .counterexample
+        .as_ref()
+        .expect("a counterexample");
     assert!(ce.explanation.contains("fencing off"), "{}", ce.explanation);
     assert!(ce.trace.iter().any(|e| e.kind == TraceKind::SessionExpired));
     assert!(
@@ -186,7 +196,10 @@ fn fencing_rejects_the_zombies_commit() {
     let eo = check(&q, Mode::ExactlyOnce, CLEAN);
     let z = eo.zombies.as_ref().unwrap();
     assert!(z.fencing && z.expelled > 0, "{z:?}");
-    assert!(z.fenced_commits > 0, "the zombies' commits were rejected: {z:?}");
+    assert!(
+        z.fenced_commits > 0,
+        "the zombies' commits were rejected: {z:?}"
+    );
     assert_eq!(z.stale_commits_accepted, 0);
     // The zombie's rejected commit is a row of its own in the trace.
     let s = scenario(&q);
@@ -248,7 +261,11 @@ fn fencing_guards_the_ledger_not_the_card() {
         preset_query("zombie-consumer")
     );
     let r = check(&q, Mode::ExactlyOnce, CLEAN);
-    assert!(r.external.unwrap().double_charges > 0, "{}", replay(&r.scenario));
+    assert!(
+        r.external.unwrap().double_charges > 0,
+        "{}",
+        replay(&r.scenario)
+    );
     let keyed = check(&with_key(&q), Mode::ExactlyOnce, CLEAN);
     assert_eq!(keyed.external.unwrap().double_charges, 0);
 }
@@ -283,7 +300,7 @@ fn the_new_settings_at_their_defaults_change_nothing() {
         ] {
             assert!(!a.contains(key), "{key} in a default report");
         }
-        assert_eq!(s.to_query().contains("fencing"), false);
+        assert!(!s.to_query().contains("fencing"));
         let r = run(&s);
         assert_conserved(&r);
     }

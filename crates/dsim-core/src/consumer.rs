@@ -353,12 +353,10 @@ impl Simulation {
             self.crash_consumer(consumer, None);
             return;
         }
-        if self.faults.crash(
-            Hop::Stall,
-            item.msg,
-            item.delivery as u32,
-            item.key as u32,
-        ) {
+        if self
+            .faults
+            .crash(Hop::Stall, item.msg, item.delivery as u32, item.key as u32)
+        {
             self.stall_consumer(consumer, item, !staged);
             return;
         }

@@ -448,7 +448,7 @@ impl Simulation {
             example_loss: self.first_loss,
             scenario: self.scenario.clone(),
             external: self.external_report(held),
-            zombies: (self.scenario.consumer_stall > 0.0).then(|| ZombieReport {
+            zombies: (self.scenario.consumer_stall > 0.0).then_some(ZombieReport {
                 fencing: self.scenario.fencing,
                 stalls: c.consumer_stalls,
                 expelled: c.stall_expulsions,
@@ -460,7 +460,11 @@ impl Simulation {
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {
         let p = self.external.as_ref()?;
-        let overcharged = format!("${}.{:02}", p.overcharged_cents / 100, p.overcharged_cents % 100);
+        let overcharged = format!(
+            "${}.{:02}",
+            p.overcharged_cents / 100,
+            p.overcharged_cents % 100
+        );
         let note = if p.double_charges > 0 {
             let what = format!(
                 "the card provider charged {} twice ({overcharged} too much)",

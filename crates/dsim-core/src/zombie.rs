@@ -49,10 +49,8 @@ impl Simulation {
                 )
             },
         );
-        self.queue.schedule(
-            self.now + stall_us,
-            Event::StallEnd { consumer, stall },
-        );
+        self.queue
+            .schedule(self.now + stall_us, Event::StallEnd { consumer, stall });
         if stall_us > session_us {
             self.queue.schedule(
                 self.now + session_us,

@@ -235,7 +235,9 @@ mod tests {
     #[test]
     fn an_external_charge_gets_the_card_provider_lane() {
         let (s, _) = Scenario::from_query(
-            dsim_core::presets::preset("exactly-once-trap").unwrap().query,
+            dsim_core::presets::preset("exactly-once-trap")
+                .unwrap()
+                .query,
             &[],
         );
         let d = layout(&trace_message(&s, 0));

@@ -110,7 +110,11 @@ mod tests {
     fn the_trap_preset_shows_cards_charged_twice_and_the_key_shows_none() {
         let v = external(&preset_report("exactly-once-trap", "")).unwrap();
         assert!(v.bad && v.double_charges_raw > 0);
-        assert!(v.sentence.contains("charged twice by the card provider"), "{}", v.sentence);
+        assert!(
+            v.sentence.contains("charged twice by the card provider"),
+            "{}",
+            v.sentence
+        );
         assert_eq!(v.deduplicated, "no key");
         let keyed = external(&preset_report("exactly-once-trap", "&idempotency-key=on")).unwrap();
         assert!(!keyed.bad);
