@@ -912,7 +912,8 @@ impl Scenario {
         parts.join("&")
     }
 
-    /// Reads scenario JSON: an object whose keys are settings in camelCase or kebab-case.
+    /// Reads scenario JSON: an object whose keys are settings in camelCase or kebab-case;
+    /// switches (`fencing`) take `"on"`/`"off"` or `true`/`false`.
     /// Missing keys keep their defaults; the first bad key is named in the error.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ScenarioError {
@@ -936,6 +937,11 @@ impl Scenario {
             match (k.kind, v) {
                 (Kind::Choice(_), serde_json::Value::String(text)) => {
                     k.set_text(&mut next, text)?
+                }
+                // A switch is a `bool` in the serialised scenario, so `true` and `false` read
+                // back as well as `"on"` and `"off"`.
+                (Kind::Choice(names), serde_json::Value::Bool(on)) if names == OFF_ON => {
+                    k.set_number(&mut next, *on as u8 as f64)?
                 }
                 (Kind::Choice(_), other) => {
                     return Err(k.error(format!("must be a string (got {})", json_type(other))));
