@@ -438,7 +438,10 @@ impl Simulation {
     /// Sends one record to a consumer; returns when its first copy arrives (0 if lost).
     fn deliver(&mut self, entry: u32, consumer: u16, session: u32) -> Micros {
         let e = self.entries.get_mut(entry);
-        e.deliveries += 1;
+        // Saturating: exactly-once never dead-letters, so a record whose every delivery is
+        // lost is sent again each visibility timeout until the horizon, which can be more
+        // than 65,535 times (a 1 ms timeout over an hour; the zombie properties found it).
+        e.deliveries = e.deliveries.saturating_add(1);
         e.state = EntryState::Delivered;
         let (msg, generation, delivery, copy) = (e.msg, e.generation, e.deliveries, e.copy);
         if delivery > 1 {
