@@ -138,7 +138,45 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         post_message(&page),
     )
     .await?;
+    step(
+        "12: the exactly-once trap preset shows cards charged twice",
+        exactly_once_trap(&mut page),
+    )
+    .await?;
     Ok(page.shots)
+}
+
+/// Picks the trap preset from the list, as a person would: exactly-once holds its promise for
+/// the ledger, and the card provider's books, under the counters, show double charges.
+async fn exactly_once_trap(page: &mut Page<'_>) -> Step {
+    page.open("/").await?;
+    page.click("[data-testid=preset-exactly-once-trap]").await?;
+    page.wait_until("the URL records the trap preset", async || {
+        let url = page.client.current_url().await.map_err(|e| e.to_string())?;
+        Ok(url.as_str().contains("external-effect=on"))
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.expect_pressed("mode-exactly-once").await?;
+    let verdict = page
+        .attr("[data-testid=guarantee-badge]", "data-verdict")
+        .await?;
+    if verdict != "held" {
+        return Err(format!(
+            "exactly-once's badge says {verdict:?}, not \"held\""
+        ));
+    }
+    let doubles = page
+        .number_attr("[data-testid=external-ledger]", "data-double-charges")
+        .await?;
+    if doubles <= 0.0 {
+        return Err(format!(
+            "the card provider shows {doubles} double charges in the trap preset"
+        ));
+    }
+    page.scroll_to("[data-testid=external-ledger]").await?;
+    page.expect_no_csp_violations().await?;
+    page.screenshot("exactly-once-trap.png").await
 }
 
 async fn step(name: &str, body: impl Future<Output = Step>) -> Step {

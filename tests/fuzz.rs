@@ -16,7 +16,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use dsim_core::knobs::{encode_component, sample_scenario};
+use dsim_core::knobs::{OFF_ON, encode_component, sample_scenario};
 use dsim_core::{Kind, Scenario, Simulation, Status, event_budget, knob, knobs};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -157,7 +157,7 @@ fn json_setting() -> impl Strategy<Value = Value> {
         1 => any::<u64>().prop_map(|v| json!(v)),
         1 => any::<f64>().prop_map(|v| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
         2 => proptest::sample::select(vec![
-            "at-most-once", "exactly-once", "outbox", "leader", "all", "1", "-1", "", "0.5",
+            "at-most-once", "exactly-once", "outbox", "leader", "all", "1", "-1", "", "0.5", "on", "off",
         ]).prop_map(|s| json!(s)),
         1 => proptest::sample::select(HOSTILE).prop_map(|s| json!(s)),
         1 => any::<bool>().prop_map(Value::Bool),
@@ -212,6 +212,9 @@ proptest! {
                 for (key, (k, v)) in last {
                     match v {
                         Value::Number(n) => prop_assert_eq!(k.get(&s), n.as_f64().unwrap()),
+                        Value::Bool(on) if k.kind == Kind::Choice(OFF_ON) => {
+                            prop_assert_eq!(k.get(&s), *on as u8 as f64)
+                        }
                         Value::String(text) => {
                             let mut alone = Scenario::default();
                             k.set_text(&mut alone, text).expect("it was accepted");

@@ -83,6 +83,34 @@ proptest! {
     }
 
     #[test]
+    fn strong_modes_survive_zombie_consumers_with_fencing_on(
+        s in survivable_scenario(),
+        mode_index in 0usize..3,
+        consumer_stall in 0.0..0.01f64,
+        stall_ms in 1.0..3_000.0f64,
+    ) {
+        // A stalled consumer that wakes after losing its partitions finishes its work anyway:
+        // dedup makes that a no-op, exactly-once's fencing rejects its commit. The external
+        // call, with a key, is charged once too.
+        let mode = [Mode::IdempotentConsumer, Mode::ExactlyOnce, Mode::Outbox][mode_index];
+        let s = Scenario {
+            consumer_stall,
+            stall_ms,
+            external_effect: true,
+            idempotency_key: true,
+            external_latency_ms: 0.5,
+            ..s.with_mode(mode)
+        };
+        let r = run(&s);
+        prop_assert_eq!(r.duplicates, 0, "{}", replay(&r.scenario));
+        prop_assert_eq!(r.lost + r.in_flight, 0, "{}", replay(&r.scenario));
+        prop_assert!(r.guarantee.held);
+        let x = r.external.as_ref().unwrap();
+        prop_assert_eq!(x.double_charges, 0, "{}", replay(&r.scenario));
+        prop_assert_eq!(x.charges, r.unique_processed);
+    }
+
+    #[test]
     fn at_least_once_never_loses(s in survivable_scenario()) {
         let r = run(&s.with_mode(Mode::AtLeastOnce));
         prop_assert_eq!(r.lost, 0, "{}", replay(&r.scenario));
@@ -192,6 +220,25 @@ mod whole_fault_space {
         s.broker_crash > 0.0 && (s.effective_acks() == Acks::Leader || s.replication_factor == 1)
     }
 
+    /// Whether a consumer can lose its partitions while it still holds records: the group
+    /// only moves partitions when a consumer crashes or stalls.
+    fn partitions_can_move(s: &Scenario) -> bool {
+        s.consumer_stall > 0.0 || s.crash_before_process > 0.0 || s.crash_after_process > 0.0
+    }
+
+    /// Stalls on (any probability up to 5 %, any length), fencing on, exactly-once.
+    fn any_scenario_with_zombies() -> impl Strategy<Value = Scenario> {
+        (any_scenario(), 0.0..0.05f64, 1.0..5_000.0f64).prop_map(|(s, consumer_stall, stall_ms)| {
+            Scenario {
+                mode: Mode::ExactlyOnce,
+                consumer_stall,
+                stall_ms,
+                fencing: true,
+                ..s
+            }
+        })
+    }
+
     /// What each mode promises, and the only faults under which it may break it.
     fn check_promise(s: &Scenario, r: &Report) -> Result<(), TestCaseError> {
         let why = replay(s);
@@ -229,7 +276,9 @@ mod whole_fault_space {
             Mode::AtMostOnce => s.duplicate > 0.0,
             Mode::AtLeastOnce => true,
             Mode::IdempotentConsumer | Mode::Outbox => s.dedup_window_ms < r.duration_ms,
-            Mode::ExactlyOnce => false,
+            // Only a stale commit can apply a record twice, and only with fencing off; records
+            // change hands only in a rebalance, after a crash or a stall.
+            Mode::ExactlyOnce => !s.fencing && partitions_can_move(s),
         };
         prop_assert!(
             r.duplicates == 0 || duplicates_allowed,
@@ -286,6 +335,26 @@ mod whole_fault_space {
             let r = dsim_core::simulate(&s).unwrap();
             assert_conserved(&r);
             check_promise(&s, &r)?;
+        }
+
+        /// Zombies over the whole fault space: with fencing on, exactly-once never applies a
+        /// payment twice, however often and however long consumers stall; the books balance
+        /// and the external provider's books add up.
+        #[test]
+        fn exactly_once_keeps_its_promise_with_stalls_and_fencing_on(s in any_scenario_with_zombies()) {
+            let r = dsim_core::simulate(&s).unwrap();
+            assert_conserved(&r);
+            check_promise(&s, &r)?;
+            prop_assert_eq!(r.duplicates, 0, "{}", replay(&s));
+            let z = r.zombies.as_ref().expect("stalls are on");
+            prop_assert_eq!(z.stale_commits_accepted, 0);
+            if let Some(x) = &r.external {
+                prop_assert_eq!(x.calls, x.charges + x.deduplicated_by_key);
+                prop_assert!(x.charges >= x.double_charges);
+                if s.idempotency_key {
+                    prop_assert_eq!(x.double_charges, 0, "{}", replay(&s));
+                }
+            }
         }
 
         /// Determinism over the whole fault space: the same scenario gives the same report,

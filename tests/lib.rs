@@ -31,6 +31,9 @@ mod sweep;
 mod exports;
 
 #[cfg(test)]
+mod trap_and_zombies;
+
+#[cfg(test)]
 mod fuzz;
 
 #[cfg(test)]

@@ -94,11 +94,38 @@ pub fn run(r: &Report) -> String {
             ),
         );
     }
+    if let Some(z) = &r.zombies {
+        line(
+            "consumer stalls",
+            format!(
+                "{} ({} past the session timeout; fencing {}: {} zombie commits fenced, {} accepted)",
+                z.stalls,
+                z.expelled,
+                if z.fencing { "on" } else { "off" },
+                z.fenced_commits,
+                z.stale_commits_accepted
+            ),
+        );
+    }
     let verdict = if r.guarantee.held { "HELD" } else { "BROKEN" };
     line(
         "guarantee",
         format!("{} — {}", r.guarantee.promise, verdict),
     );
+    if let Some(x) = &r.external {
+        line(
+            "external charges",
+            format!(
+                "{} calls, {} charges, {} double charges ({} too much), {} deduplicated by key",
+                x.calls,
+                x.charges,
+                x.double_charges,
+                dollars(x.overcharged_cents),
+                x.deduplicated_by_key
+            ),
+        );
+        out.push_str(&format!("{:<24} {}\n", "", x.note));
+    }
     if let Some(ce) = &r.guarantee.counterexample {
         out.push_str(&format!("\ncounterexample: {}\n", ce.explanation));
         for e in &ce.trace {
@@ -156,6 +183,19 @@ pub fn compare(reports: &[Report]) -> String {
                 format!("BROKEN ({})", r.guarantee.promise)
             }
         ));
+    }
+    if reports.iter().any(|r| r.external.is_some()) {
+        out.push_str("\nexternal card charges (outside every mode's promise):\n");
+        for r in reports {
+            if let Some(x) = &r.external {
+                out.push_str(&format!(
+                    "{:<20} {:>7} double charges  {:>7} deduplicated by key\n",
+                    r.mode.key(),
+                    x.double_charges,
+                    x.deduplicated_by_key
+                ));
+            }
+        }
     }
     out
 }

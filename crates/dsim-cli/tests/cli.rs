@@ -336,3 +336,49 @@ fn a_hopeless_run_ends_with_a_clear_status() {
         "{text}"
     );
 }
+
+#[test]
+fn the_trap_and_zombie_flags_are_there_and_checked() {
+    let help = stdout(&["run", "--help"]);
+    for flag in [
+        "--external-effect <off|on>",
+        "--idempotency-key <off|on>",
+        "--external-latency-ms",
+        "--consumer-stall",
+        "--stall-ms",
+        "--fencing <off|on>",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from `dsim run --help`");
+    }
+    let presets = stdout(&["presets"]);
+    assert!(presets.contains("exactly-once-trap") && presets.contains("zombie-consumer"));
+    // The table says what the card provider did, and that the promise does not cover it.
+    let table = stdout(&["run", "--preset", "exactly-once-trap"]);
+    assert!(table.contains("external charges"), "{table}");
+    assert!(
+        table.contains("held its promise for the broker's ledger"),
+        "{table}"
+    );
+    let keyed = stdout(&[
+        "run",
+        "--preset",
+        "exactly-once-trap",
+        "--idempotency-key",
+        "on",
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&keyed).unwrap();
+    assert_eq!(report["external"]["double_charges"], 0);
+    assert!(report["external"]["deduplicated_by_key"].as_u64().unwrap() > 0);
+    let zombie = stdout(&["run", "--preset", "zombie-consumer"]);
+    assert!(zombie.contains("consumer stalls"), "{zombie}");
+    assert!(zombie.contains("fencing off"), "{zombie}");
+    refused(
+        &["run", "--fencing", "maybe"],
+        "fencing: must be one of off, on (got \"maybe\")",
+    );
+    refused(
+        &["run", "--stall-ms", "0"],
+        "stall-ms: must be between 1 and 600000 ms (got 0)",
+    );
+}

@@ -28,6 +28,14 @@ pub fn explain(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent]) ->
                     .into(),
             );
         }
+        if trace
+            .iter()
+            .any(|e| e.kind == TraceKind::Committed && e.note.contains("fencing is off"))
+        {
+            reasons.push("a consumer that had lost its records to another (a zombie) committed them anyway: with fencing off the coordinator accepted the stale commit, so both consumers' payments count".into());
+        } else if has(trace, TraceKind::SessionExpired) {
+            reasons.push("a consumer froze holding it (a GC pause) past its session timeout, the group gave its partition to another consumer that processed it again, and the frozen one woke as a zombie and finished its own copy: nothing fenced it".into());
+        }
         if has(trace, TraceKind::AckLost) {
             reasons.push("a consumer applied it but its ack was lost on the way to the broker (a network failure during commit), so the broker redelivered it".into());
         }

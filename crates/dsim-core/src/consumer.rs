@@ -50,6 +50,12 @@ pub struct Consumer {
     pub coordinator_pending: Option<(u32, u32, Vec<Item>)>,
     /// Coordinator side: the last committed transaction, to answer retried commits.
     pub coordinator_committed: Option<(u32, u32)>,
+    /// Frozen in a stall (see `zombie`): alive, but doing nothing until it wakes.
+    pub stalled: bool,
+    /// Stalls so far; tells a stall's events apart from an earlier one's.
+    pub stall: u32,
+    /// A processed record whose ack waits for the end of the stall.
+    pub ack_after_stall: Option<Item>,
 }
 
 impl Default for Consumer {
@@ -67,6 +73,9 @@ impl Default for Consumer {
             next_txn: 0,
             coordinator_pending: None,
             coordinator_committed: None,
+            stalled: false,
+            stall: 0,
+            ack_after_stall: None,
         }
     }
 }
@@ -88,9 +97,9 @@ impl Simulation {
 
     /// Decides what an idle consumer does next: process the next record, commit the open
     /// transaction, or fetch more.
-    fn next_work(&mut self, consumer: u16) {
+    pub(crate) fn next_work(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
-        if !c.alive || c.current.is_some() || c.committing.is_some() {
+        if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
             return;
         }
         if let Some(item) = c.queue.pop_front() {
@@ -102,6 +111,8 @@ impl Simulation {
             // long poll that nothing will answer.
             self.begin_commit(consumer);
         } else if !c.fetching {
+            // A zombie that the group removed during a stall learns it at this poll.
+            self.rejoin_if_expelled(consumer);
             self.send_fetch(consumer);
         }
     }
@@ -233,7 +244,8 @@ impl Simulation {
             self.crash_consumer(consumer, Some(item));
             return;
         }
-        let mut cost = self.timing.processing;
+        // The external call (if any) is part of processing: the consumer waits for it.
+        let mut cost = self.timing.processing + self.timing.external_call;
         let mut work = Work::Apply;
         if self.mode.dedups() {
             cost += self.timing.dedup_lookup;
@@ -266,6 +278,11 @@ impl Simulation {
         let Some((item, mut work)) = c.current.take() else {
             return;
         };
+        // The card was charged during processing, before the local write below: whatever
+        // that write or the broker decides next, the provider has already done it.
+        if work == Work::Apply && self.external.is_some() {
+            self.call_external(item, consumer);
+        }
         // The ID is recorded in the same local transaction as the payment, under a unique
         // constraint: if another copy got there first, this one applies nothing.
         if work == Work::Apply && self.mode.dedups() && self.dedup.contains(item.msg, self.now) {
@@ -336,13 +353,26 @@ impl Simulation {
             self.crash_consumer(consumer, None);
             return;
         }
+        if self
+            .faults
+            .crash(Hop::Stall, item.msg, item.delivery as u32, item.key as u32)
+        {
+            self.stall_consumer(consumer, item, !staged);
+            return;
+        }
         if !staged {
-            if self.mode != Mode::AtMostOnce && self.mode != Mode::ExactlyOnce {
-                self.send_ack(consumer, item);
-            }
-            self.release(item.msg);
+            self.finish_processed(consumer, item);
         }
         self.next_work(consumer);
+    }
+
+    /// After processing a record outside a transaction: ack it (if the mode acks after
+    /// processing) and drop the consumer's reference.
+    pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
+        if self.mode != Mode::AtMostOnce && self.mode != Mode::ExactlyOnce {
+            self.send_ack(consumer, item);
+        }
+        self.release(item.msg);
     }
 
     fn send_ack(&mut self, consumer: u16, item: Item) {

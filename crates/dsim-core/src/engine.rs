@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::broker::Entries;
 use crate::consumer::Consumer;
+use crate::external::ExternalProvider;
 use crate::faults::FaultPlan;
 use crate::ledger::{DedupStore, Ledger};
 use crate::messages::{MsgState, MsgTable};
@@ -116,6 +117,16 @@ pub enum Event {
         session: u32,
     },
     BrokerRecover,
+    /// A stalled consumer wakes up (see `zombie`).
+    StallEnd {
+        consumer: u16,
+        stall: u32,
+    },
+    /// A stalled consumer's session times out.
+    StallExpire {
+        consumer: u16,
+        stall: u32,
+    },
     /// A timer list's wake-up: fires its due timers (see `timers`).
     TimerWake {
         kind: TimerKind,
@@ -138,6 +149,9 @@ pub struct Timing {
     pub txn_write: Micros,
     pub txn_ack: Micros,
     pub horizon: Micros,
+    /// The external call's round trip, or 0 without an external effect.
+    pub external_call: Micros,
+    pub stall: Micros,
 }
 
 impl Timing {
@@ -157,6 +171,12 @@ impl Timing {
             txn_write: ms_to_us(s.txn_write_ms),
             txn_ack: ms_to_us(s.txn_ack_ms),
             horizon: ms_to_us(s.horizon_ms),
+            external_call: if s.external_effect {
+                ms_to_us(s.external_latency_ms)
+            } else {
+                0
+            },
+            stall: ms_to_us(s.stall_ms).max(1),
         }
     }
 
@@ -228,6 +248,8 @@ pub struct Simulation {
     pub(crate) visibility_timers: TimerList<(u32, u32, u16)>,
     pub(crate) ledger: Ledger,
     pub(crate) dedup: DedupStore,
+    /// The external payment provider, when payments make an external call.
+    pub(crate) external: Option<ExternalProvider>,
     pub(crate) metrics: Metrics,
     pub(crate) traced: BTreeSet<u32>,
     pub(crate) traces: BTreeMap<u32, Vec<TraceEvent>>,
@@ -295,6 +317,9 @@ impl Simulation {
             visibility_timers: TimerList::default(),
             ledger: Ledger::new(s.accounts.max(1)),
             dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
+            external: s
+                .external_effect
+                .then(|| ExternalProvider::new(s.accounts.max(1), s.idempotency_key)),
             metrics: Metrics::new(span),
             traced: traced.iter().copied().collect(),
             traces: BTreeMap::new(),
@@ -513,6 +538,8 @@ impl Simulation {
             Event::ConsumerRestart { consumer } => self.on_consumer_restart(consumer),
             Event::SessionExpire { consumer, session } => self.on_session_expire(consumer, session),
             Event::BrokerRecover => self.on_broker_recover(),
+            Event::StallEnd { consumer, stall } => self.on_stall_end(consumer, stall),
+            Event::StallExpire { consumer, stall } => self.on_stall_expire(consumer, stall),
             Event::TimerWake { kind } => self.on_timer_wake(kind),
         }
     }
@@ -568,6 +595,9 @@ impl Simulation {
         m.resolved = true;
         let (effects, gave_up, dead, cause) = (m.effects, m.gave_up, m.dead_lettered, m.cause);
         self.resolved += 1;
+        if let Some(provider) = self.external.as_mut() {
+            provider.forget(msg);
+        }
         if effects == 0 {
             let c = &mut self.metrics.counters;
             if dead {

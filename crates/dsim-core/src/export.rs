@@ -56,6 +56,7 @@ fn participant(actor: Actor) -> &'static str {
         Actor::Broker => "B",
         Actor::Consumer => "C",
         Actor::Ledger => "L",
+        Actor::External => "X",
     }
 }
 
@@ -95,12 +96,20 @@ pub fn mermaid_sequence(message: u32, trace: &[TraceEvent]) -> String {
         "    %% Message {message}, from dsim. Attempt: the publish attempt or the delivery \
          number. Copy: which log entry and network copy.\n"
     ));
+    // The external provider is a participant only in traces that call it.
+    let external = trace
+        .iter()
+        .any(|e| e.actor == Actor::External || e.to == Some(Actor::External));
     for (actor, name) in [
         (Actor::Producer, "Producer"),
         (Actor::Broker, "Broker"),
         (Actor::Consumer, "Consumer"),
         (Actor::Ledger, "Ledger"),
+        (Actor::External, "External API"),
     ] {
+        if actor == Actor::External && !external {
+            continue;
+        }
         out.push_str(&format!(
             "    participant {} as {name}\n",
             participant(actor)

@@ -38,6 +38,8 @@ pub enum Hop {
     Payment = 9,
     /// Fetch requests and their responses: latency only, never lost.
     Control = 10,
+    /// The consumer, between processing and acking: a stall (GC pause) rather than a crash.
+    Stall = 11,
 }
 
 /// What the network does with one message on one hop.
@@ -66,6 +68,7 @@ pub struct FaultPlan {
     crash_after: u64,
     broker_crash: u64,
     producer_crash: u64,
+    consumer_stall: u64,
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
@@ -136,6 +139,7 @@ impl FaultPlan {
             crash_after: threshold(s.crash_after_process),
             broker_crash: threshold(s.broker_crash),
             producer_crash: threshold(s.producer_crash),
+            consumer_stall: threshold(s.consumer_stall),
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
@@ -200,13 +204,14 @@ impl FaultPlan {
         (self.latency + below(rng.next_u64(), span)).saturating_sub(self.jitter)
     }
 
-    /// Whether a node fault (a crash) strikes at this point of this message's life.
+    /// Whether a node fault (a crash, or a consumer's stall) strikes at this point of this message's life.
     pub fn crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
         let threshold = match hop {
             Hop::BeforeProcess => self.crash_before,
             Hop::AfterProcess => self.crash_after,
             Hop::BrokerAppend => self.broker_crash,
             Hop::ProducerWrite => self.producer_crash,
+            Hop::Stall => self.consumer_stall,
             _ => 0,
         };
         threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)

@@ -239,6 +239,28 @@ const MODES: &[&str] = &[
     "outbox",
 ];
 const ACKS: &[&str] = &["leader", "all"];
+/// The names of a switch, off first so that its index is the boolean.
+pub const OFF_ON: &[&str] = &["off", "on"];
+
+/// A setting that is on or off: a choice of `off` and `on`, a `bool` in the scenario.
+macro_rules! switch {
+    ($key:literal, $json:literal, $field:ident, $group:expr, $label:literal, $help:literal) => {
+        Knob {
+            key: $key,
+            json_key: $json,
+            label: $label,
+            help: $help,
+            group: $group,
+            kind: Choice(OFF_ON),
+            unit: "",
+            min: 0.0,
+            max: 1.0,
+            step: 1.0,
+            get: |s| s.$field as u8 as f64,
+            set: |s, v| s.$field = v != 0.0,
+        }
+    };
+}
 
 use Group::*;
 use Kind::*;
@@ -747,6 +769,71 @@ static KNOBS: &[Knob] = &[
         1_000,
         "Simulated time after which the run stops, whatever is still in flight."
     ),
+    // The exactly-once trap (`external.rs`) and zombie consumers (`zombie.rs`). Kept last in
+    // the table so that the sampler's draws for the knobs above are what they always were.
+    switch!(
+        "external-effect",
+        "externalEffect",
+        external_effect,
+        Consumer,
+        "External charge",
+        "Each payment also charges the card through an external API, outside the broker's transaction."
+    ),
+    switch!(
+        "idempotency-key",
+        "idempotencyKey",
+        idempotency_key,
+        Consumer,
+        "Idempotency key",
+        "The external call carries the message ID as an idempotency key: the provider charges each key once."
+    ),
+    knob!(
+        "consumer-stall",
+        "consumerStall",
+        consumer_stall,
+        Probability,
+        Consumer,
+        "Consumer stall (GC pause)",
+        "",
+        0,
+        1,
+        0.001,
+        "The consumer freezes after processing a record, before its ack or commit, and later wakes up."
+    ),
+    knob!(
+        "stall-ms",
+        "stallMs",
+        stall_ms,
+        Millis,
+        Consumer,
+        "Stall length",
+        "ms",
+        1,
+        600_000,
+        10,
+        "How long a stall lasts; past the session timeout the group gives its partitions away."
+    ),
+    switch!(
+        "fencing",
+        "fencing",
+        fencing,
+        Broker,
+        "Fencing",
+        "Exactly-once: reject a commit from a consumer whose records were handed to another (a zombie)."
+    ),
+    knob!(
+        "external-latency-ms",
+        "externalLatencyMs",
+        external_latency_ms,
+        Millis,
+        Costs,
+        "External call",
+        "ms",
+        0,
+        60_000,
+        1,
+        "Round trip of the external charge, paid per payment while the consumer waits."
+    ),
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -825,7 +912,8 @@ impl Scenario {
         parts.join("&")
     }
 
-    /// Reads scenario JSON: an object whose keys are settings in camelCase or kebab-case.
+    /// Reads scenario JSON: an object whose keys are settings in camelCase or kebab-case;
+    /// switches (`fencing`) take `"on"`/`"off"` or `true`/`false`.
     /// Missing keys keep their defaults; the first bad key is named in the error.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ScenarioError {
@@ -849,6 +937,11 @@ impl Scenario {
             match (k.kind, v) {
                 (Kind::Choice(_), serde_json::Value::String(text)) => {
                     k.set_text(&mut next, text)?
+                }
+                // A switch is a `bool` in the serialised scenario, so `true` and `false` read
+                // back as well as `"on"` and `"off"`.
+                (Kind::Choice(names), serde_json::Value::Bool(on)) if names == OFF_ON => {
+                    k.set_number(&mut next, *on as u8 as f64)?
                 }
                 (Kind::Choice(_), other) => {
                     return Err(k.error(format!("must be a string (got {})", json_type(other))));

@@ -27,6 +27,11 @@ pub struct Counters {
     pub transactions: u64,
     pub aborted_transactions: u64,
     pub fenced_commits: u64,
+    pub consumer_stalls: u64,
+    /// Stalls that outlasted the session timeout: the group removed the consumer.
+    pub stall_expulsions: u64,
+    /// Commits accepted from a consumer that no longer held its records (fencing off).
+    pub stale_commits_accepted: u64,
     pub events: u64,
 }
 

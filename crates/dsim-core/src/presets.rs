@@ -83,6 +83,18 @@ static PRESETS: &[Preset] = &[
         explanation: "No faults at all, yet duplicates: the consumer takes longer to work through its poll than the broker's visibility timeout, so the broker assumes the worst and hands the same records out again. A timeout must cover the slowest processing, not the typical one.",
         query: "mode=at-least-once&processing-ms=2&visibility-timeout-ms=40&max-poll=50",
     },
+    Preset {
+        key: "exactly-once-trap",
+        title: "The exactly-once trap: an external charge",
+        explanation: "Each payment also charges the customer's card through an external payment API, and the consumer sometimes crashes after that call and before its transaction commits. Exactly-once aborts the transaction and reads the records again, so the broker's ledger stays exact and the promise holds, but the card provider has no part in the transaction: it charges the same payment a second time. Exactly-once covers the broker, not the world outside it. Turn on the idempotency key (the message ID sent with the call) and the provider answers a repeat with the first charge's result: no card is charged twice.",
+        query: "mode=exactly-once&external-effect=on&crash-after-process=0.01&messages=1000&publish-rate=50&consumers=8&max-poll=10&visibility-timeout-ms=2000",
+    },
+    Preset {
+        key: "zombie-consumer",
+        title: "Zombie consumer without fencing",
+        explanation: "Now and then a consumer freezes for a second (a long GC pause) holding records it has processed but not yet committed. That is longer than its session timeout, so the group gives its partitions to the others, which process those records again. When it wakes it does not know it was replaced and commits anyway. Here fencing is switched off, so the coordinator accepts that stale commit and the payments count twice, breaking exactly-once. Switch fencing on and the zombie's commit is rejected (the trace says fenced); at-least-once has no commit to fence and duplicates either way.",
+        query: "mode=exactly-once&fencing=off&consumer-stall=0.0005",
+    },
 ];
 
 /// Every preset, in the order the page lists them.

@@ -84,6 +84,45 @@ pub struct CostReport {
     pub peak_log_records: u64,
 }
 
+/// The external payment provider's books (`external-effect` on): what the cards were really
+/// charged. Outside every mode's promise, which covers the broker's ledger only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ExternalReport {
+    /// Whether the calls carried an idempotency key.
+    pub idempotency_key: bool,
+    /// Calls the consumers made, repeats included.
+    pub calls: u64,
+    /// Charges the provider made.
+    pub charges: u64,
+    /// Charges beyond the first for a payment: a card charged twice.
+    pub double_charges: u64,
+    /// Repeated calls the provider answered from its idempotency keys, charging nothing.
+    pub deduplicated_by_key: u64,
+    pub charged_cents: u64,
+    pub overcharged_cents: u64,
+    pub accounts_double_charged: u32,
+    /// What these numbers mean for the mode's promise, in a sentence or two.
+    pub note: String,
+}
+
+/// Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ZombieReport {
+    pub fencing: bool,
+    pub stalls: u64,
+    /// Stalls longer than the session timeout: the group removed the consumer and gave its
+    /// partitions away, so it woke as a zombie.
+    pub expelled: u64,
+    /// Exactly-once commits rejected because another consumer held their records (also in
+    /// `cost.fenced_commits`).
+    pub fenced_commits: u64,
+    /// Exactly-once commits accepted although another consumer held their records (only with
+    /// fencing off).
+    pub stale_commits_accepted: u64,
+}
+
 /// A message that broke the mode's promise, and its life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -153,6 +192,14 @@ pub struct Report {
     /// The first message never applied, whether or not the mode allows it.
     pub example_loss: Option<u32>,
     pub scenario: Scenario,
+    /// The external provider's books; only with `external-effect` on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub external: Option<ExternalReport>,
+    /// Stalls and zombies; only with `consumer-stall` above 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub zombies: Option<ZombieReport>,
 }
 
 /// A light view of a run in progress, for animation.
@@ -400,7 +447,59 @@ impl Simulation {
             example_duplicate: self.first_duplicate,
             example_loss: self.first_loss,
             scenario: self.scenario.clone(),
+            external: self.external_report(held),
+            zombies: (self.scenario.consumer_stall > 0.0).then_some(ZombieReport {
+                fencing: self.scenario.fencing,
+                stalls: c.consumer_stalls,
+                expelled: c.stall_expulsions,
+                fenced_commits: c.fenced_commits,
+                stale_commits_accepted: c.stale_commits_accepted,
+            }),
         }
+    }
+
+    fn external_report(&self, held: bool) -> Option<ExternalReport> {
+        let p = self.external.as_ref()?;
+        let overcharged = format!(
+            "${}.{:02}",
+            p.overcharged_cents / 100,
+            p.overcharged_cents % 100
+        );
+        let note = if p.double_charges > 0 {
+            let what = format!(
+                "the card provider charged {} twice ({overcharged} too much)",
+                plural(p.double_charges, "payment")
+            );
+            let lead = if held && self.mode.promise().no_duplicates {
+                format!(
+                    "{} held its promise for the broker's ledger, yet {what}",
+                    self.mode.title()
+                )
+            } else {
+                format!("Besides the ledger, {what}")
+            };
+            format!(
+                "{lead}. The call happens outside any broker transaction, so when a record is processed again (a crash before the commit or ack, an aborted transaction, a redelivery) the card is charged again; no mode's promise covers it. An idempotency key on the call stops it."
+            )
+        } else if p.deduplicated_by_key > 0 {
+            format!(
+                "The idempotency key turned {} into no-ops at the provider: every card was charged once.",
+                plural(p.deduplicated_by_key, "repeated call")
+            )
+        } else {
+            "No card was charged twice: no payment was processed a second time.".to_string()
+        };
+        Some(ExternalReport {
+            idempotency_key: self.scenario.idempotency_key,
+            calls: p.calls,
+            charges: p.charged,
+            double_charges: p.double_charges,
+            deduplicated_by_key: p.deduplicated_by_key,
+            charged_cents: p.charged_cents,
+            overcharged_cents: p.overcharged_cents,
+            accounts_double_charged: p.accounts_double_charged(),
+            note,
+        })
     }
 
     fn counterexample(&self, message: u32, problem: &str) -> Counterexample {

@@ -269,6 +269,65 @@ pub struct Scenario {
     /// The run stops here even if messages are still in flight, ms of simulated time.
     /// Default 600,000.
     pub horizon_ms: f64,
+
+    // --- The exactly-once trap and zombie consumers (see `external` and `zombie`) ---
+    // Each is left out of the JSON while at its default (so optional in TypeScript), so
+    // scenarios and reports that do not use them read exactly as they did before these
+    // settings existed.
+    /// Whether each payment also charges the customer's card through an external API, outside
+    /// the broker's transaction. Default off.
+    #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
+    pub external_effect: bool,
+    /// Whether that call carries an idempotency key (the message ID), so the provider charges
+    /// a key once however often it is called. Default off.
+    #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
+    pub idempotency_key: bool,
+    /// Round trip of the external call, paid per payment while the consumer waits, ms.
+    /// Default 100.
+    #[serde(skip_serializing_if = "is_default_external_latency")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub external_latency_ms: f64,
+    /// Probability that a consumer stalls (a stop-the-world GC pause) right after processing
+    /// a record, before its ack or commit. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub consumer_stall: f64,
+    /// How long a stall lasts, ms; longer than the session timeout, the group hands the
+    /// consumer's partitions to the others while it sleeps. Default 1,000.
+    #[serde(skip_serializing_if = "is_default_stall")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub stall_ms: f64,
+    /// Exactly-once: whether the transaction coordinator rejects a commit from a consumer
+    /// whose records another consumer has since been given (generation fencing). Default on.
+    #[serde(skip_serializing_if = "is_true")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
+    pub fencing: bool,
+}
+
+/// Defaults of the settings that are serialised only when changed.
+const DEFAULT_EXTERNAL_LATENCY_MS: f64 = 100.0;
+const DEFAULT_STALL_MS: f64 = 1_000.0;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_default_external_latency(v: &f64) -> bool {
+    *v == DEFAULT_EXTERNAL_LATENCY_MS
+}
+
+fn is_default_stall(v: &f64) -> bool {
+    *v == DEFAULT_STALL_MS
 }
 
 impl Default for Scenario {
@@ -312,6 +371,12 @@ impl Default for Scenario {
             txn_write_ms: 1.0,
             txn_ack_ms: 1.0,
             horizon_ms: 600_000.0,
+            external_effect: false,
+            idempotency_key: false,
+            external_latency_ms: DEFAULT_EXTERNAL_LATENCY_MS,
+            consumer_stall: 0.0,
+            stall_ms: DEFAULT_STALL_MS,
+            fencing: true,
         }
     }
 }

@@ -17,6 +17,8 @@ pub enum Actor {
     Broker,
     Consumer,
     Ledger,
+    /// An external service the consumer calls (the card payment provider).
+    External,
 }
 
 /// What happened.
@@ -94,6 +96,16 @@ pub enum TraceKind {
     Redelivery,
     /// The broker gave up on the message after too many deliveries.
     DeadLettered,
+    /// The consumer's external call charged the card (outside any broker transaction).
+    ExternalCharge,
+    /// The provider knew the call's idempotency key and charged nothing.
+    ExternalDeduplicated,
+    /// The consumer froze (a GC pause) holding this record.
+    Stalled,
+    /// The group removed the stalled consumer and handed its partitions to the others.
+    SessionExpired,
+    /// The stalled consumer woke up and carried on.
+    Woke,
 }
 
 /// One step in a message's life.

@@ -174,6 +174,36 @@ export type Scenario = {
    * Default 600,000.
    */
   horizonMs: number,
+  /**
+   * Whether each payment also charges the customer's card through an external API, outside
+   * the broker's transaction. Default off.
+   */
+  externalEffect?: boolean,
+  /**
+   * Whether that call carries an idempotency key (the message ID), so the provider charges
+   * a key once however often it is called. Default off.
+   */
+  idempotencyKey?: boolean,
+  /**
+   * Round trip of the external call, paid per payment while the consumer waits, ms.
+   * Default 100.
+   */
+  externalLatencyMs?: number,
+  /**
+   * Probability that a consumer stalls (a stop-the-world GC pause) right after processing
+   * a record, before its ack or commit. Default 0.
+   */
+  consumerStall?: number,
+  /**
+   * How long a stall lasts, ms; longer than the session timeout, the group hands the
+   * consumer's partitions to the others while it sleeps. Default 1,000.
+   */
+  stallMs?: number,
+  /**
+   * Exactly-once: whether the transaction coordinator rejects a commit from a consumer
+   * whose records another consumer has since been given (generation fencing). Default on.
+   */
+  fencing?: boolean,
 };
 
 export type Report = {
@@ -242,6 +272,14 @@ export type Report = {
    */
   example_loss: number | null,
   scenario: Scenario,
+  /**
+   * The external provider's books; only with `external-effect` on.
+   */
+  external?: ExternalReport,
+  /**
+   * Stalls and zombies; only with `consumer-stall` above 0.
+   */
+  zombies?: ZombieReport,
 };
 
 /**
@@ -492,7 +530,7 @@ export type Acks = "leader" | "all";
 /**
  * The swim lanes of a sequence diagram.
  */
-export type Actor = "producer" | "broker" | "consumer" | "ledger";
+export type Actor = "producer" | "broker" | "consumer" | "ledger" | "external";
 
 /**
  * What the mechanisms cost.
@@ -559,6 +597,40 @@ export type Estimate = {
 export type Expected = {
   duplicates_per_message: number,
   lost_per_message: number,
+};
+
+/**
+ * The external payment provider's books (`external-effect` on): what the cards were really
+ * charged. Outside every mode's promise, which covers the broker's ledger only.
+ */
+export type ExternalReport = {
+  /**
+   * Whether the calls carried an idempotency key.
+   */
+  idempotency_key: boolean,
+  /**
+   * Calls the consumers made, repeats included.
+   */
+  calls: number,
+  /**
+   * Charges the provider made.
+   */
+  charges: number,
+  /**
+   * Charges beyond the first for a payment: a card charged twice.
+   */
+  double_charges: number,
+  /**
+   * Repeated calls the provider answered from its idempotency keys, charging nothing.
+   */
+  deduplicated_by_key: number,
+  charged_cents: number,
+  overcharged_cents: number,
+  accounts_double_charged: number,
+  /**
+   * What these numbers mean for the mode's promise, in a sentence or two.
+   */
+  note: string,
 };
 
 export type Guarantee = {
@@ -696,4 +768,27 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
+
+/**
+ * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.
+ */
+export type ZombieReport = {
+  fencing: boolean,
+  stalls: number,
+  /**
+   * Stalls longer than the session timeout: the group removed the consumer and gave its
+   * partitions away, so it woke as a zombie.
+   */
+  expelled: number,
+  /**
+   * Exactly-once commits rejected because another consumer held their records (also in
+   * `cost.fenced_commits`).
+   */
+  fenced_commits: number,
+  /**
+   * Exactly-once commits accepted although another consumer held their records (only with
+   * fencing off).
+   */
+  stale_commits_accepted: number,
+};

@@ -9,6 +9,7 @@ use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Prog
 use crate::exports::RunExports;
 use crate::presets::Presets;
 use crate::share::ShareButtons;
+use crate::side_effects::SideEffects;
 use crate::store::{Store, use_store};
 use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
@@ -74,6 +75,7 @@ fn FullPage() -> impl IntoView {
                         <LedgerSummary />
                     </div>
                     <Counters />
+                    <SideEffects />
                     <LiveCharts />
                     <RunExports />
                     <Timeline />
@@ -119,6 +121,7 @@ fn EmbedView() -> impl IntoView {
             </div>
             <Counters />
             <LedgerSummary />
+            <SideEffects />
             <LiveCharts />
             <p class="embed-footer">
                 <a href=open_link target="_blank" rel="noopener">

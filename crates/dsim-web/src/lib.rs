@@ -3,9 +3,10 @@
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `slider_scale` and `format`. The components bind signals
+//! `url_state` (query ↔ page state), `slider_scale`, `format` and `side_effects_view` (the
+//! card provider's books and consumer stalls). The components bind signals
 //! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
-//! `share`, `exports`, with `store` as the shared state and `browser` as the only code that
+//! `share`, `exports`, `side_effects`, with `store` as the shared state and `browser` as the only code that
 //! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
 //! spoken in `worker_protocol`) in a Web Worker.
 
@@ -24,6 +25,8 @@ pub mod offload;
 pub mod presets;
 pub mod sequence;
 pub mod share;
+pub mod side_effects;
+pub mod side_effects_view;
 pub mod slider_scale;
 pub mod store;
 pub mod timeline;

@@ -1,5 +1,5 @@
 //! A message's trace laid out as a sequence diagram: four lanes (producer, broker, consumer,
-//! ledger), one row per event, an arrow where the event crosses lanes. Pure layout; the
+//! ledger), and a fifth for the external provider when the trace calls it, one row per event, an arrow where the event crosses lanes. Pure layout; the
 //! `timeline` component draws it. Every row names its attempt and copy, so two deliveries of
 //! the message (a redelivery, a second record, a network duplicate) never read as one.
 
@@ -13,6 +13,14 @@ pub const LANES: [Actor; 4] = [
     Actor::Broker,
     Actor::Consumer,
     Actor::Ledger,
+];
+/// The lanes with the external provider's, for traces that call it.
+const LANES_WITH_EXTERNAL: [Actor; 5] = [
+    Actor::Producer,
+    Actor::Broker,
+    Actor::Consumer,
+    Actor::Ledger,
+    Actor::External,
 ];
 pub const WIDTH: f64 = 680.0;
 /// Room on the left for the time of each row.
@@ -66,12 +74,13 @@ pub fn lane_name(actor: Actor) -> &'static str {
         Actor::Broker => "broker",
         Actor::Consumer => "consumer",
         Actor::Ledger => "ledger",
+        Actor::External => "card provider",
     }
 }
 
-fn lane_x(actor: Actor) -> f64 {
-    let i = LANES.iter().position(|a| *a == actor).unwrap_or(0);
-    let span = (WIDTH - GUTTER) / LANES.len() as f64;
+fn lane_x(lanes: &[Actor], actor: Actor) -> f64 {
+    let i = lanes.iter().position(|a| *a == actor).unwrap_or(0);
+    let span = (WIDTH - GUTTER) / lanes.len() as f64;
     GUTTER + span * (i as f64 + 0.5)
 }
 
@@ -88,11 +97,11 @@ fn kind_class(kind: TraceKind) -> &'static str {
         ProducerCrash | BrokerCrash | Crash | DroppedByCrash | Truncated | Aborted | Fenced => {
             "crash"
         }
-        AckTimeout | Redelivery | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable => {
-            "retry"
-        }
-        DedupSkipped | DuplicateDropped | SkippedByPosition => "dedup",
-        Processed | Committed | Ack | PublishAck | OutboxCommitted => "ok",
+        Stalled | SessionExpired => "crash",
+        AckTimeout | Redelivery | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable
+        | Woke => "retry",
+        DedupSkipped | DuplicateDropped | SkippedByPosition | ExternalDeduplicated => "dedup",
+        Processed | Committed | Ack | PublishAck | OutboxCommitted | ExternalCharge => "ok",
         _ => "plain",
     }
 }
@@ -106,6 +115,15 @@ fn is_loss(kind: TraceKind) -> bool {
 }
 
 pub fn layout(trace: &[TraceEvent]) -> Diagram {
+    let external = trace
+        .iter()
+        .any(|e| e.actor == Actor::External || e.to == Some(Actor::External));
+    let lanes: &[Actor] = if external {
+        &LANES_WITH_EXTERNAL
+    } else {
+        &LANES
+    };
+    let lane_x = |actor| lane_x(lanes, actor);
     let rows = trace
         .iter()
         .enumerate()
@@ -146,7 +164,7 @@ pub fn layout(trace: &[TraceEvent]) -> Diagram {
     Diagram {
         width: WIDTH,
         height: HEADER + trace.len() as f64 * ROW + 8.0,
-        lanes: LANES
+        lanes: lanes
             .iter()
             .map(|a| Lane {
                 x: lane_x(*a),
@@ -212,5 +230,32 @@ mod tests {
         // Events outside any attempt say so by having no identity, not a made-up one.
         assert_eq!(d.rows[0].label, "created");
         assert_eq!(d.rows[0].identity, "");
+    }
+
+    #[test]
+    fn an_external_charge_gets_the_card_provider_lane() {
+        let (s, _) = Scenario::from_query(
+            dsim_core::presets::preset("exactly-once-trap")
+                .unwrap()
+                .query,
+            &[],
+        );
+        let d = layout(&trace_message(&s, 0));
+        assert_eq!(d.lanes.len(), 5);
+        assert_eq!(d.lanes[4].name, "card provider");
+        let charge = d
+            .rows
+            .iter()
+            .find(|r| r.label == "external charge")
+            .expect("the payment calls the provider");
+        assert_eq!(
+            charge.shape,
+            Shape::Arrow {
+                from: d.lanes[2].x,
+                to: d.lanes[4].x,
+                lost: false
+            }
+        );
+        assert_eq!(charge.identity, "attempt 1 · copy 0");
     }
 }

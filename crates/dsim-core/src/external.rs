@@ -1,0 +1,132 @@
+//! The exactly-once trap: a side effect outside the broker's transaction.
+//!
+//! With `external-effect` on, each payment also charges the customer's card through an
+//! external payment provider before the consumer records it. The provider is a store of its
+//! own, with its own record of charges: nothing the broker does (transactions, fencing,
+//! read-committed) can take a charge back. So when a consumer crashes after the call and
+//! before its commit, or its transaction aborts, the record is read again and the card is
+//! charged again, even in exactly-once mode, whose promise covers the broker's ledger only.
+//! An idempotency key (the message ID) on the call lets the provider answer a repeated call
+//! with the first charge's result instead of charging again.
+
+use rustc_hash::FxHashMap;
+
+use crate::consumer::Item;
+use crate::engine::{Simulation, trace};
+use crate::trace::{Actor, TraceKind};
+
+/// What the provider did with one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Charge {
+    /// The card was charged; `first` unless this payment had been charged before.
+    Charged { first: bool },
+    /// The idempotency key was known: the first charge's result, no new charge.
+    Deduplicated,
+}
+
+/// The provider's record of charges, and what a reconciliation against the payments would
+/// find. Charges are remembered per message only while the message is in flight: once it is
+/// resolved nothing can call for it again, so memory grows with messages in flight (a real
+/// provider keeps idempotency keys for a day or so, which is longer than any run).
+pub struct ExternalProvider {
+    keyed: bool,
+    /// Charges per message in flight. Looked up, never iterated.
+    charges: FxHashMap<u32, u16>,
+    pub calls: u64,
+    pub charged: u64,
+    pub double_charges: u64,
+    pub deduplicated_by_key: u64,
+    pub charged_cents: u64,
+    pub overcharged_cents: u64,
+    /// Extra charges per account.
+    double_charged: Vec<u32>,
+}
+
+impl ExternalProvider {
+    pub fn new(accounts: u32, keyed: bool) -> ExternalProvider {
+        ExternalProvider {
+            keyed,
+            charges: FxHashMap::default(),
+            calls: 0,
+            charged: 0,
+            double_charges: 0,
+            deduplicated_by_key: 0,
+            charged_cents: 0,
+            overcharged_cents: 0,
+            double_charged: vec![0; accounts as usize],
+        }
+    }
+
+    /// One call for message `msg`'s payment.
+    pub fn call(&mut self, msg: u32, account: u32, amount_cents: u64) -> Charge {
+        self.calls += 1;
+        let before = self.charges.entry(msg).or_insert(0);
+        if self.keyed && *before > 0 {
+            self.deduplicated_by_key += 1;
+            return Charge::Deduplicated;
+        }
+        *before = before.saturating_add(1);
+        let first = *before == 1;
+        self.charged += 1;
+        self.charged_cents += amount_cents;
+        if !first {
+            self.double_charges += 1;
+            self.overcharged_cents += amount_cents;
+            self.double_charged[account as usize] += 1;
+        }
+        Charge::Charged { first }
+    }
+
+    /// The message is resolved: no call can come for it any more.
+    pub fn forget(&mut self, msg: u32) {
+        self.charges.remove(&msg);
+    }
+
+    pub fn accounts_double_charged(&self) -> u32 {
+        self.double_charged.iter().filter(|&&n| n > 0).count() as u32
+    }
+}
+
+impl Simulation {
+    /// The external call a consumer makes while processing `item`: it has already waited for
+    /// the round trip (see `start_processing`), so the provider's verdict is final here.
+    pub(crate) fn call_external(&mut self, item: Item, consumer: u16) {
+        let (account, amount) = self.faults.payment(item.msg, self.scenario.accounts.max(1));
+        let Some(provider) = self.external.as_mut() else {
+            return;
+        };
+        let outcome = provider.call(item.msg, account, amount);
+        self.metrics.counters.network_messages += 2;
+        if !self.is_traced(item.msg) {
+            return;
+        }
+        let money = format!("${}.{:02}", amount / 100, amount % 100);
+        let (kind, note) = match outcome {
+            Charge::Charged { first: true } => (
+                TraceKind::ExternalCharge,
+                format!("the payment provider charged {money} to account {account}'s card"),
+            ),
+            Charge::Charged { first: false } => (
+                TraceKind::ExternalCharge,
+                format!(
+                    "the payment provider charged {money} to account {account}'s card AGAIN: an external double charge, outside any broker transaction"
+                ),
+            ),
+            Charge::Deduplicated => (
+                TraceKind::ExternalDeduplicated,
+                "the provider already has this idempotency key: it returned the first charge's result and charged nothing".to_string(),
+            ),
+        };
+        trace!(
+            self,
+            item.msg,
+            kind,
+            Actor::Consumer,
+            Some(Actor::External),
+            Some(consumer as u32),
+            item.delivery as u32,
+            item.key as u32,
+            note,
+        );
+    }
+}

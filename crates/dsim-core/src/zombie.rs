@@ -1,0 +1,152 @@
+//! Zombie consumers: a consumer that stalls (a stop-the-world GC pause) after processing a
+//! record and before its ack or commit. While it sleeps it sends no heartbeats; past the
+//! session timeout the group removes it and hands its partitions to the others, which read
+//! its records again. When it wakes it does not know yet: it acks or commits what it had, and
+//! only rejoins the group at its next poll. Exactly-once's generation fencing rejects that
+//! commit (`broker::txn_still_owned`); with `fencing` off, or in at-least-once, which has no
+//! commit to fence, the zombie's work counts a second time.
+
+use crate::consumer::Item;
+use crate::engine::{Event, Simulation, trace};
+use crate::time::us_to_ms;
+use crate::trace::{Actor, TraceKind};
+
+impl Simulation {
+    /// Consumer `consumer` freezes right after processing `item`. `pending_ack` is the item
+    /// whose ack (and reference) waits for the wake-up; a staged item waits in the open
+    /// transaction instead.
+    pub(crate) fn stall_consumer(&mut self, consumer: u16, item: Item, pending_ack: bool) {
+        self.metrics.counters.consumer_stalls += 1;
+        let stall_us = self.timing.stall;
+        let session_us = self.timing.session_timeout;
+        let c = &mut self.consumers[consumer as usize];
+        c.stalled = true;
+        c.stall += 1;
+        let stall = c.stall;
+        if pending_ack {
+            c.ack_after_stall = Some(item);
+        }
+        trace!(
+            self,
+            item.msg,
+            TraceKind::Stalled,
+            Actor::Consumer,
+            None,
+            Some(consumer as u32),
+            item.delivery as u32,
+            item.key as u32,
+            if stall_us > session_us {
+                format!(
+                    "consumer {consumer} freezes for {} ms (a GC pause) after processing this record, longer than its {} ms session timeout",
+                    us_to_ms(stall_us),
+                    us_to_ms(session_us)
+                )
+            } else {
+                format!(
+                    "consumer {consumer} freezes for {} ms (a GC pause) after processing this record, within its {} ms session timeout",
+                    us_to_ms(stall_us),
+                    us_to_ms(session_us)
+                )
+            },
+        );
+        self.queue
+            .schedule(self.now + stall_us, Event::StallEnd { consumer, stall });
+        if stall_us > session_us {
+            self.queue.schedule(
+                self.now + session_us,
+                Event::StallExpire { consumer, stall },
+            );
+        }
+    }
+
+    /// The group has not heard from the stalled consumer for a session timeout: it is removed
+    /// and its partitions go to the others, who will be sent its unacknowledged records.
+    pub(crate) fn on_stall_expire(&mut self, consumer: u16, stall: u32) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.stalled || c.stall != stall || !c.member {
+            return;
+        }
+        c.member = false;
+        self.metrics.counters.stall_expulsions += 1;
+        let held = if self.traced.is_empty() {
+            Vec::new()
+        } else {
+            self.items_held(consumer)
+        };
+        for item in held {
+            trace!(
+                self,
+                item.msg,
+                TraceKind::SessionExpired,
+                Actor::Broker,
+                None,
+                Some(consumer as u32),
+                item.delivery as u32,
+                item.key as u32,
+                format!(
+                    "consumer {consumer} has been silent past its session timeout: the group hands its partitions to the others (a rebalance)"
+                ),
+            );
+        }
+        self.rebalance();
+    }
+
+    /// The pause ends. The consumer carries on where it stopped, with the records it holds.
+    pub(crate) fn on_stall_end(&mut self, consumer: u16, stall: u32) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.stalled || c.stall != stall {
+            return;
+        }
+        c.stalled = false;
+        let expelled = !c.member;
+        let pending = c.ack_after_stall.take();
+        let held = if self.traced.is_empty() {
+            Vec::new()
+        } else {
+            self.items_held(consumer)
+        };
+        for item in held.into_iter().chain(pending) {
+            trace!(
+                self,
+                item.msg,
+                TraceKind::Woke,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                item.delivery as u32,
+                item.key as u32,
+                if expelled {
+                    format!(
+                        "consumer {consumer} wakes up, unaware that the group removed it: a zombie, it carries on with this record"
+                    )
+                } else {
+                    format!("consumer {consumer} wakes up, still a member of the group")
+                },
+            );
+        }
+        if let Some(item) = pending {
+            self.finish_processed(consumer, item);
+        }
+        self.next_work(consumer);
+    }
+
+    /// At its next poll a consumer the group removed learns it, and joins again.
+    pub(crate) fn rejoin_if_expelled(&mut self, consumer: u16) {
+        let c = &mut self.consumers[consumer as usize];
+        if c.alive && !c.member {
+            c.member = true;
+            self.rebalance();
+        }
+    }
+
+    /// The records a consumer holds (buffered, staged, or waiting for their ack), in order.
+    fn items_held(&self, consumer: u16) -> Vec<Item> {
+        let c = &self.consumers[consumer as usize];
+        c.txn
+            .iter()
+            .chain(c.queue.iter())
+            .chain(c.ack_after_stall.iter())
+            .copied()
+            .collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! What the page says about the two stories past the textbook: the external provider's books
+//! (the exactly-once trap) and consumer stalls (zombies). Plain Rust over the report, tested
+//! natively; `side_effects` draws it.
+
+use dsim_core::{Report, Status};
+
+use crate::format::{dollars_rounded, plural, thousands};
+
+/// The card provider's books next to the broker's ledger.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalView {
+    /// "12 cards charged twice, $3,177: outside the broker's ledger".
+    pub sentence: String,
+    /// The report's note on what this means for the mode's promise.
+    pub note: String,
+    pub calls: String,
+    pub charges: String,
+    pub double_charges: String,
+    pub deduplicated: String,
+    /// The number of double charges, for tests and styling.
+    pub double_charges_raw: u64,
+    pub bad: bool,
+}
+
+pub fn external(r: &Report) -> Option<ExternalView> {
+    let x = r.external.as_ref()?;
+    let bad = x.double_charges > 0;
+    let sentence = if bad {
+        format!(
+            "{} charged twice by the card provider, {} too much: outside the broker's ledger",
+            plural(x.double_charges, "payment", "payments"),
+            dollars_rounded(x.overcharged_cents)
+        )
+    } else if r.status == Status::Running {
+        "No card charged twice so far.".to_string()
+    } else {
+        "Every card was charged at most once.".to_string()
+    };
+    Some(ExternalView {
+        sentence,
+        note: x.note.clone(),
+        calls: thousands(x.calls),
+        charges: thousands(x.charges),
+        double_charges: thousands(x.double_charges),
+        deduplicated: if x.idempotency_key {
+            thousands(x.deduplicated_by_key)
+        } else {
+            "no key".to_string()
+        },
+        double_charges_raw: x.double_charges,
+        bad,
+    })
+}
+
+/// Consumer stalls and what the group and the coordinator made of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZombieView {
+    pub sentence: String,
+    pub bad: bool,
+}
+
+pub fn zombies(r: &Report) -> Option<ZombieView> {
+    let z = r.zombies.as_ref()?;
+    let stalls = format!(
+        "{} ({} past the session timeout, waking as zombies)",
+        plural(z.stalls, "consumer stall", "consumer stalls"),
+        thousands(z.expelled)
+    );
+    let (outcome, bad) = if z.stale_commits_accepted > 0 {
+        (
+            format!(
+                "fencing is off: {} from zombies accepted",
+                plural(z.stale_commits_accepted, "commit", "commits")
+            ),
+            true,
+        )
+    } else if z.fenced_commits > 0 {
+        (
+            format!(
+                "fencing rejected {}",
+                plural(z.fenced_commits, "stale commit", "stale commits")
+            ),
+            false,
+        )
+    } else {
+        (
+            format!("fencing {}", if z.fencing { "on" } else { "off" }),
+            false,
+        )
+    };
+    Some(ZombieView {
+        sentence: format!("{stalls}; {outcome}."),
+        bad,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsim_core::presets::preset;
+
+    fn preset_report(key: &str, extra: &str) -> Report {
+        let query = format!("{}{extra}", preset(key).unwrap().query);
+        let (s, errors) = dsim_core::Scenario::from_query(&query, &[]);
+        assert!(errors.is_empty());
+        dsim_core::simulate(&s).unwrap()
+    }
+
+    #[test]
+    fn the_trap_preset_shows_cards_charged_twice_and_the_key_shows_none() {
+        let v = external(&preset_report("exactly-once-trap", "")).unwrap();
+        assert!(v.bad && v.double_charges_raw > 0);
+        assert!(
+            v.sentence.contains("charged twice by the card provider"),
+            "{}",
+            v.sentence
+        );
+        assert_eq!(v.deduplicated, "no key");
+        let keyed = external(&preset_report("exactly-once-trap", "&idempotency-key=on")).unwrap();
+        assert!(!keyed.bad);
+        assert_eq!(keyed.double_charges, "0");
+        assert_eq!(keyed.deduplicated, thousands(v.double_charges_raw));
+        assert_eq!(keyed.sentence, "Every card was charged at most once.");
+    }
+
+    #[test]
+    fn nothing_is_shown_for_runs_without_the_new_settings() {
+        let r = dsim_core::simulate(&dsim_core::Scenario {
+            messages: 100,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(external(&r), None);
+        assert_eq!(zombies(&r), None);
+    }
+
+    #[test]
+    fn zombies_say_whether_fencing_stopped_them() {
+        let off = zombies(&preset_report("zombie-consumer", "")).unwrap();
+        assert!(off.bad);
+        assert!(off.sentence.contains("fencing is off"), "{}", off.sentence);
+        let on = zombies(&preset_report("zombie-consumer", "&fencing=on")).unwrap();
+        assert!(!on.bad);
+        assert!(on.sentence.contains("fencing rejected"), "{}", on.sentence);
+    }
+}

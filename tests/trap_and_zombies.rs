@@ -1,0 +1,318 @@
+//! Two stories past the textbook chapter: the exactly-once trap (a side effect outside the
+//! broker's transaction, charged twice even in exactly-once, until the call carries an
+//! idempotency key) and zombie consumers (a consumer that stalls past its session timeout,
+//! loses its partitions, then wakes and commits; fencing rejects that commit). Each test is
+//! named after the case; the traces that show them are snapshots.
+
+use dsim_core::{Actor, Mode, Scenario, TraceKind, presets::preset, trace_message};
+
+use crate::support::{
+    CLEAN, Expect, Outcome, assert_conserved, assert_snapshot, check, replay, run, scenario,
+    trace_text,
+};
+
+fn preset_query(key: &str) -> &'static str {
+    preset(key)
+        .unwrap_or_else(|| panic!("no preset {key}"))
+        .query
+}
+
+fn with_key(query: &str) -> String {
+    format!("{query}&idempotency-key=on")
+}
+
+#[test]
+fn the_exactly_once_trap_charges_cards_twice_while_the_ledger_stays_exact() {
+    let q = preset_query("exactly-once-trap");
+    // The broker's side keeps its promise: nothing lost, nothing applied twice.
+    let eo = check(q, Mode::ExactlyOnce, CLEAN);
+    let x = eo
+        .external
+        .as_ref()
+        .expect("the preset turns the external charge on");
+    assert!(
+        x.double_charges > 0,
+        "crashes before the commit repeat the external call: {x:?}\n{}",
+        replay(&eo.scenario)
+    );
+    assert_eq!(x.calls, x.charges, "without a key every call charges");
+    assert_eq!(x.charges, eo.unique_processed + x.double_charges);
+    assert!(x.overcharged_cents > 0 && x.accounts_double_charged > 0);
+    assert_eq!(x.deduplicated_by_key, 0);
+    // The report says the double charges are outside the promise it checked.
+    assert!(eo.guarantee.held);
+    assert!(
+        x.note.contains("held its promise for the broker's ledger")
+            && x.note.contains("outside any broker transaction"),
+        "{}",
+        x.note
+    );
+    // The trace of a card charged twice: both charges are rows of their own, with the
+    // delivery and copy that made them, and the crash and abort between them.
+    let s = scenario(q);
+    let twice = (0..s.messages)
+        .find(|&m| {
+            trace_message(&s, m)
+                .iter()
+                .filter(|e| e.kind == TraceKind::ExternalCharge)
+                .count()
+                > 1
+        })
+        .expect("some card is charged twice");
+    let trace = trace_message(&s, twice);
+    let charges: Vec<_> = trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::ExternalCharge)
+        .collect();
+    assert!(charges.iter().all(|e| e.to == Some(Actor::External)));
+    assert_ne!(
+        (charges[0].attempt, charges[0].copy),
+        (charges[1].attempt, charges[1].copy),
+        "two charges, two identities"
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|e| e.kind == TraceKind::Aborted || e.kind == TraceKind::DroppedByCrash)
+    );
+    assert_eq!(
+        trace
+            .iter()
+            .filter(|e| e.kind == TraceKind::Processed)
+            .count(),
+        1,
+        "the ledger charged it once"
+    );
+    assert_snapshot("exactly_once_trap", &trace_text(&trace));
+}
+
+#[test]
+fn an_idempotency_key_on_the_external_call_stops_the_double_charges() {
+    let q = with_key(preset_query("exactly-once-trap"));
+    let without = run(&scenario(preset_query("exactly-once-trap")));
+    let eo = check(&q, Mode::ExactlyOnce, CLEAN);
+    let x = eo.external.as_ref().unwrap();
+    assert_eq!(x.double_charges, 0, "{}", replay(&eo.scenario));
+    assert_eq!(x.overcharged_cents, 0);
+    // The repeated calls still happen (and cost their round trip); the provider answers them
+    // from its keys, as many as there were double charges before.
+    let before = without.external.as_ref().unwrap();
+    assert_eq!(x.deduplicated_by_key, before.double_charges);
+    assert_eq!(x.calls, before.calls);
+    assert_eq!(x.charges, eo.unique_processed);
+    assert!(x.note.contains("idempotency key"), "{}", x.note);
+    // The key changes only the provider's books: the run itself is the same.
+    assert_eq!(eo.side_effects, without.side_effects);
+    assert_eq!(eo.latency_ms, without.latency_ms);
+    let s = scenario(&q);
+    let deduplicated = (0..s.messages)
+        .find(|&m| {
+            trace_message(&s, m)
+                .iter()
+                .any(|e| e.kind == TraceKind::ExternalDeduplicated)
+        })
+        .expect("some repeated call is answered from the key");
+    assert!(
+        trace_message(&s, deduplicated)
+            .iter()
+            .any(|e| e.kind == TraceKind::ExternalCharge),
+        "the first call charged"
+    );
+}
+
+#[test]
+fn the_external_charge_is_outside_every_mode_and_only_a_key_covers_them_all() {
+    let q = preset_query("exactly-once-trap");
+    for mode in Mode::ALL {
+        let r = run(&scenario(q).with_mode(mode));
+        let x = r.external.as_ref().unwrap();
+        // Without a key, a card is charged twice exactly when its payment is processed twice
+        // by a path that repeats the call: a crash before the ack or commit, an abort.
+        if mode == Mode::AtLeastOnce {
+            assert!(x.double_charges > 0 && r.duplicates > 0, "{mode:?}");
+        }
+        let keyed = run(&scenario(&with_key(q)).with_mode(mode));
+        assert_eq!(
+            keyed.external.as_ref().unwrap().double_charges,
+            0,
+            "{mode:?}: {}",
+            replay(&keyed.scenario)
+        );
+    }
+}
+
+#[test]
+fn the_external_call_costs_its_round_trip() {
+    let base = "mode=exactly-once&messages=500&publish-rate=100&consumers=8";
+    let plain = run(&scenario(base));
+    let called = run(&scenario(&format!(
+        "{base}&external-effect=on&external-latency-ms=50"
+    )));
+    assert!(plain.external.is_none());
+    assert!(
+        called.latency_ms.p50 >= plain.latency_ms.p50 + 50.0,
+        "{} vs {}",
+        called.latency_ms.p50,
+        plain.latency_ms.p50
+    );
+    let x = called.external.unwrap();
+    assert_eq!((x.calls, x.double_charges), (500, 0));
+}
+
+const ZOMBIE_DUPLICATES: Expect = Expect {
+    duplicates: Outcome::Some,
+    lost: Outcome::None,
+    guarantee_held: false,
+};
+
+#[test]
+fn a_zombie_consumer_without_fencing_commits_payments_twice() {
+    let q = preset_query("zombie-consumer");
+    let eo = check(q, Mode::ExactlyOnce, ZOMBIE_DUPLICATES);
+    let z = eo.zombies.as_ref().expect("the preset stalls consumers");
+    assert!(!z.fencing);
+    assert!(z.expelled > 0 && z.stale_commits_accepted > 0, "{z:?}");
+    assert_eq!(z.fenced_commits, 0);
+    assert!(eo.ledger.overcharged_cents > 0);
+    let ce = eo
+        .guarantee
+        .counterexample
+        .as_ref()
+        .expect("a counterexample");
+    assert!(ce.explanation.contains("fencing off"), "{}", ce.explanation);
+    assert!(ce.trace.iter().any(|e| e.kind == TraceKind::SessionExpired));
+    assert!(
+        ce.trace
+            .iter()
+            .any(|e| e.kind == TraceKind::Committed && e.note.contains("fencing is off"))
+    );
+    let text = format!("{}\n\n{}", ce.explanation, trace_text(&ce.trace));
+    assert_snapshot("zombie_consumer_without_fencing", &text);
+}
+
+#[test]
+fn fencing_rejects_the_zombies_commit() {
+    let q = format!("{}&fencing=on", preset_query("zombie-consumer"));
+    let eo = check(&q, Mode::ExactlyOnce, CLEAN);
+    let z = eo.zombies.as_ref().unwrap();
+    assert!(z.fencing && z.expelled > 0, "{z:?}");
+    assert!(
+        z.fenced_commits > 0,
+        "the zombies' commits were rejected: {z:?}"
+    );
+    assert_eq!(z.stale_commits_accepted, 0);
+    // The zombie's rejected commit is a row of its own in the trace.
+    let s = scenario(&q);
+    let fenced = (0..s.messages)
+        .find(|&m| {
+            trace_message(&s, m)
+                .iter()
+                .any(|e| e.kind == TraceKind::Fenced)
+        })
+        .expect("some message's trace shows the fenced commit");
+    let trace = trace_message(&s, fenced);
+    let woke = trace.iter().position(|e| e.kind == TraceKind::Woke);
+    let rejected = trace.iter().position(|e| e.kind == TraceKind::Fenced);
+    assert!(woke.is_some() && woke < rejected, "{}", trace_text(&trace));
+    assert_eq!(
+        trace
+            .iter()
+            .filter(|e| e.kind == TraceKind::Processed)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn at_least_once_has_no_fencing_so_a_zombie_duplicates_either_way() {
+    let q = preset_query("zombie-consumer");
+    for fencing in ["on", "off"] {
+        let r = check(
+            &format!("{q}&fencing={fencing}"),
+            Mode::AtLeastOnce,
+            Expect {
+                duplicates: Outcome::Some,
+                lost: Outcome::None,
+                guarantee_held: true,
+            },
+        );
+        assert!(r.zombies.unwrap().expelled > 0);
+    }
+    // Dedup by ID makes the zombie's second application a no-op.
+    check(q, Mode::IdempotentConsumer, CLEAN);
+    check(q, Mode::Outbox, CLEAN);
+}
+
+#[test]
+fn a_stall_within_the_session_timeout_makes_no_zombie() {
+    let q = "mode=exactly-once&fencing=off&consumer-stall=0.002&stall-ms=200";
+    let r = check(q, Mode::ExactlyOnce, CLEAN);
+    let z = r.zombies.unwrap();
+    assert!(z.stalls > 0);
+    assert_eq!((z.expelled, z.stale_commits_accepted), (0, 0));
+}
+
+#[test]
+fn fencing_guards_the_ledger_not_the_card() {
+    // A zombie and the consumer that took over both call the provider: fencing keeps the
+    // broker's ledger exact, but the card is charged twice unless the call has a key.
+    let q = format!(
+        "{}&fencing=on&external-effect=on&external-latency-ms=0",
+        preset_query("zombie-consumer")
+    );
+    let r = check(&q, Mode::ExactlyOnce, CLEAN);
+    assert!(
+        r.external.unwrap().double_charges > 0,
+        "{}",
+        replay(&r.scenario)
+    );
+    let keyed = check(&with_key(&q), Mode::ExactlyOnce, CLEAN);
+    assert_eq!(keyed.external.unwrap().double_charges, 0);
+}
+
+#[test]
+fn the_new_settings_at_their_defaults_change_nothing() {
+    // Stated explicitly, the defaults give the same report, byte for byte, and neither the
+    // scenario nor the report mentions them.
+    let plain = Scenario {
+        messages: 2_000,
+        ack_loss: 0.05,
+        crash_after_process: 0.003,
+        ..Scenario::default()
+    };
+    for mode in Mode::ALL {
+        let s = plain.with_mode(mode);
+        let explicit = scenario(&format!(
+            "{}&external-effect=off&idempotency-key=off&external-latency-ms=100&consumer-stall=0&stall-ms=1000&fencing=on",
+            s.to_query()
+        ));
+        assert_eq!(explicit, s);
+        let a = serde_json::to_string(&run(&s)).unwrap();
+        for key in [
+            "externalEffect",
+            "idempotencyKey",
+            "externalLatencyMs",
+            "consumerStall",
+            "stallMs",
+            "fencing",
+            "\"external\"",
+            "\"zombies\"",
+        ] {
+            assert!(!a.contains(key), "{key} in a default report");
+        }
+        assert!(!s.to_query().contains("fencing"));
+        let r = run(&s);
+        assert_conserved(&r);
+    }
+    // With fencing off but nothing that moves partitions, nothing changes either.
+    let off = Scenario {
+        fencing: false,
+        ..plain.with_mode(Mode::ExactlyOnce)
+    };
+    let on = plain.with_mode(Mode::ExactlyOnce);
+    let (a, b) = (run(&off), run(&on));
+    assert_eq!(
+        (a.duplicates, a.side_effects, a.latency_ms),
+        (b.duplicates, b.side_effects, b.latency_ms)
+    );
+}
