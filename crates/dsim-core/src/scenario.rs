@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::script::ScriptedFault;
+
 /// The delivery mode: which mechanisms the producer, broker and consumer use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -269,6 +271,14 @@ pub struct Scenario {
     /// The run stops here even if messages are still in flight, ms of simulated time.
     /// Default 600,000.
     pub horizon_ms: f64,
+
+    // --- Scripted faults ---
+    /// Faults at given times, besides the random ones (see `script`): in JSON a list of
+    /// objects, in URLs and on the command line the compact text
+    /// `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
+    /// out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<ScriptedFault>,
 }
 
 impl Default for Scenario {
@@ -312,6 +322,7 @@ impl Default for Scenario {
             txn_write_ms: 1.0,
             txn_ack_ms: 1.0,
             horizon_ms: 600_000.0,
+            script: Vec::new(),
         }
     }
 }
