@@ -259,13 +259,12 @@ impl ScriptedFault {
     }
 }
 
-/// A time as the compact form writes it: whole seconds as `2s`, others as `2.5s` when that
-/// reads back exactly, else in milliseconds (`1.25ms`).
+/// A time as the compact form writes it: from a second up in seconds (`2s`, `2.5s`) when
+/// that reads back exactly, else in milliseconds (`250ms`, `1234.5678ms`).
 fn time_text(ms: f64) -> String {
     let s = ms / 1000.0;
     let text = format_number(s);
-    if s * 1000.0 == ms && text.parse::<f64>().map(|v| v * 1000.0) == Ok(ms) && !text.contains('e')
-    {
+    if ms >= 1000.0 && text.parse::<f64>().map(|v| v * 1000.0) == Ok(ms) && !text.contains('e') {
         format!("{text}s")
     } else {
         format!("{}ms", format_number(ms))
@@ -325,6 +324,12 @@ pub fn parse_entry(text: &str) -> Result<ScriptedFault, String> {
             clip(text)
         )
     })?;
+    if when.trim_start().starts_with('-') {
+        return Err(format!(
+            "a time is 0 or more, like 2s or 250ms (got {:?})",
+            clip(when.trim())
+        ));
+    }
     let (from, to) = match when.split_once('-') {
         Some((a, b)) => (parse_time(a)?, Some(parse_time(b)?)),
         None => (parse_time(when)?, None),
