@@ -143,6 +143,11 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         exactly_once_trap(&mut page),
     )
     .await?;
+    step(
+        "13: a fault timeline typed in the page is drawn on the charts and kept in the URL",
+        scripted_faults(&mut page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -177,6 +182,102 @@ async fn exactly_once_trap(page: &mut Page<'_>) -> Step {
     page.scroll_to("[data-testid=external-ledger]").await?;
     page.expect_no_csp_violations().await?;
     page.screenshot("exactly-once-trap.png").await
+}
+
+/// Types a fault timeline into the editor, applies it, and finds it on the charts (a band
+/// for the partition, a line for the crash, both from the run's report) and in the URL; then
+/// a bad entry is named in place and leaves the running timeline alone.
+async fn scripted_faults(page: &mut Page<'_>) -> Step {
+    page.open("/?messages=6000&seed=3").await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let field = "[data-testid=script-text]";
+    let type_over = async |text: &str| -> Step {
+        let input = page
+            .client
+            .find(Locator::Css(field))
+            .await
+            .map_err(|e| format!("no {field}: {e}"))?;
+        input
+            .click()
+            .await
+            .map_err(|e| format!("click {field}: {e}"))?;
+        input
+            .send_keys(&format!("\u{E009}a\u{E000}\u{E017}{text}"))
+            .await
+            .map_err(|e| format!("type into {field}: {e}"))
+    };
+    type_over("1s:crash-consumer-1-after\n1.5s-2s:partition-broker-producer-0").await?;
+    page.click("[data-testid=script-apply]").await?;
+    page.wait_until("the URL carries the timeline", async || {
+        let url = page.client.current_url().await.map_err(|e| e.to_string())?;
+        Ok(url
+            .as_str()
+            .contains("script=1s:crash-consumer-1-after;1.5s-2s:partition-broker-producer-0"))
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let count = async |selector: &str| -> Result<u64, String> {
+        let n = page
+            .js(
+                "return document.querySelectorAll(arguments[0]).length;",
+                vec![json!(selector)],
+            )
+            .await?;
+        n.as_u64().ok_or_else(|| format!("no count for {selector}"))
+    };
+    for chart in ["chart-throughput", "chart-latency", "chart-dup-loss"] {
+        let bands = count(&format!("[data-testid={chart}] [data-testid=fault-band]")).await?;
+        let lines = count(&format!("[data-testid={chart}] [data-testid=fault-line]")).await?;
+        if (bands, lines) != (1, 1) {
+            return Err(format!(
+                "{chart} shows {bands} band(s) and {lines} line(s), not the partition and the crash"
+            ));
+        }
+    }
+    let label = page
+        .js(
+            "return document.querySelector('[data-testid=chart-throughput] [data-testid=fault-band] title').textContent;",
+            vec![],
+        )
+        .await?;
+    if label.as_str() != Some("scripted: partition broker↔producer 0 from 1.5 s to 2 s") {
+        return Err(format!("the band is labelled {label}"));
+    }
+    // The crash after processing duplicated a payment in at-least-once, right then.
+    let dups = page
+        .number_attr("[data-testid=counter-duplicates]", "data-value")
+        .await?;
+    if dups < 1.0 {
+        return Err(format!(
+            "no duplicate after the scripted crash (data-value {dups})"
+        ));
+    }
+    page.scroll_to("[data-testid=chart-throughput]").await?;
+    page.screenshot("scripted-faults.png").await?;
+
+    // A consumer that does not exist is named under the field; the timeline keeps running.
+    type_over("1s:crash-consumer-9").await?;
+    page.wait_until("the bad entry is named", async || {
+        let text = page
+            .js(
+                "const e = document.querySelector('[data-testid=script-entry].bad'); return e ? e.textContent : '';",
+                vec![],
+            )
+            .await?;
+        Ok(text
+            .as_str()
+            .is_some_and(|t| t.contains("there is no consumer 9")))
+    })
+    .await?;
+    let disabled = page.attr("[data-testid=script-apply]", "disabled").await;
+    if disabled.is_err() {
+        return Err("Apply is enabled with a bad entry".into());
+    }
+    let url = page.client.current_url().await.map_err(|e| e.to_string())?;
+    if !url.as_str().contains("1.5s-2s:partition-broker-producer-0") {
+        return Err(format!("a bad entry replaced the running timeline: {url}"));
+    }
+    page.expect_no_csp_violations().await
 }
 
 async fn step(name: &str, body: impl Future<Output = Step>) -> Step {

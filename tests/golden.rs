@@ -27,6 +27,10 @@ const CASES: &[&str] = &[
     "zero-consumers-stalled",
     // Every publish lost: at-least-once runs out of retries and gives up.
     "total-publish-loss-gave-up",
+    // A fault timeline on top of random ack loss: consumer crashes at and after processing,
+    // partitions from a producer and from a consumer, and a broker crash with acks=leader
+    // that loses acked records, so the counterexample's trace carries scripted notes.
+    "scripted-timeline",
 ];
 
 fn golden_dir() -> PathBuf {

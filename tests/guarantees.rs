@@ -157,14 +157,19 @@ proptest! {
 /// from the fault plan directly.
 fn second_attempt_drops(s: &Scenario) -> u64 {
     use dsim_core::faults::{FaultPlan, Hop, Verdict};
-    let plan = FaultPlan::new(s);
+    let mut plan = FaultPlan::new(s);
+    let mut dropped = |m, attempt| {
+        // No script: the link and the time do not matter.
+        plan.network(Hop::Publish, dsim_core::Link::Producer(0), 0, m, attempt, 0)
+            == Verdict::Drop { scripted: None }
+    };
     let mut extra = 0;
     for m in 0..s.messages {
-        if plan.network(Hop::Publish, m, 1, 0) != Verdict::Drop {
+        if !dropped(m, 1) {
             continue;
         }
         let mut attempt = 2;
-        while plan.network(Hop::Publish, m, attempt, 0) == Verdict::Drop {
+        while dropped(m, attempt) {
             extra += 1;
             attempt += 1;
         }

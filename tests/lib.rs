@@ -25,6 +25,9 @@ mod scenario_input;
 mod determinism;
 
 #[cfg(test)]
+mod scripted_faults;
+
+#[cfg(test)]
 mod sweep;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! has exactly one flag, named like its URL key, with the same range checks.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use dsim_core::{Kind, Scenario, ScenarioError, knobs, presets};
+use dsim_core::{Kind, Scenario, ScenarioError, knobs, presets, script};
 
 /// Adds `--scenario`, `--preset` and one flag per knob (except those in `skip`).
 pub fn scenario_args(mut cmd: Command, skip: &[&str]) -> Command {
@@ -26,6 +26,13 @@ pub fn scenario_args(mut cmd: Command, skip: &[&str]) -> Command {
                 .allow_hyphen_values(true),
         );
     }
+    cmd = cmd.arg(
+        Arg::new(script::SCRIPT_KEY)
+            .long(script::SCRIPT_KEY)
+            .value_name("TIMELINE")
+            .help("Scripted faults, e.g. '2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0' (crash-consumer-N[-before|-after], crash-broker, partition-broker-producer-N, partition-broker-consumer-N; producers and consumers count from 0); replaces a file's or preset's script")
+            .allow_hyphen_values(true),
+    );
     cmd.arg(
         Arg::new("json")
             .long("json")
@@ -55,6 +62,10 @@ pub fn scenario_from(matches: &ArgMatches) -> Result<Scenario, String> {
             k.set_text(&mut scenario, value)
                 .map_err(|e| e.to_string())?;
         }
+    }
+    // After every knob flag, so the script is checked against the final consumers and horizon.
+    if let Ok(Some(text)) = matches.try_get_one::<String>(script::SCRIPT_KEY) {
+        scenario.set_script_text(text).map_err(|e| e.to_string())?;
     }
     scenario.validate().map_err(|e| e.to_string())?;
     command_line_policy(&scenario)?;

@@ -7,6 +7,7 @@ use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::queue::Lane;
 use crate::scenario::{Acks, Mode};
+use crate::script::Link;
 use crate::time::Micros;
 use crate::timers::TimerKind;
 use crate::trace::{Actor, TraceKind};
@@ -210,9 +211,17 @@ impl Simulation {
         }
         if self
             .faults
-            .crash(Hop::BrokerAppend, msg, attempt as u32, net_copy as u32)
+            .crash(
+                Hop::BrokerAppend,
+                0,
+                self.now,
+                msg,
+                attempt as u32,
+                net_copy as u32,
+            )
+            .struck()
         {
-            self.crash_broker(msg);
+            self.crash_broker(Some(msg), None);
         }
     }
 
@@ -222,8 +231,12 @@ impl Simulation {
             return;
         }
         self.metrics.counters.network_messages += 1;
-        match self.faults.network(Hop::PublishAck, msg, attempt as u32, 0) {
-            Verdict::Drop => {
+        let link = Link::Producer(self.producer_of(msg));
+        match self
+            .faults
+            .network(Hop::PublishAck, link, self.now, msg, attempt as u32, 0)
+        {
+            Verdict::Drop { scripted } => {
                 trace!(
                     self,
                     msg,
@@ -233,7 +246,10 @@ impl Simulation {
                     None,
                     attempt as u32,
                     0,
-                    "the broker's ack was lost on the network: the producer will think the publish failed"
+                    self.scripted_note(
+                        scripted,
+                        "the broker's ack was lost on the network: the producer will think the publish failed"
+                    )
                 );
             }
             Verdict::Deliver { delay, .. } => {
@@ -294,20 +310,24 @@ impl Simulation {
 
     /// The leader of the partition crashes: every append not yet on the replicas is gone,
     /// and the partition is unavailable until a new leader is elected.
-    fn crash_broker(&mut self, trigger: u32) {
+    /// `trigger` is the append a random crash follows; `scripted` the script's entry that
+    /// crashed it at its time.
+    pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
         self.metrics.counters.broker_crashes += 1;
         self.broker_down_until = Some(self.now + self.timing.failover);
-        trace!(
-            self,
-            trigger,
-            TraceKind::BrokerCrash,
-            Actor::Broker,
-            None,
-            None,
-            0,
-            0,
-            "the partition leader crashes right after this append",
-        );
+        if let Some(trigger) = trigger {
+            trace!(
+                self,
+                trigger,
+                TraceKind::BrokerCrash,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                0,
+                "the partition leader crashes right after this append",
+            );
+        }
         let lost: Vec<(u32, u32)> = self.replicating.drain(..).collect();
         for (entry, generation) in lost {
             let Some(e) = self.entries.live(entry, generation) else {
@@ -329,14 +349,17 @@ impl Simulation {
                     None,
                     0,
                     copy as u32,
-                    match (acks, waiting) {
-                        (_, true) =>
-                            "the leader crashed before replicating this record: the new leader never had it, but the producer is still waiting and will retry",
-                        (Acks::Leader, false) =>
-                            "the leader crashed before replicating this record, after acking it (acks=leader): nobody will retry",
-                        (Acks::All, false) =>
-                            "the leader crashed before this record reached a replica; nobody is waiting for it",
-                    }
+                    self.scripted_note(
+                        scripted,
+                        match (acks, waiting) {
+                            (_, true) =>
+                                "the leader crashed before replicating this record: the new leader never had it, but the producer is still waiting and will retry",
+                            (Acks::Leader, false) =>
+                                "the leader crashed before replicating this record, after acking it (acks=leader): nobody will retry",
+                            (Acks::All, false) =>
+                                "the leader crashed before this record reached a replica; nobody is waiting for it",
+                        }
+                    )
                 );
             }
             self.release(msg);
@@ -425,7 +448,13 @@ impl Simulation {
         self.consumers[consumer as usize].parked_fetch = false;
         // The response is one packet in reality; its records' own verdicts model losses and
         // duplicates within it. The poll completes once its slowest on-time record is in.
-        let mut complete = self.faults.latency(u32::MAX - consumer as u32, session, 0);
+        let mut complete = self.faults.latency(
+            Link::Consumer(consumer),
+            self.now,
+            u32::MAX - consumer as u32,
+            session,
+            0,
+        );
         for &entry in &batch {
             complete = complete.max(self.deliver(entry, consumer, session));
         }
@@ -465,11 +494,15 @@ impl Simulation {
         );
         let (key0, key1) = (delivery_key(copy, 0), delivery_key(copy, 1));
         let mut arrival = 0;
-        match self
-            .faults
-            .network(Hop::Delivery, msg, delivery as u32, key0 as u32)
-        {
-            Verdict::Drop => {
+        match self.faults.network(
+            Hop::Delivery,
+            Link::Consumer(consumer),
+            self.now,
+            msg,
+            delivery as u32,
+            key0 as u32,
+        ) {
+            Verdict::Drop { scripted } => {
                 if let Some(m) = self.msgs.get_mut(msg) {
                     m.cause = Cause::DeliveryLost;
                 }
@@ -482,7 +515,7 @@ impl Simulation {
                     Some(consumer as u32),
                     delivery as u32,
                     copy_key(copy, 0),
-                    "the delivery was lost on the network",
+                    self.scripted_note(scripted, "the delivery was lost on the network"),
                 );
             }
             Verdict::Deliver { delay, twice } => {
@@ -807,7 +840,14 @@ impl Simulation {
 
     fn send_commit_response(&mut self, consumer: u16, session: u32, txn: u32, ok: bool) {
         self.metrics.counters.network_messages += 1;
-        let delay = self.timing.txn_ack + self.faults.latency(u32::MAX - consumer as u32, txn, 1);
+        let delay = self.timing.txn_ack
+            + self.faults.latency(
+                Link::Consumer(consumer),
+                self.now,
+                u32::MAX - consumer as u32,
+                txn,
+                1,
+            );
         self.queue.schedule(
             self.now + delay,
             Event::CommitResponse {

@@ -14,8 +14,29 @@ fn count(trace: &[TraceEvent], kind: TraceKind) -> usize {
     trace.iter().filter(|e| e.kind == kind).count()
 }
 
-/// A sentence on why `message` broke its promise, from the evidence in its trace.
+/// A sentence on why `message` broke its promise, from the evidence in its trace, followed
+/// by the scripted faults that struck it, if any did.
 pub fn explain(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent]) -> String {
+    let mut scripted: Vec<&str> = Vec::new();
+    for e in trace {
+        if let Some(what) = e
+            .note
+            .strip_prefix("scripted: ")
+            .and_then(|rest| rest.split(';').next())
+            && !scripted.contains(&what)
+        {
+            scripted.push(what);
+        }
+    }
+    let sentence = explain_evidence(message, problem, mode, trace);
+    if scripted.is_empty() {
+        sentence
+    } else {
+        format!("{sentence} Scripted: {}.", scripted.join("; "))
+    }
+}
+
+fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent]) -> String {
     let mut reasons: Vec<String> = Vec::new();
     let crash_after = trace
         .iter()

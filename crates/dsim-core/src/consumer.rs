@@ -9,6 +9,7 @@ use crate::faults::{Hop, Verdict};
 use crate::messages::Cause;
 use crate::queue::Lane;
 use crate::scenario::Mode;
+use crate::script::Link;
 use crate::trace::{Actor, TraceKind};
 
 /// One record in a consumer's hands: which message, which log entry, which delivery of it,
@@ -90,7 +91,13 @@ impl Simulation {
         c.fetching = true;
         let session = c.session;
         self.metrics.counters.network_messages += 1;
-        let delay = self.faults.latency(u32::MAX - consumer as u32, session, 2);
+        let delay = self.faults.latency(
+            Link::Consumer(consumer),
+            self.now,
+            u32::MAX - consumer as u32,
+            session,
+            2,
+        );
         self.queue
             .schedule(self.now + delay, Event::FetchArrive { consumer, session });
     }
@@ -222,12 +229,15 @@ impl Simulation {
     }
 
     fn start_processing(&mut self, consumer: u16, item: Item) {
-        if self.faults.crash(
+        let strike = self.faults.crash(
             Hop::BeforeProcess,
+            consumer,
+            self.now,
             item.msg,
             item.delivery as u32,
             item.key as u32,
-        ) {
+        );
+        if strike.struck() {
             trace!(
                 self,
                 item.msg,
@@ -237,11 +247,14 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery as u32,
                 item.key as u32,
-                format!(
-                    "consumer {consumer} crashes after receiving this record, before processing it"
+                self.scripted_strike_note(
+                    strike,
+                    &format!(
+                        "consumer {consumer} crashes after receiving this record, before processing it"
+                    )
                 ),
             );
-            self.crash_consumer(consumer, Some(item));
+            self.crash_consumer(consumer, Some(item), None);
             return;
         }
         // The external call (if any) is part of processing: the consumer waits for it.
@@ -325,12 +338,15 @@ impl Simulation {
             }
         }
         let staged = work == Work::Apply && self.mode == Mode::ExactlyOnce;
-        if self.faults.crash(
+        let strike = self.faults.crash(
             Hop::AfterProcess,
+            consumer,
+            self.now,
             item.msg,
             item.delivery as u32,
             item.key as u32,
-        ) {
+        );
+        if strike.struck() {
             let what = if self.mode == Mode::ExactlyOnce {
                 "before the transaction commits"
             } else {
@@ -345,17 +361,20 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery as u32,
                 item.key as u32,
-                format!("consumer {consumer} crashes after processing this record, {what}"),
+                self.scripted_strike_note(
+                    strike,
+                    &format!("consumer {consumer} crashes after processing this record, {what}")
+                ),
             );
             if !staged {
                 self.release(item.msg);
             }
-            self.crash_consumer(consumer, None);
+            self.crash_consumer(consumer, None, None);
             return;
         }
         if self
             .faults
-            .crash(Hop::Stall, item.msg, item.delivery as u32, item.key as u32)
+            .random_crash(Hop::Stall, item.msg, item.delivery as u32, item.key as u32)
         {
             self.stall_consumer(consumer, item, !staged);
             return;
@@ -377,11 +396,15 @@ impl Simulation {
 
     fn send_ack(&mut self, consumer: u16, item: Item) {
         self.metrics.counters.network_messages += 1;
-        match self
-            .faults
-            .network(Hop::Ack, item.msg, item.delivery as u32, item.key as u32)
-        {
-            Verdict::Drop => {
+        match self.faults.network(
+            Hop::Ack,
+            Link::Consumer(consumer),
+            self.now,
+            item.msg,
+            item.delivery as u32,
+            item.key as u32,
+        ) {
+            Verdict::Drop { scripted } => {
                 trace!(
                     self,
                     item.msg,
@@ -391,7 +414,10 @@ impl Simulation {
                     Some(consumer as u32),
                     item.delivery as u32,
                     item.key as u32,
-                    "the ack was lost on the network: the broker will think it was never processed",
+                    self.scripted_note(
+                        scripted,
+                        "the ack was lost on the network: the broker will think it was never processed"
+                    ),
                 );
             }
             Verdict::Deliver { delay, .. } => {
@@ -427,11 +453,15 @@ impl Simulation {
         // The commit stands where an ack would: keyed on its first record, so that "the ack of
         // message 42 is lost" in one mode is "the commit carrying message 42 is lost" here.
         let fault_attempt = first.delivery as u32 + 1000 * (attempt as u32 - 1);
-        match self
-            .faults
-            .network(Hop::Ack, first.msg, fault_attempt, first.key as u32)
-        {
-            Verdict::Drop => {
+        match self.faults.network(
+            Hop::Ack,
+            Link::Consumer(consumer),
+            self.now,
+            first.msg,
+            fault_attempt,
+            first.key as u32,
+        ) {
+            Verdict::Drop { scripted } => {
                 for item in self.consumers[consumer as usize].txn.clone() {
                     trace!(
                         self,
@@ -442,8 +472,11 @@ impl Simulation {
                         Some(consumer as u32),
                         item.delivery as u32,
                         item.key as u32,
-                        format!(
-                            "the commit (attempt {attempt}) was lost on the network: its outcome is unknown to the consumer"
+                        self.scripted_note(
+                            scripted,
+                            &format!(
+                                "the commit (attempt {attempt}) was lost on the network: its outcome is unknown to the consumer"
+                            )
                         )
                     );
                 }
@@ -538,8 +571,14 @@ impl Simulation {
 
     // ----- Crashes and the group -----
 
-    /// The consumer process dies: its buffer and open transaction vanish with it.
-    fn crash_consumer(&mut self, consumer: u16, in_hand: Option<Item>) {
+    /// The consumer process dies: its buffer and open transaction vanish with it. `scripted`
+    /// is the script's entry that crashed it at its time, whatever it was doing.
+    pub(crate) fn crash_consumer(
+        &mut self,
+        consumer: u16,
+        in_hand: Option<Item>,
+        scripted: Option<u16>,
+    ) {
         self.metrics.counters.consumer_crashes += 1;
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
@@ -577,7 +616,7 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery as u32,
                 item.key as u32,
-                note,
+                self.scripted_note(scripted, note),
             );
             self.release(item.msg);
         }

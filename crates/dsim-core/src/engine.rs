@@ -8,13 +8,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::broker::Entries;
 use crate::consumer::Consumer;
 use crate::external::ExternalProvider;
-use crate::faults::FaultPlan;
+use crate::faults::{FaultPlan, Strike};
 use crate::ledger::{DedupStore, Ledger};
 use crate::messages::{MsgState, MsgTable};
 use crate::metrics::Metrics;
 use crate::producer::Relay;
 use crate::queue::EventQueue;
 use crate::scenario::{Acks, Mode, Scenario};
+use crate::script::Compiled;
 use crate::time::{Micros, ms_to_us};
 use crate::timers::{TimerKind, TimerList};
 use crate::trace::{Actor, TraceEvent, TraceKind};
@@ -126,6 +127,11 @@ pub enum Event {
     StallExpire {
         consumer: u16,
         stall: u32,
+    },
+    /// An entry of the scenario's script that happens at its time (a plain consumer crash, a
+    /// broker crash).
+    Scripted {
+        entry: u16,
     },
     /// A timer list's wake-up: fires its due timers (see `timers`).
     TimerWake {
@@ -336,6 +342,12 @@ impl Simulation {
         if sim.scenario.messages > 0 {
             sim.queue.schedule(0, Event::Produce { msg: 0 });
         }
+        // Scheduled once, in time order and then in script order, so simultaneous entries
+        // always fire in the same order, and before whatever the run schedules later for the
+        // same instant.
+        for (at, entry) in sim.faults.script().instants() {
+            sim.queue.schedule(at, Event::Scripted { entry });
+        }
         for c in 0..consumers as u16 {
             sim.start_fetching(c);
         }
@@ -540,7 +552,48 @@ impl Simulation {
             Event::BrokerRecover => self.on_broker_recover(),
             Event::StallEnd { consumer, stall } => self.on_stall_end(consumer, stall),
             Event::StallExpire { consumer, stall } => self.on_stall_expire(consumer, stall),
+            Event::Scripted { entry } => self.on_scripted(entry),
             Event::TimerWake { kind } => self.on_timer_wake(kind),
+        }
+    }
+
+    // ----- Scripted faults -----
+
+    /// A scripted crash at its time. A consumer that is already down has nothing to lose, so
+    /// the entry does not strike (the report shows it never fired).
+    fn on_scripted(&mut self, entry: u16) {
+        match self.faults.script().entries.get(entry as usize).copied() {
+            Some(Compiled::Crash { consumer, .. }) => {
+                if self
+                    .consumers
+                    .get(consumer as usize)
+                    .is_some_and(|c| c.alive)
+                {
+                    self.faults.record_scripted(entry, self.now);
+                    self.crash_consumer(consumer, None, Some(entry));
+                }
+            }
+            Some(Compiled::BrokerCrash { .. }) => {
+                self.faults.record_scripted(entry, self.now);
+                self.crash_broker(None, Some(entry));
+            }
+            Some(Compiled::Partition { .. }) | None => {}
+        }
+    }
+
+    /// A trace note, prefixed with the scripted fault that caused it, if one did. Called only
+    /// for traced messages (inside `trace!`).
+    pub(crate) fn scripted_note(&self, scripted: Option<u16>, note: &str) -> String {
+        match scripted.and_then(|i| self.scenario.script.get(i as usize)) {
+            Some(fault) => format!("scripted: {}; {note}", fault.describe()),
+            None => note.to_string(),
+        }
+    }
+
+    pub(crate) fn scripted_strike_note(&self, strike: Strike, note: &str) -> String {
+        match strike {
+            Strike::Scripted(entry) => self.scripted_note(Some(entry), note),
+            _ => note.to_string(),
         }
     }
 

@@ -6,12 +6,19 @@
 //! message 42's first delivery in one mode hits it in every mode, and a comparison between
 //! modes shows the semantics rather than luck. Probabilities are turned into integer
 //! thresholds once, so no outcome depends on platform floating-point functions.
+//!
+//! Scripted faults (`Scenario::script`) are decided here too, so the engine asks one question
+//! per decision: they are keyed by time and by the consumer or link instead of by a draw.
+//! A partition window drops whatever is sent over its link while it lasts; a scripted crash
+//! "before/after processing" strikes the first record its consumer reaches from its time on,
+//! once, so the plan remembers which entries have struck and when (the report lists them).
 
 use rand_core::Rng;
 use rand_xoshiro::SplitMix64;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use crate::scenario::Scenario;
+use crate::script::{CrashPoint, Link, ScriptPlan};
 use crate::time::{Micros, ms_to_us};
 
 /// The places a fault can strike.
@@ -45,8 +52,8 @@ pub enum Hop {
 /// What the network does with one message on one hop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Lost on the way.
-    Drop,
+    /// Lost on the way: at random, or by the script's entry `scripted` (a partition).
+    Drop { scripted: Option<u16> },
     /// Arrives after `delay`; if `twice` is set, a second copy arrives after `second`.
     Deliver {
         delay: Micros,
@@ -72,6 +79,22 @@ pub struct FaultPlan {
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
+    script: ScriptPlan,
+}
+
+/// Whether a crash strikes, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strike {
+    Spared,
+    Random,
+    /// The script's entry with this index.
+    Scripted(u16),
+}
+
+impl Strike {
+    pub fn struck(self) -> bool {
+        self != Strike::Spared
+    }
 }
 
 /// Maps a probability to a threshold on a uniform `u64`; `1.0` means always.
@@ -143,7 +166,19 @@ impl FaultPlan {
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
+            script: ScriptPlan::new(s),
         }
+    }
+
+    /// The scripted faults and what each has struck so far.
+    pub(crate) fn script(&self) -> &ScriptPlan {
+        &self.script
+    }
+
+    /// Notes that the script's entry `entry` struck at `now` (the engine calls it for the
+    /// entries that fire as events: a plain consumer crash, a broker crash).
+    pub(crate) fn record_scripted(&mut self, entry: u16, now: Micros) {
+        self.script.record(entry, now);
     }
 
     /// A random stream owned by one decision. The coordinates are folded into the seed with
@@ -167,16 +202,33 @@ impl FaultPlan {
         }
     }
 
-    /// The verdict for a message crossing a network hop. `attempt` counts the sender's tries
-    /// (1 for the first); `copy` tells apart copies that exist at the same attempt (a second
-    /// log entry, a network duplicate).
-    pub fn network(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> Verdict {
+    /// The verdict for a message sent at `now` over `link` (the broker's link with a producer
+    /// or a consumer) on a network hop. `attempt` counts the sender's tries (1 for the first);
+    /// `copy` tells apart copies that exist at the same attempt (a second log entry, a network
+    /// duplicate).
+    pub fn network(
+        &mut self,
+        hop: Hop,
+        link: Link,
+        now: Micros,
+        msg: u32,
+        attempt: u32,
+        copy: u32,
+    ) -> Verdict {
+        if !self.script.is_empty()
+            && let Some(entry) = self.script.partition(link, now)
+        {
+            self.script.record(entry, now);
+            return Verdict::Drop {
+                scripted: Some(entry),
+            };
+        }
         let mut rng = self.stream(hop, msg, attempt, copy);
         // The draws are taken in a fixed order, and only where the scenario enables the fault:
         // the same scenario always consumes the same draws, in every mode.
         let loss = self.loss_threshold(hop);
         if loss != 0 && strikes(rng.next_u64(), loss) {
-            return Verdict::Drop;
+            return Verdict::Drop { scripted: None };
         }
         // Only the hops that carry a message's payload can duplicate it.
         let can_duplicate = self.duplicate != 0 && matches!(hop, Hop::Publish | Hop::Delivery);
@@ -191,9 +243,16 @@ impl FaultPlan {
         Verdict::Deliver { delay, twice }
     }
 
-    /// Latency with jitter, for hops that never fail (fetches, commit responses).
-    pub fn latency(&self, msg: u32, attempt: u32, copy: u32) -> Micros {
-        self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
+    /// Latency with jitter, for messages the model never loses (fetches, commit responses)
+    /// sent at `now` over `link`: a scripted partition holds them until it heals, as TCP
+    /// would keep retrying them.
+    pub fn latency(&self, link: Link, now: Micros, msg: u32, attempt: u32, copy: u32) -> Micros {
+        let held = if self.script.is_empty() {
+            0
+        } else {
+            self.script.heals_at(link, now).map_or(0, |t| t - now)
+        };
+        held + self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
     }
 
     fn jittered(&self, rng: &mut SplitMix64) -> Micros {
@@ -204,8 +263,38 @@ impl FaultPlan {
         (self.latency + below(rng.next_u64(), span)).saturating_sub(self.jitter)
     }
 
-    /// Whether a node fault (a crash, or a consumer's stall) strikes at this point of this message's life.
-    pub fn crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
+    /// Whether a consumer or broker crash strikes at this point of this message's life, at `now`;
+    /// `consumer` is the consumer at work for the consumer's hops (ignored elsewhere).
+    pub fn crash(
+        &mut self,
+        hop: Hop,
+        consumer: u16,
+        now: Micros,
+        msg: u32,
+        attempt: u32,
+        copy: u32,
+    ) -> Strike {
+        let point = match hop {
+            Hop::BeforeProcess => Some(CrashPoint::BeforeProcessing),
+            Hop::AfterProcess => Some(CrashPoint::AfterProcessing),
+            _ => None,
+        };
+        if let Some(point) = point
+            && !self.script.is_empty()
+            && let Some(entry) = self.script.armed_crash(consumer, point, now)
+        {
+            self.script.record(entry, now);
+            return Strike::Scripted(entry);
+        }
+        if self.random_crash(hop, msg, attempt, copy) {
+            Strike::Random
+        } else {
+            Strike::Spared
+        }
+    }
+
+    /// Whether a random node fault (a crash, or a consumer's stall) strikes here.
+    pub(crate) fn random_crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
         let threshold = match hop {
             Hop::BeforeProcess => self.crash_before,
             Hop::AfterProcess => self.crash_after,

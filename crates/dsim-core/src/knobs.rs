@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::scenario::{Acks, Mode, Scenario};
+use crate::script::{self, ScriptedFault};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -856,6 +857,9 @@ fn unknown_key(key: &str) -> ScenarioError {
 impl Scenario {
     /// Sets one setting from text, or says what is wrong and leaves the scenario unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        if key == script::SCRIPT_KEY {
+            return self.set_script_text(value);
+        }
         knob(key)
             .ok_or_else(|| unknown_key(key))?
             .set_text(self, value)
@@ -863,7 +867,27 @@ impl Scenario {
 
     /// One setting as text.
     pub fn get(&self, key: &str) -> Option<String> {
+        if key == script::SCRIPT_KEY {
+            return Some(script::format(&self.script));
+        }
         knob(key).map(|k| k.get_text(self))
+    }
+
+    /// Replaces the script with the compact text (`2s:crash-broker;...`), checked against
+    /// this scenario; on error the scenario is unchanged.
+    pub fn set_script_text(&mut self, text: &str) -> Result<(), ScenarioError> {
+        let parsed = script::parse(text)?;
+        self.set_script(parsed)
+    }
+
+    /// Replaces the script, checked against this scenario; on error the scenario is unchanged.
+    pub fn set_script(&mut self, faults: Vec<ScriptedFault>) -> Result<(), ScenarioError> {
+        let previous = std::mem::replace(&mut self.script, faults);
+        if let Err(e) = script::check(self) {
+            self.script = previous;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Checks every setting against its range.
@@ -871,7 +895,7 @@ impl Scenario {
         for k in KNOBS {
             k.check(k.get(self))?;
         }
-        Ok(())
+        script::check(self)
     }
 
     /// Reads a URL query (`mode=at-most-once&publish-loss=0.3&seed=42`, with or without `?`)
@@ -887,13 +911,25 @@ impl Scenario {
     /// Applies a URL query onto this scenario; see `from_query`.
     pub fn apply_query(&mut self, query: &str, page_keys: &[&str]) -> Vec<ScenarioError> {
         let mut errors = Vec::new();
+        // The script is checked once every other key is in (`consumers` may follow it).
+        let mut script = None;
         for (key, value) in parse_query(query) {
             if page_keys.contains(&key.as_str()) {
                 continue;
             }
-            if let Err(e) = self.set(&key, &value) {
+            let applied = if key == script::SCRIPT_KEY {
+                script::parse(&value).map(|s| script = Some(s))
+            } else {
+                self.set(&key, &value)
+            };
+            if let Err(e) = applied {
                 errors.push(e);
             }
+        }
+        if let Some(faults) = script
+            && let Err(e) = self.set_script(faults)
+        {
+            errors.push(e);
         }
         errors
     }
@@ -908,6 +944,10 @@ impl Scenario {
             if always || k.get(self) != k.get(&defaults) {
                 parts.push(format!("{}={}", k.key, encode_component(&k.get_text(self))));
             }
+        }
+        if !self.script.is_empty() {
+            let text = script::format(&self.script);
+            parts.push(format!("{}={}", script::SCRIPT_KEY, encode_script(&text)));
         }
         parts.join("&")
     }
@@ -932,7 +972,12 @@ impl Scenario {
             message: format!("must be an object of settings (got {})", json_type(value)),
         })?;
         let mut next = self.clone();
+        let mut script = None;
         for (key, v) in object {
+            if key == script::SCRIPT_KEY {
+                script = Some(script::from_json(v)?);
+                continue;
+            }
             let k = knob(key).ok_or_else(|| unknown_key(key))?;
             match (k.kind, v) {
                 (Kind::Choice(_), serde_json::Value::String(text)) => {
@@ -954,6 +999,10 @@ impl Scenario {
                     return Err(k.error(format!("must be a number (got {})", json_type(other))));
                 }
             }
+        }
+        // Checked last, against the scenario's final consumers, producers and horizon.
+        if let Some(faults) = script {
+            next.set_script(faults)?;
         }
         *self = next;
         Ok(())
@@ -998,7 +1047,7 @@ pub fn sample_scenario(seed: u64, max_messages: u32) -> Scenario {
     s
 }
 
-fn json_type(v: &serde_json::Value) -> &'static str {
+pub(crate) fn json_type(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",
@@ -1044,6 +1093,14 @@ pub fn decode_component(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes a script for a URL, leaving its `:` and `;` readable: both are allowed
+/// in a query and mean nothing to `parse_query`, which splits only at `&` and `=`.
+fn encode_script(text: &str) -> String {
+    encode_component(text)
+        .replace("%3A", ":")
+        .replace("%3B", ";")
 }
 
 /// Percent-encodes everything but unreserved characters.

@@ -24,6 +24,7 @@ mod producer;
 mod queue;
 pub mod report;
 pub mod scenario;
+pub mod script;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
@@ -35,8 +36,11 @@ mod zombie;
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
-pub use report::{Counterexample, ExternalReport, Guarantee, Report, Snapshot, ZombieReport};
+pub use report::{
+    Counterexample, ExternalReport, Guarantee, Report, ScriptedFiring, Snapshot, ZombieReport,
+};
 pub use scenario::{Acks, Mode, Promise, Scenario};
+pub use script::{CrashPoint, Link, ScriptedFault};
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};
 pub use trace::{Actor, TraceEvent, TraceKind};

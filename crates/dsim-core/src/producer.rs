@@ -7,6 +7,7 @@ use crate::faults::{Hop, Verdict};
 use crate::messages::{Cause, MsgTable};
 use crate::queue::Lane;
 use crate::scenario::Mode;
+use crate::script::Link;
 use crate::time::Micros;
 use crate::timers::TimerKind;
 use crate::trace::{Actor, TraceKind};
@@ -23,7 +24,7 @@ pub struct Relay {
 const MAX_BACKOFF_DOUBLINGS: u32 = 6;
 
 impl Simulation {
-    fn producer_of(&self, msg: u32) -> u16 {
+    pub(crate) fn producer_of(&self, msg: u32) -> u16 {
         (msg % self.relays.len() as u32) as u16
     }
 
@@ -39,7 +40,10 @@ impl Simulation {
             );
         }
         let producer = self.producer_of(msg);
-        let crashed = self.faults.crash(Hop::ProducerWrite, msg, 1, 0);
+        let crashed = self
+            .faults
+            .crash(Hop::ProducerWrite, 0, self.now, msg, 1, 0)
+            .struck();
         if self.mode == Mode::Outbox {
             // The payment and its outbox row commit together, so the relay publishes it even
             // if the producer dies right after.
@@ -173,8 +177,12 @@ impl Simulation {
                 format!("{from} retries (attempt {attempt})")
             },
         );
-        match self.faults.network(Hop::Publish, msg, attempt as u32, 0) {
-            Verdict::Drop => {
+        let link = Link::Producer(producer as u16);
+        match self
+            .faults
+            .network(Hop::Publish, link, self.now, msg, attempt as u32, 0)
+        {
+            Verdict::Drop { scripted } => {
                 if let Some(m) = self.msgs.get_mut(msg) {
                     m.cause = Cause::PublishLost;
                 }
@@ -187,7 +195,7 @@ impl Simulation {
                     Some(producer),
                     attempt as u32,
                     0,
-                    "the publish was lost on the network",
+                    self.scripted_note(scripted, "the publish was lost on the network"),
                 );
             }
             Verdict::Deliver { delay, twice } => {

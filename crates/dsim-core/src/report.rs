@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Simulation, Status};
 use crate::scenario::{Mode, Scenario};
+use crate::script::Compiled;
 use crate::time::{Micros, us_to_ms};
 use crate::trace::TraceEvent;
 
@@ -191,6 +192,10 @@ pub struct Report {
     pub example_duplicate: Option<u32>,
     /// The first message never applied, whether or not the mode allows it.
     pub example_loss: Option<u32>,
+    /// When each entry of the scenario's script struck, in script order; left out when the
+    /// script is empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scripted_faults: Vec<ScriptedFiring>,
     pub scenario: Scenario,
     /// The external provider's books; only with `external-effect` on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,6 +205,26 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub zombies: Option<ZombieReport>,
+}
+
+/// What one entry of the script did in the run, so that a page can draw it from the run
+/// itself: a window as a band from `from_ms` to `to_ms`, an instant as a line at `from_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ScriptedFiring {
+    /// The entry in the compact form, e.g. `3s-4s:partition-broker-producer-1`.
+    pub entry: String,
+    /// In words, e.g. `partition broker↔producer 1 from 3 s to 4 s`.
+    pub label: String,
+    /// Whether it is a window (a partition) rather than an instant (a crash).
+    pub window: bool,
+    /// When it took effect, ms: a crash when it happened, a window when it opened. `None`
+    /// if the run ended first, or a crash found nothing to strike (its consumer was down).
+    pub from_ms: Option<f64>,
+    /// When a window closed, ms, or the run's end if that came first; `None` for a crash.
+    pub to_ms: Option<f64>,
+    /// Messages a window dropped, or 1 for a crash that happened.
+    pub struck: u64,
 }
 
 /// A light view of a run in progress, for animation.
@@ -292,6 +317,39 @@ fn plural(n: u64, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+impl Simulation {
+    /// What each scripted fault has done so far.
+    pub fn scripted_firings(&self) -> Vec<ScriptedFiring> {
+        let plan = self.faults.script();
+        self.scenario
+            .script
+            .iter()
+            .zip(plan.entries.iter().zip(&plan.struck))
+            .map(|(fault, (compiled, struck))| {
+                let (from_ms, to_ms, window) = match *compiled {
+                    Compiled::Partition { from, to, .. } => {
+                        let opened = self.now >= from;
+                        (
+                            opened.then(|| us_to_ms(from)),
+                            opened.then(|| us_to_ms(to.min(self.now))),
+                            true,
+                        )
+                    }
+                    _ => (struck.first.map(us_to_ms), None, false),
+                };
+                ScriptedFiring {
+                    entry: fault.to_text(),
+                    label: fault.describe(),
+                    window,
+                    from_ms,
+                    to_ms,
+                    struck: struck.count,
+                }
+            })
+            .collect()
     }
 }
 
@@ -446,6 +504,7 @@ impl Simulation {
             },
             example_duplicate: self.first_duplicate,
             example_loss: self.first_loss,
+            scripted_faults: self.scripted_firings(),
             scenario: self.scenario.clone(),
             external: self.external_report(held),
             zombies: (self.scenario.consumer_stall > 0.0).then_some(ZombieReport {

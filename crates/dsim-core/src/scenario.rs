@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::script::ScriptedFault;
+
 /// The delivery mode: which mechanisms the producer, broker and consumer use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -304,6 +306,14 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "is_true")]
     #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub fencing: bool,
+
+    // --- Scripted faults ---
+    /// Faults at given times, besides the random ones (see `script`): in JSON a list of
+    /// objects, in URLs and on the command line the compact text
+    /// `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
+    /// out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<ScriptedFault>,
 }
 
 /// Defaults of the settings that are serialised only when changed.
@@ -377,6 +387,7 @@ impl Default for Scenario {
             consumer_stall: 0.0,
             stall_ms: DEFAULT_STALL_MS,
             fencing: true,
+            script: Vec::new(),
         }
     }
 }

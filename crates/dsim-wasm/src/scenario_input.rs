@@ -44,6 +44,9 @@ fn settings_object(value: &JsValue) -> Result<&Object, ScenarioError> {
 /// One setting's value as JSON. Only the JSON type of a value that no setting accepts matters
 /// (`apply_json` names it in its message), so arrays and objects are not copied.
 fn setting_to_json(key: &str, value: &JsValue) -> Result<Value, ScenarioError> {
+    if key == dsim_core::script::SCRIPT_KEY {
+        return Ok(script_to_json(value));
+    }
     let Some(knob) = dsim_core::knob(key) else {
         // `apply_json` rejects the key itself, in the core's words, whatever its value.
         return Ok(Value::Null);
@@ -77,6 +80,32 @@ fn setting_to_json(key: &str, value: &JsValue) -> Result<Value, ScenarioError> {
         key: knob.key.into(),
         message: format!("must be {} (got {})", expected(knob.kind), js_type(value)),
     })
+}
+
+/// The script: its compact text, or a list of entries (objects or texts) copied through
+/// `JSON.stringify`, exactly what a scenario file would hold. Anything else keeps only its
+/// JSON type, which `apply_json` names in its message.
+fn script_to_json(value: &JsValue) -> Value {
+    if let Some(text) = value.as_string() {
+        return Value::String(text);
+    }
+    if Array::is_array(value) {
+        return js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|text| text.as_string())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Array(Vec::new()));
+    }
+    if let Some(number) = value.as_f64() {
+        return Number::from_f64(number).map_or(Value::Null, Value::Number);
+    }
+    if let Some(flag) = value.as_bool() {
+        return Value::Bool(flag);
+    }
+    if value.is_object() {
+        return Value::Object(Map::new());
+    }
+    Value::Null
 }
 
 /// NaN and the infinities are numbers in JavaScript but not in JSON, so they are checked here,

@@ -204,6 +204,13 @@ export type Scenario = {
    * whose records another consumer has since been given (generation fencing). Default on.
    */
   fencing?: boolean,
+  /**
+   * Faults at given times, besides the random ones (see `script`): in JSON a list of
+   * objects, in URLs and on the command line the compact text
+   * `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
+   * out of JSON when empty.
+   */
+  script?: Array<ScriptedFault>,
 };
 
 export type Report = {
@@ -271,6 +278,11 @@ export type Report = {
    * The first message never applied, whether or not the mode allows it.
    */
   example_loss: number | null,
+  /**
+   * When each entry of the scenario's script struck, in script order; left out when the
+   * script is empty.
+   */
+  scripted_faults?: Array<ScriptedFiring>,
   scenario: Scenario,
   /**
    * The external provider's books; only with `external-effect` on.
@@ -583,6 +595,11 @@ export type Counterexample = {
 };
 
 /**
+ * Where in its work a scripted consumer crash strikes.
+ */
+export type CrashPoint = "now" | "before-processing" | "after-processing";
+
+/**
  * A mean and its 95 % confidence interval `[low, high]`.
  */
 export type Estimate = {
@@ -693,6 +710,12 @@ export type LedgerReport = {
 };
 
 /**
+ * The far end of a network link from the broker: every link in the model has the broker at
+ * one end. Written `broker-producer-1` or `broker-consumer-0`.
+ */
+export type Link = string;
+
+/**
  * The delivery mode: which mechanisms the producer, broker and consumer use.
  */
 export type Mode = "at-most-once" | "at-least-once" | "idempotent-consumer" | "exactly-once" | "outbox";
@@ -721,6 +744,55 @@ export type ModeSummary = {
    * What probability theory expects here, where a formula is valid (see `dsim_core::theory`).
    */
   expected: Expected | null,
+};
+
+/**
+ * One entry of a fault timeline. Times are milliseconds of simulated time from the start of
+ * the run, like every duration of a scenario.
+ */
+export type ScriptedFault = {
+  "fault": "crash-consumer",
+  atMs: number,
+  consumer: number,
+  point: CrashPoint,
+  } | { "fault": "crash-broker",
+  atMs: number,
+  } | { "fault": "partition",
+  fromMs: number,
+  toMs: number,
+  link: Link,
+};
+
+/**
+ * What one entry of the script did in the run, so that a page can draw it from the run
+ * itself: a window as a band from `from_ms` to `to_ms`, an instant as a line at `from_ms`.
+ */
+export type ScriptedFiring = {
+  /**
+   * The entry in the compact form, e.g. `3s-4s:partition-broker-producer-1`.
+   */
+  entry: string,
+  /**
+   * In words, e.g. `partition broker↔producer 1 from 3 s to 4 s`.
+   */
+  label: string,
+  /**
+   * Whether it is a window (a partition) rather than an instant (a crash).
+   */
+  window: boolean,
+  /**
+   * When it took effect, ms: a crash when it happened, a window when it opened. `None`
+   * if the run ended first, or a crash found nothing to strike (its consumer was down).
+   */
+  from_ms: number | null,
+  /**
+   * When a window closed, ms, or the run's end if that came first; `None` for a crash.
+   */
+  to_ms: number | null,
+  /**
+   * Messages a window dropped, or 1 for a crash that happened.
+   */
+  struck: number,
 };
 
 /**

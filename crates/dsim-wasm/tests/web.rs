@@ -169,6 +169,11 @@ const GOLDENS: &[(&str, &str, &str)] = &[
         include_str!("golden/total-publish-loss-gave-up.scenario.json"),
         include_str!("golden/total-publish-loss-gave-up.report.json"),
     ),
+    (
+        "scripted-timeline",
+        include_str!("golden/scripted-timeline.scenario.json"),
+        include_str!("golden/scripted-timeline.report.json"),
+    ),
 ];
 
 /// Native vs wasm over the whole fault space: the core, compiled to wasm, gives reports with

@@ -8,6 +8,7 @@ use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
 use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
 use crate::exports::RunExports;
 use crate::presets::Presets;
+use crate::script_editor::ScriptEditor;
 use crate::share::ShareButtons;
 use crate::side_effects::SideEffects;
 use crate::store::{Store, use_store};
@@ -65,6 +66,10 @@ fn FullPage() -> impl IntoView {
                     <section class="panel knobs" aria-label="Faults and load">
                         <h2>"Faults and load"</h2>
                         <KnobPanel />
+                    </section>
+                    <section class="panel script-panel" aria-label="Fault timeline">
+                        <h2>"Fault timeline"</h2>
+                        <ScriptEditor />
                     </section>
                 </aside>
                 <main class="results">

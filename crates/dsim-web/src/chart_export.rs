@@ -24,6 +24,9 @@ text{fill:#5b6474;font-size:11px;font-family:system-ui,-apple-system,'Segoe UI',
 .s-dup{stroke:#d97706;fill:#d97706}\
 .s-lost{stroke:#c0262d;fill:#c0262d}\
 .s-hist{stroke:#6d5bd0;fill:#6d5bd0}\
+.fault-band{fill:#7c3aed;fill-opacity:.12;stroke:none}\
+.fault-line{stroke:#7c3aed;stroke-width:1.5;stroke-dasharray:3 3}\
+.fault-label{fill:#6d28d9;font-size:10px}\
 path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}\
 .dashed{stroke-dasharray:5 4;stroke-width:1.5}";
 
@@ -108,6 +111,34 @@ pub fn standalone_svg(c: &Chart, title: &str) -> String {
             xml(&t.label)
         );
     }
+    for (i, m) in c.faults.iter().enumerate() {
+        let shape = if m.width > 0.0 {
+            format!(
+                "<rect class=\"fault-band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\">",
+                m.x,
+                f.y1(),
+                m.width,
+                f.y0() - f.y1()
+            )
+        } else {
+            format!(
+                "<line class=\"fault-line\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\">",
+                m.x,
+                m.x,
+                f.y1(),
+                f.y0()
+            )
+        };
+        let close = if m.width > 0.0 { "</rect>" } else { "</line>" };
+        let _ = writeln!(
+            out,
+            "{shape}<title>{}</title>{close}<text class=\"fault-label\" x=\"{}\" y=\"{}\">{}</text>",
+            xml(&m.title),
+            m.x + 3.0,
+            f.y1() + 10.0 + (i % 3) as f64 * 11.0,
+            xml(&m.label)
+        );
+    }
     for b in &c.bars {
         let _ = writeln!(
             out,
@@ -156,6 +187,22 @@ mod tests {
     use super::*;
     use crate::charts::LARGE;
     use dsim_core::{Scenario, simulate};
+
+    #[test]
+    fn an_exported_chart_carries_its_scripted_faults() {
+        let (s, _) = Scenario::from_query(
+            "messages=4000&script=0.5s:crash-broker;1s-1.2s:partition-broker-consumer-0",
+            &[],
+        );
+        let chart = charts::throughput(&simulate(&s).unwrap(), LARGE, None);
+        let svg = standalone_svg(&chart, "Throughput");
+        assert!(svg.contains("<title>scripted: the broker crashes at 500 ms</title></line>"));
+        assert!(svg.contains(
+            "<title>scripted: partition broker↔consumer 0 from 1 s to 1.2 s</title></rect>"
+        ));
+        assert!(svg.contains(">partition broker↔consumer 0</text>"));
+        assert!(svg.contains(".fault-band{"));
+    }
 
     #[test]
     fn an_exported_chart_carries_its_title_legend_lines_and_colours() {

@@ -145,6 +145,47 @@ pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
             }
         })
         .collect_view();
+    // Scripted faults under the data: a band or a line, with its name along the top (the
+    // small multiples keep only the shapes, whose tooltips still name them).
+    let labelled = f.width >= charts::WIDTH;
+    let faults = c
+        .faults
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let shape = if m.width > 0.0 {
+                view! {
+                    <rect
+                        class="fault-band"
+                        data-testid="fault-band"
+                        x=m.x
+                        y=f.y1()
+                        width=m.width
+                        height=f.y0() - f.y1()
+                    >
+                        <title>{m.title.clone()}</title>
+                    </rect>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <line class="fault-line" data-testid="fault-line" x1=m.x x2=m.x y1=f.y1() y2=f.y0()>
+                        <title>{m.title.clone()}</title>
+                    </line>
+                }
+                .into_any()
+            };
+            // Staggered, so that faults close in time do not print over each other.
+            let label = labelled.then(|| {
+                view! {
+                    <text class="fault-label" x=m.x + 3.0 y=f.y1() + 10.0 + (i % 3) as f64 * 11.0>
+                        {m.label.clone()}
+                    </text>
+                }
+            });
+            view! { {shape} {label} }
+        })
+        .collect_view();
     let empty = c.empty.then(|| {
         view! {
             <text class="empty" x=(f.x0() + f.x1()) / 2.0 y=(f.y0() + f.y1()) / 2.0 text-anchor="middle">
@@ -183,6 +224,7 @@ pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
             <line class="axis" x1=f.x0() x2=f.x1() y1=f.y0() y2=f.y0()></line>
             <line class="axis" x1=f.x0() x2=f.x0() y1=f.y1() y2=f.y0()></line>
             {x_ticks}
+            {faults}
             {bars}
             {lines}
             {empty}

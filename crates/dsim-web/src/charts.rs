@@ -2,8 +2,8 @@
 //! already placed in the SVG's coordinate system. `chart_view` only draws what is here, so the
 //! charts are tested natively, down to the path strings.
 
-use dsim_core::Report;
 use dsim_core::report::{HistogramBin, SeriesReport};
+use dsim_core::{Report, ScriptedFiring};
 
 use crate::format::{short, thousands, trim_number};
 
@@ -95,6 +95,20 @@ pub struct HoverPoint {
     pub rows: Vec<(&'static str, String)>,
 }
 
+/// A scripted fault on a time chart, from the run's report: a shaded band over a window (a
+/// partition), a vertical line at an instant (a crash).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultMark {
+    /// Where it starts, in viewBox units.
+    pub x: f64,
+    /// The band's width; 0 for an instant.
+    pub width: f64,
+    /// A few words drawn at the top of the plot: `partition broker↔producer 0`.
+    pub label: String,
+    /// The whole entry for the tooltip: `partition broker↔producer 0 from 3 s to 4 s`.
+    pub title: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
     pub frame: Frame,
@@ -103,6 +117,8 @@ pub struct Chart {
     pub lines: Vec<Line>,
     pub bars: Vec<Bar>,
     pub hover: Vec<HoverPoint>,
+    /// The scripted faults that have struck so far.
+    pub faults: Vec<FaultMark>,
     /// Nothing to draw yet (the run has not applied anything).
     pub empty: bool,
 }
@@ -209,10 +225,35 @@ struct Series<'a> {
     show: &'a dyn Fn(f64) -> String,
 }
 
-/// A line chart over simulated time.
+/// The scripted faults that struck, placed on a time axis of `x_max_ms`; those past its end
+/// (a run still in progress) wait until the axis reaches them.
+fn fault_marks(faults: &[ScriptedFiring], scale: &Scale) -> Vec<FaultMark> {
+    faults
+        .iter()
+        .filter_map(|f| {
+            let from = f.from_ms.filter(|&t| t <= scale.x_max)?;
+            let x = scale.x(from);
+            let width = match f.to_ms {
+                Some(to) if f.window => (scale.x(to.min(scale.x_max)) - x).max(1.0),
+                _ => 0.0,
+            };
+            let label = f.label.split(" from ").next().unwrap_or_default();
+            let label = label.split(" at ").next().unwrap_or_default().to_string();
+            Some(FaultMark {
+                x,
+                width,
+                label,
+                title: format!("scripted: {}", f.label),
+            })
+        })
+        .collect()
+}
+
+/// A line chart over simulated time, with the run's scripted faults marked on it.
 fn time_chart(
     frame: Frame,
     series: &SeriesReport,
+    faults: &[ScriptedFiring],
     x_max_ms: f64,
     y_title: &str,
     y_floor: f64,
@@ -280,6 +321,7 @@ fn time_chart(
         lines: drawn,
         bars: Vec::new(),
         hover,
+        faults: fault_marks(faults, &scale),
         empty: series.t_ms.is_empty(),
     }
 }
@@ -371,6 +413,7 @@ pub fn throughput(report: &Report, frame: Frame, shared: Option<&Shared>) -> Cha
     time_chart(
         frame,
         s,
+        &report.scripted_faults,
         extent(report, shared),
         "messages / s",
         floor,
@@ -386,6 +429,7 @@ pub fn latency(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart 
     time_chart(
         frame,
         s,
+        &report.scripted_faults,
         extent(report, shared),
         "latency (ms)",
         floor,
@@ -416,6 +460,7 @@ pub fn dup_loss(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart
     time_chart(
         frame,
         s,
+        &report.scripted_faults,
         extent(report, shared),
         "messages",
         floor,
@@ -520,6 +565,7 @@ pub fn latency_histogram(bins: &[HistogramBin], frame: Frame) -> Chart {
         lines: Vec::new(),
         bars,
         hover,
+        faults: Vec::new(),
         empty: shown.is_empty(),
     }
 }
@@ -535,6 +581,55 @@ mod tests {
         let mut sim = Simulation::new(&s);
         sim.run_to_end();
         sim.report()
+    }
+
+    #[test]
+    fn scripted_faults_are_bands_and_lines_where_the_run_says_they_struck() {
+        let r = finished(
+            "messages=6000&script=1s:crash-consumer-1-after;2s-2.5s:partition-broker-producer-0",
+        );
+        for chart in [
+            throughput(&r, LARGE, None),
+            latency(&r, LARGE, None),
+            dup_loss(&r, LARGE, None),
+        ] {
+            assert_eq!(chart.faults.len(), 2);
+            let (line, band) = (&chart.faults[0], &chart.faults[1]);
+            // Placed on the same axis as the ticks (in seconds here).
+            let tick = |label: &str| {
+                chart
+                    .x_axis
+                    .ticks
+                    .iter()
+                    .find(|t| t.label == label)
+                    .unwrap()
+                    .at
+            };
+            let per_second = tick("2") - tick("1");
+            let at = r.scripted_faults[0].from_ms.unwrap();
+            assert!((line.x - (tick("1") + (at - 1000.0) / 1000.0 * per_second)).abs() < 1e-9);
+            assert_eq!(line.width, 0.0);
+            assert_eq!(line.label, "consumer 1 crashes after processing");
+            assert!((band.x - tick("2")).abs() < 1e-9);
+            assert!((band.width - per_second / 2.0).abs() < 1e-9);
+            assert_eq!(band.label, "partition broker↔producer 0");
+            assert_eq!(
+                band.title,
+                "scripted: partition broker↔producer 0 from 2 s to 2.5 s"
+            );
+        }
+        // Nothing scripted, nothing drawn; a fault the run has not reached yet waits.
+        assert!(
+            throughput(&finished("messages=2000"), LARGE, None)
+                .faults
+                .is_empty()
+        );
+        let (s, _) = Scenario::from_query("messages=6000&script=2s:crash-broker", &[]);
+        let mut sim = Simulation::new(&s);
+        sim.advance_to(1_500_000);
+        assert!(throughput(&sim.report(), LARGE, None).faults.is_empty());
+        sim.run_to_end();
+        assert_eq!(throughput(&sim.report(), LARGE, None).faults.len(), 1);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `slider_scale`, `format` and `side_effects_view` (the
-//! card provider's books and consumer stalls). The components bind signals
-//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
-//! `share`, `exports`, `side_effects`, with `store` as the shared state and `browser` as the only code that
+//! `url_state` (query ↔ page state), `script_review` (the fault timeline's text, entry by
+//! entry), `slider_scale`, `format` and `side_effects_view` (the card provider's books and
+//! consumer stalls). The components bind signals to them: `app`, `controls`, `dashboard`,
+//! `chart_view`, `timeline`, `compare`, `presets`, `share`, `exports`, `script_editor`,
+//! `side_effects`, with `store` as the shared state and `browser` as the only code that
 //! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
 //! spoken in `worker_protocol`) in a Web Worker.
 
@@ -23,6 +24,8 @@ pub mod format;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
 pub mod presets;
+pub mod script_editor;
+pub mod script_review;
 pub mod sequence;
 pub mod share;
 pub mod side_effects;

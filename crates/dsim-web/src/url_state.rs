@@ -166,6 +166,27 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_timeline_rides_in_the_url() {
+        let loaded = load(
+            "consumers=2&script=2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0&view=compare",
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.state.scenario.script.len(), 2);
+        let query = loaded.state.to_query();
+        assert_eq!(
+            query,
+            "mode=at-least-once&seed=42&consumers=2&script=2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0&view=compare"
+        );
+        assert_eq!(load(&query).state, loaded.state);
+        // A bad timeline is named; everything else still loads.
+        let loaded = load("consumers=2&script=2s:crash-consumer-7&ack-loss=0.1");
+        let keys: Vec<&str> = loaded.errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["script"]);
+        assert_eq!(loaded.state.scenario.ack_loss, 0.1);
+        assert!(loaded.state.scenario.script.is_empty());
+    }
+
+    #[test]
     fn a_bad_value_is_named_and_the_rest_loads() {
         let loaded = load("?mode=exactly-once&publish-loss=3&ack-loss=0.1&bogus=1&message=x");
         let keys: Vec<&str> = loaded.errors.iter().map(|e| e.key.as_str()).collect();
