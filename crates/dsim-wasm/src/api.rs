@@ -72,7 +72,27 @@ pub(crate) fn message_id_from_js(scenario: &Scenario, value: &JsValue) -> Result
 #[wasm_bindgen(unchecked_return_type = "Scenario")]
 pub fn defaults() -> Result<JsValue, JsValue> {
     install_panic_hook();
-    to_js(&Scenario::default())
+    to_js(&full_defaults())
+}
+
+/// The default scenario as JSON with every setting, including those the scenario's own JSON
+/// leaves out at their defaults (the exactly-once trap's and the zombies' settings), so a page
+/// building controls from it finds every key. Switches are booleans, as in the scenario.
+fn full_defaults() -> serde_json::Value {
+    let s = Scenario::default();
+    let mut json = serde_json::to_value(&s).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        for k in dsim_core::knobs() {
+            object.entry(k.json_key).or_insert_with(|| match k.kind {
+                Kind::Choice(names) if names == dsim_core::knobs::OFF_ON => {
+                    serde_json::Value::Bool(k.get(&s) != 0.0)
+                }
+                Kind::Choice(_) => serde_json::Value::String(k.get_text(&s)),
+                _ => serde_json::json!(k.get(&s)),
+            });
+        }
+    }
+    json
 }
 
 /// One of the textbook failure cases, ready to run: `simulate(preset.scenario)`.
