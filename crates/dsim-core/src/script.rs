@@ -43,9 +43,8 @@ pub enum CrashPoint {
 
 /// The far end of a network link from the broker: every link in the model has the broker at
 /// one end. Written `broker-producer-1` or `broker-consumer-0`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(type = "string"))]
-#[serde(into = "String", try_from = "String")]
 pub enum Link {
     /// Publishes and their acks (the outbox relay's included).
     Producer(u16),
@@ -88,16 +87,17 @@ impl Link {
     }
 }
 
-impl From<Link> for String {
-    fn from(link: Link) -> String {
-        link.key()
+/// A link is its compact text in JSON too (`"link": "broker-producer-0"`).
+impl Serialize for Link {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.key())
     }
 }
 
-impl TryFrom<String> for Link {
-    type Error = String;
-    fn try_from(text: String) -> Result<Link, String> {
-        Link::parse(&text)
+impl<'de> Deserialize<'de> for Link {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Link, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Link::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
