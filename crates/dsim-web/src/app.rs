@@ -10,6 +10,7 @@ use crate::exports::RunExports;
 use crate::presets::Presets;
 use crate::share::ShareButtons;
 use crate::store::{Store, use_store};
+use crate::sweep_view::SweepPanel;
 use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
 
@@ -77,6 +78,7 @@ fn FullPage() -> impl IntoView {
                     <RunExports />
                     <Timeline />
                     <Compare />
+                    <SweepPanel />
                 </main>
             </div>
             <footer class="footer">

@@ -3,11 +3,13 @@
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `slider_scale` and `format`. The components bind signals
-//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
-//! `share`, `exports`, with `store` as the shared state and `browser` as the only code that
-//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
-//! spoken in `worker_protocol`) in a Web Worker.
+//! `url_state` (query ↔ page state), `sweep_form` (a sweep's settings), `sweep_charts` (a
+//! sweep → SVG geometry), `slider_scale` and `format`. The components bind signals to them:
+//! `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `sweep_view`,
+//! `presets`, `share`, `exports`, with `store` as the shared state and `browser` as the only
+//! code that calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
+//! spoken in `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG
+//! file onto a canvas.
 
 pub mod app;
 pub mod browser;
@@ -21,11 +23,15 @@ pub mod exports;
 pub mod format;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
+pub mod png_export;
 pub mod presets;
 pub mod sequence;
 pub mod share;
 pub mod slider_scale;
 pub mod store;
+pub mod sweep_charts;
+pub mod sweep_form;
+pub mod sweep_view;
 pub mod timeline;
 pub mod url_state;
 pub mod view_model;

@@ -1,5 +1,5 @@
 //! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
-//! purpose (the live run, the compare runs). A busy worker cannot read messages, so a new job
+//! purpose (the live run, the compare runs, the sweep). A busy worker cannot read messages, so a new job
 //! or a cancel terminates the old worker and, for a new job, starts a fresh one: cancelling
 //! is immediate whatever the worker is doing.
 //!
@@ -54,6 +54,7 @@ pub fn run_worker() {
 pub enum Purpose {
     Live,
     Compare,
+    Sweep,
 }
 
 struct Slot {
