@@ -37,7 +37,7 @@ path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-line
 .m-outbox{stroke:#e69f00;fill:#e69f00}\
 .s-theory{stroke:#5b6474;fill:#5b6474}\
 path.band{stroke:none;opacity:.16}\
-circle.mark{stroke:#ffffff;stroke-width:1}";
+circle.mark{stroke:none}";
 
 /// Text as XML character data or an attribute value.
 fn xml(text: &str) -> String {
@@ -251,5 +251,43 @@ mod tests {
         let opened = svg.matches('<').count();
         let closed = svg.matches("/>").count() + svg.matches("</").count() * 2;
         assert_eq!(opened, closed, "{svg}");
+    }
+
+    #[test]
+    fn an_exported_sweep_chart_carries_bands_marks_and_a_wrapped_legend() {
+        use crate::sweep_charts::{Metric, sweep_chart};
+        let base = Scenario {
+            messages: 200,
+            ..Scenario::default()
+        };
+        let spec = dsim_core::SweepSpec {
+            knob: "ack-loss".into(),
+            from: 0.0,
+            to: 0.2,
+            steps: 3,
+            seeds: 2,
+        };
+        let result = dsim_core::sweep(&base, &spec).unwrap();
+        let chart = sweep_chart(&result, Metric::Duplicates, LARGE);
+        let svg = sweep_svg(&chart);
+        assert_eq!(svg.matches("<path class=\"band ").count(), 5);
+        assert_eq!(svg.matches("<circle class=\"mark ").count(), 15);
+        // Bands under the lines, marks over them.
+        let (band, line, mark) = (
+            svg.find("class=\"band").unwrap(),
+            svg.find("class=\"line").unwrap(),
+            svg.find("class=\"mark").unwrap(),
+        );
+        assert!(band < line && line < mark);
+        // Five modes and theory do not fit one row of 600 units: the header grows by a row.
+        assert!(svg.contains(">theory</text>"));
+        assert!(svg.contains("height=\"296\""), "{svg}");
+        assert!(svg.contains("translate(0 56)"));
+        let opened = svg.matches('<').count();
+        let closed = svg.matches("/>").count() + svg.matches("</").count() * 2;
+        assert_eq!(opened, closed, "{svg}");
+        // The ordinary charts keep their one-row header.
+        let report = simulate(&base).unwrap();
+        assert!(standalone_svg(&charts::latency(&report, LARGE, None), "x").contains("translate(0 40)"));
     }
 }

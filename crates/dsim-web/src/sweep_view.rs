@@ -158,7 +158,13 @@ impl SweepRunner {
         self.job_input.set_value(Some((base.clone(), spec.clone())));
         self.result.set(None);
         self.worker_ms.set(None);
-        self.progress.set(None);
+        let runs_total = spec.steps * Mode::ALL.len() as u32 * spec.seeds;
+        self.progress.set(Some(SweepProgress {
+            runs_done: 0,
+            runs_total,
+            points_done: 0,
+            fraction: 0.0,
+        }));
         self.state.set(SweepState::Running);
         #[cfg(target_arch = "wasm32")]
         {
@@ -472,6 +478,7 @@ fn SweepProgressBar(runner: SweepRunner) -> impl IntoView {
                         data-worker=move || runner.in_worker.get().to_string()
                         data-runs-done=move || counts().0.to_string()
                         data-runs-total=move || counts().1.to_string()
+                        data-worker-ms=move || runner.worker_ms.get().map(|ms| format!("{ms:.1}"))
                     ></progress>
                     <span class="progress-label">{label}</span>
                 </div>
@@ -607,7 +614,7 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
                                 class=format!("mark {}", m.class)
                                 cx=format!("{:.1}", m.x)
                                 cy=format!("{:.1}", m.y)
-                                r="2.5"
+                                r="3"
                                 data-mode=m.mode.key()
                                 data-value=m.value.to_string()
                                 data-mean=m.estimate.mean.to_string()
