@@ -668,7 +668,7 @@ async fn sweep(page: &mut Page<'_>) -> Step {
                 "const c = document.querySelector(`[data-testid=sweep-chart-${arguments[0]}]`); \
                  if (!c) return null; \
                  return { \
-                   marks: [...c.querySelectorAll('circle.mark')].map(m => ['mode', 'value', 'mean', 'low', 'high'].map(k => m.getAttribute(`data-${k}`))), \
+                   marks: [...c.querySelectorAll('circle.point')].map(m => ['mode', 'value', 'mean', 'low', 'high'].map(k => m.getAttribute(`data-${k}`))), \
                    bands: [...c.querySelectorAll('path.band')].map(b => b.getAttribute('data-mode')), \
                    lines: c.querySelectorAll('path.line:not(.dashed)').length, \
                    theory: c.querySelectorAll('path.line.dashed').length };",

@@ -37,7 +37,7 @@ path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-line
 .m-outbox{stroke:#e69f00;fill:#e69f00}\
 .s-theory{stroke:#5b6474;fill:#5b6474}\
 path.band{stroke:none;opacity:.16}\
-circle.mark{stroke:none}";
+circle.point{stroke:none}";
 
 /// Text as XML character data or an attribute value.
 fn xml(text: &str) -> String {
@@ -271,12 +271,12 @@ mod tests {
         let chart = sweep_chart(&result, Metric::Duplicates, LARGE);
         let svg = sweep_svg(&chart);
         assert_eq!(svg.matches("<path class=\"band ").count(), 5);
-        assert_eq!(svg.matches("<circle class=\"mark ").count(), 15);
+        assert_eq!(svg.matches("<circle class=\"point ").count(), 15);
         // Bands under the lines, marks over them.
         let (band, line, mark) = (
             svg.find("class=\"band").unwrap(),
             svg.find("class=\"line").unwrap(),
-            svg.find("class=\"mark").unwrap(),
+            svg.find("class=\"point").unwrap(),
         );
         assert!(band < line && line < mark);
         // Five modes and theory do not fit one row of 600 units: the header grows by a row.

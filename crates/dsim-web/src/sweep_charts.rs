@@ -167,7 +167,7 @@ impl SweepChart {
         for m in &self.marks {
             let _ = writeln!(
                 out,
-                "<circle class=\"mark {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
+                "<circle class=\"point {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
                 m.class, m.x, m.y
             );
         }

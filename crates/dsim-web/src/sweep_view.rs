@@ -611,7 +611,7 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
                     .map(|m| {
                         view! {
                             <circle
-                                class=format!("mark {}", m.class)
+                                class=format!("point {}", m.class)
                                 cx=format!("{:.1}", m.x)
                                 cy=format!("{:.1}", m.y)
                                 r="3"

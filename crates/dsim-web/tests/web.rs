@@ -672,7 +672,7 @@ async fn a_chart_and_a_sweep_chart_export_as_png() {
 /// The marks of a sweep chart: (mode, value, mean, low, high) for each.
 fn sweep_marks(root: &Element, metric: &str) -> Vec<(String, f64, f64, f64, f64)> {
     let marks = get(root, &format!("sweep-chart-{metric}"))
-        .query_selector_all("circle.mark")
+        .query_selector_all("circle.point")
         .unwrap();
     (0..marks.length())
         .map(|i| {
