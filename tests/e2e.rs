@@ -626,21 +626,23 @@ async fn cancel_heavy_run(page: &Page<'_>) -> Step {
 
 /// A sweep's scenario and settings, as the e2e steps open them.
 const SWEEP_SCENARIO: &str = "messages=200&seed=5";
-const SWEEP_SETTINGS: &str =
-    "sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=3";
+const SWEEP_SETTINGS: &str = "sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=3";
 
 async fn sweep(page: &mut Page<'_>) -> Step {
     page.open(&format!("/?{SWEEP_SCENARIO}&{SWEEP_SETTINGS}"))
         .await?;
     let progress = "[data-testid=sweep-progress]";
     page.wait_until("the sweep finishes", async || {
-        page.exists(&format!("{progress}[data-state=finished]")).await
+        page.exists(&format!("{progress}[data-state=finished]"))
+            .await
     })
     .await?;
     let done = page.attr(progress, "data-runs-done").await?;
     let total = page.attr(progress, "data-runs-total").await?;
     if (done.as_str(), total.as_str()) != ("45", "45") {
-        return Err(format!("the sweep ran {done} of {total} runs, not 45 of 45"));
+        return Err(format!(
+            "the sweep ran {done} of {total} runs, not 45 of 45"
+        ));
     }
     // A finished sweep says how long the worker took: it ran there, not on the page.
     page.number_attr(progress, "data-worker-ms").await?;
@@ -710,7 +712,9 @@ async fn sweep(page: &mut Page<'_>) -> Step {
                 .iter()
                 .find(|p| p.value == value)
                 .and_then(|p| p.modes.iter().find(|m| m.mode.key() == mode))
-                .ok_or_else(|| format!("{metric}: no point {mode} at {value} in the core's sweep"))?;
+                .ok_or_else(|| {
+                    format!("{metric}: no point {mode} at {value} in the core's sweep")
+                })?;
             let e = pick(summary);
             // The worker's JSON carries every f64 exactly (serde_json's float_roundtrip).
             if (number(2)?, number(3)?, number(4)?) != (e.mean, e.low, e.high) {
@@ -750,7 +754,9 @@ async fn cancel_sweep(page: &Page<'_>) -> Step {
         .await?;
     let progress = "[data-testid=sweep-progress]";
     page.wait_until("the sweep is under way in the worker", async || {
-        Ok(page.exists(&format!("{progress}[data-worker=true]")).await?
+        Ok(page
+            .exists(&format!("{progress}[data-worker=true]"))
+            .await?
             && page.number_attr(progress, "data-runs-done").await? > 0.0)
     })
     .await?;
@@ -772,7 +778,11 @@ async fn cancel_sweep(page: &Page<'_>) -> Step {
         ));
     }
     // Run sweep is offered again.
-    if page.attr("[data-testid=sweep-run]", "disabled").await.is_ok() {
+    if page
+        .attr("[data-testid=sweep-run]", "disabled")
+        .await
+        .is_ok()
+    {
         return Err("Run sweep stays disabled after Cancel".into());
     }
     page.expect_no_csp_violations().await

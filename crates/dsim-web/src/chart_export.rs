@@ -288,6 +288,8 @@ mod tests {
         assert_eq!(opened, closed, "{svg}");
         // The ordinary charts keep their one-row header.
         let report = simulate(&base).unwrap();
-        assert!(standalone_svg(&charts::latency(&report, LARGE, None), "x").contains("translate(0 40)"));
+        assert!(
+            standalone_svg(&charts::latency(&report, LARGE, None), "x").contains("translate(0 40)")
+        );
     }
 }

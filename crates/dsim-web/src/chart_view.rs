@@ -142,7 +142,12 @@ pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
 
 /// The chart with extra SVG drawn under its lines (`below`) and over them (`above`): a
 /// sweep's bands and marks.
-pub fn chart_svg_layers<B, A>(c: &Chart, title: &str, below: B, above: A) -> impl IntoView + use<B, A>
+pub fn chart_svg_layers<B, A>(
+    c: &Chart,
+    title: &str,
+    below: B,
+    above: A,
+) -> impl IntoView + use<B, A>
 where
     B: IntoView + 'static,
     A: IntoView + 'static,

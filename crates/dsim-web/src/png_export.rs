@@ -8,7 +8,9 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Url};
+use web_sys::{
+    Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Url,
+};
 
 /// Pixels per SVG unit: twice the chart's size, so the picture stays sharp on a slide or a
 /// high-density screen.
@@ -31,8 +33,8 @@ pub fn text_blob(text: &str, mime: &str) -> Result<Blob, String> {
 
 /// Draws an SVG document onto a canvas at `scale` and encodes it as PNG.
 pub async fn svg_to_png(svg: &str, scale: f64) -> Result<Blob, String> {
-    let url = Url::create_object_url_with_blob(&text_blob(svg, "image/svg+xml")?)
-        .map_err(js_error)?;
+    let url =
+        Url::create_object_url_with_blob(&text_blob(svg, "image/svg+xml")?).map_err(js_error)?;
     let drawn = draw(&url, scale).await;
     // The image is decoded and drawn (or failed); its URL is no longer needed either way.
     let _ = Url::revoke_object_url(&url);

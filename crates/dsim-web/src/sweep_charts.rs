@@ -232,7 +232,9 @@ pub fn sweep_chart(result: &SweepResult, metric: Metric, frame: Frame) -> SweepC
             // A single point has no band to draw: a narrow bar shows its interval.
             let (x0, x1) = (x(*v) - 3.0, x(*v) + 3.0);
             let (top, bottom) = (y(e.high), y(e.low));
-            format!("M{x0:.1},{top:.1} L{x1:.1},{top:.1} L{x1:.1},{bottom:.1} L{x0:.1},{bottom:.1} Z")
+            format!(
+                "M{x0:.1},{top:.1} L{x1:.1},{top:.1} L{x1:.1},{bottom:.1} L{x0:.1},{bottom:.1} Z"
+            )
         } else {
             let upper = estimates.iter().map(|(v, e)| Some((x(*v), y(e.high))));
             let lower = estimates.iter().rev().map(|(v, e)| Some((x(*v), y(e.low))));
@@ -276,12 +278,12 @@ pub fn sweep_chart(result: &SweepResult, metric: Metric, frame: Frame) -> SweepC
                 .iter()
                 .map(|m| {
                     let e = metric.of(m);
+                    // Student's t interval is symmetric: mean ± half its width.
                     let mut text = format!(
-                        "{}: {} ({} – {})",
+                        "{}: {} ± {}",
                         m.mode.title(),
                         metric.show(e.mean),
-                        metric.show(e.low),
-                        metric.show(e.high)
+                        metric.show((e.high - e.low) / 2.0)
                     );
                     if let Some(t) = metric.expected(m) {
                         let _ = write!(text, ", theory {}", metric.show(t));
@@ -388,7 +390,11 @@ mod tests {
         assert!(top(Mode::AtLeastOnce) > 0.1);
         assert_eq!(top(Mode::AtMostOnce), 0.0);
         // Bands are closed, and the x axis reaches from the first value to the last.
-        assert!(c.bands.iter().all(|b| b.d.starts_with('M') && b.d.ends_with('Z')));
+        assert!(
+            c.bands
+                .iter()
+                .all(|b| b.d.starts_with('M') && b.d.ends_with('Z'))
+        );
         assert_eq!(c.chart.x_axis.ticks.first().unwrap().label, "0");
         assert_eq!(c.chart.x_axis.ticks.last().unwrap().label, "0.3");
         assert_eq!(c.chart.x_axis.title, "ack-loss");
@@ -410,7 +416,12 @@ mod tests {
         let latency = sweep_chart(&r, Metric::LatencyP99, LARGE);
         assert!(latency.chart.lines.iter().all(|l| !l.dashed));
         assert!(!latency.legend().contains(&THEORY));
-        assert!(dups.chart.hover[2].rows[1].1.contains("theory"));
+        let row = &dups.chart.hover[2].rows[1].1;
+        assert!(
+            row.starts_with("At-least-once: 0.") && row.contains(" ± "),
+            "{row}"
+        );
+        assert!(row.contains(", theory 0."), "{row}");
     }
 
     #[test]
@@ -424,14 +435,16 @@ mod tests {
         assert_eq!(one.marks.len(), 5);
         assert!(one.bands.iter().all(|b| b.d.ends_with('Z')));
         let x = one.marks[0].x;
-        assert!(x > LARGE.x0() && x < LARGE.x1(), "the point sits inside: {x}");
+        assert!(
+            x > LARGE.x0() && x < LARGE.x1(),
+            "the point sits inside: {x}"
+        );
     }
 
     #[test]
     fn ticks_are_round_values_inside_the_range() {
-        let labels = |lo, hi| -> Vec<String> {
-            range_ticks(lo, hi, 5).into_iter().map(short).collect()
-        };
+        let labels =
+            |lo, hi| -> Vec<String> { range_ticks(lo, hi, 5).into_iter().map(short).collect() };
         assert_eq!(labels(0.0, 0.5), ["0", "0.1", "0.2", "0.3", "0.4", "0.5"]);
         assert_eq!(labels(100.0, 400.0), ["100", "200", "300", "400"]);
         assert_eq!(labels(3.0, 17.0), ["5", "10", "15"]);

@@ -221,9 +221,9 @@ impl SweepForm {
         scenario: &Scenario,
     ) -> Result<(), ScenarioError> {
         let number = || {
-            text.trim().parse::<f64>().map_err(|_| {
-                field_error(field, format!("must be a number (got {:?})", clip(text)))
-            })
+            text.trim()
+                .parse::<f64>()
+                .map_err(|_| field_error(field, format!("must be a number (got {:?})", clip(text))))
         };
         let whole = || {
             text.trim().parse::<u32>().map_err(|_| {
@@ -413,7 +413,10 @@ mod tests {
         let mut form = SweepForm::default();
         form.set(Field::Knob, "ack-timeout-ms", &s).unwrap();
         assert_eq!(form.knob, "ack-timeout-ms");
-        assert_eq!((form.from, form.to), (s.ack_timeout_ms, 2.0 * s.ack_timeout_ms));
+        assert_eq!(
+            (form.from, form.to),
+            (s.ack_timeout_ms, 2.0 * s.ack_timeout_ms)
+        );
         // A range given with the knob in the address overrides the default one.
         let (form, errors) =
             SweepForm::from_pairs(&pairs("sweep=consumers&sweep-from=1&sweep-to=3"), &s).unwrap();
@@ -421,7 +424,11 @@ mod tests {
         assert_eq!((form.from, form.to), (1.0, 3.0));
         let mut form = SweepForm::default();
         assert!(form.set(Field::From, "-1", &s).is_err());
-        assert_eq!(form, SweepForm::default(), "a refused value changes nothing");
+        assert_eq!(
+            form,
+            SweepForm::default(),
+            "a refused value changes nothing"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! (`sweep_form`), and a link with them runs the sweep again.
 
 use dsim_core::export::sweep_csv;
-use dsim_core::{Group, Mode, Scenario, ScenarioError, Sweep, SweepProgress, SweepResult, SweepSpec};
+use dsim_core::{
+    Group, Mode, Scenario, ScenarioError, Sweep, SweepProgress, SweepResult, SweepSpec,
+};
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -92,8 +94,12 @@ impl SweepRunner {
     }
 
     fn error(&self, key: &str) -> Option<String> {
-        self.errors
-            .with(|errors| errors.iter().find(|e| e.key == key).map(ToString::to_string))
+        self.errors.with(|errors| {
+            errors
+                .iter()
+                .find(|e| e.key == key)
+                .map(ToString::to_string)
+        })
     }
 
     fn set_error(&self, key: &str, error: Option<ScenarioError>) {
@@ -267,8 +273,8 @@ impl SweepRunner {
                     break;
                 }
             }
-            let fresh = (progress.points_done != points || sweep.is_finished())
-                .then(|| sweep.result());
+            let fresh =
+                (progress.points_done != points || sweep.is_finished()).then(|| sweep.result());
             Some((progress, fresh, sweep.is_finished()))
         }) else {
             return;
@@ -449,7 +455,11 @@ fn SweepProgressBar(runner: SweepRunner) -> impl IntoView {
     };
     let label = move || {
         let (done, total) = counts();
-        let mut label = format!("{} of {} runs", thousands(done.into()), thousands(total.into()));
+        let mut label = format!(
+            "{} of {} runs",
+            thousands(done.into()),
+            thousands(total.into())
+        );
         match runner.state.get() {
             SweepState::Running if runner.in_worker.get() => {
                 label.push_str(" · in a background worker")
@@ -458,7 +468,10 @@ fn SweepProgressBar(runner: SweepRunner) -> impl IntoView {
             SweepState::Cancelled => label.push_str(" · cancelled; the points finished are shown"),
             SweepState::Finished => {
                 if let Some(ms) = runner.worker_ms.get() {
-                    label.push_str(&format!(" · {} of wall time in a background worker", millis(ms)));
+                    label.push_str(&format!(
+                        " · {} of wall time in a background worker",
+                        millis(ms)
+                    ));
                 }
             }
             SweepState::Idle => {}
@@ -494,11 +507,8 @@ fn SweepResults(runner: SweepRunner) -> impl IntoView {
     // The mode does not matter to a sweep (every mode runs); anything else does.
     let stale = move || {
         runner.result.with(|r| {
-            r.as_ref().is_some_and(|r| {
-                store
-                    .scenario
-                    .with(|s| r.base.with_mode(s.mode) != *s)
-            })
+            r.as_ref()
+                .is_some_and(|r| store.scenario.with(|s| r.base.with_mode(s.mode) != *s))
         })
     };
     let download_csv = move |_| {
@@ -580,8 +590,11 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
         if rect.width() <= 0.0 {
             return;
         }
-        let width = chart.with_untracked(|c| c.as_ref().map_or(LARGE.width, |c| c.chart.frame.width));
-        hover_x.set(Some((ev.client_x() as f64 - rect.left()) / rect.width() * width));
+        let width =
+            chart.with_untracked(|c| c.as_ref().map_or(LARGE.width, |c| c.chart.frame.width));
+        hover_x.set(Some(
+            (ev.client_x() as f64 - rect.left()) / rect.width() * width,
+        ));
     };
     let hovered = move || {
         let x = hover_x.get()?;

@@ -203,11 +203,22 @@ mod tests {
         let loaded = load("messages=500&sweep=delivery-loss&sweep-to=0.2&sweep-seeds=3");
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         let sweep = loaded.state.sweep.clone().expect("a sweep");
-        assert_eq!((sweep.knob, sweep.from, sweep.to), ("delivery-loss", 0.0, 0.2));
+        assert_eq!(
+            (sweep.knob, sweep.from, sweep.to),
+            ("delivery-loss", 0.0, 0.2)
+        );
         assert_eq!(sweep.seeds, 3);
-        assert_eq!(loaded.state.scenario.messages, 500, "the scenario loads too");
+        assert_eq!(
+            loaded.state.scenario.messages, 500,
+            "the scenario loads too"
+        );
         let query = loaded.state.to_query();
-        assert!(query.ends_with("&sweep=delivery-loss&sweep-from=0&sweep-to=0.2&sweep-steps=11&sweep-seeds=3"), "{query}");
+        assert!(
+            query.ends_with(
+                "&sweep=delivery-loss&sweep-from=0&sweep-to=0.2&sweep-steps=11&sweep-seeds=3"
+            ),
+            "{query}"
+        );
         assert_eq!(load(&query).state, loaded.state);
         let bad = load("messages=500&sweep=ack-loss&sweep-from=2&sweep-steps=4");
         let keys: Vec<&str> = bad.errors.iter().map(|e| e.key.as_str()).collect();

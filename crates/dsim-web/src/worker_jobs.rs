@@ -192,7 +192,10 @@ mod tests {
                 other => panic!("expected SweepProgress, got {other:?}"),
             }
         }
-        assert!(points_seen.contains(&1) && points_seen.contains(&2), "{points_seen:?}");
+        assert!(
+            points_seen.contains(&1) && points_seen.contains(&2),
+            "{points_seen:?}"
+        );
     }
 
     #[test]

@@ -596,10 +596,14 @@ async fn pixels_like(png: &web_sys::Blob, rgb: (u8, u8, u8)) -> usize {
     let url = web_sys::Url::create_object_url_with_blob(png).unwrap();
     let image = web_sys::HtmlImageElement::new().unwrap();
     image.set_src(&url);
-    JsFuture::from(image.decode()).await.expect("the PNG decodes");
+    JsFuture::from(image.decode())
+        .await
+        .expect("the PNG decodes");
     let (w, h) = (image.natural_width(), image.natural_height());
-    let canvas: web_sys::HtmlCanvasElement =
-        document().create_element("canvas").unwrap().unchecked_into();
+    let canvas: web_sys::HtmlCanvasElement = document()
+        .create_element("canvas")
+        .unwrap()
+        .unchecked_into();
     canvas.set_width(w);
     canvas.set_height(h);
     let context: web_sys::CanvasRenderingContext2d =
@@ -694,7 +698,8 @@ async fn a_sweep_without_a_worker_runs_on_the_page_and_draws_the_cores_numbers()
     use dsim_core::{Scenario, SweepSpec};
 
     // The test page has no worker loader, so the sweep falls back to the page.
-    let query = "messages=150&seed=8&sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=2";
+    let query =
+        "messages=150&seed=8&sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=2";
     let root = container();
     let _page = mount_to(root.clone(), move || {
         view! { <Playground loaded=url_state::load(query) /> }
@@ -702,9 +707,8 @@ async fn a_sweep_without_a_worker_runs_on_the_page_and_draws_the_cores_numbers()
     tick().await;
     let root: Element = root.into();
     until("the sweep finishes", || {
-        find(&root, "sweep-progress").is_some_and(|p| {
-            p.get_attribute("data-state").as_deref() == Some("finished")
-        })
+        find(&root, "sweep-progress")
+            .is_some_and(|p| p.get_attribute("data-state").as_deref() == Some("finished"))
     })
     .await;
     assert_eq!(attr(&root, "sweep-progress", "data-runs-done"), "30");
@@ -719,7 +723,11 @@ async fn a_sweep_without_a_worker_runs_on_the_page_and_draws_the_cores_numbers()
     };
     let expected = dsim_core::sweep(&base, &spec).unwrap();
     for (metric, pick) in [
-        ("duplicates", (|m| m.duplicates_per_message) as fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate),
+        (
+            "duplicates",
+            (|m| m.duplicates_per_message)
+                as fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate,
+        ),
         ("lost", |m| m.lost_per_message),
         ("latency-p99", |m| m.latency_p99_ms),
         ("throughput", |m| m.throughput_per_s),
@@ -730,7 +738,11 @@ async fn a_sweep_without_a_worker_runs_on_the_page_and_draws_the_cores_numbers()
             let point = expected.points.iter().find(|p| p.value == value).unwrap();
             let summary = point.modes.iter().find(|m| m.mode.key() == mode).unwrap();
             let e = pick(summary);
-            assert_eq!((mean, low, high), (e.mean, e.low, e.high), "{metric} {mode} at {value}");
+            assert_eq!(
+                (mean, low, high),
+                (e.mean, e.low, e.high),
+                "{metric} {mode} at {value}"
+            );
         }
     }
     // Theory's q/(1-q) is overlaid on the duplicates chart only.
@@ -766,12 +778,17 @@ async fn a_refused_sweep_setting_is_named_under_its_field_and_the_others_stay() 
         "sweep-seeds: must be between 2 and 100 (got 1): a confidence interval needs two runs or more; kept 10"
     );
     assert_eq!(input_value(&root, "sweep-seeds"), "10");
-    assert_eq!(input_value(&root, "sweep-to"), "0.2", "the other fields stay");
+    assert_eq!(
+        input_value(&root, "sweep-to"),
+        "0.2",
+        "the other fields stay"
+    );
     type_value(&root, "sweep-steps", "4");
     tick().await;
     assert!(find(&root, "sweep-steps-error").is_none());
     until("the URL records the sweep", || {
-        browser::query().ends_with("sweep=ack-loss&sweep-from=0&sweep-to=0.2&sweep-steps=4&sweep-seeds=10")
+        browser::query()
+            .ends_with("sweep=ack-loss&sweep-from=0&sweep-to=0.2&sweep-steps=4&sweep-seeds=10")
     })
     .await;
     // A new setting brings its own range.
