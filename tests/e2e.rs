@@ -593,8 +593,10 @@ async fn heavy_run(page: &Page<'_>) -> Step {
 async fn cancel_heavy_run(page: &Page<'_>) -> Step {
     page.open("/?mode=idempotent-consumer&messages=2000000&seed=4&ack-loss=0.1")
         .await?;
+    // `exists`, not `attr`: right after loading, the page may not have mounted yet.
     page.wait_until("the run is in the worker", async || {
-        Ok(page.attr("[data-testid=progress]", "data-worker").await? == "true")
+        page.exists("[data-testid=progress][data-worker=true]")
+            .await
     })
     .await?;
     page.click("[data-testid=pause]").await?;
@@ -625,8 +627,9 @@ async fn cancel_heavy_run(page: &Page<'_>) -> Step {
 }
 
 /// A sweep's scenario and settings, as the e2e steps open them.
-const SWEEP_SCENARIO: &str = "messages=200&seed=5";
-const SWEEP_SETTINGS: &str = "sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=3";
+const SWEEP_SCENARIO: &str = "messages=500&seed=5";
+const SWEEP_SETTINGS: &str =
+    "sweep=ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=4";
 
 async fn sweep(page: &mut Page<'_>) -> Step {
     page.open(&format!("/?{SWEEP_SCENARIO}&{SWEEP_SETTINGS}"))
@@ -639,9 +642,10 @@ async fn sweep(page: &mut Page<'_>) -> Step {
     .await?;
     let done = page.attr(progress, "data-runs-done").await?;
     let total = page.attr(progress, "data-runs-total").await?;
-    if (done.as_str(), total.as_str()) != ("45", "45") {
+    // 11 values × 5 modes × 4 seeds.
+    if (done.as_str(), total.as_str()) != ("220", "220") {
         return Err(format!(
-            "the sweep ran {done} of {total} runs, not 45 of 45"
+            "the sweep ran {done} of {total} runs, not 220 of 220"
         ));
     }
     // A finished sweep says how long the worker took: it ran there, not on the page.
@@ -652,9 +656,9 @@ async fn sweep(page: &mut Page<'_>) -> Step {
     let spec = dsim_core::SweepSpec {
         knob: "ack-loss".into(),
         from: 0.0,
-        to: 0.3,
-        steps: 3,
-        seeds: 3,
+        to: 0.5,
+        steps: 11,
+        seeds: 4,
     };
     let expected = dsim_core::sweep(&base, &spec).map_err(|e| e.to_string())?;
     type Pick = fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate;
@@ -680,9 +684,9 @@ async fn sweep(page: &mut Page<'_>) -> Step {
         let marks = drawn["marks"]
             .as_array()
             .ok_or_else(|| format!("no sweep chart for {metric}"))?;
-        if marks.len() != 3 * 5 || drawn["lines"] != json!(5) {
+        if marks.len() != 11 * 5 || drawn["lines"] != json!(5) {
             return Err(format!(
-                "{metric}: {} marks and {} lines, not 15 and 5",
+                "{metric}: {} marks and {} lines, not 55 and 5",
                 marks.len(),
                 drawn["lines"]
             ));
