@@ -5,7 +5,9 @@
 //! Throughout, the page runs under its Content-Security-Policy without a single violation
 //! (read back with a buffered `ReportingObserver`); a positive control shows the policy is
 //! live; script-injection strings in every query key stay text; and the embedded view posts
-//! only its height and ignores messages from other windows.
+//! only its height and ignores messages from other windows. A sweep runs in the worker and
+//! draws, for every mode, exactly the means and bands of the core's own sweep, its charts
+//! export as PNG under the policy, and Cancel stops a long one.
 //!
 //! Needs a browser and a built `dist/`, so it runs only with `DSIM_E2E=1` (as `cargo xtask
 //! test` sets for the end-to-end step); `DSIM_DIST` names the directory (default `dist/`),
@@ -146,6 +148,16 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
     step(
         "13: a fault timeline typed in the page is drawn on the charts and kept in the URL",
         scripted_faults(&mut page),
+    )
+    .await?;
+    step(
+        "14: a sweep runs in the worker and draws the core's numbers for every mode",
+        sweep(&mut page),
+    )
+    .await?;
+    step(
+        "15: Cancel stops a sweep in the worker",
+        cancel_sweep(&page),
     )
     .await?;
     Ok(page.shots)
@@ -751,8 +763,10 @@ async fn heavy_run(page: &Page<'_>) -> Step {
 async fn cancel_heavy_run(page: &Page<'_>) -> Step {
     page.open("/?mode=idempotent-consumer&messages=2000000&seed=4&ack-loss=0.1")
         .await?;
+    // `exists`, not `attr`: right after loading, the page may not have mounted yet.
     page.wait_until("the run is in the worker", async || {
-        Ok(page.attr("[data-testid=progress]", "data-worker").await? == "true")
+        page.exists("[data-testid=progress][data-worker=true]")
+            .await
     })
     .await?;
     page.click("[data-testid=pause]").await?;
@@ -778,6 +792,172 @@ async fn cancel_heavy_run(page: &Page<'_>) -> Step {
         return Err(format!(
             "progress kept moving after Cancel: {events_before} -> {events_after}"
         ));
+    }
+    page.expect_no_csp_violations().await
+}
+
+/// A sweep's scenario and settings, as the e2e steps open them.
+const SWEEP_SCENARIO: &str = "messages=500&seed=5";
+const SWEEP_SETTINGS: &str =
+    "sweep=ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=4";
+
+async fn sweep(page: &mut Page<'_>) -> Step {
+    page.open(&format!("/?{SWEEP_SCENARIO}&{SWEEP_SETTINGS}"))
+        .await?;
+    let progress = "[data-testid=sweep-progress]";
+    page.wait_until("the sweep finishes", async || {
+        page.exists(&format!("{progress}[data-state=finished]"))
+            .await
+    })
+    .await?;
+    let done = page.attr(progress, "data-runs-done").await?;
+    let total = page.attr(progress, "data-runs-total").await?;
+    // 11 values × 5 modes × 4 seeds.
+    if (done.as_str(), total.as_str()) != ("220", "220") {
+        return Err(format!(
+            "the sweep ran {done} of {total} runs, not 220 of 220"
+        ));
+    }
+    // A finished sweep says how long the worker took: it ran there, not on the page.
+    page.number_attr(progress, "data-worker-ms").await?;
+
+    let (base, errors) = dsim_core::Scenario::from_query(SWEEP_SCENARIO, &[]);
+    assert!(errors.is_empty());
+    let spec = dsim_core::SweepSpec {
+        knob: "ack-loss".into(),
+        from: 0.0,
+        to: 0.5,
+        steps: 11,
+        seeds: 4,
+    };
+    let expected = dsim_core::sweep(&base, &spec).map_err(|e| e.to_string())?;
+    type Pick = fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate;
+    let metrics: [(&str, Pick); 4] = [
+        ("duplicates", |m| m.duplicates_per_message),
+        ("lost", |m| m.lost_per_message),
+        ("latency-p99", |m| m.latency_p99_ms),
+        ("throughput", |m| m.throughput_per_s),
+    ];
+    for (metric, pick) in metrics {
+        let drawn = page
+            .js(
+                "const c = document.querySelector(`[data-testid=sweep-chart-${arguments[0]}]`); \
+                 if (!c) return null; \
+                 return { \
+                   marks: [...c.querySelectorAll('circle.point')].map(m => ['mode', 'value', 'mean', 'low', 'high'].map(k => m.getAttribute(`data-${k}`))), \
+                   bands: [...c.querySelectorAll('path.band')].map(b => b.getAttribute('data-mode')), \
+                   lines: c.querySelectorAll('path.line:not(.dashed)').length, \
+                   theory: c.querySelectorAll('path.line.dashed').length };",
+                vec![json!(metric)],
+            )
+            .await?;
+        let marks = drawn["marks"]
+            .as_array()
+            .ok_or_else(|| format!("no sweep chart for {metric}"))?;
+        if marks.len() != 11 * 5 || drawn["lines"] != json!(5) {
+            return Err(format!(
+                "{metric}: {} marks and {} lines, not 55 and 5",
+                marks.len(),
+                drawn["lines"]
+            ));
+        }
+        let mut bands: Vec<&str> = drawn["bands"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        bands.sort_unstable();
+        let mut modes: Vec<&str> = dsim_core::Mode::ALL.iter().map(|m| m.key()).collect();
+        modes.sort_unstable();
+        if bands != modes {
+            return Err(format!("{metric}: bands for {bands:?}, not every mode"));
+        }
+        for mark in marks {
+            let text = |i: usize| mark[i].as_str().unwrap_or_default().to_string();
+            let number = |i: usize| {
+                text(i)
+                    .parse::<f64>()
+                    .map_err(|_| format!("{metric}: a mark's data is {mark}"))
+            };
+            let (mode, value) = (text(0), number(1)?);
+            let summary = expected
+                .points
+                .iter()
+                .find(|p| p.value == value)
+                .and_then(|p| p.modes.iter().find(|m| m.mode.key() == mode))
+                .ok_or_else(|| {
+                    format!("{metric}: no point {mode} at {value} in the core's sweep")
+                })?;
+            let e = pick(summary);
+            // The worker's JSON carries every f64 exactly (serde_json's float_roundtrip).
+            if (number(2)?, number(3)?, number(4)?) != (e.mean, e.low, e.high) {
+                return Err(format!(
+                    "{metric} of {mode} at {value}: the page draws {mark}, the core says {e:?}"
+                ));
+            }
+        }
+        // Theory is overlaid where the core has a formula: duplicates and losses only.
+        let has_theory = drawn["theory"].as_u64().unwrap_or(0) > 0;
+        if has_theory != matches!(metric, "duplicates" | "lost") {
+            return Err(format!("{metric}: theory overlaid: {has_theory}"));
+        }
+    }
+
+    // The PNG export draws the chart's SVG from a blob: URL, which the policy allows.
+    for button in ["sweep-chart-duplicates-png", "chart-dup-loss-png"] {
+        let selector = format!("[data-testid={button}]");
+        page.click(&selector).await?;
+        page.wait_until("the PNG is made", async || {
+            page.exists(&format!("{selector}[data-png-bytes]")).await
+        })
+        .await?;
+        let bytes = page.number_attr(&selector, "data-png-bytes").await?;
+        if bytes < 2_000.0 {
+            return Err(format!("{button} made a PNG of only {bytes} bytes"));
+        }
+    }
+    page.expect_no_csp_violations().await?;
+    page.scroll_to("[data-testid=sweep-view]").await?;
+    page.screenshot("sweep.png").await
+}
+
+async fn cancel_sweep(page: &Page<'_>) -> Step {
+    // 1,100 runs of 10,000 messages: long enough to catch in the middle.
+    page.open("/?messages=10000&seed=5&sweep=ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=20")
+        .await?;
+    let progress = "[data-testid=sweep-progress]";
+    page.wait_until("the sweep is under way in the worker", async || {
+        Ok(page
+            .exists(&format!("{progress}[data-worker=true]"))
+            .await?
+            && page.number_attr(progress, "data-runs-done").await? > 0.0)
+    })
+    .await?;
+    page.click("[data-testid=sweep-cancel]").await?;
+    page.wait_until("the sweep is cancelled", async || {
+        page.exists(&format!(
+            "{progress}[data-state=cancelled][data-worker=false]"
+        ))
+        .await
+    })
+    .await?;
+    let before = page.number_attr(progress, "data-runs-done").await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let after = page.number_attr(progress, "data-runs-done").await?;
+    let total = page.number_attr(progress, "data-runs-total").await?;
+    if before != after || after >= total {
+        return Err(format!(
+            "the sweep went on after Cancel: {before} -> {after} of {total} runs"
+        ));
+    }
+    // Run sweep is offered again.
+    if page
+        .attr("[data-testid=sweep-run]", "disabled")
+        .await
+        .is_ok()
+    {
+        return Err("Run sweep stays disabled after Cancel".into());
     }
     page.expect_no_csp_violations().await
 }

@@ -65,6 +65,16 @@ fn the_page_allows_only_its_own_scripts_and_wasm() {
     assert_eq!(directive("script-src"), ["'self'", "'wasm-unsafe-eval'"]);
     assert_eq!(directive("style-src"), ["'self'"]);
     assert_eq!(directive("connect-src"), ["'self'"]);
+    // blob: is there for the PNG export alone (`png_export.rs`): a chart's SVG file, made by
+    // the page and held in a blob, is drawn as an image onto a canvas. Only script already
+    // running on the page can make a blob: URL, so this lets no outside image or value in.
+    assert_eq!(directive("img-src"), ["'self'", "blob:"]);
+    for (name, values) in &policy {
+        assert!(
+            name == "img-src" || !values.iter().any(|v| v == "blob:"),
+            "{name} allows blob:"
+        );
+    }
     assert_eq!(directive("object-src"), ["'none'"]);
     assert_eq!(directive("base-uri"), ["'none'"]);
     for (name, values) in &policy {

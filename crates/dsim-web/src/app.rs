@@ -12,6 +12,7 @@ use crate::script_editor::ScriptEditor;
 use crate::share::ShareButtons;
 use crate::side_effects::SideEffects;
 use crate::store::{Store, use_store};
+use crate::sweep_view::SweepPanel;
 use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
 
@@ -85,6 +86,7 @@ fn FullPage() -> impl IntoView {
                     <RunExports />
                     <Timeline />
                     <Compare />
+                    <SweepPanel />
                 </main>
             </div>
             <footer class="footer">

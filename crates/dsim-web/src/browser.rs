@@ -87,16 +87,20 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
 /// Offers `text` as a file to save, through a temporary object URL and a clicked link. Does
 /// nothing if the browser refuses (there is nothing useful to tell the user then).
 pub fn download(file_name: &str, mime: &str, text: &str) {
-    let Some(document) = window().and_then(|w| w.document()) else {
-        return;
-    };
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
+        download_blob(file_name, &blob);
+    }
+}
+
+/// Offers a blob (a PNG, say) as a file to save, like `download`.
+pub fn download_blob(file_name: &str, blob: &web_sys::Blob) {
+    let Some(document) = window().and_then(|w| w.document()) else {
         return;
     };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
         return;
     };
     if let Some(link) = document

@@ -1,13 +1,17 @@
 //! A chart as a standalone SVG file: the same geometry `chart_view` draws, with its title,
 //! legend and colours written into the file, so it looks the same in a slide or a document as
-//! on the page (where the stylesheet colours it). Pure, so it is tested natively.
+//! on the page (where the stylesheet colours it). Pure, so it is tested natively; `png_export`
+//! turns the same file into a PNG in the browser.
 
 use std::fmt::Write;
 
 use crate::charts::{self, Chart};
+use crate::sweep_charts::SweepChart;
 
-/// Room above the plot for the title and the legend.
+/// Room above the plot for the title and one row of legend.
 const HEADER: f64 = 40.0;
+/// Each further row of legend.
+const LEGEND_ROW: f64 = 16.0;
 
 /// The page's light palette, for the exported file (the page's own CSS variables do not travel
 /// with it). Element-qualified selectors keep lines unfilled whatever their series colour.
@@ -28,7 +32,15 @@ text{fill:#5b6474;font-size:11px;font-family:system-ui,-apple-system,'Segoe UI',
 .fault-line{stroke:#7c3aed;stroke-width:1.5;stroke-dasharray:3 3}\
 .fault-label{fill:#6d28d9;font-size:10px}\
 path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}\
-.dashed{stroke-dasharray:5 4;stroke-width:1.5}";
+.dashed{stroke-dasharray:5 4;stroke-width:1.5}\
+.m-at-most-once{stroke:#d55e00;fill:#d55e00}\
+.m-at-least-once{stroke:#0072b2;fill:#0072b2}\
+.m-idempotent-consumer{stroke:#009e73;fill:#009e73}\
+.m-exactly-once{stroke:#cc79a7;fill:#cc79a7}\
+.m-outbox{stroke:#e69f00;fill:#e69f00}\
+.s-theory{stroke:#5b6474;fill:#5b6474}\
+path.band{stroke:none;opacity:.16}\
+circle.point{stroke:none}";
 
 /// Text as XML character data or an attribute value.
 fn xml(text: &str) -> String {
@@ -40,8 +52,54 @@ fn xml(text: &str) -> String {
 
 /// The chart as a complete SVG document.
 pub fn standalone_svg(c: &Chart, title: &str) -> String {
+    standalone_svg_layers(c, title, &c.legend(), "", "")
+}
+
+/// A sweep's chart, with its bands under the lines and its marks over them.
+pub fn sweep_svg(c: &SweepChart) -> String {
+    standalone_svg_layers(
+        &c.chart,
+        c.metric.title(),
+        &c.legend(),
+        &c.bands_svg(),
+        &c.marks_svg(),
+    )
+}
+
+/// Legend entries side by side, wrapped onto a new row where the width runs out: the x of
+/// each swatch and its row.
+fn legend_layout(c: &Chart, legend: &[(&str, &str, bool)]) -> Vec<(f64, usize)> {
     let f = c.frame;
-    let (width, height) = (f.width, f.height + HEADER);
+    let (mut x, mut row) = (f.x0(), 0);
+    legend
+        .iter()
+        .map(|(_, name, _)| {
+            // About 6 px per character at 11 px, plus the swatch and a gap.
+            let width = 21.0 + name.chars().count() as f64 * 6.0;
+            if x + width > f.x1() && x > f.x0() {
+                (x, row) = (f.x0(), row + 1);
+            }
+            let at = (x, row);
+            x += width + 14.0;
+            at
+        })
+        .collect()
+}
+
+/// The chart as a complete SVG document, with `legend` in its header and extra markup drawn
+/// under the lines (`below`) and over them (`above`).
+pub fn standalone_svg_layers(
+    c: &Chart,
+    title: &str,
+    legend: &[(&str, &str, bool)],
+    below: &str,
+    above: &str,
+) -> String {
+    let f = c.frame;
+    let layout = legend_layout(c, legend);
+    let rows = layout.last().map_or(1, |(_, row)| row + 1);
+    let header = HEADER + LEGEND_ROW * (rows - 1) as f64;
+    let (width, height) = (f.width, f.height + header);
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = write!(
@@ -55,21 +113,20 @@ pub fn standalone_svg(c: &Chart, title: &str) -> String {
         f.x0(),
         xml(title)
     );
-    let mut x = f.x0();
-    for (class, name, dashed) in c.legend() {
-        let dash = if dashed { " dashed" } else { "" };
+    for ((class, name, dashed), (x, row)) in legend.iter().zip(layout) {
+        let dash = if *dashed { " dashed" } else { "" };
+        let y = 29.0 + LEGEND_ROW * row as f64;
         let _ = writeln!(
             out,
-            "<line class=\"swatch {class}{dash}\" x1=\"{x}\" x2=\"{}\" y1=\"29\" y2=\"29\"/>\
-             <text x=\"{}\" y=\"33\">{}</text>",
+            "<line class=\"swatch {class}{dash}\" x1=\"{x}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\"/>\
+             <text x=\"{}\" y=\"{}\">{}</text>",
             x + 16.0,
             x + 21.0,
+            y + 4.0,
             xml(name)
         );
-        // About 6 px per character at 11 px, plus the swatch and a gap.
-        x += 21.0 + name.chars().count() as f64 * 6.0 + 14.0;
     }
-    let _ = writeln!(out, "<g transform=\"translate(0 {HEADER})\">");
+    let _ = writeln!(out, "<g transform=\"translate(0 {header})\">");
     for t in &c.y_axis.ticks {
         let _ = writeln!(
             out,
@@ -149,6 +206,7 @@ pub fn standalone_svg(c: &Chart, title: &str) -> String {
             b.height.max(0.0)
         );
     }
+    out.push_str(below);
     for l in &c.lines {
         let dash = if l.dashed { " dashed" } else { "" };
         let _ = writeln!(
@@ -158,6 +216,7 @@ pub fn standalone_svg(c: &Chart, title: &str) -> String {
             xml(&l.d)
         );
     }
+    out.push_str(above);
     if c.empty {
         let _ = writeln!(
             out,
@@ -239,5 +298,45 @@ mod tests {
         let opened = svg.matches('<').count();
         let closed = svg.matches("/>").count() + svg.matches("</").count() * 2;
         assert_eq!(opened, closed, "{svg}");
+    }
+
+    #[test]
+    fn an_exported_sweep_chart_carries_bands_marks_and_a_wrapped_legend() {
+        use crate::sweep_charts::{Metric, sweep_chart};
+        let base = Scenario {
+            messages: 200,
+            ..Scenario::default()
+        };
+        let spec = dsim_core::SweepSpec {
+            knob: "ack-loss".into(),
+            from: 0.0,
+            to: 0.2,
+            steps: 3,
+            seeds: 2,
+        };
+        let result = dsim_core::sweep(&base, &spec).unwrap();
+        let chart = sweep_chart(&result, Metric::Duplicates, LARGE);
+        let svg = sweep_svg(&chart);
+        assert_eq!(svg.matches("<path class=\"band ").count(), 5);
+        assert_eq!(svg.matches("<circle class=\"point ").count(), 15);
+        // Bands under the lines, marks over them.
+        let (band, line, mark) = (
+            svg.find("class=\"band").unwrap(),
+            svg.find("class=\"line").unwrap(),
+            svg.find("class=\"point").unwrap(),
+        );
+        assert!(band < line && line < mark);
+        // Five modes and theory do not fit one row of 600 units: the header grows by a row.
+        assert!(svg.contains(">theory</text>"));
+        assert!(svg.contains("height=\"296\""), "{svg}");
+        assert!(svg.contains("translate(0 56)"));
+        let opened = svg.matches('<').count();
+        let closed = svg.matches("/>").count() + svg.matches("</").count() * 2;
+        assert_eq!(opened, closed, "{svg}");
+        // The ordinary charts keep their one-row header.
+        let report = simulate(&base).unwrap();
+        assert!(
+            standalone_svg(&charts::latency(&report, LARGE, None), "x").contains("translate(0 40)")
+        );
     }
 }

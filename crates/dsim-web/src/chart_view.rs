@@ -1,5 +1,5 @@
-//! Draws a `charts::Chart` as SVG, with a legend, a tooltip that follows the pointer and a
-//! button that saves the chart as an SVG file. The chart is redrawn when its data changes; the
+//! Draws a `charts::Chart` as SVG, with a legend, a tooltip that follows the pointer and
+//! buttons that save the chart as an SVG or a PNG file. The chart is redrawn when its data changes; the
 //! guide line and the tooltip live in an overlay of their own so that moving the pointer
 //! redraws only them.
 
@@ -55,24 +55,13 @@ pub fn ChartView(
             })
             .collect_view()
     };
-    let save_svg = move |_| {
-        let svg = chart.with_untracked(|c| standalone_svg(c, title));
-        browser::download(&format!("{testid}.svg"), "image/svg+xml", &svg);
-    };
+    let svg = Callback::new(move |()| chart.with_untracked(|c| standalone_svg(c, title)));
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>
                 <span class="chart-title">{title}</span>
                 <ul class="legend">{legend}</ul>
-                <button
-                    type="button"
-                    class="chart-save"
-                    data-testid=format!("{testid}-svg")
-                    title="Save this chart as an SVG file"
-                    on:click=save_svg
-                >
-                    "SVG"
-                </button>
+                <ExportButtons file=testid.to_string() testid=testid.to_string() svg=svg />
             </figcaption>
             <div
                 class="plot"
@@ -93,8 +82,76 @@ pub fn ChartView(
     }
 }
 
+/// "SVG" and "PNG": the chart's standalone file (`svg` writes it), saved as it is or drawn
+/// into a PNG (`png_export`). The PNG button records the size of the last PNG it made in
+/// `data-png-bytes`, and says why if the browser could not make one.
+#[component]
+pub fn ExportButtons(
+    /// The file name without its extension.
+    file: String,
+    /// The `data-testid` prefix: the buttons are `{testid}-svg` and `{testid}-png`.
+    testid: String,
+    svg: Callback<(), String>,
+) -> impl IntoView {
+    let png_bytes = RwSignal::new(None::<u32>);
+    let error = RwSignal::new(None::<String>);
+    let svg_file = format!("{file}.svg");
+    let png_file = format!("{file}.png");
+    let save_svg = move |_| browser::download(&svg_file, "image/svg+xml", &svg.run(()));
+    let save_png = move |_| {
+        let (name, text) = (png_file.clone(), svg.run(()));
+        leptos::task::spawn_local(async move {
+            match crate::png_export::download_png(&name, &text).await {
+                Ok(bytes) => {
+                    error.set(None);
+                    png_bytes.set(Some(bytes));
+                }
+                Err(e) => error.set(Some(format!("PNG: {e}"))),
+            }
+        });
+    };
+    view! {
+        <span class="chart-save-group">
+            <button
+                type="button"
+                class="chart-save"
+                data-testid=format!("{testid}-svg")
+                title="Save this chart as an SVG file"
+                on:click=save_svg
+            >
+                "SVG"
+            </button>
+            <button
+                type="button"
+                class="chart-save"
+                data-testid=format!("{testid}-png")
+                data-png-bytes=move || png_bytes.get().map(|b| b.to_string())
+                title=move || error.get().unwrap_or_else(|| "Save this chart as a PNG picture".into())
+                on:click=save_png
+            >
+                "PNG"
+            </button>
+        </span>
+    }
+}
+
 /// The chart itself; also used, smaller, by the compare view.
 pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
+    chart_svg_layers(c, title, (), ())
+}
+
+/// The chart with extra SVG drawn under its lines (`below`) and over them (`above`): a
+/// sweep's bands and marks.
+pub fn chart_svg_layers<B, A>(
+    c: &Chart,
+    title: &str,
+    below: B,
+    above: A,
+) -> impl IntoView + use<B, A>
+where
+    B: IntoView + 'static,
+    A: IntoView + 'static,
+{
     let f = c.frame;
     let grid = c
         .y_axis
@@ -226,7 +283,9 @@ pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
             {x_ticks}
             {faults}
             {bars}
+            {below}
             {lines}
+            {above}
             {empty}
             {titles}
         </svg>
@@ -234,14 +293,14 @@ pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
 }
 
 /// A guide line at the hovered sample, drawn in the overlay's SVG.
-fn guide_view(c: &Chart, h: &HoverPoint) -> impl IntoView + use<> {
+pub(crate) fn guide_view(c: &Chart, h: &HoverPoint) -> impl IntoView + use<> {
     let f = c.frame;
     view! { <line class="guide" x1=h.x x2=h.x y1=f.y1() y2=f.y0()></line> }
 }
 
 /// The box with the hovered sample's values: HTML, so its type keeps a readable size however
 /// small the chart is drawn. It sits beside the guide line, on the side with more room.
-fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
+pub(crate) fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
     let f = c.frame;
     let percent = h.x / f.width * 100.0;
     // Set as single CSS properties (through the CSSOM), never as a `style` attribute: the

@@ -327,7 +327,7 @@ fn time_chart(
 }
 
 /// SVG path data through points; `None` breaks the line.
-fn path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
+pub fn path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     let mut d = String::new();
     let mut pen_down = false;
     for p in points {

@@ -4,12 +4,14 @@
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
 //! `url_state` (query ↔ page state), `script_review` (the fault timeline's text, entry by
-//! entry), `slider_scale`, `format` and `side_effects_view` (the card provider's books and
-//! consumer stalls). The components bind signals to them: `app`, `controls`, `dashboard`,
-//! `chart_view`, `timeline`, `compare`, `presets`, `share`, `exports`, `script_editor`,
-//! `side_effects`, with `store` as the shared state and `browser` as the only code that
-//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
-//! spoken in `worker_protocol`) in a Web Worker.
+//! entry), `sweep_form` (a sweep's settings), `sweep_charts` (a sweep → SVG geometry),
+//! `slider_scale`, `format` and `side_effects_view` (the card provider's books and consumer
+//! stalls). The components bind signals to them: `app`, `controls`, `dashboard`,
+//! `chart_view`, `timeline`, `compare`, `sweep_view`, `presets`, `share`, `exports`,
+//! `script_editor`, `side_effects`, with `store` as the shared state and `browser` as the only
+//! code that calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
+//! spoken in `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG
+//! file onto a canvas.
 
 pub mod app;
 pub mod browser;
@@ -23,6 +25,7 @@ pub mod exports;
 pub mod format;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
+pub mod png_export;
 pub mod presets;
 pub mod script_editor;
 pub mod script_review;
@@ -32,6 +35,9 @@ pub mod side_effects;
 pub mod side_effects_view;
 pub mod slider_scale;
 pub mod store;
+pub mod sweep_charts;
+pub mod sweep_form;
+pub mod sweep_view;
 pub mod timeline;
 pub mod url_state;
 pub mod view_model;

@@ -1,8 +1,7 @@
 //! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
-//! purpose (the live run, the compare runs, the timeline's trace). A busy worker cannot read
-//! messages, so a new job
-//! or a cancel terminates the old worker and, for a new job, starts a fresh one: cancelling
-//! is immediate whatever the worker is doing.
+//! purpose (the live run, the compare runs, the timeline's trace, the sweep). A busy worker
+//! cannot read messages, so a new job or a cancel terminates the old worker and, for a new
+//! job, starts a fresh one: cancelling is immediate whatever the worker is doing.
 //!
 //! If a worker cannot start (no loader script, as in the wasm tests), the caller is told and
 //! runs the job on the page instead, a frame at a time.
@@ -57,6 +56,7 @@ pub enum Purpose {
     Compare,
     /// The timeline's trace of a message of a heavy run.
     Trace,
+    Sweep,
 }
 
 struct Slot {

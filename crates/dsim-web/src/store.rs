@@ -16,6 +16,7 @@ use dsim_core::{Knob, Report, Scenario, ScenarioError, Simulation};
 use leptos::prelude::*;
 
 use crate::browser;
+use crate::sweep_form::SweepForm;
 use crate::url_state::{LoadedPage, PageState};
 use crate::view_model::{CompareRun, LiveRun, RunState};
 use crate::worker_protocol::{self, Job, JobKind, Reply, ReplyBody};
@@ -43,6 +44,8 @@ pub struct Store {
     pub compare_reports: RwSignal<Vec<Report>>,
     /// Some while the compare runs are in progress.
     pub compare_progress: RwSignal<Option<f64>>,
+    /// The sweep view's settings as the URL records them (`sweep_view` runs the sweep).
+    pub sweep: RwSignal<Option<SweepForm>>,
     pub embed: bool,
     /// Whether the live run is in the worker (Pause then cancels it).
     pub offloaded: RwSignal<bool>,
@@ -94,6 +97,7 @@ impl Store {
             compare_open: RwSignal::new(false),
             compare_reports: RwSignal::new(Vec::new()),
             compare_progress: RwSignal::new(None),
+            sweep: RwSignal::new(loaded.state.sweep.clone()),
             embed: loaded.state.embed,
             offloaded: RwSignal::new(false),
             worker_run_ms: RwSignal::new(None),
@@ -125,6 +129,7 @@ impl Store {
             embed: self.embed,
             compare: self.compare_open.get_untracked(),
             message: self.timeline.get_untracked(),
+            sweep: self.sweep.get_untracked(),
         }
     }
 

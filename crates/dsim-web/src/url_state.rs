@@ -9,8 +9,20 @@
 use dsim_core::knobs::parse_query;
 use dsim_core::{Scenario, ScenarioError, knob, presets};
 
-/// Query keys that belong to the page, not to the scenario.
-pub const PAGE_KEYS: &[&str] = &["embed", "view", "message"];
+use crate::sweep_form::SweepForm;
+
+/// Query keys that belong to the page, not to the scenario (the last five are the sweep's,
+/// `sweep_form::SWEEP_KEYS`).
+pub const PAGE_KEYS: &[&str] = &[
+    "embed",
+    "view",
+    "message",
+    "sweep",
+    "sweep-from",
+    "sweep-to",
+    "sweep-steps",
+    "sweep-seeds",
+];
 
 /// What a first-time visitor sees: a run where something visibly goes wrong, so the charts
 /// and the ledger have a story to tell. A URL that names any setting starts from the core's
@@ -26,6 +38,8 @@ pub struct PageState {
     pub compare: bool,
     /// The timeline is open on this message.
     pub message: Option<u32>,
+    /// The sweep view's settings, once a sweep has been set up; a link with them reruns it.
+    pub sweep: Option<SweepForm>,
 }
 
 impl PageState {
@@ -35,6 +49,7 @@ impl PageState {
             embed: false,
             compare: false,
             message: None,
+            sweep: None,
         }
     }
 
@@ -47,6 +62,10 @@ impl PageState {
         }
         if let Some(m) = self.message {
             query.push_str(&format!("&message={m}"));
+        }
+        if let Some(sweep) = &self.sweep {
+            query.push('&');
+            query.push_str(&sweep.to_query());
         }
         if self.embed {
             query.push_str("&embed=1");
@@ -110,6 +129,10 @@ pub fn load(query: &str) -> LoadedPage {
             },
             _ => {}
         }
+    }
+    if let Some((sweep, sweep_errors)) = SweepForm::from_pairs(&pairs, &state.scenario) {
+        state.sweep = Some(sweep);
+        errors.extend(sweep_errors);
     }
     LoadedPage {
         state,
@@ -194,6 +217,35 @@ mod tests {
         assert_eq!(loaded.state.scenario.mode, Mode::ExactlyOnce);
         assert_eq!(loaded.state.scenario.ack_loss, 0.1);
         assert_eq!(loaded.state.scenario.publish_loss, 0.0);
+    }
+
+    #[test]
+    fn a_sweep_round_trips_and_its_bad_fields_are_named() {
+        let loaded = load("messages=500&sweep=delivery-loss&sweep-to=0.2&sweep-seeds=3");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let sweep = loaded.state.sweep.clone().expect("a sweep");
+        assert_eq!(
+            (sweep.knob, sweep.from, sweep.to),
+            ("delivery-loss", 0.0, 0.2)
+        );
+        assert_eq!(sweep.seeds, 3);
+        assert_eq!(
+            loaded.state.scenario.messages, 500,
+            "the scenario loads too"
+        );
+        let query = loaded.state.to_query();
+        assert!(
+            query.ends_with(
+                "&sweep=delivery-loss&sweep-from=0&sweep-to=0.2&sweep-steps=11&sweep-seeds=3"
+            ),
+            "{query}"
+        );
+        assert_eq!(load(&query).state, loaded.state);
+        let bad = load("messages=500&sweep=ack-loss&sweep-from=2&sweep-steps=4");
+        let keys: Vec<&str> = bad.errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["sweep-from"]);
+        assert_eq!(bad.state.sweep.expect("a sweep").steps, 4);
+        assert_eq!(load("messages=500").state.sweep, None);
     }
 
     #[test]

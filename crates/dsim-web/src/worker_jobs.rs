@@ -1,6 +1,9 @@
 //! What the worker does with a job: the same `LiveRun` and `CompareRun` the page drives a
-//! frame at a time, run to the end, with a progress reply every `PROGRESS_EVERY_MS`. Plain
-//! Rust with the clock and the outbox passed in, so it is tested natively.
+//! frame at a time, or the core's `Sweep` run by run, to the end, with a progress reply every
+//! `PROGRESS_EVERY_MS`. Plain Rust with the clock and the outbox passed in, so it is tested
+//! natively.
+
+use dsim_core::Sweep;
 
 use crate::view_model::{CompareRun, LiveRun};
 use crate::worker_protocol::{Job, JobKind, PROGRESS_EVERY_MS, Reply, ReplyBody};
@@ -65,6 +68,37 @@ pub fn execute(job: Job, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
                 body: ReplyBody::TraceDone { message, trace },
             });
         }
+        JobKind::Sweep { base, spec } => {
+            let mut sweep = match Sweep::new(&base, &spec) {
+                Ok(sweep) => sweep,
+                Err(e) => {
+                    let message = e.to_string();
+                    post(Reply {
+                        id,
+                        body: ReplyBody::Failed { message },
+                    });
+                    return;
+                }
+            };
+            let mut points = 0;
+            while let Some(progress) = sweep.step() {
+                // A finished point is drawn at once; otherwise the bar moves every 100 ms.
+                if (progress.points_done != points || due(clock())) && !sweep.is_finished() {
+                    points = progress.points_done;
+                    let result = sweep.result();
+                    post(Reply {
+                        id,
+                        body: ReplyBody::SweepProgress { progress, result },
+                    });
+                }
+            }
+            let result = sweep.result();
+            let elapsed_ms = clock() - start;
+            post(Reply {
+                id,
+                body: ReplyBody::SweepDone { result, elapsed_ms },
+            });
+        }
     }
 }
 
@@ -116,6 +150,80 @@ mod tests {
             }
             other => panic!("expected RunDone, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_worker_sweep_reports_progress_then_the_cores_sweep() {
+        let base = Scenario {
+            messages: 200,
+            seed: 11,
+            ..Scenario::default()
+        };
+        let spec = dsim_core::SweepSpec {
+            knob: "ack-loss".into(),
+            from: 0.0,
+            to: 0.3,
+            steps: 3,
+            seeds: 3,
+        };
+        let mut replies = Vec::new();
+        let job = Job {
+            id: 4,
+            kind: JobKind::Sweep {
+                base: base.clone(),
+                spec: spec.clone(),
+            },
+        };
+        execute(job, &ticking(), &mut |r| replies.push(r));
+        assert!(replies.iter().all(|r| r.id == 4));
+        let (last, progress) = replies.split_last().expect("replies");
+        match &last.body {
+            ReplyBody::SweepDone { result, elapsed_ms } => {
+                assert_eq!(*result, dsim_core::sweep(&base, &spec).expect("valid"));
+                assert!(*elapsed_ms > 0.0);
+            }
+            other => panic!("expected SweepDone, got {other:?}"),
+        }
+        // Progress counts runs, never goes back, and shows each point as it is finished.
+        let mut done = 0;
+        let mut points_seen = Vec::new();
+        for r in progress {
+            match &r.body {
+                ReplyBody::SweepProgress { progress, result } => {
+                    assert_eq!(progress.runs_total, 3 * 5 * 3);
+                    assert!(progress.runs_done >= done && progress.runs_done < 45);
+                    done = progress.runs_done;
+                    assert_eq!(result.points.len() as u32, progress.points_done);
+                    points_seen.push(progress.points_done);
+                }
+                other => panic!("expected SweepProgress, got {other:?}"),
+            }
+        }
+        assert!(
+            points_seen.contains(&1) && points_seen.contains(&2),
+            "{points_seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_sweep_the_core_refuses_is_a_failure_not_a_panic() {
+        let spec = dsim_core::SweepSpec {
+            knob: "mode".into(),
+            from: 0.0,
+            to: 1.0,
+            steps: 2,
+            seeds: 2,
+        };
+        let mut replies = Vec::new();
+        let kind = JobKind::Sweep {
+            base: scenario(),
+            spec,
+        };
+        execute(Job { id: 2, kind }, &ticking(), &mut |r| replies.push(r));
+        assert!(matches!(
+            &replies[..],
+            [Reply { id: 2, body: ReplyBody::Failed { message } }] if message.starts_with("knob: mode cannot be swept")
+        ));
     }
 
     #[test]

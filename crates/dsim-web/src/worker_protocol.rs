@@ -2,7 +2,7 @@
 //! worker so the page keeps drawing while they run; both sides speak JSON text built from
 //! these types, so the protocol is plain Rust, tested natively.
 
-use dsim_core::{Report, Scenario, TraceEvent};
+use dsim_core::{Report, Scenario, SweepProgress, SweepResult, SweepSpec, TraceEvent};
 use serde::{Deserialize, Serialize};
 
 /// Runs of at least this many messages go to the worker. Below it a run finishes within a few
@@ -35,6 +35,9 @@ pub enum JobKind {
     /// One message's trace: a replay of the run up to that message's end, which for a late
     /// message of a heavy run takes as long as the run itself.
     Trace { scenario: Scenario, message: u32 },
+    /// A sweep of `spec` over `base` (`dsim_core::Sweep`), always in the worker: even a small
+    /// one is hundreds of runs.
+    Sweep { base: Scenario, spec: SweepSpec },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,7 +67,17 @@ pub enum ReplyBody {
         message: u32,
         trace: Vec<TraceEvent>,
     },
-    /// The job could not be read: a bug, reported rather than swallowed.
+    /// How far a sweep has got, with the points finished so far.
+    SweepProgress {
+        progress: SweepProgress,
+        result: SweepResult,
+    },
+    SweepDone {
+        result: SweepResult,
+        elapsed_ms: f64,
+    },
+    /// The job could not be read, or named a sweep the core refuses: a bug (the page checks
+    /// every sweep before it sends it), reported rather than swallowed.
     Failed { message: String },
 }
 
@@ -113,6 +126,41 @@ mod tests {
                 elapsed_ms: 12.5,
             },
         };
+        assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
+    }
+
+    #[test]
+    fn a_sweep_job_and_its_result_survive_the_trip_as_text() {
+        let base = Scenario {
+            messages: 100,
+            ack_loss: 0.1,
+            seed: 4,
+            ..Scenario::default()
+        };
+        let spec = SweepSpec {
+            knob: "delivery-loss".into(),
+            from: 0.0,
+            to: 0.2,
+            steps: 2,
+            seeds: 2,
+        };
+        let job = Job {
+            id: 5,
+            kind: JobKind::Sweep {
+                base: base.clone(),
+                spec: spec.clone(),
+            },
+        };
+        assert_eq!(Job::from_json(&job.to_json()), Ok(job));
+        let result = dsim_core::sweep(&base, &spec).expect("valid");
+        let reply = Reply {
+            id: 5,
+            body: ReplyBody::SweepDone {
+                result,
+                elapsed_ms: 3.0,
+            },
+        };
+        // Bit for bit: the means and bands the page draws are the worker's.
         assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
     }
 

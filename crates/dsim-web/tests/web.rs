@@ -581,3 +581,226 @@ async fn messages_from_other_windows_change_nothing() {
     assert!(root.query_selector("img").unwrap().is_none());
     assert!(!injected());
 }
+
+/// A PNG's width and height, read from its header; panics unless it is a PNG.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.len() > 33, "{} bytes", bytes.len());
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "the PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+/// How many pixels of a PNG are close to `rgb`: drawn back onto a canvas and read.
+async fn pixels_like(png: &web_sys::Blob, rgb: (u8, u8, u8)) -> usize {
+    let url = web_sys::Url::create_object_url_with_blob(png).unwrap();
+    let image = web_sys::HtmlImageElement::new().unwrap();
+    image.set_src(&url);
+    JsFuture::from(image.decode())
+        .await
+        .expect("the PNG decodes");
+    let (w, h) = (image.natural_width(), image.natural_height());
+    let canvas: web_sys::HtmlCanvasElement = document()
+        .create_element("canvas")
+        .unwrap()
+        .unchecked_into();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    context
+        .draw_image_with_html_image_element(&image, 0.0, 0.0)
+        .unwrap();
+    let data = context
+        .get_image_data(0.0, 0.0, w.into(), h.into())
+        .unwrap()
+        .data();
+    web_sys::Url::revoke_object_url(&url).unwrap();
+    data.chunks_exact(4)
+        .filter(|p| {
+            let near = |a: u8, b: u8| a.abs_diff(b) < 24;
+            near(p[0], rgb.0) && near(p[1], rgb.1) && near(p[2], rgb.2) && p[3] > 200
+        })
+        .count()
+}
+
+#[wasm_bindgen_test]
+async fn a_chart_and_a_sweep_chart_export_as_png() {
+    use dsim_core::{Mode, Scenario, SweepSpec};
+    use dsim_web::{chart_export, charts, png_export, sweep_charts};
+
+    let scenario = Scenario {
+        mode: Mode::AtMostOnce,
+        messages: 2_000,
+        delivery_loss: 0.1,
+        ..Scenario::default()
+    };
+    let report = dsim_core::simulate(&scenario).unwrap();
+    let chart = charts::dup_loss(&report, charts::LARGE, None);
+    let svg = chart_export::standalone_svg(&chart, "Duplicates & losses");
+    let png = png_export::svg_to_png(&svg, png_export::PNG_SCALE)
+        .await
+        .expect("a PNG");
+    assert_eq!(png.type_(), "image/png");
+    let bytes = png_export::blob_bytes(&png).await.unwrap();
+    // Twice the file's size: the plot and the 40-unit header above it.
+    assert_eq!(png_size(&bytes), (1200, 2 * (240 + 40)));
+    // The losses line is drawn in its colour (#c0262d): the file's own style reached the PNG.
+    let red = pixels_like(&png, (0xc0, 0x26, 0x2d)).await;
+    assert!(red > 200, "only {red} pixels of the losses line");
+
+    let base = Scenario {
+        messages: 200,
+        seed: 3,
+        ..Scenario::default()
+    };
+    let spec = SweepSpec {
+        knob: "ack-loss".into(),
+        from: 0.0,
+        to: 0.4,
+        steps: 3,
+        seeds: 2,
+    };
+    let result = dsim_core::sweep(&base, &spec).unwrap();
+    let sweep = sweep_charts::sweep_chart(&result, sweep_charts::Metric::Duplicates, charts::LARGE);
+    let png = png_export::svg_to_png(&chart_export::sweep_svg(&sweep), 1.0)
+        .await
+        .expect("a PNG");
+    let (width, height) = png_size(&png_export::blob_bytes(&png).await.unwrap());
+    // The legend of five modes and theory takes a second row.
+    assert_eq!((width, height), (600, 240 + 40 + 16));
+    let blue = pixels_like(&png, (0x00, 0x72, 0xb2)).await;
+    assert!(blue > 100, "only {blue} pixels of at-least-once's line");
+}
+
+/// The marks of a sweep chart: (mode, value, mean, low, high) for each.
+fn sweep_marks(root: &Element, metric: &str) -> Vec<(String, f64, f64, f64, f64)> {
+    let marks = get(root, &format!("sweep-chart-{metric}"))
+        .query_selector_all("circle.point")
+        .unwrap();
+    (0..marks.length())
+        .map(|i| {
+            let m: Element = marks.item(i).unwrap().unchecked_into();
+            let number = |name: &str| m.get_attribute(name).unwrap().parse::<f64>().unwrap();
+            (
+                m.get_attribute("data-mode").unwrap(),
+                number("data-value"),
+                number("data-mean"),
+                number("data-low"),
+                number("data-high"),
+            )
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_sweep_without_a_worker_runs_on_the_page_and_draws_the_cores_numbers() {
+    use dsim_core::{Scenario, SweepSpec};
+
+    // The test page has no worker loader, so the sweep falls back to the page.
+    let query =
+        "messages=150&seed=8&sweep=ack-loss&sweep-from=0&sweep-to=0.3&sweep-steps=3&sweep-seeds=2";
+    let root = container();
+    let _page = mount_to(root.clone(), move || {
+        view! { <Playground loaded=url_state::load(query) /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    until("the sweep finishes", || {
+        find(&root, "sweep-progress")
+            .is_some_and(|p| p.get_attribute("data-state").as_deref() == Some("finished"))
+    })
+    .await;
+    assert_eq!(attr(&root, "sweep-progress", "data-runs-done"), "30");
+    assert_eq!(attr(&root, "sweep-progress", "data-worker"), "false");
+    let (base, _) = Scenario::from_query("messages=150&seed=8", &[]);
+    let spec = SweepSpec {
+        knob: "ack-loss".into(),
+        from: 0.0,
+        to: 0.3,
+        steps: 3,
+        seeds: 2,
+    };
+    let expected = dsim_core::sweep(&base, &spec).unwrap();
+    for (metric, pick) in [
+        (
+            "duplicates",
+            (|m| m.duplicates_per_message)
+                as fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate,
+        ),
+        ("lost", |m| m.lost_per_message),
+        ("latency-p99", |m| m.latency_p99_ms),
+        ("throughput", |m| m.throughput_per_s),
+    ] {
+        let marks = sweep_marks(&root, metric);
+        assert_eq!(marks.len(), 3 * 5, "{metric}");
+        for (mode, value, mean, low, high) in marks {
+            let point = expected.points.iter().find(|p| p.value == value).unwrap();
+            let summary = point.modes.iter().find(|m| m.mode.key() == mode).unwrap();
+            let e = pick(summary);
+            assert_eq!(
+                (mean, low, high),
+                (e.mean, e.low, e.high),
+                "{metric} {mode} at {value}"
+            );
+        }
+    }
+    // Theory's q/(1-q) is overlaid on the duplicates chart only.
+    let dashed = |metric: &str| {
+        get(&root, &format!("sweep-chart-{metric}"))
+            .query_selector_all("path.line.dashed")
+            .unwrap()
+            .length()
+    };
+    assert!(dashed("duplicates") > 0);
+    assert_eq!(dashed("latency-p99"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_sweep_setting_is_named_under_its_field_and_the_others_stay() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("messages=100&sweep=ack-loss&sweep-steps=x&sweep-to=0.2") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    // The address's bad value is named; the sweep waits for a good one.
+    assert_eq!(
+        get(&root, "sweep-steps-error").text_content().unwrap(),
+        "sweep-steps: must be a whole number (got \"x\")"
+    );
+    assert!(find(&root, "sweep-progress").is_none(), "not started");
+    assert_eq!(input_value(&root, "sweep-to"), "0.2");
+    type_value(&root, "sweep-seeds", "1");
+    tick().await;
+    assert_eq!(
+        get(&root, "sweep-seeds-error").text_content().unwrap(),
+        "sweep-seeds: must be between 2 and 100 (got 1): a confidence interval needs two runs or more; kept 10"
+    );
+    assert_eq!(input_value(&root, "sweep-seeds"), "10");
+    assert_eq!(
+        input_value(&root, "sweep-to"),
+        "0.2",
+        "the other fields stay"
+    );
+    type_value(&root, "sweep-steps", "4");
+    tick().await;
+    assert!(find(&root, "sweep-steps-error").is_none());
+    until("the URL records the sweep", || {
+        browser::query()
+            .ends_with("sweep=ack-loss&sweep-from=0&sweep-to=0.2&sweep-steps=4&sweep-seeds=10")
+    })
+    .await;
+    // A new setting brings its own range.
+    let select: web_sys::HtmlSelectElement = get(&root, "sweep-knob").unchecked_into();
+    select.set_value("max-retries");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    tick().await;
+    // From the scenario's value (8 retries) to twice it.
+    assert_eq!(input_value(&root, "sweep-from"), "8");
+    assert_eq!(input_value(&root, "sweep-to"), "16");
+}
