@@ -35,3 +35,6 @@ mod fuzz;
 
 #[cfg(test)]
 mod page_hardening;
+
+#[cfg(test)]
+mod time_travel;

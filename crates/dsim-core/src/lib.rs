@@ -14,6 +14,7 @@ mod consumer;
 mod engine;
 pub mod export;
 pub mod faults;
+pub mod in_flight;
 pub mod knobs;
 mod ledger;
 mod messages;
@@ -27,16 +28,19 @@ pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod time;
+pub mod time_travel;
 mod timers;
 pub mod trace;
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
+pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, WireCounts};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{Counterexample, Guarantee, Report, Snapshot};
 pub use scenario::{Acks, Mode, Promise, Scenario};
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};
+pub use time_travel::{Replay, Target, TimeTravel};
 pub use trace::{Actor, TraceEvent, TraceKind};
 
 /// Runs a scenario to the end and returns its report, with the counterexample's trace filled
