@@ -10,6 +10,7 @@ use crate::exports::RunExports;
 use crate::presets::Presets;
 use crate::share::ShareButtons;
 use crate::store::{Store, use_store};
+use crate::time_travel_view::{InFlightView, TimeTravelPanel};
 use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
 
@@ -68,12 +69,14 @@ fn FullPage() -> impl IntoView {
                 <main class="results">
                     <ModePicker />
                     <Progress />
+                    <TimeTravelPanel />
                     <div class="summary">
                         <GuaranteeBadge />
                         <LedgerSummary />
                     </div>
                     <Counters />
                     <LiveCharts />
+                    <InFlightView />
                     <RunExports />
                     <Timeline />
                     <Compare />
