@@ -50,7 +50,8 @@ pub fn TimeTravelPanel() -> impl IntoView {
                     )
                 }
                 Some(f) => format!("replaying to {}… {:.0} %", millis(m.t_ms), f * 100.0),
-                None => "the past: Run or the end of the slider goes back to live".to_string(),
+                None => "the past: Live, or the end of the slider, goes back to the live run"
+                    .to_string(),
             },
         })
     };
