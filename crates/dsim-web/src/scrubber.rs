@@ -54,7 +54,7 @@ pub struct TravelMark {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Forward {
     /// Moved one event on, to this position.
-    To(Position),
+    To(Box<Position>),
     /// Reached the live run's end: the dashboard should go back to live.
     Live,
     /// Nothing to step from (already live, or a position is still being reached).
@@ -125,7 +125,7 @@ impl Scrubber {
             self.leave();
             return Forward::Live;
         }
-        Forward::To(Position::of(at))
+        Forward::To(Box::new(Position::of(at)))
     }
 
     /// Back to live: forgets the position but keeps the tape for the next scrub.
@@ -295,7 +295,7 @@ mod tests {
         let two_back = scrubber.run_until_arrived().expect("arrives");
         assert_eq!(two_back.events, end - 2);
         match scrubber.step_forward(end) {
-            Forward::To(p) => assert_eq!(p, back),
+            Forward::To(p) => assert_eq!(*p, back),
             other => panic!("expected a position, got {other:?}"),
         }
         assert_eq!(scrubber.step_forward(end), Forward::Live);

@@ -489,7 +489,7 @@ impl Store {
     /// Puts the dashboard at simulated time `t_ms`; at the live run's end, back to live.
     pub fn seek(&self, t_ms: f64) {
         let (live_ms, _) = self.live_end();
-        if !(t_ms < live_ms) {
+        if t_ms.is_nan() || t_ms >= live_ms {
             self.go_live();
             return;
         }
@@ -514,7 +514,7 @@ impl Store {
     pub fn step_forward(&self) {
         let (_, live_events) = self.live_end();
         match self.with_scrubber(|s| s.step_forward(live_events)) {
-            Some(Forward::To(position)) => self.show_position(position),
+            Some(Forward::To(position)) => self.show_position(*position),
             Some(Forward::Live) => self.go_live(),
             _ => {}
         }
