@@ -3,10 +3,10 @@
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `scrubber` (time travel a frame at a time), `slider_scale`
-//! and `format`. The components bind signals
-//! to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`, `presets`,
-//! `share`, `exports`, `time_travel_view`, with `store` as the shared state and `browser` as the only code that
+//! `url_state` (query ↔ page state), `scrubber` (time travel a frame at a time),
+//! `slider_scale` and `format`. The components bind signals to them: `app`, `controls`,
+//! `dashboard`, `chart_view`, `timeline`, `compare`, `presets`, `share`, `exports`,
+//! `time_travel_view`, with `store` as the shared state and `browser` as the only code that
 //! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
 //! spoken in `worker_protocol`) in a Web Worker.
 
