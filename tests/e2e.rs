@@ -160,6 +160,11 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         cancel_sweep(&page),
     )
     .await?;
+    step(
+        "16: a scrub shows a fresh run stopped there, step back moves one event",
+        time_travel(&mut page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -960,6 +965,132 @@ async fn cancel_sweep(page: &Page<'_>) -> Step {
         return Err("Run sweep stays disabled after Cancel".into());
     }
     page.expect_no_csp_violations().await
+}
+
+/// Scrubs a finished run back to an instant and checks that the dashboard shows exactly what
+/// the core says a fresh run stopped there shows, then steps back one event; then the same for
+/// a run that went to the Web Worker, which the page replays itself.
+async fn time_travel(page: &mut Page<'_>) -> Step {
+    let query = "mode=at-least-once&ack-loss=0.1&crash-after-process=0.02&seed=9&messages=4000";
+    page.open(&format!("/?{query}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let live_ms = page
+        .number_attr("[data-testid=time-travel]", "data-live-ms")
+        .await?;
+    let t_ms = (live_ms * 0.4).round();
+    scrub_and_check(page, query, t_ms).await?;
+
+    // Step back: one event earlier, and the counters of a fresh run stepped that far.
+    let events = page
+        .number_attr("[data-testid=time-travel]", "data-events")
+        .await? as u64;
+    page.click("[data-testid=step-back]").await?;
+    page.wait_until("the dashboard is one event back", async || {
+        let now = page
+            .number_attr("[data-testid=time-travel]", "data-events")
+            .await?;
+        let mode = page.attr("[data-testid=time-travel]", "data-mode").await?;
+        Ok(mode == "past" && now as u64 == events - 1)
+    })
+    .await?;
+    let mut fresh = dsim_core::Simulation::new(&scenario_of(query));
+    fresh.step(events - 1);
+    expect_counters(page, &fresh, "after a step back").await?;
+    page.scroll_to("[data-testid=time-travel]").await?;
+    page.screenshot("time-travel.png").await?;
+
+    // Back to live: the finished run's counters again.
+    page.click("[data-testid=go-live]").await?;
+    page.wait_until("the dashboard is live again", async || {
+        Ok(page.attr("[data-testid=time-travel]", "data-mode").await? == "live")
+    })
+    .await?;
+    let mut finished = dsim_core::Simulation::new(&scenario_of(query));
+    finished.run_to_end();
+    expect_counters(page, &finished, "back to live").await?;
+
+    // A run in the worker: the page replays it to the instant asked for.
+    let heavy = "mode=exactly-once&messages=60000&ack-loss=0.05&seed=2";
+    page.open(&format!("/?{heavy}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let live_ms = page
+        .number_attr("[data-testid=time-travel]", "data-live-ms")
+        .await?;
+    scrub_and_check(page, heavy, (live_ms * 0.7).round()).await?;
+    page.expect_no_csp_violations().await
+}
+
+fn scenario_of(query: &str) -> dsim_core::Scenario {
+    let (scenario, errors) = dsim_core::Scenario::from_query(query, &[]);
+    assert!(errors.is_empty(), "bad test query {query}: {errors:?}");
+    scenario
+}
+
+/// Moves the scrubber to `t_ms` as a person's drag would (an `input` event), waits for the
+/// position, and compares the counters and the in-flight view with the core's.
+async fn scrub_and_check(page: &Page<'_>, query: &str, t_ms: f64) -> Step {
+    page.js(
+        "const e = document.querySelector('[data-testid=scrubber]'); \
+         e.value = String(arguments[0]); \
+         e.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![json!(t_ms)],
+    )
+    .await?;
+    page.wait_until("the scrubbed position is shown", async || {
+        let mode = page.attr("[data-testid=time-travel]", "data-mode").await?;
+        let at = page
+            .number_attr("[data-testid=time-travel]", "data-t-ms")
+            .await?;
+        Ok(mode == "past" && (at - t_ms).abs() < 1e-6)
+    })
+    .await?;
+    let mut fresh = dsim_core::Simulation::new(&scenario_of(query));
+    fresh.advance_to((t_ms * 1000.0).round() as u64);
+    expect_counters(page, &fresh, &format!("at {t_ms} ms")).await?;
+    let in_flight = page
+        .number_attr("[data-testid=in-flight]", "data-messages")
+        .await?;
+    let want = fresh.queue_state().messages_in_flight as f64;
+    if in_flight != want {
+        return Err(format!(
+            "at {t_ms} ms the in-flight view shows {in_flight} messages, a fresh run {want}"
+        ));
+    }
+    if !page.exists("[data-testid=chart-throughput-marker]").await? {
+        return Err("no time marker on the throughput chart".into());
+    }
+    Ok(())
+}
+
+/// The big counters against a fresh run's report.
+async fn expect_counters(page: &Page<'_>, fresh: &dsim_core::Simulation, when: &str) -> Step {
+    let r = fresh.report();
+    for (id, want) in [
+        ("produced", r.produced),
+        ("applied", r.side_effects),
+        ("duplicates", r.duplicates),
+        ("lost", r.lost),
+        ("retries", r.retries),
+    ] {
+        let shown = page
+            .number_attr(&format!("[data-testid=counter-{id}]"), "data-value")
+            .await?;
+        if shown != want as f64 {
+            return Err(format!(
+                "{when}: the {id} counter shows {shown}, a fresh run stopped there {want}"
+            ));
+        }
+    }
+    let events = page
+        .number_attr("[data-testid=time-travel]", "data-events")
+        .await?;
+    if events != r.events as f64 {
+        return Err(format!(
+            "{when}: the page is at event {events}, a fresh run at {}",
+            r.events
+        ));
+    }
+    Ok(())
 }
 
 fn expect_number(what: &str, text: &str, want: f64) -> Step {

@@ -41,3 +41,6 @@ mod fuzz;
 
 #[cfg(test)]
 mod page_hardening;
+
+#[cfg(test)]
+mod time_travel;

@@ -40,7 +40,7 @@ pub struct Entry {
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
 /// apart from live ones.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Entries {
     slots: Vec<Entry>,
     free: Vec<u32>,
@@ -77,6 +77,11 @@ impl Entries {
     }
 
     /// The most records the log has held at once.
+    /// The log's records, live or free, in slot order.
+    pub fn slots(&self) -> &[Entry] {
+        &self.slots
+    }
+
     pub fn peak(&self) -> usize {
         self.slots.len()
     }

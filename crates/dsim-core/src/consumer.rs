@@ -31,6 +31,7 @@ pub enum Work {
     Skip,
 }
 
+#[derive(Clone)]
 pub struct Consumer {
     pub alive: bool,
     /// Bumped at every restart; events for an older session are ignored.

@@ -227,6 +227,8 @@ pub enum Status {
     Stalled,
 }
 
+/// `Clone` so that time travel (`time_travel`) can keep snapshots of a run and replay from them.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) scenario: Scenario,
     pub(crate) mode: Mode,
@@ -397,10 +399,20 @@ impl Simulation {
     /// Runs every event up to and including simulated time `until_us`. A run whose queue
     /// empties on the way finishes, exactly as `run_to_end` would.
     pub fn advance_to(&mut self, until_us: Micros) -> u64 {
+        self.advance_to_at_most(until_us, u64::MAX)
+    }
+
+    /// `advance_to`, but running at most `max` events, so a caller can spread a long advance
+    /// over several frames. Simulated time moves to `until_us` only once every event up to it
+    /// has run, so stopping early leaves the run exactly as `step` would.
+    pub fn advance_to_at_most(&mut self, until_us: Micros, max: u64) -> u64 {
         let mut ran = 0;
         loop {
             match self.queue.peek_time() {
                 Some(t) if t <= until_us => {
+                    if ran >= max {
+                        return ran;
+                    }
                     if !self.step_one() {
                         break;
                     }

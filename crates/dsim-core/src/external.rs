@@ -28,6 +28,7 @@ pub enum Charge {
 /// find. Charges are remembered per message only while the message is in flight: once it is
 /// resolved nothing can call for it again, so memory grows with messages in flight (a real
 /// provider keeps idempotency keys for a day or so, which is longer than any run).
+#[derive(Clone)]
 pub struct ExternalProvider {
     keyed: bool,
     /// Charges per message in flight. Looked up, never iterated.

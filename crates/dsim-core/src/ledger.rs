@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use crate::time::Micros;
 
 /// Balances per account: what the producers meant to charge and what was applied.
+#[derive(Clone)]
 pub struct Ledger {
     pub expected_cents: u64,
     pub actual_cents: u64,
@@ -62,6 +63,7 @@ impl Ledger {
 
 /// The idempotent consumer's record of processed message IDs, each kept for a retention
 /// window. Only looked up, never iterated, so a hash map keeps runs deterministic.
+#[derive(Clone)]
 pub struct DedupStore {
     window: Micros,
     expiry: FxHashMap<u32, Micros>,
@@ -72,6 +74,11 @@ pub struct DedupStore {
 }
 
 impl DedupStore {
+    /// IDs held now.
+    pub fn len(&self) -> usize {
+        self.expiry.len()
+    }
+
     pub fn new(window: Micros) -> DedupStore {
         DedupStore {
             window,

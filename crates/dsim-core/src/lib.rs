@@ -15,6 +15,7 @@ mod engine;
 pub mod export;
 mod external;
 pub mod faults;
+pub mod in_flight;
 pub mod knobs;
 mod ledger;
 mod messages;
@@ -29,11 +30,13 @@ pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod time;
+pub mod time_travel;
 mod timers;
 pub mod trace;
 mod zombie;
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
+pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, WireCounts};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{
@@ -43,6 +46,7 @@ pub use scenario::{Acks, Mode, Promise, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};
+pub use time_travel::{Replay, Target, TimeTravel};
 pub use trace::{Actor, TraceEvent, TraceKind};
 
 /// Runs a scenario to the end and returns its report, with the counterexample's trace filled

@@ -68,7 +68,7 @@ pub struct MsgState {
 
 /// A sliding window over message IDs: IDs are produced in order, and resolved slots at the
 /// front are dropped.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct MsgTable {
     base: u32,
     slots: VecDeque<MsgState>,
@@ -77,6 +77,11 @@ pub struct MsgTable {
 }
 
 impl MsgTable {
+    /// Message slots held now, from the oldest unresolved message to the newest.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     pub fn push(&mut self, state: MsgState) -> u32 {
         let id = self.base + self.slots.len() as u32;
         self.slots.push_back(state);

@@ -191,6 +191,7 @@ impl Series {
 }
 
 /// All measurements of a run.
+#[derive(Clone)]
 pub struct Metrics {
     pub counters: Counters,
     pub latency: Histogram<u64>,

@@ -14,7 +14,7 @@ use crate::trace::{Actor, TraceKind};
 
 /// The outbox relay of one producer: rows committed with the business write, waiting to be
 /// published.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Relay {
     pub rows: VecDeque<(Micros, u32)>,
     pub poll_scheduled: bool,

@@ -37,6 +37,7 @@ struct Key {
     seq: u64,
 }
 
+#[derive(Clone)]
 struct Scheduled {
     key: Key,
     event: Event,
@@ -59,6 +60,7 @@ impl Ord for Scheduled {
     }
 }
 
+#[derive(Clone)]
 struct Node {
     event: Event,
     /// The next node of the slot's circular list.
@@ -67,6 +69,7 @@ struct Node {
 
 /// Which slots are occupied: bit `s` of level 0, bit `s / 64` of level 1, bit `s / 4096` of
 /// level 2.
+#[derive(Clone)]
 struct Occupancy {
     l0: Vec<u64>,
     l1: Vec<u64>,
@@ -160,6 +163,7 @@ const EMPTY: Key = Key {
     seq: u64::MAX,
 };
 
+#[derive(Clone)]
 pub struct EventQueue {
     /// Per slot, the last node of its circular FIFO list, or `NIL`.
     tails: Vec<u32>,
@@ -331,6 +335,33 @@ impl EventQueue {
             .expect("a non-empty wheel has an occupied slot");
         let ahead = (slot as u64).wrapping_sub(start as u64) & self.mask;
         Some((self.base + ahead, slot))
+    }
+
+    /// Events waiting, stale ones included.
+    pub fn len(&self) -> usize {
+        self.in_wheel + self.lanes.iter().map(VecDeque::len).sum::<usize>() + self.overflow.len()
+    }
+
+    /// Every waiting event, in no particular order (the wheel slot by slot, then the lanes and
+    /// the heap): for counting what is in flight, never for deciding anything.
+    pub fn for_each_event(&self, mut f: impl FnMut(&Event)) {
+        for &tail in &self.tails {
+            if tail == NIL {
+                continue;
+            }
+            let mut node = self.nodes[tail as usize].next;
+            loop {
+                f(&self.nodes[node as usize].event);
+                if node == tail {
+                    break;
+                }
+                node = self.nodes[node as usize].next;
+            }
+        }
+        for lane in &self.lanes {
+            lane.iter().for_each(|s| f(&s.event));
+        }
+        self.overflow.iter().for_each(|s| f(&s.0.event));
     }
 
     /// The time of the next event, if any. Far events all lie after every wheel event.

@@ -23,6 +23,7 @@ pub enum TimerKind {
     Visibility,
 }
 
+#[derive(Clone)]
 pub struct TimerList<T> {
     due: VecDeque<(Micros, T)>,
     /// Whether a wake-up event for this list is in the queue (or running).
@@ -39,6 +40,11 @@ impl<T> Default for TimerList<T> {
 }
 
 impl<T: Copy> TimerList<T> {
+    /// Timers armed and not yet fired or dropped (some may be stale).
+    pub fn len(&self) -> usize {
+        self.due.len()
+    }
+
     /// Arms a timer for `at`, which must not be before any timer already in the list. Returns
     /// the time to schedule a wake-up for, if the list has none yet.
     pub fn add(&mut self, at: Micros, timer: T) -> Option<Micros> {

@@ -647,6 +647,46 @@ fn advancing_past_the_end_finishes_with_the_same_report() {
     assert_eq!(json_of(&ok(sim.report())), whole);
 }
 
+/// Time travel through the class: `seekTo` and `stepBack` show exactly what a fresh run
+/// stopped there shows, `step` moves forward again from the past, and seeking past the end
+/// comes back to the finished run.
+#[wasm_bindgen_test]
+fn seek_to_and_step_back_show_a_fresh_run_stopped_there() {
+    let scenario = r#"{"mode": "exactly-once", "messages": 600, "ackLoss": 0.1, "seed": 5}"#;
+    let mut sim = Simulation::new(js(scenario)).expect("valid");
+    while !sim.finished() {
+        ok(sim.step(js("5000")));
+    }
+    let end_ms = sim.now_ms();
+    let t_ms = (end_ms * 0.4).round();
+    let at = json_of(&ok(sim.seek_to(JsValue::from_f64(t_ms))));
+    assert!(!sim.live(), "a past position is not live");
+    let mut fresh = Simulation::new(js(scenario)).expect("valid");
+    assert_eq!(at, json_of(&ok(fresh.advance_to(JsValue::from_f64(t_ms)))));
+    assert_eq!(json_of(&ok(sim.report())), json_of(&ok(fresh.report())));
+
+    let events = at["events"].as_u64().expect("events");
+    let back = json_of(&ok(sim.step_back()));
+    assert_eq!(back["events"].as_u64(), Some(events - 1));
+    let mut stepped = Simulation::new(js(scenario)).expect("valid");
+    let expected = json_of(&ok(stepped.step(JsValue::from_f64((events - 1) as f64))));
+    assert_eq!(back, expected);
+    let forward = json_of(&ok(sim.step(js("1"))));
+    assert_eq!(forward["events"].as_u64(), Some(events));
+    assert_eq!(forward["produced"], at["produced"]);
+
+    assert_error(
+        sim.seek_to(JsValue::from_f64(f64::NAN)),
+        "ms: must be a time in milliseconds, 0 or more (got NaN)",
+    );
+    ok(sim.seek_to(JsValue::from_f64(end_ms + 1_000.0)));
+    assert!(sim.live() && sim.finished());
+    assert_eq!(
+        json_of(&ok(sim.report())),
+        json_of(&ok(simulate(js(scenario))))
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sweeps and exports
 

@@ -13,6 +13,7 @@ use crate::share::ShareButtons;
 use crate::side_effects::SideEffects;
 use crate::store::{Store, use_store};
 use crate::sweep_view::SweepPanel;
+use crate::time_travel_view::{InFlightView, TimeTravelPanel};
 use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
 
@@ -76,6 +77,7 @@ fn FullPage() -> impl IntoView {
                 <main class="results">
                     <ModePicker />
                     <Progress />
+                    <TimeTravelPanel />
                     <div class="summary">
                         <GuaranteeBadge />
                         <LedgerSummary />
@@ -83,6 +85,7 @@ fn FullPage() -> impl IntoView {
                     <Counters />
                     <SideEffects />
                     <LiveCharts />
+                    <InFlightView />
                     <RunExports />
                     <Timeline />
                     <Compare />

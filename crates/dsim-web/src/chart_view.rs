@@ -17,6 +17,9 @@ pub fn ChartView(
     /// The `data-testid` of the figure.
     testid: &'static str,
     title: &'static str,
+    /// Where to draw the time-travel marker, in the chart's coordinates.
+    #[prop(optional)]
+    marker: Option<Signal<Option<f64>>>,
 ) -> impl IntoView {
     let hover_x = RwSignal::new(None::<f64>);
     let on_move = move |ev: PointerEvent| {
@@ -75,6 +78,20 @@ pub fn ChartView(
                     aria-hidden="true"
                 >
                     {guide}
+                    {move || {
+                        let x = marker?.get()?;
+                        let f = chart.with(|c| c.frame);
+                        Some(view! {
+                            <line
+                                class="time-marker"
+                                data-testid=format!("{testid}-marker")
+                                x1=x
+                                x2=x
+                                y1=f.y1()
+                                y2=f.y0()
+                            ></line>
+                        })
+                    }}
                 </svg>
                 {tooltip}
             </div>

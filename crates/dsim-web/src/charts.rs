@@ -216,6 +216,13 @@ fn time_extent(report: &Report) -> f64 {
     publish_span_ms.max(data_end).max(1.0)
 }
 
+/// Where simulated time `t_ms` falls on a time chart of `report`, in the SVG's coordinates:
+/// the time-travel marker.
+pub fn time_x(report: &Report, frame: Frame, t_ms: f64) -> f64 {
+    let x_max = time_extent(report);
+    frame.x0() + t_ms.clamp(0.0, x_max) / x_max * (frame.x1() - frame.x0())
+}
+
 struct Series<'a> {
     name: &'static str,
     class: &'static str,

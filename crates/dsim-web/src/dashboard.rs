@@ -183,12 +183,17 @@ pub fn LiveCharts() -> impl IntoView {
             .with(|r| charts::latency_histogram(&r.latency_histogram, LARGE))
     });
     let dup_loss = Memo::new(move |_| store.report.with(|r| charts::dup_loss(r, LARGE, None)));
+    // While time-travelling, a line at the instant shown on every chart over time.
+    let marker = Signal::derive(move || {
+        let t_ms = store.travel.with(|m| m.as_ref().map(|m| m.t_ms))?;
+        Some(store.report.with(|r| charts::time_x(r, LARGE, t_ms)))
+    });
     view! {
         <div class="charts">
-            <ChartView chart=throughput testid="chart-throughput" title="Throughput over simulated time" />
-            <ChartView chart=latency testid="chart-latency" title="End-to-end latency over time" />
+            <ChartView chart=throughput testid="chart-throughput" title="Throughput over simulated time" marker />
+            <ChartView chart=latency testid="chart-latency" title="End-to-end latency over time" marker />
             <ChartView chart=histogram testid="chart-latency-histogram" title="Latency histogram" />
-            <ChartView chart=dup_loss testid="chart-dup-loss" title="Duplicates and losses, cumulative" />
+            <ChartView chart=dup_loss testid="chart-dup-loss" title="Duplicates and losses, cumulative" marker />
         </div>
     }
 }

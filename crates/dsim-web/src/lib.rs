@@ -5,13 +5,14 @@
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
 //! `url_state` (query ↔ page state), `script_review` (the fault timeline's text, entry by
 //! entry), `sweep_form` (a sweep's settings), `sweep_charts` (a sweep → SVG geometry),
-//! `slider_scale`, `format` and `side_effects_view` (the card provider's books and consumer
-//! stalls). The components bind signals to them: `app`, `controls`, `dashboard`,
-//! `chart_view`, `timeline`, `compare`, `sweep_view`, `presets`, `share`, `exports`,
-//! `script_editor`, `side_effects`, with `store` as the shared state and `browser` as the only
-//! code that calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`,
-//! spoken in `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG
-//! file onto a canvas.
+//! `scrubber` (time travel a frame at a time), `slider_scale`, `format` and
+//! `side_effects_view` (the card provider's books and consumer stalls). The components bind
+//! signals to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`,
+//! `sweep_view`, `presets`, `share`, `exports`, `script_editor`, `side_effects`,
+//! `time_travel_view`, with `store` as the shared state and `browser` as the only code that
+//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`, spoken in
+//! `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG file onto a
+//! canvas.
 
 pub mod app;
 pub mod browser;
@@ -29,6 +30,7 @@ pub mod png_export;
 pub mod presets;
 pub mod script_editor;
 pub mod script_review;
+pub mod scrubber;
 pub mod sequence;
 pub mod share;
 pub mod side_effects;
@@ -38,6 +40,7 @@ pub mod store;
 pub mod sweep_charts;
 pub mod sweep_form;
 pub mod sweep_view;
+pub mod time_travel_view;
 pub mod timeline;
 pub mod url_state;
 pub mod view_model;

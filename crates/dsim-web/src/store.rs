@@ -9,13 +9,18 @@
 //! worker's progress replies feed the same signals, Pause cancels, and the page keeps its
 //! frame rate whatever the run's size. Light ones finish at once when a control changes, so
 //! dragging a slider redraws the finished run in the same frame.
+//!
+//! Time travel (`scrubber`) puts the dashboard at a past instant: `report` and `in_flight`
+//! then hold that instant's, `travel` says where it is, and the live run's own reports wait
+//! in `live_report` until the dashboard goes back to live.
 
 use std::time::Duration;
 
-use dsim_core::{Knob, Report, Scenario, ScenarioError, Simulation};
+use dsim_core::{Knob, QueueState, Report, Scenario, ScenarioError, Simulation};
 use leptos::prelude::*;
 
 use crate::browser;
+use crate::scrubber::{Forward, Position, Scrubber, TravelMark};
 use crate::sweep_form::SweepForm;
 use crate::url_state::{LoadedPage, PageState};
 use crate::view_model::{CompareRun, LiveRun, RunState};
@@ -31,8 +36,16 @@ const URL_DEBOUNCE: Duration = Duration::from_millis(150);
 #[derive(Clone, Copy)]
 pub struct Store {
     pub scenario: RwSignal<Scenario>,
-    /// The live run's latest report; always from the simulation, at t = 0 before it starts.
+    /// The report the dashboard shows: the live run's latest (always from the simulation, at
+    /// t = 0 before it starts), or a past instant's while time-travelling.
     pub report: RwSignal<Report>,
+    /// Some while the dashboard shows a past instant of the run.
+    pub travel: RwSignal<Option<TravelMark>>,
+    /// The live run's latest report while the dashboard shows the past.
+    pub live_report: RwSignal<Option<Report>>,
+    /// What is in flight at the instant shown; `None` for a live run in the worker, whose
+    /// engine is not on this thread.
+    pub in_flight: RwSignal<Option<QueueState>>,
     pub run_state: RwSignal<RunState>,
     /// Fraction of the live run's messages resolved.
     pub progress: RwSignal<f64>,
@@ -58,6 +71,7 @@ pub struct Store {
     pub named: StoredValue<Vec<&'static str>>,
     live: StoredValue<LiveRun, LocalStorage>,
     compare: StoredValue<Option<CompareRun>, LocalStorage>,
+    scrubber: StoredValue<Option<Scrubber>, LocalStorage>,
     looping: StoredValue<bool>,
     url_generation: StoredValue<u64>,
     /// The id of the worker job that owns the live run, and of the compare job.
@@ -89,6 +103,9 @@ impl Store {
         let s = loaded.state.scenario.clone();
         let store = Store {
             report: RwSignal::new(Simulation::new(&s).report()),
+            travel: RwSignal::new(None),
+            live_report: RwSignal::new(None),
+            in_flight: RwSignal::new(None),
             scenario: RwSignal::new(s.clone()),
             run_state: RwSignal::new(RunState::Running),
             progress: RwSignal::new(0.0),
@@ -105,6 +122,7 @@ impl Store {
             named: StoredValue::new(loaded.named.clone()),
             live: StoredValue::new_local(LiveRun::new(&s, false)),
             compare: StoredValue::new_local(None),
+            scrubber: StoredValue::new_local(None),
             looping: StoredValue::new(false),
             url_generation: StoredValue::new(0),
             live_job: StoredValue::new(None),
@@ -175,6 +193,7 @@ impl Store {
     }
 
     pub fn run(&self) {
+        self.go_live();
         let at_start = self.live.with_value(|l| l.at_start());
         let heavy = self.scenario.with_untracked(worker_protocol::offloads);
         if self.run_state.get_untracked() == RunState::Finished || (heavy && at_start) {
@@ -199,6 +218,7 @@ impl Store {
     }
 
     pub fn step(&self) {
+        self.go_live();
         self.cancel_live_job();
         self.live.update_value(|l| {
             l.set_paused(true);
@@ -239,6 +259,10 @@ impl Store {
 
     fn restart(&self, paused: bool) {
         let s = self.scenario.get_untracked();
+        // A new run: the old one's past is gone.
+        self.scrubber.set_value(None);
+        self.travel.set(None);
+        self.live_report.set(None);
         self.cancel_live_job();
         let offload = !paused && worker_protocol::offloads(&s);
         // An offloaded run leaves the page's own run paused at t = 0, for Step and Reset.
@@ -268,6 +292,7 @@ impl Store {
         if live {
             self.live_job.set_value(Some(id));
             self.offloaded.set(true);
+            self.in_flight.set(None);
         } else {
             self.compare_job.set_value(Some(id));
         }
@@ -323,12 +348,12 @@ impl Store {
         let compare = self.compare_job.get_value() == Some(reply.id);
         match reply.body {
             ReplyBody::RunProgress { fraction, report } if live => {
-                self.report.set(report);
+                self.show_live_report(report);
                 self.progress.set(fraction);
             }
             ReplyBody::RunDone { report, elapsed_ms } if live => {
                 self.live_job.set_value(None);
-                self.report.set(report);
+                self.show_live_report(report);
                 self.progress.set(1.0);
                 self.run_state.set(RunState::Finished);
                 self.worker_run_ms.set(Some(elapsed_ms));
@@ -361,11 +386,14 @@ impl Store {
         if self.live_job.try_get_value().flatten().is_some() {
             return;
         }
-        if let Some((report, state, progress)) = self
+        if let Some((report, state, progress, queue)) = self
             .live
-            .try_update_value(|l| (l.report(), l.state(), l.progress()))
+            .try_update_value(|l| (l.report(), l.state(), l.progress(), l.queue_state()))
         {
-            self.report.set(report);
+            if self.travel.get_untracked().is_none() {
+                self.in_flight.set(Some(queue));
+            }
+            self.show_live_report(report);
             self.run_state.set(state);
             self.progress.set(progress);
             if state == RunState::Finished
@@ -430,6 +458,7 @@ impl Store {
         if was_running {
             self.publish();
         }
+        more |= self.travel_frame(&clock);
         // The compare runs wait for the live run, so the two never share a frame's budget.
         if !more {
             let known = self.compare_reports.with_untracked(Vec::len);
@@ -456,6 +485,149 @@ impl Store {
             request_animation_frame(move || self.frame());
         } else {
             self.looping.set_value(false);
+        }
+    }
+
+    // ----- Time travel -----
+
+    /// A live run's report: shown, or kept for later while the dashboard shows the past.
+    fn show_live_report(&self, report: Report) {
+        if self.travel.get_untracked().is_some() {
+            self.live_report.set(Some(report));
+        } else {
+            self.report.set(report);
+        }
+    }
+
+    /// The live run's simulated time and events so far, whatever the dashboard shows.
+    pub fn live_end(&self) -> (f64, u64) {
+        self.live_report
+            .with_untracked(|l| l.as_ref().map(|r| (r.duration_ms, r.events)))
+            .unwrap_or_else(|| self.report.with_untracked(|r| (r.duration_ms, r.events)))
+    }
+
+    fn with_scrubber<T>(&self, f: impl FnOnce(&mut Scrubber) -> T) -> Option<T> {
+        let scenario = self.scenario.get_untracked();
+        self.scrubber.try_update_value(|slot| {
+            // The tape is made on first use and kept until the scenario changes.
+            let scrubber = match slot {
+                Some(s) if *s.scenario() == scenario => s,
+                _ => slot.insert(Scrubber::new(&scenario)),
+            };
+            f(scrubber)
+        })
+    }
+
+    /// Puts the dashboard at simulated time `t_ms`; at the live run's end, back to live.
+    pub fn seek(&self, t_ms: f64) {
+        let (live_ms, _) = self.live_end();
+        if t_ms.is_nan() || t_ms >= live_ms {
+            self.go_live();
+            return;
+        }
+        if self.with_scrubber(|s| s.seek(t_ms)).is_some() {
+            self.enter_travel(t_ms);
+        }
+    }
+
+    /// Puts the dashboard one event before the instant it shows.
+    pub fn step_back(&self) {
+        let (live_ms, live_events) = self.live_end();
+        let t_ms = self
+            .travel
+            .with_untracked(|m| m.as_ref().map(|m| m.t_ms))
+            .unwrap_or(live_ms);
+        if self.with_scrubber(|s| s.step_back(live_events)) == Some(true) {
+            self.enter_travel(t_ms);
+        }
+    }
+
+    /// Puts the dashboard one event after the instant it shows; past the last, back to live.
+    pub fn step_forward(&self) {
+        let (_, live_events) = self.live_end();
+        match self.with_scrubber(|s| s.step_forward(live_events)) {
+            Some(Forward::To(position)) => self.show_position(*position),
+            Some(Forward::Live) => self.go_live(),
+            _ => {}
+        }
+    }
+
+    /// Back to the live run: its latest report, and its in-flight view if it runs here.
+    pub fn go_live(&self) {
+        self.scrubber
+            .try_update_value(|s| s.as_mut().map(Scrubber::leave));
+        if self.travel.get_untracked().is_none() {
+            return;
+        }
+        self.travel.set(None);
+        if let Some(report) = self.live_report.get_untracked() {
+            self.live_report.set(None);
+            self.report.set(report);
+        }
+        let queue = (self.live_job.get_value().is_none())
+            .then(|| self.live.try_with_value(|l| l.queue_state()))
+            .flatten();
+        self.in_flight.set(queue);
+    }
+
+    fn enter_travel(&self, asked_ms: f64) {
+        if self.travel.get_untracked().is_none() {
+            self.live_report.set(Some(self.report.get_untracked()));
+        }
+        let busy = self
+            .scrubber
+            .with_value(|s| s.as_ref().and_then(Scrubber::busy_fraction));
+        self.travel.update(|mark| match mark {
+            Some(m) => {
+                m.t_ms = asked_ms;
+                m.busy = busy;
+            }
+            None => {
+                *mark = Some(TravelMark {
+                    t_ms: asked_ms,
+                    events: None,
+                    busy,
+                })
+            }
+        });
+        // A run on the page holds still while the dashboard shows its past.
+        if self.live_job.get_value().is_none() {
+            self.live.update_value(|l| l.set_paused(true));
+            self.publish();
+        }
+        self.ensure_loop();
+    }
+
+    fn show_position(&self, position: Position) {
+        self.report.set(position.report);
+        self.in_flight.set(Some(position.queue));
+        self.travel.set(Some(TravelMark {
+            t_ms: position.t_ms,
+            events: Some(position.events),
+            busy: None,
+        }));
+    }
+
+    /// Works towards the asked position for a frame; returns whether it needs more frames.
+    fn travel_frame(&self, clock: &dyn Fn() -> f64) -> bool {
+        let outcome = self.scrubber.try_update_value(|s| {
+            let s = s.as_mut().filter(|s| s.is_busy())?;
+            Some((s.frame(clock), s.busy_fraction()))
+        });
+        match outcome.flatten() {
+            Some((Some(position), _)) => {
+                self.show_position(position);
+                false
+            }
+            Some((None, busy)) => {
+                self.travel.update(|m| {
+                    if let Some(m) = m {
+                        m.busy = busy;
+                    }
+                });
+                true
+            }
+            None => false,
         }
     }
 

@@ -138,6 +138,11 @@ impl LiveRun {
         self.sim.progress()
     }
 
+    /// What is in flight now, per partition, hop and consumer.
+    pub fn queue_state(&self) -> dsim_core::QueueState {
+        self.sim.queue_state()
+    }
+
     pub fn budget(&self) -> &FrameBudget {
         &self.budget
     }

@@ -804,3 +804,87 @@ async fn a_refused_sweep_setting_is_named_under_its_field_and_the_others_stay() 
     assert_eq!(input_value(&root, "sweep-from"), "8");
     assert_eq!(input_value(&root, "sweep-to"), "16");
 }
+
+fn dispatch_input(root: &Element, testid: &str, value: &str) {
+    let input: HtmlInputElement = get(root, testid).unchecked_into();
+    input.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+/// Scrubbing a run that animates on the page pauses it and shows the past exactly as a fresh
+/// run stopped there; step back and forward move one event; Live puts the paused run back and
+/// Run resumes it.
+#[wasm_bindgen_test]
+async fn scrubbing_an_animated_run_pauses_it_and_shows_the_past() {
+    let query = "mode=idempotent-consumer&seed=6&messages=30000&ack-loss=0.1";
+    let root = container();
+    let _page = mount_to(root.clone(), move || {
+        view! { <Playground loaded=url_state::load(query) /> }
+    });
+    let root: Element = root.into();
+    until("the run to be under way", || {
+        attr(&root, "time-travel", "data-live-ms")
+            .parse::<f64>()
+            .is_ok_and(|ms| ms > 500.0)
+    })
+    .await;
+    let live_ms: f64 = attr(&root, "time-travel", "data-live-ms").parse().unwrap();
+    let t_ms = (live_ms / 2.0).round();
+    dispatch_input(&root, "scrubber", &t_ms.to_string());
+    until("the past to be shown", || {
+        attr(&root, "time-travel", "data-mode") == "past"
+    })
+    .await;
+    assert_eq!(attr(&root, "progress", "data-state"), "paused");
+    let paused_at = attr(&root, "time-travel", "data-live-ms");
+    let scenario = url_state::load(query).state.scenario;
+    let mut fresh = dsim_core::Simulation::new(&scenario);
+    fresh.advance_to((t_ms * 1000.0) as u64);
+    let r = fresh.report();
+    assert_eq!(
+        attr(&root, "counter-produced", "data-value"),
+        r.produced.to_string()
+    );
+    assert_eq!(
+        attr(&root, "counter-applied", "data-value"),
+        r.side_effects.to_string()
+    );
+    assert_eq!(
+        attr(&root, "counter-retries", "data-value"),
+        r.retries.to_string()
+    );
+    assert_eq!(
+        attr(&root, "in-flight", "data-messages"),
+        fresh.queue_state().messages_in_flight.to_string()
+    );
+    assert!(find(&root, "chart-throughput-marker").is_some());
+
+    let events: u64 = attr(&root, "time-travel", "data-events").parse().unwrap();
+    click(&root, "step-back");
+    until("one event back", || {
+        attr(&root, "time-travel", "data-events") == (events - 1).to_string()
+    })
+    .await;
+    click(&root, "step-forward");
+    tick().await;
+    assert_eq!(
+        attr(&root, "time-travel", "data-events"),
+        events.to_string()
+    );
+
+    sleep(100).await;
+    assert_eq!(
+        attr(&root, "time-travel", "data-live-ms"),
+        paused_at,
+        "the live run held still"
+    );
+    click(&root, "go-live");
+    tick().await;
+    assert_eq!(attr(&root, "time-travel", "data-mode"), "live");
+    assert_eq!(attr(&root, "progress", "data-state"), "paused");
+    click(&root, "run");
+    until("the run to finish after Run", || finished(&root)).await;
+}
