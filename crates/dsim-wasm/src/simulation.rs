@@ -93,18 +93,7 @@ impl Simulation {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let until_us = match ms.as_f64() {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => dsim_core::time::ms_to_us(ms),
-            _ => {
-                return Err(error(
-                    "ms",
-                    &format!(
-                        "must be a time in milliseconds, 0 or more (got {})",
-                        shown(&ms)
-                    ),
-                ));
-            }
-        };
+        let until_us = instant_us(&ms)?;
         if self.tape.is_live() || until_us >= self.tape.live().now_us() {
             self.tape.go_live();
             self.tape.advance_to(until_us, u64::MAX);
@@ -122,18 +111,7 @@ impl Simulation {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let t_us = match ms.as_f64() {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => dsim_core::time::ms_to_us(ms),
-            _ => {
-                return Err(error(
-                    "ms",
-                    &format!(
-                        "must be a time in milliseconds, 0 or more (got {})",
-                        shown(&ms)
-                    ),
-                ));
-            }
-        };
+        let t_us = instant_us(&ms)?;
         self.tape.seek(t_us);
         self.snapshot()
     }
@@ -221,5 +199,20 @@ impl Simulation {
     #[wasm_bindgen(getter = nowMs)]
     pub fn now_ms(&self) -> f64 {
         dsim_core::time::us_to_ms(self.tape.current().now_us())
+    }
+}
+
+/// A time argument in milliseconds since the start, as microseconds; anything else is a
+/// one-line error naming the argument.
+fn instant_us(ms: &JsValue) -> Result<dsim_core::time::Micros, JsValue> {
+    match ms.as_f64() {
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(dsim_core::time::ms_to_us(ms)),
+        _ => Err(error(
+            "ms",
+            &format!(
+                "must be a time in milliseconds, 0 or more (got {})",
+                shown(ms)
+            ),
+        )),
     }
 }

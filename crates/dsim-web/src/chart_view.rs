@@ -23,20 +23,9 @@ pub fn ChartView(
 ) -> impl IntoView {
     let hover_x = RwSignal::new(None::<f64>);
     let on_move = move |ev: PointerEvent| {
-        let Some(target) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
-        let rect = target.get_bounding_client_rect();
-        if rect.width() <= 0.0 {
-            return;
+        if let Some(x) = pointer_x(&ev, chart.with_untracked(|c| c.frame.width)) {
+            hover_x.set(Some(x));
         }
-        let width = chart.with_untracked(|c| c.frame.width);
-        hover_x.set(Some(
-            (ev.client_x() as f64 - rect.left()) / rect.width() * width,
-        ));
     };
     let hovered = move || {
         let x = hover_x.get()?;
@@ -345,4 +334,13 @@ pub(crate) fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
             <ul>{rows}</ul>
         </div>
     }
+}
+
+/// Where the pointer is over a chart drawn `width` units wide, in the chart's x coordinates.
+pub fn pointer_x(ev: &PointerEvent, width: f64) -> Option<f64> {
+    let target = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
+    let rect = target.get_bounding_client_rect();
+    (rect.width() > 0.0).then(|| (ev.client_x() as f64 - rect.left()) / rect.width() * width)
 }

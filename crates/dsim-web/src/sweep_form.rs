@@ -326,10 +326,16 @@ mod tests {
         let keys: Vec<&str> = sweepable().iter().map(|k| k.key).collect();
         assert!(keys.contains(&"ack-loss") && keys.contains(&"messages"));
         assert!(keys.contains(&"ack-timeout-ms") && keys.contains(&"max-retries"));
-        for refused in ["mode", "acks", "seed"] {
+        for refused in ["mode", "acks", "seed", "external-effect", "fencing"] {
             assert!(!keys.contains(&refused), "{refused}");
         }
-        assert_eq!(keys.len(), knobs().len() - 3);
+        // Every knob but the seed and the choices (the mode, acks, on/off switches).
+        let choices = knobs()
+            .iter()
+            .filter(|k| matches!(k.kind, Kind::Choice(_)))
+            .count();
+        assert!(choices >= 3, "mode, acks and the switches are choices");
+        assert_eq!(keys.len(), knobs().len() - choices - 1);
         // Every default range is a valid sweep of that knob.
         let s = Scenario::default();
         for k in sweepable() {

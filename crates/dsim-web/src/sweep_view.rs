@@ -580,21 +580,11 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
     let figure_id = testid.clone();
     let hover_x = RwSignal::new(None::<f64>);
     let on_move = move |ev: PointerEvent| {
-        let Some(target) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
-        let rect = target.get_bounding_client_rect();
-        if rect.width() <= 0.0 {
-            return;
-        }
         let width =
             chart.with_untracked(|c| c.as_ref().map_or(LARGE.width, |c| c.chart.frame.width));
-        hover_x.set(Some(
-            (ev.client_x() as f64 - rect.left()) / rect.width() * width,
-        ));
+        if let Some(x) = crate::chart_view::pointer_x(&ev, width) {
+            hover_x.set(Some(x));
+        }
     };
     let hovered = move || {
         let x = hover_x.get()?;
