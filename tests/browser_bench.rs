@@ -6,9 +6,8 @@
 //! - a 1,000,000-message at-least-once run with 10 % faults in the page's Web Worker: its wall
 //!   time, and the page's frame rate meanwhile;
 //! - slider-to-redraw: a fault knob changed 40 times on the default scenario, each time from
-//!   the input event to the moment every reactive update has run (the DOM holds the finished
-//!   run's charts), and to the animation frame after it (which adds the wait for the display's
-//!   next frame), as the page itself measures with `performance.now()`.
+//!   the input event to the animation frame after the finished run is drawn, as the page
+//!   itself measures with `performance.now()`.
 //!
 //! The same scenarios also run natively in this process (build it with `--release`), so the
 //! ratio compares like with like. Runs only with `DSIM_BENCH=1`; writes its figures as JSON
@@ -121,17 +120,14 @@ fn markdown(f: &Value) -> String {
         "\nIn the page (release `dist/`):\n\n| measure | value | target |\n|---|---:|---:|\n\
          | 1,000,000-message at-least-once run, 10 % faults, in the Web Worker | {:.0} ms | < 1000 ms |\n\
          | page frame rate during that run | {:.0} fps (worst frame {:.0} ms) | 60 fps |\n\
-         | slider to redraw (DOM updated), default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
-         | slider to redraw (DOM updated), p95 | {:.1} ms | |\n\
-         | slider to the next animation frame after it, median / p95 | {:.1} / {:.1} ms | |\n",
+         | slider to redraw, default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
+         | slider to redraw, p95 | {:.1} ms | |\n",
         worker["runMs"].as_f64().unwrap_or(f64::NAN),
         worker["fps"].as_f64().unwrap_or(f64::NAN),
         worker["worstFrameMs"].as_f64().unwrap_or(f64::NAN),
         slider["moves"],
         slider["medianMs"].as_f64().unwrap_or(f64::NAN),
         slider["p95Ms"].as_f64().unwrap_or(f64::NAN),
-        slider["frameMedianMs"].as_f64().unwrap_or(f64::NAN),
-        slider["frameP95Ms"].as_f64().unwrap_or(f64::NAN),
     ));
     md
 }
@@ -232,7 +228,6 @@ async fn worker_run(client: &Client) -> Result<Value, String> {
 /// Moves the ack-loss slider and waits for the page's own measurement of each redraw.
 async fn slider_latency(client: &Client) -> Result<Value, String> {
     let mut samples = Vec::with_capacity(SLIDER_MOVES);
-    let mut frames = Vec::with_capacity(SLIDER_MOVES);
     for i in 0..SLIDER_MOVES {
         // Positions across the slider's range, never the same twice in a row.
         let value = 0.05 + 0.9 * ((i * 7) % SLIDER_MOVES) as f64 / SLIDER_MOVES as f64;
@@ -247,7 +242,7 @@ async fn slider_latency(client: &Client) -> Result<Value, String> {
             slider.dispatchEvent(new Event('input', { bubbles: true }));
             const wait = () => {
                 if (Number(root.dataset.inputCount) > before) {
-                    done({ ms: Number(root.dataset.inputLatencyMs), frameMs: Number(root.dataset.inputFrameMs) });
+                    done({ ms: Number(root.dataset.inputLatencyMs) });
                 } else {
                     requestAnimationFrame(wait);
                 }
@@ -262,21 +257,13 @@ async fn slider_latency(client: &Client) -> Result<Value, String> {
         if let Some(error) = result.get("error") {
             return Err(format!("slider move {i}: {error}"));
         }
-        samples.push(result["ms"].as_f64().ok_or("no latency")?);
-        frames.push(result["frameMs"].as_f64().ok_or("no frame latency")?);
+        let ms = result["ms"].as_f64().ok_or("no latency")?;
+        samples.push(ms);
         if start.elapsed() > WAIT {
             return Err("slider moves take too long".into());
         }
     }
-    let pick = |samples: &mut Vec<f64>, q: f64| {
-        samples.sort_by(f64::total_cmp);
-        samples[((samples.len() - 1) as f64 * q).round() as usize]
-    };
-    Ok(json!({
-        "moves": samples.len(),
-        "medianMs": pick(&mut samples, 0.5),
-        "p95Ms": pick(&mut samples, 0.95),
-        "frameMedianMs": pick(&mut frames, 0.5),
-        "frameP95Ms": pick(&mut frames, 0.95),
-    }))
+    samples.sort_by(f64::total_cmp);
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Ok(json!({ "moves": samples.len(), "medianMs": pick(0.5), "p95Ms": pick(0.95) }))
 }

@@ -43,9 +43,8 @@ fn FullPage() -> impl IntoView {
             class="page"
             data-testid="app-root"
             data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
-            data-input-count=move || store.input_latency.get().count.to_string()
-            data-input-latency-ms=move || format!("{:.2}", store.input_latency.get().settled_ms)
-            data-input-frame-ms=move || format!("{:.2}", store.input_latency.get().frame_ms)
+            data-input-count=move || store.input_latency.get().0.to_string()
+            data-input-latency-ms=move || format!("{:.2}", store.input_latency.get().1)
         >
             <header class="masthead">
                 <div>

@@ -64,9 +64,9 @@ pub struct Store {
     pub offloaded: RwSignal<bool>,
     /// Wall time of the last run the worker finished, in milliseconds.
     pub worker_run_ms: RwSignal<Option<f64>>,
-    /// How long the last control change took to show its finished run (the benchmark reads
-    /// it off the page).
-    pub input_latency: RwSignal<InputLatency>,
+    /// Milliseconds from the last control change to the finished run's redraw, and how many
+    /// such measurements there were (the benchmark reads both off the page).
+    pub input_latency: RwSignal<(u32, f64)>,
     /// The settings the URL named, for the embedded view's controls.
     pub named: StoredValue<Vec<&'static str>>,
     live: StoredValue<LiveRun, LocalStorage>,
@@ -80,17 +80,6 @@ pub struct Store {
     next_job: StoredValue<u32>,
     /// When the control change now being run happened (`performance.now()`).
     input_at: StoredValue<Option<f64>>,
-}
-
-/// Milliseconds from a control change to its finished run on screen.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct InputLatency {
-    /// Control changes measured so far.
-    pub count: u32,
-    /// Until every reactive update of the page had run.
-    pub settled_ms: f64,
-    /// Until the next animation frame after that.
-    pub frame_ms: f64,
 }
 
 pub fn use_store() -> Store {
@@ -118,7 +107,7 @@ impl Store {
             embed: loaded.state.embed,
             offloaded: RwSignal::new(false),
             worker_run_ms: RwSignal::new(None),
-            input_latency: RwSignal::new(InputLatency::default()),
+            input_latency: RwSignal::new((0, 0.0)),
             named: StoredValue::new(loaded.named.clone()),
             live: StoredValue::new_local(LiveRun::new(&s, false)),
             compare: StoredValue::new_local(None),
@@ -404,35 +393,19 @@ impl Store {
         }
     }
 
-    /// Records how long a control change took to show its finished run, twice: until the
-    /// page's reactive updates have all run (the DOM holds the new charts: a zero-delay
-    /// timeout runs after every pending microtask), and until the next animation frame, which
-    /// adds the wait for the display's frame to the work itself.
+    /// Records how long a control change took to show its finished run: measured in the next
+    /// animation frame, after the signals above have redrawn the page.
     fn measure_redraw(&self, input_at: f64) {
         let store = *self;
-        let pair = StoredValue::new((None::<f64>, None::<f64>));
-        let complete = move || {
+        request_animation_frame(move || {
             if store.input_latency.is_disposed() {
                 return;
             }
-            if let (Some(settled), Some(frame)) = pair.get_value() {
-                store.input_latency.update(|latency| {
-                    latency.count += 1;
-                    latency.settled_ms = settled;
-                    latency.frame_ms = frame;
-                });
-            }
-        };
-        set_timeout(
-            move || {
-                pair.update_value(|p| p.0 = Some(browser::now_ms() - input_at));
-                complete();
-            },
-            Duration::ZERO,
-        );
-        request_animation_frame(move || {
-            pair.update_value(|p| p.1 = Some(browser::now_ms() - input_at));
-            complete();
+            let elapsed = browser::now_ms() - input_at;
+            store.input_latency.update(|(count, last)| {
+                *count += 1;
+                *last = elapsed;
+            });
         });
     }
 
