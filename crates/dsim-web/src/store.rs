@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use dsim_core::{Knob, QueueState, Report, Scenario, ScenarioError, Simulation};
+use dsim_core::{Knob, QueueState, Report, Scenario, ScenarioError};
 use leptos::prelude::*;
 
 use crate::browser;
@@ -90,8 +90,10 @@ impl Store {
     /// The state for a loaded URL, with its run started.
     pub fn new(loaded: &LoadedPage) -> Store {
         let s = loaded.state.scenario.clone();
+        // Only the signals' first value: `restart` below puts the run that really starts.
+        let mut first = LiveRun::new(&s, true);
         let store = Store {
-            report: RwSignal::new(Simulation::new(&s).report()),
+            report: RwSignal::new(first.report()),
             travel: RwSignal::new(None),
             live_report: RwSignal::new(None),
             in_flight: RwSignal::new(None),
@@ -109,7 +111,7 @@ impl Store {
             worker_run_ms: RwSignal::new(None),
             input_latency: RwSignal::new((0, 0.0)),
             named: StoredValue::new(loaded.named.clone()),
-            live: StoredValue::new_local(LiveRun::new(&s, false)),
+            live: StoredValue::new_local(first),
             compare: StoredValue::new_local(None),
             scrubber: StoredValue::new_local(None),
             looping: StoredValue::new(false),
