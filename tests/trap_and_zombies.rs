@@ -316,3 +316,30 @@ fn the_new_settings_at_their_defaults_change_nothing() {
         (b.duplicates, b.side_effects, b.latency_ms)
     );
 }
+
+/// Found by the fault-space property test: a record whose visibility ran out while its
+/// partition changed hands went back to the partition without a holder, and the network's
+/// second copy of the delivery then reached the same consumer, which had the first copy
+/// queued. Both were staged in one transaction and committed: a double charge inside
+/// exactly-once. A session's position never moves back, so the second copy is skipped.
+#[test]
+fn a_duplicated_delivery_of_a_record_sent_back_mid_rebalance_is_staged_once() {
+    let s = scenario(
+        "mode=exactly-once&seed=6125024358796757&producer-crash=0.00427275449260478&ack-timeout-ms=18172.59771669718&max-retries=30&outbox-poll-ms=1&broker-crash=0.2534166004657423&acks=leader&replication-factor=5&replication-ms=556.3972153251165&failover-ms=0&visibility-timeout-ms=1&crash-after-process=0.18035897278044233&processing-ms=720.6803579245444&max-poll=257&restart-ms=369901.9655412272&session-timeout-ms=267186.1563824453&dedup-window-ms=0&latency-ms=3265.105772155058&jitter-ms=2452.7365879817553&delivery-loss=0.031485462814510035&duplicate=0.46168878490379084&delay=0.3150267819093586&delay-ms=2907.5732560675083&messages=38&publish-rate=553527.7736352086&producers=6&consumers=12&partitions=115&accounts=6951&txn-write-ms=39.117308230754546&txn-ack-ms=124.19767117920688&dedup-lookup-ms=0&horizon-ms=3600000&idempotency-key=on&consumer-stall=0.3537285030133367&stall-ms=36424.95913581764&external-latency-ms=13320.491928177638",
+    );
+    let r = run(&s);
+    assert_conserved(&r);
+    assert_eq!(r.duplicates, 0, "{}", replay(&s));
+    let trace = trace_message(&s, 6);
+    let staged = trace.iter().filter(|e| e.kind == TraceKind::Staged).count();
+    let committed_twice = trace
+        .iter()
+        .filter(|e| e.kind == TraceKind::Processed)
+        .count();
+    assert_eq!(committed_twice, 1, "{}", trace_text(&trace));
+    assert!(
+        trace.iter().any(|e| e.kind == TraceKind::SkippedByPosition) && staged >= 1,
+        "{}",
+        trace_text(&trace)
+    );
+}

@@ -60,6 +60,16 @@ pub struct Consumer {
     pub ack_after_stall: Option<Item>,
 }
 
+impl Consumer {
+    /// Whether this session has the record anywhere: queued, being processed or staged.
+    fn holds(&self, entry: u32, generation: u32) -> bool {
+        let same = |i: &Item| i.entry == entry && i.generation == generation;
+        self.queue.iter().any(same)
+            || self.current.as_ref().is_some_and(|(i, _)| same(i))
+            || self.txn.iter().any(same)
+    }
+}
+
 impl Default for Consumer {
     fn default() -> Self {
         Consumer {
@@ -202,7 +212,13 @@ impl Simulation {
             }
             Mode::ExactlyOnce => {
                 let position_passed = match self.entries.live(entry, generation) {
-                    Some(e) => e.holder == Some((consumer, session)),
+                    // A record made ready again (its visibility ran out under a rebalance)
+                    // loses its holder, but a session's position never moves back: if this
+                    // session already has the record queued, in hand or staged, it is past it.
+                    Some(e) => {
+                        e.holder == Some((consumer, session))
+                            || self.consumers[consumer as usize].holds(entry, generation)
+                    }
                     // Already committed: the committed offset is past it.
                     None => true,
                 };
