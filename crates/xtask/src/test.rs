@@ -303,6 +303,9 @@ pub(crate) fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
     Ok(Outcome::Passed)
 }
 
+/// The JS API is built for speed, like the page's worker: see `worker-release` in Cargo.toml.
+pub const JS_API_PROFILE: &str = "worker-release";
+
 /// The embedding example is served next to the playground and loads the JS API from
 /// dist/pkg (docs/embedding.md); trunk wipes dist/, so both go in after it.
 fn js_api_into_dist(ctx: &Ctx) -> Result<(), String> {
@@ -318,7 +321,8 @@ fn js_api_into_dist(ctx: &Ctx) -> Result<(), String> {
     ctx.cmd("wasm-pack")
         .args([
             "build",
-            "--release",
+            "--profile",
+            JS_API_PROFILE,
             "--target",
             "web",
             "--mode",
@@ -329,14 +333,8 @@ fn js_api_into_dist(ctx: &Ctx) -> Result<(), String> {
         .arg(&api)
         .ci_time_limit(20 * MINUTE)
         .run()?;
-    // The crate turns off wasm-pack's own wasm-opt; the pinned binaryen is ~20% smaller.
-    let wasm = pkg.join("dsim_wasm_bg.wasm");
-    ctx.cmd("wasm-opt")
-        .arg("-Oz")
-        .arg(&wasm)
-        .arg("-o")
-        .arg(&wasm)
-        .run()?;
+    // No wasm-opt here: every binaryen level (even -O3) made the simulation 15-20% slower in
+    // V8 (measured in node on the benchmark scenarios), and this module exists to simulate.
     for file in ["embed-example.html", "embed-example.js"] {
         let from = ctx.root.join("web").join(file);
         if from.exists() {
