@@ -168,7 +168,8 @@ pub struct EventQueue {
     /// Per slot, the last node of its circular FIFO list, or `NIL`.
     tails: Vec<u32>,
     nodes: Vec<Node>,
-    free: Vec<u32>,
+    /// The first free node; free nodes chain through `next` (no second vector to grow).
+    free: u32,
     occupied: Occupancy,
     mask: u64,
     span: Micros,
@@ -199,7 +200,7 @@ impl EventQueue {
                 event: Event::BrokerRecover,
                 next: NIL,
             }],
-            free: Vec::new(),
+            free: NIL,
             occupied: Occupancy::new(slots),
             mask: slots as u64 - 1,
             span: slots as Micros,
@@ -260,15 +261,15 @@ impl EventQueue {
     #[inline(always)]
     fn push_wheel(&mut self, at: Micros, event: Event) {
         let slot = (at & self.mask) as usize;
-        let node = match self.free.pop() {
-            Some(n) => {
-                self.nodes[n as usize].event = event;
-                n
-            }
-            None => {
-                self.nodes.push(Node { event, next: NIL });
-                (self.nodes.len() - 1) as u32
-            }
+        let node = if self.free != NIL {
+            let n = self.free;
+            let node = &mut self.nodes[n as usize];
+            self.free = node.next;
+            node.event = event;
+            n
+        } else {
+            self.nodes.push(Node { event, next: NIL });
+            (self.nodes.len() - 1) as u32
         };
         let tail = self.tails[slot];
         if tail == NIL {
@@ -395,10 +396,12 @@ impl EventQueue {
         } else {
             self.nodes[tail as usize].next = self.nodes[head as usize].next;
         }
-        self.free.push(head);
         self.in_wheel -= 1;
         // Read before pulling far events in: they may reuse the node.
-        let event = self.nodes[head as usize].event;
+        let node = &mut self.nodes[head as usize];
+        let event = node.event;
+        node.next = self.free;
+        self.free = head;
         self.base = at;
         if self.far_from < at + self.span {
             self.pull_into_wheel();
