@@ -177,11 +177,10 @@ async fn wasm_throughput(client: &Client) -> Result<Value, String> {
             const api = await import('/pkg/dsim_wasm.js');
             await api.default();
             // V8 runs new wasm code in its baseline compiler and optimises what proves hot
-            // for later calls, so the figures are of warm code, as a native binary's are:
-            // each scenario once at a tenth of its size first, untimed.
+            // for later calls (compiled in the background), so the figures are of warm code,
+            // as a native binary's are: every scenario runs once untimed first.
             for (const s of scenarios) {
-                const warm = new api.Simulation({ ...s.scenario,
-                                                  messages: Math.ceil(s.scenario.messages / 10) });
+                const warm = new api.Simulation(s.scenario);
                 warm.step(Number.MAX_SAFE_INTEGER);
                 warm.free();
             }
@@ -237,6 +236,25 @@ async fn worker_run(client: &Client) -> Result<Value, String> {
 
 /// Moves the ack-loss slider and waits for the page's own measurement of each redraw.
 async fn slider_latency(client: &Client) -> Result<Value, String> {
+    // The page mounts after its wasm loads: wait for it (and its first run) before moving.
+    client
+        .execute_async(
+            r#"
+            const done = arguments[0];
+            const ready = () => {
+                const root = document.querySelector('[data-testid=app-root]');
+                if (root && document.querySelector('input[data-testid=knob-ack-loss]')) {
+                    done(true);
+                } else {
+                    requestAnimationFrame(ready);
+                }
+            };
+            ready();
+        "#,
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("page never mounted: {e}"))?;
     let mut samples = Vec::with_capacity(SLIDER_MOVES);
     for i in 0..SLIDER_MOVES {
         // Positions across the slider's range, never the same twice in a row.
