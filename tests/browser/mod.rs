@@ -79,31 +79,43 @@ pub struct Chromedriver {
 }
 
 impl Chromedriver {
-    /// Starts chromedriver and waits (at most 20 s) until it accepts connections.
+    /// Starts chromedriver and waits (at most 20 s) until it accepts connections. The port
+    /// is free when picked but another process may take it first (several test binaries
+    /// start browsers at once): chromedriver then exits, and it is started again elsewhere.
     pub fn start() -> Chromedriver {
         use std::os::unix::process::CommandExt;
         let binary = chromedriver_path();
-        let port = free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {} (set CHROMEDRIVER): {e}", binary.display())
-            });
-        let driver = Chromedriver { child, port };
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver did not listen on port {port} within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        'spawn: loop {
+            let port = free_port();
+            let child = Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {} (set CHROMEDRIVER): {e}", binary.display())
+                });
+            let mut driver = Chromedriver { child, port };
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "chromedriver did not listen on port {port} within 20 s"
+                );
+                if matches!(driver.child.try_wait(), Ok(Some(_))) {
+                    // It could not bind: the port was taken meanwhile.
+                    continue 'spawn;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if matches!(driver.child.try_wait(), Ok(Some(_))) {
+                // What answered is somebody else's server on the port chromedriver lost.
+                continue 'spawn;
+            }
+            return driver;
         }
-        driver
     }
 
     pub fn url(&self) -> String {
