@@ -10,16 +10,17 @@
 //!   the input event to the animation frame after the finished run is drawn, as the page
 //!   itself measures with `performance.now()`.
 //!
-//! The same scenarios also run natively in this process (build it with `--release`), so the
-//! ratio compares like with like. Runs only with `DSIM_BENCH=1`; writes its figures as JSON
-//! to `target/browser-bench.json` and as markdown tables to `target/browser-bench.md`, which
-//! `cargo xtask bench` puts into BENCHMARKS.md.
+//! The same scenarios also run natively in this process (build it with `--release`), recorded
+//! for time travel as the JS API records them, so the ratio compares like with like. Runs only
+//! with `DSIM_BENCH=1`; writes its figures as JSON to `target/browser-bench.json` and as
+//! markdown tables to `target/browser-bench.md`, which `cargo xtask bench` puts into
+//! BENCHMARKS.md.
 
 mod browser;
 
 use std::time::{Duration, Instant};
 
-use dsim_core::{Mode, Simulation, presets::bench_scenario};
+use dsim_core::{Mode, TimeTravel, presets::bench_scenario};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
@@ -77,12 +78,18 @@ fn native_throughput() -> Value {
             [false, true].map(|faulty| {
                 let s = bench_scenario(mode, WASM_MESSAGES, faulty);
                 let start = Instant::now();
-                let mut sim = Simulation::new(&s);
-                sim.run_to_end();
+                // The JS API's `Simulation` records its run for seeking back (snapshots of the
+                // whole state, about a tenth of the time): the same work here.
+                let mut tape = TimeTravel::with_limits(
+                    &s,
+                    TimeTravel::DEFAULT_CAPACITY,
+                    TimeTravel::DEFAULT_BYTE_BUDGET,
+                );
+                tape.step(u64::MAX);
                 json!({
                     "mode": mode,
                     "faults": if faulty { "10%" } else { "0%" },
-                    "events": sim.events(),
+                    "events": tape.live().events(),
                     "seconds": start.elapsed().as_secs_f64(),
                 })
             })
@@ -93,7 +100,8 @@ fn native_throughput() -> Value {
 
 fn markdown(f: &Value) -> String {
     let mut md = format!(
-        "Wasm in headless Chromium (the JS API, release build) against native, {WASM_MESSAGES} \
+        "Wasm in headless Chromium (the JS API, release build) against native (both recording \
+         the run for time travel, as the JS API does), {WASM_MESSAGES} \
          messages per scenario (target: wasm within 1.5x of native):\n\n\
          | mode | faults | native msgs/s | wasm msgs/s | wasm events/s | wasm time / native time |\n\
          |---|---|---:|---:|---:|---:|\n"

@@ -118,6 +118,9 @@ impl TimeTravel {
     pub const DEFAULT_CAPACITY: usize = 32;
     /// Events between snapshots until the run outgrows the capacity.
     pub const FIRST_SPACING_EVENTS: u64 = 1_024;
+    /// The bytes of snapshots a recording keeps, by estimate, unless told otherwise (the JS
+    /// API's runs): a browser tab can afford it.
+    pub const DEFAULT_BYTE_BUDGET: usize = 64 * 1024 * 1024;
 
     /// Records a new run of `scenario` with the default bounds and no byte budget.
     pub fn new(scenario: &Scenario) -> TimeTravel {

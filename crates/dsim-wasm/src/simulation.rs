@@ -14,7 +14,7 @@ const DEFAULT_STEP_EVENTS: u64 = 1_000;
 
 /// The bytes of snapshots a run keeps for `seekTo` and `stepBack`, by estimate (besides the
 /// count bound of `TimeTravel::DEFAULT_CAPACITY`).
-const SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
+const SNAPSHOT_BYTES: usize = TimeTravel::DEFAULT_BYTE_BUDGET;
 
 /// A run in progress. Create it from a scenario, then call `step(events)` or `advanceTo(ms)`
 /// from your animation loop and draw the snapshot each returns; `report()` gives the full
