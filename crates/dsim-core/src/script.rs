@@ -101,9 +101,10 @@ impl<'de> Deserialize<'de> for Link {
     }
 }
 
+// Its `Deserialize` is written by hand in `script_json.rs`, to the letter of what these
+// attributes derived (a doc comment here would change the JS API's TypeScript declarations).
 /// One entry of a fault timeline. Times are milliseconds of simulated time from the start of
-/// the run, like every duration of a scenario. Its `Deserialize` is written by hand in
-/// `script_json.rs`, to the letter of what these attributes derive.
+/// the run, like every duration of a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]

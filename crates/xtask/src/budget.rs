@@ -61,7 +61,11 @@ pub fn check(ctx: &Ctx) -> Result<(), String> {
     for budget in BUDGETS {
         let path = find(&dist, budget)?;
         let size = gzipped_size(ctx, &path)?;
-        let name = path.strip_prefix(&dist).unwrap_or(&path).display().to_string();
+        let name = path
+            .strip_prefix(&dist)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         measured.push((budget, name, size));
     }
     for (budget, name, size) in &measured {
@@ -155,11 +159,13 @@ mod tests {
         assert!(verdict(&[(page, "dsim-web-0_bg.wasm", page.max_gzipped)]).is_ok());
         let e = verdict(&[(page, "dsim-web-0_bg.wasm", page.max_gzipped + 7)]).unwrap_err();
         assert!(e.contains("dist/dsim-web-0_bg.wasm"), "{e}");
-        assert!(e.contains(&format!("{} bytes gzipped", page.max_gzipped + 7)), "{e}");
+        assert!(
+            e.contains(&format!("{} bytes gzipped", page.max_gzipped + 7)),
+            "{e}"
+        );
         assert!(
             e.contains(&format!("budget of {} bytes by 7", page.max_gzipped)),
             "{e}"
         );
     }
-
 }
