@@ -22,32 +22,33 @@ pub struct Budget {
     pub max_gzipped: u64,
 }
 
-/// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped; it
-/// stands at 468 KB after the features of the last weeks (see ARCHITECTURE.md, "bundle
-/// size"), so its budget holds it where it is until it is brought back under the target. The
-/// worker and the JS API are not downloaded by the page at start, but they should not grow
-/// unnoticed either.
+/// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
+/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 466 KB, so its
+/// budget holds it there (not a pass mark: a ratchet) until it is brought back under the
+/// target; see ARCHITECTURE.md, "Bundle size". The worker and the JS API are not what the
+/// page downloads at start, but they must not grow unnoticed either. Lower a budget whenever
+/// a change makes room; raise one only as a decision, saying why in the commit.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 470_000,
+        max_gzipped: 467_000,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 190_000,
+        max_gzipped: 185_000,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 210_000,
+        max_gzipped: 203_000,
     },
 ];
 
