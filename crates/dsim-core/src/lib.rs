@@ -26,6 +26,7 @@ mod queue;
 pub mod report;
 pub mod scenario;
 pub mod script;
+mod script_json;
 pub mod stats;
 pub mod sweep;
 pub mod theory;

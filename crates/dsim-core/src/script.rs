@@ -69,7 +69,7 @@ impl Link {
         }
     }
 
-    fn parse(text: &str) -> Result<Link, String> {
+    pub(crate) fn parse(text: &str) -> Result<Link, String> {
         let rest = text.strip_prefix("broker-").ok_or_else(|| {
             format!("a link is broker-producer-N or broker-consumer-N (got {text:?})")
         })?;
@@ -101,9 +101,11 @@ impl<'de> Deserialize<'de> for Link {
     }
 }
 
+// Its `Deserialize` is written by hand in `script_json.rs`, to the letter of what these
+// attributes derived (a doc comment here would change the JS API's TypeScript declarations).
 /// One entry of a fault timeline. Times are milliseconds of simulated time from the start of
 /// the run, like every duration of a scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ScriptedFault {
@@ -449,7 +451,7 @@ pub fn from_json(value: &serde_json::Value) -> Result<Vec<ScriptedFault>, Scenar
                         parse_entry(text).map_err(|e| entry_error(text, &e))
                     }
                     serde_json::Value::Object(_) => {
-                        serde_json::from_value(item.clone()).map_err(|e| {
+                        crate::script_json::from_value(item).map_err(|e| {
                             // serde's messages end with a position in a text we never had.
                             let message = e.to_string();
                             let message = message.split(" at line ").next().unwrap_or_default();

@@ -88,17 +88,13 @@ fn bundle_sizes(ctx: &Ctx) -> Result<String, String> {
     );
     for path in files.iter().filter(|p| p.is_file()) {
         let raw = fs::metadata(path).map_or(0, |m| m.len());
-        let gz = ctx
-            .cmd("sh")
-            .arg("-c")
-            .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
-            .read()?;
+        let gz = crate::budget::gzipped_size(ctx, path)?;
         let name = path
             .strip_prefix(&dist)
             .unwrap_or(path)
             .display()
             .to_string();
-        md.push_str(&format!("| {name} | {raw} | {} |\n", gz.trim()));
+        md.push_str(&format!("| {name} | {raw} | {gz} |\n"));
     }
     Ok(md)
 }

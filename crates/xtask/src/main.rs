@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <command>` (alias in .cargo/config.toml).
 
 mod bench;
+mod budget;
 mod cmd;
 mod install;
 mod meta;

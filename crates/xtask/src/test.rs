@@ -300,6 +300,8 @@ pub(crate) fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
         .ci_time_limit(30 * MINUTE)
         .run()?;
     js_api_into_dist(ctx)?;
+    header("bundle size budgets");
+    crate::budget::check(ctx)?;
     Ok(Outcome::Passed)
 }
 

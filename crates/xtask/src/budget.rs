@@ -1,0 +1,172 @@
+//! The bundle's size budgets: what each wasm file of the release `dist/` may weigh gzipped.
+//!
+//! The trunk step of `cargo xtask test` checks them right after it builds `dist/`, so a change
+//! that bloats a bundle fails the tests with the file, its size and its budget; `cargo xtask
+//! bench` reports the same sizes. A size is not a timing: the same sources give the same bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::cmd::Ctx;
+
+/// One wasm file of `dist/` and the most it may weigh gzipped (`gzip -9`), in bytes.
+pub struct Budget {
+    /// What the file is, for the message.
+    pub what: &'static str,
+    /// Folder inside `dist/` ("" for `dist/` itself).
+    pub dir: &'static str,
+    /// The file's name starts with this and ends with `suffix`: Trunk puts a content hash in
+    /// the page's file name.
+    pub prefix: &'static str,
+    pub suffix: &'static str,
+    pub max_gzipped: u64,
+}
+
+/// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
+/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 466 KB, so its
+/// budget holds it there (not a pass mark: a ratchet) until it is brought back under the
+/// target; see ARCHITECTURE.md, "Bundle size". The worker and the JS API are not what the
+/// page downloads at start, but they must not grow unnoticed either. Lower a budget whenever
+/// a change makes room; raise one only as a decision, saying why in the commit.
+pub const BUDGETS: &[Budget] = &[
+    Budget {
+        what: "the playground page's wasm",
+        dir: "",
+        prefix: "dsim-web-",
+        suffix: "_bg.wasm",
+        max_gzipped: 467_000,
+    },
+    Budget {
+        what: "the Web Worker's wasm",
+        dir: "",
+        prefix: "dsim-worker",
+        suffix: "_bg.wasm",
+        max_gzipped: 185_000,
+    },
+    Budget {
+        what: "the JS API's wasm",
+        dir: "pkg",
+        prefix: "dsim_wasm",
+        suffix: "_bg.wasm",
+        max_gzipped: 203_000,
+    },
+];
+
+/// The page's target from issue 5, reported beside its budget while the two differ.
+pub const PAGE_TARGET_GZIPPED: u64 = 300_000;
+
+/// Checks every budget against `dist/`, naming each file with its size.
+pub fn check(ctx: &Ctx) -> Result<(), String> {
+    let dist = ctx.root.join("dist");
+    let mut measured = Vec::new();
+    for budget in BUDGETS {
+        let path = find(&dist, budget)?;
+        let size = gzipped_size(ctx, &path)?;
+        let name = path
+            .strip_prefix(&dist)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        measured.push((budget, name, size));
+    }
+    for (budget, name, size) in &measured {
+        println!(
+            "{name}: {size} bytes gzipped, budget {} ({})",
+            budget.max_gzipped, budget.what
+        );
+    }
+    println!("page target (issue 5): {PAGE_TARGET_GZIPPED} bytes gzipped");
+    verdict(
+        &measured
+            .iter()
+            .map(|(b, name, size)| (*b, name.as_str(), *size))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The failures among measured sizes, one line each, or `Ok` when all fit.
+fn verdict(measured: &[(&Budget, &str, u64)]) -> Result<(), String> {
+    let over: Vec<String> = measured
+        .iter()
+        .filter(|(b, _, size)| *size > b.max_gzipped)
+        .map(|(b, name, size)| {
+            format!(
+                "dist/{name} ({}) is {size} bytes gzipped, over its budget of {} bytes by {}",
+                b.what,
+                b.max_gzipped,
+                size - b.max_gzipped
+            )
+        })
+        .collect();
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} (budgets in crates/xtask/src/budget.rs)",
+            over.join("; ")
+        ))
+    }
+}
+
+fn find(dist: &Path, budget: &Budget) -> Result<PathBuf, String> {
+    let dir = dist.join(budget.dir);
+    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(budget.prefix) && n.ends_with(budget.suffix))
+        })
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "no {}{}*{} in {} ({}): was dist/ built?",
+            budget.dir,
+            budget.prefix,
+            budget.suffix,
+            dir.display(),
+            budget.what
+        )),
+        _ => Err(format!(
+            "more than one {}*{} in {}: a stale dist/? (rm -rf dist and rebuild)",
+            budget.prefix,
+            budget.suffix,
+            dir.display()
+        )),
+    }
+}
+
+/// The file's size after `gzip -9`, as a server would send it.
+pub fn gzipped_size(ctx: &Ctx, path: &Path) -> Result<u64, String> {
+    let out = ctx
+        .cmd("sh")
+        .arg("-c")
+        .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
+        .read()?;
+    out.trim()
+        .parse()
+        .map_err(|_| format!("gzip of {} gave {out:?}, not a size", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_its_budget_is_named_with_its_size_and_budget() {
+        let page = &BUDGETS[0];
+        assert!(verdict(&[(page, "dsim-web-0_bg.wasm", page.max_gzipped)]).is_ok());
+        let e = verdict(&[(page, "dsim-web-0_bg.wasm", page.max_gzipped + 7)]).unwrap_err();
+        assert!(e.contains("dist/dsim-web-0_bg.wasm"), "{e}");
+        assert!(
+            e.contains(&format!("{} bytes gzipped", page.max_gzipped + 7)),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("budget of {} bytes by 7", page.max_gzipped)),
+            "{e}"
+        );
+    }
+}
