@@ -23,10 +23,12 @@ pub struct Budget {
 }
 
 /// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
-/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 466 KB, so its
-/// budget holds it there (not a pass mark: a ratchet) until it is brought back under the
-/// target; see ARCHITECTURE.md, "Bundle size". The worker and the JS API are not what the
-/// page downloads at start, but they must not grow unnoticed either. Lower a budget whenever
+/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 413 KB (466 KB
+/// before Leptos's `erase_components`), so its budget holds it there (not a pass mark: a
+/// ratchet) until it is brought back under the target; see ARCHITECTURE.md, "Bundle size".
+/// The worker and the JS API are not what the page downloads at start, and they skip
+/// wasm-opt on purpose (15-20 % faster in V8, about 10 % larger), but they must not grow
+/// unnoticed either. Lower a budget whenever
 /// a change makes room; raise one only as a decision, saying why in the commit.
 pub const BUDGETS: &[Budget] = &[
     Budget {
@@ -34,21 +36,21 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 467_000,
+        max_gzipped: 414_000,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 185_000,
+        max_gzipped: 206_000,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 203_000,
+        max_gzipped: 226_000,
     },
 ];
 
