@@ -28,29 +28,31 @@ pub struct Budget {
 /// ratchet) until it is brought back under the target; see ARCHITECTURE.md, "Bundle size".
 /// The worker and the JS API are not what the page downloads at start, and they skip
 /// wasm-opt on purpose (15-20 % faster in V8, about 10 % larger), but they must not grow
-/// unnoticed either. Lower a budget whenever
-/// a change makes room; raise one only as a decision, saying why in the commit.
+/// unnoticed either. Each budget sits about half a percent above the measured size: the
+/// registry's source paths are embedded in panic locations, and another machine's cargo
+/// home changes a few bytes. Lower a budget whenever a change makes room; raise one only as
+/// a decision, saying why in the commit.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 414_000,
+        max_gzipped: 416_000,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 206_000,
+        max_gzipped: 207_000,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 226_000,
+        max_gzipped: 227_000,
     },
 ];
 
