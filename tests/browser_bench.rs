@@ -28,6 +28,8 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Messages per wasm scenario: enough to time, small enough for a quick bench.
 pub const WASM_MESSAGES: u32 = 200_000;
 const SLIDER_MOVES: usize = 40;
+/// Times the million-message worker run is repeated; the median is reported.
+const WORKER_RUNS: usize = 3;
 
 #[tokio::test(flavor = "current_thread")]
 async fn browser_bench() {
@@ -127,10 +129,19 @@ fn markdown(f: &Value) -> String {
     let slider = &f["slider"];
     md.push_str(&format!(
         "\nIn the page (release `dist/`):\n\n| measure | value | target |\n|---|---:|---:|\n\
-         | 1,000,000-message at-least-once run, 10 % faults, in the Web Worker | {:.0} ms | < 1000 ms |\n\
+         | 1,000,000-message at-least-once run, 10 % faults, in the Web Worker, median of {} ({} ms) | {:.0} ms | < 1000 ms |\n\
          | page frame rate during that run | {:.0} fps (worst frame {:.0} ms) | 60 fps |\n\
          | slider to redraw, default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
          | slider to redraw, p95 | {:.1} ms | |\n",
+        WORKER_RUNS,
+        worker["allRunMs"]
+            .as_array()
+            .map(|all| all
+                .iter()
+                .map(|ms| format!("{:.0}", ms.as_f64().unwrap_or(f64::NAN)))
+                .collect::<Vec<_>>()
+                .join(", "))
+            .unwrap_or_default(),
         worker["runMs"].as_f64().unwrap_or(f64::NAN),
         worker["fps"].as_f64().unwrap_or(f64::NAN),
         worker["worstFrameMs"].as_f64().unwrap_or(f64::NAN),
@@ -154,11 +165,24 @@ async fn measure(client: &Client, base: &str) -> Result<Value, String> {
     let faults = "publish-loss=0.1&publish-ack-loss=0.1&delivery-loss=0.1&ack-loss=0.1\
                   &duplicate=0.1&crash-before-process=0.001&crash-after-process=0.001\
                   &broker-crash=0.0001";
-    goto(format!(
-        "/?mode=at-least-once&messages=1000000&seed=1&{faults}"
-    ))
-    .await?;
-    let worker = worker_run(client).await?;
+    // Timings on a shared machine swing between runs: the run is timed WORKER_RUNS times, each
+    // in a freshly loaded page (a fresh worker, as a user gets), and the median reported.
+    let mut runs = Vec::with_capacity(WORKER_RUNS);
+    for _ in 0..WORKER_RUNS {
+        goto(format!(
+            "/?mode=at-least-once&messages=1000000&seed=1&{faults}"
+        ))
+        .await?;
+        runs.push(worker_run(client).await?);
+    }
+    runs.sort_by(|a, b| {
+        a["runMs"]
+            .as_f64()
+            .partial_cmp(&b["runMs"].as_f64())
+            .expect("numbers")
+    });
+    let mut worker = runs[WORKER_RUNS / 2].clone();
+    worker["allRunMs"] = json!(runs.iter().map(|r| r["runMs"].clone()).collect::<Vec<_>>());
 
     goto("/".into()).await?;
     let slider = slider_latency(client).await?;
