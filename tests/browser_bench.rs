@@ -10,8 +10,8 @@
 //!   the input event to the animation frame after the finished run is drawn, as the page
 //!   itself measures with `performance.now()`.
 //!
-//! The same scenarios also run natively in this process (build it with `--release`), recorded
-//! for time travel as the JS API records them, so the ratio compares like with like. Runs only
+//! The same scenarios also run natively in this process (build it with `--release`), both
+//! recorded for time travel as the JS API records them (like with like) and plain. Runs only
 //! with `DSIM_BENCH=1`; writes its figures as JSON to `target/browser-bench.json` and as
 //! markdown tables to `target/browser-bench.md`, which `cargo xtask bench` puts into
 //! BENCHMARKS.md.
@@ -20,7 +20,7 @@ mod browser;
 
 use std::time::{Duration, Instant};
 
-use dsim_core::{Mode, TimeTravel, presets::bench_scenario};
+use dsim_core::{Mode, Simulation, TimeTravel, presets::bench_scenario};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
@@ -72,7 +72,10 @@ async fn browser_bench() {
     println!("{md}\nwrote target/browser-bench.json and target/browser-bench.md");
 }
 
-/// The wasm scenarios, natively, in this (release) process.
+/// The wasm scenarios, natively, in this (release) process: recorded for time travel as the
+/// JS API records them (snapshots of the whole state), and plain, as `dsim bench` runs them.
+/// Natively the recording costs more than in wasm (each large snapshot is a fresh `mmap` from
+/// the system allocator, page faults and all), so both ratios are reported.
 fn native_throughput() -> Value {
     let runs: Vec<Value> = Mode::ALL
         .iter()
@@ -80,19 +83,28 @@ fn native_throughput() -> Value {
             [false, true].map(|faulty| {
                 let s = bench_scenario(mode, WASM_MESSAGES, faulty);
                 let start = Instant::now();
-                // The JS API's `Simulation` records its run for seeking back (snapshots of the
-                // whole state, about a tenth of the time): the same work here.
                 let mut tape = TimeTravel::with_limits(
                     &s,
                     TimeTravel::DEFAULT_CAPACITY,
                     TimeTravel::DEFAULT_BYTE_BUDGET,
                 );
                 tape.step(u64::MAX);
+                let recorded = start.elapsed().as_secs_f64();
+                let start = Instant::now();
+                let mut plain = Simulation::new(&s);
+                plain.run_to_end();
+                let plain_seconds = start.elapsed().as_secs_f64();
+                assert_eq!(
+                    plain.events(),
+                    tape.live().events(),
+                    "the same run either way"
+                );
                 json!({
                     "mode": mode,
                     "faults": if faulty { "10%" } else { "0%" },
                     "events": tape.live().events(),
-                    "seconds": start.elapsed().as_secs_f64(),
+                    "seconds": recorded,
+                    "plainSeconds": plain_seconds,
                 })
             })
         })
@@ -102,11 +114,13 @@ fn native_throughput() -> Value {
 
 fn markdown(f: &Value) -> String {
     let mut md = format!(
-        "Wasm in headless Chromium (the JS API, release build) against native (both recording \
-         the run for time travel, as the JS API does), {WASM_MESSAGES} \
-         messages per scenario (target: wasm within 1.5x of native):\n\n\
-         | mode | faults | native msgs/s | wasm msgs/s | wasm events/s | wasm time / native time |\n\
-         |---|---|---:|---:|---:|---:|\n"
+        "Wasm in headless Chromium (the JS API, release build, which records each run for time \
+         travel) against native, {WASM_MESSAGES} messages per scenario (target: wasm within 1.5x \
+         of native). \"recording\" is native doing the same recording, \"plain\" native without \
+         it, as `dsim bench` runs:\n\n\
+         | mode | faults | native recording msgs/s | native plain msgs/s | wasm msgs/s | wasm events/s \
+         | wasm / native recording | wasm / native plain |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n"
     );
     let empty = vec![];
     let wasm = f["wasm"].as_array().unwrap_or(&empty);
@@ -114,15 +128,18 @@ fn markdown(f: &Value) -> String {
     for (w, n) in wasm.iter().zip(native) {
         let ws = w["seconds"].as_f64().unwrap_or(f64::NAN);
         let ns = n["seconds"].as_f64().unwrap_or(f64::NAN);
+        let ps = n["plainSeconds"].as_f64().unwrap_or(f64::NAN);
         let msgs = WASM_MESSAGES as f64;
         md.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2}x |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}x | {:.2}x |\n",
             w["mode"].as_str().unwrap_or("?"),
             w["faults"].as_str().unwrap_or("?"),
             msgs / ns,
+            msgs / ps,
             msgs / ws,
             w["events"].as_f64().unwrap_or(0.0) / ws,
             ws / ns,
+            ws / ps,
         ));
     }
     let worker = &f["worker"];
