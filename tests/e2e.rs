@@ -208,22 +208,11 @@ async fn scripted_faults(page: &mut Page<'_>) -> Step {
     page.open("/?messages=6000&seed=3").await?;
     page.wait_finished("[data-testid=progress]").await?;
     let field = "[data-testid=script-text]";
-    let type_over = async |text: &str| -> Step {
-        let input = page
-            .client
-            .find(Locator::Css(field))
-            .await
-            .map_err(|e| format!("no {field}: {e}"))?;
-        input
-            .click()
-            .await
-            .map_err(|e| format!("click {field}: {e}"))?;
-        input
-            .send_keys(&format!("\u{E009}a\u{E000}\u{E017}{text}"))
-            .await
-            .map_err(|e| format!("type into {field}: {e}"))
-    };
-    type_over("1s:crash-consumer-1-after\n1.5s-2s:partition-broker-producer-0").await?;
+    page.type_over(
+        field,
+        "1s:crash-consumer-1-after\n1.5s-2s:partition-broker-producer-0",
+    )
+    .await?;
     page.click("[data-testid=script-apply]").await?;
     page.wait_until("the URL carries the timeline", async || {
         let url = page.client.current_url().await.map_err(|e| e.to_string())?;
@@ -273,7 +262,7 @@ async fn scripted_faults(page: &mut Page<'_>) -> Step {
     page.screenshot("scripted-faults.png").await?;
 
     // A consumer that does not exist is named under the field; the timeline keeps running.
-    type_over("1s:crash-consumer-9").await?;
+    page.type_over(field, "1s:crash-consumer-9").await?;
     page.wait_until("the bad entry is named", async || {
         let text = page
             .js(
@@ -330,21 +319,8 @@ async fn move_knob(page: &Page<'_>) -> Step {
     let chart_before = page.chart("chart-dup-loss").await?;
 
     let field = "[data-testid=knob-crash-after-process-number]";
-    let input = page
-        .client
-        .find(Locator::Css(field))
-        .await
-        .map_err(|e| format!("no {field}: {e}"))?;
-    input
-        .click()
-        .await
-        .map_err(|e| format!("click {field}: {e}"))?;
-    // Select what is there (Ctrl+A, then release), type over it, and Tab away so the field
-    // fires its change event as it would for a person.
-    input
-        .send_keys("\u{E009}a\u{E000}0.05\u{E004}")
-        .await
-        .map_err(|e| format!("type into {field}: {e}"))?;
+    // Tab away so the field fires its change event as it would for a person.
+    page.type_over(field, "0.05\u{E004}").await?;
     let typed = page.value(field).await?;
     expect_number("crash-after-process field after typing", &typed, 0.05)?;
 
@@ -1249,6 +1225,24 @@ impl Page<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// Clicks the field, selects what is in it (Ctrl+A, then release), deletes it and types
+    /// `keys` in its place.
+    async fn type_over(&self, selector: &str, keys: &str) -> Step {
+        let input = self
+            .client
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|e| format!("no {selector}: {e}"))?;
+        input
+            .click()
+            .await
+            .map_err(|e| format!("click {selector}: {e}"))?;
+        input
+            .send_keys(&format!("\u{E009}a\u{E000}\u{E017}{keys}"))
+            .await
+            .map_err(|e| format!("type into {selector}: {e}"))
     }
 
     async fn click(&self, selector: &str) -> Step {
