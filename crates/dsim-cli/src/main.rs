@@ -79,6 +79,13 @@ fn cli() -> Command {
                         .help("Only this mode"),
                 )
                 .arg(
+                    Arg::new("repeat")
+                        .long("repeat")
+                        .value_name("N")
+                        .default_value("3")
+                        .help("Runs per scenario; the median is reported, with the range"),
+                )
+                .arg(
                     Arg::new("json")
                         .long("json")
                         .action(ArgAction::SetTrue)
@@ -213,7 +220,12 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
                 }
                 None => Mode::ALL.to_vec(),
             };
-            let rows = bench::run(messages, &modes);
+            let runs: u32 = m
+                .get_one::<String>("repeat")
+                .and_then(|s| s.parse().ok())
+                .filter(|&n| (1..=100).contains(&n))
+                .ok_or("repeat: must be a whole number between 1 and 100")?;
+            let rows = bench::run(messages, &modes, runs);
             if m.get_flag("json") {
                 json(&rows)
             } else {

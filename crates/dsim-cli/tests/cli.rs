@@ -382,3 +382,45 @@ fn the_trap_and_zombie_flags_are_there_and_checked() {
         "stall-ms: must be between 1 and 600000 ms (got 0)",
     );
 }
+
+/// `dsim bench` runs each scenario `--repeat` times and reports the median run's rates with
+/// the slowest and fastest beside them (no claim about speed here: that is `cargo xtask bench`).
+#[test]
+fn bench_reports_the_median_of_repeated_runs_with_their_range() {
+    let json = stdout(&[
+        "bench",
+        "--mode",
+        "at-least-once",
+        "--messages",
+        "2000",
+        "--repeat",
+        "3",
+        "--json",
+    ]);
+    let rows: Value = serde_json::from_str(&json).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    let faults: Vec<&str> = rows.iter().map(|r| r["faults"].as_str().unwrap()).collect();
+    assert_eq!(faults, ["0%", "10%"]);
+    for row in rows {
+        assert_eq!(row["mode"], "at-least-once");
+        assert_eq!(row["runs"], 3);
+        assert_eq!(row["messages"], 2000);
+        assert!(row["events"].as_u64().unwrap() > 2000, "{row}");
+        let rate = |k: &str| row[k].as_f64().unwrap();
+        assert!(
+            rate("messages_per_s_min") <= rate("messages_per_s"),
+            "{row}"
+        );
+        assert!(
+            rate("messages_per_s") <= rate("messages_per_s_max"),
+            "{row}"
+        );
+        let per_event = rate("events_per_s") / rate("messages_per_s");
+        let events_per_msg = row["events"].as_f64().unwrap() / 2000.0;
+        assert!((per_event - events_per_msg).abs() < 1e-6, "{row}");
+    }
+    let table = stdout(&["bench", "--mode", "outbox", "--messages", "500"]);
+    assert!(table.contains("median of 3 runs"), "{table}");
+    refused(&["bench", "--repeat", "0"], "repeat:");
+    refused(&["bench", "--repeat", "many"], "repeat:");
+}

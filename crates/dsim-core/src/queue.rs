@@ -87,9 +87,13 @@ impl Occupancy {
 
     fn set(&mut self, slot: usize) {
         let w = slot >> 6;
-        self.l0[w] |= 1 << (slot & 63);
-        self.l1[w >> 6] |= 1 << (w & 63);
-        self.l2 |= 1 << (w >> 6);
+        let word = self.l0[w];
+        self.l0[w] = word | 1 << (slot & 63);
+        // A word already occupied is already marked in the levels above.
+        if word == 0 {
+            self.l1[w >> 6] |= 1 << (w & 63);
+            self.l2 |= 1 << (w >> 6);
+        }
     }
 
     fn clear(&mut self, slot: usize) {
