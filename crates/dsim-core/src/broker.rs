@@ -306,8 +306,10 @@ impl Simulation {
     }
 
     fn make_ready(&mut self, entry: u32, partition: u16) {
-        self.entries.get_mut(entry).state = EntryState::Ready;
-        self.ready[partition as usize].push_back(entry);
+        let e = self.entries.get_mut(entry);
+        e.state = EntryState::Ready;
+        let generation = e.generation;
+        self.ready[partition as usize].push_back((entry, generation));
         if let Some(owner) = self.owner_of(partition) {
             self.serve_fetch(owner);
         }
@@ -436,11 +438,17 @@ impl Simulation {
         while partition < self.ready.len() && batch.len() < max {
             let queue = &mut self.ready[partition];
             while batch.len() < max {
-                let Some(entry) = queue.pop_front() else {
+                let Some((entry, generation)) = queue.pop_front() else {
                     break;
                 };
-                // Records acked while waiting for redelivery are skipped here.
-                if self.entries.get(entry).state == EntryState::Ready {
+                // Records acked while waiting for redelivery are skipped here. The generation
+                // matters: the acked record's slot may since hold a new record, of another
+                // partition, which this stale reference must not hand to this consumer.
+                if self
+                    .entries
+                    .live(entry, generation)
+                    .is_some_and(|e| e.state == EntryState::Ready)
+                {
                     batch.push(entry);
                 }
             }

@@ -239,8 +239,9 @@ pub struct Simulation {
     pub(crate) now: Micros,
     pub(crate) msgs: MsgTable,
     pub(crate) entries: Entries,
-    /// Per partition, entries ready to be fetched, in order.
-    pub(crate) ready: Vec<VecDeque<u32>>,
+    /// Per partition, entries ready to be fetched, in order, with the generation each had
+    /// when it became ready (a slot freed meanwhile may hold another record by now).
+    pub(crate) ready: Vec<VecDeque<(u32, u32)>>,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Entries appended but not yet on every replica, in append order.
     pub(crate) replicating: VecDeque<(u32, u32)>,
