@@ -303,7 +303,9 @@ mod whole_fault_space {
     }
 
     proptest! {
-        #![proptest_config(fuzz_config(24))]
+        // 200 cases in CI (about 15 s in a debug build): two exactly-once bugs hid from 48
+        // cases per run and took a few hundred to a few thousand to surface.
+        #![proptest_config(fuzz_config(100))]
 
         /// Conservation at a stated horizon: stopped at any simulated time, every produced
         /// message is applied, lost or still in flight, and the counts only grow from there
