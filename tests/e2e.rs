@@ -20,6 +20,7 @@ mod browser;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -1230,11 +1231,7 @@ impl Page<'_> {
     /// Clicks the field, selects what is in it (Ctrl+A, then release), deletes it and types
     /// `keys` in its place.
     async fn type_over(&self, selector: &str, keys: &str) -> Step {
-        let input = self
-            .client
-            .find(Locator::Css(selector))
-            .await
-            .map_err(|e| format!("no {selector}: {e}"))?;
+        let input = self.element(selector).await?;
         input
             .click()
             .await
@@ -1245,12 +1242,15 @@ impl Page<'_> {
             .map_err(|e| format!("type into {selector}: {e}"))
     }
 
-    async fn click(&self, selector: &str) -> Step {
-        let element = self
-            .client
+    async fn element(&self, selector: &str) -> Result<Element, String> {
+        self.client
             .find(Locator::Css(selector))
             .await
-            .map_err(|e| format!("no {selector}: {e}"))?;
+            .map_err(|e| format!("no {selector}: {e}"))
+    }
+
+    async fn click(&self, selector: &str) -> Step {
+        let element = self.element(selector).await?;
         element
             .click()
             .await

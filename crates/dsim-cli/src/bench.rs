@@ -29,15 +29,16 @@ pub struct BenchRow {
 /// Runs `scenario` `runs` times (at least once) and summarises the wall times.
 pub fn measure(scenario: &Scenario, faults: &str, runs: u32) -> BenchRow {
     let mut seconds = Vec::new();
-    let mut report = None;
+    let mut last = None;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
         let mut sim = Simulation::new(scenario);
         sim.run_to_end();
         seconds.push(start.elapsed().as_secs_f64());
-        report = Some(sim.report());
+        last = Some(sim);
     }
-    let report = report.expect("at least one run");
+    // Every run is the same run (same scenario and seed): one report describes them all.
+    let report = last.expect("at least one run").report();
     seconds.sort_by(f64::total_cmp);
     let median = seconds[seconds.len() / 2];
     let rate = |s: f64| scenario.messages as f64 / s;

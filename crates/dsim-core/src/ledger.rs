@@ -117,8 +117,9 @@ impl DedupStore {
             }
             self.order.pop_front();
             // A later insert of the same ID has its own, later expiry: keep that one.
-            if self.expiry(id) == Some(at) {
-                let i = self.slot(id).expect("a held ID has a slot");
+            if let Some(i) = self.slot(id)
+                && self.slots[i] == at + 1
+            {
                 self.slots[i] = 0;
                 self.held -= 1;
             }
