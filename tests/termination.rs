@@ -243,3 +243,54 @@ fn a_log_that_would_grow_without_end_stops_at_its_bound() {
         r.status_detail()
     );
 }
+
+#[test]
+fn a_relay_retrying_for_an_hour_into_a_log_nobody_reads_keeps_its_message_in_flight() {
+    // Every ack lost and every publish doubled by the network: the relay never gives up, and
+    // each attempt appends two records. By the horizon one message has over 65,535 records,
+    // each of which could still be read. Its reference count once wrapped there, and the
+    // message counted as lost, silently, in a run that "drained" (found by a long fuzz run).
+    let s = Scenario {
+        mode: Mode::Outbox,
+        messages: 1,
+        consumers: 0,
+        publish_ack_loss: 1.0,
+        duplicate: 1.0,
+        ack_timeout_ms: 1.0,
+        horizon_ms: 3_600_000.0,
+        ..Scenario::default()
+    };
+    let r = ends(s.clone());
+    assert!(r.cost.peak_log_records > 65_535, "{}", replay(&s));
+    assert_eq!(
+        (r.status, r.in_flight, r.lost, r.lost_silently),
+        (Status::Stalled, 1, 0, 0),
+        "{}",
+        replay(&s)
+    );
+}
+
+#[test]
+fn a_record_delivered_more_than_65535_times_still_draws_a_new_fault_each_time() {
+    // Exactly-once never dead-letters, so a record whose deliveries are nearly all lost is
+    // sent again every visibility timeout. The delivery count keys the fault draw; it once
+    // saturated at 65,535, after which every delivery drew the same verdict: on this seed,
+    // "lost" for ever, and the run stalled. Now delivery 85,432 gets through.
+    let s = Scenario {
+        mode: Mode::ExactlyOnce,
+        seed: 2,
+        messages: 1,
+        delivery_loss: 0.99999,
+        visibility_timeout_ms: 1.0,
+        horizon_ms: 3_600_000.0,
+        ..Scenario::default()
+    };
+    let r = ends(s.clone());
+    assert!(r.redeliveries > 65_535, "{}", replay(&s));
+    assert_eq!(
+        (r.status, r.side_effects, r.duplicates),
+        (Status::Drained, 1, 0),
+        "{}",
+        replay(&s)
+    );
+}

@@ -123,6 +123,33 @@ fn network_failure_during_commit() {
     assert!(alo.redeliveries > 0);
 }
 
+/// The same case where the commit's outcome stays unknown for long: the transaction log is
+/// slow (300 ms a commit), half the commit requests are lost, and fencing is off. A consumer
+/// that gave up on a commit after its retries and read the records again would apply them a
+/// second time when the first commit landed after all. It keeps retrying the same commit
+/// instead, and the coordinator, which decides, answers it; nothing is aborted, nothing doubled.
+#[test]
+fn network_failure_during_commit_never_makes_exactly_once_abandon_a_commit_that_may_land() {
+    let q = "messages=10000&ack-loss=0.5&processing-ms=500&consumers=16&partitions=16\
+             &txn-write-ms=300&fencing=off";
+    let eos = check(q, Mode::ExactlyOnce, CLEAN);
+    assert!(eos.retries > 0, "lost commits are retried");
+    assert_eq!(eos.cost.aborted_transactions, 0, "no commit is given up");
+}
+
+/// A commit round trip longer than the ack timeout times every retry: the coordinator's
+/// answer always comes after the consumer's next try. The retries must not end in an abort
+/// (then the records are read and committed again, and again, until the horizon), but in
+/// the commit, answered once it is written.
+#[test]
+fn exactly_once_commits_when_the_commit_round_trip_outlasts_the_ack_timeout() {
+    let q = "messages=300&latency-ms=20&jitter-ms=0&ack-timeout-ms=5&max-retries=0\
+             &visibility-timeout-ms=1&txn-write-ms=10";
+    let eos = check(q, Mode::ExactlyOnce, CLEAN);
+    assert!(eos.retries > 0, "every commit timed out at least once");
+    assert_eq!(eos.cost.aborted_transactions, 0);
+}
+
 #[test]
 fn double_charge_in_payments() {
     let q = preset_query("double-charge");

@@ -31,7 +31,7 @@ pub struct Entry {
     pub msg: u32,
     pub copy: u8,
     pub partition: u16,
-    pub deliveries: u16,
+    pub deliveries: u32,
     pub state: EntryState,
     pub generation: u32,
     /// Exactly-once: the consumer session whose position has passed this record.
@@ -497,7 +497,7 @@ impl Simulation {
             Actor::Broker,
             Some(Actor::Consumer),
             Some(consumer as u32),
-            delivery as u32,
+            delivery,
             copy_key(copy, 0),
             if delivery == 1 {
                 format!("sent to consumer {consumer}")
@@ -512,7 +512,7 @@ impl Simulation {
             Link::Consumer(consumer),
             self.now,
             msg,
-            delivery as u32,
+            delivery,
             key0 as u32,
         ) {
             Verdict::Drop { scripted } => {
@@ -526,7 +526,7 @@ impl Simulation {
                     Actor::Broker,
                     Some(Actor::Consumer),
                     Some(consumer as u32),
-                    delivery as u32,
+                    delivery,
                     copy_key(copy, 0),
                     self.scripted_note(scripted, "the delivery was lost on the network"),
                 );
@@ -556,7 +556,7 @@ impl Simulation {
                         Actor::Broker,
                         Some(Actor::Consumer),
                         Some(consumer as u32),
-                        delivery as u32,
+                        delivery,
                         copy_key(copy, 1),
                         "the network delivers this delivery twice",
                     );
@@ -592,7 +592,7 @@ impl Simulation {
     }
 
     /// Arms the visibility timeout of a delivery; one constant delay, so a FIFO timer list.
-    fn arm_visibility(&mut self, entry: u32, generation: u32, delivery: u16) {
+    fn arm_visibility(&mut self, entry: u32, generation: u32, delivery: u32) {
         let at = self.now + self.timing.visibility;
         if let Some(wake) = self
             .visibility_timers
@@ -613,14 +613,14 @@ impl Simulation {
         entries: &Entries,
         entry: u32,
         generation: u32,
-        delivery: u16,
+        delivery: u32,
     ) -> bool {
         entries
             .live(entry, generation)
             .is_some_and(|e| e.state == EntryState::Delivered && e.deliveries == delivery)
     }
 
-    pub(crate) fn on_visibility(&mut self, entry: u32, generation: u32, delivery: u16) {
+    pub(crate) fn on_visibility(&mut self, entry: u32, generation: u32, delivery: u32) {
         if !Self::visibility_live(&self.entries, entry, generation, delivery) {
             return;
         }
@@ -653,7 +653,7 @@ impl Simulation {
         // Kafka has no dead-letter queue: a record that keeps failing blocks its partition, and
         // an aborted transaction sends a whole poll back, so exactly-once only stops at the
         // horizon.
-        if self.mode != Mode::ExactlyOnce && delivery as u32 > self.scenario.max_retries {
+        if self.mode != Mode::ExactlyOnce && delivery > self.scenario.max_retries {
             if let Some(m) = self.msgs.get_mut(e.msg) {
                 m.dead_lettered = true;
             }
@@ -664,7 +664,7 @@ impl Simulation {
                 Actor::Broker,
                 None,
                 None,
-                delivery as u32,
+                delivery,
                 e.copy as u32,
                 format!("no ack after {delivery} deliveries: moved to the dead-letter queue"),
             );
@@ -678,7 +678,7 @@ impl Simulation {
             Actor::Broker,
             None,
             None,
-            delivery as u32,
+            delivery,
             e.copy as u32,
             "no ack within the visibility timeout: the record goes back to its partition",
         );
@@ -697,7 +697,7 @@ impl Simulation {
                 Actor::Consumer,
                 Some(Actor::Broker),
                 None,
-                e.deliveries as u32,
+                e.deliveries,
                 e.copy as u32,
                 "the ack reached a partition without a leader (failover in progress) and was lost",
             );
@@ -713,7 +713,7 @@ impl Simulation {
             Actor::Consumer,
             Some(Actor::Broker),
             None,
-            e.deliveries as u32,
+            e.deliveries,
             e.copy as u32,
             "the broker has the ack: this record is done",
         );
@@ -795,7 +795,7 @@ impl Simulation {
                 Actor::Broker,
                 Some(Actor::Consumer),
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 "commit rejected: a newer consumer generation owns this partition (fencing)",
             );
@@ -830,7 +830,7 @@ impl Simulation {
                 Actor::Broker,
                 Some(Actor::Ledger),
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 if stale {
                     format!(

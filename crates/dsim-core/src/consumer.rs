@@ -19,7 +19,7 @@ pub struct Item {
     pub msg: u32,
     pub entry: u32,
     pub generation: u32,
-    pub delivery: u16,
+    pub delivery: u32,
     /// `copy_key` of the log entry and the network copy.
     pub key: u8,
 }
@@ -46,7 +46,8 @@ pub struct Consumer {
     pub parked_fetch: bool,
     /// Exactly-once: records processed in the open transaction.
     pub txn: Vec<Item>,
-    pub committing: Option<(u32, u16)>,
+    /// The open transaction's commit in progress: `(txn, attempt)`.
+    pub committing: Option<(u32, u32)>,
     pub next_txn: u32,
     /// Coordinator side: a commit being written, with the records it covers.
     pub coordinator_pending: Option<(u32, u32, Vec<Item>)>,
@@ -150,7 +151,7 @@ impl Simulation {
         msg: u32,
         entry: u32,
         generation: u32,
-        delivery: u16,
+        delivery: u32,
         key: u8,
         consumer: u16,
         session: u32,
@@ -176,7 +177,7 @@ impl Simulation {
                 Actor::Broker,
                 Some(Actor::Consumer),
                 Some(consumer as u32),
-                delivery as u32,
+                delivery,
                 key as u32,
                 "arrived at a consumer that had crashed in the meantime",
             );
@@ -190,7 +191,7 @@ impl Simulation {
             Actor::Consumer,
             None,
             Some(consumer as u32),
-            delivery as u32,
+            delivery,
             key as u32,
             format!("consumer {consumer} received it"),
         );
@@ -205,7 +206,7 @@ impl Simulation {
                     Actor::Consumer,
                     Some(Actor::Broker),
                     Some(consumer as u32),
-                    delivery as u32,
+                    delivery,
                     key as u32,
                     "offset committed on receipt, before processing",
                 );
@@ -230,7 +231,7 @@ impl Simulation {
                         Actor::Consumer,
                         None,
                         Some(consumer as u32),
-                        delivery as u32,
+                        delivery,
                         key as u32,
                         "the consumer's position is already past this record: skipped",
                     );
@@ -251,7 +252,7 @@ impl Simulation {
             consumer,
             self.now,
             item.msg,
-            item.delivery as u32,
+            item.delivery,
             item.key as u32,
         );
         if strike.struck() {
@@ -262,7 +263,7 @@ impl Simulation {
                 Actor::Consumer,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 self.scripted_strike_note(
                     strike,
@@ -328,7 +329,7 @@ impl Simulation {
                     Actor::Consumer,
                     None,
                     Some(consumer as u32),
-                    item.delivery as u32,
+                    item.delivery,
                     item.key as u32,
                     "the dedup store already has this ID: payment skipped",
                 );
@@ -342,7 +343,7 @@ impl Simulation {
                     Actor::Consumer,
                     None,
                     Some(consumer as u32),
-                    item.delivery as u32,
+                    item.delivery,
                     item.key as u32,
                     "payment staged in the open transaction (invisible until commit)",
                 );
@@ -360,7 +361,7 @@ impl Simulation {
             consumer,
             self.now,
             item.msg,
-            item.delivery as u32,
+            item.delivery,
             item.key as u32,
         );
         if strike.struck() {
@@ -376,7 +377,7 @@ impl Simulation {
                 Actor::Consumer,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 self.scripted_strike_note(
                     strike,
@@ -391,7 +392,7 @@ impl Simulation {
         }
         if self
             .faults
-            .random_crash(Hop::Stall, item.msg, item.delivery as u32, item.key as u32)
+            .random_crash(Hop::Stall, item.msg, item.delivery, item.key as u32)
         {
             self.stall_consumer(consumer, item, !staged);
             return;
@@ -418,7 +419,7 @@ impl Simulation {
             Link::Consumer(consumer),
             self.now,
             item.msg,
-            item.delivery as u32,
+            item.delivery,
             item.key as u32,
         ) {
             Verdict::Drop { scripted } => {
@@ -429,7 +430,7 @@ impl Simulation {
                     Actor::Consumer,
                     Some(Actor::Broker),
                     Some(consumer as u32),
-                    item.delivery as u32,
+                    item.delivery,
                     item.key as u32,
                     self.scripted_note(
                         scripted,
@@ -469,7 +470,9 @@ impl Simulation {
         self.metrics.counters.network_messages += 1;
         // The commit stands where an ack would: keyed on its first record, so that "the ack of
         // message 42 is lost" in one mode is "the commit carrying message 42 is lost" here.
-        let fault_attempt = first.delivery as u32 + 1000 * (attempt as u32 - 1);
+        let fault_attempt = first
+            .delivery
+            .wrapping_add(1000u32.wrapping_mul(attempt - 1));
         match self.faults.network(
             Hop::Ack,
             Link::Consumer(consumer),
@@ -487,7 +490,7 @@ impl Simulation {
                         Actor::Consumer,
                         Some(Actor::Broker),
                         Some(consumer as u32),
-                        item.delivery as u32,
+                        item.delivery,
                         item.key as u32,
                         self.scripted_note(
                             scripted,
@@ -510,7 +513,7 @@ impl Simulation {
             }
         }
         self.queue.schedule(
-            self.now + self.timing.ack_timeout,
+            self.now + self.timing.retry_timeout(attempt),
             Event::CommitTimeout {
                 consumer,
                 session,
@@ -538,25 +541,25 @@ impl Simulation {
         self.next_work(consumer);
     }
 
+    /// No answer to the commit in time: send it again, backing off as the producer does, for
+    /// as long as the consumer lives. The outcome is the coordinator's to decide: a commit that
+    /// timed out may still be on its way or being written, and a consumer that gave up and read
+    /// the records again would apply them twice once it lands. As Kafka's client, it retries
+    /// the same commit, which the coordinator answers again if it has already committed.
     pub(crate) fn on_commit_timeout(
         &mut self,
         consumer: u16,
         session: u32,
         txn: u32,
-        attempt: u16,
+        attempt: u32,
     ) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.session != session || c.committing != Some((txn, attempt)) {
             return;
         }
-        if attempt as u32 <= self.scenario.max_retries {
-            c.committing = Some((txn, attempt + 1));
-            self.metrics.counters.retries += 1;
-            self.send_commit(consumer);
-        } else {
-            self.abort_txn(consumer);
-            self.next_work(consumer);
-        }
+        c.committing = Some((txn, attempt + 1));
+        self.metrics.counters.retries += 1;
+        self.send_commit(consumer);
     }
 
     /// Discards the open transaction; its records will be fetched again.
@@ -574,7 +577,7 @@ impl Simulation {
                 Actor::Consumer,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 "transaction aborted: the staged payment is discarded and the record will be read again"
             );
@@ -631,7 +634,7 @@ impl Simulation {
                 Actor::Consumer,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 self.scripted_note(scripted, note),
             );

@@ -70,7 +70,7 @@ pub enum Event {
         msg: u32,
         entry: u32,
         generation: u32,
-        delivery: u16,
+        delivery: u32,
         copy: u8,
         consumer: u16,
         session: u32,
@@ -78,7 +78,7 @@ pub enum Event {
     Visibility {
         entry: u32,
         generation: u32,
-        delivery: u16,
+        delivery: u32,
     },
     ProcessDone {
         consumer: u16,
@@ -108,7 +108,7 @@ pub enum Event {
         consumer: u16,
         session: u32,
         txn: u32,
-        attempt: u16,
+        attempt: u32,
     },
     ConsumerRestart {
         consumer: u16,
@@ -186,6 +186,13 @@ impl Timing {
         }
     }
 
+    /// How long a sender waits for an answer to its `attempt`-th try (1 for the first) before
+    /// it tries again: the ack timeout, doubled per retry, growing for six doublings at most.
+    pub fn retry_timeout(&self, attempt: u32) -> Micros {
+        const MAX_BACKOFF_DOUBLINGS: u32 = 6;
+        self.ack_timeout << attempt.saturating_sub(1).min(MAX_BACKOFF_DOUBLINGS)
+    }
+
     /// How far ahead the event queue's wheel should reach: the short hops that make up most
     /// events (network latency with jitter, processing, replication, transaction writes).
     /// Longer constant delays go to the queue's FIFO lanes instead.
@@ -254,7 +261,7 @@ pub struct Simulation {
     /// First-attempt publish ack timeouts: `(msg, attempt)`.
     pub(crate) publish_timers: TimerList<(u32, u16)>,
     /// Visibility timeouts of delivered entries: `(entry, generation, delivery)`.
-    pub(crate) visibility_timers: TimerList<(u32, u32, u16)>,
+    pub(crate) visibility_timers: TimerList<(u32, u32, u32)>,
     pub(crate) ledger: Ledger,
     pub(crate) dedup: DedupStore,
     /// The external payment provider, when payments make an external call.
@@ -745,7 +752,7 @@ impl Simulation {
                 Actor::Consumer,
                 Some(Actor::Ledger),
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 note,
             );

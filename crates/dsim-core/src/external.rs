@@ -125,7 +125,7 @@ impl Simulation {
             Actor::Consumer,
             Some(Actor::External),
             Some(consumer as u32),
-            item.delivery as u32,
+            item.delivery,
             item.key as u32,
             note,
         );

@@ -345,7 +345,7 @@ static KNOBS: &[Knob] = &[
         1,
         60_000,
         1,
-        "How long the producer waits for an ack before it retries; doubles on each retry."
+        "How long the producer waits for an ack, and an exactly-once consumer for its commit's answer, before retrying; doubles on each retry."
     ),
     knob!(
         "max-retries",

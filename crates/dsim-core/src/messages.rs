@@ -46,10 +46,15 @@ impl Cause {
 #[derive(Clone, Debug, Default)]
 pub struct MsgState {
     pub created_at: Micros,
-    /// Places that could still apply this message.
-    pub refs: u16,
-    /// Times its payment was applied to the ledger.
-    pub effects: u16,
+    /// Places that could still apply this message. Wider than the attempts: without an
+    /// idempotent producer every retry, and every network copy of it, appends a record that
+    /// holds one (a relay retrying into a log nobody reads passed 65,535, found by a long fuzz
+    /// run; the count wrapped to 0 and the message counted as silently lost).
+    pub refs: u32,
+    /// Times its payment was applied to the ledger (each of those records may be).
+    pub effects: u32,
+    /// At most 56,250: the backoff caps the ack timeout (at least 1 ms) at 64 ms, and the
+    /// horizon at one hour.
     pub publish_attempts: u16,
     /// The producer (or relay) holds a reference while it waits for an ack.
     pub waiting_ack: bool,

@@ -20,9 +20,6 @@ pub struct Relay {
     pub poll_scheduled: bool,
 }
 
-/// The backoff doubles per retry and stops growing after six doublings.
-const MAX_BACKOFF_DOUBLINGS: u32 = 6;
-
 impl Simulation {
     pub(crate) fn producer_of(&self, msg: u32) -> u16 {
         (msg % self.relays.len() as u32) as u16
@@ -234,8 +231,7 @@ impl Simulation {
             }
         }
         if retries {
-            let timeout =
-                self.timing.ack_timeout << (attempt as u32 - 1).min(MAX_BACKOFF_DOUBLINGS);
+            let timeout = self.timing.retry_timeout(attempt as u32);
             if attempt == 1 {
                 // One constant delay: a FIFO timer list (see `timers`).
                 let at = self.now + timeout;

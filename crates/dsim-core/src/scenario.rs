@@ -212,7 +212,8 @@ pub struct Scenario {
     /// Probability that a producer crashes after its own database write and before publishing
     /// (the dual-write problem the outbox solves). Default 0.
     pub producer_crash: f64,
-    /// How long the producer waits for an ack before retrying, ms; doubles per retry. Default 50.
+    /// How long the producer waits for an ack (an exactly-once consumer for its commit's answer)
+    /// before retrying, ms; doubles per retry. Default 50.
     pub ack_timeout_ms: f64,
     /// Retries before giving up (producer) or dead-lettering (broker). Default 8.
     pub max_retries: u32,

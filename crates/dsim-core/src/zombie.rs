@@ -33,7 +33,7 @@ impl Simulation {
             Actor::Consumer,
             None,
             Some(consumer as u32),
-            item.delivery as u32,
+            item.delivery,
             item.key as u32,
             if stall_us > session_us {
                 format!(
@@ -81,7 +81,7 @@ impl Simulation {
                 Actor::Broker,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 format!(
                     "consumer {consumer} has been silent past its session timeout: the group hands its partitions to the others (a rebalance)"
@@ -113,7 +113,7 @@ impl Simulation {
                 Actor::Consumer,
                 None,
                 Some(consumer as u32),
-                item.delivery as u32,
+                item.delivery,
                 item.key as u32,
                 if expelled {
                     format!(

@@ -82,7 +82,8 @@ export type Scenario = {
    */
   producerCrash: number,
   /**
-   * How long the producer waits for an ack before retrying, ms; doubles per retry. Default 50.
+   * How long the producer waits for an ack (an exactly-once consumer for its commit's answer)
+   * before retrying, ms; doubles per retry. Default 50.
    */
   ackTimeoutMs: number,
   /**
