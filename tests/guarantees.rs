@@ -205,12 +205,10 @@ fn unsurvivable_faults_break_promises_and_the_checker_says_so() {
 /// properties say exactly when they may, and that the checker always tells the truth.
 mod whole_fault_space {
     use dsim_core::knobs::sample_scenario;
-    use dsim_core::{
-        Acks, CrashPoint, Link, Mode, Report, Scenario, ScriptedFault, Simulation, Status,
-    };
+    use dsim_core::{Acks, Mode, Report, Scenario, ScriptedFault, Simulation, Status};
     use proptest::prelude::*;
 
-    use crate::support::{assert_conserved, fuzz_config, replay};
+    use crate::support::{any_scripted_fault, assert_conserved, fuzz_config, replay};
 
     /// Any valid scenario (edges drawn often); a few hundred messages keep each run short.
     fn any_scenario() -> impl Strategy<Value = Scenario> {
@@ -247,35 +245,8 @@ mod whole_fault_space {
     fn any_scripted_scenario() -> impl Strategy<Value = Scenario> {
         any_scenario().prop_flat_map(|s| {
             let until_us = (s.horizon_ms.min(20_000.0) * 1000.0) as u64;
-            let time = (0..until_us).prop_map(|us| us as f64 / 1000.0);
             let (consumers, producers) = (s.consumers.max(1) as u16, s.producers.max(1) as u16);
-            let point = prop_oneof![
-                Just(CrashPoint::Now),
-                Just(CrashPoint::BeforeProcessing),
-                Just(CrashPoint::AfterProcessing),
-            ];
-            let link = prop_oneof![
-                (0..producers).prop_map(Link::Producer),
-                (0..consumers).prop_map(Link::Consumer),
-            ];
-            let fault = prop_oneof![
-                (time.clone(), 0..consumers, point).prop_map(|(at_ms, consumer, point)| {
-                    ScriptedFault::CrashConsumer {
-                        at_ms,
-                        consumer,
-                        point,
-                    }
-                }),
-                time.clone()
-                    .prop_map(|at_ms| ScriptedFault::CrashBroker { at_ms }),
-                (time.clone(), time, link).prop_filter_map("an empty window", |(a, b, link)| {
-                    (a != b).then(|| ScriptedFault::Partition {
-                        from_ms: a.min(b),
-                        to_ms: a.max(b),
-                        link,
-                    })
-                }),
-            ];
+            let fault = any_scripted_fault(consumers, producers, until_us);
             (Just(s), proptest::collection::vec(fault, 0..5)).prop_map(|(mut s, faults)| {
                 // A script naming a consumer the scenario lacks is refused: keep it scriptless.
                 let _ = s.set_script(faults);

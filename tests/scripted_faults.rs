@@ -12,7 +12,7 @@ use dsim_core::{
 };
 use proptest::prelude::*;
 
-use crate::support::{fuzz_config, replay, run, scenario};
+use crate::support::{any_scripted_fault, fuzz_config, replay, run, scenario};
 
 /// The one firing of a one-entry script.
 fn fired_at_ms(r: &Report) -> f64 {
@@ -304,45 +304,13 @@ fn a_scripted_run_without_a_script_is_the_run_it_always_was() {
 
 // ----- Reading and writing -----
 
-fn any_fault(consumers: u16, producers: u16) -> impl Strategy<Value = ScriptedFault> {
-    // Times in whole microseconds, as people type them (2s, 2.5s, 250ms, 0.001ms).
-    let time = (0u64..600_000_000).prop_map(|us| us as f64 / 1000.0);
-    let link = prop_oneof![
-        (0..producers).prop_map(Link::Producer),
-        (0..consumers).prop_map(Link::Consumer),
-    ];
-    let point = prop_oneof![
-        Just(CrashPoint::Now),
-        Just(CrashPoint::BeforeProcessing),
-        Just(CrashPoint::AfterProcessing),
-    ];
-    prop_oneof![
-        (time.clone(), 0..consumers, point).prop_map(|(at_ms, consumer, point)| {
-            ScriptedFault::CrashConsumer {
-                at_ms,
-                consumer,
-                point,
-            }
-        }),
-        time.clone()
-            .prop_map(|at_ms| ScriptedFault::CrashBroker { at_ms }),
-        (time.clone(), time, link).prop_filter_map("an empty window", |(a, b, link)| {
-            (a != b).then(|| ScriptedFault::Partition {
-                from_ms: a.min(b),
-                to_ms: a.max(b),
-                link,
-            })
-        }),
-    ]
-}
-
 proptest! {
     #![proptest_config(fuzz_config(200))]
 
     /// Scenario -> URL query -> Scenario, and Scenario -> JSON -> Scenario, give it back.
     #[test]
     fn a_script_round_trips_through_the_url_and_json(
-        faults in proptest::collection::vec(any_fault(4, 2), 0..6),
+        faults in proptest::collection::vec(any_scripted_fault(4, 2, 600_000_000), 0..6),
         ack_loss in 0.0..0.5f64,
     ) {
         let mut s = Scenario { ack_loss, ..Scenario::default() };

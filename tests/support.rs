@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use dsim_core::{Mode, Report, Scenario, TraceEvent, simulate};
+use dsim_core::{CrashPoint, Link, Mode, Report, Scenario, ScriptedFault, TraceEvent, simulate};
+use proptest::prelude::*;
 
 /// Cases for a property test or fuzz target: `DSIM_FUZZ_CASES` if set (to run longer), else
 /// `ci`, doubled with `DSIM_SLOW_TESTS` (as CI sets). Each case may take at most a minute, so
@@ -161,4 +162,41 @@ pub fn assert_snapshot(name: &str, text: &str) {
         expected, text,
         "snapshot {name} changed (run with DSIM_BLESS=1 if intended)"
     );
+}
+
+/// Any scripted fault for a scenario with `consumers` and `producers` (at least 1 each), at
+/// whole-microsecond times (as people type them: 2s, 2.5s, 250ms, 0.001ms) before `until_us`.
+pub fn any_scripted_fault(
+    consumers: u16,
+    producers: u16,
+    until_us: u64,
+) -> impl Strategy<Value = ScriptedFault> {
+    let time = (0..until_us).prop_map(|us| us as f64 / 1000.0);
+    let link = prop_oneof![
+        (0..producers).prop_map(Link::Producer),
+        (0..consumers).prop_map(Link::Consumer),
+    ];
+    let point = prop_oneof![
+        Just(CrashPoint::Now),
+        Just(CrashPoint::BeforeProcessing),
+        Just(CrashPoint::AfterProcessing),
+    ];
+    prop_oneof![
+        (time.clone(), 0..consumers, point).prop_map(|(at_ms, consumer, point)| {
+            ScriptedFault::CrashConsumer {
+                at_ms,
+                consumer,
+                point,
+            }
+        }),
+        time.clone()
+            .prop_map(|at_ms| ScriptedFault::CrashBroker { at_ms }),
+        (time.clone(), time, link).prop_filter_map("an empty window", |(a, b, link)| {
+            (a != b).then(|| ScriptedFault::Partition {
+                from_ms: a.min(b),
+                to_ms: a.max(b),
+                link,
+            })
+        }),
+    ]
 }
