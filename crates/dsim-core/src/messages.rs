@@ -51,10 +51,10 @@ pub struct MsgState {
     /// holds one (a relay retrying into a log nobody reads passed 65,535, found by a long fuzz
     /// run; the count wrapped to 0 and the message counted as silently lost).
     pub refs: u32,
-    /// Times its payment was applied to the ledger (each of those records may be).
+    /// Times its payment was applied to the ledger: each of its records may apply it.
     pub effects: u32,
-    /// At most 56,250: the backoff caps the ack timeout (at least 1 ms) at 64 ms, and the
-    /// horizon at one hour.
+    /// At most 56,250: the ack timeout is at least 1 ms and the backoff grows it to 64 ms at
+    /// most, and the horizon is at most one hour.
     pub publish_attempts: u16,
     /// The producer (or relay) holds a reference while it waits for an ack.
     pub waiting_ack: bool,
