@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use dsim_core::{Mode, compare, export, knobs, presets, simulate, trace_message};
+use peakmem_alloc::{INSTRUMENTED_SYSTEM, PeakMemAlloc};
+
+/// The system allocator, counting the bytes it holds so `dsim bench` can report a run's peak
+/// heap (two atomic operations per allocation; the event loop allocates almost nothing).
+#[global_allocator]
+static HEAP: &PeakMemAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 fn cli() -> Command {
     Command::new("dsim")

@@ -384,9 +384,10 @@ fn the_trap_and_zombie_flags_are_there_and_checked() {
 }
 
 /// `dsim bench` runs each scenario `--repeat` times and reports the median run's rates with
-/// the slowest and fastest beside them (no claim about speed here: that is `cargo xtask bench`).
+/// the slowest and fastest beside them (no claim about speed here: that is `cargo xtask bench`),
+/// and the heap a run holds.
 #[test]
-fn bench_reports_the_median_of_repeated_runs_with_their_range() {
+fn bench_reports_the_median_of_repeated_runs_with_their_range_and_heap() {
     let json = stdout(&[
         "bench",
         "--mode",
@@ -418,9 +419,19 @@ fn bench_reports_the_median_of_repeated_runs_with_their_range() {
         let per_event = rate("events_per_s") / rate("messages_per_s");
         let events_per_msg = row["events"].as_f64().unwrap() / 2000.0;
         assert!((per_event - events_per_msg).abs() < 1e-6, "{row}");
+        // Heap: the run's peak holds at least its message table, and a message in flight
+        // costs at least its own state (32 bytes) and at most what `tests/memory.rs` allows.
+        let peak_heap = row["peak_heap_bytes"].as_u64().unwrap();
+        assert!(
+            peak_heap > 32 * row["peak_in_flight_messages"].as_u64().unwrap(),
+            "{row}"
+        );
+        let per_in_flight = rate("heap_per_in_flight_bytes");
+        assert!((32.0..=512.0).contains(&per_in_flight), "{row}");
     }
     let table = stdout(&["bench", "--mode", "outbox", "--messages", "500"]);
     assert!(table.contains("median of 3 runs"), "{table}");
+    assert!(table.contains("B/in flight"), "{table}");
     refused(&["bench", "--repeat", "0"], "repeat:");
     refused(&["bench", "--repeat", "many"], "repeat:");
 }

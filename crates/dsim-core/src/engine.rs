@@ -685,10 +685,9 @@ impl Simulation {
     /// Resolves a message nothing can apply any more: count it as applied, lost, given up
     /// or dead-lettered.
     pub(crate) fn resolve(&mut self, msg: u32) {
-        let Some(m) = self.msgs.get_mut(msg) else {
+        let Some(m) = self.msgs.resolve(msg) else {
             return;
         };
-        m.resolved = true;
         let (effects, gave_up, dead, cause) = (m.effects, m.gave_up, m.dead_lettered, m.cause);
         self.resolved += 1;
         if let Some(provider) = self.external.as_mut() {
@@ -711,7 +710,6 @@ impl Simulation {
             let (account, amount) = self.faults.payment(msg, self.scenario.accounts.max(1));
             self.ledger.record_missing(account, amount);
         }
-        self.msgs.compact();
     }
 
     /// Applies a message's payment to the ledger. The item says which delivery and copy did

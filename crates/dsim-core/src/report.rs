@@ -78,8 +78,10 @@ pub struct CostReport {
     pub producer_crashes: u64,
     /// Most messages in flight (produced, not yet applied or given up) at once.
     pub peak_in_flight_messages: u64,
-    /// Most message slots the simulator held at once: from the oldest unresolved message to
-    /// the newest, so one slow straggler widens it. This, not the run length, bounds memory.
+    /// Most message slots the simulator held at once: a window from the oldest unresolved
+    /// message to the newest, less the stragglers moved out of it, plus those. At most four
+    /// times the most messages in flight plus a constant: memory follows what is in flight,
+    /// not the run's length.
     pub peak_tracked_messages: u64,
     /// Most records the broker's log held at once (bounded by `MAX_LOG_RECORDS`).
     pub peak_log_records: u64,

@@ -569,8 +569,10 @@ export type CostReport = {
    */
   peak_in_flight_messages: number,
   /**
-   * Most message slots the simulator held at once: from the oldest unresolved message to
-   * the newest, so one slow straggler widens it. This, not the run length, bounds memory.
+   * Most message slots the simulator held at once: a window from the oldest unresolved
+   * message to the newest, less the stragglers moved out of it, plus those. At most four
+   * times the most messages in flight plus a constant: memory follows what is in flight,
+   * not the run's length.
    */
   peak_tracked_messages: number,
   /**
