@@ -79,7 +79,7 @@ pub struct CostReport {
     /// Most messages in flight (produced, not yet applied or given up) at once.
     pub peak_in_flight_messages: u64,
     /// Most message slots the simulator held at once: a window from the oldest unresolved
-    /// message to the newest, less the stragglers moved out of it, plus those. At most four
+    /// message to the newest, less the stragglers moved out of it, plus those. At most five
     /// times the most messages in flight plus a constant: memory follows what is in flight,
     /// not the run's length.
     pub peak_tracked_messages: u64,

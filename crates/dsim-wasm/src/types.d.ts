@@ -570,7 +570,7 @@ export type CostReport = {
   peak_in_flight_messages: number,
   /**
    * Most message slots the simulator held at once: a window from the oldest unresolved
-   * message to the newest, less the stragglers moved out of it, plus those. At most four
+   * message to the newest, less the stragglers moved out of it, plus those. At most five
    * times the most messages in flight plus a constant: memory follows what is in flight,
    * not the run's length.
    */
