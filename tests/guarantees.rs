@@ -154,7 +154,9 @@ proptest! {
 }
 
 /// Retries beyond the first in at-least-once, i.e. drops of attempts 2 and later, counted
-/// from the fault plan directly.
+/// from the fault plan directly. Only attempts up to `max_retries` are retried: a message
+/// whose every attempt is dropped gives up after its last (at 20 % loss, all nine of the
+/// default attempts fail for about one message in two million, as seed 516937 found).
 fn second_attempt_drops(s: &Scenario) -> u64 {
     use dsim_core::faults::{FaultPlan, Hop, Verdict};
     let mut plan = FaultPlan::new(s);
@@ -169,7 +171,7 @@ fn second_attempt_drops(s: &Scenario) -> u64 {
             continue;
         }
         let mut attempt = 2;
-        while dropped(m, attempt) {
+        while attempt <= s.max_retries && dropped(m, attempt) {
             extra += 1;
             attempt += 1;
         }
