@@ -39,6 +39,25 @@ pub struct BenchRow {
 /// Backlog sizes for the memory slope: small enough to take a fraction of a second.
 const BACKLOGS: [u32; 2] = [10_000, 50_000];
 
+/// One run to its end, timed, with the most heap it held.
+struct Run {
+    sim: Simulation,
+    seconds: f64,
+    peak_heap_bytes: usize,
+}
+
+fn run_once(scenario: &Scenario) -> Run {
+    HEAP.reset_peak_memory();
+    let start = Instant::now();
+    let mut sim = Simulation::new(scenario);
+    sim.run_to_end();
+    Run {
+        seconds: start.elapsed().as_secs_f64(),
+        peak_heap_bytes: HEAP.get_peak_memory(),
+        sim,
+    }
+}
+
 /// Runs `scenario` `runs` times (at least once) and summarises the wall times.
 pub fn measure(scenario: &Scenario, faults: &str, runs: u32) -> BenchRow {
     let mut seconds = Vec::new();
@@ -46,13 +65,10 @@ pub fn measure(scenario: &Scenario, faults: &str, runs: u32) -> BenchRow {
     let mut peak_heap_bytes = 0;
     for _ in 0..runs.max(1) {
         // Every run is the same run, so every run's peak is the same: any one will do.
-        HEAP.reset_peak_memory();
-        let start = Instant::now();
-        let mut sim = Simulation::new(scenario);
-        sim.run_to_end();
-        seconds.push(start.elapsed().as_secs_f64());
-        peak_heap_bytes = HEAP.get_peak_memory();
-        last = Some(sim);
+        let run = run_once(scenario);
+        seconds.push(run.seconds);
+        peak_heap_bytes = run.peak_heap_bytes;
+        last = Some(run.sim);
     }
     // Every run is the same run (same scenario and seed): one report describes them all.
     let report = last.expect("at least one run").report();
@@ -80,7 +96,7 @@ pub fn measure(scenario: &Scenario, faults: &str, runs: u32) -> BenchRow {
 /// scenarios' consumers keep up with their rate with room to spare), so most messages wait
 /// in flight. Not all at once: a broker crash would then lose a whole backlog published
 /// within its failover.
-pub fn backlog(scenario: &Scenario, messages: u32) -> Scenario {
+fn backlog(scenario: &Scenario, messages: u32) -> Scenario {
     let capacity = scenario.consumers as f64 * 1000.0 / scenario.processing_ms.max(0.001);
     Scenario {
         messages,
@@ -91,11 +107,9 @@ pub fn backlog(scenario: &Scenario, messages: u32) -> Scenario {
 
 /// Peak heap and peak messages in flight of one run.
 fn peak_of(scenario: &Scenario) -> (f64, f64) {
-    HEAP.reset_peak_memory();
-    let mut sim = Simulation::new(scenario);
-    sim.run_to_end();
-    let heap = HEAP.get_peak_memory() as f64;
-    (heap, sim.report().cost.peak_in_flight_messages as f64)
+    let run = run_once(scenario);
+    let in_flight = run.sim.report().cost.peak_in_flight_messages;
+    (run.peak_heap_bytes as f64, in_flight as f64)
 }
 
 /// Bytes of heap per message in flight: the growth of peak heap from a backlog of 10,000
