@@ -31,6 +31,15 @@ macro_rules! trace {
 }
 pub(crate) use trace;
 
+/// Distinct retry timeouts: the first, and six doublings.
+pub(crate) const BACKOFF_STEPS: usize = 7;
+
+/// How many times the ack timeout has doubled for a sender's `attempt`-th try (1 for the
+/// first); it stops growing after six doublings.
+pub(crate) fn backoff_step(attempt: u32) -> u32 {
+    attempt.saturating_sub(1).min(BACKOFF_STEPS as u32 - 1)
+}
+
 /// Something that happens at an instant. Events name what they touch by index, and carry a
 /// generation or session so that one aimed at something that has since changed is ignored.
 #[derive(Clone, Copy, Debug)]
@@ -49,10 +58,6 @@ pub enum Event {
     },
     PublishAckArrive {
         msg: u32,
-    },
-    PublishTimeout {
-        msg: u32,
-        attempt: u16,
     },
     Durable {
         entry: u32,
@@ -189,8 +194,7 @@ impl Timing {
     /// How long a sender waits for an answer to its `attempt`-th try (1 for the first) before
     /// it tries again: the ack timeout, doubled per retry, growing for six doublings at most.
     pub fn retry_timeout(&self, attempt: u32) -> Micros {
-        const MAX_BACKOFF_DOUBLINGS: u32 = 6;
-        self.ack_timeout << attempt.saturating_sub(1).min(MAX_BACKOFF_DOUBLINGS)
+        self.ack_timeout << backoff_step(attempt)
     }
 
     /// How far ahead the event queue's wheel should reach: the short hops that make up most
@@ -258,8 +262,9 @@ pub struct Simulation {
     /// `members[p % members.len()]`.
     pub(crate) members: Vec<u16>,
     pub(crate) relays: Vec<Relay>,
-    /// First-attempt publish ack timeouts: `(msg, attempt)`.
-    pub(crate) publish_timers: TimerList<(u32, u16)>,
+    /// Publish ack timeouts, `(msg, attempt)`, one list per backoff step (`backoff_step`):
+    /// within a step the delay is constant, so each list falls due in the order it was armed.
+    pub(crate) publish_timers: [TimerList<(u32, u16)>; BACKOFF_STEPS],
     /// Visibility timeouts of delivered entries: `(entry, generation, delivery)`.
     pub(crate) visibility_timers: TimerList<(u32, u32, u32)>,
     pub(crate) ledger: Ledger,
@@ -333,7 +338,7 @@ impl Simulation {
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
             members: (0..consumers as u16).collect(),
             relays: (0..producers).map(|_| Relay::default()).collect(),
-            publish_timers: TimerList::default(),
+            publish_timers: Default::default(),
             visibility_timers: TimerList::default(),
             ledger: Ledger::new(s.accounts.max(1)),
             dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
@@ -513,12 +518,13 @@ impl Simulation {
     /// Fires the due timers of one list, then re-arms it for its next live timer.
     fn on_timer_wake(&mut self, kind: TimerKind) {
         let next = match kind {
-            TimerKind::PublishAck => {
-                while let Some((msg, attempt)) = self.publish_timers.pop_due(self.now) {
+            TimerKind::PublishAck(step) => {
+                let step = step as usize;
+                while let Some((msg, attempt)) = self.publish_timers[step].pop_due(self.now) {
                     self.on_publish_timeout(msg, attempt);
                 }
                 let msgs = &self.msgs;
-                self.publish_timers
+                self.publish_timers[step]
                     .rearm(|(msg, attempt)| Self::publish_timeout_live(msgs, msg, attempt))
             }
             TimerKind::Visibility => {
@@ -548,7 +554,6 @@ impl Simulation {
                 self.on_publish_arrive(msg, attempt, copy)
             }
             Event::PublishAckArrive { msg } => self.on_publish_ack(msg),
-            Event::PublishTimeout { msg, attempt } => self.on_publish_timeout(msg, attempt),
             Event::Durable { entry, generation } => self.on_durable(entry, generation),
             Event::FetchArrive { consumer, session } => self.on_fetch_arrive(consumer, session),
             Event::FetchDone { consumer, session } => self.on_fetch_done(consumer, session),

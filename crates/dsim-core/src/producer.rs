@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, Simulation, backoff_step, trace};
 use crate::faults::{Hop, Verdict};
 use crate::messages::{Cause, MsgTable};
 use crate::queue::Lane;
@@ -231,21 +231,16 @@ impl Simulation {
             }
         }
         if retries {
-            let timeout = self.timing.retry_timeout(attempt as u32);
-            if attempt == 1 {
-                // One constant delay: a FIFO timer list (see `timers`).
-                let at = self.now + timeout;
-                if let Some(wake) = self.publish_timers.add(at, (msg, attempt)) {
-                    self.queue.schedule(
-                        wake,
-                        Event::TimerWake {
-                            kind: TimerKind::PublishAck,
-                        },
-                    );
-                }
-            } else {
-                self.queue
-                    .schedule(self.now + timeout, Event::PublishTimeout { msg, attempt });
+            // One constant delay per backoff step: a FIFO timer list each (see `timers`).
+            let at = self.now + self.timing.retry_timeout(attempt as u32);
+            let step = backoff_step(attempt as u32);
+            if let Some(wake) = self.publish_timers[step as usize].add(at, (msg, attempt)) {
+                self.queue.schedule(
+                    wake,
+                    Event::TimerWake {
+                        kind: TimerKind::PublishAck(step as u8),
+                    },
+                );
             }
         }
     }

@@ -24,6 +24,7 @@
 use crate::engine::Simulation;
 use crate::scenario::Scenario;
 use crate::time::Micros;
+use crate::timers::TimerList;
 
 /// A position in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,7 +354,14 @@ impl Simulation {
         FIXED
             + self.msgs.len() * 32
             + self.entries.peak() * 24
-            + (self.queue.len() + self.publish_timers.len() + self.visibility_timers.len()) * 32
+            + (self.queue.len()
+                + self
+                    .publish_timers
+                    .iter()
+                    .map(TimerList::len)
+                    .sum::<usize>()
+                + self.visibility_timers.len())
+                * 32
             + self.dedup.len() * 48
             + (buffered + outbox + ready + self.replicating.len()) * 16
             + self.scenario.accounts as usize * 8

@@ -17,8 +17,8 @@ use crate::time::Micros;
 /// Which list a wake-up event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimerKind {
-    /// A producer's first-attempt ack timeout: `(msg, attempt)`.
-    PublishAck,
+    /// A producer's ack timeout, `(msg, attempt)`, of one backoff step (`engine::backoff_step`).
+    PublishAck(u8),
     /// A delivered log entry's visibility timeout: `(entry, generation, delivery)`.
     Visibility,
 }
