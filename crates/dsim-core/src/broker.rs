@@ -153,6 +153,7 @@ impl Simulation {
             return;
         }
         let m = self.msgs.get(msg).expect("checked by caller");
+        let producer = m.producer;
         if self.mode == Mode::ExactlyOnce && m.live_entries > 0 {
             // Same producer ID and sequence number as a record already in the log.
             let durable = m.durable;
@@ -169,12 +170,12 @@ impl Simulation {
                 "same producer ID and sequence number as a stored record: dropped as a retry",
             );
             if durable {
-                self.send_publish_ack(msg, attempt);
+                self.send_publish_ack(msg, producer, attempt);
             }
             return;
         }
-        let partition = self.partition_of(msg);
         let m = self.msgs.get_mut(msg).expect("checked by caller");
+        let partition = m.partition;
         let copy = m.entries;
         m.entries = m.entries.saturating_add(1);
         // Saturating, like `entries`: without an idempotent producer a message duplicated on
@@ -212,7 +213,7 @@ impl Simulation {
         // With one replica there is nobody to wait for, so `all` acks as early as `leader`.
         let ack_now = self.acks == Acks::Leader || rf == 1;
         if ack_now {
-            self.send_publish_ack(msg, attempt);
+            self.send_publish_ack(msg, producer, attempt);
         }
         if self
             .faults
@@ -230,13 +231,13 @@ impl Simulation {
         }
     }
 
-    fn send_publish_ack(&mut self, msg: u32, attempt: u16) {
+    fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16) {
         if self.mode == Mode::AtMostOnce {
             // acks=0: fire and forget, nobody waits for an answer.
             return;
         }
         self.metrics.counters.network_messages += 1;
-        let link = Link::Producer(self.producer_of(msg));
+        let link = Link::Producer(producer);
         match self
             .faults
             .network(Hop::PublishAck, link, self.now, msg, attempt as u32, 0)
@@ -279,9 +280,14 @@ impl Simulation {
         {
             self.replicating.remove(pos);
         }
-        if let Some(m) = self.msgs.get_mut(msg) {
-            m.durable = true;
-        }
+        // The entry holds a reference, so the message is still there.
+        let (attempt, producer) = match self.msgs.get_mut(msg) {
+            Some(m) => {
+                m.durable = true;
+                (m.publish_attempts, m.producer)
+            }
+            None => (1, self.producer_of(msg)),
+        };
         let rf = self.scenario.replication_factor.max(1);
         trace!(
             self,
@@ -299,8 +305,7 @@ impl Simulation {
             },
         );
         if self.acks == Acks::All && rf > 1 {
-            let attempt = self.msgs.get(msg).map_or(1, |m| m.publish_attempts);
-            self.send_publish_ack(msg, attempt);
+            self.send_publish_ack(msg, producer, attempt);
         }
         self.make_ready(entry, partition);
     }

@@ -649,8 +649,12 @@ impl Simulation {
 
     pub(crate) fn new_message(&mut self) -> u32 {
         let created_at = self.now;
+        let id = self.msgs.next_id();
+        let (account, amount) = self.faults.payment(id, self.scenario.accounts.max(1));
         let id = self.msgs.push(MsgState {
             created_at,
+            producer: self.producer_of(id),
+            partition: (account % self.ready.len() as u32) as u16,
             ..MsgState::default()
         });
         if self.traced.contains(&id)
@@ -663,7 +667,6 @@ impl Simulation {
             .peak_in_flight
             .max(self.metrics.counters.produced - self.resolved);
         self.metrics.first_publish_at.get_or_insert(created_at);
-        let (_, amount) = self.faults.payment(id, self.scenario.accounts.max(1));
         self.ledger.expect(amount);
         id
     }
@@ -798,10 +801,5 @@ impl Simulation {
     /// Whether the message has been resolved (nothing can apply it any more).
     pub fn is_resolved(&self, msg: u32) -> bool {
         msg < self.metrics.counters.produced as u32 && self.msgs.get(msg).is_none()
-    }
-
-    pub(crate) fn partition_of(&self, msg: u32) -> u16 {
-        let (account, _) = self.faults.payment(msg, self.scenario.accounts.max(1));
-        (account % self.ready.len() as u32) as u16
     }
 }

@@ -69,7 +69,15 @@ pub struct MsgState {
     pub cause: Cause,
     pub traced: bool,
     pub resolved: bool,
+    /// Where it is published and stored, fixed at creation: asked on every hop, and each
+    /// asking would otherwise take a payment draw and a division. (They fit in the padding:
+    /// the state stays 32 bytes.)
+    pub producer: u16,
+    pub partition: u16,
 }
+
+// The per-message fields above fit in 32 bytes; keep it so (memory per in-flight message).
+const _: () = assert!(std::mem::size_of::<MsgState>() == 32);
 
 /// The states of unresolved messages, by ID. IDs are produced in order and mostly resolved in
 /// order, so they live in a sliding window that drops resolved slots at its front. A slow
@@ -117,8 +125,13 @@ impl MsgTable {
         self.slots.len() + self.stragglers.len()
     }
 
+    /// The ID the next `push` will return.
+    pub fn next_id(&self) -> u32 {
+        self.base + self.slots.len() as u32
+    }
+
     pub fn push(&mut self, state: MsgState) -> u32 {
-        let id = self.base + self.slots.len() as u32;
+        let id = self.next_id();
         self.slots.push_back(state);
         if self.slots.len() >= self.shed_at {
             self.shed_stragglers();

@@ -122,6 +122,9 @@ impl Bucket {
 pub struct Series {
     pub bucket_us: Micros,
     pub buckets: Vec<Bucket>,
+    /// The bucket last recorded into and the times it covers, `[from, to)`: records come in
+    /// time order, so nearly every one lands there without a 64-bit division.
+    last: (Micros, Micros, usize),
 }
 
 const MAX_BUCKETS: usize = 240;
@@ -143,10 +146,20 @@ impl Series {
         Series {
             bucket_us: width,
             buckets: Vec::new(),
+            last: (0, 0, 0),
         }
     }
 
+    #[inline]
     fn bucket(&mut self, at: Micros) -> &mut Bucket {
+        let (from, to, index) = self.last;
+        if at >= from && at < to {
+            return &mut self.buckets[index];
+        }
+        self.bucket_slow(at)
+    }
+
+    fn bucket_slow(&mut self, at: Micros) -> &mut Bucket {
         let mut index = (at / self.bucket_us) as usize;
         while index >= MAX_BUCKETS {
             let merged: Vec<Bucket> = self
@@ -167,6 +180,8 @@ impl Series {
         if self.buckets.len() <= index {
             self.buckets.resize_with(index + 1, Bucket::new);
         }
+        let from = index as Micros * self.bucket_us;
+        self.last = (from, from + self.bucket_us, index);
         &mut self.buckets[index]
     }
 

@@ -145,6 +145,7 @@ impl Simulation {
         };
         m.publish_attempts += 1;
         let attempt = m.publish_attempts;
+        let producer = m.producer as u32;
         let hold_for_ack = retries && !m.waiting_ack;
         if retries {
             m.waiting_ack = true;
@@ -152,7 +153,6 @@ impl Simulation {
         if hold_for_ack {
             self.hold(msg);
         }
-        let producer = self.producer_of(msg) as u32;
         let from = if self.mode == Mode::Outbox {
             "relay"
         } else {
@@ -253,7 +253,7 @@ impl Simulation {
             return;
         }
         m.waiting_ack = false;
-        let producer = self.producer_of(msg) as u32;
+        let producer = m.producer as u32;
         trace!(
             self,
             msg,
