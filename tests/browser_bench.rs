@@ -3,15 +3,17 @@
 //!
 //! - the JS API's wasm simulating the benchmark scenarios (`presets::bench_scenario`), for
 //!   the wasm/native ratio (after an untimed warm-up round: V8 optimises hot wasm for its
-//!   next call);
+//!   next call), two ways: `simulate` (a plain run and its report, as `dsim bench` runs) and
+//!   the `Simulation` class (which records the run for time travel);
 //! - a 1,000,000-message at-least-once run with 10 % faults in the page's Web Worker: its wall
 //!   time, and the page's frame rate meanwhile;
 //! - slider-to-redraw: a fault knob changed 40 times on the default scenario, each time from
 //!   the input event to the animation frame after the finished run is drawn, as the page
 //!   itself measures with `performance.now()`.
 //!
-//! The same scenarios also run natively in this process (build it with `--release`), both
-//! recorded for time travel as the JS API records them (like with like) and plain. Runs only
+//! The same scenarios also run natively in this process (build it with `--release`), the same
+//! two ways, so each wasm figure has its like. Every figure is the median of `REPEATS` runs.
+//! Runs only
 //! with `DSIM_BENCH=1`; writes its figures as JSON to `target/browser-bench.json` and as
 //! markdown tables to `target/browser-bench.md`, which `cargo xtask bench` puts into
 //! BENCHMARKS.md.
@@ -20,7 +22,7 @@ mod browser;
 
 use std::time::{Duration, Instant};
 
-use dsim_core::{Mode, Simulation, TimeTravel, presets::bench_scenario};
+use dsim_core::{Mode, TimeTravel, presets::bench_scenario};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
@@ -28,6 +30,8 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Messages per wasm scenario: enough to time, small enough for a quick bench.
 pub const WASM_MESSAGES: u32 = 200_000;
 const SLIDER_MOVES: usize = 40;
+/// Runs per wasm and native throughput figure; the median is reported.
+const REPEATS: usize = 3;
 /// Times the million-message worker run is repeated; the median is reported.
 const WORKER_RUNS: usize = 3;
 
@@ -72,39 +76,37 @@ async fn browser_bench() {
     println!("{md}\nwrote target/browser-bench.json and target/browser-bench.md");
 }
 
-/// The wasm scenarios, natively, in this (release) process: recorded for time travel as the
-/// JS API records them (snapshots of the whole state), and plain, as `dsim bench` runs them.
-/// Natively the recording costs more than in wasm (each large snapshot is a fresh `mmap` from
-/// the system allocator, page faults and all), so both ratios are reported.
+/// The wasm scenarios, natively, in this (release) process: plain (`simulate`, a run and its
+/// report, as `dsim bench` and the JS API's `simulate` run them) and recorded for time travel
+/// as the JS API's `Simulation` records them (snapshots of the whole state). Natively the
+/// recording costs more than in wasm (each large snapshot is a fresh `mmap` from the system
+/// allocator, page faults and all), so the two are compared separately.
 fn native_throughput() -> Value {
     let runs: Vec<Value> = Mode::ALL
         .iter()
         .flat_map(|&mode| {
             [false, true].map(|faulty| {
                 let s = bench_scenario(mode, WASM_MESSAGES, faulty);
-                let start = Instant::now();
-                let mut tape = TimeTravel::with_limits(
-                    &s,
-                    TimeTravel::DEFAULT_CAPACITY,
-                    TimeTravel::DEFAULT_BYTE_BUDGET,
-                );
-                tape.step(u64::MAX);
-                let recorded = start.elapsed().as_secs_f64();
-                let start = Instant::now();
-                let mut plain = Simulation::new(&s);
-                plain.run_to_end();
-                let plain_seconds = start.elapsed().as_secs_f64();
-                assert_eq!(
-                    plain.events(),
-                    tape.live().events(),
-                    "the same run either way"
-                );
+                let mut events = 0;
+                let plain = median_seconds(|| {
+                    let report = dsim_core::simulate(&s).expect("a valid scenario");
+                    events = report.events;
+                });
+                let recorded = median_seconds(|| {
+                    let mut tape = TimeTravel::with_limits(
+                        &s,
+                        TimeTravel::DEFAULT_CAPACITY,
+                        TimeTravel::DEFAULT_BYTE_BUDGET,
+                    );
+                    tape.step(u64::MAX);
+                    assert_eq!(tape.live().events(), events, "the same run either way");
+                });
                 json!({
                     "mode": mode,
                     "faults": if faulty { "10%" } else { "0%" },
-                    "events": tape.live().events(),
-                    "seconds": recorded,
-                    "plainSeconds": plain_seconds,
+                    "events": events,
+                    "plainSeconds": plain,
+                    "recordedSeconds": recorded,
                 })
             })
         })
@@ -112,34 +114,50 @@ fn native_throughput() -> Value {
     json!(runs)
 }
 
+/// The median wall time of `REPEATS` calls of `run`.
+fn median_seconds(mut run: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..REPEATS)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[REPEATS / 2]
+}
+
 fn markdown(f: &Value) -> String {
     let mut md = format!(
-        "Wasm in headless Chromium (the JS API, release build, which records each run for time \
-         travel) against native, {WASM_MESSAGES} messages per scenario (target: wasm within 1.5x \
-         of native). \"recording\" is native doing the same recording, \"plain\" native without \
-         it, as `dsim bench` runs:\n\n\
-         | mode | faults | native recording msgs/s | native plain msgs/s | wasm msgs/s | wasm events/s \
-         | wasm / native recording | wasm / native plain |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|\n"
+        "Wasm in headless Chromium (the JS API's release build) against native, \
+         {WASM_MESSAGES} messages per scenario, median of {REPEATS} runs each (target: wasm \
+         within 1.5x of native). \"plain\" is a run and its report: `simulate()` in wasm, \
+         `dsim_core::simulate` natively (as `dsim bench`). \"recording\" also records the run \
+         for time travel: the JS API's `Simulation` class, and `TimeTravel` natively:\n\n\
+         | mode | faults | native plain msgs/s | wasm plain msgs/s | wasm plain events/s \
+         | wasm / native, plain | native recording msgs/s | wasm recording msgs/s \
+         | wasm / native, recording |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     let empty = vec![];
     let wasm = f["wasm"].as_array().unwrap_or(&empty);
     let native = f["native"].as_array().unwrap_or(&empty);
+    let seconds = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
     for (w, n) in wasm.iter().zip(native) {
-        let ws = w["seconds"].as_f64().unwrap_or(f64::NAN);
-        let ns = n["seconds"].as_f64().unwrap_or(f64::NAN);
-        let ps = n["plainSeconds"].as_f64().unwrap_or(f64::NAN);
+        let (wp, wr) = (seconds(w, "plainSeconds"), seconds(w, "recordedSeconds"));
+        let (np, nr) = (seconds(n, "plainSeconds"), seconds(n, "recordedSeconds"));
         let msgs = WASM_MESSAGES as f64;
         md.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}x | {:.2}x |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2}x | {:.0} | {:.0} | {:.2}x |\n",
             w["mode"].as_str().unwrap_or("?"),
             w["faults"].as_str().unwrap_or("?"),
-            msgs / ns,
-            msgs / ps,
-            msgs / ws,
-            w["events"].as_f64().unwrap_or(0.0) / ws,
-            ws / ns,
-            ws / ps,
+            msgs / np,
+            msgs / wp,
+            w["events"].as_f64().unwrap_or(0.0) / wp,
+            wp / np,
+            msgs / nr,
+            msgs / wr,
+            wr / nr,
         ));
     }
     let worker = &f["worker"];
@@ -221,33 +239,49 @@ async fn wasm_throughput(client: &Client) -> Result<Value, String> {
         })
         .collect();
     let script = r#"
-        const [scenarios, done] = arguments;
+        const [scenarios, repeats, done] = arguments;
         (async () => {
             const api = await import('/pkg/dsim_wasm.js');
             await api.default();
             // V8 runs new wasm code in its baseline compiler and optimises what proves hot
             // for later calls (compiled in the background), so the figures are of warm code,
             // as a native binary's are: every scenario runs once untimed first.
-            for (const s of scenarios) {
-                const warm = new api.Simulation(s.scenario);
-                warm.step(Number.MAX_SAFE_INTEGER);
-                warm.free();
-            }
-            const out = [];
-            for (const s of scenarios) {
-                const t0 = performance.now();
+            const record = s => {
                 const sim = new api.Simulation(s.scenario);
                 const snap = sim.step(Number.MAX_SAFE_INTEGER);
-                const ms = performance.now() - t0;
                 sim.free();
-                out.push({ mode: s.mode, faults: s.faults, messages: snap.produced,
-                           events: snap.events, seconds: ms / 1000 });
+                return snap;
+            };
+            for (const s of scenarios) {
+                record(s);
+                api.simulate(s.scenario);
+            }
+            const median = run => {
+                const ms = [];
+                let result;
+                for (let i = 0; i < repeats; i++) {
+                    const t0 = performance.now();
+                    result = run();
+                    ms.push(performance.now() - t0);
+                }
+                ms.sort((a, b) => a - b);
+                return [ms[Math.floor(repeats / 2)] / 1000, result];
+            };
+            const out = [];
+            for (const s of scenarios) {
+                const [plainSeconds, report] = median(() => api.simulate(s.scenario));
+                const [recordedSeconds, snap] = median(() => record(s));
+                if (snap.events !== report.events) {
+                    throw new Error(`${s.mode} ${s.faults}: the two runs differ`);
+                }
+                out.push({ mode: s.mode, faults: s.faults, messages: report.produced,
+                           events: report.events, plainSeconds, recordedSeconds });
             }
             return out;
         })().then(done, e => done({ error: String(e) }));
     "#;
     let result = client
-        .execute_async(script, vec![json!(scenarios)])
+        .execute_async(script, vec![json!(scenarios), json!(REPEATS)])
         .await
         .map_err(|e| format!("wasm bench script: {e}"))?;
     if let Some(error) = result.get("error") {
