@@ -130,11 +130,15 @@ impl Simulation {
             self.status = Status::Stalled;
             return;
         }
-        self.publish_arrived(msg, attempt, net_copy);
-        self.release(msg);
+        if !self.publish_arrived(msg, attempt, net_copy) {
+            self.release(msg);
+        }
     }
 
-    fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8) {
+    /// Handles a publish that reached the broker. Returns whether its reference passed to a
+    /// new log record (otherwise the caller drops it): a hold and a release that cancel out
+    /// are two look-ups saved on every append.
+    fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8) -> bool {
         if self.broker_down() {
             if let Some(m) = self.msgs.get_mut(msg) {
                 m.cause = Cause::BrokerUnavailable;
@@ -150,7 +154,7 @@ impl Simulation {
                 net_copy as u32,
                 "the partition has no leader (failover in progress): publish refused",
             );
-            return;
+            return false;
         }
         let m = self.msgs.get(msg).expect("checked by caller");
         let producer = m.producer;
@@ -172,7 +176,7 @@ impl Simulation {
             if durable {
                 self.send_publish_ack(msg, producer, attempt);
             }
-            return;
+            return false;
         }
         let m = self.msgs.get_mut(msg).expect("checked by caller");
         let partition = m.partition;
@@ -183,7 +187,6 @@ impl Simulation {
         // found it). Only exactly-once reads the count, and there it never exceeds one.
         m.live_entries = m.live_entries.saturating_add(1);
         let (entry, generation) = self.entries.alloc(msg, copy, partition);
-        self.hold(msg);
         self.metrics.counters.appends += 1;
         let rf = self.scenario.replication_factor.max(1) as u64;
         self.metrics.counters.network_messages += rf - 1;
@@ -227,8 +230,13 @@ impl Simulation {
             )
             .struck()
         {
+            // The crash truncates the new record and drops its reference: the message must
+            // stay until the caller drops the publish's own, as with any other record.
+            self.hold(msg);
             self.crash_broker(Some(msg), None);
+            return false;
         }
+        true
     }
 
     fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16) {
