@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use dsim_core::{MAX_LOG_RECORDS, Mode, Scenario, Status, event_budget};
+use dsim_core::{MAX_LOG_RECORDS, Mode, Scenario, Status, TraceKind, event_budget, trace_message};
 
 use crate::support::{assert_conserved, replay, run};
 
@@ -76,6 +76,39 @@ fn total_publish_loss_gives_up_or_stalls_in_every_mode() {
     assert_eq!(outbox.status, Status::Stalled);
     assert_eq!(outbox.in_flight, 200);
     assert_eq!(outbox.lost, 0);
+}
+
+/// Under total publish loss every attempt times out, so the trace shows the whole backoff:
+/// each wait twice the last, growing for six doublings, then level, until the retry budget
+/// is spent. Many messages retry at once, so each step's timer list holds many timers.
+#[test]
+fn a_producer_that_never_hears_back_backs_off_then_gives_up() {
+    let s = Scenario {
+        messages: 50,
+        publish_loss: 1.0,
+        max_retries: 10,
+        ..Scenario::default()
+    }
+    .with_mode(Mode::AtLeastOnce);
+    let r = ends(s.clone());
+    assert_eq!((r.status, r.gave_up, r.retries), (Status::GaveUp, 50, 500));
+    let ack_timeout_us = (s.ack_timeout_ms * 1000.0) as u64;
+    for message in [0, 17, 49] {
+        let trace = trace_message(&s, message);
+        let publishes: Vec<u64> = trace
+            .iter()
+            .filter(|e| e.kind == TraceKind::Publish)
+            .map(|e| e.at_us)
+            .collect();
+        assert_eq!(publishes.len(), 11, "message {message}: {trace:?}");
+        let waits: Vec<u64> = publishes.windows(2).map(|w| w[1] - w[0]).collect();
+        let doublings = [0, 1, 2, 3, 4, 5, 6, 6, 6, 6];
+        let expected: Vec<u64> = doublings.iter().map(|d| ack_timeout_us << d).collect();
+        assert_eq!(waits, expected, "message {message}");
+        let gave_up = trace.last().expect("a trace");
+        assert_eq!(gave_up.kind, TraceKind::GaveUp);
+        assert_eq!(gave_up.at_us - publishes[10], ack_timeout_us << 6);
+    }
 }
 
 #[test]
