@@ -649,14 +649,16 @@ impl Simulation {
 
     pub(crate) fn new_message(&mut self) -> u32 {
         let created_at = self.now;
+        // The payment decides the partition, so it is drawn for the ID about to be pushed.
         let id = self.msgs.next_id();
         let (account, amount) = self.faults.payment(id, self.scenario.accounts.max(1));
-        let id = self.msgs.push(MsgState {
+        let pushed = self.msgs.push(MsgState {
             created_at,
             producer: self.producer_of(id),
             partition: (account % self.ready.len() as u32) as u16,
             ..MsgState::default()
         });
+        debug_assert_eq!(pushed, id);
         if self.traced.contains(&id)
             && let Some(m) = self.msgs.get_mut(id)
         {
