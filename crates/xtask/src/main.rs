@@ -5,6 +5,7 @@ mod budget;
 mod cmd;
 mod install;
 mod meta;
+mod pgo;
 mod serve;
 mod test;
 
