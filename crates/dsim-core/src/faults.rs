@@ -135,6 +135,12 @@ fn mul_high(a: u64, b: u64) -> u64 {
 fn mul_high_by_halves(a: u64, b: u64) -> u64 {
     const LOW: u64 = 0xFFFF_FFFF;
     let (a_lo, a_hi) = (a & LOW, a >> 32);
+    // Every range drawn from (accounts, amounts, jitter) fits in 32 bits: then two products
+    // do. a * b = a_hi * b * 2^32 + a_lo * b, each product below 2^64, and their high words
+    // add without overflow.
+    if b <= LOW {
+        return (a_hi * b + ((a_lo * b) >> 32)) >> 32;
+    }
     let (b_lo, b_hi) = (b & LOW, b >> 32);
     let lo_lo = a_lo * b_lo;
     let hi_lo = a_hi * b_lo;
@@ -333,7 +339,15 @@ mod tests {
             values.push(x);
         }
         for &a in &values {
-            for &b in values.iter().step_by(37).chain(&edges) {
+            // Both paths: ranges below 2^32 (two products) and wider ones (four).
+            let small = values.iter().step_by(41).map(|v| v >> 32);
+            for b in values
+                .iter()
+                .step_by(37)
+                .chain(&edges)
+                .copied()
+                .chain(small)
+            {
                 let want = ((a as u128 * b as u128) >> 64) as u64;
                 assert_eq!(mul_high_by_halves(a, b), want, "{a} x {b}");
             }
