@@ -13,17 +13,6 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         .read_shown()?;
     print!("{cli}");
 
-    header("CLI benchmark, profile-guided build");
-    let pgo = match crate::pgo::build_cli(ctx)? {
-        Some(binary) => {
-            same_reports(ctx, &binary)?;
-            let out = ctx.cmd(&binary).arg("bench").read_shown()?;
-            print!("{out}");
-            Some(out)
-        }
-        None => None,
-    };
-
     let core_benches = ctx.root.join("crates/dsim-core/benches");
     let criterion = if core_benches.is_dir() {
         header("core benchmarks");
@@ -63,16 +52,10 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let mut md = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench`; rerun it to update.\n\n## {} on {}\n\n\
          Native, `cargo run --release -p dsim-cli -- bench` (target: 2 M msgs/s for \
-         at-least-once with 10 % faults):\n\n```text\n{}\n```\n\n{}{}\n{}",
+         at-least-once with 10 % faults):\n\n```text\n{}\n```\n\n{}\n{}",
         today(),
         machine(ctx),
         cli.trim_end(),
-        pgo.map_or_else(String::new, |out| format!(
-            "The same code built with a profile of the textbook presets (`target/pgo/optimized/release/dsim`; \
-             `cargo xtask bench` builds it, training on `dsim compare --preset ...` for every preset, not on \
-             these scenarios; its reports are identical):\n\n```text\n{}\n```\n\n",
-            out.trim_end()
-        )),
         browser.trim_end(),
         sizes,
     );
@@ -85,42 +68,6 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let path = ctx.root.join("BENCHMARKS.md");
     fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("\nwrote {}", path.display());
-    Ok(())
-}
-
-/// The profile-guided binary must tell the same story as the plain one: one comparison of
-/// every mode under faults, byte for byte.
-fn same_reports(ctx: &Ctx, pgo: &std::path::Path) -> Result<(), String> {
-    let args = [
-        "compare",
-        "--json",
-        "--messages",
-        "20000",
-        "--publish-loss",
-        "0.1",
-        "--publish-ack-loss",
-        "0.1",
-        "--delivery-loss",
-        "0.1",
-        "--ack-loss",
-        "0.1",
-        "--duplicate",
-        "0.1",
-        "--crash-after-process",
-        "0.01",
-        "--broker-crash",
-        "0.001",
-    ];
-    let plain = ctx
-        .cargo()
-        .args(["run", "--quiet", "--release", "-p", "dsim-cli", "--"])
-        .args(args)
-        .read()?;
-    let guided = ctx.cmd(pgo).args(args).read()?;
-    if plain != guided {
-        return Err("the profile-guided dsim reports differently from the plain build".into());
-    }
-    println!("ok the profile-guided dsim's reports match the plain build's");
     Ok(())
 }
 

@@ -5,7 +5,6 @@ mod budget;
 mod cmd;
 mod install;
 mod meta;
-mod pgo;
 mod serve;
 mod test;
 
