@@ -1,12 +1,11 @@
-//! A chart as a standalone SVG file: the same plot markup `chart_view` draws (`chart_markup`), with its title,
+//! A chart as a standalone SVG file: the same geometry `chart_view` draws, with its title,
 //! legend and colours written into the file, so it looks the same in a slide or a document as
 //! on the page (where the stylesheet colours it). Pure, so it is tested natively; `png_export`
 //! turns the same file into a PNG in the browser.
 
 use std::fmt::Write;
 
-use crate::chart_markup::{plot_markup, xml};
-use crate::charts::Chart;
+use crate::charts::{self, Chart};
 use crate::sweep_charts::SweepChart;
 
 /// Room above the plot for the title and one row of legend.
@@ -42,6 +41,14 @@ path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-line
 .s-theory{stroke:#5b6474;fill:#5b6474}\
 path.band{stroke:none;opacity:.16}\
 circle.point{stroke:none}";
+
+/// Text as XML character data or an attribute value.
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
 
 /// The chart as a complete SVG document.
 pub fn standalone_svg(c: &Chart, title: &str) -> String {
@@ -120,7 +127,116 @@ pub fn standalone_svg_layers(
         );
     }
     let _ = writeln!(out, "<g transform=\"translate(0 {header})\">");
-    out.push_str(&plot_markup(c, below, above));
+    for t in &c.y_axis.ticks {
+        let _ = writeln!(
+            out,
+            "<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            f.x0(),
+            f.x1(),
+            t.at,
+            t.at,
+            f.x0() - 6.0,
+            t.at + 4.0,
+            xml(&t.label)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+         <line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>",
+        f.x0(),
+        f.x1(),
+        f.y0(),
+        f.y0(),
+        f.x0(),
+        f.x0(),
+        f.y1(),
+        f.y0()
+    );
+    for t in &c.x_axis.ticks {
+        let _ = writeln!(
+            out,
+            "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            t.at,
+            t.at,
+            f.y0(),
+            f.y0() + 4.0,
+            t.at,
+            f.y0() + 16.0,
+            xml(&t.label)
+        );
+    }
+    for (i, m) in c.faults.iter().enumerate() {
+        let shape = if m.width > 0.0 {
+            format!(
+                "<rect class=\"fault-band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\">",
+                m.x,
+                f.y1(),
+                m.width,
+                f.y0() - f.y1()
+            )
+        } else {
+            format!(
+                "<line class=\"fault-line\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\">",
+                m.x,
+                m.x,
+                f.y1(),
+                f.y0()
+            )
+        };
+        let close = if m.width > 0.0 { "</rect>" } else { "</line>" };
+        let _ = writeln!(
+            out,
+            "{shape}<title>{}</title>{close}<text class=\"fault-label\" x=\"{}\" y=\"{}\">{}</text>",
+            xml(&m.title),
+            m.x + 3.0,
+            f.y1() + 10.0 + (i % 3) as f64 * 11.0,
+            xml(&m.label)
+        );
+    }
+    for b in &c.bars {
+        let _ = writeln!(
+            out,
+            "<rect class=\"bar s-hist\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
+            b.x,
+            b.y,
+            b.width,
+            b.height.max(0.0)
+        );
+    }
+    out.push_str(below);
+    for l in &c.lines {
+        let dash = if l.dashed { " dashed" } else { "" };
+        let _ = writeln!(
+            out,
+            "<path class=\"line {}{dash}\" d=\"{}\"/>",
+            l.class,
+            xml(&l.d)
+        );
+    }
+    out.push_str(above);
+    if c.empty {
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">nothing applied yet</text>",
+            (f.x0() + f.x1()) / 2.0,
+            (f.y0() + f.y1()) / 2.0
+        );
+    }
+    if f.width >= charts::WIDTH {
+        let (tx, ty) = (12.0, (f.y0() + f.y1()) / 2.0);
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"middle\" transform=\"rotate(-90 {tx} {ty})\">{}</text>",
+            (f.x0() + f.x1()) / 2.0,
+            f.height - 4.0,
+            xml(&c.x_axis.title),
+            xml(&c.y_axis.title)
+        );
+    }
     out.push_str("</g>\n</svg>\n");
     out
 }
@@ -128,7 +244,7 @@ pub fn standalone_svg_layers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::charts::{self, LARGE};
+    use crate::charts::LARGE;
     use dsim_core::{Scenario, simulate};
 
     #[test]

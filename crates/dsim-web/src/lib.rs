@@ -17,7 +17,6 @@
 pub mod app;
 pub mod browser;
 pub mod chart_export;
-pub mod chart_markup;
 pub mod chart_view;
 pub mod charts;
 pub mod compare;

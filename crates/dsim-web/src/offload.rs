@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -85,12 +84,11 @@ pub fn start(
         on_failure();
         return;
     };
-    let on_failure = Rc::new(on_failure);
+    let on_failure = std::rc::Rc::new(on_failure);
     let text = job.to_json();
     let id = job.id;
     let sender = worker.clone();
     let failed = on_failure.clone();
-    let progress = FrameAligned::new(on_reply);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(reply) = event
             .data()
@@ -108,7 +106,7 @@ pub fn start(
                 cancel(purpose);
                 failed();
             }
-            _ if reply.id == id => progress.deliver(reply),
+            _ if reply.id == id => on_reply(reply),
             _ => {}
         }
     });
@@ -130,51 +128,6 @@ pub fn start(
             },
         )
     });
-}
-
-/// Hands replies on to the page at the start of a frame. A progress report redraws the
-/// dashboard: applied the moment it arrives, late in a frame, that work and the browser's
-/// restyle and repaint after it overran the frame now and then (a dropped frame or two a
-/// second during a heavy run); applied in the next animation frame, it starts with the whole
-/// frame ahead of it. A report superseded before its frame is dropped unseen. Final replies
-/// go on at once: they end the job, and the progress waiting behind them is stale.
-struct FrameAligned {
-    on_reply: Rc<dyn Fn(Reply)>,
-    /// The latest progress report not yet shown, and whether a frame is booked for it.
-    pending: Rc<RefCell<(Option<Reply>, bool)>>,
-}
-
-impl FrameAligned {
-    fn new(on_reply: impl Fn(Reply) + 'static) -> FrameAligned {
-        FrameAligned {
-            on_reply: Rc::new(on_reply),
-            pending: Rc::new(RefCell::new((None, false))),
-        }
-    }
-
-    fn deliver(&self, reply: Reply) {
-        if !reply.body.is_progress() {
-            self.pending.borrow_mut().0 = None;
-            (self.on_reply)(reply);
-            return;
-        }
-        let mut pending = self.pending.borrow_mut();
-        pending.0 = Some(reply);
-        if std::mem::replace(&mut pending.1, true) {
-            return;
-        }
-        let (slot, on_reply) = (self.pending.clone(), self.on_reply.clone());
-        leptos::prelude::request_animation_frame(move || {
-            let reply = {
-                let mut pending = slot.borrow_mut();
-                pending.1 = false;
-                pending.0.take()
-            };
-            if let Some(reply) = reply {
-                on_reply(reply);
-            }
-        });
-    }
 }
 
 /// Stops the worker's job for `purpose`, if any.

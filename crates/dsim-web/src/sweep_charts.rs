@@ -152,38 +152,23 @@ impl SweepChart {
         entries
     }
 
-    /// The bands as SVG markup, drawn under the lines (on the page and in the exported file).
+    /// The bands as SVG markup, for the exported file (drawn under the lines).
     pub fn bands_svg(&self) -> String {
         let mut out = String::new();
         for b in &self.bands {
-            let _ = writeln!(
-                out,
-                "<path class=\"band {}\" data-mode=\"{}\" d=\"{}\"/>",
-                b.class,
-                b.mode.key(),
-                b.d
-            );
+            let _ = writeln!(out, "<path class=\"band {}\" d=\"{}\"/>", b.class, b.d);
         }
         out
     }
 
-    /// The marks as SVG markup, drawn over the lines; their data attributes carry each point's
-    /// estimate (on the page and in the exported file).
+    /// The marks as SVG markup, for the exported file (drawn over the lines).
     pub fn marks_svg(&self) -> String {
         let mut out = String::new();
         for m in &self.marks {
             let _ = writeln!(
                 out,
-                "<circle class=\"point {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" data-mode=\"{}\" \
-                 data-value=\"{}\" data-mean=\"{}\" data-low=\"{}\" data-high=\"{}\"/>",
-                m.class,
-                m.x,
-                m.y,
-                m.mode.key(),
-                m.value,
-                m.estimate.mean,
-                m.estimate.low,
-                m.estimate.high
+                "<circle class=\"point {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
+                m.class, m.x, m.y
             );
         }
         out

@@ -598,8 +598,37 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
     };
     let drawn = move || {
         chart.with(|c| {
-            c.as_ref()
-                .map(|c| chart_svg_layers(&c.chart, metric.title(), &c.bands_svg(), &c.marks_svg()))
+            c.as_ref().map(|c| {
+                let bands = c
+                    .bands
+                    .iter()
+                    .map(|b| {
+                        view! {
+                            <path class=format!("band {}", b.class) data-mode=b.mode.key() d=b.d.clone()></path>
+                        }
+                    })
+                    .collect_view();
+                let marks = c
+                    .marks
+                    .iter()
+                    .map(|m| {
+                        view! {
+                            <circle
+                                class=format!("point {}", m.class)
+                                cx=format!("{:.1}", m.x)
+                                cy=format!("{:.1}", m.y)
+                                r="3"
+                                data-mode=m.mode.key()
+                                data-value=m.value.to_string()
+                                data-mean=m.estimate.mean.to_string()
+                                data-low=m.estimate.low.to_string()
+                                data-high=m.estimate.high.to_string()
+                            ></circle>
+                        }
+                    })
+                    .collect_view();
+                chart_svg_layers(&c.chart, metric.title(), bands, marks)
+            })
         })
     };
     let svg = Callback::new(move |()| {

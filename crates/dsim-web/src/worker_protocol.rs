@@ -91,19 +91,6 @@ impl Job {
     }
 }
 
-impl ReplyBody {
-    /// A report of work still under way. Each one holds everything so far (the run's report,
-    /// the compare runs or sweep points finished), so a newer one makes an older one moot.
-    pub fn is_progress(&self) -> bool {
-        matches!(
-            self,
-            ReplyBody::RunProgress { .. }
-                | ReplyBody::CompareProgress { .. }
-                | ReplyBody::SweepProgress { .. }
-        )
-    }
-}
-
 impl Reply {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("replies always serialize")
@@ -118,39 +105,6 @@ impl Reply {
 mod tests {
     use super::*;
     use dsim_core::{Mode, simulate};
-
-    #[test]
-    fn only_reports_of_work_under_way_are_progress() {
-        let report = simulate(&Scenario {
-            messages: 10,
-            ..Scenario::default()
-        })
-        .expect("valid");
-        let progress = ReplyBody::RunProgress {
-            fraction: 0.5,
-            report: report.clone(),
-        };
-        let done = ReplyBody::RunDone {
-            report,
-            elapsed_ms: 1.0,
-        };
-        assert!(progress.is_progress());
-        assert!(
-            ReplyBody::CompareProgress {
-                fraction: 0.2,
-                reports: vec![]
-            }
-            .is_progress()
-        );
-        assert!(!done.is_progress());
-        assert!(!ReplyBody::Ready.is_progress());
-        assert!(
-            !ReplyBody::Failed {
-                message: String::new()
-            }
-            .is_progress()
-        );
-    }
 
     #[test]
     fn jobs_and_replies_survive_the_trip_as_text() {
