@@ -92,7 +92,7 @@ fn a_producer_that_never_hears_back_backs_off_then_gives_up() {
     .with_mode(Mode::AtLeastOnce);
     let r = ends(s.clone());
     assert_eq!((r.status, r.gave_up, r.retries), (Status::GaveUp, 50, 500));
-    let ack_timeout_us = (s.ack_timeout_ms * 1000.0) as u64;
+    let ack_timeout_us = dsim_core::time::ms_to_us(s.ack_timeout_ms);
     for message in [0, 17, 49] {
         let trace = trace_message(&s, message);
         let publishes: Vec<u64> = trace
