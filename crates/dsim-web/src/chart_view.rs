@@ -143,21 +143,18 @@ pub fn ExportButtons(
 
 /// The chart itself; also used, smaller, by the compare view.
 pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
-    chart_svg_layers(c, title, (), ())
+    chart_svg_layers(c, title, ().into_any(), ().into_any())
 }
 
 /// The chart with extra SVG drawn under its lines (`below`) and over them (`above`): a
 /// sweep's bands and marks.
-pub fn chart_svg_layers<B, A>(
+/// The layers are type-erased so that this, the largest drawing function, is compiled once.
+pub fn chart_svg_layers(
     c: &Chart,
     title: &str,
-    below: B,
-    above: A,
-) -> impl IntoView + use<B, A>
-where
-    B: IntoView + 'static,
-    A: IntoView + 'static,
-{
+    below: AnyView,
+    above: AnyView,
+) -> impl IntoView + use<> {
     let f = c.frame;
     let grid = c
         .y_axis

@@ -627,7 +627,7 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
                         }
                     })
                     .collect_view();
-                chart_svg_layers(&c.chart, metric.title(), bands, marks)
+                chart_svg_layers(&c.chart, metric.title(), bands.into_any(), marks.into_any())
             })
         })
     };
