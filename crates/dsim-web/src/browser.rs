@@ -1,6 +1,6 @@
 //! The few places the page touches the browser directly: the URL, the clock, randomness for a
-//! new seed, the clipboard, file downloads, the embedding page and the panic message. Everything else goes
-//! through Leptos.
+//! new seed, the clipboard, file downloads, the embedding page, the panic message and the
+//! charts' plots (`sync_svg`). Everything else goes through Leptos.
 
 use std::cell::Cell;
 
@@ -227,4 +227,97 @@ pub fn show_panic(details: &str) {
     if let Some(body) = document.body() {
         let _ = body.append_child(&panel);
     }
+}
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// Brings `svg` from the drawing it last had (`drawn`, none yet the first time) to `new`.
+pub fn redraw_svg(
+    svg: &web_sys::Element,
+    drawn: &mut Option<crate::plot_svg::Node>,
+    new: &crate::plot_svg::Node,
+) {
+    match drawn {
+        Some(old) => update(svg, old, new),
+        None => {
+            // Leptos may hand a new view the element of the one it replaces: start clean.
+            svg.set_text_content(None);
+            update(svg, &crate::plot_svg::Node::new(new.tag), new);
+        }
+    }
+    *drawn = Some(new.clone());
+}
+
+/// Makes the element children of `parent` match `new`, given that they were last made to
+/// match `old` (`plot_svg`): an element whose tag is unchanged is kept and only the attributes
+/// and text that differ are set, so a report that moves a line sets one `d` and not the
+/// hundreds of attributes of the grid, the ticks and the bars.
+pub fn sync_svg(
+    parent: &web_sys::Element,
+    old: &[crate::plot_svg::Node],
+    new: &[crate::plot_svg::Node],
+) {
+    let Some(document) = parent.owner_document() else {
+        return;
+    };
+    let mut child = parent.first_element_child();
+    for (i, node) in new.iter().enumerate() {
+        match (child.take(), old.get(i)) {
+            (Some(element), Some(prev))
+                if prev.tag == node.tag && prev.text.is_some() == node.text.is_some() =>
+            {
+                update(&element, prev, node);
+                child = element.next_element_sibling();
+            }
+            (Some(element), _) => {
+                let next = element.next_element_sibling();
+                if let Some(fresh) = create(&document, node) {
+                    let _ = parent.replace_child(&fresh, &element);
+                }
+                child = next;
+            }
+            (None, _) => {
+                if let Some(fresh) = create(&document, node) {
+                    let _ = parent.append_child(&fresh);
+                }
+            }
+        }
+    }
+    // What is left was drawn for a plot with more elements.
+    while let Some(element) = child {
+        child = element.next_element_sibling();
+        element.remove();
+    }
+}
+
+fn update(element: &web_sys::Element, prev: &crate::plot_svg::Node, node: &crate::plot_svg::Node) {
+    for (name, value) in &node.attrs {
+        let was = prev.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        if was != Some(value) {
+            let _ = element.set_attribute(name, value);
+        }
+    }
+    for (name, _) in &prev.attrs {
+        if !node.attrs.iter().any(|(n, _)| n == name) {
+            let _ = element.remove_attribute(name);
+        }
+    }
+    if prev.text != node.text {
+        element.set_text_content(node.text.as_deref());
+    }
+    if prev.children != node.children {
+        sync_svg(element, &prev.children, &node.children);
+    }
+}
+
+fn create(document: &web_sys::Document, node: &crate::plot_svg::Node) -> Option<web_sys::Element> {
+    let element = document.create_element_ns(Some(SVG_NS), node.tag).ok()?;
+    for (name, value) in &node.attrs {
+        let _ = element.set_attribute(name, value);
+    }
+    if let Some(text) = &node.text {
+        element.set_text_content(Some(text));
+    }
+    sync_svg(&element, &[], &node.children);
+    Some(element)
 }

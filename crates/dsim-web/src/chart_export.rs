@@ -1,11 +1,10 @@
-//! A chart as a standalone SVG file: the same geometry `chart_view` draws, with its title,
+//! A chart as a standalone SVG file: the same elements the page draws (`plot_svg`), with its title,
 //! legend and colours written into the file, so it looks the same in a slide or a document as
 //! on the page (where the stylesheet colours it). Pure, so it is tested natively; `png_export`
 //! turns the same file into a PNG in the browser.
 
-use std::fmt::Write;
-
-use crate::charts::{self, Chart};
+use crate::charts::Chart;
+use crate::plot_svg::{Node, plot};
 use crate::sweep_charts::SweepChart;
 
 /// Room above the plot for the title and one row of legend.
@@ -42,17 +41,9 @@ path.line,line.swatch{fill:none;stroke-width:2;stroke-linejoin:round;stroke-line
 path.band{stroke:none;opacity:.16}\
 circle.point{stroke:none}";
 
-/// Text as XML character data or an attribute value.
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The chart as a complete SVG document.
 pub fn standalone_svg(c: &Chart, title: &str) -> String {
-    standalone_svg_layers(c, title, &c.legend(), "", "")
+    standalone_svg_layers(c, title, &c.legend(), Vec::new(), Vec::new())
 }
 
 /// A sweep's chart, with its bands under the lines and its marks over them.
@@ -61,8 +52,8 @@ pub fn sweep_svg(c: &SweepChart) -> String {
         &c.chart,
         c.metric.title(),
         &c.legend(),
-        &c.bands_svg(),
-        &c.marks_svg(),
+        c.band_nodes(),
+        c.mark_nodes(),
     )
 }
 
@@ -86,165 +77,71 @@ fn legend_layout(c: &Chart, legend: &[(&str, &str, bool)]) -> Vec<(f64, usize)> 
         .collect()
 }
 
-/// The chart as a complete SVG document, with `legend` in its header and extra markup drawn
-/// under the lines (`below`) and over them (`above`).
+/// The chart as a complete SVG document, with `legend` in its header and extra elements drawn
+/// under the lines (`below`) and over them (`above`): the plot the page draws (`plot_svg`).
 pub fn standalone_svg_layers(
     c: &Chart,
     title: &str,
     legend: &[(&str, &str, bool)],
-    below: &str,
-    above: &str,
+    below: Vec<Node>,
+    above: Vec<Node>,
 ) -> String {
     let f = c.frame;
     let layout = legend_layout(c, legend);
     let rows = layout.last().map_or(1, |(_, row)| row + 1);
     let header = HEADER + LEGEND_ROW * (rows - 1) as f64;
     let (width, height) = (f.width, f.height + header);
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = write!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">\n\
-         <style>{STYLE}</style>\n\
-         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n\
-         <text class=\"title\" x=\"{}\" y=\"16\">{}</text>\n",
-        xml(title),
-        f.x0(),
-        xml(title)
-    );
+    let mut file = Node::new("svg")
+        .attr("xmlns", "http://www.w3.org/2000/svg")
+        .attr("viewBox", format!("0 0 {width} {height}"))
+        .num("width", width)
+        .num("height", height)
+        .attr("role", "img")
+        .attr("aria-label", title)
+        .child(Node::new("style").text(STYLE))
+        .child(
+            Node::new("rect")
+                .num("width", width)
+                .num("height", height)
+                .attr("fill", "#ffffff"),
+        )
+        .child(
+            Node::new("text")
+                .attr("class", "title")
+                .num("x", f.x0())
+                .num("y", 16.0)
+                .text(title),
+        );
     for ((class, name, dashed), (x, row)) in legend.iter().zip(layout) {
         let dash = if *dashed { " dashed" } else { "" };
         let y = 29.0 + LEGEND_ROW * row as f64;
-        let _ = writeln!(
-            out,
-            "<line class=\"swatch {class}{dash}\" x1=\"{x}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\"/>\
-             <text x=\"{}\" y=\"{}\">{}</text>",
-            x + 16.0,
-            x + 21.0,
-            y + 4.0,
-            xml(name)
-        );
-    }
-    let _ = writeln!(out, "<g transform=\"translate(0 {header})\">");
-    for t in &c.y_axis.ticks {
-        let _ = writeln!(
-            out,
-            "<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            f.x0(),
-            f.x1(),
-            t.at,
-            t.at,
-            f.x0() - 6.0,
-            t.at + 4.0,
-            xml(&t.label)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
-         <line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>",
-        f.x0(),
-        f.x1(),
-        f.y0(),
-        f.y0(),
-        f.x0(),
-        f.x0(),
-        f.y1(),
-        f.y0()
-    );
-    for t in &c.x_axis.ticks {
-        let _ = writeln!(
-            out,
-            "<line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            t.at,
-            t.at,
-            f.y0(),
-            f.y0() + 4.0,
-            t.at,
-            f.y0() + 16.0,
-            xml(&t.label)
-        );
-    }
-    for (i, m) in c.faults.iter().enumerate() {
-        let shape = if m.width > 0.0 {
-            format!(
-                "<rect class=\"fault-band\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\">",
-                m.x,
-                f.y1(),
-                m.width,
-                f.y0() - f.y1()
+        file = file
+            .child(
+                Node::new("line")
+                    .attr("class", format!("swatch {class}{dash}"))
+                    .num("x1", x)
+                    .num("x2", x + 16.0)
+                    .num("y1", y)
+                    .num("y2", y),
             )
-        } else {
-            format!(
-                "<line class=\"fault-line\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\">",
-                m.x,
-                m.x,
-                f.y1(),
-                f.y0()
-            )
-        };
-        let close = if m.width > 0.0 { "</rect>" } else { "</line>" };
-        let _ = writeln!(
-            out,
-            "{shape}<title>{}</title>{close}<text class=\"fault-label\" x=\"{}\" y=\"{}\">{}</text>",
-            xml(&m.title),
-            m.x + 3.0,
-            f.y1() + 10.0 + (i % 3) as f64 * 11.0,
-            xml(&m.label)
-        );
+            .child(
+                Node::new("text")
+                    .num("x", x + 21.0)
+                    .num("y", y + 4.0)
+                    .text(*name),
+            );
     }
-    for b in &c.bars {
-        let _ = writeln!(
-            out,
-            "<rect class=\"bar s-hist\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>",
-            b.x,
-            b.y,
-            b.width,
-            b.height.max(0.0)
-        );
-    }
-    out.push_str(below);
-    for l in &c.lines {
-        let dash = if l.dashed { " dashed" } else { "" };
-        let _ = writeln!(
-            out,
-            "<path class=\"line {}{dash}\" d=\"{}\"/>",
-            l.class,
-            xml(&l.d)
-        );
-    }
-    out.push_str(above);
-    if c.empty {
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">nothing applied yet</text>",
-            (f.x0() + f.x1()) / 2.0,
-            (f.y0() + f.y1()) / 2.0
-        );
-    }
-    if f.width >= charts::WIDTH {
-        let (tx, ty) = (12.0, (f.y0() + f.y1()) / 2.0);
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
-             <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"middle\" transform=\"rotate(-90 {tx} {ty})\">{}</text>",
-            (f.x0() + f.x1()) / 2.0,
-            f.height - 4.0,
-            xml(&c.x_axis.title),
-            xml(&c.y_axis.title)
-        );
-    }
-    out.push_str("</g>\n</svg>\n");
+    let mut plot_group = Node::new("g").attr("transform", format!("translate(0 {header})"));
+    plot_group.children = plot(c, below, above);
+    let mut out = String::new();
+    file.child(plot_group).write_markup(&mut out);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::charts::LARGE;
+    use crate::charts::{self, LARGE};
     use dsim_core::{Scenario, simulate};
 
     #[test]

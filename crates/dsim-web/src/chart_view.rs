@@ -9,7 +9,8 @@ use wasm_bindgen::JsCast;
 
 use crate::browser;
 use crate::chart_export::standalone_svg;
-use crate::charts::{self, Chart, HoverPoint};
+use crate::charts::{Chart, Frame, HoverPoint};
+use crate::plot_svg::{Node, svg};
 
 #[component]
 pub fn ChartView(
@@ -47,20 +48,23 @@ pub fn ChartView(
             })
             .collect_view()
     };
-    let svg = Callback::new(move |()| chart.with_untracked(|c| standalone_svg(c, title)));
+    let file = Callback::new(move |()| chart.with_untracked(|c| standalone_svg(c, title)));
+    // A chart keeps its canvas for life; its drawing changes with each report.
+    let frame = chart.with_untracked(|c| c.frame);
+    let drawing = Memo::new(move |_| chart.with(|c| svg(c, Vec::new(), Vec::new())));
     view! {
         <figure class="chart" data-testid=testid>
             <figcaption>
                 <span class="chart-title">{title}</span>
                 <ul class="legend">{legend}</ul>
-                <ExportButtons file=testid.to_string() testid=testid.to_string() svg=svg />
+                <ExportButtons file=testid.to_string() testid=testid.to_string() svg=file />
             </figcaption>
             <div
                 class="plot"
                 on:pointermove=on_move
                 on:pointerleave=move |_| hover_x.set(None)
             >
-                {move || chart.with(|c| chart_svg(c, title))}
+                {plot_view(frame, drawing, title)}
                 <svg
                     class="overlay"
                     viewBox=move || chart.with(|c| format!("0 0 {} {}", c.frame.width, c.frame.height))
@@ -141,157 +145,35 @@ pub fn ExportButtons(
     }
 }
 
-/// The chart itself; also used, smaller, by the compare view.
-pub fn chart_svg(c: &Chart, title: &str) -> impl IntoView + use<> {
-    chart_svg_layers(c, title, ().into_any(), ().into_any())
+/// A finished chart, drawn once: the compare view's small multiples, a sweep's charts (with
+/// the sweep's bands `below` the lines and its marks `above` them).
+pub fn chart_svg(
+    chart: Chart,
+    title: &str,
+    below: Vec<Node>,
+    above: Vec<Node>,
+) -> impl IntoView + use<> {
+    let drawing = svg(&chart, below, above);
+    plot_view(chart.frame, Memo::new(move |_| drawing.clone()), title)
 }
 
-/// The chart with extra SVG drawn under its lines (`below`) and over them (`above`): a
-/// sweep's bands and marks.
-/// The layers are type-erased so that this, the largest drawing function, is compiled once.
-pub fn chart_svg_layers(
-    c: &Chart,
-    title: &str,
-    below: AnyView,
-    above: AnyView,
-) -> impl IntoView + use<> {
-    let f = c.frame;
-    let grid = c
-        .y_axis
-        .ticks
-        .iter()
-        .map(|t| {
-            view! {
-                <line class="grid" x1=f.x0() x2=f.x1() y1=t.at y2=t.at></line>
-                <text class="tick" x=f.x0() - 6.0 y=t.at + 4.0 text-anchor="end">
-                    {t.label.clone()}
-                </text>
-            }
-        })
-        .collect_view();
-    let x_ticks = c
-        .x_axis
-        .ticks
-        .iter()
-        .map(|t| {
-            view! {
-                <line class="axis" x1=t.at x2=t.at y1=f.y0() y2=f.y0() + 4.0></line>
-                <text class="tick" x=t.at y=f.y0() + 16.0 text-anchor="middle">
-                    {t.label.clone()}
-                </text>
-            }
-        })
-        .collect_view();
-    let bars = c
-        .bars
-        .iter()
-        .map(|b| {
-            view! {
-                <rect class="bar s-hist" x=b.x y=b.y width=b.width height=b.height.max(0.0)></rect>
-            }
-        })
-        .collect_view();
-    let lines = c
-        .lines
-        .iter()
-        .map(|l| {
-            view! {
-                <path
-                    class=format!("line {}", l.class)
-                    class:dashed=l.dashed
-                    data-series=l.name
-                    d=l.d.clone()
-                ></path>
-            }
-        })
-        .collect_view();
-    // Scripted faults under the data: a band or a line, with its name along the top (the
-    // small multiples keep only the shapes, whose tooltips still name them).
-    let labelled = f.width >= charts::WIDTH;
-    let faults = c
-        .faults
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let shape = if m.width > 0.0 {
-                view! {
-                    <rect
-                        class="fault-band"
-                        data-testid="fault-band"
-                        x=m.x
-                        y=f.y1()
-                        width=m.width
-                        height=f.y0() - f.y1()
-                    >
-                        <title>{m.title.clone()}</title>
-                    </rect>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <line class="fault-line" data-testid="fault-line" x1=m.x x2=m.x y1=f.y1() y2=f.y0()>
-                        <title>{m.title.clone()}</title>
-                    </line>
-                }
-                .into_any()
-            };
-            // Staggered, so that faults close in time do not print over each other.
-            let label = labelled.then(|| {
-                view! {
-                    <text class="fault-label" x=m.x + 3.0 y=f.y1() + 10.0 + (i % 3) as f64 * 11.0>
-                        {m.label.clone()}
-                    </text>
-                }
-            });
-            view! { {shape} {label} }
-        })
-        .collect_view();
-    let empty = c.empty.then(|| {
-        view! {
-            <text class="empty" x=(f.x0() + f.x1()) / 2.0 y=(f.y0() + f.y1()) / 2.0 text-anchor="middle">
-                "nothing applied yet"
-            </text>
-        }
-    });
-    let y_title_x = 12.0;
-    let y_title_y = (f.y0() + f.y1()) / 2.0;
-    // Small multiples leave their axis titles to the column heads above them.
-    let titles = (f.width >= charts::WIDTH).then(|| {
-        view! {
-            <text class="axis-title" x=(f.x0() + f.x1()) / 2.0 y=f.height - 4.0 text-anchor="middle">
-                {c.x_axis.title.clone()}
-            </text>
-            <text
-                class="axis-title"
-                x=y_title_x
-                y=y_title_y
-                text-anchor="middle"
-                transform=format!("rotate(-90 {y_title_x} {y_title_y})")
-            >
-                {c.y_axis.title.clone()}
-            </text>
-        }
+/// The `<svg>` of a chart drawn on `frame`. Leptos makes the element; `browser::sync_svg`
+/// keeps its attributes and content in step with `drawing` (`plot_svg::svg`), setting only
+/// what changed since the last draw.
+fn plot_view(frame: Frame, drawing: Memo<Node>, title: &str) -> impl IntoView + use<> {
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
+    let drawn = StoredValue::new(None::<Node>);
+    Effect::new(move |_| {
+        let Some(svg) = svg_ref.get() else { return };
+        drawing.with(|new| drawn.update_value(|old| browser::redraw_svg(&svg, old, new)));
     });
     view! {
         <svg
-            viewBox=format!("0 0 {} {}", f.width, f.height)
+            node_ref=svg_ref
+            viewBox=format!("0 0 {} {}", frame.width, frame.height)
             role="img"
             aria-label=title.to_string()
-            data-points=c.hover.len()
-            data-y-max=c.y_axis.ticks.last().map(|t| t.label.clone()).unwrap_or_default()
-        >
-            {grid}
-            <line class="axis" x1=f.x0() x2=f.x1() y1=f.y0() y2=f.y0()></line>
-            <line class="axis" x1=f.x0() x2=f.x0() y1=f.y1() y2=f.y0()></line>
-            {x_ticks}
-            {faults}
-            {bars}
-            {below}
-            {lines}
-            {above}
-            {empty}
-            {titles}
-        </svg>
+        ></svg>
     }
 }
 

@@ -87,15 +87,15 @@ pub fn Compare() -> impl IntoView {
                             <h3>{r.mode.title()}</h3>
                             <div>
                                 <p class="multiple-label">"throughput (msg/s)"</p>
-                                {chart_svg(&charts::throughput(r, SMALL, Some(&shared)), "throughput")}
+                                {chart_svg(charts::throughput(r, SMALL, Some(&shared)), "throughput", Vec::new(), Vec::new())}
                             </div>
                             <div>
                                 <p class="multiple-label">"latency p50 / p99 (ms)"</p>
-                                {chart_svg(&charts::latency(r, SMALL, Some(&shared)), "latency p50 and p99")}
+                                {chart_svg(charts::latency(r, SMALL, Some(&shared)), "latency p50 and p99", Vec::new(), Vec::new())}
                             </div>
                             <div>
                                 <p class="multiple-label">"duplicates / lost (cumulative)"</p>
-                                {chart_svg(&charts::dup_loss(r, SMALL, Some(&shared)), "duplicates and losses")}
+                                {chart_svg(charts::dup_loss(r, SMALL, Some(&shared)), "duplicates and losses", Vec::new(), Vec::new())}
                             </div>
                         </div>
                     }

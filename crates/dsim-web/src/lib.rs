@@ -26,6 +26,7 @@ pub mod exports;
 pub mod format;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
+pub mod plot_svg;
 pub mod png_export;
 pub mod presets;
 pub mod script_editor;

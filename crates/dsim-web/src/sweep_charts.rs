@@ -11,6 +11,7 @@ use dsim_core::{Estimate, Mode, SweepResult};
 
 use crate::charts::{Axis, Chart, Frame, HoverPoint, LARGE, Line, Tick, nice_ticks, path};
 use crate::format::{millis, short, thousands, trim_number};
+use crate::plot_svg::Node;
 
 /// What a sweep chart plots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,26 +153,36 @@ impl SweepChart {
         entries
     }
 
-    /// The bands as SVG markup, for the exported file (drawn under the lines).
-    pub fn bands_svg(&self) -> String {
-        let mut out = String::new();
-        for b in &self.bands {
-            let _ = writeln!(out, "<path class=\"band {}\" d=\"{}\"/>", b.class, b.d);
-        }
-        out
+    /// The bands, drawn under the lines.
+    pub fn band_nodes(&self) -> Vec<Node> {
+        self.bands
+            .iter()
+            .map(|b| {
+                Node::new("path")
+                    .attr("class", format!("band {}", b.class))
+                    .attr("data-mode", b.mode.key())
+                    .attr("d", b.d.clone())
+            })
+            .collect()
     }
 
-    /// The marks as SVG markup, for the exported file (drawn over the lines).
-    pub fn marks_svg(&self) -> String {
-        let mut out = String::new();
-        for m in &self.marks {
-            let _ = writeln!(
-                out,
-                "<circle class=\"point {}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"/>",
-                m.class, m.x, m.y
-            );
-        }
-        out
+    /// The marks, drawn over the lines, each with the numbers it stands for.
+    pub fn mark_nodes(&self) -> Vec<Node> {
+        self.marks
+            .iter()
+            .map(|m| {
+                Node::new("circle")
+                    .attr("class", format!("point {}", m.class))
+                    .attr("cx", format!("{:.1}", m.x))
+                    .attr("cy", format!("{:.1}", m.y))
+                    .attr("r", "3")
+                    .attr("data-mode", m.mode.key())
+                    .num("data-value", m.value)
+                    .num("data-mean", m.estimate.mean)
+                    .num("data-low", m.estimate.low)
+                    .num("data-high", m.estimate.high)
+            })
+            .collect()
     }
 }
 

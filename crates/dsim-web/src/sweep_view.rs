@@ -19,7 +19,7 @@ use web_sys::HtmlInputElement;
 
 use crate::browser;
 use crate::chart_export::sweep_svg;
-use crate::chart_view::{ExportButtons, chart_svg_layers, guide_view, tooltip_box};
+use crate::chart_view::{ExportButtons, chart_svg, guide_view, tooltip_box};
 use crate::charts::LARGE;
 use crate::format::{millis, thousands};
 use crate::store::{Store, use_store};
@@ -599,35 +599,12 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
     let drawn = move || {
         chart.with(|c| {
             c.as_ref().map(|c| {
-                let bands = c
-                    .bands
-                    .iter()
-                    .map(|b| {
-                        view! {
-                            <path class=format!("band {}", b.class) data-mode=b.mode.key() d=b.d.clone()></path>
-                        }
-                    })
-                    .collect_view();
-                let marks = c
-                    .marks
-                    .iter()
-                    .map(|m| {
-                        view! {
-                            <circle
-                                class=format!("point {}", m.class)
-                                cx=format!("{:.1}", m.x)
-                                cy=format!("{:.1}", m.y)
-                                r="3"
-                                data-mode=m.mode.key()
-                                data-value=m.value.to_string()
-                                data-mean=m.estimate.mean.to_string()
-                                data-low=m.estimate.low.to_string()
-                                data-high=m.estimate.high.to_string()
-                            ></circle>
-                        }
-                    })
-                    .collect_view();
-                chart_svg_layers(&c.chart, metric.title(), bands.into_any(), marks.into_any())
+                chart_svg(
+                    c.chart.clone(),
+                    metric.title(),
+                    c.band_nodes(),
+                    c.mark_nodes(),
+                )
             })
         })
     };
