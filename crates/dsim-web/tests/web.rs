@@ -888,3 +888,84 @@ async fn scrubbing_an_animated_run_pauses_it_and_shows_the_past() {
     click(&root, "run");
     until("the run to finish after Run", || finished(&root)).await;
 }
+
+/// The element's children, each as `tag attr=value… "text"` and its own children, nested.
+fn describe(element: &Element) -> String {
+    let mut out = element.tag_name();
+    let attrs = element.attributes();
+    let mut pairs: Vec<String> = (0..attrs.length())
+        .filter_map(|i| attrs.item(i))
+        .map(|a| format!(" {}={}", a.name(), a.value()))
+        .collect();
+    pairs.sort();
+    out.extend(pairs);
+    let mut child = element.first_element_child();
+    if child.is_none() {
+        out.push_str(&format!(
+            " {:?}",
+            element.text_content().unwrap_or_default()
+        ));
+    }
+    while let Some(c) = child {
+        out.push_str(&format!(" [{}]", describe(&c)));
+        child = c.next_element_sibling();
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+fn sync_svg_brings_a_chart_from_one_drawing_to_the_next() {
+    use dsim_web::plot_svg::Node;
+    let svg = document()
+        .create_element_ns(Some("http://www.w3.org/2000/svg"), "svg")
+        .unwrap();
+    // Something Leptos left in the element: the first drawing starts clean.
+    svg.append_child(
+        &document()
+            .create_element_ns(Some("http://www.w3.org/2000/svg"), "g")
+            .unwrap(),
+    )
+    .unwrap();
+    let first = Node::new("svg")
+        .attr("data-points", "3")
+        .child(Node::new("line").attr("class", "grid").num("y1", 10.0))
+        .child(Node::new("text").attr("class", "tick").text("10"))
+        .child(
+            Node::new("rect")
+                .num("x", 1.5)
+                .child(Node::new("title").text("a crash")),
+        )
+        .child(Node::new("path").attr("d", "M0 0"));
+    // Fewer elements, one of another kind, attributes added, changed and dropped.
+    let second = Node::new("svg")
+        .attr("data-points", "4")
+        .attr("data-y-max", "20")
+        .child(
+            Node::new("line")
+                .attr("class", "grid")
+                .num("y1", 20.0)
+                .num("y2", 20.0),
+        )
+        .child(Node::new("text").attr("class", "tick").text("20"))
+        .child(Node::new("path").attr("d", "M0 1"));
+    let expected = |node: &Node| {
+        let fresh = document()
+            .create_element_ns(Some("http://www.w3.org/2000/svg"), "svg")
+            .unwrap();
+        browser::redraw_svg(&fresh, &mut None, node);
+        describe(&fresh)
+    };
+    let mut drawn = None;
+    browser::redraw_svg(&svg, &mut drawn, &first);
+    assert_eq!(describe(&svg), expected(&first));
+    assert!(describe(&svg).contains("[title \"a crash\"]"));
+    let line = svg.first_element_child().unwrap();
+    browser::redraw_svg(&svg, &mut drawn, &second);
+    assert_eq!(describe(&svg), expected(&second));
+    assert_eq!(svg.child_element_count(), 3);
+    assert!(!describe(&svg).contains("rect"));
+    // An element that keeps its kind is the same element, updated in place.
+    assert!(svg.first_element_child().unwrap().is_same_node(Some(&line)));
+    browser::redraw_svg(&svg, &mut drawn, &first);
+    assert_eq!(describe(&svg), expected(&first));
+}
