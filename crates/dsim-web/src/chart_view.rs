@@ -160,7 +160,7 @@ pub fn chart_svg(
 /// The `<svg>` of a chart drawn on `frame`. Leptos makes the element; `browser::sync_svg`
 /// keeps its attributes and content in step with `drawing` (`plot_svg::svg`), setting only
 /// what changed since the last draw.
-fn plot_view(frame: Frame, drawing: Memo<Node>, title: &str) -> impl IntoView + use<> {
+pub fn plot_view(frame: Frame, drawing: Memo<Node>, title: &str) -> impl IntoView + use<> {
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let drawn = StoredValue::new(None::<Node>);
     Effect::new(move |_| {

@@ -3,9 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::chart_view::chart_svg;
-use crate::charts::{self, SMALL, Shared};
-use crate::store::use_store;
+use dsim_core::{Mode, Report};
+
+use crate::chart_view::plot_view;
+use crate::charts::{self, Chart, Frame, SMALL, Shared};
+use crate::plot_svg::{Node, svg};
+use crate::store::{Store, use_store};
 use crate::view_model::compare_rows;
 
 #[component]
@@ -76,33 +79,9 @@ pub fn Compare() -> impl IntoView {
             }
         })
     };
-    let multiples = move || {
-        store.compare_reports.with(|reports| {
-            let shared = Shared::of(reports);
-            reports
-                .iter()
-                .map(|r| {
-                    view! {
-                        <div class="multiple" data-mode=r.mode.key()>
-                            <h3>{r.mode.title()}</h3>
-                            <div>
-                                <p class="multiple-label">"throughput (msg/s)"</p>
-                                {chart_svg(charts::throughput(r, SMALL, Some(&shared)), "throughput", Vec::new(), Vec::new())}
-                            </div>
-                            <div>
-                                <p class="multiple-label">"latency p50 / p99 (ms)"</p>
-                                {chart_svg(charts::latency(r, SMALL, Some(&shared)), "latency p50 and p99", Vec::new(), Vec::new())}
-                            </div>
-                            <div>
-                                <p class="multiple-label">"duplicates / lost (cumulative)"</p>
-                                {chart_svg(charts::dup_loss(r, SMALL, Some(&shared)), "duplicates and losses", Vec::new(), Vec::new())}
-                            </div>
-                        </div>
-                    }
-                })
-                .collect_view()
-        })
-    };
+    // Built once when the first report arrives, not on every reply: each chart then follows
+    // its own drawing (`small_multiples`).
+    let any = Memo::new(move |_| !store.compare_reports.with(Vec::is_empty));
     view! {
         <section class="compare panel" id="compare">
             <div class="compare-head">
@@ -122,7 +101,7 @@ pub fn Compare() -> impl IntoView {
             {progress}
             {table}
             {move || {
-                (!store.compare_reports.with(Vec::is_empty)).then(|| {
+                any.get().then(|| {
                     view! {
                         <div class="multiples" data-testid="compare-multiples">
                             <div class="multiple multiples-head" aria-hidden="true">
@@ -137,11 +116,56 @@ pub fn Compare() -> impl IntoView {
                                     <span class="key s-lost">"lost"</span> " (cumulative)"
                                 </span>
                             </div>
-                            {multiples}
+                            {small_multiples(store)}
                         </div>
                     }
                 })
             }}
         </section>
     }
+}
+
+/// Per mode, its three small multiples, each drawn from a memo of its drawing: a progress
+/// reply that brings no new report (one comes every 100 ms while a mode runs) redraws
+/// nothing, and a new report redraws only the attributes that change (the shared scales may
+/// move).
+fn small_multiples(store: Store) -> impl IntoView {
+    let drawing = move |mode: Mode, chart: fn(&Report, Frame, Option<&Shared>) -> Chart| {
+        Memo::new(move |_| {
+            store.compare_reports.with(|reports| {
+                let shared = Shared::of(reports);
+                reports.iter().find(|r| r.mode == mode).map_or_else(
+                    || Node::new("svg"),
+                    |r| svg(&chart(r, SMALL, Some(&shared)), Vec::new(), Vec::new()),
+                )
+            })
+        })
+    };
+    Mode::ALL
+        .iter()
+        .map(|&mode| {
+            let shown = Memo::new(move |_| store.compare_reports.with(|r| r.iter().any(|r| r.mode == mode)));
+            move || {
+                shown.get().then(|| {
+                    view! {
+                        <div class="multiple" data-mode=mode.key()>
+                            <h3>{mode.title()}</h3>
+                            <div>
+                                <p class="multiple-label">"throughput (msg/s)"</p>
+                                {plot_view(SMALL, drawing(mode, charts::throughput), "throughput")}
+                            </div>
+                            <div>
+                                <p class="multiple-label">"latency p50 / p99 (ms)"</p>
+                                {plot_view(SMALL, drawing(mode, charts::latency), "latency p50 and p99")}
+                            </div>
+                            <div>
+                                <p class="multiple-label">"duplicates / lost (cumulative)"</p>
+                                {plot_view(SMALL, drawing(mode, charts::dup_loss), "duplicates and losses")}
+                            </div>
+                        </div>
+                    }
+                })
+            }
+        })
+        .collect_view()
 }
