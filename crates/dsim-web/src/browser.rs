@@ -8,6 +8,8 @@ use dsim_core::knobs::MAX_SEED;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::plot_svg::Node;
+
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
@@ -232,17 +234,13 @@ pub fn show_panic(details: &str) {
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
 /// Brings `svg` from the drawing it last had (`drawn`, none yet the first time) to `new`.
-pub fn redraw_svg(
-    svg: &web_sys::Element,
-    drawn: &mut Option<crate::plot_svg::Node>,
-    new: &crate::plot_svg::Node,
-) {
+pub fn redraw_svg(svg: &web_sys::Element, drawn: &mut Option<Node>, new: &Node) {
     match drawn {
         Some(old) => update(svg, old, new),
         None => {
             // Leptos may hand a new view the element of the one it replaces: start clean.
             svg.set_text_content(None);
-            update(svg, &crate::plot_svg::Node::new(new.tag), new);
+            update(svg, &Node::new(new.tag), new);
         }
     }
     *drawn = Some(new.clone());
@@ -252,11 +250,7 @@ pub fn redraw_svg(
 /// match `old` (`plot_svg`): an element whose tag is unchanged is kept and only the attributes
 /// and text that differ are set, so a report that moves a line sets one `d` and not the
 /// hundreds of attributes of the grid, the ticks and the bars.
-pub fn sync_svg(
-    parent: &web_sys::Element,
-    old: &[crate::plot_svg::Node],
-    new: &[crate::plot_svg::Node],
-) {
+pub fn sync_svg(parent: &web_sys::Element, old: &[Node], new: &[Node]) {
     let Some(document) = parent.owner_document() else {
         return;
     };
@@ -290,7 +284,7 @@ pub fn sync_svg(
     }
 }
 
-fn update(element: &web_sys::Element, prev: &crate::plot_svg::Node, node: &crate::plot_svg::Node) {
+fn update(element: &web_sys::Element, prev: &Node, node: &Node) {
     for (name, value) in &node.attrs {
         let was = prev.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
         if was != Some(value) {
@@ -310,7 +304,7 @@ fn update(element: &web_sys::Element, prev: &crate::plot_svg::Node, node: &crate
     }
 }
 
-fn create(document: &web_sys::Document, node: &crate::plot_svg::Node) -> Option<web_sys::Element> {
+fn create(document: &web_sys::Document, node: &Node) -> Option<web_sys::Element> {
     let element = document.create_element_ns(Some(SVG_NS), node.tag).ok()?;
     for (name, value) in &node.attrs {
         let _ = element.set_attribute(name, value);

@@ -145,18 +145,6 @@ pub fn ExportButtons(
     }
 }
 
-/// A finished chart, drawn once: the compare view's small multiples, a sweep's charts (with
-/// the sweep's bands `below` the lines and its marks `above` them).
-pub fn chart_svg(
-    chart: Chart,
-    title: &str,
-    below: Vec<Node>,
-    above: Vec<Node>,
-) -> impl IntoView + use<> {
-    let drawing = svg(&chart, below, above);
-    plot_view(chart.frame, Memo::new(move |_| drawing.clone()), title)
-}
-
 /// The `<svg>` of a chart drawn on `frame`. Leptos makes the element; `browser::sync_svg`
 /// keeps its attributes and content in step with `drawing` (`plot_svg::svg`), setting only
 /// what changed since the last draw.

@@ -19,9 +19,10 @@ use web_sys::HtmlInputElement;
 
 use crate::browser;
 use crate::chart_export::sweep_svg;
-use crate::chart_view::{ExportButtons, chart_svg, guide_view, tooltip_box};
+use crate::chart_view::{ExportButtons, guide_view, plot_view, tooltip_box};
 use crate::charts::LARGE;
 use crate::format::{millis, thousands};
+use crate::plot_svg::{Node, svg};
 use crate::store::{Store, use_store};
 use crate::sweep_charts::{Metric, SweepChart, THEORY, mode_class, sweep_chart};
 use crate::sweep_form::{Field, SweepForm, sweepable};
@@ -596,26 +597,29 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
     let tooltip = move || {
         hovered().and_then(|h| chart.with(|c| c.as_ref().map(|c| tooltip_box(&c.chart, h))))
     };
-    let drawn = move || {
+    // Drawn once the first point is in; then each new point redraws what it changes.
+    let shown = Memo::new(move |_| chart.with(Option::is_some));
+    let drawing = Memo::new(move |_| {
         chart.with(|c| {
-            c.as_ref().map(|c| {
-                chart_svg(
-                    c.chart.clone(),
-                    metric.title(),
-                    c.band_nodes(),
-                    c.mark_nodes(),
-                )
-            })
+            c.as_ref().map_or_else(
+                || Node::new("svg"),
+                |c| svg(&c.chart, c.band_nodes(), c.mark_nodes()),
+            )
         })
+    });
+    let drawn = move || {
+        shown
+            .get()
+            .then(|| plot_view(LARGE, drawing, metric.title()))
     };
-    let svg = Callback::new(move |()| {
+    let file = Callback::new(move |()| {
         chart.with_untracked(|c| c.as_ref().map(sweep_svg).unwrap_or_default())
     });
     view! {
         <figure class="chart" data-testid=figure_id>
             <figcaption>
                 <span class="chart-title">{metric.title()}</span>
-                <ExportButtons file=format!("dsim-sweep-{}", metric.key()) testid=testid svg=svg />
+                <ExportButtons file=format!("dsim-sweep-{}", metric.key()) testid=testid svg=file />
             </figcaption>
             <div class="plot" on:pointermove=on_move on:pointerleave=move |_| hover_x.set(None)>
                 {drawn}
