@@ -67,7 +67,7 @@ pub fn ChartView(
                 {plot_view(frame, drawing, title)}
                 <svg
                     class="overlay"
-                    viewBox=move || chart.with(|c| format!("0 0 {} {}", c.frame.width, c.frame.height))
+                    viewBox=view_box(frame)
                     aria-hidden="true"
                 >
                     {guide}
@@ -158,11 +158,16 @@ pub fn plot_view(frame: Frame, drawing: Memo<Node>, title: &str) -> impl IntoVie
     view! {
         <svg
             node_ref=svg_ref
-            viewBox=format!("0 0 {} {}", frame.width, frame.height)
+            viewBox=view_box(frame)
             role="img"
             aria-label=title.to_string()
         ></svg>
     }
+}
+
+/// The `viewBox` of a chart drawn on `frame`: its plot's and its pointer overlay's.
+pub fn view_box(frame: Frame) -> String {
+    format!("0 0 {} {}", frame.width, frame.height)
 }
 
 /// A guide line at the hovered sample, drawn in the overlay's SVG.

@@ -19,7 +19,7 @@ use web_sys::HtmlInputElement;
 
 use crate::browser;
 use crate::chart_export::sweep_svg;
-use crate::chart_view::{ExportButtons, guide_view, plot_view, tooltip_box};
+use crate::chart_view::{ExportButtons, guide_view, plot_view, tooltip_box, view_box};
 use crate::charts::LARGE;
 use crate::format::{millis, thousands};
 use crate::plot_svg::{Node, svg};
@@ -625,10 +625,7 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
                 {drawn}
                 <svg
                     class="overlay"
-                    viewBox=move || chart.with(|c| {
-                        let f = c.as_ref().map_or(LARGE, |c| c.chart.frame);
-                        format!("0 0 {} {}", f.width, f.height)
-                    })
+                    viewBox=view_box(LARGE)
                     aria-hidden="true"
                 >
                     {guide}
