@@ -162,28 +162,43 @@ fn markdown(f: &Value) -> String {
     }
     let worker = &f["worker"];
     let slider = &f["slider"];
+    let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|ms| format!("{:.0}", ms.as_f64().unwrap_or(f64::NAN)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let rerun = &worker["rerun"];
     md.push_str(&format!(
-        "\nIn the page (release `dist/`):\n\n| measure | value | target |\n|---|---:|---:|\n\
-         | 1,000,000-message at-least-once run, 10 % faults, in the Web Worker, median of {} ({} ms) | {:.0} ms | < 1000 ms |\n\
-         | page frame rate during that run, from the job reaching the worker to the finished run | {:.0} fps (worst frame {:.0} ms, {} over 20 ms) | 60 fps |\n\
+        "\nIn the page (release `dist/`), the 1,000,000-message at-least-once run with 10 % \
+         faults, median of {WORKER_RUNS}: first in a freshly loaded page, whose first heavy run \
+         starts a new Web Worker, then again in that page (Run pressed), in the worker the \
+         first run left idle. \"In the worker\" is the run's own wall time there; \"until \
+         shown\" runs from the page handing the run over (or the click) to the animation frame \
+         that shows it finished, worker start-up included.\n\n\
+         | measure | value | target |\n|---|---:|---:|\n\
+         | 1M run, fresh page: in the worker ({} ms) | {:.0} ms | < 1000 ms |\n\
+         | 1M run, fresh page: until shown, new worker's start included | {:.0} ms | |\n\
+         | 1M run again, Run pressed: click until shown ({} ms) | {:.0} ms | < 1000 ms |\n\
+         | page frame rate during the fresh page's run, from the job reaching the worker to the finished run | {:.0} fps (worst frame {:.0} ms, {} over 20 ms) | 60 fps |\n\
          | slider to redraw, default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
          | slider to redraw, p95 | {:.1} ms | |\n",
-        WORKER_RUNS,
-        worker["allRunMs"]
-            .as_array()
-            .map(|all| all
-                .iter()
-                .map(|ms| format!("{:.0}", ms.as_f64().unwrap_or(f64::NAN)))
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default(),
-        worker["runMs"].as_f64().unwrap_or(f64::NAN),
-        worker["fps"].as_f64().unwrap_or(f64::NAN),
-        worker["worstFrameMs"].as_f64().unwrap_or(f64::NAN),
+        list(&worker["allRunMs"]),
+        ms(&worker["runMs"]),
+        ms(&worker["shownMs"]),
+        list(&rerun["allShownMs"]),
+        ms(&rerun["shownMs"]),
+        ms(&worker["fps"]),
+        ms(&worker["worstFrameMs"]),
         worker["longFrames"],
         slider["moves"],
-        slider["medianMs"].as_f64().unwrap_or(f64::NAN),
-        slider["p95Ms"].as_f64().unwrap_or(f64::NAN),
+        ms(&slider["medianMs"]),
+        ms(&slider["p95Ms"]),
     ));
     md
 }
@@ -203,22 +218,40 @@ async fn measure(client: &Client, base: &str) -> Result<Value, String> {
                   &broker-crash=0.0001";
     // Timings on a shared machine swing between runs: the run is timed WORKER_RUNS times, each
     // in a freshly loaded page (a fresh worker, as a user gets), and the median reported.
+    // Each page then runs it again, as a user pressing Run does, in the worker the first run
+    // left idle.
     let mut runs = Vec::with_capacity(WORKER_RUNS);
+    let mut reruns = Vec::with_capacity(WORKER_RUNS);
     for _ in 0..WORKER_RUNS {
         goto(format!(
             "/?mode=at-least-once&messages=1000000&seed=1&{faults}"
         ))
         .await?;
         runs.push(worker_run(client).await?);
+        reruns.push(worker_rerun(client).await?);
     }
-    runs.sort_by(|a, b| {
-        a["runMs"]
-            .as_f64()
-            .partial_cmp(&b["runMs"].as_f64())
-            .expect("numbers")
-    });
+    let by = |key: &'static str| {
+        move |a: &Value, b: &Value| {
+            a[key]
+                .as_f64()
+                .partial_cmp(&b[key].as_f64())
+                .expect("numbers")
+        }
+    };
+    runs.sort_by(by("runMs"));
     let mut worker = runs[WORKER_RUNS / 2].clone();
     worker["allRunMs"] = json!(runs.iter().map(|r| r["runMs"].clone()).collect::<Vec<_>>());
+    let mut shown: Vec<f64> = runs.iter().filter_map(|r| r["shownMs"].as_f64()).collect();
+    shown.sort_by(f64::total_cmp);
+    worker["shownMs"] = json!(shown.get(shown.len() / 2));
+    reruns.sort_by(by("shownMs"));
+    worker["rerun"] = reruns[WORKER_RUNS / 2].clone();
+    worker["rerun"]["allShownMs"] = json!(
+        reruns
+            .iter()
+            .map(|r| r["shownMs"].clone())
+            .collect::<Vec<_>>()
+    );
 
     goto("/".into()).await?;
     let slider = slider_latency(client).await?;
@@ -315,6 +348,7 @@ async fn worker_run(client: &Client) -> Result<Value, String> {
             }
             if (p && p.dataset.state === 'finished' && p.dataset.workerRunMs) {
                 done({ runMs: Number(p.dataset.workerRunMs),
+                       shownMs: t0 === null ? NaN : now - t0,
                        fps: t0 === null ? NaN : frames / ((now - t0) / 1000),
                        worstFrameMs: worst, longFrames: long });
             } else {
@@ -327,6 +361,33 @@ async fn worker_run(client: &Client) -> Result<Value, String> {
         .execute_async(script, vec![])
         .await
         .map_err(|e| format!("worker run: {e}"))
+}
+
+/// Presses Run on a page whose run has finished and times, on the page, from the click to
+/// the animation frame that shows the new run finished: what a user waits for. The run goes
+/// to the worker the last run left idle (`offload`), already loaded.
+async fn worker_rerun(client: &Client) -> Result<Value, String> {
+    let script = r#"
+        const done = arguments[0];
+        const progress = () => document.querySelector('[data-testid=progress]');
+        const t0 = performance.now();
+        document.querySelector('[data-testid=run]').click();
+        let started = false;
+        const tick = () => {
+            const p = progress();
+            if (p.dataset.state !== 'finished') started = true;
+            if (started && p.dataset.state === 'finished' && p.dataset.workerRunMs) {
+                done({ shownMs: performance.now() - t0, runMs: Number(p.dataset.workerRunMs) });
+            } else {
+                requestAnimationFrame(tick);
+            }
+        };
+        requestAnimationFrame(tick);
+    "#;
+    client
+        .execute_async(script, vec![])
+        .await
+        .map_err(|e| format!("worker rerun: {e}"))
 }
 
 /// Moves the ack-loss slider and waits for the page's own measurement of each redraw.

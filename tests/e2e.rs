@@ -743,6 +743,40 @@ async fn heavy_run(page: &Page<'_>) -> Step {
     if page.number_attr(diagram, "data-events").await? < 5.0 {
         return Err("the last message's trace is nearly empty".into());
     }
+    // Run again: a finished job leaves its worker idle for the next one (offload.rs), so the
+    // trace and this run both go to the worker the first run started, already loaded, and the
+    // same scenario gives the same numbers there.
+    page.click("[data-testid=run]").await?;
+    page.wait_until("the run is in the worker again", async || {
+        page.exists("[data-testid=progress][data-worker=true]")
+            .await
+    })
+    .await?;
+    page.wait_until("the second run finishes", async || {
+        page.exists("[data-testid=progress][data-state=finished][data-worker=false]")
+            .await
+    })
+    .await?;
+    let again = page
+        .number_attr("[data-testid=counter-applied]", "data-value")
+        .await?;
+    if again != resolved {
+        return Err(format!(
+            "the same run applied {resolved} payments, then {again} in a reused worker"
+        ));
+    }
+    let loads = page
+        .js(
+            "return performance.getEntriesByType('resource')\
+             .filter(e => e.name.endsWith('/dsim-worker_loader.js')).length;",
+            vec![],
+        )
+        .await?;
+    if loads != json!(1) {
+        return Err(format!(
+            "the run, its trace and the second run loaded the worker {loads} times, not once"
+        ));
+    }
     // The worker is one of our own scripts: the policy lets it start, and nothing is refused.
     page.expect_no_csp_violations().await
 }

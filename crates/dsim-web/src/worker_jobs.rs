@@ -274,4 +274,53 @@ mod tests {
         // The reply survives the trip to the page as text.
         assert_eq!(Reply::from_json(&reply.to_json()).as_ref(), Ok(reply));
     }
+
+    /// The page hands a worker its next job once the last one's final reply arrives
+    /// (`offload`): a reply that ended a job too early would have two jobs share a worker, and
+    /// one that never ended it would leave a worker nothing reuses.
+    #[test]
+    fn every_job_ends_with_its_last_reply_and_only_there() {
+        let base = Scenario {
+            messages: 200,
+            seed: 3,
+            ..Scenario::default()
+        };
+        let spec = dsim_core::SweepSpec {
+            knob: "ack-loss".into(),
+            from: 0.0,
+            to: 0.2,
+            steps: 2,
+            seeds: 2,
+        };
+        let kinds = [
+            JobKind::Run(scenario()),
+            JobKind::Compare(scenario()),
+            JobKind::Trace {
+                scenario: scenario(),
+                message: 10,
+            },
+            JobKind::Sweep { base, spec },
+        ];
+        for kind in kinds {
+            let mut replies = Vec::new();
+            execute(
+                Job {
+                    id: 1,
+                    kind: kind.clone(),
+                },
+                &ticking(),
+                &mut |r| replies.push(r),
+            );
+            let (last, before) = replies.split_last().expect("replies");
+            assert!(last.body.ends_job(), "{kind:?} ended with {:?}", last.body);
+            assert!(
+                before.iter().all(|r| !r.body.ends_job()),
+                "{kind:?}: a reply before the last ended the job"
+            );
+        }
+        let failed = ReplyBody::Failed {
+            message: "x".into(),
+        };
+        assert!(!failed.ends_job() && !ReplyBody::Ready.ends_job());
+    }
 }

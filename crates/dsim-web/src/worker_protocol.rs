@@ -81,6 +81,20 @@ pub enum ReplyBody {
     Failed { message: String },
 }
 
+impl ReplyBody {
+    /// Whether this is a job's last reply: the worker has nothing left to do and can take the
+    /// next job (`offload` keeps it for that). `Failed` is not: the page drops that worker.
+    pub fn ends_job(&self) -> bool {
+        matches!(
+            self,
+            ReplyBody::RunDone { .. }
+                | ReplyBody::CompareDone { .. }
+                | ReplyBody::TraceDone { .. }
+                | ReplyBody::SweepDone { .. }
+        )
+    }
+}
+
 impl Job {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("jobs always serialize")
