@@ -68,7 +68,10 @@ async fn browser_bench() {
     let _ = std::fs::remove_dir_all(profile);
     let mut figures = outcome.unwrap_or_else(|e| panic!("{e}"));
     figures["native"] = native_throughput();
+    // The repository's `target/`, where `cargo xtask bench` reads them, whatever
+    // `CARGO_TARGET_DIR` says (then it may not exist yet).
     let target = browser::repo_root().join("target");
+    std::fs::create_dir_all(&target).expect("create target/");
     let text = serde_json::to_string_pretty(&figures).expect("json");
     std::fs::write(target.join("browser-bench.json"), &text).expect("write json");
     let md = markdown(&figures);
