@@ -42,7 +42,7 @@ fn FullPage() -> impl IntoView {
         <div
             class="page"
             data-testid="app-root"
-            data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
+            data-run-state=move || store.run_state.get().key()
             data-input-count=move || store.input_latency.get().0.to_string()
             data-input-latency-ms=move || format!("{:.2}", store.input_latency.get().1)
         >
@@ -120,7 +120,7 @@ fn EmbedView() -> impl IntoView {
         browser::page_url(&state.to_query())
     };
     view! {
-        <div class="embed" data-testid="embed-root" node_ref=root data-run-state=move || format!("{:?}", store.run_state.get()).to_lowercase()>
+        <div class="embed" data-testid="embed-root" node_ref=root data-run-state=move || store.run_state.get().key()>
             <UrlErrors />
             {shows_mode.then(|| view! { <ModePicker /> })}
             {has_knobs.then(|| view! { <div class="embed-knobs"><KnobPanel only=knob_keys /></div> })}

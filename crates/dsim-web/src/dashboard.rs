@@ -48,7 +48,7 @@ pub fn GuaranteeBadge() -> impl IntoView {
         <section
             class=class
             data-testid="guarantee-badge"
-            data-verdict=move || format!("{:?}", view.with(|v| v.verdict)).to_lowercase()
+            data-verdict=move || view.with(|v| v.verdict.key())
             aria-live="polite"
         >
             <span class="badge-icon" aria-hidden="true">{icon}</span>
@@ -153,7 +153,7 @@ pub fn Progress() -> impl IntoView {
                 data-testid="progress"
                 max="1"
                 prop:value=move || progress().to_string()
-                data-state=move || format!("{:?}", store.run_state.get()).to_lowercase()
+                data-state=move || store.run_state.get().key()
                 data-worker=move || store.offloaded.get().to_string()
                 data-worker-run-ms=move || store.worker_run_ms.get().map(|ms| format!("{ms:.1}"))
                 aria-label="Run progress"

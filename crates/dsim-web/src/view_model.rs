@@ -60,6 +60,17 @@ pub enum RunState {
     Finished,
 }
 
+impl RunState {
+    /// The page's `data-state` / `data-run-state` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::Finished => "finished",
+        }
+    }
+}
+
 /// One run, stepped a frame at a time.
 pub struct LiveRun {
     scenario: Scenario,
@@ -361,6 +372,18 @@ pub enum Verdict {
     Broken,
 }
 
+impl Verdict {
+    /// The guarantee badge's `data-verdict` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Held => "held",
+            Verdict::HoldingSoFar => "holdingsofar",
+            Verdict::Stalled => "stalled",
+            Verdict::Broken => "broken",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct GuaranteeView {
     pub verdict: Verdict,
@@ -482,6 +505,23 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page's data attributes (read by the tests, the embed example and CSS) spell states
+    /// and verdicts as they always have: the variant's name in lower case.
+    #[test]
+    fn state_and_verdict_keys_are_their_names_in_lower_case() {
+        for state in [RunState::Running, RunState::Paused, RunState::Finished] {
+            assert_eq!(state.key(), format!("{state:?}").to_lowercase());
+        }
+        for verdict in [
+            Verdict::Held,
+            Verdict::HoldingSoFar,
+            Verdict::Stalled,
+            Verdict::Broken,
+        ] {
+            assert_eq!(verdict.key(), format!("{verdict:?}").to_lowercase());
+        }
+    }
     use std::cell::Cell;
 
     /// A clock that advances `per_call_ms` every time it is read.
