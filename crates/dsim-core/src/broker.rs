@@ -332,6 +332,7 @@ impl Simulation {
     /// and the partition is unavailable until a new leader is elected.
     /// `trigger` is the append a random crash follows; `scripted` the script's entry that
     /// crashed it at its time.
+    #[cold]
     pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
         self.metrics.counters.broker_crashes += 1;
         self.broker_down_until = Some(self.now + self.timing.failover);
@@ -389,6 +390,7 @@ impl Simulation {
             .schedule(self.now + self.timing.failover, Event::BrokerRecover);
     }
 
+    #[cold]
     pub(crate) fn on_broker_recover(&mut self) {
         if self.broker_down() {
             return;
@@ -741,6 +743,7 @@ impl Simulation {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn on_commit_arrive(&mut self, consumer: u16, session: u32, txn: u32) {
         if self.broker_down() {
             return;
@@ -816,6 +819,7 @@ impl Simulation {
         self.send_commit_response(consumer, session, txn, false);
     }
 
+    #[inline(never)]
     pub(crate) fn on_commit_applied(&mut self, consumer: u16, session: u32, txn: u32) {
         let pending = self.consumers[consumer as usize].coordinator_pending.take();
         let Some((s, t, items)) = pending else { return };

@@ -523,6 +523,7 @@ impl Simulation {
         );
     }
 
+    #[inline(never)]
     pub(crate) fn on_commit_response(&mut self, consumer: u16, session: u32, txn: u32, ok: bool) {
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
@@ -546,6 +547,7 @@ impl Simulation {
     /// timed out may still be on its way or being written, and a consumer that gave up and read
     /// the records again would apply them twice once it lands. As Kafka's client, it retries
     /// the same commit, which the coordinator answers again if it has already committed.
+    #[inline(never)]
     pub(crate) fn on_commit_timeout(
         &mut self,
         consumer: u16,
@@ -593,6 +595,7 @@ impl Simulation {
 
     /// The consumer process dies: its buffer and open transaction vanish with it. `scripted`
     /// is the script's entry that crashed it at its time, whatever it was doing.
+    #[cold]
     pub(crate) fn crash_consumer(
         &mut self,
         consumer: u16,
@@ -650,6 +653,7 @@ impl Simulation {
         );
     }
 
+    #[cold]
     pub(crate) fn on_consumer_restart(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
@@ -661,6 +665,7 @@ impl Simulation {
         self.next_work(consumer);
     }
 
+    #[cold]
     pub(crate) fn on_session_expire(&mut self, consumer: u16, session: u32) {
         let c = &mut self.consumers[consumer as usize];
         if c.alive || c.session != session || !c.member {

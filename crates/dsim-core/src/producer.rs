@@ -114,6 +114,7 @@ impl Simulation {
         self.release(msg);
     }
 
+    #[inline(never)]
     pub(crate) fn on_outbox_poll(&mut self, producer: u16) {
         let now = self.now;
         let mut due = Vec::new();

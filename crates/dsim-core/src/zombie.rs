@@ -61,6 +61,7 @@ impl Simulation {
 
     /// The group has not heard from the stalled consumer for a session timeout: it is removed
     /// and its partitions go to the others, who will be sent its unacknowledged records.
+    #[cold]
     pub(crate) fn on_stall_expire(&mut self, consumer: u16, stall: u32) {
         let c = &mut self.consumers[consumer as usize];
         if !c.stalled || c.stall != stall || !c.member {
@@ -92,6 +93,7 @@ impl Simulation {
     }
 
     /// The pause ends. The consumer carries on where it stopped, with the records it holds.
+    #[cold]
     pub(crate) fn on_stall_end(&mut self, consumer: u16, stall: u32) {
         let c = &mut self.consumers[consumer as usize];
         if !c.stalled || c.stall != stall {
