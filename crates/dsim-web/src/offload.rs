@@ -104,9 +104,12 @@ pub fn start(
     let on_failure = std::rc::Rc::new(on_failure);
     let text = job.to_json();
     let id = job.id;
+    // Its replies come in later tasks, once the handlers below are set.
+    if loaded {
+        let _ = worker.post_message(&JsValue::from_str(&text));
+    }
     let sender = worker.clone();
     let failed = on_failure.clone();
-    let job_text = text.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(reply) = event
             .data()
@@ -117,7 +120,7 @@ pub fn start(
         };
         match reply.body {
             ReplyBody::Ready => {
-                let _ = sender.post_message(&JsValue::from_str(&job_text));
+                let _ = sender.post_message(&JsValue::from_str(&text));
             }
             ReplyBody::Failed { .. } => {
                 cancel(purpose);
@@ -141,9 +144,6 @@ pub fn start(
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    if loaded {
-        let _ = worker.post_message(&JsValue::from_str(&text));
-    }
     SLOTS.with(|slots| {
         slots.borrow_mut().insert(
             purpose,
