@@ -23,7 +23,7 @@ pub struct Budget {
 }
 
 /// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
-/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 407 KB (466 KB
+/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 403 KB (466 KB
 /// before Leptos's `erase_components`), so its budget holds it there (not a pass mark: a
 /// ratchet) until it is brought back under the target; see ARCHITECTURE.md, "Bundle size".
 /// The worker and the JS API are not what the page downloads at start, and they skip
@@ -38,7 +38,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 408_600,
+        max_gzipped: 404_600,
     },
     Budget {
         what: "the Web Worker's wasm",
