@@ -165,7 +165,6 @@ fn markdown(f: &Value) -> String {
     }
     let worker = &f["worker"];
     let slider = &f["slider"];
-    let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     let list = |v: &Value| {
         v.as_array()
             .map(|all| {
@@ -192,16 +191,16 @@ fn markdown(f: &Value) -> String {
          | slider to redraw, default scenario, median of {} moves | {:.1} ms | < 16 ms |\n\
          | slider to redraw, p95 | {:.1} ms | |\n",
         list(&worker["allRunMs"]),
-        ms(&worker["runMs"]),
-        ms(&worker["shownMs"]),
+        number(worker, "runMs"),
+        number(worker, "shownMs"),
         list(&rerun["allShownMs"]),
-        ms(&rerun["shownMs"]),
-        ms(&worker["fps"]),
-        ms(&worker["worstFrameMs"]),
+        number(rerun, "shownMs"),
+        number(worker, "fps"),
+        number(worker, "worstFrameMs"),
         worker["longFrames"],
         slider["moves"],
-        ms(&slider["medianMs"]),
-        ms(&slider["p95Ms"]),
+        number(slider, "medianMs"),
+        number(slider, "p95Ms"),
     ));
     md
 }
@@ -233,32 +232,30 @@ async fn measure(client: &Client, base: &str) -> Result<Value, String> {
         runs.push(worker_run(client).await?);
         reruns.push(worker_rerun(client).await?);
     }
-    let by = |key: &'static str| {
-        move |a: &Value, b: &Value| {
-            a[key]
-                .as_f64()
-                .partial_cmp(&b[key].as_f64())
-                .expect("numbers")
-        }
-    };
-    runs.sort_by(by("runMs"));
+    // The run's other figures (frame rate, long frames) come from the run of median time.
+    runs.sort_by(|a, b| f64::total_cmp(&number(a, "runMs"), &number(b, "runMs")));
     let mut worker = runs[WORKER_RUNS / 2].clone();
-    worker["allRunMs"] = json!(runs.iter().map(|r| r["runMs"].clone()).collect::<Vec<_>>());
-    let mut shown: Vec<f64> = runs.iter().filter_map(|r| r["shownMs"].as_f64()).collect();
-    shown.sort_by(f64::total_cmp);
-    worker["shownMs"] = json!(shown.get(shown.len() / 2));
-    reruns.sort_by(by("shownMs"));
-    worker["rerun"] = reruns[WORKER_RUNS / 2].clone();
-    worker["rerun"]["allShownMs"] = json!(
-        reruns
-            .iter()
-            .map(|r| r["shownMs"].clone())
-            .collect::<Vec<_>>()
-    );
+    let (_, all_run_ms) = median_of(&runs, "runMs");
+    worker["allRunMs"] = json!(all_run_ms);
+    worker["shownMs"] = json!(median_of(&runs, "shownMs").0);
+    let (shown_ms, all_shown_ms) = median_of(&reruns, "shownMs");
+    worker["rerun"] = json!({ "shownMs": shown_ms, "allShownMs": all_shown_ms });
 
     goto("/".into()).await?;
     let slider = slider_latency(client).await?;
     Ok(json!({ "wasm": wasm, "worker": worker, "slider": slider }))
+}
+
+/// `key` of a measured figure as a number (NaN if the page gave none).
+fn number(run: &Value, key: &str) -> f64 {
+    run[key].as_f64().unwrap_or(f64::NAN)
+}
+
+/// The median of `key` over `runs`, and every value in increasing order.
+fn median_of(runs: &[Value], key: &str) -> (f64, Vec<f64>) {
+    let mut all: Vec<f64> = runs.iter().map(|r| number(r, key)).collect();
+    all.sort_by(f64::total_cmp);
+    (all[all.len() / 2], all)
 }
 
 /// Each mode at 0 % and 10 % faults through the JS API, run to the end.

@@ -124,7 +124,7 @@ pub fn Progress() -> impl IntoView {
     let label = move || {
         store.report.with(|r| {
             let state = match store.run_state.get() {
-                RunState::Paused if r.status == Status::Running => "paused",
+                RunState::Paused if r.status == Status::Running => RunState::Paused.key(),
                 _ => view_model::status_key(r.status),
             };
             let mut label = format!(

@@ -152,8 +152,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_worker_sweep_reports_progress_then_the_cores_sweep() {
+    /// A small sweep: ack loss over three values, three seeds each, 200 messages per run.
+    fn small_sweep() -> (Scenario, dsim_core::SweepSpec) {
         let base = Scenario {
             messages: 200,
             seed: 11,
@@ -166,6 +166,12 @@ mod tests {
             steps: 3,
             seeds: 3,
         };
+        (base, spec)
+    }
+
+    #[test]
+    fn a_worker_sweep_reports_progress_then_the_cores_sweep() {
+        let (base, spec) = small_sweep();
         let mut replies = Vec::new();
         let job = Job {
             id: 4,
@@ -280,18 +286,7 @@ mod tests {
     /// one that never ended it would leave a worker nothing reuses.
     #[test]
     fn every_job_ends_with_its_last_reply_and_only_there() {
-        let base = Scenario {
-            messages: 200,
-            seed: 3,
-            ..Scenario::default()
-        };
-        let spec = dsim_core::SweepSpec {
-            knob: "ack-loss".into(),
-            from: 0.0,
-            to: 0.2,
-            steps: 2,
-            seeds: 2,
-        };
+        let (base, spec) = small_sweep();
         let kinds = [
             JobKind::Run(scenario()),
             JobKind::Compare(scenario()),
