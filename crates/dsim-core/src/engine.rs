@@ -210,14 +210,13 @@ impl Timing {
 
     /// When message `msg` is produced.
     pub fn produce_at(&self, msg: u32) -> Micros {
-        // In 64 bits whenever the product fits (any rate above 0.25 messages per second):
-        // a `u128` division is a slow library call, in wasm above all. Same number either way.
-        match u64::try_from(self.publish_interval_ns)
-            .ok()
-            .and_then(|ns| (msg as u64).checked_mul(ns))
-        {
-            Some(product) => product / 1000,
-            None => (msg as u128 * self.publish_interval_ns / 1000) as Micros,
+        // In 64 bits whenever the interval is below 2^32 ns (a message every 4.29 s or more
+        // often): a `u32` times that cannot overflow. Both a `u128` division and an overflow
+        // check on a 64-bit product (`checked_mul`) are library calls in wasm. Same number
+        // either way.
+        match u64::try_from(self.publish_interval_ns) {
+            Ok(ns) if ns <= u32::MAX as u64 => msg as u64 * ns / 1000,
+            _ => (msg as u128 * self.publish_interval_ns / 1000) as Micros,
         }
     }
 }
@@ -817,5 +816,34 @@ impl Simulation {
     /// Whether the message has been resolved (nothing can apply it any more).
     pub fn is_resolved(&self, msg: u32) -> bool {
         msg < self.metrics.counters.produced as u32 && self.msgs.get(msg).is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 64-bit path must give the exact `u128` result, on both sides of the interval where
+    /// it hands over (2^32 ns), up to the last message number.
+    #[test]
+    fn produce_times_are_exact_at_every_rate() {
+        let mut timing = Timing::new(&Scenario::default());
+        let boundary = u32::MAX as u128;
+        for ns in [
+            1,
+            999,
+            1_000,
+            333_333,
+            boundary - 1,
+            boundary,
+            boundary + 1,
+            u64::MAX as u128 + 7,
+        ] {
+            timing.publish_interval_ns = ns;
+            for msg in [0, 1, 2, 999, 1_000_000, u32::MAX - 1, u32::MAX] {
+                let want = (msg as u128 * ns / 1000) as Micros;
+                assert_eq!(timing.produce_at(msg), want, "message {msg} every {ns} ns");
+            }
+        }
     }
 }
