@@ -318,6 +318,8 @@ impl Simulation {
         self.make_ready(entry, partition);
     }
 
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline]
     fn make_ready(&mut self, entry: u32, partition: u16) {
         let e = self.entries.get_mut(entry);
         e.state = EntryState::Ready;

@@ -206,6 +206,8 @@ impl FaultPlan {
     /// or a consumer) on a network hop. `attempt` counts the sender's tries (1 for the first);
     /// `copy` tells apart copies that exist at the same attempt (a second log entry, a network
     /// duplicate).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline(always)]
     pub fn network(
         &mut self,
         hop: Hop,
@@ -246,6 +248,8 @@ impl FaultPlan {
     /// Latency with jitter, for messages the model never loses (fetches, commit responses)
     /// sent at `now` over `link`: a scripted partition holds them until it heals, as TCP
     /// would keep retrying them.
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline]
     pub fn latency(&self, link: Link, now: Micros, msg: u32, attempt: u32, copy: u32) -> Micros {
         let held = if self.script.is_empty() {
             0
@@ -265,6 +269,8 @@ impl FaultPlan {
 
     /// Whether a consumer or broker crash strikes at this point of this message's life, at `now`;
     /// `consumer` is the consumer at work for the consumer's hops (ignored elsewhere).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline]
     pub fn crash(
         &mut self,
         hop: Hop,

@@ -370,6 +370,8 @@ impl EventQueue {
     }
 
     /// The time of the next event, if any. Far events all lie after every wheel event.
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline]
     pub fn peek_time(&self) -> Option<Micros> {
         match self.wheel_next() {
             Some((at, _)) => Some(at),
