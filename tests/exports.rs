@@ -52,8 +52,10 @@ fn the_history_is_every_trace_in_time_order_and_reads_back() {
         .collect();
     assert_eq!(read, history, "JSON lines round-trip");
     assert!(
-        history.windows(2).all(|w| w[0].at_us <= w[1].at_us),
-        "time order"
+        history
+            .windows(2)
+            .all(|w| (w[0].at_us, w[0].message) <= (w[1].at_us, w[1].message)),
+        "time order, and message order within a microsecond"
     );
 
     // Exactly each message's trace, in the trace's own order.

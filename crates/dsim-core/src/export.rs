@@ -6,6 +6,9 @@
 //! bytes. Every event keeps its own identity (message, attempt, copy) in every export, so two
 //! deliveries of one message are never folded into one line.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::knobs::{ScenarioError, format_number};
@@ -184,29 +187,38 @@ pub fn run_history(scenario: &Scenario) -> Result<Vec<HistoryEvent>, ScenarioErr
     let mut sim = Simulation::with_traces(scenario, &all);
     sim.run_to_end();
     debug_assert_ne!(sim.status(), Status::Running);
-    let mut events: Vec<(u64, u32, usize, HistoryEvent)> = Vec::new();
-    for message in all {
-        for (i, e) in sim.trace_of(message).unwrap_or_default().iter().enumerate() {
-            events.push((
-                e.at_us,
-                message,
-                i,
-                HistoryEvent {
-                    message,
-                    at_us: e.at_us,
-                    kind: e.kind,
-                    actor: e.actor,
-                    to: e.to,
-                    node: e.node,
-                    attempt: e.attempt,
-                    copy: e.copy,
-                    note: e.note.clone(),
-                },
-            ));
+    // Each message's trace is already in time order (recorded as the run went), so the
+    // history is a merge of the traces: a heap of each trace's next event, keyed by (time,
+    // message). Cheaper than sorting every event, and no sort code in the page's wasm.
+    let traces: Vec<&[TraceEvent]> = all
+        .iter()
+        .map(|&m| sim.trace_of(m).unwrap_or_default())
+        .collect();
+    let mut next: BinaryHeap<Reverse<(u64, u32, u32)>> = traces
+        .iter()
+        .zip(0u32..)
+        .filter_map(|(trace, m)| trace.first().map(|e| Reverse((e.at_us, m, 0))))
+        .collect();
+    let mut events = Vec::with_capacity(traces.iter().map(|t| t.len()).sum());
+    while let Some(Reverse((_, message, i))) = next.pop() {
+        let trace = traces[message as usize];
+        let e = &trace[i as usize];
+        events.push(HistoryEvent {
+            message,
+            at_us: e.at_us,
+            kind: e.kind,
+            actor: e.actor,
+            to: e.to,
+            node: e.node,
+            attempt: e.attempt,
+            copy: e.copy,
+            note: e.note.clone(),
+        });
+        if let Some(after) = trace.get(i as usize + 1) {
+            next.push(Reverse((after.at_us, message, i + 1)));
         }
     }
-    events.sort_by_key(|(at, message, i, _)| (*at, *message, *i));
-    Ok(events.into_iter().map(|(.., e)| e).collect())
+    Ok(events)
 }
 
 /// One JSON object per line, each ending in a newline.

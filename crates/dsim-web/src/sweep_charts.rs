@@ -214,9 +214,13 @@ pub fn sweep_chart(result: &SweepResult, metric: Metric, frame: Frame) -> SweepC
     let y_max = *y_ticks.last().unwrap_or(&1.0);
     let x = |v: f64| frame.x0() + (v - lo) / (hi - lo) * (frame.x1() - frame.x0());
     let y = |v: f64| frame.y0() - v.clamp(0.0, y_max) / y_max * (frame.y0() - frame.y1());
-    // Points in the order they are drawn, left to right, whichever way the sweep went.
+    // Points in the order they are drawn, left to right, whichever way the sweep went. The
+    // core gives them in sweep order, which is monotone: a downward sweep only needs turning
+    // round (no sort: it was the only one of its type in the page's wasm).
     let mut points: Vec<_> = result.points.iter().collect();
-    points.sort_by(|a, b| a.value.total_cmp(&b.value));
+    if spec.from > spec.to {
+        points.reverse();
+    }
     let summary = |p: &dsim_core::sweep::SweepPoint, mode: Mode| -> Option<ModeSummary> {
         p.modes.iter().find(|m| m.mode == mode).cloned()
     };
