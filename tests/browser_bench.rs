@@ -314,10 +314,13 @@ async fn wasm_throughput(client: &Client) -> Result<Value, String> {
             return out;
         })().then(done, e => done({ error: String(e) }));
     "#;
-    let result = client
-        .execute_async(script, vec![json!(scenarios), json!(REPEATS)])
-        .await
-        .map_err(|e| format!("wasm bench script: {e}"))?;
+    let result = in_page(
+        client,
+        "wasm bench script",
+        script,
+        vec![json!(scenarios), json!(REPEATS)],
+    )
+    .await?;
     if let Some(error) = result.get("error") {
         return Err(format!("wasm bench failed: {error}"));
     }
@@ -357,10 +360,7 @@ async fn worker_run(client: &Client) -> Result<Value, String> {
         };
         requestAnimationFrame(tick);
     "#;
-    client
-        .execute_async(script, vec![])
-        .await
-        .map_err(|e| format!("worker run: {e}"))
+    in_page(client, "worker run", script, vec![]).await
 }
 
 /// Presses Run on a page whose run has finished and times, on the page, from the click to
@@ -384,18 +384,30 @@ async fn worker_rerun(client: &Client) -> Result<Value, String> {
         };
         requestAnimationFrame(tick);
     "#;
+    in_page(client, "worker rerun", script, vec![]).await
+}
+
+/// Runs `script` in the page, which answers through its last argument (WebDriver's
+/// asynchronous script callback); a WebDriver failure names `what`.
+async fn in_page(
+    client: &Client,
+    what: &str,
+    script: &str,
+    args: Vec<Value>,
+) -> Result<Value, String> {
     client
-        .execute_async(script, vec![])
+        .execute_async(script, args)
         .await
-        .map_err(|e| format!("worker rerun: {e}"))
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 /// Moves the ack-loss slider and waits for the page's own measurement of each redraw.
 async fn slider_latency(client: &Client) -> Result<Value, String> {
     // The page mounts after its wasm loads: wait for it (and its first run) before moving.
-    client
-        .execute_async(
-            r#"
+    in_page(
+        client,
+        "page never mounted",
+        r#"
             const done = arguments[0];
             const ready = () => {
                 const root = document.querySelector('[data-testid=app-root]');
@@ -407,10 +419,9 @@ async fn slider_latency(client: &Client) -> Result<Value, String> {
             };
             ready();
         "#,
-            vec![],
-        )
-        .await
-        .map_err(|e| format!("page never mounted: {e}"))?;
+        vec![],
+    )
+    .await?;
     let mut samples = Vec::with_capacity(SLIDER_MOVES);
     for i in 0..SLIDER_MOVES {
         // Positions across the slider's range, never the same twice in a row.
@@ -433,11 +444,9 @@ async fn slider_latency(client: &Client) -> Result<Value, String> {
             };
             requestAnimationFrame(wait);
         "#;
+        let what = format!("slider move {i}");
         let start = Instant::now();
-        let result = client
-            .execute_async(script, vec![json!(value)])
-            .await
-            .map_err(|e| format!("slider move {i}: {e}"))?;
+        let result = in_page(client, &what, script, vec![json!(value)]).await?;
         if let Some(error) = result.get("error") {
             return Err(format!("slider move {i}: {error}"));
         }

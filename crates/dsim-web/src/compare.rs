@@ -130,10 +130,12 @@ pub fn Compare() -> impl IntoView {
 /// nothing, and a new report redraws only the attributes that change (the shared scales may
 /// move).
 fn small_multiples(store: Store) -> impl IntoView {
+    // The scales all fifteen charts share, worked out once per new report.
+    let shared = Memo::new(move |_| store.compare_reports.with(|reports| Shared::of(reports)));
     let drawing = move |mode: Mode, chart: fn(&Report, Frame, Option<&Shared>) -> Chart| {
         Memo::new(move |_| {
+            let shared = shared.get();
             store.compare_reports.with(|reports| {
-                let shared = Shared::of(reports);
                 reports.iter().find(|r| r.mode == mode).map_or_else(
                     || Node::new("svg"),
                     |r| svg(&chart(r, SMALL, Some(&shared)), Vec::new(), Vec::new()),

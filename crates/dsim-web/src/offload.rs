@@ -170,14 +170,11 @@ fn retire(purpose: Purpose, id: u32) {
     let Some(slot) = slot else {
         return;
     };
-    slot.worker.set_onmessage(None);
-    slot.worker.set_onerror(None);
     let before = IDLE.with(|idle| idle.borrow_mut().replace(slot.worker.clone()));
     if let Some(before) = before {
         before.terminate();
     }
-    // The slot's closures are running this very call: drop them later.
-    wasm_bindgen_futures::spawn_local(async move { drop(slot) });
+    unhook(slot);
 }
 
 /// Stops the worker's job for `purpose`, if any.
@@ -186,9 +183,15 @@ pub fn cancel(purpose: Purpose) {
     let slot = SLOTS.with(|slots| slots.borrow_mut().remove(&purpose));
     if let Some(slot) = slot {
         slot.worker.terminate();
-        slot.worker.set_onmessage(None);
-        slot.worker.set_onerror(None);
-        // Dropping a closure while it runs would free it under its own feet: defer the drop.
-        wasm_bindgen_futures::spawn_local(async move { drop(slot) });
+        unhook(slot);
     }
+}
+
+/// Detaches a slot's handlers from its worker and drops them.
+fn unhook(slot: Slot) {
+    slot.worker.set_onmessage(None);
+    slot.worker.set_onerror(None);
+    // The closures may be running this very call (a reply that ends or cancels its job), and
+    // dropping a closure while it runs would free it under its own feet: defer the drop.
+    wasm_bindgen_futures::spawn_local(async move { drop(slot) });
 }
