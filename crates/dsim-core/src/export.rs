@@ -190,13 +190,14 @@ pub fn run_history(scenario: &Scenario) -> Result<Vec<HistoryEvent>, ScenarioErr
     // Each message's trace is already in time order (recorded as the run went), so the
     // history is a merge of the traces: a heap of each trace's next event, keyed by (time,
     // message). Cheaper than sorting every event, and no sort code in the page's wasm.
+    // `all` is every message from 0, so a message's number is also its trace's index here.
     let traces: Vec<&[TraceEvent]> = all
         .iter()
         .map(|&m| sim.trace_of(m).unwrap_or_default())
         .collect();
     let mut next: BinaryHeap<Reverse<(u64, u32, u32)>> = traces
         .iter()
-        .zip(0u32..)
+        .zip(all.iter().copied())
         .filter_map(|(trace, m)| trace.first().map(|e| Reverse((e.at_us, m, 0))))
         .collect();
     let mut events = Vec::with_capacity(traces.iter().map(|t| t.len()).sum());
