@@ -29,7 +29,8 @@ pub fn run_worker() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let outbox = scope.clone();
     let post = move |reply: Reply| {
-        let _ = outbox.post_message(&JsValue::from_str(&reply.to_json()));
+        let bytes = js_sys::Uint8Array::from(reply.encode().as_slice());
+        let _ = outbox.post_message(&bytes);
     };
     let clock = || js_sys::Date::now();
     let reply_to = post.clone();
@@ -103,7 +104,7 @@ pub fn start(
     };
     let on_failure = std::rc::Rc::new(on_failure);
     let text = job.to_json();
-    let id = job.id;
+    let Job { id, kind } = job;
     // Its replies come in later tasks, once the handlers below are set.
     if loaded {
         let _ = worker.post_message(&JsValue::from_str(&text));
@@ -111,12 +112,20 @@ pub fn start(
     let sender = worker.clone();
     let failed = on_failure.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(reply) = event
-            .data()
-            .as_string()
-            .and_then(|t| Reply::from_json(&t).ok())
-        else {
-            return;
+        let reply = match event.data().dyn_into::<js_sys::Uint8Array>() {
+            Ok(bytes) => Reply::decode(&bytes.to_vec(), &kind),
+            Err(_) => Err("a reply must be bytes".to_string()),
+        };
+        // A reply the page cannot read is a bug: say so, and run the job on the page instead
+        // of waiting for a reply that will never be understood.
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(message) => {
+                web_sys::console::error_1(&format!("worker reply: {message}").into());
+                cancel(purpose);
+                failed();
+                return;
+            }
         };
         match reply.body {
             ReplyBody::Ready => {

@@ -277,8 +277,58 @@ mod tests {
                 trace: want
             }
         );
-        // The reply survives the trip to the page as text.
-        assert_eq!(Reply::from_json(&reply.to_json()).as_ref(), Ok(reply));
+    }
+
+    /// Every reply of every kind of job reaches the page exactly as the worker built it: the
+    /// wire form leaves the scenario out, and the page's copy from the job must be the very
+    /// one the run used. The scenario sets what the JSON form leaves out when unused (a
+    /// script, an external effect, stalls), so each optional part of a report makes the trip.
+    #[test]
+    fn every_reply_reaches_the_page_as_the_worker_built_it() {
+        let rich = rich_scenario();
+        let (base, spec) = small_sweep();
+        let kinds = [
+            JobKind::Run(rich.clone()),
+            JobKind::Compare(rich.clone()),
+            JobKind::Trace {
+                scenario: rich,
+                message: 10,
+            },
+            JobKind::Sweep { base, spec },
+        ];
+        for kind in kinds {
+            let mut replies = Vec::new();
+            let job = Job {
+                id: 2,
+                kind: kind.clone(),
+            };
+            execute(job, &ticking(), &mut |r| replies.push(r));
+            for reply in &replies {
+                assert_eq!(Reply::decode(&reply.encode(), &kind).as_ref(), Ok(reply));
+            }
+        }
+    }
+
+    /// A scenario whose report has every part the JSON form leaves out when unused.
+    fn rich_scenario() -> Scenario {
+        Scenario {
+            messages: 1_500,
+            external_effect: true,
+            consumer_stall: 0.01,
+            crash_after_process: 0.02,
+            script: dsim_core::script::parse(
+                "200ms:crash-consumer-0-after;300ms-400ms:partition-broker-consumer-1",
+            )
+            .expect("a valid script"),
+            ..scenario()
+        }
+    }
+
+    #[test]
+    fn the_rich_scenario_has_every_optional_part_of_a_report() {
+        let report = simulate(&rich_scenario()).expect("valid");
+        assert!(report.external.is_some() && report.zombies.is_some());
+        assert!(!report.scripted_faults.is_empty() && !report.scenario.script.is_empty());
     }
 
     /// The page hands a worker its next job once the last one's final reply arrives

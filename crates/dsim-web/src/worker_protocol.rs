@@ -1,9 +1,11 @@
 //! What the page and its Web Worker say to each other. Heavy runs (see `offloads`) go to the
-//! worker so the page keeps drawing while they run; both sides speak JSON text built from
-//! these types, so the protocol is plain Rust, tested natively.
+//! worker so the page keeps drawing while they run. The protocol is plain Rust, tested
+//! natively: jobs go to the worker as JSON text, replies come back as postcard bytes (`wire`).
 
 use dsim_core::{Report, Scenario, SweepProgress, SweepResult, SweepSpec, TraceEvent};
 use serde::{Deserialize, Serialize};
+
+mod wire;
 
 /// Runs of at least this many messages go to the worker. Below it a run finishes within a few
 /// frames on the main thread, and watching it animate there is the point.
@@ -40,25 +42,39 @@ pub enum JobKind {
     Sweep { base: Scenario, spec: SweepSpec },
 }
 
+/// Sent as postcard bytes (`encode`, `decode`); see `wire` for why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Reply {
     pub id: u32,
     pub body: ReplyBody,
 }
 
+/// Reports and sweep results travel without the scenario in them: the page sent it with the
+/// job, and `Reply::decode` puts it back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub enum ReplyBody {
     /// The worker has loaded and takes jobs.
     Ready,
     /// A run's report so far.
-    RunProgress { fraction: f64, report: Report },
+    RunProgress {
+        fraction: f64,
+        #[serde(with = "wire::ReportDef")]
+        report: Report,
+    },
     /// A run's final report (with its counterexample), and the wall time it took.
-    RunDone { report: Report, elapsed_ms: f64 },
+    RunDone {
+        #[serde(with = "wire::ReportDef")]
+        report: Report,
+        elapsed_ms: f64,
+    },
     /// The compare runs finished so far.
-    CompareProgress { fraction: f64, reports: Vec<Report> },
+    CompareProgress {
+        fraction: f64,
+        #[serde(with = "wire::reports")]
+        reports: Vec<Report>,
+    },
     CompareDone {
+        #[serde(with = "wire::reports")]
         reports: Vec<Report>,
         elapsed_ms: f64,
     },
@@ -70,9 +86,11 @@ pub enum ReplyBody {
     /// How far a sweep has got, with the points finished so far.
     SweepProgress {
         progress: SweepProgress,
+        #[serde(with = "wire::SweepResultDef")]
         result: SweepResult,
     },
     SweepDone {
+        #[serde(with = "wire::SweepResultDef")]
         result: SweepResult,
         elapsed_ms: f64,
     },
@@ -106,12 +124,47 @@ impl Job {
 }
 
 impl Reply {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("replies always serialize")
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("replies always serialize")
     }
 
-    pub fn from_json(text: &str) -> Result<Reply, String> {
-        serde_json::from_str(text).map_err(|e| e.to_string())
+    /// Reads a reply to `job`, and gives its reports and sweep results back the scenario
+    /// they were run from, which the job holds. A reply that cannot belong to that job (a
+    /// run's report for a sweep) is an error.
+    pub fn decode(bytes: &[u8], job: &JobKind) -> Result<Reply, String> {
+        let mut reply: Reply = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let mismatch = || Err("a reply that does not belong to its job".to_string());
+        match (&mut reply.body, job) {
+            (
+                ReplyBody::RunProgress { report, .. } | ReplyBody::RunDone { report, .. },
+                JobKind::Run(scenario),
+            ) => report.scenario = scenario.clone(),
+            (
+                ReplyBody::CompareProgress { reports, .. } | ReplyBody::CompareDone { reports, .. },
+                JobKind::Compare(scenario),
+            ) => {
+                for report in reports {
+                    report.scenario = scenario.with_mode(report.mode);
+                }
+            }
+            (
+                ReplyBody::SweepProgress { result, .. } | ReplyBody::SweepDone { result, .. },
+                JobKind::Sweep { base, .. },
+            ) => result.base = base.clone(),
+            (
+                ReplyBody::RunProgress { .. }
+                | ReplyBody::RunDone { .. }
+                | ReplyBody::CompareProgress { .. }
+                | ReplyBody::CompareDone { .. }
+                | ReplyBody::SweepProgress { .. }
+                | ReplyBody::SweepDone { .. },
+                _,
+            ) => return mismatch(),
+            (ReplyBody::TraceDone { .. }, JobKind::Trace { .. }) => {}
+            (ReplyBody::TraceDone { .. }, _) => return mismatch(),
+            (ReplyBody::Ready | ReplyBody::Failed { .. }, _) => {}
+        }
+        Ok(reply)
     }
 }
 
@@ -121,7 +174,7 @@ mod tests {
     use dsim_core::{Mode, simulate};
 
     #[test]
-    fn jobs_and_replies_survive_the_trip_as_text() {
+    fn a_job_survives_the_trip_as_text_and_a_reply_as_bytes() {
         let scenario = Scenario {
             mode: Mode::ExactlyOnce,
             messages: 300,
@@ -130,9 +183,9 @@ mod tests {
         };
         let job = Job {
             id: 3,
-            kind: JobKind::Compare(scenario.clone()),
+            kind: JobKind::Run(scenario.clone()),
         };
-        assert_eq!(Job::from_json(&job.to_json()), Ok(job));
+        assert_eq!(Job::from_json(&job.to_json()).as_ref(), Ok(&job));
         let reply = Reply {
             id: 3,
             body: ReplyBody::RunDone {
@@ -140,11 +193,11 @@ mod tests {
                 elapsed_ms: 12.5,
             },
         };
-        assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
+        assert_eq!(Reply::decode(&reply.encode(), &job.kind), Ok(reply));
     }
 
     #[test]
-    fn a_sweep_job_and_its_result_survive_the_trip_as_text() {
+    fn a_sweep_job_and_its_result_survive_the_trip() {
         let base = Scenario {
             messages: 100,
             ack_loss: 0.1,
@@ -165,7 +218,7 @@ mod tests {
                 spec: spec.clone(),
             },
         };
-        assert_eq!(Job::from_json(&job.to_json()), Ok(job));
+        assert_eq!(Job::from_json(&job.to_json()).as_ref(), Ok(&job));
         let result = dsim_core::sweep(&base, &spec).expect("valid");
         let reply = Reply {
             id: 5,
@@ -175,7 +228,40 @@ mod tests {
             },
         };
         // Bit for bit: the means and bands the page draws are the worker's.
-        assert_eq!(Reply::from_json(&reply.to_json()), Ok(reply));
+        assert_eq!(Reply::decode(&reply.encode(), &job.kind), Ok(reply));
+    }
+
+    /// The bytes carry no scenario, so a reply read against another kind of job would get
+    /// the wrong one, or none: that is refused.
+    #[test]
+    fn a_reply_read_against_another_kind_of_job_is_refused() {
+        let scenario = Scenario {
+            messages: 50,
+            ..Scenario::default()
+        };
+        let run = Reply {
+            id: 1,
+            body: ReplyBody::RunDone {
+                report: simulate(&scenario).expect("valid"),
+                elapsed_ms: 1.0,
+            },
+        };
+        let trace = Reply {
+            id: 1,
+            body: ReplyBody::TraceDone {
+                message: 0,
+                trace: Vec::new(),
+            },
+        };
+        let compare = JobKind::Compare(scenario.clone());
+        let run_job = JobKind::Run(scenario);
+        assert!(Reply::decode(&run.encode(), &compare).is_err());
+        assert!(Reply::decode(&trace.encode(), &run_job).is_err());
+        let ready = Reply {
+            id: 0,
+            body: ReplyBody::Ready,
+        };
+        assert_eq!(Reply::decode(&ready.encode(), &run_job), Ok(ready));
     }
 
     #[test]
@@ -189,6 +275,10 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(Job::from_json("{\"id\":1,\"kind\":{\"run\":{\"messages\":-4}}}").is_err());
-        assert!(Reply::from_json("<script>").is_err());
+        let job = JobKind::Run(Scenario::default());
+        assert!(Reply::decode(b"<script>", &job).is_err());
+        assert!(Reply::decode(&[], &job).is_err());
+        // A huge length prefix must not make the reader allocate or panic.
+        assert!(Reply::decode(&[0, 2, 0, 0xff, 0xff, 0xff, 0xff, 0x0f], &job).is_err());
     }
 }

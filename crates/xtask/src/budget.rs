@@ -23,9 +23,10 @@ pub struct Budget {
 }
 
 /// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
-/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 400 KB (466 KB
-/// before Leptos's `erase_components`), so its budget holds it there (not a pass mark: a
-/// ratchet) until it is brought back under the target; see ARCHITECTURE.md, "Bundle size".
+/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 350 KB (466 KB
+/// before Leptos's `erase_components`, 400 KB while the worker's replies were JSON), so its
+/// budget holds it there (not a pass mark: a ratchet) until it is brought back under the
+/// target; see ARCHITECTURE.md, "Bundle size".
 /// The worker and the JS API are not what the page downloads at start, and they skip
 /// wasm-opt on purpose (15-20 % faster in V8, about 10 % larger), but they must not grow
 /// unnoticed either. Each budget sits about half a percent above the measured size: the
@@ -39,14 +40,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 402_200,
+        max_gzipped: 352_100,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 205_000,
+        max_gzipped: 200_100,
     },
     Budget {
         what: "the JS API's wasm",
