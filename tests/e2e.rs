@@ -911,7 +911,7 @@ async fn sweep(page: &mut Page<'_>) -> Step {
                     format!("{metric}: no point {mode} at {value} in the core's sweep")
                 })?;
             let e = pick(summary);
-            // The worker's JSON carries every f64 exactly (serde_json's float_roundtrip).
+            // The worker's reply carries every f64 exactly (postcard writes its bits).
             if (number(2)?, number(3)?, number(4)?) != (e.mean, e.low, e.high) {
                 return Err(format!(
                     "{metric} of {mode} at {value}: the page draws {mark}, the core says {e:?}"
