@@ -116,17 +116,15 @@ pub fn start(
             Ok(bytes) => Reply::decode(&bytes.to_vec(), &kind),
             Err(_) => Err("a reply must be bytes".to_string()),
         };
-        // A reply the page cannot read is a bug: say so, and run the job on the page instead
-        // of waiting for a reply that will never be understood.
-        let reply = match reply {
-            Ok(reply) => reply,
-            Err(message) => {
-                web_sys::console::error_1(&format!("worker reply: {message}").into());
-                cancel(purpose);
-                failed();
-                return;
+        // A reply the page cannot read is a bug: say so, and handle it as the worker's own
+        // failure (run the job on the page) instead of waiting for a reply never understood.
+        let reply = reply.unwrap_or_else(|message| {
+            web_sys::console::error_1(&format!("worker reply: {message}").into());
+            Reply {
+                id,
+                body: ReplyBody::Failed { message },
             }
-        };
+        });
         match reply.body {
             ReplyBody::Ready => {
                 let _ = sender.post_message(&JsValue::from_str(&text));
