@@ -166,6 +166,16 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         time_travel(&mut page),
     )
     .await?;
+    step(
+        "17: the page starts without its lower panels, which load after it and never in an embed",
+        split_panels(&page),
+    )
+    .await?;
+    step(
+        "18: panels that fail to load are named, the dashboard runs, and Try again loads them",
+        panels_fail_then_load(&page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -173,6 +183,10 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
 /// the ledger, and the card provider's books, under the counters, show double charges.
 async fn exactly_once_trap(page: &mut Page<'_>) -> Step {
     page.open("/").await?;
+    page.wait_until("the preset list renders", async || {
+        page.exists("[data-testid=preset-exactly-once-trap]").await
+    })
+    .await?;
     page.click("[data-testid=preset-exactly-once-trap]").await?;
     page.wait_until("the URL records the trap preset", async || {
         let url = page.client.current_url().await.map_err(|e| e.to_string())?;
@@ -1036,6 +1050,97 @@ async fn time_travel(page: &mut Page<'_>) -> Step {
     page.expect_no_csp_violations().await
 }
 
+/// The release page is two wasm modules (`cargo xtask split-page`): the one it starts from,
+/// and the lower panels' chunk, which the full page fetches after it and an embedded view never.
+async fn split_panels(page: &Page<'_>) -> Step {
+    page.open("/").await?;
+    page.wait_until("the comparison panel renders", async || {
+        page.exists("[data-testid=compare-button]").await
+    })
+    .await?;
+    let fetched = page.fetched_wasm().await?;
+    let [main, chunk] = fetched.as_slice() else {
+        return Err(format!(
+            "the full page fetched {fetched:?}, not its module and its panels' chunk"
+        ));
+    };
+    if !main.ends_with("_bg.wasm") || !chunk.ends_with("_lower_panels.wasm") {
+        return Err(format!(
+            "the full page fetched {fetched:?}: its module should come first, then the panels"
+        ));
+    }
+    page.expect_no_csp_violations().await?;
+
+    page.open("/?embed=1&messages=2000").await?;
+    page.wait_until("the embedded view renders", async || {
+        page.exists("[data-testid=embed-root]").await
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let fetched = page.fetched_wasm().await?;
+    if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm") {
+        return Err(format!(
+            "the embedded view fetched {fetched:?}, not only its module"
+        ));
+    }
+    Ok(())
+}
+
+/// Serves a copy of `dist/` without the panels' chunk, as after a failed fetch: the
+/// dashboard still runs and the page says the panels did not load. Then the chunk is put
+/// back and Try again brings the panels in, in the same page.
+async fn panels_fail_then_load(page: &Page<'_>) -> Step {
+    let dist = browser::dist();
+    let copy = std::env::temp_dir().join(format!("dsim-e2e-dist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).map_err(|e| format!("create {}: {e}", copy.display()))?;
+    let mut chunk = None;
+    for entry in std::fs::read_dir(&dist).map_err(|e| format!("list {}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_owned();
+        if !path.is_file() {
+            continue;
+        }
+        if name.to_string_lossy().ends_with("_lower_panels.wasm") {
+            chunk = Some((path.clone(), copy.join(&name)));
+            continue;
+        }
+        std::fs::copy(&path, copy.join(&name)).map_err(|e| format!("copy {name:?}: {e}"))?;
+    }
+    let (chunk, chunk_in_copy) = chunk.ok_or("dist/ has no *_lower_panels.wasm: is it split?")?;
+    let other = Page {
+        client: page.client,
+        base: format!("http://127.0.0.1:{}", browser::serve(copy.clone())),
+        shots: Vec::new(),
+    };
+    let outcome = async {
+        other.open("/?messages=3000").await?;
+        other
+            .wait_until("the page says the panels did not load", async || {
+                other.exists("[data-testid=panels-failed]").await
+            })
+            .await?;
+        other.wait_finished("[data-testid=progress]").await?;
+        let produced = other
+            .number_attr("[data-testid=counter-produced]", "data-value")
+            .await?;
+        if produced != 3000.0 {
+            return Err(format!("the dashboard shows {produced} produced of 3000"));
+        }
+        std::fs::copy(&chunk, &chunk_in_copy).map_err(|e| format!("copy the chunk: {e}"))?;
+        other.click("[data-testid=panels-failed] button").await?;
+        other
+            .wait_until("the panels load after Try again", async || {
+                Ok(other.exists("[data-testid=compare-button]").await?
+                    && !other.exists("[data-testid=panels-failed]").await?)
+            })
+            .await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&copy);
+    outcome
+}
+
 fn scenario_of(query: &str) -> dsim_core::Scenario {
     let (scenario, errors) = dsim_core::Scenario::from_query(query, &[]);
     assert!(errors.is_empty(), "bad test query {query}: {errors:?}");
@@ -1144,6 +1249,24 @@ impl Page<'_> {
             .await
             .map_err(|_| format!("{url} did not load within {WAIT:?}"))?
             .map_err(|e| format!("cannot load {url}: {e}"))
+    }
+
+    /// The wasm files this document has fetched, in the order it asked for them.
+    async fn fetched_wasm(&self) -> Result<Vec<String>, String> {
+        let names = self
+            .js(
+                "return performance.getEntriesByType('resource') \
+                   .map(e => new URL(e.name).pathname.split('/').pop()) \
+                   .filter(n => n.endsWith('.wasm'));",
+                vec![],
+            )
+            .await?;
+        Ok(names
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect())
     }
 
     async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {

@@ -3,18 +3,13 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::compare::Compare;
 use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
 use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
-use crate::exports::RunExports;
+use crate::lower_panels::{Group, LowerPanels, PanelsChunk};
 use crate::presets::Presets;
-use crate::script_editor::ScriptEditor;
 use crate::share::ShareButtons;
 use crate::side_effects::SideEffects;
 use crate::store::{Store, use_store};
-use crate::sweep_view::SweepPanel;
-use crate::time_travel_view::{InFlightView, TimeTravelPanel};
-use crate::timeline::Timeline;
 use crate::url_state::{self, LoadedPage};
 
 /// The page as the address bar describes it.
@@ -38,6 +33,7 @@ pub fn Playground(loaded: LoadedPage) -> impl IntoView {
 #[component]
 fn FullPage() -> impl IntoView {
     let store = use_store();
+    let panels = PanelsChunk::load();
     view! {
         <div
             class="page"
@@ -70,13 +66,13 @@ fn FullPage() -> impl IntoView {
                     </section>
                     <section class="panel script-panel" aria-label="Fault timeline">
                         <h2>"Fault timeline"</h2>
-                        <ScriptEditor />
+                        <LowerPanels group=Group::FaultScript chunk=panels />
                     </section>
                 </aside>
                 <main class="results">
                     <ModePicker />
                     <Progress />
-                    <TimeTravelPanel />
+                    <LowerPanels group=Group::TimeTravel chunk=panels />
                     <div class="summary">
                         <GuaranteeBadge />
                         <LedgerSummary />
@@ -84,11 +80,7 @@ fn FullPage() -> impl IntoView {
                     <Counters />
                     <SideEffects />
                     <LiveCharts />
-                    <InFlightView />
-                    <RunExports />
-                    <Timeline />
-                    <Compare />
-                    <SweepPanel />
+                    <LowerPanels group=Group::Results chunk=panels />
                 </main>
             </div>
             <footer class="footer">

@@ -24,6 +24,7 @@ pub mod controls;
 pub mod dashboard;
 pub mod exports;
 pub mod format;
+pub mod lower_panels;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
 pub mod plot_svg;

@@ -23,10 +23,11 @@ pub struct Budget {
 }
 
 /// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
-/// (`PAGE_TARGET_GZIPPED`); after the features of the last weeks it weighs 350 KB (466 KB
-/// before Leptos's `erase_components`, 400 KB while the worker's replies were JSON), so its
-/// budget holds it there (not a pass mark: a ratchet) until it is brought back under the
-/// target; see ARCHITECTURE.md, "Bundle size".
+/// (`PAGE_TARGET_GZIPPED`). The page starts from its main module; the panels below the
+/// dashboard are a second module it fetches once the dashboard is up, and an embedded view
+/// never fetches (`cargo xtask split-page`; ARCHITECTURE.md, "Bundle size"). Unsplit, the page
+/// weighed 350 KB (466 KB before Leptos's `erase_components`, 400 KB while the worker's
+/// replies were JSON).
 /// The worker and the JS API are not what the page downloads at start, and they skip
 /// wasm-opt on purpose (15-20 % faster in V8, about 10 % larger), but they must not grow
 /// unnoticed either. Each budget sits about half a percent above the measured size: the
@@ -36,11 +37,18 @@ pub struct Budget {
 /// hot path inlined, about 6 % faster in V8).
 pub const BUDGETS: &[Budget] = &[
     Budget {
-        what: "the playground page's wasm",
+        what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 352_100,
+        max_gzipped: 290_500,
+    },
+    Budget {
+        what: "the page's lower panels (the chunk split off the page's wasm)",
+        dir: "",
+        prefix: "dsim-web-",
+        suffix: "_lower_panels.wasm",
+        max_gzipped: 87_900,
     },
     Budget {
         what: "the Web Worker's wasm",
@@ -58,7 +66,7 @@ pub const BUDGETS: &[Budget] = &[
     },
 ];
 
-/// The page's target from issue 5, reported beside its budget while the two differ.
+/// The page's target from issue 5: its main module, which is what the page starts from.
 pub const PAGE_TARGET_GZIPPED: u64 = 300_000;
 
 /// Checks every budget against `dist/`, naming each file with its size.

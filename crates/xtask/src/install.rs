@@ -8,6 +8,9 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_PACK_VERSION: &str = "0.15.1";
 /// Debian's binaryen (v108) miscompiles our wasm; the npm build is current.
 pub const BINARYEN_VERSION: &str = "123.0.0";
+/// Splits the release page's wasm (`cargo xtask split-page`); the crate's binary is
+/// `wasm-split-cli`. Its split-section format must match `wasm_split_helpers` in Cargo.lock.
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,7 @@ pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     wasm_target(ctx)?;
     trunk(ctx)?;
     wasm_bindgen_cli(ctx)?;
+    wasm_split_cli(ctx)?;
     if scope == Scope::All {
         wasm_pack(ctx)?;
     }
@@ -170,6 +174,31 @@ fn wasm_pack(ctx: &Ctx) -> Result<(), String> {
             "install",
             "--locked",
             &format!("wasm-pack@{WASM_PACK_VERSION}"),
+        ])
+        .run()
+}
+
+fn wasm_split_cli(ctx: &Ctx) -> Result<(), String> {
+    // It has no `--version`; cargo's own list of installed crates says which one is there.
+    let installed = ctx
+        .cargo()
+        .args(["install", "--list"])
+        .read()
+        .unwrap_or_default();
+    if ctx.which("wasm-split-cli").is_some()
+        && installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:"))
+    {
+        println!("ok wasm-split-cli {WASM_SPLIT_VERSION} (already installed)");
+        return Ok(());
+    }
+    println!("installing wasm-split-cli {WASM_SPLIT_VERSION} (cargo install, ~3 min)");
+    ctx.cargo()
+        .args([
+            "install",
+            "--locked",
+            &format!("wasm_split_cli_support@{WASM_SPLIT_VERSION}"),
+            "--features",
+            "build-binary",
         ])
         .run()
 }

@@ -6,6 +6,7 @@ mod cmd;
 mod install;
 mod meta;
 mod serve;
+mod split_page;
 mod test;
 
 use std::process::ExitCode;
@@ -19,7 +20,9 @@ commands:
   test [STEP...]     run every check and test, as CI does (.ci/run); or only the
                      named steps: install fmt boundary clippy native wasm-web
                      wasm-api trunk e2e
-  bench              run the benchmarks and rewrite BENCHMARKS.md";
+  bench              run the benchmarks and rewrite BENCHMARKS.md
+  split-page         trunk's post-build hook (Trunk.toml): split the release page's
+                     wasm into the dashboard's module and the lower panels' chunk";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         ["serve", "--release"] => serve::run(&ctx, true),
         ["test", only @ ..] => test::run(&ctx, only),
         ["bench"] => bench::run(&ctx),
+        ["split-page"] => split_page::run(&ctx),
         [] | ["help" | "-h" | "--help"] => {
             println!("{USAGE}");
             Ok(())

@@ -20,6 +20,8 @@ pub struct Target {
 
 pub struct Workspace {
     pub packages: Vec<Package>,
+    /// Where cargo builds (`CARGO_TARGET_DIR` or `target/`).
+    pub target_dir: PathBuf,
 }
 
 impl Workspace {
@@ -55,7 +57,11 @@ impl Workspace {
                     .collect(),
             })
             .collect();
-        Ok(Workspace { packages })
+        let target_dir = PathBuf::from(json.get("target_directory").str());
+        Ok(Workspace {
+            packages,
+            target_dir,
+        })
     }
 
     pub fn package(&self, name: &str) -> Option<&Package> {

@@ -34,7 +34,11 @@ const STEPS: &[(&str, &str, StepFn)] = &[
     ("install", "install tools", install_all),
     ("fmt", "cargo fmt --check", format),
     ("boundary", "dsim-core dependency boundary", boundary),
-    ("clippy", "clippy, native, -D warnings", clippy),
+    (
+        "clippy",
+        "clippy, native and the split page, -D warnings",
+        clippy,
+    ),
     ("native", "native tests", native_tests),
     ("wasm-web", "dsim-web tests in Chromium", wasm_web),
     ("wasm-api", "dsim-wasm tests (wasm-pack)", wasm_api),
@@ -150,6 +154,19 @@ fn clippy(ctx: &Ctx) -> Result<Outcome, String> {
     ctx.cargo()
         .args(["clippy", "--workspace", "--all-targets"])
         .args(excludes(&ws, NATIVE_EXCLUDE))
+        .args(["--", "-D", "warnings"])
+        .ci_time_limit(30 * MINUTE)
+        .run()?;
+    // The page's release build compiles code no other build has: its split point
+    // (crates/dsim-web/build.rs sets `dsim_split` for this profile only).
+    ctx.cargo()
+        .args(["clippy", "-p", "dsim-web", "--bin", "dsim-web"])
+        .args([
+            "--target",
+            crate::install::WASM_TARGET,
+            "--profile",
+            "wasm-release",
+        ])
         .args(["--", "-D", "warnings"])
         .ci_time_limit(30 * MINUTE)
         .run()?;
