@@ -15,7 +15,8 @@ use crate::sweep_view::SweepPanel;
 use crate::time_travel_view::{InFlightView, TimeTravelPanel};
 use crate::timeline::Timeline;
 
-/// A group of panels that sit together in the page.
+/// A group of panels that sit together in the page. (The prop is `group`, not `slot`: in
+/// `view!`, a `slot` attribute marks a Leptos slot, and the component silently vanishes.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Group {
