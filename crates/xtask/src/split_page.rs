@@ -12,7 +12,7 @@
 //!    against the main module's memory and function table;
 //! 2. `wasm-bindgen --keep-lld-exports` binds the main module (without that flag it drops the
 //!    table and memory exports the chunk imports);
-//! 3. `wasm-opt -Oz` on every part, as Trunk does for the page;
+//! 3. `wasm-opt -Oz` on every part (Trunk's own pass is off for the page: index.html);
 //! 4. the chunks and the link script get names derived from Trunk's content-hashed name, so a
 //!    redeploy never mixes an old chunk with a new page, and `index.html`'s integrity hashes
 //!    are rewritten for the two files that changed.
@@ -270,7 +270,8 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// As Trunk runs it for the page (`data-wasm-opt="z"`).
+/// The page's size-first setting. index.html turns Trunk's own pass off for the page
+/// (`data-wasm-opt="0"`): it would only optimise the unsplit file this hook replaces.
 fn wasm_opt(ctx: &Ctx, input: &Path, output: &Path) -> Result<(), String> {
     ctx.cmd("wasm-opt")
         .arg("-Oz")
