@@ -779,14 +779,8 @@ async fn heavy_run(page: &Page<'_>) -> Step {
             "the same run applied {resolved} payments, then {again} in a reused worker"
         ));
     }
-    let loads = page
-        .js(
-            "return performance.getEntriesByType('resource')\
-             .filter(e => e.name.endsWith('/dsim-worker_loader.js')).length;",
-            vec![],
-        )
-        .await?;
-    if loads != json!(1) {
+    let loads = page.fetched("dsim-worker_loader.js").await?.len();
+    if loads != 1 {
         return Err(format!(
             "the run, its trace and the second run loaded the worker {loads} times, not once"
         ));
@@ -1058,7 +1052,7 @@ async fn split_panels(page: &Page<'_>) -> Step {
         page.exists("[data-testid=compare-button]").await
     })
     .await?;
-    let fetched = page.fetched_wasm().await?;
+    let fetched = page.fetched(".wasm").await?;
     let [main, chunk] = fetched.as_slice() else {
         return Err(format!(
             "the full page fetched {fetched:?}, not its module and its panels' chunk"
@@ -1077,7 +1071,7 @@ async fn split_panels(page: &Page<'_>) -> Step {
     })
     .await?;
     page.wait_finished("[data-testid=progress]").await?;
-    let fetched = page.fetched_wasm().await?;
+    let fetched = page.fetched(".wasm").await?;
     if fetched.len() != 1 || !fetched[0].ends_with("_bg.wasm") {
         return Err(format!(
             "the embedded view fetched {fetched:?}, not only its module"
@@ -1251,14 +1245,15 @@ impl Page<'_> {
             .map_err(|e| format!("cannot load {url}: {e}"))
     }
 
-    /// The wasm files this document has fetched, in the order it asked for them.
-    async fn fetched_wasm(&self) -> Result<Vec<String>, String> {
+    /// The files this document has fetched whose names end with `ending`, in the order it
+    /// asked for them.
+    async fn fetched(&self, ending: &str) -> Result<Vec<String>, String> {
         let names = self
             .js(
                 "return performance.getEntriesByType('resource') \
                    .map(e => new URL(e.name).pathname.split('/').pop()) \
-                   .filter(n => n.endsWith('.wasm'));",
-                vec![],
+                   .filter(n => n.endsWith(arguments[0]));",
+                vec![json!(ending)],
             )
             .await?;
         Ok(names

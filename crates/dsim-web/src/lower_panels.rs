@@ -92,13 +92,15 @@ impl PanelsChunk {
     }
 }
 
+/// What the page says when the panels' chunk did not load.
+const NOT_LOADED: &str = "Part of the page did not load: the fault timeline, time travel and the panels below the charts (in flight, exports, message timeline, compare, sweep). The dashboard above works without them.";
+
 /// The panels of one group, once their code is there. The page's other groups say nothing
 /// while the chunk loads or when it fails: the results group speaks for all.
 #[component]
 pub fn LowerPanels(group: Group, chunk: PanelsChunk) -> impl IntoView {
     let speaks = group == Group::Results;
-    move || {
-        match chunk.state.get() {
+    move || match chunk.state.get() {
         ChunkState::Loaded => loaded(group),
         ChunkState::Loading if speaks => view! {
             <p class="hint panels-loading" data-testid="panels-loading">
@@ -108,7 +110,7 @@ pub fn LowerPanels(group: Group, chunk: PanelsChunk) -> impl IntoView {
         .into_any(),
         ChunkState::Failed if speaks => view! {
             <p class="panels-failed" role="alert" data-testid="panels-failed">
-                "Part of the page did not load: the fault timeline, time travel and the panels below the charts (in flight, exports, message timeline, compare, sweep). The dashboard above works without them."
+                {NOT_LOADED}
                 <button type="button" on:click=move |_| chunk.fetch()>
                     "Try again"
                 </button>
@@ -116,7 +118,6 @@ pub fn LowerPanels(group: Group, chunk: PanelsChunk) -> impl IntoView {
         }
         .into_any(),
         ChunkState::Loading | ChunkState::Failed => ().into_any(),
-    }
     }
 }
 
