@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use crate::time::Micros;
+use crate::engine::time::Micros;
 
 /// Which list a wake-up event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

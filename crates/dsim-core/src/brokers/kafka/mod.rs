@@ -1,16 +1,16 @@
 //! The broker: partition logs, replication, the consumer group's fetches, visibility timeouts
 //! and redelivery, acks, and (for exactly-once) the transaction coordinator.
 
-use crate::consumer::{Item, delivery_key};
+use crate::clients::consumer::{Item, delivery_key};
+use crate::engine::faults::{Hop, Verdict};
+use crate::engine::messages::Cause;
+use crate::engine::queue::Lane;
+use crate::engine::time::Micros;
+use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, Status, trace};
-use crate::faults::{Hop, Verdict};
-use crate::messages::Cause;
-use crate::queue::Lane;
+use crate::report::trace::{Actor, TraceKind};
+use crate::scenario::script::Link;
 use crate::scenario::{Acks, Mode};
-use crate::script::Link;
-use crate::time::Micros;
-use crate::timers::TimerKind;
-use crate::trace::{Actor, TraceKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {

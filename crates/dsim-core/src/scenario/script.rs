@@ -16,9 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::knobs::{ScenarioError, format_number};
+use crate::engine::time::{Micros, ms_to_us};
 use crate::scenario::Scenario;
-use crate::time::{Micros, ms_to_us};
+use crate::scenario::knobs::{ScenarioError, format_number};
 
 /// The most entries a script may hold: a timeline for people, not a fault generator.
 pub const MAX_SCRIPT_ENTRIES: usize = 32;
@@ -451,7 +451,7 @@ pub fn from_json(value: &serde_json::Value) -> Result<Vec<ScriptedFault>, Scenar
                         parse_entry(text).map_err(|e| entry_error(text, &e))
                     }
                     serde_json::Value::Object(_) => {
-                        crate::script_json::from_value(item).map_err(|e| {
+                        crate::scenario::script_json::from_value(item).map_err(|e| {
                             // serde's messages end with a position in a text we never had.
                             let message = e.to_string();
                             let message = message.split(" at line ").next().unwrap_or_default();
@@ -461,14 +461,14 @@ pub fn from_json(value: &serde_json::Value) -> Result<Vec<ScriptedFault>, Scenar
                     other => Err(error(format!(
                         "entry {}: must be an object or a text like \"2s:crash-broker\" (got {})",
                         i + 1,
-                        crate::knobs::json_type(other)
+                        crate::scenario::knobs::json_type(other)
                     ))),
                 })
                 .collect()
         }
         other => Err(error(format!(
             "must be a text like \"2s:crash-broker;3s-4s:partition-broker-producer-0\" or a list of faults (got {})",
-            crate::knobs::json_type(other)
+            crate::scenario::knobs::json_type(other)
         ))),
     }
 }

@@ -5,8 +5,8 @@
 
 use std::fmt;
 
+use crate::scenario::script::{self, ScriptedFault};
 use crate::scenario::{Acks, Mode, Scenario};
-use crate::script::{self, ScriptedFault};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

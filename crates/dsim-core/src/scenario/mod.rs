@@ -5,9 +5,14 @@
 //! milliseconds as `f64` because people type them; the engine converts them once to integer
 //! microseconds so that nothing after parsing depends on floating-point rounding.
 
+pub mod knobs;
+pub mod presets;
+pub mod script;
+mod script_json;
+
 use serde::{Deserialize, Serialize};
 
-use crate::script::ScriptedFault;
+use crate::scenario::script::ScriptedFault;
 
 /// The delivery mode: which mechanisms the producer, broker and consumer use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -3,22 +3,28 @@
 //! driver pops events in `(time, sequence)` order and hands each to its handler; it can be
 //! advanced a number of events or up to a simulated time, so a UI can animate a run.
 
+pub mod faults;
+pub(crate) mod messages;
+pub(crate) mod queue;
+pub mod time;
+pub(crate) mod timers;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::broker::Entries;
-use crate::consumer::Consumer;
-use crate::external::ExternalProvider;
-use crate::faults::{FaultPlan, Strike};
-use crate::ledger::{DedupStore, Ledger};
-use crate::messages::{MsgState, MsgTable};
-use crate::metrics::Metrics;
-use crate::producer::Relay;
-use crate::queue::EventQueue;
+use crate::brokers::kafka::Entries;
+use crate::clients::consumer::Consumer;
+use crate::clients::producer::Relay;
+use crate::effects::external::ExternalProvider;
+use crate::effects::ledger::{DedupStore, Ledger};
+use crate::engine::faults::{FaultPlan, Strike};
+use crate::engine::messages::{MsgState, MsgTable};
+use crate::engine::queue::EventQueue;
+use crate::engine::time::{Micros, ms_to_us};
+use crate::engine::timers::{TimerKind, TimerList};
+use crate::report::metrics::Metrics;
+use crate::report::trace::{Actor, TraceEvent, TraceKind};
+use crate::scenario::script::Compiled;
 use crate::scenario::{Acks, Mode, Scenario};
-use crate::script::Compiled;
-use crate::time::{Micros, ms_to_us};
-use crate::timers::{TimerKind, TimerList};
-use crate::trace::{Actor, TraceEvent, TraceKind};
 
 /// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
 /// note, often a `format!`, is only built for traced messages: untraced runs never allocate.
@@ -278,7 +284,7 @@ pub struct Simulation {
     pub(crate) peak_in_flight: u64,
     pub(crate) first_duplicate: Option<u32>,
     pub(crate) first_loss: Option<u32>,
-    pub(crate) loss_causes: BTreeMap<u32, crate::messages::Cause>,
+    pub(crate) loss_causes: BTreeMap<u32, crate::engine::messages::Cause>,
     pub(crate) status: Status,
     max_events: u64,
 }
@@ -736,7 +742,7 @@ impl Simulation {
 
     /// Applies a message's payment to the ledger. The item says which delivery and copy did
     /// it, so that two applications of one message stay two distinct events in its trace.
-    pub(crate) fn apply_effect(&mut self, item: crate::consumer::Item, consumer: u16) {
+    pub(crate) fn apply_effect(&mut self, item: crate::clients::consumer::Item, consumer: u16) {
         let msg = item.msg;
         let Some(m) = self.msgs.get_mut(msg) else {
             debug_assert!(false, "applied message {msg} after it was resolved");

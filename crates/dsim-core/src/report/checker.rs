@@ -3,8 +3,8 @@
 //! The checker itself is simple (a mode's promise against the counts, in `report`); what
 //! needs care is the explanation, because that is what people learn from.
 
+use crate::report::trace::{TraceEvent, TraceKind};
 use crate::scenario::Mode;
-use crate::trace::{TraceEvent, TraceKind};
 
 fn has(trace: &[TraceEvent], kind: TraceKind) -> bool {
     trace.iter().any(|e| e.kind == kind)

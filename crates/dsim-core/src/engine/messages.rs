@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use crate::time::Micros;
+use crate::engine::time::Micros;
 
 /// Why a message that was never applied got lost; the last thing that doomed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -11,12 +11,12 @@ use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::knobs::{ScenarioError, format_number};
 use crate::report::SeriesReport;
+use crate::report::stats::Estimate;
+use crate::report::sweep::SweepResult;
+use crate::report::trace::{Actor, TraceEvent, TraceKind};
 use crate::scenario::Scenario;
-use crate::stats::Estimate;
-use crate::sweep::SweepResult;
-use crate::trace::{Actor, TraceEvent, TraceKind};
+use crate::scenario::knobs::{ScenarioError, format_number};
 use crate::{Simulation, Status};
 
 /// Microseconds as milliseconds without trailing zeros (`10500` → `10.5`), by integer

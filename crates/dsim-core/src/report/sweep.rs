@@ -11,11 +11,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::knobs::{Kind, Knob, MAX_SEED, ScenarioError, format_number, knob};
 use crate::report::Report;
+use crate::report::stats::{Estimate, MAX_SAMPLES};
+use crate::report::theory::{Expected, expected};
+use crate::scenario::knobs::{Kind, Knob, MAX_SEED, ScenarioError, format_number, knob};
 use crate::scenario::{Mode, Scenario};
-use crate::stats::{Estimate, MAX_SAMPLES};
-use crate::theory::{Expected, expected};
 use crate::{Simulation, Status};
 
 /// The most points a sweep may have.

@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::time::Micros;
+use crate::engine::time::Micros;
 
 /// Counters of everything that happened.
 #[derive(Clone, Debug, Default)]

@@ -3,14 +3,14 @@
 
 use std::collections::VecDeque;
 
-use crate::broker::copy_key;
+use crate::brokers::kafka::copy_key;
+use crate::engine::faults::{Hop, Verdict};
+use crate::engine::messages::Cause;
+use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, trace};
-use crate::faults::{Hop, Verdict};
-use crate::messages::Cause;
-use crate::queue::Lane;
+use crate::report::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
-use crate::script::Link;
-use crate::trace::{Actor, TraceKind};
+use crate::scenario::script::Link;
 
 /// One record in a consumer's hands: which message, which log entry, which delivery of it,
 /// and which copy, so that every copy keeps its own identity.

@@ -1,8 +1,8 @@
 //! The textbook failure cases as named scenarios. Each is a URL query over the defaults, so a
 //! preset is exactly what a shared link would carry, and parses through the same code.
 
-use crate::knobs::ScenarioError;
 use crate::scenario::Scenario;
+use crate::scenario::knobs::ScenarioError;
 
 pub struct Preset {
     pub key: &'static str,

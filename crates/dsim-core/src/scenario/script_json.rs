@@ -14,7 +14,7 @@
 use serde::de::{Error as _, Unexpected};
 use serde_json::{Map, Value};
 
-use crate::script::{CrashPoint, Link, ScriptedFault};
+use crate::scenario::script::{CrashPoint, Link, ScriptedFault};
 
 type Error = serde_json::Error;
 

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::time::Micros;
+use crate::engine::time::Micros;
 
 /// Balances per account: what the producers meant to charge and what was applied.
 #[derive(Clone)]

@@ -2,15 +2,15 @@
 
 use std::collections::VecDeque;
 
+use crate::engine::faults::{Hop, Verdict};
+use crate::engine::messages::{Cause, MsgTable};
+use crate::engine::queue::Lane;
+use crate::engine::time::Micros;
+use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, backoff_step, trace};
-use crate::faults::{Hop, Verdict};
-use crate::messages::{Cause, MsgTable};
-use crate::queue::Lane;
+use crate::report::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
-use crate::script::Link;
-use crate::time::Micros;
-use crate::timers::TimerKind;
-use crate::trace::{Actor, TraceKind};
+use crate::scenario::script::Link;
 
 /// The outbox relay of one producer: rows committed with the business write, waiting to be
 /// published.

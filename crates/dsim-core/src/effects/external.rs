@@ -11,9 +11,9 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::consumer::Item;
+use crate::clients::consumer::Item;
 use crate::engine::{Simulation, trace};
-use crate::trace::{Actor, TraceKind};
+use crate::report::trace::{Actor, TraceKind};
 
 /// What the provider did with one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

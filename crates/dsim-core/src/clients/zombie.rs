@@ -6,10 +6,10 @@
 //! commit (`broker::txn_still_owned`); with `fencing` off, or in at-least-once, which has no
 //! commit to fence, the zombie's work counts a second time.
 
-use crate::consumer::Item;
+use crate::clients::consumer::Item;
+use crate::engine::time::us_to_ms;
 use crate::engine::{Event, Simulation, trace};
-use crate::time::us_to_ms;
-use crate::trace::{Actor, TraceKind};
+use crate::report::trace::{Actor, TraceKind};
 
 impl Simulation {
     /// Consumer `consumer` freezes right after processing `item`. `pending_ack` is the item

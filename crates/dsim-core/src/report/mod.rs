@@ -1,13 +1,23 @@
 //! What a run reports: counters, latency, time series, the ledger, costs and the guarantee
 //! check. A `Report` can be taken at any point of a run (partial results) or at its end.
 
+pub mod checker;
+pub mod export;
+pub mod in_flight;
+pub(crate) mod metrics;
+pub mod stats;
+pub mod sweep;
+pub mod theory;
+pub mod time_travel;
+pub mod trace;
+
 use serde::{Deserialize, Serialize};
 
+use crate::engine::time::{Micros, us_to_ms};
 use crate::engine::{Simulation, Status};
+use crate::report::trace::TraceEvent;
+use crate::scenario::script::Compiled;
 use crate::scenario::{Mode, Scenario};
-use crate::script::Compiled;
-use crate::time::{Micros, us_to_ms};
-use crate::trace::TraceEvent;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -305,7 +315,7 @@ impl Report {
             }
             Status::Stalled if self.duration_ms >= self.scenario.horizon_ms => format!(
                 "stalled: the horizon ({} ms of simulated time) came with {in_flight} in flight",
-                crate::knobs::format_number(self.scenario.horizon_ms)
+                crate::scenario::knobs::format_number(self.scenario.horizon_ms)
             ),
             Status::Stalled => {
                 format!("stalled: {in_flight} stuck with nothing left that could deliver them")
@@ -576,7 +586,7 @@ impl Simulation {
                 _ => format!("Message {message} broke the promise; ask for its trace to see why."),
             }
         } else {
-            crate::checker::explain(message, problem, self.mode, &trace)
+            crate::report::checker::explain(message, problem, self.mode, &trace)
         };
         Counterexample {
             message,

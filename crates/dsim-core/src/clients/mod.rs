@@ -1,0 +1,7 @@
+//! The system's clients, as the broker sees them: producers and the outbox relay that publish,
+//! and the consumer group's members that fetch, process into the ledger and ack or commit
+//! (with their stalls, the zombie case).
+
+pub(crate) mod consumer;
+pub(crate) mod producer;
+pub(crate) mod zombie;
