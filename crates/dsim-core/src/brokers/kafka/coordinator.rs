@@ -1,0 +1,164 @@
+//! The transaction coordinator (exactly-once): commits of a consumer's transaction, with
+//! generation fencing.
+
+use crate::clients::consumer::Item;
+use crate::engine::queue::Lane;
+use crate::engine::{Event, Simulation, trace};
+use crate::report::trace::{Actor, TraceKind};
+use crate::scenario::script::Link;
+
+impl Simulation {
+    // ----- The transaction coordinator (exactly-once) -----
+
+    pub(super) fn coordinator_reset(&mut self) {
+        for c in &mut self.consumers {
+            c.coordinator_pending = None;
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn on_commit_arrive(&mut self, consumer: u16, session: u32, txn: u32) {
+        if self.broker_down() {
+            return;
+        }
+        let c = &self.consumers[consumer as usize];
+        if c.coordinator_committed == Some((session, txn)) {
+            // A retried commit of a transaction that already committed: answer again.
+            self.send_commit_response(consumer, session, txn, true);
+            return;
+        }
+        if c.coordinator_pending
+            .as_ref()
+            .is_some_and(|(s, t, _)| (*s, *t) == (session, txn))
+        {
+            return;
+        }
+        // The request lists the records (offsets) the transaction covers; a consumer that died
+        // since sending it took its connection, and the request, with it.
+        if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
+            return;
+        }
+        let items = c.txn.clone();
+        if self.fences(consumer, session, &items) {
+            self.reject_commit(consumer, session, txn, &items);
+            return;
+        }
+        self.consumers[consumer as usize].coordinator_pending = Some((session, txn, items));
+        let rf = self.scenario.replication_factor.max(1) as u64;
+        let replication = if rf > 1 { self.timing.replication } else { 0 };
+        self.metrics.counters.network_messages += rf - 1;
+        self.queue.schedule_in_lane(
+            Lane::TxnWrite,
+            self.now + self.timing.txn_write + replication,
+            Event::CommitApplied {
+                consumer,
+                session,
+                txn,
+            },
+        );
+    }
+
+    /// Generation fencing: a commit is accepted only if every record in it is still held by
+    /// the committing session, i.e. no newer consumer has been given the partition since.
+    pub(super) fn txn_still_owned(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
+        items.iter().all(|item| {
+            self.entries
+                .live(item.entry, item.generation)
+                .is_some_and(|e| e.holder == Some((consumer, session)))
+        })
+    }
+
+    /// Whether fencing rejects this commit: it is on, and the commit is stale. With fencing
+    /// off, a zombie's commit goes through and its records count a second time.
+    pub(super) fn fences(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
+        self.scenario.fencing && !self.txn_still_owned(consumer, session, items)
+    }
+
+    pub(super) fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
+        self.metrics.counters.fenced_commits += 1;
+        for item in items {
+            trace!(
+                self,
+                item.msg,
+                TraceKind::Fenced,
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                "commit rejected: a newer consumer generation owns this partition (fencing)",
+            );
+        }
+        self.send_commit_response(consumer, session, txn, false);
+    }
+
+    #[inline(never)]
+    pub(crate) fn on_commit_applied(&mut self, consumer: u16, session: u32, txn: u32) {
+        let pending = self.consumers[consumer as usize].coordinator_pending.take();
+        let Some((s, t, items)) = pending else { return };
+        if (s, t) != (session, txn) {
+            self.consumers[consumer as usize].coordinator_pending = Some((s, t, items));
+            return;
+        }
+        if self.fences(consumer, session, &items) {
+            self.reject_commit(consumer, session, txn, &items);
+            return;
+        }
+        // Only reachable with fencing off: a commit from a consumer that lost its records.
+        let stale = !self.txn_still_owned(consumer, session, &items);
+        self.metrics.counters.stale_commits_accepted += stale as u64;
+        self.consumers[consumer as usize].coordinator_committed = Some((session, txn));
+        self.metrics.counters.transactions += 1;
+        let size = items.len();
+        for item in items {
+            // Read-committed: the payment becomes visible in the ledger only now, together
+            // with the offset commit.
+            trace!(
+                self,
+                item.msg,
+                TraceKind::Committed,
+                Actor::Broker,
+                Some(Actor::Ledger),
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                if stale {
+                    format!(
+                        "transaction of {size} record(s) committed although another consumer now owns them: fencing is off, so the stale commit is accepted"
+                    )
+                } else {
+                    format!(
+                        "transaction of {size} record(s) committed: payment and offset together"
+                    )
+                },
+            );
+            self.apply_effect(item, consumer);
+            // A stale commit's record may already be done (or its slot reused).
+            if self.entries.live(item.entry, item.generation).is_some() {
+                self.finish_entry(item.entry);
+            }
+        }
+        self.send_commit_response(consumer, session, txn, true);
+    }
+
+    pub(super) fn send_commit_response(&mut self, consumer: u16, session: u32, txn: u32, ok: bool) {
+        self.metrics.counters.network_messages += 1;
+        let delay = self.timing.txn_ack
+            + self.faults.latency(
+                Link::Consumer(consumer),
+                self.now,
+                u32::MAX - consumer as u32,
+                txn,
+                1,
+            );
+        self.queue.schedule(
+            self.now + delay,
+            Event::CommitResponse {
+                consumer,
+                session,
+                txn,
+                ok,
+            },
+        );
+    }
+}
