@@ -308,12 +308,14 @@ async fn step(name: &str, body: impl Future<Output = Step>) -> Step {
 }
 
 async fn default_run(page: &mut Page<'_>) -> Step {
-    page.open("/?mode=at-least-once&ack-loss=0.1&seed=7&messages=3000")
+    page.open("/?mode=at-least-once&publish-ack-loss=0.1&seed=7&messages=3000")
         .await?;
     page.wait_finished("[data-testid=progress]").await?;
     page.expect_pressed("mode-at-least-once").await?;
-    let ack_loss = page.value("[data-testid=knob-ack-loss-number]").await?;
-    expect_number("ack-loss field", &ack_loss, 0.1)?;
+    let ack_loss = page
+        .value("[data-testid=knob-publish-ack-loss-number]")
+        .await?;
+    expect_number("publish-ack-loss field", &ack_loss, 0.1)?;
     let seed = page.value("[data-testid=seed]").await?;
     if seed != "7" {
         return Err(format!("the seed field shows {seed:?}, not 7"));
@@ -322,7 +324,9 @@ async fn default_run(page: &mut Page<'_>) -> Step {
         .number_attr("[data-testid=counter-duplicates]", "data-value")
         .await?;
     if dups <= 0.0 {
-        return Err(format!("no duplicates at ack-loss 0.1 (data-value {dups})"));
+        return Err(format!(
+            "no duplicates at publish-ack-loss 0.1 (data-value {dups})"
+        ));
     }
     page.expect_no_csp_violations().await?;
     page.screenshot("default.png").await
@@ -828,7 +832,7 @@ async fn cancel_heavy_run(page: &Page<'_>) -> Step {
 /// A sweep's scenario and settings, as the e2e steps open them.
 const SWEEP_SCENARIO: &str = "messages=500&seed=5";
 const SWEEP_SETTINGS: &str =
-    "sweep=ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=4";
+    "sweep=publish-ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=4";
 
 async fn sweep(page: &mut Page<'_>) -> Step {
     page.open(&format!("/?{SWEEP_SCENARIO}&{SWEEP_SETTINGS}"))
@@ -853,7 +857,7 @@ async fn sweep(page: &mut Page<'_>) -> Step {
     let (base, errors) = dsim_core::Scenario::from_query(SWEEP_SCENARIO, &[]);
     assert!(errors.is_empty());
     let spec = dsim_core::SweepSpec {
-        knob: "ack-loss".into(),
+        knob: "publish-ack-loss".into(),
         from: 0.0,
         to: 0.5,
         steps: 11,

@@ -105,7 +105,7 @@ fn the_history_of_a_long_run_is_refused_by_name() {
 
 #[test]
 fn the_metrics_csv_reads_back_to_the_same_series() {
-    let s = scenario("messages=2000&ack-loss=0.1&delivery-loss=0.05&mode=at-most-once");
+    let s = scenario("messages=2000&ack-loss=0.1&publish-loss=0.05&mode=at-most-once");
     let series = run(&s).series;
     let csv = series_csv(&series);
     let mut lines = csv.lines();
@@ -136,7 +136,7 @@ fn the_metrics_csv_reads_back_to_the_same_series() {
 fn a_sweep_as_csv_has_one_row_per_point_and_mode() {
     let base = scenario("messages=200");
     let spec = SweepSpec {
-        knob: "ackLoss".into(),
+        knob: "publishAckLoss".into(),
         from: 0.0,
         to: 0.2,
         steps: 3,
@@ -153,12 +153,12 @@ fn a_sweep_as_csv_has_one_row_per_point_and_mode() {
     assert_eq!(header.len(), 5 + 4 * 3 + 2);
     assert_eq!(lines.len(), 1 + 3 * 5);
     assert!(
-        lines[1].starts_with("ack-loss,0,at-most-once,2,0,"),
+        lines[1].starts_with("publish-ack-loss,0,at-most-once,2,0,"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[15].starts_with("ack-loss,0.2,outbox,2,0,"),
+        lines[15].starts_with("publish-ack-loss,0.2,outbox,2,0,"),
         "{}",
         lines[15]
     );

@@ -10,6 +10,9 @@ mod support;
 mod textbook_cases;
 
 #[cfg(test)]
+mod kafka_offsets;
+
+#[cfg(test)]
 mod guarantees;
 
 #[cfg(test)]

@@ -89,6 +89,8 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "consumerStall",
         "stallMs",
         "fencing",
+        "commitIntervalMs",
+        "isolation",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -101,6 +103,8 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         consumer_stall: 0.01,
         stall_ms: 2_000.0,
         fencing: false,
+        commit_interval_ms: 1_000.0,
+        isolation: dsim_core::scenario::Isolation::ReadUncommitted,
         ..Scenario::default()
     })
     .unwrap();

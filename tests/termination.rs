@@ -112,26 +112,33 @@ fn a_producer_that_never_hears_back_backs_off_then_gives_up() {
 }
 
 #[test]
-fn a_consumer_that_always_crashes_dead_letters_or_stalls() {
+fn a_consumer_that_always_crashes_blocks_its_partition_at_the_committed_offset() {
     let base = Scenario {
         messages: 100,
         crash_before_process: 1.0,
         horizon_ms: 20_000.0,
         ..Scenario::default()
     };
-    for mode in [Mode::AtLeastOnce, Mode::IdempotentConsumer, Mode::Outbox] {
+    // Kafka has no dead-letter queue: every reader of a partition crashes on the record at
+    // its committed offset, so the run stops at the horizon and says where it is stuck.
+    for mode in [
+        Mode::AtLeastOnce,
+        Mode::IdempotentConsumer,
+        Mode::Outbox,
+        Mode::ExactlyOnce,
+    ] {
         let r = ends(base.with_mode(mode));
-        assert_eq!(r.status, Status::GaveUp, "{mode:?}");
-        assert_eq!(r.dead_lettered, 100, "{mode:?}");
-        assert_eq!(r.side_effects, 0);
+        assert_eq!(r.status, Status::Stalled, "{mode:?}");
+        assert_eq!((r.in_flight, r.dead_lettered, r.side_effects), (100, 0, 0));
+        let stuck = r.stuck_at.expect("a stalled run names where it is stuck");
+        assert_eq!((stuck.partition, stuck.offset), (0, 0), "{mode:?}");
+        assert!(r.replayed > 0, "{mode:?}");
     }
-    // Kafka has no dead-letter queue: the partition is stuck until the horizon.
-    let eos = ends(base.with_mode(Mode::ExactlyOnce));
-    assert_eq!(eos.status, Status::Stalled);
-    assert_eq!(eos.in_flight, 100);
-    // At-most-once acked everything on receipt: all lost, and it said nothing.
+    // At-most-once committed each poll before processing it: the crash loses that poll,
+    // the next reader moves on, and everything is lost without a word.
     let amo = ends(base.with_mode(Mode::AtMostOnce));
     assert_eq!((amo.status, amo.lost_silently), (Status::Drained, 100));
+    assert_eq!(amo.stuck_at, None);
 }
 
 #[test]
@@ -151,7 +158,7 @@ fn crashing_after_processing_every_time_still_ends() {
 fn a_dedup_window_of_zero_remembers_nothing() {
     let s = Scenario {
         messages: 2_000,
-        ack_loss: 0.2,
+        publish_ack_loss: 0.2,
         dedup_window_ms: 0.0,
         mode: Mode::IdempotentConsumer,
         ..Scenario::default()
@@ -180,7 +187,7 @@ fn huge_latency_only_slows_things_down() {
         latency_ms: 10_000.0,
         ..Scenario::default()
     });
-    assert!(impatient.retries + impatient.redeliveries > 200);
+    assert!(impatient.retries + impatient.replayed > 200);
 }
 
 #[test]
@@ -304,22 +311,24 @@ fn a_relay_retrying_for_an_hour_into_a_log_nobody_reads_keeps_its_message_in_fli
 }
 
 #[test]
-fn a_record_delivered_more_than_65535_times_still_draws_a_new_fault_each_time() {
-    // Exactly-once never dead-letters, so a record whose deliveries are nearly all lost is
-    // sent again every visibility timeout. The delivery count keys the fault draw; it once
-    // saturated at 65,535, after which every delivery drew the same verdict: on this seed,
-    // "lost" for ever, and the run stalled. Now delivery 85,432 gets through.
+fn a_fetch_lost_more_than_65535_times_still_draws_a_new_fault_each_time() {
+    // A consumer whose fetch responses are nearly all lost asks again after each request
+    // timeout (`ack-timeout-ms`, 1 ms here). The count of lost responses keys the next
+    // response's fault draw; were it to saturate, every response would draw the same
+    // verdict: "lost" for ever, and the run would stall.
     let s = Scenario {
         mode: Mode::ExactlyOnce,
         seed: 2,
         messages: 1,
         delivery_loss: 0.99999,
-        visibility_timeout_ms: 1.0,
+        ack_timeout_ms: 1.0,
         horizon_ms: 3_600_000.0,
         ..Scenario::default()
     };
     let r = ends(s.clone());
-    assert!(r.redeliveries > 65_535, "{}", replay(&s));
+    assert!(r.network_messages > 65_535, "{}", replay(&s));
+    // Lost responses are asked for again, not read again: nothing was replayed.
+    assert_eq!(r.replayed, 0, "{}", replay(&s));
     assert_eq!(
         (r.status, r.side_effects, r.duplicates),
         (Status::Drained, 1, 0),

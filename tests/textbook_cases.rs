@@ -82,7 +82,9 @@ fn message_acknowledged_before_processing() {
         amo.ledger.missing_cents > 0,
         "the lost payments are missing from the ledger"
     );
-    check(q, Mode::AtLeastOnce, CLEAN);
+    // At-least-once loses nothing, but a crash before processing still replays the records
+    // of its poll that it had applied and not yet committed: duplicates, on Kafka.
+    check(q, Mode::AtLeastOnce, DUPLICATES);
     check(q, Mode::IdempotentConsumer, CLEAN);
     check(q, Mode::ExactlyOnce, CLEAN);
     // Mirror image: the mode that promises no loss but acks before processing breaks it, so
@@ -120,7 +122,21 @@ fn network_failure_during_commit() {
     check(q, Mode::Outbox, CLEAN);
     // Exactly-once pays with commit retries instead of duplicates.
     assert!(eos.retries > 0, "lost commits are retried");
-    assert!(alo.redeliveries > 0);
+    // The same crashes with every commit getting through replay less: a lost commit widens
+    // what a crash replays, because the committed offset stays further behind.
+    let delivered = run(&scenario(&format!("{q}&ack-loss=0")).with_mode(Mode::AtLeastOnce));
+    assert!(
+        alo.replayed > delivered.replayed && alo.duplicates > delivered.duplicates,
+        "replayed {} vs {}, duplicates {} vs {}",
+        alo.replayed,
+        delivered.replayed,
+        alo.duplicates,
+        delivered.duplicates
+    );
+    // And without the crashes, lost commits alone duplicate nothing: the next commit covers
+    // a lost one (Kafka's offsets are cumulative).
+    let alone = check("ack-loss=0.5", Mode::AtLeastOnce, CLEAN);
+    assert_eq!(alone.replayed, 0);
 }
 
 /// The same case where the commit's outcome stays unknown for long: the transaction log is
@@ -144,7 +160,7 @@ fn network_failure_during_commit_never_makes_exactly_once_abandon_a_commit_that_
 #[test]
 fn exactly_once_commits_when_the_commit_round_trip_outlasts_the_ack_timeout() {
     let q = "messages=300&latency-ms=20&jitter-ms=0&ack-timeout-ms=5&max-retries=0\
-             &visibility-timeout-ms=1&txn-write-ms=10";
+             &txn-write-ms=10";
     let eos = check(q, Mode::ExactlyOnce, CLEAN);
     assert!(eos.retries > 0, "every commit timed out at least once");
     assert_eq!(eos.cost.aborted_transactions, 0);
@@ -181,10 +197,16 @@ fn lossy_metrics_pipeline_is_fine_with_at_most_once() {
     let q = preset_query("lossy-metrics");
     let amo = check(q, Mode::AtMostOnce, LOSSES_ALLOWED);
     let alo = check(q, Mode::AtLeastOnce, CLEAN);
-    // About 2 % + 2 % are lost, and at-most-once costs the fewest network messages.
-    let rate = amo.lost as f64 / amo.produced as f64;
-    assert!((0.02..0.06).contains(&rate), "loss rate {rate}");
-    assert!(amo.network_messages < alo.network_messages);
+    // The publishes the network dropped are lost: 2 % of 10,000, within five standard
+    // errors of a binomial; at-least-once retried them instead, at a price in messages.
+    let n = amo.produced as f64;
+    let sigma = (n * 0.02 * 0.98).sqrt();
+    assert!(
+        (amo.lost as f64 - 0.02 * n).abs() <= 5.0 * sigma,
+        "lost {} of {n}",
+        amo.lost
+    );
+    assert!(alo.retries > 0);
 }
 
 #[test]
@@ -208,15 +230,7 @@ fn dedup_window_too_short() {
 #[test]
 fn broker_crash_with_acks_leader_loses_acked_messages() {
     let q = preset_query("broker-crash-acks-leader");
-    let r = check(
-        q,
-        Mode::AtLeastOnce,
-        Expect {
-            duplicates: Outcome::Some,
-            lost: Outcome::Some,
-            guarantee_held: false,
-        },
-    );
+    let r = check(q, Mode::AtLeastOnce, LOSSES_BREAK_IT);
     assert!(
         r.lost_silently > 0,
         "the loss is silent: the producer had its ack"
@@ -232,7 +246,7 @@ fn broker_crash_with_acks_leader_loses_acked_messages() {
 #[test]
 fn broker_crash_with_acks_all_loses_nothing() {
     let q = preset_query("broker-crash-acks-all");
-    check(q, Mode::AtLeastOnce, DUPLICATES);
+    check(q, Mode::AtLeastOnce, CLEAN);
     check(q, Mode::IdempotentConsumer, CLEAN);
     check(q, Mode::ExactlyOnce, CLEAN);
     check(q, Mode::Outbox, CLEAN);
@@ -256,11 +270,41 @@ fn dual_write_loses_without_an_outbox() {
 }
 
 #[test]
-fn visibility_timeout_shorter_than_processing_duplicates_without_faults() {
-    let q = preset_query("slow-consumer");
-    check(q, Mode::AtLeastOnce, DUPLICATES);
+fn kafka_auto_commit_replays_what_a_crash_left_uncommitted() {
+    let q = preset_query("kafka-auto-commit-replay");
+    let slow = check(q, Mode::AtLeastOnce, DUPLICATES);
     check(q, Mode::IdempotentConsumer, CLEAN);
     check(q, Mode::ExactlyOnce, CLEAN);
+    // Committing after every poll instead of every second: the same crashes replay less.
+    let every_poll =
+        run(&scenario(&format!("{q}&commit-interval-ms=0")).with_mode(Mode::AtLeastOnce));
+    assert!(
+        slow.replayed > 2 * every_poll.replayed && slow.duplicates > every_poll.duplicates,
+        "replayed {} vs {}, duplicates {} vs {}",
+        slow.replayed,
+        every_poll.replayed,
+        slow.duplicates,
+        every_poll.duplicates
+    );
+    assert!(slow.offset_commits < every_poll.offset_commits);
+}
+
+#[test]
+fn a_read_uncommitted_reader_applies_aborted_transactions() {
+    let q = preset_query("read-uncommitted-sees-aborted");
+    let dirty = check(q, Mode::ExactlyOnce, DUPLICATES_BREAK_IT);
+    assert!(dirty.aborted_skipped > 0);
+    // Read-committed: the same aborted transactions, skipped.
+    let clean = check(
+        &format!("{q}&isolation=read-committed"),
+        Mode::ExactlyOnce,
+        CLEAN,
+    );
+    assert_eq!(clean.aborted_skipped, dirty.aborted_skipped);
+    assert_eq!(
+        clean.cost.aborted_transactions,
+        dirty.cost.aborted_transactions
+    );
 }
 
 #[test]

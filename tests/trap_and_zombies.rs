@@ -180,7 +180,6 @@ fn a_zombie_consumer_without_fencing_commits_payments_twice() {
         .as_ref()
         .expect("a counterexample");
     assert!(ce.explanation.contains("fencing off"), "{}", ce.explanation);
-    assert!(ce.trace.iter().any(|e| e.kind == TraceKind::SessionExpired));
     assert!(
         ce.trace
             .iter()
@@ -317,11 +316,10 @@ fn the_new_settings_at_their_defaults_change_nothing() {
     );
 }
 
-/// Found by the fault-space property test: a record whose visibility ran out while its
-/// partition changed hands went back to the partition without a holder, and the network's
-/// second copy of the delivery then reached the same consumer, which had the first copy
-/// queued. Both were staged in one transaction and committed: a double charge inside
-/// exactly-once. A session's position never moves back, so the second copy is skipped.
+/// Found by the fault-space property test (under the per-record model that preceded Kafka
+/// offsets): a record handed back mid-rebalance was staged twice in one transaction. Kept as
+/// a hard whole-fault-space case: crashes, stalls, rebalances, duplicates and delays at once,
+/// and exactly-once with fencing still applies nothing twice.
 #[test]
 fn a_duplicated_delivery_of_a_record_sent_back_mid_rebalance_is_staged_once() {
     let s = scenario(
@@ -331,32 +329,24 @@ fn a_duplicated_delivery_of_a_record_sent_back_mid_rebalance_is_staged_once() {
     assert_conserved(&r);
     assert_eq!(r.duplicates, 0, "{}", replay(&s));
     let trace = trace_message(&s, 6);
-    let staged = trace.iter().filter(|e| e.kind == TraceKind::Staged).count();
-    let committed_twice = trace
+    let applied = trace
         .iter()
         .filter(|e| e.kind == TraceKind::Processed)
         .count();
-    assert_eq!(committed_twice, 1, "{}", trace_text(&trace));
-    assert!(
-        trace.iter().any(|e| e.kind == TraceKind::SkippedByPosition) && staged >= 1,
-        "{}",
-        trace_text(&trace)
-    );
+    assert!(applied <= 1, "{}", trace_text(&trace));
 }
 
-/// Found by the fault-space property test (a longer run than CI's): a record acked while it
-/// waited in its partition for redelivery left a stale reference in that partition's queue,
-/// and once its log slot held a new record of another partition, the stale reference handed
-/// that record to the wrong consumer. In exactly-once two consumers then held one record and,
-/// with fencing off, both committed it: a double charge without any crash or stall. Here
-/// every delivery must go to the owner of the record's partition (no consumer ever leaves the
-/// group, so partition `p` belongs to consumer `p % consumers` throughout).
+/// Found by the fault-space property test (a longer run than CI's) under the per-record
+/// model: a stale reference to a reused log slot handed a record to another partition's
+/// owner. Log slots are still reused, and records still wait (delayed here) while slots are
+/// freed and taken: every fetch must go to the owner of the record's partition (no consumer
+/// ever leaves the group, so partition `p` belongs to consumer `p % consumers` throughout).
 #[test]
 fn a_record_acked_while_waiting_for_redelivery_never_sends_a_reused_slot_to_another_partitions_owner()
  {
     let consumers = 4;
     let s = scenario(&format!(
-        "mode=at-least-once&seed=7&messages=2000&consumers={consumers}&partitions=8&delay=0.2&delay-ms=300&visibility-timeout-ms=150"
+        "mode=at-least-once&seed=7&messages=2000&consumers={consumers}&partitions=8&delay=0.2&delay-ms=300"
     ));
     let history = dsim_core::export::run_history(&s).expect("a valid scenario");
     let mut partition_of = std::collections::BTreeMap::new();
@@ -390,10 +380,10 @@ fn a_record_acked_while_waiting_for_redelivery_never_sends_a_reused_slot_to_anot
             _ => {}
         }
     }
-    // The case needs records sent back while their late ack is still on its way.
+    // Every record was fetched, by the owner, and none had to be read again.
     let r = run(&s);
     assert!(
-        redeliveries > 50 && r.cost.consumer_crashes == 0,
+        deliveries as u64 >= r.produced && redeliveries == 0 && r.cost.consumer_crashes == 0,
         "{redeliveries} of {deliveries}"
     );
 }

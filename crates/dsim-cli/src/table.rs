@@ -27,7 +27,7 @@ pub fn run(r: &Report) -> String {
         line("still in flight", r.in_flight.to_string());
     }
     line("retries", r.retries.to_string());
-    line("redeliveries", r.redeliveries.to_string());
+    line("replayed", r.replayed.to_string());
     line(
         "network messages",
         format!(
@@ -176,7 +176,7 @@ pub fn compare(reports: &[Report]) -> String {
             r.latency_ms.p99,
             r.throughput_per_s,
             r.cost.network_messages_per_message,
-            r.retries + r.redeliveries,
+            r.retries + r.replayed,
             if r.guarantee.held {
                 format!("held ({})", r.guarantee.promise)
             } else {

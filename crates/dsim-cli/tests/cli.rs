@@ -28,7 +28,7 @@ fn stdout(args: &[&str]) -> String {
 const SMALL: &[&str] = &[
     "sweep",
     "--knob",
-    "ack-loss",
+    "publish-ack-loss",
     "--from",
     "0",
     "--to",

@@ -98,7 +98,7 @@ fn kind_class(kind: TraceKind) -> &'static str {
             "crash"
         }
         Stalled | SessionExpired => "crash",
-        AckTimeout | Redelivery | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable
+        AckTimeout | Replayed | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable
         | Woke => "retry",
         DedupSkipped | DuplicateDropped | SkippedByPosition | ExternalDeduplicated => "dedup",
         Processed | Committed | Ack | PublishAck | OutboxCommitted | ExternalCharge => "ok",

@@ -313,7 +313,18 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             id: "retries",
             label: "retries",
             value: thousands(r.retries),
-            detail: format!("+ {} redeliveries", thousands(r.redeliveries)),
+            // Kafka re-reads from the committed offset rather than redelivering one record:
+            // the replays, and in exactly-once the aborted output a read-committed reader
+            // skipped, are the other half of what failures cost.
+            detail: if r.aborted_skipped > 0 {
+                format!(
+                    "+ {} replayed · {} aborted skipped",
+                    thousands(r.replayed),
+                    thousands(r.aborted_skipped)
+                )
+            } else {
+                format!("+ {} replayed", thousands(r.replayed))
+            },
             bad: false,
         },
     ]

@@ -465,7 +465,8 @@ async fn hopeless_runs_end_with_a_clear_status_on_the_page() {
     assert!(text.contains("the horizon (5000 ms"), "{text}");
 
     let (key, _, verdict) =
-        ended_as("mode=idempotent-consumer&dedup-window-ms=0&ack-loss=0.2&messages=300").await;
+        ended_as("mode=idempotent-consumer&dedup-window-ms=0&publish-ack-loss=0.2&messages=300")
+            .await;
     assert_eq!((key.as_str(), verdict.as_str()), ("drained", "broken"));
 
     let (key, _, _) = ended_as("latency-ms=10000&messages=50").await;

@@ -1,5 +1,7 @@
-//! Consumers: the fetch loop, processing into the ledger, acks, the dedup store, transactions
-//! (exactly-once), crashes, restarts and the group's session timeouts.
+//! Consumers: the poll loop, processing into the ledger, offset commits (Kafka's
+//! `enable.auto.commit` / `auto.commit.interval.ms`, or a commit before processing for
+//! at-most-once), the dedup store, transactions (exactly-once), crashes, restarts and the
+//! group's session timeouts.
 
 use std::collections::VecDeque;
 
@@ -7,10 +9,11 @@ use crate::brokers::kafka::copy_key;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
+use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
 use crate::report::trace::{Actor, TraceKind};
-use crate::scenario::Mode;
 use crate::scenario::script::Link;
+use crate::scenario::{Isolation, Mode};
 
 /// One record in a consumer's hands: which message, which log entry, which delivery of it,
 /// and which copy, so that every copy keeps its own identity.
@@ -22,6 +25,25 @@ pub struct Item {
     pub delivery: u32,
     /// `copy_key` of the log entry and the network copy.
     pub key: u8,
+    pub partition: u16,
+    pub offset: u64,
+    /// The epoch of the assignment it was read under (see `Assignment`).
+    pub epoch: u32,
+}
+
+/// A partition the group gave this consumer, and how far it has got in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub partition: u16,
+    /// The partition's epoch when it was given to this consumer: a commit carries it, and
+    /// the coordinator accepts it only while nobody has been given the partition since.
+    pub epoch: u32,
+    /// The next offset to receive (Kafka's consumer position).
+    pub position: u64,
+    /// The offset after the last processed record: what an offset commit carries.
+    pub processed: u64,
+    /// The offset the coordinator confirmed last.
+    pub acked: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,18 +79,22 @@ pub struct Consumer {
     pub stalled: bool,
     /// Stalls so far; tells a stall's events apart from an earlier one's.
     pub stall: u32,
-    /// A processed record whose ack waits for the end of the stall.
+    /// A processed record whose bookkeeping waits for the end of the stall.
     pub ack_after_stall: Option<Item>,
-}
-
-impl Consumer {
-    /// Whether this session has the record anywhere: queued, being processed or staged.
-    fn holds(&self, entry: u32, generation: u32) -> bool {
-        let same = |i: &Item| i.entry == entry && i.generation == generation;
-        self.queue.iter().any(same)
-            || self.current.as_ref().is_some_and(|(i, _)| same(i))
-            || self.txn.iter().any(same)
-    }
+    /// The partitions the group gave it, with its positions.
+    pub assigned: Vec<Assignment>,
+    /// The offset commit in flight: `(id, attempt)`. One at a time, as Kafka's consumer
+    /// sends them in order.
+    pub offset_commit: Option<(u32, u32)>,
+    pub next_commit_id: u32,
+    /// The offsets the commit in flight carries: `(partition, offset, epoch)`.
+    pub commit_sent: Vec<(u16, u64, u32)>,
+    /// When it last sent an offset commit (`auto.commit.interval.ms` counts from there).
+    pub last_commit_at: Micros,
+    /// A wake-up for a commit that falls due while the consumer waits on a long poll.
+    pub commit_due_armed: bool,
+    /// Fetch responses lost in a row (each asked for again after the request timeout).
+    pub lost_fetches: u32,
 }
 
 impl Default for Consumer {
@@ -89,12 +115,20 @@ impl Default for Consumer {
             stalled: false,
             stall: 0,
             ack_after_stall: None,
+            assigned: Vec::new(),
+            offset_commit: None,
+            next_commit_id: 0,
+            commit_sent: Vec::new(),
+            last_commit_at: 0,
+            commit_due_armed: false,
+            lost_fetches: 0,
         }
     }
 }
 
 impl Simulation {
     pub(crate) fn start_fetching(&mut self, consumer: u16) {
+        self.sync_assignment(consumer);
         self.next_work(consumer);
     }
 
@@ -114,13 +148,26 @@ impl Simulation {
             .schedule(self.now + delay, Event::FetchArrive { consumer, session });
     }
 
-    /// Decides what an idle consumer does next: process the next record, commit the open
-    /// transaction, or fetch more.
+    /// Decides what an idle consumer does next: commit what it received (at-most-once),
+    /// process the next record, commit the open transaction, or poll again (committing its
+    /// offsets first when they are due).
     pub(crate) fn next_work(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
             return;
         }
+        if self.mode == Mode::AtMostOnce {
+            // At-most-once commits the offsets of what it received before it processes any
+            // of it, and waits for the answer (a synchronous commit).
+            if c.offset_commit.is_some() {
+                return;
+            }
+            if c.assigned.iter().any(|a| a.position > a.acked) {
+                self.commit_offsets(consumer, true);
+                return;
+            }
+        }
+        let c = &mut self.consumers[consumer as usize];
         if let Some(item) = c.queue.pop_front() {
             self.start_processing(consumer, item);
         } else if !c.txn.is_empty() {
@@ -130,8 +177,14 @@ impl Simulation {
             // long poll that nothing will answer.
             self.begin_commit(consumer);
         } else if !c.fetching {
+            // The poll: Kafka's auto-commit runs inside it, committing what the previous
+            // poll's records got to, once `auto.commit.interval.ms` has passed.
+            if self.mode.commits_after_processing() {
+                self.commit_offsets(consumer, false);
+            }
             // A zombie that the group removed during a stall learns it at this poll.
             self.rejoin_if_expelled(consumer);
+            self.sync_assignment(consumer);
             self.send_fetch(consumer);
         }
     }
@@ -156,20 +209,8 @@ impl Simulation {
         consumer: u16,
         session: u32,
     ) {
-        let item = Item {
-            msg,
-            entry,
-            generation,
-            delivery,
-            key,
-        };
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session {
-            if self.mode == Mode::AtMostOnce
-                && let Some(m) = self.msgs.get_mut(msg)
-            {
-                m.cause = Cause::DeliveryLost;
-            }
             trace!(
                 self,
                 msg,
@@ -179,11 +220,54 @@ impl Simulation {
                 Some(consumer as u32),
                 delivery,
                 key as u32,
-                "arrived at a consumer that had crashed in the meantime",
+                "arrived at a consumer that had crashed in the meantime; its partition's next owner reads it from the committed offset",
             );
             self.release(msg);
             return;
         }
+        // The record may have been truncated meanwhile; its offset is what the consumer's
+        // position is checked against.
+        let found = self.entries.live(entry, generation).and_then(|e| {
+            c.assigned
+                .iter()
+                .position(|a| a.partition == e.partition)
+                .map(|i| (i, e.partition, e.offset))
+        });
+        let Some((i, partition, offset)) = found else {
+            trace!(
+                self,
+                msg,
+                TraceKind::SkippedByPosition,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                delivery,
+                key as u32,
+                "arrived for a partition this consumer no longer holds: discarded",
+            );
+            self.release(msg);
+            return;
+        };
+        let a = &mut self.consumers[consumer as usize].assigned[i];
+        if offset != a.position {
+            // A response to a fetch from before the consumer's position moved back (an
+            // aborted transaction): Kafka's consumer drops records not at its position.
+            trace!(
+                self,
+                msg,
+                TraceKind::SkippedByPosition,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                delivery,
+                key as u32,
+                "not at the consumer's position: a stale fetch response, discarded",
+            );
+            self.release(msg);
+            return;
+        }
+        a.position += 1;
+        let epoch = a.epoch;
         trace!(
             self,
             msg,
@@ -193,55 +277,18 @@ impl Simulation {
             Some(consumer as u32),
             delivery,
             key as u32,
-            format!("consumer {consumer} received it"),
+            format!("consumer {consumer} received it (partition {partition}, offset {offset})"),
         );
-        match self.mode {
-            Mode::AtMostOnce => {
-                // Auto-commit on receipt: the broker will never send it again.
-                self.metrics.counters.network_messages += 1;
-                trace!(
-                    self,
-                    msg,
-                    TraceKind::AckedBeforeProcessing,
-                    Actor::Consumer,
-                    Some(Actor::Broker),
-                    Some(consumer as u32),
-                    delivery,
-                    key as u32,
-                    "offset committed on receipt, before processing",
-                );
-            }
-            Mode::ExactlyOnce => {
-                let position_passed = match self.entries.live(entry, generation) {
-                    // A record made ready again (its visibility ran out under a rebalance)
-                    // loses its holder, but a session's position never moves back: if this
-                    // session already has the record queued, in hand or staged, it is past it.
-                    Some(e) => {
-                        e.holder == Some((consumer, session))
-                            || self.consumers[consumer as usize].holds(entry, generation)
-                    }
-                    // Already committed: the committed offset is past it.
-                    None => true,
-                };
-                if position_passed {
-                    trace!(
-                        self,
-                        msg,
-                        TraceKind::SkippedByPosition,
-                        Actor::Consumer,
-                        None,
-                        Some(consumer as u32),
-                        delivery,
-                        key as u32,
-                        "the consumer's position is already past this record: skipped",
-                    );
-                    self.release(msg);
-                    return;
-                }
-                self.entries.get_mut(entry).holder = Some((consumer, session));
-            }
-            _ => {}
-        }
+        let item = Item {
+            msg,
+            entry,
+            generation,
+            delivery,
+            key,
+            partition,
+            offset,
+            epoch,
+        };
         self.consumers[consumer as usize].queue.push_back(item);
         self.next_work(consumer);
     }
@@ -335,6 +382,11 @@ impl Simulation {
                 );
             }
             Work::Apply if self.mode == Mode::ExactlyOnce => {
+                if self.scenario.isolation == Isolation::ReadUncommitted {
+                    // The output record is in the log now, before the transaction commits,
+                    // and a read-uncommitted reader applies it at once.
+                    self.apply_effect(item, consumer);
+                }
                 self.consumers[consumer as usize].txn.push(item);
                 trace!(
                     self,
@@ -368,7 +420,7 @@ impl Simulation {
             let what = if self.mode == Mode::ExactlyOnce {
                 "before the transaction commits"
             } else {
-                "before acking"
+                "before its offset commit"
             };
             trace!(
                 self,
@@ -403,50 +455,266 @@ impl Simulation {
         self.next_work(consumer);
     }
 
-    /// After processing a record outside a transaction: ack it (if the mode acks after
-    /// processing) and drop the consumer's reference.
+    /// After processing a record outside a transaction: its partition's processed offset
+    /// moves past it (the next offset commit carries it), and the consumer's reference goes.
     pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
-        if self.mode != Mode::AtMostOnce && self.mode != Mode::ExactlyOnce {
-            self.send_ack(consumer, item);
+        let c = &mut self.consumers[consumer as usize];
+        if let Some(a) = c
+            .assigned
+            .iter_mut()
+            .find(|a| a.partition == item.partition && a.epoch == item.epoch)
+        {
+            a.processed = a.processed.max(item.offset + 1);
         }
         self.release(item.msg);
     }
 
-    fn send_ack(&mut self, consumer: u16, item: Item) {
+    // ----- Offset commits (every mode but exactly-once) -----
+
+    /// Commits the consumer's offsets if it has progress the coordinator has not confirmed
+    /// and no commit in flight. At-most-once commits its positions (what it received) and
+    /// always now (`now`); the others commit what they processed, at a poll once
+    /// `commit-interval-ms` has passed since the last commit (Kafka's
+    /// `auto.commit.interval.ms`; 0 commits at every poll). A commit not yet due while the
+    /// consumer waits arms a wake-up, as the poll loop of a real consumer would come round.
+    pub(crate) fn commit_offsets(&mut self, consumer: u16, now: bool) {
+        let amo = self.mode == Mode::AtMostOnce;
+        let interval = self.timing.commit_interval;
+        let c = &self.consumers[consumer as usize];
+        if !c.alive || c.stalled || c.offset_commit.is_some() {
+            return;
+        }
+        let progress = |a: &Assignment| if amo { a.position } else { a.processed };
+        if !c.assigned.iter().any(|a| progress(a) > a.acked) {
+            return;
+        }
+        let due = c.last_commit_at + interval;
+        if !now && interval > 0 && self.now < due && c.next_commit_id > 0 {
+            if !c.commit_due_armed {
+                let session = c.session;
+                self.consumers[consumer as usize].commit_due_armed = true;
+                self.queue
+                    .schedule(due, Event::CommitDue { consumer, session });
+            }
+            return;
+        }
+        let c = &mut self.consumers[consumer as usize];
+        let mut sent = std::mem::take(&mut c.commit_sent);
+        sent.clear();
+        sent.extend(
+            c.assigned
+                .iter()
+                .filter(|a| progress(a) > a.acked)
+                .map(|a| (a.partition, progress(a), a.epoch)),
+        );
+        c.commit_sent = sent;
+        let id = c.next_commit_id;
+        c.next_commit_id += 1;
+        c.offset_commit = Some((id, 1));
+        c.last_commit_at = self.now;
+        self.send_offset_commit(consumer);
+    }
+
+    /// A commit that fell due while the consumer waited on a long poll.
+    #[cold]
+    pub(crate) fn on_commit_due(&mut self, consumer: u16, session: u32) {
+        let c = &mut self.consumers[consumer as usize];
+        if c.session != session {
+            return;
+        }
+        c.commit_due_armed = false;
+        self.commit_offsets(consumer, false);
+    }
+
+    /// Sends the commit in flight to the group coordinator, and arms its timeout.
+    fn send_offset_commit(&mut self, consumer: u16) {
+        let c = &self.consumers[consumer as usize];
+        let Some((id, attempt)) = c.offset_commit else {
+            return;
+        };
+        let session = c.session;
+        // The commit stands where an ack stood in a queue broker: its fate is drawn on the
+        // first record it newly covers, so "the ack of message 42 is lost" in one broker is
+        // "the commit covering message 42 is lost" here.
+        let (p, _, _) = c.commit_sent[0];
+        let acked = c
+            .assigned
+            .iter()
+            .find(|a| a.partition == p)
+            .map_or(0, |a| a.acked);
+        let first = self.logs[p as usize]
+            .at(acked)
+            .and_then(|(entry, generation)| self.entries.live(entry, generation))
+            .map(|e| (e.msg, e.deliveries, e.copy));
+        let (msg, delivery, copy) = first.unwrap_or((u32::MAX - consumer as u32, id, 0));
+        let key = delivery_key(copy, 0);
         self.metrics.counters.network_messages += 1;
+        let fault_attempt = delivery.wrapping_add(1000u32.wrapping_mul(attempt - 1));
         match self.faults.network(
             Hop::Ack,
             Link::Consumer(consumer),
             self.now,
-            item.msg,
-            item.delivery,
-            item.key as u32,
+            msg,
+            fault_attempt,
+            key as u32,
         ) {
             Verdict::Drop { scripted } => {
                 trace!(
                     self,
-                    item.msg,
+                    msg,
                     TraceKind::AckLost,
                     Actor::Consumer,
                     Some(Actor::Broker),
                     Some(consumer as u32),
-                    item.delivery,
-                    item.key as u32,
+                    delivery,
+                    key as u32,
                     self.scripted_note(
                         scripted,
-                        "the ack was lost on the network: the broker will think it was never processed"
+                        "the offset commit covering this record was lost on the network: until a later commit gets through, the partition's committed offset stays behind it"
                     ),
                 );
             }
             Verdict::Deliver { delay, .. } => {
                 self.queue.schedule(
                     self.now + delay,
-                    Event::AckArrive {
-                        entry: item.entry,
-                        generation: item.generation,
+                    Event::OffsetCommitArrive {
+                        consumer,
+                        session,
+                        id,
                     },
                 );
             }
+        }
+        self.queue.schedule(
+            self.now + self.timing.retry_timeout(attempt),
+            Event::OffsetCommitTimeout {
+                consumer,
+                session,
+                id,
+                attempt,
+            },
+        );
+    }
+
+    /// The coordinator's answer to an offset commit. Rejected (the group has moved on and
+    /// given a partition to someone else: Kafka's `CommitFailedException`), the consumer
+    /// rejoins and drops what it held of the partitions it lost.
+    pub(crate) fn on_offset_commit_response(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        id: u32,
+        ok: bool,
+    ) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive || c.session != session || c.offset_commit.map(|(i, _)| i) != Some(id) {
+            return;
+        }
+        c.offset_commit = None;
+        if ok {
+            for i in 0..c.commit_sent.len() {
+                let (p, offset, epoch) = c.commit_sent[i];
+                if let Some(a) = c
+                    .assigned
+                    .iter_mut()
+                    .find(|a| a.partition == p && a.epoch == epoch)
+                {
+                    a.acked = a.acked.max(offset);
+                }
+            }
+        } else {
+            self.metrics.counters.fenced_commits += 1;
+            self.trace_rejected_commit(consumer);
+            self.rejoin_if_expelled(consumer);
+            self.sync_assignment(consumer);
+        }
+        let c = &self.consumers[consumer as usize];
+        if c.current.is_none() && c.queue.is_empty() {
+            // Idle on a long poll: what it processed meanwhile is committed now, or when due.
+            self.commit_offsets(consumer, false);
+        }
+        self.next_work(consumer);
+    }
+
+    #[cold]
+    fn trace_rejected_commit(&mut self, consumer: u16) {
+        if self.traced.is_empty() {
+            return;
+        }
+        let mut covered = Vec::new();
+        for &(p, offset, _) in &self.consumers[consumer as usize].commit_sent {
+            let log = &self.logs[p as usize];
+            for o in log.committed..offset {
+                if let Some((entry, generation)) = log.at(o)
+                    && let Some(e) = self.entries.live(entry, generation)
+                {
+                    covered.push((e.msg, e.deliveries, e.copy));
+                }
+            }
+        }
+        for (msg, delivery, copy) in covered {
+            trace!(
+                self,
+                msg,
+                TraceKind::Fenced,
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                delivery,
+                delivery_key(copy, 0) as u32,
+                "offset commit rejected: the group has given this partition to another consumer since (Kafka's ILLEGAL_GENERATION); that consumer reads it again from the committed offset",
+            );
+        }
+    }
+
+    /// No answer to an offset commit in time: send it again, as long as it is the latest.
+    pub(crate) fn on_offset_commit_timeout(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        id: u32,
+        attempt: u32,
+    ) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive || c.session != session || c.offset_commit != Some((id, attempt)) {
+            return;
+        }
+        c.offset_commit = Some((id, attempt + 1));
+        self.metrics.counters.retries += 1;
+        self.send_offset_commit(consumer);
+    }
+
+    /// Drops the records a consumer buffered from a partition it no longer holds.
+    pub(crate) fn drop_buffered(&mut self, consumer: u16, partition: u16) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.queue.iter().any(|i| i.partition == partition) {
+            return;
+        }
+        let mut kept = VecDeque::with_capacity(c.queue.len());
+        let mut dropped = Vec::new();
+        for item in c.queue.drain(..) {
+            if item.partition == partition {
+                dropped.push(item);
+            } else {
+                kept.push_back(item);
+            }
+        }
+        c.queue = kept;
+        for item in dropped {
+            trace!(
+                self,
+                item.msg,
+                TraceKind::DroppedByCrash,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                format!(
+                    "consumer {consumer} lost partition {partition} in a rebalance: its buffered records are dropped, the new owner reads them from the committed offset"
+                ),
+            );
+            self.release(item.msg);
         }
     }
 
@@ -568,9 +836,11 @@ impl Simulation {
     fn abort_txn(&mut self, consumer: u16) {
         self.metrics.counters.aborted_transactions += 1;
         let c = &mut self.consumers[consumer as usize];
-        let session = c.session;
         c.committing = None;
         let items: Vec<Item> = c.txn.drain(..).collect();
+        // The aborted transaction's output records stay in the log behind an abort marker:
+        // a read-committed reader skips them.
+        self.metrics.counters.aborted_skipped += items.len() as u64;
         for item in items {
             trace!(
                 self,
@@ -581,12 +851,30 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery,
                 item.key as u32,
-                "transaction aborted: the staged payment is discarded and the record will be read again"
+                if self.scenario.isolation == Isolation::ReadCommitted {
+                    "transaction aborted: its output record is marked aborted, a read-committed reader skips it, and the input is read again from the committed offset"
+                } else {
+                    "transaction aborted, but a read-uncommitted reader had already applied its output record; the input is read again from the committed offset"
+                }
             );
-            let e = self.entries.get_mut(item.entry);
-            if e.generation == item.generation && e.holder == Some((consumer, session)) {
-                e.holder = None;
-            }
+            self.release(item.msg);
+        }
+        // As a transactional consumer must after an abort, it goes back to the committed
+        // offsets (`seek`) and drops what it had buffered beyond them.
+        self.rewind_to_committed(consumer);
+    }
+
+    /// Moves every position back to the group's committed offset and drops the buffer.
+    fn rewind_to_committed(&mut self, consumer: u16) {
+        let c = &mut self.consumers[consumer as usize];
+        for a in c.assigned.iter_mut() {
+            let committed = self.logs[a.partition as usize].committed;
+            a.position = committed;
+            a.processed = committed;
+            a.acked = committed;
+        }
+        let dropped: Vec<Item> = c.queue.drain(..).collect();
+        for item in dropped {
             self.release(item.msg);
         }
     }
@@ -608,6 +896,11 @@ impl Simulation {
         c.fetching = false;
         c.parked_fetch = false;
         c.committing = None;
+        // Its positions and any commit in flight die with the process: whoever reads its
+        // partitions next starts from the group's committed offsets.
+        c.assigned.clear();
+        c.offset_commit = None;
+        c.commit_due_armed = false;
         let session = c.session;
         let mut dropped: Vec<(Item, bool)> = Vec::new();
         if let Some(item) = in_hand {
@@ -617,6 +910,9 @@ impl Simulation {
             dropped.push((item, false));
         }
         dropped.extend(c.queue.drain(..).map(|i| (i, false)));
+        // The open transaction dies with it (the coordinator aborts it); its output records
+        // stay in the log as aborted ones.
+        self.metrics.counters.aborted_skipped += c.txn.len() as u64;
         dropped.extend(c.txn.drain(..).map(|i| (i, true)));
         let amo = self.mode == Mode::AtMostOnce;
         for (item, staged) in dropped {
@@ -626,9 +922,9 @@ impl Simulation {
             let note = if staged {
                 "the consumer died with this payment in an open transaction: it is aborted, never visible"
             } else if amo {
-                "the consumer died holding this record, already acked: the broker will not send it again"
+                "the consumer died holding this record, whose offset it had already committed: nobody will read it again"
             } else {
-                "the consumer died holding this record, unacked: the broker will send it again after the visibility timeout"
+                "the consumer died holding this record, past the committed offset: the partition's next reader starts from that offset and reads it again"
             };
             trace!(
                 self,
@@ -661,6 +957,10 @@ impl Simulation {
         if !c.member {
             c.member = true;
             self.rebalance();
+        } else {
+            // Still a member (back before its session timed out): it fetches its committed
+            // offsets and reads on from there.
+            self.sync_assignment(consumer);
         }
         self.next_work(consumer);
     }

@@ -1,5 +1,5 @@
 //! The system's clients, as the broker sees them: producers and the outbox relay that publish,
-//! and the consumer group's members that fetch, process into the ledger and ack or commit
+//! and the consumer group's members that fetch, process into the ledger and commit offsets
 //! (with their stalls, the zombie case).
 
 pub(crate) mod consumer;

@@ -1,5 +1,5 @@
 //! Zombie consumers: a consumer that stalls (a stop-the-world GC pause) after processing a
-//! record and before its ack or commit. While it sleeps it sends no heartbeats; past the
+//! record and before its offset or transaction commit. While it sleeps it sends no heartbeats; past the
 //! session timeout the group removes it and hands its partitions to the others, which read
 //! its records again. When it wakes it does not know yet: it acks or commits what it had, and
 //! only rejoins the group at its next poll. Exactly-once's generation fencing rejects that

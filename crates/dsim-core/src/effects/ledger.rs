@@ -75,6 +75,11 @@ pub struct DedupStore {
     held: usize,
     /// Every insert in time order (expiry times only grow), to expire IDs without a scan.
     order: VecDeque<(Micros, u32)>,
+    /// IDs older than `first` when they were inserted (a message applied long after younger
+    /// ones: a publish retried for seconds), with their expiry plus one. Kept aside so the
+    /// slot array does not grow back to cover every ID between them and the newest: memory
+    /// stays with the IDs held, not with their span.
+    late: std::collections::BTreeMap<u32, Micros>,
     pub peak: usize,
     pub lookups: u64,
     pub hits: u64,
@@ -93,6 +98,7 @@ impl DedupStore {
             first: 0,
             held: 0,
             order: VecDeque::new(),
+            late: std::collections::BTreeMap::new(),
             peak: 0,
             lookups: 0,
             hits: 0,
@@ -106,8 +112,21 @@ impl DedupStore {
 
     /// The expiry of a held ID.
     fn expiry(&self, id: u32) -> Option<Micros> {
-        let stored = self.slots[self.slot(id)?];
+        let stored = match (self.late_entry(id), self.slot(id)) {
+            (Some(stored), _) => stored,
+            (None, Some(i)) => self.slots[i],
+            (None, None) => 0,
+        };
         (stored != 0).then(|| stored - 1)
+    }
+
+    /// An ID kept aside (see `late`); the check is free while there are none, as almost always.
+    fn late_entry(&self, id: u32) -> Option<Micros> {
+        if self.late.is_empty() {
+            None
+        } else {
+            self.late.get(&id).copied()
+        }
     }
 
     fn expire(&mut self, now: Micros) {
@@ -117,7 +136,12 @@ impl DedupStore {
             }
             self.order.pop_front();
             // A later insert of the same ID has its own, later expiry: keep that one.
-            if let Some(i) = self.slot(id)
+            if let Some(stored) = self.late_entry(id) {
+                if stored == at + 1 {
+                    self.late.remove(&id);
+                    self.held -= 1;
+                }
+            } else if let Some(i) = self.slot(id)
                 && self.slots[i] == at + 1
             {
                 self.slots[i] = 0;
@@ -144,9 +168,13 @@ impl DedupStore {
         if self.slots.is_empty() {
             self.first = id;
         }
-        while id < self.first {
-            self.slots.push_front(0);
-            self.first -= 1;
+        if self.late_entry(id).is_some() || id < self.first {
+            if self.late.insert(id, at + 1).is_none() {
+                self.held += 1;
+            }
+            self.order.push_back((at, id));
+            self.peak = self.peak.max(self.held);
+            return;
         }
         let i = (id - self.first) as usize;
         if i >= self.slots.len() {

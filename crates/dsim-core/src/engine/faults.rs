@@ -31,7 +31,7 @@ pub enum Hop {
     PublishAck = 2,
     /// Broker to consumer.
     Delivery = 3,
-    /// Consumer to broker: the ack, or the transaction commit.
+    /// Consumer to group coordinator: an offset commit, or the transaction commit.
     Ack = 4,
     /// The consumer, between receiving and processing.
     BeforeProcess = 5,

@@ -132,6 +132,11 @@ impl MsgTable {
 
     pub fn push(&mut self, state: MsgState) -> u32 {
         let id = self.next_id();
+        if self.slots.len() == self.slots.capacity() {
+            // Half as much again rather than twice: the window is the run's largest table,
+            // and a doubling at its peak would hold twice the slots it needs.
+            self.slots.reserve_exact(self.slots.len() / 2 + 16);
+        }
         self.slots.push_back(state);
         if self.slots.len() >= self.shed_at {
             self.shed_stragglers();

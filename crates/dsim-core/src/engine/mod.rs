@@ -11,7 +11,7 @@ pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::brokers::kafka::Entries;
+use crate::brokers::kafka::{Entries, PartitionLog};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::effects::external::ExternalProvider;
@@ -86,18 +86,32 @@ pub enum Event {
         consumer: u16,
         session: u32,
     },
-    Visibility {
-        entry: u32,
-        generation: u32,
-        delivery: u32,
-    },
     ProcessDone {
         consumer: u16,
         session: u32,
     },
-    AckArrive {
-        entry: u32,
-        generation: u32,
+    /// An offset commit reaches the group coordinator.
+    OffsetCommitArrive {
+        consumer: u16,
+        session: u32,
+        id: u32,
+    },
+    OffsetCommitResponse {
+        consumer: u16,
+        session: u32,
+        id: u32,
+        ok: bool,
+    },
+    OffsetCommitTimeout {
+        consumer: u16,
+        session: u32,
+        id: u32,
+        attempt: u32,
+    },
+    /// `auto.commit.interval.ms` has passed for a consumer waiting on a long poll.
+    CommitDue {
+        consumer: u16,
+        session: u32,
     },
     CommitArrive {
         consumer: u16,
@@ -158,7 +172,7 @@ pub struct Timing {
     pub outbox_poll: Micros,
     pub replication: Micros,
     pub failover: Micros,
-    pub visibility: Micros,
+    pub commit_interval: Micros,
     pub processing: Micros,
     pub restart: Micros,
     pub session_timeout: Micros,
@@ -180,7 +194,7 @@ impl Timing {
             outbox_poll: ms_to_us(s.outbox_poll_ms).max(1),
             replication: ms_to_us(s.replication_ms),
             failover: ms_to_us(s.failover_ms),
-            visibility: ms_to_us(s.visibility_timeout_ms).max(1),
+            commit_interval: ms_to_us(s.commit_interval_ms),
             processing: ms_to_us(s.processing_ms),
             restart: ms_to_us(s.restart_ms).max(1),
             session_timeout: ms_to_us(s.session_timeout_ms).max(1),
@@ -255,9 +269,8 @@ pub struct Simulation {
     pub(crate) now: Micros,
     pub(crate) msgs: MsgTable,
     pub(crate) entries: Entries,
-    /// Per partition, entries ready to be fetched, in order, with the generation each had
-    /// when it became ready (a slot freed meanwhile may hold another record by now).
-    pub(crate) ready: Vec<VecDeque<(u32, u32)>>,
+    /// The partition logs, with the group's committed offsets.
+    pub(crate) logs: Vec<PartitionLog>,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Entries appended but not yet on every replica, in append order.
     pub(crate) replicating: VecDeque<(u32, u32)>,
@@ -270,8 +283,6 @@ pub struct Simulation {
     /// Publish ack timeouts, `(msg, attempt)`, one list per backoff step (`backoff_step`):
     /// within a step the delay is constant, so each list falls due in the order it was armed.
     pub(crate) publish_timers: [TimerList<(u32, u16)>; BACKOFF_STEPS],
-    /// Visibility timeouts of delivered entries: `(entry, generation, delivery)`.
-    pub(crate) visibility_timers: TimerList<(u32, u32, u32)>,
     pub(crate) ledger: Ledger,
     pub(crate) dedup: DedupStore,
     /// The external payment provider, when payments make an external call.
@@ -342,7 +353,7 @@ impl Simulation {
             now: 0,
             msgs: MsgTable::default(),
             entries: Entries::default(),
-            ready: vec![VecDeque::new(); partitions],
+            logs: vec![PartitionLog::default(); partitions],
             fetch_scratch: Vec::new(),
             replicating: VecDeque::new(),
             broker_down_until: None,
@@ -350,7 +361,6 @@ impl Simulation {
             members: (0..consumers as u16).collect(),
             relays: (0..producers).map(|_| Relay::default()).collect(),
             publish_timers: Default::default(),
-            visibility_timers: TimerList::default(),
             ledger: Ledger::new(s.accounts.max(1)),
             dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
             external: s
@@ -539,18 +549,6 @@ impl Simulation {
                 self.publish_timers[step]
                     .rearm(|(msg, attempt)| Self::publish_timeout_live(msgs, msg, attempt))
             }
-            TimerKind::Visibility => {
-                while let Some((entry, generation, delivery)) =
-                    self.visibility_timers.pop_due(self.now)
-                {
-                    self.on_visibility(entry, generation, delivery);
-                }
-                let entries = &self.entries;
-                self.visibility_timers
-                    .rearm(|(entry, generation, delivery)| {
-                        Self::visibility_live(entries, entry, generation, delivery)
-                    })
-            }
         };
         if let Some(at) = next {
             self.queue.schedule(at, Event::TimerWake { kind });
@@ -583,13 +581,25 @@ impl Simulation {
                 consumer,
                 session,
             } => self.on_delivery_arrive(msg, entry, generation, delivery, copy, consumer, session),
-            Event::Visibility {
-                entry,
-                generation,
-                delivery,
-            } => self.on_visibility(entry, generation, delivery),
             Event::ProcessDone { consumer, session } => self.on_process_done(consumer, session),
-            Event::AckArrive { entry, generation } => self.on_ack_arrive(entry, generation),
+            Event::OffsetCommitArrive {
+                consumer,
+                session,
+                id,
+            } => self.on_offset_commit_arrive(consumer, session, id),
+            Event::OffsetCommitResponse {
+                consumer,
+                session,
+                id,
+                ok,
+            } => self.on_offset_commit_response(consumer, session, id, ok),
+            Event::OffsetCommitTimeout {
+                consumer,
+                session,
+                id,
+                attempt,
+            } => self.on_offset_commit_timeout(consumer, session, id, attempt),
+            Event::CommitDue { consumer, session } => self.on_commit_due(consumer, session),
             Event::CommitArrive {
                 consumer,
                 session,
@@ -673,7 +683,7 @@ impl Simulation {
         let pushed = self.msgs.push(MsgState {
             created_at,
             producer: self.producer_of(id),
-            partition: (account % self.ready.len() as u32) as u16,
+            partition: (account % self.logs.len() as u32) as u16,
             ..MsgState::default()
         });
         debug_assert_eq!(pushed, id);

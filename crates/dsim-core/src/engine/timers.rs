@@ -1,6 +1,5 @@
-//! Timeouts that almost never fire. Every publish arms an ack timeout and every delivery a
-//! visibility timeout, and nearly all of them are made moot by the ack that arrives a few
-//! milliseconds later. As queue events they were a quarter of all events, each popped only to
+//! Timeouts that almost never fire. Every publish arms an ack timeout, and nearly all of them
+//! are made moot by the ack that arrives a few milliseconds later. As queue events they were a quarter of all events, each popped only to
 //! be found stale.
 //!
 //! Each kind of timeout has one constant delay, so its timers fall due in the order they
@@ -19,8 +18,6 @@ use crate::engine::time::Micros;
 pub enum TimerKind {
     /// A producer's ack timeout, `(msg, attempt)`, of one backoff step (`engine::backoff_step`).
     PublishAck(u8),
-    /// A delivered log entry's visibility timeout: `(entry, generation, delivery)`.
-    Visibility,
 }
 
 #[derive(Clone)]

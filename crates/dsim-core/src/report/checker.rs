@@ -45,7 +45,7 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         let applied = count(trace, TraceKind::Processed);
         if crash_after {
             reasons.push(
-                "a consumer applied it and crashed before its ack, so the broker redelivered it"
+                "a consumer applied it and crashed before its offset was committed, so the partition's next reader started from the committed offset and read it again"
                     .into(),
             );
         }
@@ -57,8 +57,8 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         } else if has(trace, TraceKind::SessionExpired) {
             reasons.push("a consumer froze holding it (a GC pause) past its session timeout, the group gave its partition to another consumer that processed it again, and the frozen one woke as a zombie and finished its own copy: nothing fenced it".into());
         }
-        if has(trace, TraceKind::AckLost) {
-            reasons.push("a consumer applied it but its ack was lost on the way to the broker (a network failure during commit), so the broker redelivered it".into());
+        if has(trace, TraceKind::AckLost) && has(trace, TraceKind::Replayed) {
+            reasons.push("a consumer applied it but the offset commit covering it was lost on the way to the group coordinator (a network failure during commit); before a later commit got through, its partition was read again from the old committed offset".into());
         }
         if has(trace, TraceKind::PublishAckLost)
             && trace
@@ -75,8 +75,8 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         if has(trace, TraceKind::DeliveryDuplicated) {
             reasons.push("the network delivered it to the consumer twice".into());
         }
-        if has(trace, TraceKind::Redelivery) && reasons.is_empty() {
-            reasons.push("the visibility timeout ran out before the ack arrived (slow processing or a delayed ack), so the broker sent it again".into());
+        if has(trace, TraceKind::Replayed) && reasons.is_empty() {
+            reasons.push("its partition was read again from a committed offset that lay before it (a crash, a rebalance or an aborted transaction), after it had been applied".into());
         }
         if mode.dedups() {
             // A dedup mode applies a message twice only if the store had forgotten its ID.

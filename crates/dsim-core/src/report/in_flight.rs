@@ -45,10 +45,14 @@ pub struct PartitionQueue {
     pub owner: Option<u16>,
     /// Appended on the leader, not yet on every replica (invisible to consumers).
     pub replicating: u32,
-    /// Waiting to be fetched.
+    /// On the replicas and not yet fetched by the partition's current reader.
     pub ready: u32,
-    /// Sent to a consumer, waiting for its ack or commit.
+    /// Fetched, past the committed offset: a crash of the reader now replays them.
     pub delivered: u32,
+    /// The group's committed offset.
+    pub committed: u64,
+    /// The log end offset: the next append's offset.
+    pub end: u64,
 }
 
 /// Packets on the wire, per hop. A packet whose receiver has since crashed or moved on still
@@ -64,7 +68,7 @@ pub struct WireCounts {
     pub fetch: u32,
     /// Broker to consumer: records.
     pub delivery: u32,
-    /// Consumer to broker: acks.
+    /// Consumer to group coordinator and back: offset commits.
     pub ack: u32,
     /// Consumer to coordinator and back: transaction commits (exactly-once).
     pub commit: u32,
@@ -103,15 +107,29 @@ pub struct ConsumerView {
 impl Simulation {
     /// What is in flight now, per partition, hop and consumer.
     pub fn queue_state(&self) -> QueueState {
-        let mut partitions: Vec<PartitionQueue> = (0..self.ready.len() as u16)
-            .map(|p| PartitionQueue {
-                partition: p,
-                owner: self.owner_of(p),
-                replicating: 0,
-                ready: 0,
-                delivered: 0,
+        let mut partitions: Vec<PartitionQueue> = (0..self.logs.len() as u16)
+            .map(|p| {
+                let log = &self.logs[p as usize];
+                PartitionQueue {
+                    partition: p,
+                    owner: self.owner_of(p),
+                    replicating: 0,
+                    ready: 0,
+                    delivered: 0,
+                    committed: log.committed,
+                    end: log.end(),
+                }
             })
             .collect();
+        // The current reader's position splits the visible records into fetched and not.
+        let mut position: Vec<u64> = partitions.iter().map(|p| p.committed).collect();
+        for c in &self.consumers {
+            for a in &c.assigned {
+                if self.logs[a.partition as usize].epoch == a.epoch {
+                    position[a.partition as usize] = a.position;
+                }
+            }
+        }
         for entry in self.entries.slots() {
             let Some(p) = partitions.get_mut(entry.partition as usize) else {
                 continue;
@@ -119,8 +137,10 @@ impl Simulation {
             match entry.state {
                 EntryState::Free => {}
                 EntryState::Replicating => p.replicating += 1,
+                EntryState::Ready if entry.offset < position[entry.partition as usize] => {
+                    p.delivered += 1
+                }
                 EntryState::Ready => p.ready += 1,
-                EntryState::Delivered => p.delivered += 1,
             }
         }
         let mut wire = WireCounts::default();
@@ -129,7 +149,7 @@ impl Simulation {
             Event::PublishAckArrive { .. } => wire.publish_ack += 1,
             Event::FetchArrive { .. } | Event::FetchDone { .. } => wire.fetch += 1,
             Event::DeliveryArrive { .. } => wire.delivery += 1,
-            Event::AckArrive { .. } => wire.ack += 1,
+            Event::OffsetCommitArrive { .. } | Event::OffsetCommitResponse { .. } => wire.ack += 1,
             Event::CommitArrive { .. } | Event::CommitResponse { .. } => wire.commit += 1,
             _ => {}
         });

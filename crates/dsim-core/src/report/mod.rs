@@ -187,7 +187,21 @@ pub struct Report {
     /// partial run has any).
     pub in_flight: u64,
     pub retries: u64,
-    pub redeliveries: u64,
+    /// Records a consumer read again because its partition's reader restarted from the
+    /// group's committed offset (after a crash, a session timeout, a rebalance or an aborted
+    /// transaction): every record after that offset is delivered again.
+    pub replayed: u64,
+    /// Offset commits the group coordinator accepted (every mode but exactly-once, which
+    /// commits its offsets inside its transactions).
+    pub offset_commits: u64,
+    /// Exactly-once: output records of aborted transactions, which a read-committed reader
+    /// skips (a read-uncommitted one applies them).
+    pub aborted_skipped: u64,
+    /// A stalled run on Kafka: the first partition whose committed offset never got past a
+    /// record, and that offset (a record that keeps crashing its consumer blocks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub stuck_at: Option<StuckAt>,
     pub network_messages: u64,
     pub events: u64,
     /// Simulated time the run covered.
@@ -253,7 +267,7 @@ pub struct Snapshot {
     pub lost: u64,
     pub in_flight: u64,
     pub retries: u64,
-    pub redeliveries: u64,
+    pub replayed: u64,
     pub network_messages: u64,
     pub events: u64,
     pub latency_p50_ms: f64,
@@ -284,12 +298,28 @@ impl Report {
     /// the page show it under the status. Derived from the report alone, so any report (from
     /// the CLI, the page or JavaScript) explains itself the same way.
     pub fn status_detail(&self) -> String {
+        let detail = self.status_reason();
+        match self.stuck_at {
+            // Kafka has no dead-letter queue: say where the group could not get on.
+            Some(at) => format!(
+                "{detail}; partition {} never got past offset {} (Kafka has no dead-letter queue: a record that keeps failing blocks its partition)",
+                at.partition, at.offset
+            ),
+            None => detail,
+        }
+    }
+
+    fn status_reason(&self) -> String {
         let in_flight = plural(self.in_flight, "message");
         match self.status {
             Status::Running => "running".into(),
             Status::Drained => {
                 "drained: every message was applied or lost, and nothing is left in flight".into()
             }
+            Status::GaveUp if self.dead_lettered == 0 => format!(
+                "gave up: {} ran out of retries (given up by the producer)",
+                plural(self.gave_up, "message"),
+            ),
             Status::GaveUp => format!(
                 "gave up: {} ran out of retries ({} given up by the producer, {} dead-lettered by the broker)",
                 plural(self.gave_up + self.dead_lettered, "message"),
@@ -381,7 +411,7 @@ impl Simulation {
             lost,
             in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
-            redeliveries: c.redeliveries,
+            replayed: c.replayed,
             network_messages: c.network_messages,
             events: c.events,
             latency_p50_ms: if h.is_empty() {
@@ -470,7 +500,10 @@ impl Simulation {
             dead_lettered: c.dead_lettered,
             in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
-            redeliveries: c.redeliveries,
+            replayed: c.replayed,
+            offset_commits: c.offset_commits,
+            aborted_skipped: c.aborted_skipped,
+            stuck_at: self.stuck_at(),
             network_messages: c.network_messages,
             events: c.events,
             duration_ms: us_to_ms(self.now),
@@ -625,5 +658,34 @@ impl Simulation {
                 .push(b.latency_quantile(0.99).map(us_to_ms));
         }
         out
+    }
+}
+
+/// Where a stalled Kafka run could not get on: a partition and its committed offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct StuckAt {
+    pub partition: u16,
+    pub offset: u64,
+}
+
+impl Simulation {
+    /// For a stalled run, the first partition with a live record at or after its committed
+    /// offset: the group never committed past it.
+    fn stuck_at(&self) -> Option<StuckAt> {
+        if self.status != Status::Stalled {
+            return None;
+        }
+        self.logs.iter().enumerate().find_map(|(p, log)| {
+            (log.committed..log.end())
+                .find(|&o| {
+                    log.at(o)
+                        .is_some_and(|(e, g)| self.entries.live(e, g).is_some())
+                })
+                .map(|offset| StuckAt {
+                    partition: p as u16,
+                    offset,
+                })
+        })
     }
 }

@@ -350,7 +350,11 @@ impl Simulation {
             .map(|c| c.queue.len() + c.txn.len())
             .sum::<usize>();
         let outbox: usize = self.relays.iter().map(|r| r.rows.len()).sum();
-        let ready: usize = self.ready.iter().map(|r| r.len()).sum();
+        let logged: usize = self
+            .logs
+            .iter()
+            .map(|l| (l.end() - l.committed) as usize)
+            .sum();
         FIXED
             + self.msgs.len() * 32
             + self.entries.peak() * 24
@@ -359,11 +363,10 @@ impl Simulation {
                     .publish_timers
                     .iter()
                     .map(TimerList::len)
-                    .sum::<usize>()
-                + self.visibility_timers.len())
+                    .sum::<usize>())
                 * 32
             + self.dedup.len() * 48
-            + (buffered + outbox + ready + self.replicating.len()) * 16
+            + (buffered + outbox + logged + self.replicating.len()) * 16
             + self.scenario.accounts as usize * 8
     }
 }

@@ -92,8 +92,9 @@ pub enum TraceKind {
     Ack,
     /// The ack was lost on the network.
     AckLost,
-    /// The broker's visibility timer fired without an ack; the message goes out again.
-    Redelivery,
+    /// The record was fetched again: its partition's reader restarted from the committed
+    /// offset, which lay before it.
+    Replayed,
     /// The broker gave up on the message after too many deliveries.
     DeadLettered,
     /// The consumer's external call charged the card (outside any broker transaction).

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::scenario::script::{self, ScriptedFault};
-use crate::scenario::{Acks, Mode, Scenario};
+use crate::scenario::{Acks, Isolation, Mode, Scenario};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +240,7 @@ const MODES: &[&str] = &[
     "outbox",
 ];
 const ACKS: &[&str] = &["leader", "all"];
+const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
 /// The names of a switch, off first so that its index is the boolean.
 pub const OFF_ON: &[&str] = &["off", "on"];
 
@@ -478,7 +479,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The consumer crashes after applying a message, before its ack or commit."
+        "The consumer crashes after applying a message, before its offset or transaction commit: its partition is read again from the committed offset."
     ),
     knob!(
         "ack-loss",
@@ -491,7 +492,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The consumer's ack or commit is lost on its way to the broker."
+        "An offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it."
     ),
     knob!(
         "processing-ms",
@@ -545,6 +546,39 @@ static KNOBS: &[Knob] = &[
         10,
         "Time until the group notices a silent consumer and hands its partitions to the others."
     ),
+    knob!(
+        "commit-interval-ms",
+        "commitIntervalMs",
+        commit_interval_ms,
+        Millis,
+        Consumer,
+        "Commit interval",
+        "ms",
+        0,
+        600_000,
+        10,
+        "Kafka's auto.commit.interval.ms: how often a consumer commits its offsets, inside its poll; 0 commits after each poll's records are processed. A crash replays everything processed since the last commit."
+    ),
+    Knob {
+        key: "isolation",
+        json_key: "isolation",
+        label: "Isolation",
+        help: "Kafka's isolation.level for exactly-once's output: read-committed skips records of aborted transactions; read-uncommitted applies them, so an aborted and retried transaction charges twice.",
+        group: Consumer,
+        kind: Choice(ISOLATION),
+        unit: "",
+        min: 0.0,
+        max: 1.0,
+        step: 1.0,
+        get: |s| s.isolation as usize as f64,
+        set: |s, v| {
+            s.isolation = if v == 0.0 {
+                Isolation::ReadCommitted
+            } else {
+                Isolation::ReadUncommitted
+            }
+        },
+    },
     knob!(
         "dedup-window-ms",
         "dedupWindowMs",
@@ -799,7 +833,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.001,
-        "The consumer freezes after processing a record, before its ack or commit, and later wakes up."
+        "The consumer freezes after processing a record, before its offset or transaction commit, and later wakes up."
     ),
     knob!(
         "stall-ms",

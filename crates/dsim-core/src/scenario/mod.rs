@@ -98,9 +98,10 @@ impl Mode {
         !matches!(self, Mode::AtMostOnce)
     }
 
-    /// Whether the broker redelivers unacknowledged deliveries.
-    pub fn redelivers(self) -> bool {
-        !matches!(self, Mode::AtMostOnce)
+    /// Whether the consumer commits its offsets after processing, outside any transaction
+    /// (at-most-once commits before; exactly-once inside its transaction).
+    pub fn commits_after_processing(self) -> bool {
+        !matches!(self, Mode::AtMostOnce | Mode::ExactlyOnce)
     }
 
     /// What the mode promises, as the textbooks state it.
@@ -164,6 +165,27 @@ impl Acks {
             "leader" | "1" => Some(Acks::Leader),
             "all" | "-1" => Some(Acks::All),
             _ => None,
+        }
+    }
+}
+
+/// What a reader of exactly-once's output sees (Kafka's `isolation.level`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// Only records of committed transactions; aborted ones are skipped.
+    ReadCommitted,
+    /// Every record as it is written, aborted transactions' included (Kafka's default
+    /// `read_uncommitted`).
+    ReadUncommitted,
+}
+
+impl Isolation {
+    pub fn key(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read-committed",
+            Isolation::ReadUncommitted => "read-uncommitted",
         }
     }
 }
@@ -245,7 +267,7 @@ pub struct Scenario {
     /// Probability that the consumer crashes after receiving a message, before processing it.
     /// Default 0.
     pub crash_before_process: f64,
-    /// Probability that the consumer crashes after processing, before its ack or commit.
+    /// Probability that the consumer crashes after processing, before its offset or transaction commit.
     /// Default 0.
     pub crash_after_process: f64,
     /// Probability that the consumer's ack or transaction commit is lost on the way to the
@@ -261,10 +283,21 @@ pub struct Scenario {
     /// Time until the group notices a silent consumer and hands its partitions over, ms.
     /// Default 300.
     pub session_timeout_ms: f64,
+    /// How often a consumer commits its offsets, ms (Kafka's `auto.commit.interval.ms`; the
+    /// commit runs inside the poll); 0 commits after each poll's records are processed.
+    /// Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub commit_interval_ms: f64,
+    /// Exactly-once: what the ledger's reader of the output topic sees (Kafka's
+    /// `isolation.level`). Default `read-committed`.
+    #[serde(skip_serializing_if = "is_read_committed")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<Isolation>", optional))]
+    pub isolation: Isolation,
     /// Time of one dedup-store look-up, ms. Default 0.1.
     pub dedup_lookup_ms: f64,
-    /// How long the dedup store remembers a processed ID, ms. Default 300,000 (five minutes,
-    /// like an SQS FIFO queue's window).
+    /// How long the consumer's dedup store remembers a processed ID, ms. Default 300,000
+    /// (five minutes).
     pub dedup_window_ms: f64,
 
     // --- Transaction costs ---
@@ -298,7 +331,7 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub external_latency_ms: f64,
     /// Probability that a consumer stalls (a stop-the-world GC pause) right after processing
-    /// a record, before its ack or commit. Default 0.
+    /// a record, before its offset or transaction commit. Default 0.
     #[serde(skip_serializing_if = "is_zero")]
     #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub consumer_stall: f64,
@@ -336,6 +369,10 @@ fn is_true(b: &bool) -> bool {
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn is_read_committed(i: &Isolation) -> bool {
+    *i == Isolation::ReadCommitted
 }
 
 fn is_default_external_latency(v: &f64) -> bool {
@@ -382,6 +419,8 @@ impl Default for Scenario {
             max_poll: 50,
             restart_ms: 100.0,
             session_timeout_ms: 300.0,
+            commit_interval_ms: 0.0,
+            isolation: Isolation::ReadCommitted,
             dedup_lookup_ms: 0.1,
             dedup_window_ms: 300_000.0,
             txn_write_ms: 1.0,

@@ -14,7 +14,7 @@
 //! added to `Report` or `SweepResult` and not here fails to compile.
 
 use dsim_core::report::{
-    CostReport, HistogramBin, LatencySummary, LedgerReport, SeriesReport, ZombieReport,
+    CostReport, HistogramBin, LatencySummary, LedgerReport, SeriesReport, StuckAt, ZombieReport,
 };
 use dsim_core::sweep::SweepPoint;
 use dsim_core::{
@@ -40,7 +40,10 @@ pub struct ReportDef {
     dead_lettered: u64,
     in_flight: u64,
     retries: u64,
-    redeliveries: u64,
+    replayed: u64,
+    offset_commits: u64,
+    aborted_skipped: u64,
+    stuck_at: Option<StuckAt>,
     network_messages: u64,
     events: u64,
     duration_ms: f64,

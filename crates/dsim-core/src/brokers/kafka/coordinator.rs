@@ -5,6 +5,7 @@ use crate::clients::consumer::Item;
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, trace};
 use crate::report::trace::{Actor, TraceKind};
+use crate::scenario::Isolation;
 use crate::scenario::script::Link;
 
 impl Simulation {
@@ -58,14 +59,13 @@ impl Simulation {
         );
     }
 
-    /// Generation fencing: a commit is accepted only if every record in it is still held by
-    /// the committing session, i.e. no newer consumer has been given the partition since.
-    pub(super) fn txn_still_owned(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
-        items.iter().all(|item| {
-            self.entries
-                .live(item.entry, item.generation)
-                .is_some_and(|e| e.holder == Some((consumer, session)))
-        })
+    /// Generation fencing (KIP-447: `TxnOffsetCommit` carries the group generation): a
+    /// commit is accepted only if every record in it was read under its partition's current
+    /// assignment, i.e. no newer consumer has been given the partition since.
+    pub(super) fn txn_still_owned(&self, _consumer: u16, _session: u32, items: &[Item]) -> bool {
+        items
+            .iter()
+            .all(|item| self.logs[item.partition as usize].epoch == item.epoch)
     }
 
     /// Whether fencing rejects this commit: it is on, and the commit is stale. With fencing
@@ -110,7 +110,8 @@ impl Simulation {
         self.consumers[consumer as usize].coordinator_committed = Some((session, txn));
         self.metrics.counters.transactions += 1;
         let size = items.len();
-        for item in items {
+        let read_committed = self.scenario.isolation == Isolation::ReadCommitted;
+        for &item in &items {
             // Read-committed: the payment becomes visible in the ledger only now, together
             // with the offset commit.
             trace!(
@@ -132,11 +133,14 @@ impl Simulation {
                     )
                 },
             );
-            self.apply_effect(item, consumer);
-            // A stale commit's record may already be done (or its slot reused).
-            if self.entries.live(item.entry, item.generation).is_some() {
-                self.finish_entry(item.entry);
+            // A read-uncommitted reader applied the output record when it was written.
+            if read_committed {
+                self.apply_effect(item, consumer);
             }
+        }
+        // The input offsets commit in the same transaction (`sendOffsetsToTransaction`).
+        for item in items {
+            self.advance_committed(item.partition, item.offset + 1);
         }
         self.send_commit_response(consumer, session, txn, true);
     }

@@ -1,19 +1,23 @@
-//! The consumer group as the broker sees it: which member owns which partition, fetches,
-//! deliveries, visibility timeouts, redelivery and acks.
+//! The consumer group as Kafka runs it: which member owns which partition, the assignment
+//! each owner reads from (its position starts at the group's committed offset), fetches, and
+//! the group coordinator's side of offset commits.
+//!
+//! There are no per-record acks and no visibility timeouts: a consumer's progress is one
+//! offset per partition, committed cumulatively (`OffsetCommit`). Whoever owns a partition
+//! next (after a crash, a session timeout or a rebalance) starts from the committed offset,
+//! and every record after it is delivered again: the report's `replayed`.
 
-use super::log::{Entries, EntryState, copy_key};
-use crate::clients::consumer::delivery_key;
+use super::log::EntryState;
+use crate::clients::consumer::{Assignment, delivery_key};
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
-use crate::engine::time::Micros;
-use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
 use crate::report::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
 impl Simulation {
-    // ----- The consumer group -----
+    // ----- Membership and assignment -----
 
     pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
         if self.members.is_empty() {
@@ -23,15 +27,144 @@ impl Simulation {
         }
     }
 
-    /// Membership changed: hand partitions out again and serve anyone waiting.
+    /// Membership changed: the group hands the partitions out again. A member gives up the
+    /// partitions it loses at a poll, committing what it processed first (Kafka commits
+    /// before it rejoins, `onJoinPrepare`): an idle member at once, a busy one when it has
+    /// finished its poll's records. A partition goes to its new owner, from the committed
+    /// offset, once its live holder has let it go. A stalled or crashed consumer takes no
+    /// part: it learns at its next poll or restart, and once the group has removed it, its
+    /// partitions move without waiting for it.
     pub(crate) fn rebalance(&mut self) {
         self.members = (0..self.consumers.len() as u16)
             .filter(|&c| self.consumers[c as usize].member)
             .collect();
+        let n = self.consumers.len() as u16;
+        for c in 0..n {
+            if self.takes_part(c) && self.at_poll(c) {
+                self.revoke_lost(c);
+            }
+        }
+        self.assign_all();
+    }
+
+    /// Gives every member the partitions that are free to take, and serves its fetch.
+    fn assign_all(&mut self) {
+        let n = self.consumers.len() as u16;
+        for c in 0..n {
+            if self.takes_part(c) {
+                self.assign_owned(c);
+            }
+        }
         for c in self.members.clone() {
             self.serve_fetch(c);
         }
     }
+
+    /// Whether a consumer is between polls' work: nothing in hand, buffered or committing.
+    fn at_poll(&self, consumer: u16) -> bool {
+        let c = &self.consumers[consumer as usize];
+        c.current.is_none() && c.queue.is_empty() && c.txn.is_empty() && c.committing.is_none()
+    }
+
+    fn takes_part(&self, consumer: u16) -> bool {
+        let c = &self.consumers[consumer as usize];
+        c.alive && !c.stalled
+    }
+
+    /// Brings one consumer's assignment up to date with the group, at its poll or restart.
+    /// Partitions it lets go can now go to their new owners.
+    pub(crate) fn sync_assignment(&mut self, consumer: u16) {
+        if self.revoke_lost(consumer) {
+            self.assign_all();
+        }
+        self.assign_owned(consumer);
+    }
+
+    /// Whether `a` is still the partition's current assignment: nobody was given the
+    /// partition since (Kafka's generation).
+    pub(crate) fn is_current(&self, a: &Assignment) -> bool {
+        self.logs[a.partition as usize].epoch == a.epoch
+    }
+
+    /// Drops the assignments a consumer no longer holds, and the records it buffered from
+    /// them (their next owner reads them from the committed offset). Returns whether it let
+    /// go of a partition that was still its current assignment.
+    fn revoke_lost(&mut self, consumer: u16) -> bool {
+        let mut released = false;
+        let mut i = self.consumers[consumer as usize].assigned.len();
+        while i > 0 {
+            i -= 1;
+            let a = self.consumers[consumer as usize].assigned[i];
+            let current = self.is_current(&a);
+            let member = self.consumers[consumer as usize].member;
+            if current && member && self.owner_of(a.partition) == Some(consumer) {
+                continue;
+            }
+            if current && self.mode.commits_after_processing() && !self.stalled(consumer) {
+                // Kafka's consumer commits its positions before it gives a partition up
+                // (auto-commit in `onJoinPrepare`), so the next owner does not redo them.
+                self.advance_committed(a.partition, a.processed);
+            }
+            released |= current;
+            self.consumers[consumer as usize].assigned.swap_remove(i);
+            self.drop_buffered(consumer, a.partition);
+        }
+        released
+    }
+
+    fn stalled(&self, consumer: u16) -> bool {
+        self.consumers[consumer as usize].stalled
+    }
+
+    /// Gives a member the partitions it owns and has no assignment for, each from the
+    /// group's committed offset. The partition's epoch moves on, so anything the previous
+    /// holder still commits for it is rejected.
+    fn assign_owned(&mut self, consumer: u16) {
+        if !self.consumers[consumer as usize].member {
+            return;
+        }
+        let Some(index) = self.members.iter().position(|&m| m == consumer) else {
+            return;
+        };
+        let n = self.members.len();
+        let mut p = index;
+        while p < self.logs.len() {
+            let partition = p as u16;
+            let held = self.consumers[consumer as usize]
+                .assigned
+                .iter()
+                .any(|a| a.partition == partition);
+            if !held && !self.held_by_live_member(partition) {
+                let log = &mut self.logs[p];
+                log.epoch += 1;
+                let committed = log.committed;
+                self.consumers[consumer as usize].assigned.push(Assignment {
+                    partition,
+                    epoch: log.epoch,
+                    position: committed,
+                    processed: committed,
+                    acked: committed,
+                });
+            }
+            p += n;
+        }
+    }
+
+    /// Whether a live, awake member still holds the partition's current assignment: it lets
+    /// go at its next poll, and until then nobody else reads the partition.
+    fn held_by_live_member(&self, partition: u16) -> bool {
+        let epoch = self.logs[partition as usize].epoch;
+        self.consumers.iter().any(|c| {
+            c.alive
+                && !c.stalled
+                && c.member
+                && c.assigned
+                    .iter()
+                    .any(|a| a.partition == partition && a.epoch == epoch)
+        })
+    }
+
+    // ----- Fetches -----
 
     pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
         let c = &mut self.consumers[consumer as usize];
@@ -42,8 +175,9 @@ impl Simulation {
         self.serve_fetch(consumer);
     }
 
-    /// Answers a consumer's parked fetch with up to `max-poll` ready records from the
-    /// partitions it owns; with none ready the fetch waits (a long poll).
+    /// Answers a consumer's parked fetch with up to `max-poll` records from its positions in
+    /// the partitions it is assigned, below the high watermark (only records on the
+    /// replicas are visible); with none the fetch waits (a long poll).
     pub(crate) fn serve_fetch(&mut self, consumer: u16) {
         if self.broker_down() {
             return;
@@ -53,148 +187,140 @@ impl Simulation {
             return;
         }
         let session = c.session;
-        let Some(index) = self.members.iter().position(|&m| m == consumer) else {
-            return;
-        };
-        let n = self.members.len();
         let max = self.scenario.max_poll.max(1) as usize;
         // A scratch vector kept between fetches: serving a fetch allocates nothing.
         let mut batch = std::mem::take(&mut self.fetch_scratch);
         batch.clear();
-        let mut partition = index;
-        while partition < self.ready.len() && batch.len() < max {
-            let queue = &mut self.ready[partition];
+        for i in 0..self.consumers[consumer as usize].assigned.len() {
+            let a = self.consumers[consumer as usize].assigned[i];
+            if !self.is_current(&a) {
+                continue;
+            }
+            let log = &self.logs[a.partition as usize];
+            let mut offset = a.position;
+            let mut skipped = a.position;
             while batch.len() < max {
-                let Some((entry, generation)) = queue.pop_front() else {
+                let Some((entry, generation)) = log.at(offset) else {
                     break;
                 };
-                // Records acked while waiting for redelivery are skipped here. The generation
-                // matters: the acked record's slot may since hold a new record, of another
-                // partition, which this stale reference must not hand to this consumer.
-                if self
-                    .entries
-                    .live(entry, generation)
-                    .is_some_and(|e| e.state == EntryState::Ready)
-                {
-                    batch.push(entry);
+                match self.entries.live(entry, generation) {
+                    Some(e) if e.state == EntryState::Replicating => break,
+                    Some(_) => batch.push(entry),
+                    // Truncated by a leader crash: nothing there to read. A consumer's
+                    // position moves past such offsets at once; one after records in this
+                    // response ends it, so that what arrives is contiguous.
+                    None if skipped == offset => skipped += 1,
+                    None => break,
                 }
+                offset += 1;
             }
-            partition += n;
+            self.consumers[consumer as usize].assigned[i].position = skipped;
         }
         if batch.is_empty() {
             self.fetch_scratch = batch;
             return;
         }
         self.consumers[consumer as usize].parked_fetch = false;
-        // The response is one packet in reality; its records' own verdicts model losses and
-        // duplicates within it. The poll completes once its slowest on-time record is in.
-        let mut complete = self.faults.latency(
-            Link::Consumer(consumer),
-            self.now,
-            u32::MAX - consumer as u32,
-            session,
-            0,
-        );
-        for &entry in &batch {
-            complete = complete.max(self.deliver(entry, consumer, session));
-        }
+        self.send_fetch_response(consumer, session, &batch);
         self.fetch_scratch = batch;
-        self.metrics.counters.network_messages += 1;
-        self.queue
-            .schedule(self.now + complete, Event::FetchDone { consumer, session });
     }
 
-    /// Sends one record to a consumer; returns when its first copy arrives (0 if lost).
-    pub(super) fn deliver(&mut self, entry: u32, consumer: u16, session: u32) -> Micros {
-        let e = self.entries.get_mut(entry);
-        // Saturating: exactly-once never dead-letters, so a record whose every delivery is
-        // lost is sent again each visibility timeout until the horizon, which can be more
-        // than 65,535 times (a 1 ms timeout over an hour; the zombie properties found it).
-        e.deliveries = e.deliveries.saturating_add(1);
-        e.state = EntryState::Delivered;
-        let (msg, generation, delivery, copy) = (e.msg, e.generation, e.deliveries, e.copy);
-        if delivery > 1 {
-            self.metrics.counters.redeliveries += 1;
-        }
+    /// Sends a fetch response. It is one message on one TCP connection, so the network
+    /// decides its fate once (by its first record): lost, the consumer asks again from the
+    /// same position after its request timeout; delayed, all of it is late. TCP does not
+    /// duplicate it.
+    fn send_fetch_response(&mut self, consumer: u16, session: u32, batch: &[u32]) {
         self.metrics.counters.network_messages += 1;
-        trace!(
-            self,
-            msg,
-            TraceKind::Delivered,
-            Actor::Broker,
-            Some(Actor::Consumer),
-            Some(consumer as u32),
-            delivery,
-            copy_key(copy, 0),
-            if delivery == 1 {
-                format!("sent to consumer {consumer}")
-            } else {
-                format!("sent again to consumer {consumer} (delivery {delivery})")
-            },
-        );
-        let (key0, key1) = (delivery_key(copy, 0), delivery_key(copy, 1));
-        let mut arrival = 0;
-        match self.faults.network(
+        let first = self.entries.get(batch[0]);
+        // Keyed on the first record's read and on the responses lost in a row before this
+        // one, so that each request after a lost response draws afresh.
+        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let verdict = self.faults.network(
             Hop::Delivery,
             Link::Consumer(consumer),
             self.now,
-            msg,
-            delivery,
-            key0 as u32,
-        ) {
-            Verdict::Drop { scripted } => {
-                if let Some(m) = self.msgs.get_mut(msg) {
-                    m.cause = Cause::DeliveryLost;
-                }
-                trace!(
-                    self,
-                    msg,
-                    TraceKind::DeliveryLost,
-                    Actor::Broker,
-                    Some(Actor::Consumer),
-                    Some(consumer as u32),
-                    delivery,
-                    copy_key(copy, 0),
-                    self.scripted_note(scripted, "the delivery was lost on the network"),
-                );
+            first.msg,
+            (first.deliveries + 1).wrapping_add(lost_before.wrapping_mul(1000)),
+            delivery_key(first.copy, 0) as u32,
+        );
+        let (delay, scripted) = match verdict {
+            Verdict::Drop { scripted } => (None, scripted),
+            Verdict::Deliver { delay, .. } => (Some(delay), None),
+        };
+        let c = &mut self.consumers[consumer as usize];
+        c.lost_fetches = if delay.is_some() {
+            0
+        } else {
+            c.lost_fetches.wrapping_add(1)
+        };
+        for &entry in batch {
+            let e = self.entries.get_mut(entry);
+            // A read counts when it reaches the wire intact: a response lost on the way is
+            // asked for again, not read again. Saturating: a record that keeps crashing its
+            // consumer is read again after every restart until the horizon.
+            let delivery = e.deliveries.saturating_add(1);
+            if delay.is_some() {
+                e.deliveries = delivery;
             }
-            Verdict::Deliver { delay, twice } => {
-                arrival = delay;
-                self.hold(msg);
-                self.queue.schedule(
-                    self.now + delay,
-                    Event::DeliveryArrive {
-                        msg,
-                        entry,
-                        generation,
-                        delivery,
-                        copy: key0,
-                        consumer,
-                        session,
-                    },
-                );
-                if let Some(second) = twice {
-                    self.hold(msg);
-                    self.metrics.counters.network_messages += 1;
+            let (msg, generation, copy, offset, partition) =
+                (e.msg, e.generation, e.copy, e.offset, e.partition);
+            if delivery > 1 && delay.is_some() {
+                self.metrics.counters.replayed += 1;
+            }
+            let key = delivery_key(copy, 0);
+            trace!(
+                self,
+                msg,
+                if delivery == 1 {
+                    TraceKind::Delivered
+                } else {
+                    TraceKind::Replayed
+                },
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                delivery,
+                key as u32,
+                if delivery == 1 {
+                    format!(
+                        "fetched by consumer {consumer} (partition {partition}, offset {offset})"
+                    )
+                } else {
+                    format!(
+                        "fetched AGAIN by consumer {consumer} (read {delivery}): partition {partition} restarted from its committed offset, and offset {offset} lies past it"
+                    )
+                },
+            );
+            match delay {
+                None => {
+                    if let Some(m) = self.msgs.get_mut(msg) {
+                        m.cause = Cause::DeliveryLost;
+                    }
                     trace!(
                         self,
                         msg,
-                        TraceKind::DeliveryDuplicated,
+                        TraceKind::DeliveryLost,
                         Actor::Broker,
                         Some(Actor::Consumer),
                         Some(consumer as u32),
                         delivery,
-                        copy_key(copy, 1),
-                        "the network delivers this delivery twice",
+                        key as u32,
+                        self.scripted_note(
+                            scripted,
+                            "the fetch response was lost on the network: the consumer asks again from the same offset"
+                        ),
                     );
+                }
+                Some(delay) => {
+                    self.hold(msg);
                     self.queue.schedule(
-                        self.now + second,
+                        self.now + delay,
                         Event::DeliveryArrive {
                             msg,
                             entry,
                             generation,
                             delivery,
-                            copy: key1,
+                            copy: key,
                             consumer,
                             session,
                         },
@@ -202,148 +328,106 @@ impl Simulation {
                 }
             }
         }
-        if self.mode.redelivers() {
-            self.arm_visibility(entry, generation, delivery);
-        } else {
-            // At-most-once: the broker forgets the record once sent.
-            self.finish_entry(entry);
-        }
-        arrival
+        // Kafka's `request.timeout.ms`: a consumer that got no response fetches again.
+        let done = delay.unwrap_or(self.timing.ack_timeout);
+        self.queue
+            .schedule(self.now + done, Event::FetchDone { consumer, session });
     }
 
-    /// The record needs no more deliveries: acked, committed, sent once, or dead-lettered.
+    /// The record needs nothing more: the committed offset passed it, or it was truncated.
     pub(crate) fn finish_entry(&mut self, entry: u32) {
         let msg = self.entries.get(entry).msg;
         self.entries.free(entry);
         self.release(msg);
     }
 
-    /// Arms the visibility timeout of a delivery; one constant delay, so a FIFO timer list.
-    pub(super) fn arm_visibility(&mut self, entry: u32, generation: u32, delivery: u32) {
-        let at = self.now + self.timing.visibility;
-        if let Some(wake) = self
-            .visibility_timers
-            .add(at, (entry, generation, delivery))
-        {
-            self.queue.schedule(
-                wake,
-                Event::TimerWake {
-                    kind: TimerKind::Visibility,
-                },
-            );
-        }
-    }
+    // ----- The group coordinator: offset commits -----
 
-    /// Whether a delivery's visibility timeout still matters: once the entry is acked,
-    /// delivered again or recycled, it never will again.
-    pub(crate) fn visibility_live(
-        entries: &Entries,
-        entry: u32,
-        generation: u32,
-        delivery: u32,
-    ) -> bool {
-        entries
-            .live(entry, generation)
-            .is_some_and(|e| e.state == EntryState::Delivered && e.deliveries == delivery)
-    }
-
-    pub(crate) fn on_visibility(&mut self, entry: u32, generation: u32, delivery: u32) {
-        if !Self::visibility_live(&self.entries, entry, generation, delivery) {
-            return;
-        }
-        let e = *self.entries.get(entry);
-        if let Some(up) = self.broker_down_until.filter(|&t| t > self.now) {
-            self.queue.schedule(
-                up,
-                Event::Visibility {
-                    entry,
-                    generation,
-                    delivery,
-                },
-            );
-            return;
-        }
-        if self.mode == Mode::ExactlyOnce {
-            // Kafka does not time out a record its live owner is still working on: the owner's
-            // position has passed it and a transaction will commit or abort it. Only records
-            // held by a session that is gone (or never received) are fetched again.
-            if let Some((c, session)) = e.holder {
-                let owner = &self.consumers[c as usize];
-                if owner.alive && owner.session == session && self.owner_of(e.partition) == Some(c)
-                {
-                    self.arm_visibility(entry, generation, delivery);
-                    return;
-                }
-            }
-            self.entries.get_mut(entry).holder = None;
-        }
-        // Kafka has no dead-letter queue: a record that keeps failing blocks its partition, and
-        // an aborted transaction sends a whole poll back, so exactly-once only stops at the
-        // horizon.
-        if self.mode != Mode::ExactlyOnce && delivery > self.scenario.max_retries {
-            if let Some(m) = self.msgs.get_mut(e.msg) {
-                m.dead_lettered = true;
-            }
-            trace!(
-                self,
-                e.msg,
-                TraceKind::DeadLettered,
-                Actor::Broker,
-                None,
-                None,
-                delivery,
-                e.copy as u32,
-                format!("no ack after {delivery} deliveries: moved to the dead-letter queue"),
-            );
-            self.finish_entry(entry);
-            return;
-        }
-        trace!(
-            self,
-            e.msg,
-            TraceKind::Redelivery,
-            Actor::Broker,
-            None,
-            None,
-            delivery,
-            e.copy as u32,
-            "no ack within the visibility timeout: the record goes back to its partition",
-        );
-        self.make_ready(entry, e.partition);
-    }
-
-    pub(crate) fn on_ack_arrive(&mut self, entry: u32, generation: u32) {
-        let Some(e) = self.entries.live(entry, generation).copied() else {
-            return;
-        };
+    /// An offset commit reached the group coordinator. It is accepted only if every
+    /// partition in it is still the committer's current assignment (Kafka checks the
+    /// group generation and member ID: `ILLEGAL_GENERATION`); the committed offsets then move
+    /// forward, and the records below them are done.
+    pub(crate) fn on_offset_commit_arrive(&mut self, consumer: u16, session: u32, id: u32) {
         if self.broker_down() {
+            // The coordinator is failing over: the request is lost, the consumer retries.
+            return;
+        }
+        let c = &self.consumers[consumer as usize];
+        // A consumer that died since took its connection, and the request, with it.
+        if !c.alive || c.session != session || c.offset_commit.map(|(i, _)| i) != Some(id) {
+            return;
+        }
+        let offsets = std::mem::take(&mut self.consumers[consumer as usize].commit_sent);
+        let ok = offsets
+            .iter()
+            .all(|&(p, _, epoch)| self.logs[p as usize].epoch == epoch);
+        if ok {
+            self.metrics.counters.offset_commits += 1;
+            for &(p, offset, _) in &offsets {
+                if !self.traced.is_empty() {
+                    self.trace_committed_range(consumer, p, offset);
+                }
+                self.advance_committed(p, offset);
+            }
+        }
+        self.consumers[consumer as usize].commit_sent = offsets;
+        self.metrics.counters.network_messages += 1;
+        let delay = self.faults.latency(
+            Link::Consumer(consumer),
+            self.now,
+            u32::MAX - consumer as u32,
+            id,
+            3,
+        );
+        self.queue.schedule(
+            self.now + delay,
+            Event::OffsetCommitResponse {
+                consumer,
+                session,
+                id,
+                ok,
+            },
+        );
+    }
+
+    /// Trace rows for the traced records an accepted commit covers.
+    #[cold]
+    fn trace_committed_range(&mut self, consumer: u16, partition: u16, to: u64) {
+        let log = &self.logs[partition as usize];
+        let from = log.committed;
+        let mut covered = Vec::new();
+        for offset in from..to {
+            if let Some((entry, generation)) = log.at(offset)
+                && let Some(e) = self.entries.live(entry, generation)
+            {
+                covered.push((e.msg, e.deliveries, e.copy, offset));
+            }
+        }
+        let before = self.mode == Mode::AtMostOnce;
+        for (msg, delivery, copy, offset) in covered {
             trace!(
                 self,
-                e.msg,
-                TraceKind::AckLost,
+                msg,
+                if before {
+                    TraceKind::AckedBeforeProcessing
+                } else {
+                    TraceKind::Ack
+                },
                 Actor::Consumer,
                 Some(Actor::Broker),
-                None,
-                e.deliveries,
-                e.copy as u32,
-                "the ack reached a partition without a leader (failover in progress) and was lost",
+                Some(consumer as u32),
+                delivery,
+                delivery_key(copy, 0) as u32,
+                if before {
+                    format!(
+                        "offset committed BEFORE processing (at-most-once): partition {partition} committed up to {to}, past this record (offset {offset}), so nobody will read it again"
+                    )
+                } else {
+                    format!(
+                        "offset commit accepted: partition {partition} committed up to {to}, past this record (offset {offset})"
+                    )
+                },
             );
-            return;
         }
-        if e.state == EntryState::Replicating {
-            return;
-        }
-        trace!(
-            self,
-            e.msg,
-            TraceKind::Ack,
-            Actor::Consumer,
-            Some(Actor::Broker),
-            None,
-            e.deliveries,
-            e.copy as u32,
-            "the broker has the ack: this record is done",
-        );
-        self.finish_entry(entry);
     }
 }

@@ -1,5 +1,12 @@
-//! The partition log's records: a slab of entries whose slots are reused, each with a
-//! generation so that a stale event can tell it no longer points at its record.
+//! The partition logs. Each partition is an append-only log of records numbered by offset
+//! (`PartitionLog`), with the consumer group's committed offset: a record stays in the log
+//! until the committed offset passes it, because until then a new owner of the partition
+//! reads it again. The records themselves live in a slab of entries whose slots are reused,
+//! each with a generation so that a stale event can tell it no longer points at its record.
+
+use std::collections::VecDeque;
+
+use crate::engine::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {
@@ -7,10 +14,8 @@ pub enum EntryState {
     /// Appended on the leader, not yet on every replica: invisible, and lost if the leader
     /// crashes now.
     Replicating,
-    /// Waiting in its partition to be fetched.
+    /// On the replicas (below the high watermark): consumers may fetch it.
     Ready,
-    /// Sent to a consumer, waiting for its ack or commit.
-    Delivered,
 }
 
 /// One record in a partition log. Without an idempotent producer, a retried publish makes a
@@ -20,11 +25,13 @@ pub struct Entry {
     pub msg: u32,
     pub copy: u8,
     pub partition: u16,
+    /// Times it was sent to a consumer: more than once means it was read again from the
+    /// committed offset (after a crash, a rebalance or an aborted transaction).
     pub deliveries: u32,
     pub state: EntryState,
     pub generation: u32,
-    /// Exactly-once: the consumer session whose position has passed this record.
-    pub holder: Option<(u16, u32)>,
+    /// Its offset in its partition's log.
+    pub offset: u64,
 }
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
@@ -44,7 +51,7 @@ impl Entries {
             deliveries: 0,
             state: EntryState::Replicating,
             generation,
-            holder: None,
+            offset: 0,
         };
         match self.free.pop() {
             Some(i) => {
@@ -78,7 +85,6 @@ impl Entries {
     pub(super) fn free(&mut self, id: u32) {
         let e = &mut self.slots[id as usize];
         e.state = EntryState::Free;
-        e.holder = None;
         self.free.push(id);
     }
 
@@ -102,4 +108,74 @@ impl Entries {
 /// delivery of an entry.
 pub fn copy_key(entry_copy: u8, net_copy: u8) -> u32 {
     entry_copy as u32 * 4 + net_copy as u32
+}
+
+/// One partition's log, from the oldest record the group may still read.
+#[derive(Clone, Default)]
+pub struct PartitionLog {
+    /// `(entry, generation)` of the records at offsets `base..`, in offset order. A record
+    /// truncated by a leader crash keeps its offset here, pointing at a freed entry: readers
+    /// skip it.
+    records: VecDeque<(u32, u32)>,
+    /// Offset of `records[0]`.
+    base: u64,
+    /// The group's committed offset (Kafka's `__consumer_offsets`): the next record a new
+    /// owner of the partition reads. Records below it have been freed.
+    pub committed: u64,
+    /// Bumped whenever the partition is given to a consumer (a rebalance, a restart, the
+    /// reset after an aborted transaction): the group generation a commit must carry for
+    /// this partition to be accepted (Kafka's generation check, `ILLEGAL_GENERATION`).
+    pub epoch: u32,
+}
+
+impl PartitionLog {
+    /// The offset the next append gets (the log end offset).
+    pub fn end(&self) -> u64 {
+        self.base + self.records.len() as u64
+    }
+
+    pub fn at(&self, offset: u64) -> Option<(u32, u32)> {
+        let i = offset.checked_sub(self.base)?;
+        self.records.get(i as usize).copied()
+    }
+
+    fn push(&mut self, entry: u32, generation: u32) -> u64 {
+        self.records.push_back((entry, generation));
+        self.end() - 1
+    }
+
+    /// Takes the oldest record if the committed offset has passed it.
+    fn pop_committed(&mut self) -> Option<(u32, u32)> {
+        if self.base >= self.committed {
+            return None;
+        }
+        let front = self.records.pop_front()?;
+        self.base += 1;
+        Some(front)
+    }
+}
+
+impl Simulation {
+    /// Appends a record of `msg` to its partition's log.
+    pub(super) fn append_record(&mut self, msg: u32, copy: u8, partition: u16) -> (u32, u32) {
+        let (entry, generation) = self.entries.alloc(msg, copy, partition);
+        let offset = self.logs[partition as usize].push(entry, generation);
+        self.entries.get_mut(entry).offset = offset;
+        (entry, generation)
+    }
+
+    /// The group committed `offset` for `partition`: every record below it is done, and its
+    /// reference on its message goes. Commits only move forward.
+    pub(crate) fn advance_committed(&mut self, partition: u16, offset: u64) {
+        let log = &mut self.logs[partition as usize];
+        if offset <= log.committed {
+            return;
+        }
+        log.committed = offset;
+        while let Some((entry, generation)) = self.logs[partition as usize].pop_committed() {
+            if self.entries.live(entry, generation).is_some() {
+                self.finish_entry(entry);
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! The broker: partition logs, replication, the consumer group's fetches, visibility timeouts
-//! and redelivery, acks, and (for exactly-once) the transaction coordinator.
+//! Kafka: partition logs with offsets, replication, the consumer group (assignments, fetches
+//! and the group coordinator's offset commits), and the transaction coordinator.
 
 mod coordinator;
 mod group;
@@ -7,4 +7,4 @@ mod log;
 mod produce;
 mod replication;
 
-pub use log::{Entries, EntryState, copy_key};
+pub use log::{Entries, EntryState, PartitionLog, copy_key};

@@ -80,7 +80,7 @@ impl Simulation {
         // every hop and retried for an hour can be appended more than 255 times (tests/fuzz.rs
         // found it). Only exactly-once reads the count, and there it never exceeds one.
         m.live_entries = m.live_entries.saturating_add(1);
-        let (entry, generation) = self.entries.alloc(msg, copy, partition);
+        let (entry, generation) = self.append_record(msg, copy, partition);
         self.metrics.counters.appends += 1;
         let rf = self.scenario.replication_factor.max(1) as u64;
         self.metrics.counters.network_messages += rf - 1;

@@ -58,8 +58,6 @@ impl Simulation {
     pub(super) fn make_ready(&mut self, entry: u32, partition: u16) {
         let e = self.entries.get_mut(entry);
         e.state = EntryState::Ready;
-        let generation = e.generation;
-        self.ready[partition as usize].push_back((entry, generation));
         if let Some(owner) = self.owner_of(partition) {
             self.serve_fetch(owner);
         }
