@@ -25,6 +25,9 @@ pub struct Entry {
     pub generation: u32,
     /// Exactly-once: the consumer session whose position has passed this record.
     pub holder: Option<(u16, u32)>,
+    /// Which append of the run made it (0 for the first): its position in the leader's log,
+    /// which tells whether a follower that fell behind has it (`replication::Isr`).
+    pub append_no: u32,
 }
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
@@ -36,7 +39,13 @@ pub struct Entries {
 }
 
 impl Entries {
-    pub(super) fn alloc(&mut self, msg: u32, copy: u8, partition: u16) -> (u32, u32) {
+    pub(super) fn alloc(
+        &mut self,
+        msg: u32,
+        copy: u8,
+        partition: u16,
+        append_no: u32,
+    ) -> (u32, u32) {
         let fresh = |generation| Entry {
             msg,
             copy,
@@ -45,6 +54,7 @@ impl Entries {
             state: EntryState::Replicating,
             generation,
             holder: None,
+            append_no,
         };
         match self.free.pop() {
             Some(i) => {
