@@ -423,7 +423,7 @@ static KNOBS: &[Knob] = &[
         key: "acks",
         json_key: "acks",
         label: "Acks",
-        help: "leader: ack once the leader has the message; all: once every replica has it.",
+        help: "leader: ack once the leader has the message; all: once every in-sync replica has it (with followers behind, maybe the leader alone: see min-insync-replicas).",
         group: Broker,
         kind: Choice(ACKS),
         unit: "",
