@@ -123,14 +123,22 @@ proptest! {
             prop_assert!(line.chars().count() <= 200, "{line:?}");
             prop_assert!(e.key.chars().count() <= 41, "{line:?}");
         }
-        // The oracle: replay the decoded pairs one knob at a time.
+        // The oracle: replay the decoded pairs one knob at a time. `min-insync-replicas` is
+        // bounded by the final `replication-factor` (checked once every key is in): replayed
+        // against the largest factor, then refused (back to 1) if it exceeds the real one.
         let pairs = dsim_core::knobs::parse_query(&q);
         for k in knobs() {
             let mut expected = Scenario::default();
+            if k.key == "min-insync-replicas" {
+                expected.replication_factor = 5;
+            }
             for (key, value) in &pairs {
                 if key == k.key || key == k.json_key {
                     let _ = k.set_text(&mut expected, value);
                 }
+            }
+            if k.key == "min-insync-replicas" && expected.min_insync_replicas > s.replication_factor {
+                expected.min_insync_replicas = 1;
             }
             prop_assert_eq!(k.get(&s), k.get(&expected), "{} from {:?}", k.key, q);
         }

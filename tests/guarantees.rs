@@ -9,7 +9,9 @@ use crate::support::{assert_conserved, replay, run};
 
 /// Faults every mode's mechanism is meant to survive: network loss, duplication and delay
 /// everywhere, consumer crashes, and broker crashes with `acks=all` and at least one
-/// follower (with a single replica, `all` is `leader`: nobody else has the data). Retry budgets are large
+/// follower (with a single replica, `all` is `leader`: nobody else has the data), followers
+/// falling out of the in-sync replicas at any `min-insync-replicas`, as long as unclean
+/// leader election is off (on, it loses acknowledged records: `replication.rs`). Retry budgets are large
 /// enough that running out of them is vanishingly unlikely, so a loss would be a real bug.
 fn survivable_scenario() -> impl Strategy<Value = Scenario> {
     (
@@ -30,12 +32,14 @@ fn survivable_scenario() -> impl Strategy<Value = Scenario> {
         ),
         (0.0..0.01f64, 0.0..0.01f64, 0.0..0.1f64, 0.0..0.002f64),
         (500.0..20_000.0f64, 2usize..4),
+        (0.0..0.002f64, 1.0..500.0f64, 1u32..4),
     )
-        .prop_map(|(load, net, nodes, other)| {
+        .prop_map(|(load, net, nodes, other, replication)| {
             let (seed, messages, consumers, partitions, producers, max_poll) = load;
             let (publish_loss, publish_ack_loss, delivery_loss, ack_loss, duplicate) = net;
             let (crash_before_process, crash_after_process, delay, broker_crash) = nodes;
             let (publish_rate, replication_factor) = other;
+            let (replica_lag, replica_lag_ms, min_insync) = replication;
             Scenario {
                 seed,
                 messages,
@@ -55,6 +59,10 @@ fn survivable_scenario() -> impl Strategy<Value = Scenario> {
                 broker_crash,
                 acks: Acks::All,
                 replication_factor: replication_factor as u32,
+                replica_lag,
+                replica_lag_ms,
+                min_insync_replicas: min_insync.min(replication_factor as u32),
+                unclean_election: false,
                 max_retries: 40,
                 ..Scenario::default()
             }
@@ -224,13 +232,19 @@ mod whole_fault_space {
     }
 
     /// Broker crashes can take records nobody else has: with acks=leader (acked before any
-    /// follower has it) or a single replica. Exactly-once always uses acks=all.
+    /// follower has it) or a single replica. Exactly-once always uses acks=all. And with
+    /// acks=all too, once followers can fall behind and unclean leader election is on: a
+    /// lagging follower elected leader lacks what the leader acked since (with
+    /// min-insync-replicas=1, what the leader alone had; with more, a follower that fell
+    /// behind earlier than the last one may be the one elected). With unclean election off,
+    /// acks=all never loses an acknowledged record, whatever `min-insync-replicas` and the lag.
     fn broker_can_lose_acked_records(s: &Scenario) -> bool {
         let crashes = s.broker_crash > 0.0
             || s.script
                 .iter()
                 .any(|f| matches!(f, ScriptedFault::CrashBroker { .. }));
-        crashes && (s.effective_acks() == Acks::Leader || s.replication_factor == 1)
+        let unclean = s.unclean_election && s.replica_lag > 0.0 && s.replication_factor > 1;
+        crashes && (s.effective_acks() == Acks::Leader || s.replication_factor == 1 || unclean)
     }
 
     /// Whether a consumer can lose its partitions while it still holds records: the group

@@ -47,3 +47,6 @@ mod page_hardening;
 
 #[cfg(test)]
 mod time_travel;
+
+#[cfg(test)]
+mod replication;

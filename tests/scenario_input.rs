@@ -80,8 +80,8 @@ fn json_accepts_camel_and_kebab_case_and_names_bad_fields() {
 
 #[test]
 fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
-    // The settings of the exactly-once trap and of zombie consumers are left out of the JSON
-    // at their defaults (so older scenarios and reports read as before); set, they appear.
+    // The settings of the exactly-once trap, of zombie consumers and of replication are left
+    // out of the JSON at their defaults (so older scenarios and reports read as before); set, they appear.
     let optional = [
         "externalEffect",
         "idempotencyKey",
@@ -91,6 +91,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "fencing",
         "commitIntervalMs",
         "isolation",
+        "replicaLag",
+        "replicaLagMs",
+        "minInsyncReplicas",
+        "uncleanElection",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -105,6 +109,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         fencing: false,
         commit_interval_ms: 1_000.0,
         isolation: dsim_core::scenario::Isolation::ReadUncommitted,
+        replica_lag: 0.01,
+        replica_lag_ms: 200.0,
+        min_insync_replicas: 2,
+        unclean_election: true,
         ..Scenario::default()
     })
     .unwrap();

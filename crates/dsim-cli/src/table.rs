@@ -107,6 +107,23 @@ pub fn run(r: &Report) -> String {
             ),
         );
     }
+    if let Some(x) = &r.replication {
+        line(
+            "in-sync replicas",
+            format!(
+                "{} of {} at the end; {} fell behind, {} refused (NotEnoughReplicas, min.insync.replicas={}), {} acks withheld after append; unclean elections {} ({}), {} records truncated",
+                x.in_sync_replicas,
+                x.replication_factor,
+                x.isr_shrinks,
+                x.not_enough_replicas,
+                x.min_insync_replicas,
+                x.not_enough_replicas_after_append,
+                x.unclean_elections,
+                if x.unclean_election { "on" } else { "off" },
+                x.unclean_truncated
+            ),
+        );
+    }
     let verdict = if r.guarantee.held { "HELD" } else { "BROKEN" };
     line(
         "guarantee",

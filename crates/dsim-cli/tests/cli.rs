@@ -383,6 +383,71 @@ fn the_trap_and_zombie_flags_are_there_and_checked() {
     );
 }
 
+#[test]
+fn the_replication_flags_are_there_and_checked() {
+    let help = stdout(&["run", "--help"]);
+    for flag in [
+        "--replica-lag <P>",
+        "--replica-lag-ms <MS>",
+        "--min-insync-replicas <N>",
+        "--unclean-election <off|on>",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from `dsim run --help`");
+    }
+    let knobs = stdout(&["knobs"]);
+    assert!(knobs.contains("min-insync-replicas"), "{knobs}");
+    // Refused with one line naming both settings, whichever came from where.
+    refused(
+        &[
+            "run",
+            "--replication-factor",
+            "2",
+            "--min-insync-replicas",
+            "3",
+        ],
+        "min-insync-replicas: must be at most replication-factor, 2 (got 3)",
+    );
+    refused(
+        &["run", "--min-insync-replicas", "4"],
+        "min-insync-replicas: must be at most replication-factor, 3 (got 4)",
+    );
+    let file = std::env::temp_dir().join(format!("dsim-cli-isr-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"minInsyncReplicas": 3, "replicationFactor": 2}"#).unwrap();
+    refused(
+        &["run", "--scenario", file.to_str().unwrap()],
+        &format!(
+            "{}: min-insync-replicas: must be at most replication-factor, 2 (got 3)",
+            file.display()
+        ),
+    );
+    std::fs::remove_file(&file).ok();
+    refused(
+        &[
+            "run",
+            "--preset",
+            "min-insync-1-loses-acked",
+            "--min-insync-replicas",
+            "3",
+        ],
+        "min-insync-replicas: must be at most replication-factor, 2 (got 3)",
+    );
+    // The preset loses acknowledged records; the table names Kafka's mechanism.
+    let table = stdout(&["run", "--preset", "min-insync-1-loses-acked"]);
+    assert!(table.contains("in-sync replicas"), "{table}");
+    assert!(table.contains("BROKEN"), "{table}");
+    let json: Value = serde_json::from_str(&stdout(&[
+        "run",
+        "--preset",
+        "min-insync-1-loses-acked",
+        "--min-insync-replicas",
+        "2",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(json["lost"], 0);
+    assert!(json["replication"]["not_enough_replicas"].as_u64().unwrap() > 0);
+}
+
 /// `dsim bench` runs each scenario `--repeat` times and reports the median run's rates with
 /// the slowest and fastest beside them (no claim about speed here: that is `cargo xtask bench`),
 /// and the heap a run holds.

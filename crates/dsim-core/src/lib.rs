@@ -25,7 +25,8 @@ pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, Wi
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{
-    Counterexample, ExternalReport, Guarantee, Report, ScriptedFiring, Snapshot, ZombieReport,
+    Counterexample, ExternalReport, Guarantee, ReplicationReport, Report, ScriptedFiring, Snapshot,
+    ZombieReport,
 };
 pub use scenario::{Acks, Mode, Promise, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};

@@ -206,6 +206,30 @@ export type Scenario = {
    */
   fencing?: boolean,
   /**
+   * Probability, per append, that a follower falls out of the in-sync replica set (ISR)
+   * for `replica_lag_ms`: it stops copying appends until it is back. Default 0.
+   */
+  replicaLag?: number,
+  /**
+   * How long a lagging follower stays out of the ISR before it has caught up and rejoins,
+   * ms. Default 1,000 (Kafka removes a follower after `replica.lag.time.max.ms`, 30 s, of
+   * lag; a run here lasts seconds, so the lag is scaled to the run).
+   */
+  replicaLagMs?: number,
+  /**
+   * With `acks=all`, the fewest in-sync replicas (leader included) a partition needs to
+   * accept a write; below it the write is refused (NotEnoughReplicas) and the producer
+   * retries. 1 to `replication_factor`. Default 1, as Kafka's `min.insync.replicas`.
+   */
+  minInsyncReplicas?: number,
+  /**
+   * Whether a follower that is not in sync may become leader when the ISR's last member
+   * dies (Kafka's `unclean.leader.election.enable`): the partition comes back at once, but
+   * every record that follower lacks is lost, acknowledged or not. Default off: the
+   * partition waits for the old leader instead.
+   */
+  uncleanElection?: boolean,
+  /**
    * Faults at given times, besides the random ones (see `script`): in JSON a list of
    * objects, in URLs and on the command line the compact text
    * `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
@@ -293,6 +317,11 @@ export type Report = {
    * Stalls and zombies; only with `consumer-stall` above 0.
    */
   zombies?: ZombieReport,
+  /**
+   * The in-sync replicas at work; only with `replica-lag` above 0, `min-insync-replicas`
+   * above 1 or `unclean-election` on.
+   */
+  replication?: ReplicationReport,
 };
 
 /**
@@ -750,6 +779,49 @@ export type ModeSummary = {
 };
 
 /**
+ * Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or
+ * `unclean-election` away from their defaults).
+ */
+export type ReplicationReport = {
+  replication_factor: number,
+  min_insync_replicas: number,
+  unclean_election: boolean,
+  /**
+   * Followers that fell out of the in-sync replicas (the fault `replica-lag`).
+   */
+  isr_shrinks: number,
+  /**
+   * Replicas that caught up and rejoined (lagging followers, and crashed leaders back).
+   */
+  isr_expands: number,
+  /**
+   * Publishes the leader refused because fewer replicas were in sync than
+   * `min-insync-replicas` (Kafka's NotEnoughReplicas); the producer retried them.
+   */
+  not_enough_replicas: number,
+  /**
+   * Appends whose ack the leader withheld because the in-sync replicas fell below
+   * `min-insync-replicas` before the append was replicated (Kafka's
+   * NotEnoughReplicasAfterAppend); the producer retried them, so without an idempotent
+   * producer they are stored twice.
+   */
+  not_enough_replicas_after_append: number,
+  /**
+   * Leader crashes that elected a follower out of sync (unclean leader election).
+   */
+  unclean_elections: number,
+  /**
+   * Records those elections truncated from the partition, acknowledged or not; the ones a
+   * consumer had not read and no producer retried are lost.
+   */
+  unclean_truncated: number,
+  /**
+   * In-sync replicas, the leader included, when the run stopped.
+   */
+  in_sync_replicas: number,
+};
+
+/**
  * One entry of a fault timeline. Times are milliseconds of simulated time from the start of
  * the run, like every duration of a scenario.
  */
@@ -843,7 +915,7 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
 
 /**
  * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.

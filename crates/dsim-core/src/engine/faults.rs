@@ -47,6 +47,9 @@ pub enum Hop {
     Control = 10,
     /// The consumer, between processing and acking: a stall (GC pause) rather than a crash.
     Stall = 11,
+    /// A follower of the partition leader, right after an append: it falls out of the
+    /// in-sync replicas (Kafka's replica lag).
+    ReplicaLag = 12,
 }
 
 /// What the network does with one message on one hop.
@@ -76,6 +79,7 @@ pub struct FaultPlan {
     broker_crash: u64,
     producer_crash: u64,
     consumer_stall: u64,
+    replica_lag: u64,
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
@@ -163,6 +167,12 @@ impl FaultPlan {
             broker_crash: threshold(s.broker_crash),
             producer_crash: threshold(s.producer_crash),
             consumer_stall: threshold(s.consumer_stall),
+            // No follower to lag with a single replica.
+            replica_lag: if s.replication_factor > 1 {
+                threshold(s.replica_lag)
+            } else {
+                0
+            },
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
@@ -299,7 +309,8 @@ impl FaultPlan {
         }
     }
 
-    /// Whether a random node fault (a crash, or a consumer's stall) strikes here.
+    /// Whether a random node fault (a crash, a consumer's stall, a follower's lag) strikes
+    /// here.
     pub(crate) fn random_crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
         let threshold = match hop {
             Hop::BeforeProcess => self.crash_before,
@@ -307,9 +318,22 @@ impl FaultPlan {
             Hop::BrokerAppend => self.broker_crash,
             Hop::ProducerWrite => self.producer_crash,
             Hop::Stall => self.consumer_stall,
+            Hop::ReplicaLag => self.replica_lag,
             _ => 0,
         };
         threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)
+    }
+
+    /// Whether a follower falls out of the in-sync replicas right after this append (the
+    /// fault `replica-lag`). Nothing is drawn while the fault is off.
+    // Inlined: asked on every append.
+    #[inline(always)]
+    pub fn replica_lags(&self, msg: u32, attempt: u32, copy: u32) -> bool {
+        self.replica_lag != 0
+            && strikes(
+                self.stream(Hop::ReplicaLag, msg, attempt, copy).next_u64(),
+                self.replica_lag,
+            )
     }
 
     /// The payment a message carries: (account, amount in cents from $1 to $500).

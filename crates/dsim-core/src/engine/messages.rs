@@ -21,6 +21,7 @@ pub enum Cause {
     AckedThenCrashed,
     Truncated,
     ProducerCrash,
+    UncleanElection,
 }
 
 impl Cause {
@@ -35,6 +36,9 @@ impl Cause {
             Cause::AckedThenCrashed => "the consumer acked it before processing, then crashed",
             Cause::Truncated => {
                 "the broker acked it, then its leader crashed before the followers had a copy"
+            }
+            Cause::UncleanElection => {
+                "the broker acked it, then the leader died as the only in-sync replica and a follower that had fallen behind before it was elected (unclean.leader.election.enable): the new leader never had it"
             }
             Cause::ProducerCrash => {
                 "the producer crashed after its database write and before publishing (dual write)"

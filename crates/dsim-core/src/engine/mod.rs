@@ -11,7 +11,7 @@ pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::brokers::kafka::{Entries, PartitionLog};
+use crate::brokers::kafka::{Entries, Isr, PartitionLog};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::effects::external::ExternalProvider;
@@ -68,6 +68,9 @@ pub enum Event {
     Durable {
         entry: u32,
         generation: u32,
+        /// Whether the producer was acked at the append already (`acks=leader`, or an ISR of
+        /// the leader alone), so that replication completing does not ack it again.
+        acked: bool,
     },
     FetchArrive {
         consumer: u16,
@@ -173,6 +176,7 @@ pub struct Timing {
     pub replication: Micros,
     pub failover: Micros,
     pub commit_interval: Micros,
+    pub replica_lag: Micros,
     pub processing: Micros,
     pub restart: Micros,
     pub session_timeout: Micros,
@@ -195,6 +199,7 @@ impl Timing {
             replication: ms_to_us(s.replication_ms),
             failover: ms_to_us(s.failover_ms),
             commit_interval: ms_to_us(s.commit_interval_ms),
+            replica_lag: ms_to_us(s.replica_lag_ms).max(1),
             processing: ms_to_us(s.processing_ms),
             restart: ms_to_us(s.restart_ms).max(1),
             session_timeout: ms_to_us(s.session_timeout_ms).max(1),
@@ -275,6 +280,12 @@ pub struct Simulation {
     /// Entries appended but not yet on every replica, in append order.
     pub(crate) replicating: VecDeque<(u32, u32)>,
     pub(crate) broker_down_until: Option<Micros>,
+    /// The in-sync replica set (`brokers/kafka/replication.rs`).
+    pub(crate) isr: Isr,
+    /// The ISR size below which the leader refuses writes: `min-insync-replicas` with
+    /// `acks=all`, else 1 (Kafka checks it for `acks=all` only, and at-most-once sends with
+    /// `acks=0`), so the append path makes one comparison.
+    pub(crate) min_insync: u8,
     pub(crate) consumers: Vec<Consumer>,
     /// Consumers the group currently counts as members, sorted: partition `p` belongs to
     /// `members[p % members.len()]`.
@@ -357,6 +368,16 @@ impl Simulation {
             fetch_scratch: Vec::new(),
             replicating: VecDeque::new(),
             broker_down_until: None,
+            isr: Isr::new(
+                s.replication_factor,
+                s.unclean_election && s.replica_lag > 0.0,
+            ),
+            min_insync: if s.effective_acks() == Acks::All && s.mode != Mode::AtMostOnce {
+                s.min_insync_replicas
+                    .clamp(1, s.replication_factor.clamp(1, 5)) as u8
+            } else {
+                1
+            },
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
             members: (0..consumers as u16).collect(),
             relays: (0..producers).map(|_| Relay::default()).collect(),
@@ -569,7 +590,11 @@ impl Simulation {
                 self.on_publish_arrive(msg, attempt, copy)
             }
             Event::PublishAckArrive { msg } => self.on_publish_ack(msg),
-            Event::Durable { entry, generation } => self.on_durable(entry, generation),
+            Event::Durable {
+                entry,
+                generation,
+                acked,
+            } => self.on_durable(entry, generation, acked),
             Event::FetchArrive { consumer, session } => self.on_fetch_arrive(consumer, session),
             Event::FetchDone { consumer, session } => self.on_fetch_done(consumer, session),
             Event::DeliveryArrive {

@@ -110,6 +110,9 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         {
             reasons.push("the broker acked it and then its leader crashed before any follower had a copy (acks=leader)".into());
         }
+        if has(trace, TraceKind::UncleanTruncated) {
+            reasons.push("the leader took it while it was the only in-sync replica (acks=all waits for the current in-sync replicas only, and min.insync.replicas=1 lets them shrink to the leader alone), then the leader crashed and a follower that had fallen behind before this record was elected (unclean.leader.election.enable=true): Kafka truncated the record from the partition, and nobody retries a write that was acknowledged. With min.insync.replicas=2 the leader would have refused the write (the producer retries); with unclean election off the partition would have waited for the old leader".into());
+        }
         if has(trace, TraceKind::AckedBeforeProcessing) && has(trace, TraceKind::DroppedByCrash) {
             reasons.push("the consumer committed its offset on receipt, before processing, and then crashed: the broker will never send it again".into());
         }

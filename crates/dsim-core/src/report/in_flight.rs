@@ -23,6 +23,8 @@ pub struct QueueState {
     pub messages_in_flight: u64,
     /// Whether the broker is down (between a crash and its failover).
     pub broker_down: bool,
+    /// Replicas in the in-sync set, the leader included (of `replication-factor`).
+    pub in_sync_replicas: u32,
     pub partitions: Vec<PartitionQueue>,
     pub wire: WireCounts,
     pub consumers: Vec<ConsumerView>,
@@ -186,6 +188,7 @@ impl Simulation {
             events: c.events,
             messages_in_flight: c.produced - self.resolved,
             broker_down: self.broker_down(),
+            in_sync_replicas: self.isr.in_sync_at(self.now) as u32,
             partitions,
             wire,
             consumers,

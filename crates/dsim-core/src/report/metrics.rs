@@ -34,6 +34,17 @@ pub struct Counters {
     pub stall_expulsions: u64,
     /// Commits accepted from a consumer that no longer held its records (fencing off).
     pub stale_commits_accepted: u64,
+    /// Publishes refused because the ISR was smaller than `min-insync-replicas`.
+    pub not_enough_replicas: u64,
+    /// Appends whose ack was withheld because the ISR shrank below `min-insync-replicas`
+    /// before they were replicated (Kafka's NotEnoughReplicasAfterAppend).
+    pub not_enough_replicas_after_append: u64,
+    /// Followers that fell out of the ISR, and replicas that rejoined it.
+    pub isr_shrinks: u64,
+    pub isr_expands: u64,
+    /// Leader elections of a follower out of sync, and the records they truncated.
+    pub unclean_elections: u64,
+    pub unclean_truncated: u64,
     pub events: u64,
 }
 

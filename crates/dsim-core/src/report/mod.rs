@@ -136,6 +136,35 @@ pub struct ZombieReport {
     pub stale_commits_accepted: u64,
 }
 
+/// Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or
+/// `unclean-election` away from their defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ReplicationReport {
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub unclean_election: bool,
+    /// Followers that fell out of the in-sync replicas (the fault `replica-lag`).
+    pub isr_shrinks: u64,
+    /// Replicas that caught up and rejoined (lagging followers, and crashed leaders back).
+    pub isr_expands: u64,
+    /// Publishes the leader refused because fewer replicas were in sync than
+    /// `min-insync-replicas` (Kafka's NotEnoughReplicas); the producer retried them.
+    pub not_enough_replicas: u64,
+    /// Appends whose ack the leader withheld because the in-sync replicas fell below
+    /// `min-insync-replicas` before the append was replicated (Kafka's
+    /// NotEnoughReplicasAfterAppend); the producer retried them, so without an idempotent
+    /// producer they are stored twice.
+    pub not_enough_replicas_after_append: u64,
+    /// Leader crashes that elected a follower out of sync (unclean leader election).
+    pub unclean_elections: u64,
+    /// Records those elections truncated from the partition, acknowledged or not; the ones a
+    /// consumer had not read and no producer retried are lost.
+    pub unclean_truncated: u64,
+    /// In-sync replicas, the leader included, when the run stopped.
+    pub in_sync_replicas: u32,
+}
+
 /// A message that broke the mode's promise, and its life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -231,6 +260,11 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub zombies: Option<ZombieReport>,
+    /// The in-sync replicas at work; only with `replica-lag` above 0, `min-insync-replicas`
+    /// above 1 or `unclean-election` on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub replication: Option<ReplicationReport>,
 }
 
 /// What one entry of the script did in the run, so that a page can draw it from the run
@@ -559,7 +593,28 @@ impl Simulation {
                 fenced_commits: c.fenced_commits,
                 stale_commits_accepted: c.stale_commits_accepted,
             }),
+            replication: self.replication_report(),
         }
+    }
+
+    fn replication_report(&self) -> Option<ReplicationReport> {
+        let s = &self.scenario;
+        if s.replica_lag == 0.0 && s.min_insync_replicas <= 1 && !s.unclean_election {
+            return None;
+        }
+        let c = &self.metrics.counters;
+        Some(ReplicationReport {
+            replication_factor: s.replication_factor,
+            min_insync_replicas: s.min_insync_replicas,
+            unclean_election: s.unclean_election,
+            isr_shrinks: c.isr_shrinks,
+            isr_expands: c.isr_expands,
+            not_enough_replicas: c.not_enough_replicas,
+            not_enough_replicas_after_append: c.not_enough_replicas_after_append,
+            unclean_elections: c.unclean_elections,
+            unclean_truncated: c.unclean_truncated,
+            in_sync_replicas: self.isr.in_sync_at(self.now) as u32,
+        })
     }
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {

@@ -50,6 +50,17 @@ pub enum TraceKind {
     Truncated,
     /// The append reached every replica; consumers may now read it.
     Replicated,
+    /// A follower fell out of the in-sync replicas on this append (Kafka's replica lag): it
+    /// gets neither this record nor later ones until it catches up.
+    IsrShrunk,
+    /// Followers caught up and rejoined the in-sync replicas before this append.
+    IsrExpanded,
+    /// The leader refused the publish: fewer replicas in sync than `min.insync.replicas`
+    /// (Kafka's NotEnoughReplicas); not appended, the producer retries.
+    NotEnoughReplicas,
+    /// A follower that had fallen behind before this record was elected leader (unclean
+    /// leader election): the record is gone from the partition, acknowledged or not.
+    UncleanTruncated,
     /// The broker acked the publish.
     PublishAck,
     /// The publish ack was lost on the network.

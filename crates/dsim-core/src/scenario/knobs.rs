@@ -95,6 +95,21 @@ impl Knob {
 
     /// Parses `text` and sets the knob, or says what is wrong without touching the scenario.
     pub fn set_text(&self, s: &mut Scenario, text: &str) -> Result<(), ScenarioError> {
+        let value = self.parse(text)?;
+        self.set_number(s, value)
+    }
+
+    /// `set_text` for a door that sets many settings at once and checks the pairs that bound
+    /// each other once all are in (`Scenario::check_min_insync`), in whatever order they came.
+    fn set_text_of_many(&self, s: &mut Scenario, text: &str) -> Result<(), ScenarioError> {
+        let value = self.parse(text)?;
+        self.check(value)?;
+        (self.set)(s, value);
+        Ok(())
+    }
+
+    /// The number a text stands for, as this knob reads it.
+    fn parse(&self, text: &str) -> Result<f64, ScenarioError> {
         let text = text.trim();
         let value = match self.kind {
             Kind::Choice(names) => match names.iter().position(|n| *n == text) {
@@ -125,13 +140,30 @@ impl Knob {
                 }
             },
         };
-        self.set_number(s, value)
+        Ok(value)
     }
 
-    /// Checks `value` against the knob's range and kind, then sets it.
+    /// Checks `value` against the knob's range and kind, then sets it. A single change (a
+    /// slider, a flag) that would leave `min-insync-replicas` above `replication-factor` is
+    /// refused too, naming both, and the scenario stays as it was.
     pub fn set_number(&self, s: &mut Scenario, value: f64) -> Result<(), ScenarioError> {
         self.check(value)?;
+        let before = self.get(s);
         (self.set)(s, value);
+        if matches!(self.key, "min-insync-replicas" | "replication-factor")
+            && s.min_insync_replicas > s.replication_factor
+        {
+            (self.set)(s, before);
+            return Err(if self.key == "replication-factor" {
+                self.error(format!(
+                    "must be at least min-insync-replicas, {} (got {})",
+                    s.min_insync_replicas,
+                    format_number(value)
+                ))
+            } else {
+                s.check_min_insync_of(value)
+            });
+        }
         Ok(())
     }
 
@@ -392,7 +424,7 @@ static KNOBS: &[Knob] = &[
         key: "acks",
         json_key: "acks",
         label: "Acks",
-        help: "leader: ack once the leader has the message; all: once every replica has it.",
+        help: "leader: ack once the leader has the message; all: once every in-sync replica has it (with followers behind, maybe the leader alone: see min-insync-replicas).",
         group: Broker,
         kind: Choice(ACKS),
         unit: "",
@@ -869,6 +901,55 @@ static KNOBS: &[Knob] = &[
         1,
         "Round trip of the external charge, paid per payment while the consumer waits."
     ),
+    // Replication (`brokers/kafka/replication.rs`): last in the table, like the settings
+    // above, so the sampler's draws for the knobs before them do not move.
+    knob!(
+        "replica-lag",
+        "replicaLag",
+        replica_lag,
+        Probability,
+        Broker,
+        "Replica lag",
+        "",
+        0,
+        1,
+        0.001,
+        "After an append, a follower falls out of the in-sync replicas (it stops copying) for the replica lag time."
+    ),
+    knob!(
+        "replica-lag-ms",
+        "replicaLagMs",
+        replica_lag_ms,
+        Millis,
+        Broker,
+        "Replica lag time",
+        "ms",
+        1,
+        600_000,
+        10,
+        "How long a lagging follower stays out of the in-sync replicas before it has caught up (Kafka removes it after replica.lag.time.max.ms)."
+    ),
+    knob!(
+        "min-insync-replicas",
+        "minInsyncReplicas",
+        min_insync_replicas,
+        Count,
+        Broker,
+        "Min in-sync replicas",
+        "",
+        1,
+        5,
+        1,
+        "With acks=all, a partition with fewer in-sync replicas refuses writes (NotEnoughReplicas); at most the replication factor (Kafka min.insync.replicas)."
+    ),
+    switch!(
+        "unclean-election",
+        "uncleanElection",
+        unclean_election,
+        Broker,
+        "Unclean leader election",
+        "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
+    ),
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -924,12 +1005,50 @@ impl Scenario {
         Ok(())
     }
 
-    /// Checks every setting against its range.
+    /// Checks every setting against its range, then the settings that bound one another.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         for k in KNOBS {
             k.check(k.get(self))?;
         }
+        self.check_min_insync()?;
         script::check(self)
+    }
+
+    /// `min-insync-replicas` counts replicas, so it cannot exceed `replication-factor`
+    /// (Kafka would refuse every acks=all write). Checked once all settings are in, since
+    /// either may be given first.
+    pub fn check_min_insync(&self) -> Result<(), ScenarioError> {
+        self.check_min_insync_given(true)
+    }
+
+    /// The same, naming `min-insync-replicas` if the door was given it, else
+    /// `replication-factor` (lowered below a `min-insync-replicas` set before).
+    fn check_min_insync_given(&self, min_given: bool) -> Result<(), ScenarioError> {
+        if self.min_insync_replicas <= self.replication_factor {
+            return Ok(());
+        }
+        Err(if min_given {
+            self.check_min_insync_of(self.min_insync_replicas as f64)
+        } else {
+            ScenarioError {
+                key: "replication-factor".into(),
+                message: format!(
+                    "must be at least min-insync-replicas, {} (got {})",
+                    self.min_insync_replicas, self.replication_factor
+                ),
+            }
+        })
+    }
+
+    fn check_min_insync_of(&self, value: f64) -> ScenarioError {
+        ScenarioError {
+            key: "min-insync-replicas".into(),
+            message: format!(
+                "must be at most replication-factor, {} (got {})",
+                self.replication_factor,
+                format_number(value)
+            ),
+        }
     }
 
     /// Reads a URL query (`mode=at-most-once&publish-loss=0.3&seed=42`, with or without `?`)
@@ -945,19 +1064,40 @@ impl Scenario {
     /// Applies a URL query onto this scenario; see `from_query`.
     pub fn apply_query(&mut self, query: &str, page_keys: &[&str]) -> Vec<ScenarioError> {
         let mut errors = Vec::new();
+        let (min_insync_before, replication_before) =
+            (self.min_insync_replicas, self.replication_factor);
+        let mut min_given = false;
         // The script is checked once every other key is in (`consumers` may follow it).
         let mut script = None;
         for (key, value) in parse_query(query) {
             if page_keys.contains(&key.as_str()) {
                 continue;
             }
+            min_given |= knob(&key).is_some_and(|k| k.key == "min-insync-replicas");
             let applied = if key == script::SCRIPT_KEY {
                 script::parse(&value).map(|s| script = Some(s))
             } else {
-                self.set(&key, &value)
+                knob(&key)
+                    .ok_or_else(|| unknown_key(&key))
+                    .and_then(|k| k.set_text_of_many(self, &value))
             };
             if let Err(e) = applied {
                 errors.push(e);
+            }
+        }
+        // Checked once every key is in, like the script: the refused setting (the one given)
+        // falls back to what it was (`min-insync-replicas` to 1 if that no longer fits), and
+        // every other setting stands.
+        if let Err(e) = self.check_min_insync_given(min_given) {
+            errors.push(e);
+            if min_given {
+                self.min_insync_replicas = if min_insync_before <= self.replication_factor {
+                    min_insync_before
+                } else {
+                    1
+                };
+            } else {
+                self.replication_factor = replication_before;
             }
         }
         if let Some(faults) = script
@@ -1007,15 +1147,17 @@ impl Scenario {
         })?;
         let mut next = self.clone();
         let mut script = None;
+        let mut min_given = false;
         for (key, v) in object {
             if key == script::SCRIPT_KEY {
                 script = Some(script::from_json(v)?);
                 continue;
             }
             let k = knob(key).ok_or_else(|| unknown_key(key))?;
+            min_given |= k.key == "min-insync-replicas";
             match (k.kind, v) {
                 (Kind::Choice(_), serde_json::Value::String(text)) => {
-                    k.set_text(&mut next, text)?
+                    k.set_text_of_many(&mut next, text)?
                 }
                 // A switch is a `bool` in the serialised scenario, so `true` and `false` read
                 // back as well as `"on"` and `"off"`.
@@ -1027,13 +1169,15 @@ impl Scenario {
                 }
                 (_, serde_json::Value::Number(n)) => {
                     let number = n.as_f64().unwrap_or(f64::NAN);
-                    k.set_number(&mut next, number)?
+                    k.check(number)?;
+                    (k.set)(&mut next, number)
                 }
                 (_, other) => {
                     return Err(k.error(format!("must be a number (got {})", json_type(other))));
                 }
             }
         }
+        next.check_min_insync_given(min_given)?;
         // Checked last, against the scenario's final consumers, producers and horizon.
         if let Some(faults) = script {
             next.set_script(faults)?;
@@ -1074,6 +1218,10 @@ pub fn sample_scenario(seed: u64, max_messages: u32) -> Scenario {
         };
         if matches!(k.kind, Kind::Count | Kind::Choice(_)) {
             v = v.round();
+        }
+        // The one knob bounded by another (drawn before it): kept valid without another draw.
+        if k.key == "min-insync-replicas" {
+            v = v.min(s.replication_factor as f64);
         }
         // Every value above lies inside the knob's range, so this cannot fail.
         let _ = k.set_number(&mut s, v.clamp(k.min, max));

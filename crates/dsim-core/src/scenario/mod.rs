@@ -148,7 +148,8 @@ impl Promise {
 pub enum Acks {
     /// As soon as the partition leader has appended it (Kafka `acks=1`).
     Leader,
-    /// Once every replica has it (Kafka `acks=all`).
+    /// Once every replica in the in-sync set has it (Kafka `acks=all`): with followers out of
+    /// sync, possibly the leader alone (see `min_insync_replicas`).
     All,
 }
 
@@ -346,6 +347,33 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub fencing: bool,
 
+    // --- Replication (Kafka's in-sync replicas; see `brokers/kafka/replication.rs`) ---
+    // Left out of the JSON while at their defaults, like the settings above.
+    /// Probability, per append, that a follower falls out of the in-sync replica set (ISR)
+    /// for `replica_lag_ms`: it stops copying appends until it is back. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub replica_lag: f64,
+    /// How long a lagging follower stays out of the ISR before it has caught up and rejoins,
+    /// ms. Default 1,000 (Kafka removes a follower after `replica.lag.time.max.ms`, 30 s, of
+    /// lag; a run here lasts seconds, so the lag is scaled to the run).
+    #[serde(skip_serializing_if = "is_default_replica_lag")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub replica_lag_ms: f64,
+    /// With `acks=all`, the fewest in-sync replicas (leader included) a partition needs to
+    /// accept a write; below it the write is refused (NotEnoughReplicas) and the producer
+    /// retries. 1 to `replication_factor`. Default 1, as Kafka's `min.insync.replicas`.
+    #[serde(skip_serializing_if = "is_one")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub min_insync_replicas: u32,
+    /// Whether a follower that is not in sync may become leader when the ISR's last member
+    /// dies (Kafka's `unclean.leader.election.enable`): the partition comes back at once, but
+    /// every record that follower lacks is lost, acknowledged or not. Default off: the
+    /// partition waits for the old leader instead.
+    #[serde(skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
+    pub unclean_election: bool,
+
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
     /// objects, in URLs and on the command line the compact text
@@ -358,6 +386,7 @@ pub struct Scenario {
 /// Defaults of the settings that are serialised only when changed.
 const DEFAULT_EXTERNAL_LATENCY_MS: f64 = 100.0;
 const DEFAULT_STALL_MS: f64 = 1_000.0;
+const DEFAULT_REPLICA_LAG_MS: f64 = 1_000.0;
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -381,6 +410,14 @@ fn is_default_external_latency(v: &f64) -> bool {
 
 fn is_default_stall(v: &f64) -> bool {
     *v == DEFAULT_STALL_MS
+}
+
+fn is_default_replica_lag(v: &f64) -> bool {
+    *v == DEFAULT_REPLICA_LAG_MS
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 impl Default for Scenario {
@@ -432,6 +469,10 @@ impl Default for Scenario {
             consumer_stall: 0.0,
             stall_ms: DEFAULT_STALL_MS,
             fencing: true,
+            replica_lag: 0.0,
+            replica_lag_ms: DEFAULT_REPLICA_LAG_MS,
+            min_insync_replicas: 1,
+            unclean_election: false,
             script: Vec::new(),
         }
     }

@@ -72,6 +72,12 @@ static PRESETS: &[Preset] = &[
         query: "mode=at-least-once&broker-crash=0.0003&acks=all",
     },
     Preset {
+        key: "min-insync-1-loses-acked",
+        title: "acks=all with min.insync.replicas=1 loses acknowledged records",
+        explanation: "Kafka, two replicas. acks=all does not mean every replica: it means every replica in the in-sync set, and a follower that falls behind leaves that set (replica.lag.time.max.ms). Here the follower falls behind and, with the default min.insync.replicas=1, the leader alone is the in-sync set, so it acknowledges what only it has. At 2 s the leader crashes; with unclean.leader.election.enable on, the lagging follower becomes leader and everything appended since it fell behind is gone from the partition. The producers were told those records were safe, so nobody retries them, and what the consumers had not read yet is lost. Try min-insync-replicas=2: the leader refuses writes while the follower lags (NotEnoughReplicas), the producers retry, and nothing acknowledged is lost. Or switch unclean-election off: the partition waits for the old leader, which still has every record.",
+        query: "mode=at-least-once&replication-factor=2&replica-lag=0.0002&unclean-election=on&script=2s:crash-broker",
+    },
+    Preset {
         key: "dual-write",
         title: "Dual write: crash between database and publish",
         explanation: "Kafka, or any broker. The producer writes the payment to its own database and then publishes it; when it crashes in between, the database says the payment exists but no message will ever carry it. No broker setting can fix this, since the broker never saw it. The transactional outbox commits the payment and an outbox row together, and a relay publishes the row: switch to outbox and the losses disappear.",

@@ -14,7 +14,8 @@
 //! added to `Report` or `SweepResult` and not here fails to compile.
 
 use dsim_core::report::{
-    CostReport, HistogramBin, LatencySummary, LedgerReport, SeriesReport, StuckAt, ZombieReport,
+    CostReport, HistogramBin, LatencySummary, LedgerReport, ReplicationReport, SeriesReport,
+    StuckAt, ZombieReport,
 };
 use dsim_core::sweep::SweepPoint;
 use dsim_core::{
@@ -61,6 +62,7 @@ pub struct ReportDef {
     scenario: Scenario,
     external: Option<ExternalReport>,
     zombies: Option<ZombieReport>,
+    replication: Option<ReplicationReport>,
 }
 
 #[derive(Serialize, Deserialize)]

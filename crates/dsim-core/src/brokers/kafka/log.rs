@@ -32,6 +32,9 @@ pub struct Entry {
     pub generation: u32,
     /// Its offset in its partition's log.
     pub offset: u64,
+    /// Which append of the run made it (0 for the first): its position in the leader's log,
+    /// which tells whether a follower that fell behind has it (`replication::Isr`).
+    pub append_no: u32,
 }
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
@@ -43,7 +46,13 @@ pub struct Entries {
 }
 
 impl Entries {
-    pub(super) fn alloc(&mut self, msg: u32, copy: u8, partition: u16) -> (u32, u32) {
+    pub(super) fn alloc(
+        &mut self,
+        msg: u32,
+        copy: u8,
+        partition: u16,
+        append_no: u32,
+    ) -> (u32, u32) {
         let fresh = |generation| Entry {
             msg,
             copy,
@@ -52,6 +61,7 @@ impl Entries {
             state: EntryState::Replicating,
             generation,
             offset: 0,
+            append_no,
         };
         match self.free.pop() {
             Some(i) => {
@@ -157,8 +167,14 @@ impl PartitionLog {
 
 impl Simulation {
     /// Appends a record of `msg` to its partition's log.
-    pub(super) fn append_record(&mut self, msg: u32, copy: u8, partition: u16) -> (u32, u32) {
-        let (entry, generation) = self.entries.alloc(msg, copy, partition);
+    pub(super) fn append_record(
+        &mut self,
+        msg: u32,
+        copy: u8,
+        partition: u16,
+        append_no: u32,
+    ) -> (u32, u32) {
+        let (entry, generation) = self.entries.alloc(msg, copy, partition, append_no);
         let offset = self.logs[partition as usize].push(entry, generation);
         self.entries.get_mut(entry).offset = offset;
         (entry, generation)

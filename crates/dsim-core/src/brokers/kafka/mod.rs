@@ -8,3 +8,4 @@ mod produce;
 mod replication;
 
 pub use log::{Entries, EntryState, PartitionLog, copy_key};
+pub use replication::Isr;

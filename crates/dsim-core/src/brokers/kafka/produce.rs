@@ -50,6 +50,13 @@ impl Simulation {
             );
             return false;
         }
+        if self.isr.rejoin_due(self.now) {
+            self.isr_rejoin(Some(msg));
+        }
+        if self.isr.in_sync() < self.min_insync {
+            self.refuse_not_enough_replicas(msg, attempt, net_copy);
+            return false;
+        }
         let m = self.msgs.get(msg).expect("checked by caller");
         let producer = m.producer;
         if self.mode == Mode::ExactlyOnce && m.live_entries > 0 {
@@ -80,15 +87,32 @@ impl Simulation {
         // every hop and retried for an hour can be appended more than 255 times (tests/fuzz.rs
         // found it). Only exactly-once reads the count, and there it never exceeds one.
         m.live_entries = m.live_entries.saturating_add(1);
-        let (entry, generation) = self.append_record(msg, copy, partition);
+        let append_no = self.metrics.counters.appends as u32;
+        let (entry, generation) = self.append_record(msg, copy, partition, append_no);
         self.metrics.counters.appends += 1;
-        let rf = self.scenario.replication_factor.max(1) as u64;
-        self.metrics.counters.network_messages += rf - 1;
+        if self
+            .faults
+            .replica_lags(msg, attempt as u32, net_copy as u32)
+        {
+            self.follower_falls_behind(msg, append_no, attempt);
+        }
+        self.isr.note_append(append_no, entry, generation);
+        // Copies go to the followers in sync; with one replica there is nobody to wait for,
+        // and with an ISR of the leader alone neither, so `all` acks as early as `leader`
+        // (Kafka's acks=all waits for the current ISR, not for every replica), unless
+        // `min.insync.replicas` asks for more (see `on_durable`).
+        let in_sync = self.isr.in_sync();
+        self.metrics.counters.network_messages += in_sync as u64 - 1;
+        let ack_now = self.acks == Acks::Leader || (in_sync == 1 && self.min_insync == 1);
         self.replicating.push_back((entry, generation));
         self.queue.schedule_in_lane(
             Lane::Replication,
             self.now + self.timing.replication,
-            Event::Durable { entry, generation },
+            Event::Durable {
+                entry,
+                generation,
+                acked: ack_now,
+            },
         );
         trace!(
             self,
@@ -99,16 +123,22 @@ impl Simulation {
             None,
             attempt as u32,
             copy as u32,
-            if copy == 0 {
-                format!("appended to partition {partition}")
-            } else {
-                format!(
-                    "appended to partition {partition} AGAIN, as a second record (no idempotent producer)"
-                )
+            {
+                let rf = self.isr.replicas();
+                let isr = if in_sync < rf {
+                    format!(" ({in_sync} of {rf} replicas in sync)")
+                } else {
+                    String::new()
+                };
+                if copy == 0 {
+                    format!("appended to partition {partition}{isr}")
+                } else {
+                    format!(
+                        "appended to partition {partition} AGAIN, as a second record (no idempotent producer){isr}"
+                    )
+                }
             }
         );
-        // With one replica there is nobody to wait for, so `all` acks as early as `leader`.
-        let ack_now = self.acks == Acks::Leader || rf == 1;
         if ack_now {
             self.send_publish_ack(msg, producer, attempt);
         }
@@ -131,6 +161,31 @@ impl Simulation {
             return false;
         }
         true
+    }
+
+    /// `min.insync.replicas`: with acks=all and fewer replicas in sync, the leader refuses the
+    /// write before appending it (Kafka's NotEnoughReplicas, a retriable error). The producer
+    /// retries as it does when the leader is unavailable: its ack timeout runs out.
+    #[cold]
+    fn refuse_not_enough_replicas(&mut self, msg: u32, attempt: u16, net_copy: u8) {
+        self.metrics.counters.not_enough_replicas += 1;
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.cause = Cause::BrokerUnavailable;
+        }
+        let (isr, min) = (self.isr.in_sync(), self.min_insync);
+        trace!(
+            self,
+            msg,
+            TraceKind::NotEnoughReplicas,
+            Actor::Broker,
+            None,
+            None,
+            attempt as u32,
+            net_copy as u32,
+            format!(
+                "NotEnoughReplicas: {isr} in-sync replica(s), fewer than min.insync.replicas={min}: publish refused, not appended; the producer will retry"
+            ),
+        );
     }
 
     pub(super) fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16) {
