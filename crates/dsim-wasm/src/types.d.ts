@@ -126,7 +126,7 @@ export type Scenario = {
    */
   crashBeforeProcess: number,
   /**
-   * Probability that the consumer crashes after processing, before its ack or commit.
+   * Probability that the consumer crashes after processing, before its offset or transaction commit.
    * Default 0.
    */
   crashAfterProcess: number,
@@ -154,12 +154,23 @@ export type Scenario = {
    */
   sessionTimeoutMs: number,
   /**
+   * How often a consumer commits its offsets, ms (Kafka's `auto.commit.interval.ms`; the
+   * commit runs inside the poll); 0 commits after each poll's records are processed.
+   * Default 0.
+   */
+  commitIntervalMs?: number,
+  /**
+   * Exactly-once: what the ledger's reader of the output topic sees (Kafka's
+   * `isolation.level`). Default `read-committed`.
+   */
+  isolation?: Isolation,
+  /**
    * Time of one dedup-store look-up, ms. Default 0.1.
    */
   dedupLookupMs: number,
   /**
-   * How long the dedup store remembers a processed ID, ms. Default 300,000 (five minutes,
-   * like an SQS FIFO queue's window).
+   * How long the consumer's dedup store remembers a processed ID, ms. Default 300,000
+   * (five minutes).
    */
   dedupWindowMs: number,
   /**
@@ -192,7 +203,7 @@ export type Scenario = {
   externalLatencyMs?: number,
   /**
    * Probability that a consumer stalls (a stop-the-world GC pause) right after processing
-   * a record, before its ack or commit. Default 0.
+   * a record, before its offset or transaction commit. Default 0.
    */
   consumerStall?: number,
   /**
@@ -278,7 +289,27 @@ export type Report = {
    */
   in_flight: number,
   retries: number,
-  redeliveries: number,
+  /**
+   * Records a consumer read again because its partition's reader restarted from the
+   * group's committed offset (after a crash, a session timeout, a rebalance or an aborted
+   * transaction): every record after that offset is delivered again.
+   */
+  replayed: number,
+  /**
+   * Offset commits the group coordinator accepted (every mode but exactly-once, which
+   * commits its offsets inside its transactions).
+   */
+  offset_commits: number,
+  /**
+   * Exactly-once: output records of aborted transactions, which a read-committed reader
+   * skips (a read-uncommitted one applies them).
+   */
+  aborted_skipped: number,
+  /**
+   * A stalled run on Kafka: the first partition whose committed offset never got past a
+   * record, and that offset (a record that keeps crashing its consumer blocks it).
+   */
+  stuck_at?: StuckAt,
   network_messages: number,
   events: number,
   /**
@@ -338,7 +369,7 @@ export type Snapshot = {
   lost: number,
   in_flight: number,
   retries: number,
-  redeliveries: number,
+  replayed: number,
   network_messages: number,
   events: number,
   latency_p50_ms: number,
@@ -709,6 +740,11 @@ export type HistogramBin = {
 };
 
 /**
+ * What a reader of exactly-once's output sees (Kafka's `isolation.level`).
+ */
+export type Isolation = "read-committed" | "read-uncommitted";
+
+/**
  * How a knob's value is read and shown.
  */
 export type KnobKind = "probability" | "millis" | "count" | "rate" | "choice";
@@ -902,6 +938,14 @@ export type SeriesReport = {
 export type Status = "running" | "drained" | "gave-up" | "stalled";
 
 /**
+ * Where a stalled Kafka run could not get on: a partition and its committed offset.
+ */
+export type StuckAt = {
+  partition: number,
+  offset: number,
+};
+
+/**
  * One value of the knob, every mode.
  */
 export type SweepPoint = {
@@ -915,7 +959,7 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "redelivery" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
 
 /**
  * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.

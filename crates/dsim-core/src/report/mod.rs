@@ -725,22 +725,26 @@ pub struct StuckAt {
 }
 
 impl Simulation {
-    /// For a stalled run, the first partition with a live record at or after its committed
-    /// offset: the group never committed past it.
+    /// For a stalled run, the first partition whose next record (the first live one at or
+    /// after the committed offset) was read more than once and never committed past: a
+    /// record that keeps failing its consumer. A backlog the horizon cut short, or a topic
+    /// nobody reads, is not stuck on a record, and has none.
     fn stuck_at(&self) -> Option<StuckAt> {
         if self.status != Status::Stalled {
             return None;
         }
         self.logs.iter().enumerate().find_map(|(p, log)| {
-            (log.committed..log.end())
-                .find(|&o| {
-                    log.at(o)
-                        .is_some_and(|(e, g)| self.entries.live(e, g).is_some())
-                })
-                .map(|offset| StuckAt {
+            let next = (log.committed..log.end()).find_map(|o| {
+                let (e, g) = log.at(o)?;
+                self.entries.live(e, g).map(|entry| (o, entry.deliveries))
+            });
+            match next {
+                Some((offset, reads)) if reads > 1 => Some(StuckAt {
                     partition: p as u16,
                     offset,
-                })
+                }),
+                _ => None,
+            }
         })
     }
 }
