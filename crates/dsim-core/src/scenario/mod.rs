@@ -122,6 +122,53 @@ impl Mode {
     }
 }
 
+/// The broker family: which real system's mechanisms the broker and its clients model.
+///
+/// Each value names one real system and is built with that system's own mechanisms; a
+/// setting that a family does not have is refused for it (see `Knob::applies_to`). Issue 25
+/// adds `rabbitmq`, `sqs` and `sqs-fifo` here.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Broker {
+    /// Apache Kafka: a partitioned log read by a consumer group.
+    #[default]
+    Kafka,
+}
+
+impl Broker {
+    pub const ALL: [Broker; 1] = [Broker::Kafka];
+
+    /// The name used on the command line, in URLs and in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Broker::Kafka => "kafka",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Broker> {
+        Broker::ALL.into_iter().find(|b| b.key() == key)
+    }
+
+    /// The real system's name, for tables and the page.
+    pub fn title(self) -> &'static str {
+        match self {
+            Broker::Kafka => "Kafka",
+        }
+    }
+
+    /// One line on what the family is, naming the real system.
+    pub fn description(self) -> &'static str {
+        match self {
+            Broker::Kafka => {
+                "Apache Kafka: a replicated, partitioned log; each partition is read in order by one member of a consumer group, and acks=all, idempotent producers and transactions give its guarantees."
+            }
+        }
+    }
+}
+
 /// The two halves a mode can promise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
@@ -178,6 +225,9 @@ impl Acks {
 pub struct Scenario {
     /// Delivery mode. Default `at-least-once`.
     pub mode: Mode,
+    /// Broker family: which real system is modelled. Default `kafka`. A setting that the
+    /// family does not have is refused for it, and stays at its default.
+    pub broker: Broker,
     /// Seed of every random decision. Default 42.
     pub seed: u64,
 
@@ -350,6 +400,7 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             mode: Mode::AtLeastOnce,
+            broker: Broker::Kafka,
             seed: 42,
             messages: 10_000,
             producers: 2,
