@@ -318,8 +318,8 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         },
         Counter {
             id: "throughput",
-            label: "throughput",
-            value: rate(r.throughput_per_s),
+            label: "msg/s throughput",
+            value: thousands(r.throughput_per_s.max(0.0).round() as u64),
             detail: capacity(r),
             bad: false,
         },

@@ -203,7 +203,7 @@ pub struct Report {
     /// `min(consumers, partitions) × 1 s / (record time + commit time / max-poll)`. Below it
     /// the throughput is the offered load; a saturated run's throughput stays under it by the
     /// share of time its consumers wait for fetches (a round trip per `max-poll` records),
-    /// which is not counted as busy. `None` when nothing was measured: no record handled, or
+    /// which is not counted as busy. Absent (`null`) when nothing was measured: no record handled, or
     /// handling took no time (`processing-ms` 0 and no other cost).
     pub capacity_per_s: Option<f64>,
     pub latency_ms: LatencySummary,
