@@ -50,3 +50,6 @@ mod time_travel;
 
 #[cfg(test)]
 mod replication;
+
+#[cfg(test)]
+mod capacity;

@@ -174,7 +174,6 @@ fn huge_latency_only_slows_things_down() {
         messages: 200,
         latency_ms: 5_000.0,
         ack_timeout_ms: 60_000.0,
-        visibility_timeout_ms: 120_000.0,
         ..Scenario::default()
     };
     let r = ends(s);
@@ -234,7 +233,6 @@ fn a_run_that_never_ends_by_itself_stops_at_its_event_budget() {
         crash_before_process: 1.0,
         restart_ms: 1.0,
         session_timeout_ms: 1.0,
-        visibility_timeout_ms: 1.0,
         horizon_ms: 3_600_000.0,
         ..Scenario::default()
     });

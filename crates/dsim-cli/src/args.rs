@@ -57,11 +57,17 @@ pub fn scenario_from(matches: &ArgMatches) -> Result<Scenario, String> {
             .scenario()
             .map_err(|e: ScenarioError| e.to_string())?;
     }
+    let mut given = Vec::new();
     for k in knobs() {
         if let Ok(Some(value)) = matches.try_get_one::<String>(k.key) {
             k.set_text(&mut scenario, value)
                 .map_err(|e| e.to_string())?;
+            given.push(k);
         }
+    }
+    // Once every flag is in (`--broker` may come last): a flag the broker lacks is refused.
+    if let Some(e) = scenario.refuse_inapplicable(&given).into_iter().next() {
+        return Err(e.to_string());
     }
     // After every knob flag, so the script is checked against the final consumers and horizon.
     if let Ok(Some(text)) = matches.try_get_one::<String>(script::SCRIPT_KEY) {

@@ -250,12 +250,21 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
         Some(("knobs", _)) => Ok(knobs()
             .iter()
             .map(|k| {
+                let range = match k.kind {
+                    dsim_core::Kind::Choice(names) => format!("{:<24}", names.join("|")),
+                    _ => format!(
+                        "{:>10} .. {:<10}",
+                        dsim_core::knobs::format_number(k.min),
+                        dsim_core::knobs::format_number(k.max)
+                    ),
+                };
+                // Which broker families have the setting (a flag for another is refused).
+                let brokers: Vec<&str> = k.brokers.iter().map(|b| b.key()).collect();
                 format!(
-                    "--{:<24} {:>10} .. {:<10} {:<6} {}\n",
+                    "--{:<24} {range} {:<6} [{}] {}\n",
                     k.key,
-                    dsim_core::knobs::format_number(k.min),
-                    dsim_core::knobs::format_number(k.max),
                     k.unit,
+                    brokers.join(","),
                     k.help
                 )
             })

@@ -10,6 +10,7 @@ pub fn run(r: &Report) -> String {
     let mut out = String::new();
     let mut line = |k: &str, v: String| out.push_str(&format!("{k:<24} {v}\n"));
     line("mode", r.mode.key().to_string());
+    line("broker", r.scenario.broker.key().to_string());
     line("seed", r.seed.to_string());
     line("status", r.status_detail());
     line("produced", r.produced.to_string());
@@ -38,6 +39,15 @@ pub fn run(r: &Report) -> String {
     line("events simulated", r.events.to_string());
     line("simulated duration", format!("{:.1} ms", r.duration_ms));
     line("throughput", format!("{:.0} msg/s", r.throughput_per_s));
+    line(
+        "capacity",
+        match r.capacity_per_s {
+            Some(c) => {
+                format!("{c:.0} msg/s (the most the consumers sustain, from their busy time)")
+            }
+            None => "not measured (no record took consumer time)".into(),
+        },
+    );
     let l = &r.latency_ms;
     line(
         "latency (ms)",
@@ -170,7 +180,7 @@ fn status_key(status: Status) -> &'static str {
 
 pub fn compare(reports: &[Report]) -> String {
     let mut out = format!(
-        "{:<20} {:<8} {:>7} {:>7} {:>9} {:>9} {:>10} {:>9} {:>8}  {}\n",
+        "{:<20} {:<8} {:>7} {:>7} {:>9} {:>9} {:>10} {:>10} {:>9} {:>8}  {}\n",
         "mode",
         "status",
         "lost",
@@ -178,13 +188,14 @@ pub fn compare(reports: &[Report]) -> String {
         "p50 ms",
         "p99 ms",
         "msg/s",
+        "capacity",
         "net/msg",
         "retries",
         "guarantee"
     );
     for r in reports {
         out.push_str(&format!(
-            "{:<20} {:<8} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.0} {:>9.2} {:>8}  {}\n",
+            "{:<20} {:<8} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.0} {:>10} {:>9.2} {:>8}  {}\n",
             r.mode.key(),
             status_key(r.status),
             r.lost,
@@ -192,6 +203,8 @@ pub fn compare(reports: &[Report]) -> String {
             r.latency_ms.p50,
             r.latency_ms.p99,
             r.throughput_per_s,
+            r.capacity_per_s
+                .map_or("-".to_string(), |c| format!("{c:.0}")),
             r.cost.network_messages_per_message,
             r.retries + r.replayed,
             if r.guarantee.held {

@@ -500,3 +500,76 @@ fn bench_reports_the_median_of_repeated_runs_with_their_range_and_heap() {
     refused(&["bench", "--repeat", "0"], "repeat:");
     refused(&["bench", "--repeat", "many"], "repeat:");
 }
+
+/// Every flag against every broker, whatever the knob table says today: a setting the broker
+/// has is taken, one it lacks is refused with the core's one line (naming the setting and the
+/// broker), even at its default value and whichever flag comes first.
+#[test]
+fn a_flag_the_broker_lacks_is_refused_in_one_line() {
+    let defaults = dsim_core::Scenario::default();
+    let (mut taken, mut refusals) = (0, 0);
+    for b in dsim_core::Broker::ALL {
+        for k in dsim_core::knobs() {
+            let flag = format!("--{}", k.key);
+            let value = k.get_text(&defaults);
+            let mut args = vec!["run", &flag, &value];
+            if k.key != "broker" {
+                args.extend(["--broker", b.key()]);
+            }
+            if k.key != "messages" {
+                args.extend(["--messages", "20"]);
+            }
+            match k.check_broker(b) {
+                Ok(()) => {
+                    let out = dsim(&args);
+                    assert!(
+                        out.status.success(),
+                        "{args:?}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    taken += 1;
+                }
+                Err(e) => {
+                    refused(&args, &e.to_string());
+                    refusals += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        taken + refusals,
+        dsim_core::knobs().len() * dsim_core::Broker::ALL.len()
+    );
+    refused(
+        &["run", "--broker", "sqs"],
+        "broker: must be one of kafka (got \"sqs\")",
+    );
+}
+
+#[test]
+fn the_run_and_compare_tables_show_the_broker_and_capacity_beside_throughput() {
+    let table = stdout(&["run", "--messages", "500"]);
+    assert!(
+        table.contains("broker                   kafka\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("capacity                 4000 msg/s (the most the consumers sustain"),
+        "{table}"
+    );
+    let table = stdout(&["compare", "--messages", "500"]);
+    let header = table.lines().next().unwrap();
+    assert!(header.contains("msg/s   capacity"), "{header}");
+    let eos = table
+        .lines()
+        .find(|l| l.starts_with("exactly-once"))
+        .unwrap();
+    assert!(
+        !eos.contains(" 4000 "),
+        "exactly-once pays for its transactions: {eos}"
+    );
+    let json: Value =
+        serde_json::from_str(&stdout(&["run", "--messages", "500", "--json"])).unwrap();
+    assert_eq!(json["capacity_per_s"], 4000.0);
+    assert_eq!(json["scenario"]["broker"], "kafka");
+}

@@ -1,7 +1,7 @@
 //! The module's free functions: whole runs, comparisons, traces, and the tables a page needs
 //! to build its own controls (presets, knobs, modes, defaults).
 
-use dsim_core::{Kind, Mode, Scenario};
+use dsim_core::{Broker, Kind, Mode, Scenario};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -180,6 +180,8 @@ pub(crate) struct Knob {
     choices: Vec<String>,
     /// The playground's default.
     default: KnobValue,
+    /// The broker families that have this setting; given for another, it is refused.
+    brokers: Vec<Broker>,
 }
 
 /// Every scenario setting with its keys, label, unit, range, step and group, in the
@@ -218,10 +220,38 @@ pub fn knobs() -> Result<JsValue, JsValue> {
                 step: k.step,
                 choices,
                 default,
+                brokers: k.brokers.to_vec(),
             }
         })
         .collect();
     to_js(&knobs)
+}
+
+/// A broker family: the real system it models.
+#[derive(Serialize)]
+#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+pub(crate) struct BrokerInfo {
+    /// The value of a scenario's `broker`.
+    key: Broker,
+    /// The real system's name (`"Kafka"`).
+    title: String,
+    /// What the family is, in a sentence.
+    description: String,
+}
+
+/// The broker families, the default first.
+#[wasm_bindgen(unchecked_return_type = "BrokerInfo[]")]
+pub fn brokers() -> Result<JsValue, JsValue> {
+    install_panic_hook();
+    let brokers: Vec<BrokerInfo> = Broker::ALL
+        .iter()
+        .map(|&b| BrokerInfo {
+            key: b,
+            title: b.title().into(),
+            description: b.description().into(),
+        })
+        .collect();
+    to_js(&brokers)
 }
 
 /// A delivery mode and what it promises.

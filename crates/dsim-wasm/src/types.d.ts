@@ -17,6 +17,11 @@ export type Scenario = {
    */
   mode: Mode,
   /**
+   * Broker family: which real system is modelled. Default `kafka`. A setting that the
+   * family does not have is refused for it, and stays at its default.
+   */
+  broker: Broker,
+  /**
    * Seed of every random decision. Default 42.
    */
   seed: number,
@@ -87,7 +92,7 @@ export type Scenario = {
    */
   ackTimeoutMs: number,
   /**
-   * Retries before giving up (producer) or dead-lettering (broker). Default 8.
+   * Publish retries before the producer gives up and reports the failure. Default 8.
    */
   maxRetries: number,
   /**
@@ -116,10 +121,11 @@ export type Scenario = {
    */
   failoverMs: number,
   /**
-   * How long a delivery may stay unacknowledged before the broker redelivers it, ms.
-   * Default 200.
+   * How long a delivery may stay unacknowledged before a queue broker redelivers it, ms.
+   * Default 200. No broker family modelled today has it (Kafka resumes from committed
+   * offsets instead); it is refused when given, and left out of JSON.
    */
-  visibilityTimeoutMs: number,
+  visibilityTimeoutMs?: number,
   /**
    * Probability that the consumer crashes after receiving a message, before processing it.
    * Default 0.
@@ -320,6 +326,20 @@ export type Report = {
    * Unique messages applied per second, from the first publish to the last application.
    */
   throughput_per_s: number,
+  /**
+   * The most messages per second this scenario's consumers could sustain, measured from
+   * the run's busy time (`BusyTime`): each record costs the consumer's measured mean time
+   * per record (processing, dedup look-up, external call) plus, in exactly-once, its share
+   * of a transaction's commit, the measured mean commit wait over `max-poll` records (a
+   * saturated consumer's poll, and the most records a transaction holds); the consumers
+   * that can own partitions at once (`min(consumers, partitions)`) work in parallel. So
+   * `min(consumers, partitions) × 1 s / (record time + commit time / max-poll)`. Below it
+   * the throughput is the offered load; a saturated run's throughput stays under it by the
+   * share of time its consumers wait for fetches (a round trip per `max-poll` records),
+   * which is not counted as busy. Absent (`null`) when nothing was measured: no record handled, or
+   * handling took no time (`processing-ms` 0 and no other cost).
+   */
+  capacity_per_s: number | null,
   latency_ms: LatencySummary,
   latency_histogram: Array<HistogramBin>,
   series: SeriesReport,
@@ -476,6 +496,10 @@ export type Knob = {
    * The playground's default.
    */
   default: KnobValue,
+  /**
+   * The broker families that have this setting; given for another, it is refused.
+   */
+  brokers: Array<Broker>,
 };
 
 /**
@@ -498,6 +522,24 @@ export type ModeInfo = {
    * What it promises, as a report's `guarantee.promise` says it.
    */
   promise: string,
+};
+
+/**
+ * A broker family: the real system it models.
+ */
+export type BrokerInfo = {
+  /**
+   * The value of a scenario's `broker`.
+   */
+  key: Broker,
+  /**
+   * The real system's name (`"Kafka"`).
+   */
+  title: string,
+  /**
+   * What the family is, in a sentence.
+   */
+  description: string,
 };
 
 /**
@@ -604,6 +646,15 @@ export type Acks = "leader" | "all";
  * The swim lanes of a sequence diagram.
  */
 export type Actor = "producer" | "broker" | "consumer" | "ledger" | "external";
+
+/**
+ * The broker family: which real system's mechanisms the broker and its clients model.
+ *
+ * Each value names one real system and is built with that system's own mechanisms; a
+ * setting that a family does not have is refused for it (see `Knob::applies_to`). Issue 25
+ * adds `rabbitmq`, `sqs` and `sqs-fifo` here.
+ */
+export type Broker = "kafka";
 
 /**
  * What the mechanisms cost.

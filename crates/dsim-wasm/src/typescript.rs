@@ -24,7 +24,7 @@ mod tests {
     };
     use ts_rs::{Config, TS, TypeVisitor};
 
-    use crate::api::{Knob, ModeInfo, Preset};
+    use crate::api::{BrokerInfo, Knob, ModeInfo, Preset};
 
     const HEADER: &str = "\
 // Generated from the Rust types by crates/dsim-wasm/src/typescript.rs; do not edit.
@@ -119,6 +119,7 @@ export type ScenarioInput = Partial<Scenario>;
         d.visit::<Preset>();
         d.visit::<Knob>();
         d.visit::<ModeInfo>();
+        d.visit::<BrokerInfo>();
         d.visit::<SweepSpec>();
         d.visit::<SweepResult>();
         d.visit::<SweepProgress>();
@@ -131,6 +132,7 @@ export type ScenarioInput = Partial<Scenario>;
             "Preset",
             "Knob",
             "ModeInfo",
+            "BrokerInfo",
             "SweepSpec",
             "SweepResult",
             "SweepProgress",

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::controls::{KnobPanel, ModePicker, RunButtons, SeedField};
+use crate::controls::{BrokerPicker, KnobPanel, ModePicker, RunButtons, SeedField};
 use crate::dashboard::{Counters, GuaranteeBadge, LedgerSummary, LiveCharts, Progress};
 use crate::lower_panels::{Group, LowerPanels, PanelsChunk};
 use crate::presets::Presets;
@@ -70,6 +70,7 @@ fn FullPage() -> impl IntoView {
                     </section>
                 </aside>
                 <main class="results">
+                    <BrokerPicker />
                     <ModePicker />
                     <Progress />
                     <LowerPanels group=Group::TimeTravel chunk=panels />
@@ -101,9 +102,10 @@ fn EmbedView() -> impl IntoView {
     root.on_load(|element| browser::observe_height(&element, browser::post_height));
     let named: Vec<&'static str> = store.named.get_value();
     let shows_mode = named.contains(&"mode");
+    let shows_broker = named.contains(&"broker");
     let knob_keys: Vec<&'static str> = named
         .into_iter()
-        .filter(|k| *k != "mode" && *k != "seed")
+        .filter(|k| *k != "mode" && *k != "seed" && *k != "broker")
         .collect();
     let has_knobs = !knob_keys.is_empty();
     let open_link = move || {
@@ -114,6 +116,7 @@ fn EmbedView() -> impl IntoView {
     view! {
         <div class="embed" data-testid="embed-root" node_ref=root data-run-state=move || store.run_state.get().key()>
             <UrlErrors />
+            {shows_broker.then(|| view! { <BrokerPicker /> })}
             {shows_mode.then(|| view! { <ModePicker /> })}
             {has_knobs.then(|| view! { <div class="embed-knobs"><KnobPanel only=knob_keys /></div> })}
             <div class="embed-status">

@@ -48,6 +48,7 @@ pub fn Compare() -> impl IntoView {
                             <td class="num">{r.overcharged}</td>
                             <td class="num">{r.p50}" / "{r.p99}</td>
                             <td class="num">{r.throughput}</td>
+                            <td class="num">{r.capacity}</td>
                             <td class="num">{r.network_per_message}</td>
                             <td class="cost">{r.extra_cost}</td>
                         </tr>
@@ -69,6 +70,13 @@ pub fn Compare() -> impl IntoView {
                                 <th scope="col" class="num">"Overcharged"</th>
                                 <th scope="col" class="num">"Latency p50 / p99"</th>
                                 <th scope="col" class="num">"Throughput"</th>
+                                <th
+                                    scope="col"
+                                    class="num"
+                                    title="The most messages per second the consumers could sustain, measured from their busy time"
+                                >
+                                    "Capacity"
+                                </th>
                                 <th scope="col" class="num">"Network msgs per msg"</th>
                                 <th scope="col">"What it cost"</th>
                             </tr>

@@ -7,7 +7,7 @@
 //! again, so what the controls show is always what runs.
 
 use dsim_core::knobs::format_number;
-use dsim_core::{Group, Kind, Knob, Mode, ScenarioError, knob, knobs};
+use dsim_core::{Broker, Group, Kind, Knob, Mode, ScenarioError, knob, knobs};
 use leptos::prelude::*;
 use web_sys::HtmlInputElement;
 
@@ -51,7 +51,7 @@ fn field_error(id: String, error: RwSignal<Option<String>>) -> impl IntoView {
 }
 
 /// Knobs with controls of their own elsewhere on the page.
-const SPECIAL: &[&str] = &["mode", "seed"];
+const SPECIAL: &[&str] = &["mode", "seed", "broker"];
 
 /// Groups open when the page loads; the others hold settings few people change.
 const OPEN_GROUPS: &[Group] = &[
@@ -97,6 +97,51 @@ pub fn ModePicker() -> impl IntoView {
             <p class="mechanism" data-testid="mode-mechanism" aria-live="polite">
                 <strong>{move || mode.get().title()} ": "</strong>
                 {move || mode.get().mechanism()}
+            </p>
+        </div>
+    }
+}
+
+/// The broker family, beside the mode: which real system the run models, with a line on what
+/// it is. Choosing one puts the settings it lacks back to their defaults (`set_broker`), and
+/// the knob panel hides them.
+#[component]
+pub fn BrokerPicker() -> impl IntoView {
+    let store = use_store();
+    let broker = Memo::new(move |_| store.scenario.with(|s| s.broker));
+    let error = RwSignal::new(url_error(&store, "broker"));
+    let buttons = Broker::ALL
+        .iter()
+        .map(|&b| {
+            view! {
+                <button
+                    type="button"
+                    class="segment"
+                    data-testid=format!("broker-{}", b.key())
+                    aria-pressed=move || (broker.get() == b).to_string()
+                    title=b.description()
+                    on:click=move |_| {
+                        let mut s = store.scenario.get_untracked();
+                        s.set_broker(b);
+                        error.set(None);
+                        store.set_scenario(s);
+                    }
+                >
+                    {b.title()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="mode-picker broker-picker" data-testid="broker-picker">
+            <div class="segmented" role="group" aria-label="Broker">
+                <span class="segmented-label">"Broker"</span>
+                {buttons}
+            </div>
+            {field_error("broker".into(), error)}
+            <p class="mechanism" data-testid="broker-description" aria-live="polite">
+                <strong>{move || broker.get().title()} ": "</strong>
+                {move || broker.get().description()}
             </p>
         </div>
     }
@@ -221,9 +266,19 @@ pub fn KnobPanel(#[prop(optional)] only: Option<Vec<&'static str>>) -> impl Into
             }
             let controls = members
                 .into_iter()
-                .map(|k| match k.kind {
-                    Kind::Choice(names) => view! { <ChoiceControl knob=k names /> }.into_any(),
-                    _ => view! { <KnobControl knob=k /> }.into_any(),
+                .map(|k| {
+                    // A setting the chosen broker lacks has no control: the doors refuse it.
+                    let store = use_store();
+                    let applies =
+                        Memo::new(move |_| store.scenario.with(|s| k.applies_to(s.broker)));
+                    move || {
+                        applies.get().then(|| match k.kind {
+                            Kind::Choice(names) => {
+                                view! { <ChoiceControl knob=k names /> }.into_any()
+                            }
+                            _ => view! { <KnobControl knob=k /> }.into_any(),
+                        })
+                    }
                 })
                 .collect_view();
             Some(view! {

@@ -72,10 +72,11 @@ pub fn Counters() -> impl IntoView {
             1 => r.side_effects,
             2 => r.duplicates,
             3 => r.lost,
-            _ => r.retries,
+            4 => r.retries,
+            _ => r.throughput_per_s.round() as u64,
         })
     };
-    let cells = (0..5)
+    let cells = (0..6)
         .map(|i| {
             let id = counters.with_untracked(|c| c[i].id);
             let field = move |f: fn(&view_model::Counter) -> String| counters.with(|c| f(&c[i]));

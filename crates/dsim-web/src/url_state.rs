@@ -270,6 +270,24 @@ mod tests {
         assert_eq!(loaded.state.scenario.publish_loss, 0.2);
     }
 
+    /// The broker is in the address like the mode: read, named, and written back when it is
+    /// not the default; a bad one is named and the default kept.
+    #[test]
+    fn the_broker_round_trips_through_the_address() {
+        let loaded = load("broker=kafka&mode=outbox&ack-loss=0.1");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.named, ["broker", "mode", "ack-loss"]);
+        assert_eq!(loaded.state.scenario.broker, dsim_core::Broker::Kafka);
+        let again = load(&loaded.state.to_query());
+        assert_eq!(again.state.scenario, loaded.state.scenario);
+        let bad = load("broker=rabbit&ack-loss=0.1");
+        assert_eq!(
+            bad.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            ["broker: must be one of kafka (got \"rabbit\")"]
+        );
+        assert_eq!(bad.state.scenario.ack_loss, 0.1);
+    }
+
     /// Strings that would run if any part of the page inserted a URL value as HTML.
     pub const INJECTIONS: &[&str] = &[
         "<script>window.__dsimInjected=1</script>",

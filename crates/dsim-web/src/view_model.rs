@@ -327,7 +327,23 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             },
             bad: false,
         },
+        Counter {
+            id: "throughput",
+            label: "msg/s throughput",
+            value: thousands(r.throughput_per_s.max(0.0).round() as u64),
+            detail: capacity(r),
+            bad: false,
+        },
     ]
+}
+
+/// Capacity beside throughput: the most the consumers could sustain, measured from their
+/// busy time (`Report::capacity_per_s`).
+pub fn capacity(r: &Report) -> String {
+    match r.capacity_per_s {
+        Some(c) => format!("capacity {}", rate(c)),
+        None => "capacity not measured yet".into(),
+    }
 }
 
 /// The ledger in a sentence: "3 customers double-charged, $412".
@@ -461,6 +477,8 @@ pub struct CompareRow {
     pub p50: String,
     pub p99: String,
     pub throughput: String,
+    /// The most the consumers could sustain (`Report::capacity_per_s`).
+    pub capacity: String,
     pub network_per_message: String,
     /// Transactions, dedup look-ups or broker-side dedup: whatever the mode paid extra.
     pub extra_cost: String,
@@ -502,6 +520,7 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
                 p50: millis(r.latency_ms.p50),
                 p99: millis(r.latency_ms.p99),
                 throughput: rate(r.throughput_per_s),
+                capacity: r.capacity_per_s.map_or("–".into(), rate),
                 network_per_message: trim_number(c.network_messages_per_message),
                 extra_cost: if extra.is_empty() {
                     "–".into()
@@ -674,8 +693,24 @@ mod tests {
         let ids: Vec<&str> = counters(&r).iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
-            ["produced", "applied", "duplicates", "lost", "retries"]
+            [
+                "produced",
+                "applied",
+                "duplicates",
+                "lost",
+                "retries",
+                "throughput"
+            ]
         );
         assert_eq!(counters(&r)[0].value, "100");
+        // Capacity beside throughput: at the defaults four consumers at 1 ms a record.
+        assert_eq!(counters(&r)[5].detail, "capacity 4,000 msg/s");
+        let eos = dsim_core::simulate(&scenario("messages=100&mode=exactly-once")).unwrap();
+        let row = &compare_rows(&[r, eos])[..];
+        assert_eq!(row[0].capacity, "4,000 msg/s");
+        assert_ne!(
+            row[1].capacity, row[0].capacity,
+            "exactly-once pays for its commits"
+        );
     }
 }

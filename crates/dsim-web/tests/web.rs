@@ -316,6 +316,53 @@ async fn the_history_export_is_offered_only_for_runs_it_can_hold() {
 }
 
 #[wasm_bindgen_test]
+async fn the_broker_picker_sits_by_the_modes_and_follows_the_address() {
+    let root = container();
+    let _page = mount_to(root.clone(), || {
+        view! { <Playground loaded=url_state::load("broker=kafka&mode=exactly-once&messages=500") /> }
+    });
+    tick().await;
+    let root: Element = root.into();
+    assert_eq!(attr(&root, "broker-kafka", "aria-pressed"), "true");
+    assert_eq!(get(&root, "broker-kafka").text_content().unwrap(), "Kafka");
+    let line = get(&root, "broker-description").text_content().unwrap();
+    assert!(line.starts_with("Kafka: Apache Kafka"), "{line}");
+    // Not a slider of its own among the settings.
+    assert!(find(&root, "knob-broker").is_none());
+    // Every setting kafka has keeps its control.
+    for k in dsim_core::knobs().iter().filter(|k| k.key != "broker") {
+        if k.key != "mode" && k.key != "seed" && k.applies_to(dsim_core::Broker::Kafka) {
+            assert!(
+                find(&root, &format!("knob-{}", k.key)).is_some(),
+                "{}",
+                k.key
+            );
+        }
+    }
+    click(&root, "broker-kafka");
+    tick().await;
+    assert_eq!(attr(&root, "broker-kafka", "aria-pressed"), "true");
+    until("the run", || finished(&root)).await;
+    // Capacity beside throughput: exactly-once pays for its commits.
+    let detail = get(&root, "counter-throughput").text_content().unwrap();
+    assert!(detail.contains("capacity 3,"), "{detail}");
+
+    let bad = container();
+    let _bad = mount_to(bad.clone(), || {
+        view! { <Playground loaded=url_state::load("broker=rabbit&messages=200") /> }
+    });
+    tick().await;
+    let bad: Element = bad.into();
+    assert!(
+        get(&bad, "broker-error")
+            .text_content()
+            .unwrap()
+            .starts_with("broker: must be one of kafka (got \"rabbit\")")
+    );
+    assert_eq!(attr(&bad, "broker-kafka", "aria-pressed"), "true");
+}
+
+#[wasm_bindgen_test]
 async fn the_embedded_view_shows_the_named_controls_only() {
     let root = container();
     let _page = mount_to(root.clone(), || {

@@ -332,6 +332,8 @@ impl Simulation {
                 cost = self.timing.dedup_lookup;
             }
         }
+        // Capacity: the consumer is busy from here until `on_process_done`.
+        self.metrics.busy.start(consumer, self.now);
         let c = &mut self.consumers[consumer as usize];
         c.current = Some((item, work));
         let session = c.session;
@@ -356,6 +358,8 @@ impl Simulation {
         let Some((item, mut work)) = c.current.take() else {
             return;
         };
+        // Capacity: the record is handled (see `BusyTime`).
+        self.metrics.busy.record_done(consumer, self.now);
         // The card was charged during processing, before the local write below: whatever
         // that write or the broker decides next, the provider has already done it.
         if work == Work::Apply && self.external.is_some() {
@@ -725,6 +729,8 @@ impl Simulation {
         let txn = c.next_txn;
         c.next_txn += 1;
         c.committing = Some((txn, 1));
+        // Capacity: blocked on the commit until its answer (`on_commit_response`).
+        self.metrics.busy.start(consumer, self.now);
         self.send_commit(consumer);
     }
 
@@ -797,6 +803,8 @@ impl Simulation {
         if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
             return;
         }
+        // Capacity: the commit's answer unblocks the consumer.
+        self.metrics.busy.commit_done(consumer, self.now);
         if ok {
             let c = &mut self.consumers[consumer as usize];
             c.committing = None;

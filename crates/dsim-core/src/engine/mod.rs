@@ -387,7 +387,7 @@ impl Simulation {
             external: s
                 .external_effect
                 .then(|| ExternalProvider::new(s.accounts.max(1), s.idempotency_key)),
-            metrics: Metrics::new(span),
+            metrics: Metrics::new(span, consumers),
             traced: traced_set,
             traces: BTreeMap::new(),
             resolved: 0,

@@ -48,6 +48,55 @@ pub struct Counters {
     pub events: u64,
 }
 
+/// How long the consumers were busy, and with what: what `capacity_per_s` is measured from.
+/// A consumer is busy with a record from the moment it starts it (processing, the dedup
+/// look-up, the external call) until the record is done, and, in exactly-once, with a commit
+/// from sending it until the answer (it does nothing else meanwhile). Not busy: waiting for a
+/// fetch, a stall (a GC pause is a fault, not work), being down, and work a crash cut short
+/// (its interval is dropped and its record or commit not counted).
+#[derive(Clone, Debug, Default)]
+pub struct BusyTime {
+    /// Per consumer, when its current piece of work began.
+    since: Vec<Micros>,
+    /// Time all consumers spent on records, µs.
+    pub records_us: u64,
+    /// Records whose processing completed (applied, staged or skipped as duplicates).
+    pub records: u64,
+    /// Time all consumers spent blocked on their transactions' commits, µs.
+    pub commits_us: u64,
+    /// Commits answered (committed or refused).
+    pub commits: u64,
+}
+
+impl BusyTime {
+    fn new(consumers: usize) -> BusyTime {
+        BusyTime {
+            since: vec![0; consumers],
+            ..BusyTime::default()
+        }
+    }
+
+    /// Consumer `consumer` starts a record or a commit at `now`.
+    #[inline(always)]
+    pub fn start(&mut self, consumer: u16, now: Micros) {
+        self.since[consumer as usize] = now;
+    }
+
+    /// Consumer `consumer` is done with the record it started.
+    #[inline(always)]
+    pub fn record_done(&mut self, consumer: u16, now: Micros) {
+        self.records_us += now - self.since[consumer as usize];
+        self.records += 1;
+    }
+
+    /// Consumer `consumer` has the answer to the commit it sent.
+    #[inline(always)]
+    pub fn commit_done(&mut self, consumer: u16, now: Micros) {
+        self.commits_us += now - self.since[consumer as usize];
+        self.commits += 1;
+    }
+}
+
 /// Buckets of a log-linear histogram small enough to keep one per time-series bucket:
 /// four sub-buckets per power of two, so any percentile read from it is within about 19 %.
 const SUB: u32 = 4;
@@ -222,6 +271,7 @@ impl Series {
 #[derive(Clone)]
 pub struct Metrics {
     pub counters: Counters,
+    pub busy: BusyTime,
     pub latency: Histogram<u64>,
     pub series: Series,
     pub first_publish_at: Option<Micros>,
@@ -230,9 +280,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(expected_span: Micros) -> Metrics {
+    pub fn new(expected_span: Micros, consumers: usize) -> Metrics {
         Metrics {
             counters: Counters::default(),
+            busy: BusyTime::new(consumers),
             // Three significant figures from 1 µs to an hour: a few tens of KB, fixed.
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
             series: Series::new(expected_span),

@@ -237,6 +237,18 @@ pub struct Report {
     pub duration_ms: f64,
     /// Unique messages applied per second, from the first publish to the last application.
     pub throughput_per_s: f64,
+    /// The most messages per second this scenario's consumers could sustain, measured from
+    /// the run's busy time (`BusyTime`): each record costs the consumer's measured mean time
+    /// per record (processing, dedup look-up, external call) plus, in exactly-once, its share
+    /// of a transaction's commit, the measured mean commit wait over `max-poll` records (a
+    /// saturated consumer's poll, and the most records a transaction holds); the consumers
+    /// that can own partitions at once (`min(consumers, partitions)`) work in parallel. So
+    /// `min(consumers, partitions) × 1 s / (record time + commit time / max-poll)`. Below it
+    /// the throughput is the offered load; a saturated run's throughput stays under it by the
+    /// share of time its consumers wait for fetches (a round trip per `max-poll` records),
+    /// which is not counted as busy. Absent (`null`) when nothing was measured: no record handled, or
+    /// handling took no time (`processing-ms` 0 and no other cost).
+    pub capacity_per_s: Option<f64>,
     pub latency_ms: LatencySummary,
     pub latency_histogram: Vec<HistogramBin>,
     pub series: SeriesReport,
@@ -430,6 +442,21 @@ impl Simulation {
 }
 
 impl Simulation {
+    /// `Report::capacity_per_s`, from the consumers' busy time so far.
+    fn capacity_per_s(&self) -> Option<f64> {
+        let busy = &self.metrics.busy;
+        if busy.records == 0 {
+            return None;
+        }
+        let mut per_record_us = busy.records_us as f64 / busy.records as f64;
+        if busy.commits > 0 {
+            let per_commit_us = busy.commits_us as f64 / busy.commits as f64;
+            per_record_us += per_commit_us / self.scenario.max_poll.max(1) as f64;
+        }
+        let owners = self.scenario.consumers.min(self.scenario.partitions);
+        (per_record_us > 0.0).then(|| owners as f64 * 1e6 / per_record_us)
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let c = &self.metrics.counters;
         let h = &self.metrics.latency;
@@ -507,6 +534,7 @@ impl Simulation {
         } else {
             c.unique_processed as f64 * 1e6 / span as f64
         };
+        let capacity_per_s = self.capacity_per_s();
         let promise = self.mode.promise();
         let no_loss = lost == 0;
         let no_duplicates = c.duplicates == 0;
@@ -542,6 +570,7 @@ impl Simulation {
             events: c.events,
             duration_ms: us_to_ms(self.now),
             throughput_per_s,
+            capacity_per_s,
             latency_ms,
             latency_histogram,
             series: self.series_report(),

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::scenario::script::{self, ScriptedFault};
-use crate::scenario::{Acks, Isolation, Mode, Scenario};
+use crate::scenario::{Acks, Broker, Isolation, Mode, Scenario};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub enum Kind {
     Count,
     /// A rate per second.
     Rate,
-    /// One of a few names (mode, acks).
+    /// One of a few names (mode, broker, acks).
     Choice(&'static [&'static str]),
 }
 
@@ -74,8 +74,54 @@ pub struct Knob {
     pub max: f64,
     /// A sensible slider step.
     pub step: f64,
+    /// The broker families that have this setting. Given for any other broker, in any door
+    /// (URL, JSON, CLI flag, JavaScript), it is refused with one line naming the setting and
+    /// the broker, and it stays at its default. Every row says it; today that is `KAFKA`.
+    pub brokers: &'static [Broker],
+    /// Why the setting does not apply, for each broker family missing from `brokers`: the
+    /// real system's own reason, in a sentence (`Kafka has no visibility timeout: ...`).
+    pub why_not: &'static [(Broker, &'static str)],
     get: fn(&Scenario) -> f64,
     set: fn(&mut Scenario, f64),
+}
+
+/// The brokers of a setting that Kafka has (today, every setting).
+pub const KAFKA: &[Broker] = &[Broker::Kafka];
+
+impl Knob {
+    /// The same row with the broker families that have it, and the reason each other family
+    /// refuses it, e.g. `knob!(...).only_on(&[Broker::Sqs], &[(Broker::Kafka, "Kafka has no
+    /// visibility timeout: ...")])`.
+    pub const fn only_on(
+        self,
+        brokers: &'static [Broker],
+        why_not: &'static [(Broker, &'static str)],
+    ) -> Knob {
+        Knob {
+            brokers,
+            why_not,
+            ..self
+        }
+    }
+
+    /// Whether the broker family has this setting.
+    pub fn applies_to(&self, broker: Broker) -> bool {
+        self.brokers.contains(&broker)
+    }
+
+    /// `Ok` if the broker family has this setting; otherwise the one-line refusal:
+    /// `visibility-timeout-ms: does not apply to broker kafka (Kafka has no visibility ...)`.
+    pub fn check_broker(&self, broker: Broker) -> Result<(), ScenarioError> {
+        if self.applies_to(broker) {
+            return Ok(());
+        }
+        let reason = self
+            .why_not
+            .iter()
+            .find(|(b, _)| *b == broker)
+            .map_or(String::new(), |(_, why)| format!(" ({why})"));
+        Err(self.error(format!("does not apply to broker {}{reason}", broker.key())))
+    }
 }
 
 impl Knob {
@@ -258,6 +304,8 @@ macro_rules! knob {
             min: $min as f64,
             max: $max as f64,
             step: $step as f64,
+            brokers: KAFKA,
+            why_not: &[],
             get: |s| s.$field as f64,
             set: |s, v| s.$field = v as _,
         }
@@ -273,6 +321,8 @@ const MODES: &[&str] = &[
 ];
 const ACKS: &[&str] = &["leader", "all"];
 const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
+/// `Broker::ALL`'s keys, in order, so that a broker's index is its choice index.
+const BROKERS: &[&str] = &["kafka"];
 /// The names of a switch, off first so that its index is the boolean.
 pub const OFF_ON: &[&str] = &["off", "on"];
 
@@ -290,6 +340,8 @@ macro_rules! switch {
             min: 0.0,
             max: 1.0,
             step: 1.0,
+            brokers: KAFKA,
+            why_not: &[],
             get: |s| s.$field as u8 as f64,
             set: |s, v| s.$field = v != 0.0,
         }
@@ -311,6 +363,8 @@ static KNOBS: &[Knob] = &[
         min: 0.0,
         max: 4.0,
         step: 1.0,
+        brokers: KAFKA,
+        why_not: &[],
         get: |s| s.mode as usize as f64,
         set: |s, v| s.mode = Mode::ALL[v as usize],
     },
@@ -391,7 +445,7 @@ static KNOBS: &[Knob] = &[
         0,
         100,
         1,
-        "Retries before the producer gives up or the broker dead-letters a message."
+        "Publish retries before the producer gives up and reports the failure (Kafka has no dead-letter queue)."
     ),
     knob!(
         "outbox-poll-ms",
@@ -431,6 +485,8 @@ static KNOBS: &[Knob] = &[
         min: 0.0,
         max: 1.0,
         step: 1.0,
+        brokers: KAFKA,
+        why_not: &[],
         get: |s| s.acks as usize as f64,
         set: |s, v| s.acks = if v == 0.0 { Acks::Leader } else { Acks::All },
     },
@@ -485,6 +541,14 @@ static KNOBS: &[Knob] = &[
         600_000,
         10,
         "How long a delivery may stay unacknowledged before the broker redelivers it."
+    )
+    // Kept for the queue brokers to come (SQS's visibility timeout, issue 25).
+    .only_on(
+        &[],
+        &[(
+            Broker::Kafka,
+            "Kafka has no visibility timeout: a consumer's progress is its committed offset, and whoever reads the partition next starts from it",
+        )],
     ),
     // Consumer side.
     knob!(
@@ -602,6 +666,8 @@ static KNOBS: &[Knob] = &[
         min: 0.0,
         max: 1.0,
         step: 1.0,
+        brokers: KAFKA,
+        why_not: &[],
         get: |s| s.isolation as usize as f64,
         set: |s, v| {
             s.isolation = if v == 0.0 {
@@ -950,6 +1016,24 @@ static KNOBS: &[Knob] = &[
         "Unclean leader election",
         "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
     ),
+    // Last in the table, so that the sampler's draws for the knobs above stay what they were.
+    // Setting it resets every setting the new broker does not have (`Scenario::set_broker`).
+    Knob {
+        key: "broker",
+        json_key: "broker",
+        label: "Broker",
+        help: "Which real system the broker models (kafka: Apache Kafka's partitioned log and consumer group); a setting that system does not have is refused.",
+        group: Load,
+        kind: Choice(BROKERS),
+        unit: "",
+        min: 0.0,
+        max: (BROKERS.len() - 1) as f64,
+        step: 1.0,
+        brokers: &Broker::ALL,
+        why_not: &[],
+        get: |s| s.broker as usize as f64,
+        set: |s, v| s.set_broker(Broker::ALL[v as usize]),
+    },
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -959,7 +1043,11 @@ pub fn knobs() -> &'static [Knob] {
 
 /// The knob for a key, given in kebab-case (`publish-loss`) or camelCase (`publishLoss`).
 pub fn knob(key: &str) -> Option<&'static Knob> {
-    KNOBS.iter().find(|k| k.key == key || k.json_key == key)
+    knob_in(KNOBS, key)
+}
+
+fn knob_in(table: &'static [Knob], key: &str) -> Option<&'static Knob> {
+    table.iter().find(|k| k.key == key || k.json_key == key)
 }
 
 fn unknown_key(key: &str) -> ScenarioError {
@@ -972,12 +1060,51 @@ fn unknown_key(key: &str) -> ScenarioError {
 impl Scenario {
     /// Sets one setting from text, or says what is wrong and leaves the scenario unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        self.set_in(KNOBS, key, value).map(|_| ())
+    }
+
+    /// `set` through `table`; returns the knob that was set (none for the script).
+    fn set_in(
+        &mut self,
+        table: &'static [Knob],
+        key: &str,
+        value: &str,
+    ) -> Result<Option<&'static Knob>, ScenarioError> {
         if key == script::SCRIPT_KEY {
-            return self.set_script_text(value);
+            return self.set_script_text(value).map(|_| None);
         }
-        knob(key)
-            .ok_or_else(|| unknown_key(key))?
-            .set_text(self, value)
+        let k = knob_in(table, key).ok_or_else(|| unknown_key(key))?;
+        // Settings checked against one another wait for every key (`check_min_insync_given`).
+        k.set_text_of_many(self, value)?;
+        Ok(Some(k))
+    }
+
+    /// Chooses the broker family, and puts every setting it does not have back to its
+    /// default, so that a scenario never carries a value its broker would ignore.
+    pub fn set_broker(&mut self, broker: Broker) {
+        self.broker = broker;
+        let defaults = Scenario::default();
+        for k in KNOBS.iter().filter(|k| !k.applies_to(broker)) {
+            (k.set)(self, k.get(&defaults));
+        }
+    }
+
+    /// Refuses each of `given` (the settings an input named explicitly, whatever their value)
+    /// that the scenario's broker does not have: one error per setting, naming it and the
+    /// broker, and the setting back at its default. The other settings are kept. Every door
+    /// calls it once all of its input is in, so `broker` may come before or after them.
+    pub fn refuse_inapplicable(&mut self, given: &[&Knob]) -> Vec<ScenarioError> {
+        let defaults = Scenario::default();
+        let mut errors: Vec<ScenarioError> = Vec::new();
+        for k in given {
+            if let Err(e) = k.check_broker(self.broker) {
+                (k.set)(self, k.get(&defaults));
+                if !errors.iter().any(|seen| seen.key == e.key) {
+                    errors.push(e);
+                }
+            }
+        }
+        errors
     }
 
     /// One setting as text.
@@ -1007,8 +1134,18 @@ impl Scenario {
 
     /// Checks every setting against its range, then the settings that bound one another.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        for k in KNOBS {
+        self.validate_in(KNOBS)
+    }
+
+    /// `validate` against `table`: every value in its range, and every setting the broker does
+    /// not have at its default (the doors refuse it; this catches a scenario built in code).
+    fn validate_in(&self, table: &'static [Knob]) -> Result<(), ScenarioError> {
+        let defaults = Scenario::default();
+        for k in table {
             k.check(k.get(self))?;
+            if k.get(self) != k.get(&defaults) {
+                k.check_broker(self.broker)?;
+            }
         }
         self.check_min_insync()?;
         script::check(self)
@@ -1063,12 +1200,23 @@ impl Scenario {
 
     /// Applies a URL query onto this scenario; see `from_query`.
     pub fn apply_query(&mut self, query: &str, page_keys: &[&str]) -> Vec<ScenarioError> {
+        self.apply_query_in(KNOBS, query, page_keys)
+    }
+
+    fn apply_query_in(
+        &mut self,
+        table: &'static [Knob],
+        query: &str,
+        page_keys: &[&str],
+    ) -> Vec<ScenarioError> {
         let mut errors = Vec::new();
         let (min_insync_before, replication_before) =
             (self.min_insync_replicas, self.replication_factor);
         let mut min_given = false;
         // The script is checked once every other key is in (`consumers` may follow it).
         let mut script = None;
+        // Settings the query names, checked against the broker once it is final.
+        let mut given = Vec::new();
         for (key, value) in parse_query(query) {
             if page_keys.contains(&key.as_str()) {
                 continue;
@@ -1077,11 +1225,11 @@ impl Scenario {
             let applied = if key == script::SCRIPT_KEY {
                 script::parse(&value).map(|s| script = Some(s))
             } else {
-                knob(&key)
-                    .ok_or_else(|| unknown_key(&key))
-                    .and_then(|k| k.set_text_of_many(self, &value))
+                self.set_in(table, &key, &value).map(|k| given.extend(k))
             };
             if let Err(e) = applied {
+                // A refused value is still a setting the query names.
+                given.extend(knob_in(table, &key));
                 errors.push(e);
             }
         }
@@ -1099,6 +1247,11 @@ impl Scenario {
             } else {
                 self.replication_factor = replication_before;
             }
+        }
+        for e in self.refuse_inapplicable(&given) {
+            // One line per setting: a bad value of a setting the broker lacks is named once.
+            errors.retain(|seen| seen.key != e.key);
+            errors.push(e);
         }
         if let Some(faults) = script
             && let Err(e) = self.set_script(faults)
@@ -1141,6 +1294,14 @@ impl Scenario {
 
     /// Applies a JSON object onto this scenario. On error the scenario is left unchanged.
     pub fn apply_json(&mut self, value: &serde_json::Value) -> Result<(), ScenarioError> {
+        self.apply_json_in(KNOBS, value)
+    }
+
+    fn apply_json_in(
+        &mut self,
+        table: &'static [Knob],
+        value: &serde_json::Value,
+    ) -> Result<(), ScenarioError> {
         let object = value.as_object().ok_or_else(|| ScenarioError {
             key: "scenario".into(),
             message: format!("must be an object of settings (got {})", json_type(value)),
@@ -1148,12 +1309,30 @@ impl Scenario {
         let mut next = self.clone();
         let mut script = None;
         let mut min_given = false;
+        // A setting the broker lacks is refused before any value is looked at, so that the
+        // error says what is really wrong, wherever `broker` stands in the object.
+        let given: Vec<&Knob> = object
+            .keys()
+            .filter_map(|key| knob_in(table, key))
+            .collect();
+        let mut probe = Scenario {
+            broker: next.broker,
+            ..Scenario::default()
+        };
+        if let Some(serde_json::Value::String(text)) = object.get("broker")
+            && let Some(k) = knob_in(table, "broker")
+        {
+            k.set_text(&mut probe, text)?;
+        }
+        if let Some(e) = probe.refuse_inapplicable(&given).into_iter().next() {
+            return Err(e);
+        }
         for (key, v) in object {
             if key == script::SCRIPT_KEY {
                 script = Some(script::from_json(v)?);
                 continue;
             }
-            let k = knob(key).ok_or_else(|| unknown_key(key))?;
+            let k = knob_in(table, key).ok_or_else(|| unknown_key(key))?;
             min_given |= k.key == "min-insync-replicas";
             match (k.kind, v) {
                 (Kind::Choice(_), serde_json::Value::String(text)) => {
@@ -1226,6 +1405,8 @@ pub fn sample_scenario(seed: u64, max_messages: u32) -> Scenario {
         // Every value above lies inside the knob's range, so this cannot fail.
         let _ = k.set_number(&mut s, v.clamp(k.min, max));
     }
+    // Drawn last: the settings its broker does not have go back to their defaults.
+    s.set_broker(s.broker);
     s
 }
 
@@ -1296,4 +1477,190 @@ pub fn encode_component(s: &str) -> String {
         }
     }
     out
+}
+
+/// The broker refusal, tested against a table of its own with one setting that kafka lacks,
+/// so that the tests hold whatever the real table says about each setting today.
+#[cfg(test)]
+mod broker_refusal {
+    use super::*;
+
+    const WHY: &str =
+        "Kafka has no visibility timeout: a consumer resumes from its group's committed offset";
+    const LINE: &str = "visibility-timeout-ms: does not apply to broker kafka (Kafka has no visibility timeout: a consumer resumes from its group's committed offset)";
+
+    static TABLE: [Knob; 4] = [
+        Knob {
+            set: |s, v| s.broker = Broker::ALL[v as usize],
+            ..KNOBS[KNOBS.len() - 1]
+        },
+        knob!(
+            "latency-ms",
+            "latencyMs",
+            latency_ms,
+            Millis,
+            Network,
+            "Latency",
+            "ms",
+            0,
+            10_000,
+            0.1,
+            "One-way latency."
+        ),
+        knob!(
+            "visibility-timeout-ms",
+            "visibilityTimeoutMs",
+            visibility_timeout_ms,
+            Millis,
+            Broker,
+            "Visibility timeout",
+            "ms",
+            1,
+            600_000,
+            10,
+            "How long a delivery may stay unacknowledged."
+        )
+        .only_on(&[], &[(Broker::Kafka, WHY)]),
+        knob!(
+            "jitter-ms",
+            "jitterMs",
+            jitter_ms,
+            Millis,
+            Network,
+            "Jitter",
+            "ms",
+            0,
+            10_000,
+            0.1,
+            "Spread."
+        ),
+    ];
+
+    fn query(q: &str) -> (Scenario, Vec<String>) {
+        let mut s = Scenario::default();
+        let errors = s.apply_query_in(&TABLE, q, &[]);
+        (s, errors.iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn the_refusal_is_one_line_naming_the_setting_the_broker_and_the_reason() {
+        let e = TABLE[2].check_broker(Broker::Kafka).unwrap_err();
+        assert_eq!(e.key, "visibility-timeout-ms");
+        assert_eq!(e.to_string(), LINE);
+        assert!(TABLE[1].check_broker(Broker::Kafka).is_ok());
+    }
+
+    #[test]
+    fn a_url_setting_the_broker_lacks_is_refused_and_the_others_are_kept() {
+        let defaults = Scenario::default();
+        // Whatever its value (the default included, or not even a number), and wherever
+        // `broker` stands in the query.
+        for q in [
+            "latency-ms=3&visibility-timeout-ms=100&jitter-ms=2",
+            "latency-ms=3&visibility-timeout-ms=200&jitter-ms=2&broker=kafka",
+            "broker=kafka&visibility-timeout-ms=abc&latency-ms=3&jitter-ms=2",
+            "visibility-timeout-ms=1&latency-ms=3&visibilityTimeoutMs=5&jitter-ms=2",
+        ] {
+            let (s, errors) = query(q);
+            assert_eq!(errors, [LINE], "{q}");
+            assert_eq!(s.latency_ms, 3.0, "{q}");
+            assert_eq!(s.jitter_ms, 2.0, "{q}");
+            assert_eq!(
+                s.visibility_timeout_ms, defaults.visibility_timeout_ms,
+                "{q}"
+            );
+        }
+        let (s, errors) = query("latency-ms=3&jitter-ms=2");
+        assert!(errors.is_empty());
+        assert_eq!((s.latency_ms, s.jitter_ms), (3.0, 2.0));
+    }
+
+    #[test]
+    fn a_json_setting_the_broker_lacks_is_refused_and_the_scenario_is_unchanged() {
+        for text in [
+            r#"{"latencyMs": 3, "visibilityTimeoutMs": 200}"#,
+            r#"{"visibility-timeout-ms": "oops", "broker": "kafka"}"#,
+            r#"{"broker": "kafka", "visibilityTimeoutMs": 1e9}"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let mut s = Scenario::default();
+            let e = s.apply_json_in(&TABLE, &value).unwrap_err();
+            assert_eq!(e.to_string(), LINE, "{text}");
+            assert_eq!(s, Scenario::default(), "{text}");
+        }
+        let value = serde_json::json!({"latencyMs": 3, "broker": "kafka"});
+        let mut s = Scenario::default();
+        s.apply_json_in(&TABLE, &value).unwrap();
+        assert_eq!(s.latency_ms, 3.0);
+    }
+
+    #[test]
+    fn a_scenario_built_in_code_with_a_setting_its_broker_lacks_is_invalid() {
+        let mut s = Scenario::default();
+        assert!(s.validate_in(&TABLE).is_ok());
+        s.visibility_timeout_ms = 100.0;
+        assert_eq!(s.validate_in(&TABLE).unwrap_err().to_string(), LINE);
+        // What the CLI does with the flags it was given.
+        let errors = s.refuse_inapplicable(&[&TABLE[1], &TABLE[2]]);
+        assert_eq!(
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            [LINE]
+        );
+        assert_eq!(
+            s.visibility_timeout_ms,
+            Scenario::default().visibility_timeout_ms
+        );
+        assert!(s.validate_in(&TABLE).is_ok());
+    }
+
+    /// The real table: every setting a broker lacks says why, and a scenario on any broker
+    /// writes and reads back as itself (so a setting the broker lacks is never written).
+    #[test]
+    fn the_real_table_gives_a_reason_for_every_refusal_and_every_broker_round_trips() {
+        for k in knobs() {
+            for b in Broker::ALL {
+                let why = k.why_not.iter().find(|(w, _)| *w == b);
+                assert_eq!(
+                    k.applies_to(b),
+                    why.is_none(),
+                    "{}: on {} either applies or says why not",
+                    k.key,
+                    b.key()
+                );
+            }
+        }
+        for b in Broker::ALL {
+            for seed in 0..50 {
+                let mut s = sample_scenario(seed, 100);
+                s.set_broker(b);
+                assert!(s.validate().is_ok(), "{}", b.key());
+                let text = serde_json::to_string(&s).unwrap();
+                assert_eq!(Scenario::from_json(&text).as_ref(), Ok(&s), "{text}");
+                let (back, errors) = Scenario::from_query(&s.to_query(), &[]);
+                assert!(errors.is_empty(), "{errors:?}");
+                assert_eq!(back, s);
+            }
+        }
+    }
+
+    #[test]
+    fn the_broker_setting_reads_and_writes_in_every_form() {
+        let (s, errors) = Scenario::from_query("broker=kafka", &[]);
+        assert!(errors.is_empty());
+        assert_eq!(s.broker, Broker::Kafka);
+        assert_eq!(s.get("broker").as_deref(), Some("kafka"));
+        let e = Scenario::default().set("broker", "kinesis").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "broker: must be one of kafka (got \"kinesis\")"
+        );
+        assert_eq!(
+            Scenario::from_json(r#"{"broker": "kafka"}"#),
+            Ok(Scenario::default())
+        );
+        for b in Broker::ALL {
+            assert_eq!(Broker::from_key(b.key()), Some(b));
+            assert_eq!(BROKERS[b as usize], b.key());
+        }
+    }
 }

@@ -123,6 +123,53 @@ impl Mode {
     }
 }
 
+/// The broker family: which real system's mechanisms the broker and its clients model.
+///
+/// Each value names one real system and is built with that system's own mechanisms; a
+/// setting that a family does not have is refused for it (see `Knob::applies_to`). Issue 25
+/// adds `rabbitmq`, `sqs` and `sqs-fifo` here.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Broker {
+    /// Apache Kafka: a partitioned log read by a consumer group.
+    #[default]
+    Kafka,
+}
+
+impl Broker {
+    pub const ALL: [Broker; 1] = [Broker::Kafka];
+
+    /// The name used on the command line, in URLs and in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Broker::Kafka => "kafka",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Broker> {
+        Broker::ALL.into_iter().find(|b| b.key() == key)
+    }
+
+    /// The real system's name, for tables and the page.
+    pub fn title(self) -> &'static str {
+        match self {
+            Broker::Kafka => "Kafka",
+        }
+    }
+
+    /// One line on what the family is, naming the real system.
+    pub fn description(self) -> &'static str {
+        match self {
+            Broker::Kafka => {
+                "Apache Kafka: a replicated, partitioned log; each partition is read in order by one member of a consumer group, and acks=all, idempotent producers and transactions give its guarantees."
+            }
+        }
+    }
+}
+
 /// The two halves a mode can promise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
@@ -201,6 +248,9 @@ impl Isolation {
 pub struct Scenario {
     /// Delivery mode. Default `at-least-once`.
     pub mode: Mode,
+    /// Broker family: which real system is modelled. Default `kafka`. A setting that the
+    /// family does not have is refused for it, and stays at its default.
+    pub broker: Broker,
     /// Seed of every random decision. Default 42.
     pub seed: u64,
 
@@ -243,7 +293,7 @@ pub struct Scenario {
     /// How long the producer waits for an ack (an exactly-once consumer for its commit's answer)
     /// before retrying, ms; doubles per retry. Default 50.
     pub ack_timeout_ms: f64,
-    /// Retries before giving up (producer) or dead-lettering (broker). Default 8.
+    /// Publish retries before the producer gives up and reports the failure. Default 8.
     pub max_retries: u32,
     /// How often the outbox relay polls for unpublished rows, ms. Default 10.
     pub outbox_poll_ms: f64,
@@ -260,8 +310,11 @@ pub struct Scenario {
     /// How long the broker is unavailable after a crash while a new leader is elected, ms.
     /// Default 200.
     pub failover_ms: f64,
-    /// How long a delivery may stay unacknowledged before the broker redelivers it, ms.
-    /// Default 200.
+    /// How long a delivery may stay unacknowledged before a queue broker redelivers it, ms.
+    /// Default 200. No broker family modelled today has it (Kafka resumes from committed
+    /// offsets instead); it is refused when given, and left out of JSON.
+    #[serde(skip_serializing_if = "is_default_visibility")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub visibility_timeout_ms: f64,
 
     // --- Consumer side ---
@@ -400,6 +453,10 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
+fn is_default_visibility(v: &f64) -> bool {
+    *v == 200.0
+}
+
 fn is_read_committed(i: &Isolation) -> bool {
     *i == Isolation::ReadCommitted
 }
@@ -424,6 +481,7 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             mode: Mode::AtLeastOnce,
+            broker: Broker::Kafka,
             seed: 42,
             messages: 10_000,
             producers: 2,

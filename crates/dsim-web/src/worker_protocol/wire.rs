@@ -49,6 +49,7 @@ pub struct ReportDef {
     events: u64,
     duration_ms: f64,
     throughput_per_s: f64,
+    capacity_per_s: Option<f64>,
     latency_ms: LatencySummary,
     latency_histogram: Vec<HistogramBin>,
     series: SeriesReport,
