@@ -48,7 +48,7 @@ fn with(extra: &[&'static str]) -> Vec<&'static str> {
 #[test]
 fn sweep_json_has_every_point_and_mode_with_bands_and_theory() {
     let json: Value = serde_json::from_str(&stdout(&with(&["--json", "--seed", "7"]))).unwrap();
-    assert_eq!(json["knob"], "ack-loss");
+    assert_eq!(json["knob"], "publish-ack-loss");
     assert_eq!(json["spec"]["steps"], 3);
     assert_eq!(json["seeds"], serde_json::json!([7, 8]));
     assert_eq!(json["base"]["messages"], 200);
@@ -98,7 +98,7 @@ fn sweep_csv_is_one_row_per_value_and_mode() {
     let columns = lines[0].split(',').count();
     assert!(lines[1..].iter().all(|l| l.split(',').count() == columns));
     assert!(
-        lines[15].starts_with("ack-loss,0.4,outbox,2,0,"),
+        lines[15].starts_with("publish-ack-loss,0.4,outbox,2,0,"),
         "{}",
         lines[15]
     );
@@ -107,10 +107,9 @@ fn sweep_csv_is_one_row_per_value_and_mode() {
 #[test]
 fn sweep_prints_a_readable_table_by_default() {
     let table = stdout(SMALL);
-    assert!(
-        table
-            .starts_with("ack-loss (Ack / commit lost) from 0 to 0.4: 3 values × 5 modes × 2 runs")
-    );
+    assert!(table.starts_with(
+        "publish-ack-loss (Publish ack lost) from 0 to 0.4: 3 values × 5 modes × 2 runs"
+    ));
     assert!(table.contains("dupes/msg") && table.contains("theory dupes"));
     assert_eq!(table.matches("at-least-once").count(), 3);
 }
