@@ -370,7 +370,7 @@ mod tests {
             ..Scenario::default()
         };
         let spec = SweepSpec {
-            knob: "ack-loss".into(),
+            knob: "publish-ack-loss".into(),
             from,
             to,
             steps,
@@ -414,7 +414,7 @@ mod tests {
         );
         assert_eq!(c.chart.x_axis.ticks.first().unwrap().label, "0");
         assert_eq!(c.chart.x_axis.ticks.last().unwrap().label, "0.3");
-        assert_eq!(c.chart.x_axis.title, "ack-loss");
+        assert_eq!(c.chart.x_axis.title, "publish-ack-loss");
     }
 
     #[test]

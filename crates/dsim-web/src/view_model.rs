@@ -611,7 +611,7 @@ mod tests {
 
     #[test]
     fn compare_runs_every_mode_on_the_same_seed() {
-        let s = scenario("messages=500&ack-loss=0.1&seed=9");
+        let s = scenario("messages=500&publish-ack-loss=0.1&seed=9");
         let mut c = CompareRun::new(&s);
         let clock = fake_clock(0.5);
         while c.frame(&clock) {}
@@ -629,7 +629,7 @@ mod tests {
 
     #[test]
     fn the_ledger_says_who_was_charged_twice() {
-        let r = dsim_core::simulate(&scenario("messages=2000&ack-loss=0.1")).unwrap();
+        let r = dsim_core::simulate(&scenario("messages=2000&publish-ack-loss=0.1")).unwrap();
         let l = ledger(&r);
         assert!(l.bad);
         assert!(l.sentence.contains("double-charged, $"), "{}", l.sentence);

@@ -187,13 +187,13 @@ async fn charts_follow_a_control_change() {
     assert_eq!(attr(&root, "counter-duplicates", "data-value"), "0");
     assert_eq!(attr(&root, "counter-produced", "data-value"), "2000");
 
-    type_value(&root, "knob-ack-loss-number", "0.2");
+    type_value(&root, "knob-publish-ack-loss-number", "0.2");
     tick().await;
     until("the new run to finish", || finished(&root)).await;
     let dups: u64 = attr(&root, "counter-duplicates", "data-value")
         .parse()
         .unwrap();
-    assert!(dups > 0, "lost acks should cause duplicates");
+    assert!(dups > 0, "lost publish acks should cause duplicates");
     assert_ne!(path_of(&root, "chart-dup-loss", "duplicates"), clean_dups);
     assert_ne!(
         path_of(&root, "chart-throughput", "applied"),
