@@ -19,13 +19,14 @@ use crate::scenario::script::ScriptedFault;
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
-    /// Fire and forget: no retries, no redelivery, the consumer acks before it processes.
+    /// Fire and forget: no retries; the consumer commits its offsets before it processes.
     AtMostOnce,
-    /// Producer retries until acked; broker redelivers until acked; consumer processes, then acks.
+    /// Producer retries until acked; the consumer processes, then commits its offsets.
     AtLeastOnce,
     /// At-least-once plus a dedup store of processed IDs, written atomically with the effect.
     IdempotentConsumer,
-    /// Idempotent producer plus transactional consume-process-commit with fencing.
+    /// Transactional consume-process-produce (output and offsets in one transaction) with
+    /// generation fencing; the broker drops a retried publish it already has.
     ExactlyOnce,
     /// Business write and outbox row in one local transaction; a relay publishes at-least-once;
     /// the consumer is idempotent.
@@ -71,16 +72,16 @@ impl Mode {
     pub fn mechanism(self) -> &'static str {
         match self {
             Mode::AtMostOnce => {
-                "Send once, never retry; the consumer acks on receipt, before it processes. Fast, but anything dropped stays dropped."
+                "Send once (acks=0), never retry; the consumer commits its offsets when records arrive, before it processes them. Anything dropped or cut short by a crash stays lost."
             }
             Mode::AtLeastOnce => {
-                "The producer retries until the broker acks; the broker redelivers until the consumer acks after processing. Nothing is lost, but retries can apply a payment twice."
+                "The producer retries until the broker acks; the consumer commits its offsets after processing, so after a crash its partition is read again from the last commit. Nothing is lost, but retries and re-reads can apply a payment twice."
             }
             Mode::IdempotentConsumer => {
                 "At-least-once delivery, but the consumer records each message ID in a dedup store in the same local transaction as the payment, and skips IDs it has seen."
             }
             Mode::ExactlyOnce => {
-                "Kafka-style: the broker drops retried publishes by producer ID and sequence number, and the consumer commits the payment and its offset in one transaction; a crash aborts it, stale consumers are fenced."
+                "Kafka's consume-process-produce: the consumer writes each payment to an output topic and commits it with its input offsets in one transaction, read by a read-committed ledger; a crash aborts it, stale consumers are fenced by their generation. The broker drops a retried publish whose record it already has."
             }
             Mode::Outbox => {
                 "The payment request and an outbox row commit in one local transaction; a relay publishes the outbox at-least-once and the consumer dedups, so a crash between the write and the publish loses nothing."
