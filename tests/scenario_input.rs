@@ -95,6 +95,7 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "replicaLagMs",
         "minInsyncReplicas",
         "uncleanElection",
+        "visibilityTimeoutMs",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -111,6 +112,7 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         isolation: dsim_core::scenario::Isolation::ReadUncommitted,
         replica_lag: 0.01,
         replica_lag_ms: 200.0,
+        visibility_timeout_ms: 500.0,
         min_insync_replicas: 2,
         unclean_election: true,
         ..Scenario::default()

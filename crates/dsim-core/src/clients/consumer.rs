@@ -163,7 +163,11 @@ impl Simulation {
                 return;
             }
             if c.assigned.iter().any(|a| a.position > a.acked) {
-                self.commit_offsets(consumer, true);
+                // Once the whole poll is in: its records arrive together, before the fetch
+                // completes, and one commit covers them all.
+                if !c.fetching {
+                    self.commit_offsets(consumer, true);
+                }
                 return;
             }
         }
@@ -516,6 +520,10 @@ impl Simulation {
         c.next_commit_id += 1;
         c.offset_commit = Some((id, 1));
         c.last_commit_at = self.now;
+        if amo {
+            // Capacity: at-most-once is blocked on its synchronous commit until the answer.
+            self.metrics.busy.start(consumer, self.now);
+        }
         self.send_offset_commit(consumer);
     }
 
@@ -615,6 +623,10 @@ impl Simulation {
             return;
         }
         c.offset_commit = None;
+        if self.mode == Mode::AtMostOnce {
+            self.metrics.busy.commit_done(consumer, self.now);
+        }
+        let c = &mut self.consumers[consumer as usize];
         if ok {
             for i in 0..c.commit_sent.len() {
                 let (p, offset, epoch) = c.commit_sent[i];

@@ -1060,22 +1060,30 @@ fn unknown_key(key: &str) -> ScenarioError {
 impl Scenario {
     /// Sets one setting from text, or says what is wrong and leaves the scenario unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
-        self.set_in(KNOBS, key, value).map(|_| ())
+        self.set_in(KNOBS, key, value, true).map(|_| ())
     }
 
     /// `set` through `table`; returns the knob that was set (none for the script).
+    /// `alone`: the one change (a slider, a flag), checked against the rest of the scenario at
+    /// once; otherwise one key of many (a query), whose cross-checks wait for the others.
     fn set_in(
         &mut self,
         table: &'static [Knob],
         key: &str,
         value: &str,
+        alone: bool,
     ) -> Result<Option<&'static Knob>, ScenarioError> {
         if key == script::SCRIPT_KEY {
             return self.set_script_text(value).map(|_| None);
         }
         let k = knob_in(table, key).ok_or_else(|| unknown_key(key))?;
-        // Settings checked against one another wait for every key (`check_min_insync_given`).
-        k.set_text_of_many(self, value)?;
+        if alone {
+            k.set_text(self, value)?;
+        } else {
+            // Settings checked against one another wait for every key
+            // (`check_min_insync_given`).
+            k.set_text_of_many(self, value)?;
+        }
         Ok(Some(k))
     }
 
@@ -1225,7 +1233,8 @@ impl Scenario {
             let applied = if key == script::SCRIPT_KEY {
                 script::parse(&value).map(|s| script = Some(s))
             } else {
-                self.set_in(table, &key, &value).map(|k| given.extend(k))
+                self.set_in(table, &key, &value, false)
+                    .map(|k| given.extend(k))
             };
             if let Err(e) = applied {
                 // A refused value is still a setting the query names.
