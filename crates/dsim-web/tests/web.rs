@@ -703,7 +703,7 @@ async fn a_chart_and_a_sweep_chart_export_as_png() {
         ..Scenario::default()
     };
     let spec = SweepSpec {
-        knob: "ack-loss".into(),
+        knob: "publish-ack-loss".into(),
         from: 0.0,
         to: 0.4,
         steps: 3,
