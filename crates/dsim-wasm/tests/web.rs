@@ -301,14 +301,14 @@ fn traces_equal_the_golden_counterexample_trace() {
 fn simulate_fills_in_the_defaults_the_playground_uses() {
     // The issue's own example, with fewer messages to keep the debug build quick.
     let report = json_of(&ok(simulate(js(
-        r#"{"mode": "at-least-once", "ackLoss": 0.1, "messages": 1000}"#,
+        r#"{"mode": "at-least-once", "publishAckLoss": 0.1, "messages": 1000}"#,
     ))));
     let defaults = json_of(&ok(defaults()));
     assert_eq!(report["mode"], "at-least-once");
-    assert_eq!(report["scenario"]["ackLoss"], 0.1);
+    assert_eq!(report["scenario"]["publishAckLoss"], 0.1);
     assert_eq!(report["seed"], defaults["seed"]);
     for (key, value) in defaults.as_object().expect("defaults is an object") {
-        if !matches!(key.as_str(), "mode" | "ackLoss" | "messages") {
+        if !matches!(key.as_str(), "mode" | "publishAckLoss" | "messages") {
             // The trap's and the zombies' settings are left out of a scenario's JSON while at
             // their defaults, so that older reports read as before.
             match report["scenario"].get(key) {
@@ -320,7 +320,14 @@ fn simulate_fills_in_the_defaults_the_playground_uses() {
                         "externalLatencyMs",
                         "consumerStall",
                         "stallMs",
-                        "fencing"
+                        "fencing",
+                        "commitIntervalMs",
+                        "isolation",
+                        "visibilityTimeoutMs",
+                        "replicaLag",
+                        "replicaLagMs",
+                        "minInsyncReplicas",
+                        "uncleanElection",
                     ]
                     .contains(&key.as_str()),
                     "{key} missing from the report's scenario"
@@ -331,7 +338,7 @@ fn simulate_fills_in_the_defaults_the_playground_uses() {
     assert_eq!(report["produced"], 1000);
     assert!(
         report["duplicates"].as_u64().expect("a count") > 0,
-        "ack loss duplicates"
+        "lost publish acks duplicate"
     );
     assert_eq!(report["lost"], 0);
     assert_eq!(report["guarantee"]["held"], true);
@@ -730,22 +737,23 @@ fn seek_to_and_step_back_show_a_fresh_run_stopped_there() {
 // ---------------------------------------------------------------------------------------------
 // Sweeps and exports
 
-const SMALL_SWEEP: &str = r#"{"knob": "ackLoss", "from": 0, "to": 0.4, "steps": 3, "seeds": 2}"#;
+const SMALL_SWEEP: &str =
+    r#"{"knob": "publishAckLoss", "from": 0, "to": 0.4, "steps": 3, "seeds": 2}"#;
 const SWEEP_BASE: &str = r#"{"messages": 150, "seed": 4}"#;
 
 #[wasm_bindgen_test]
 fn a_sweep_is_the_mean_of_the_runs_simulate_gives() {
     let result = json_of(&ok(sweep(js(SWEEP_BASE), js(SMALL_SWEEP))));
-    assert_eq!(result["knob"], "ack-loss");
+    assert_eq!(result["knob"], "publish-ack-loss");
     assert_eq!(result["seeds"], serde_json::json!([4, 5]));
     let points = result["points"].as_array().expect("points");
     assert_eq!(points.len(), 3);
-    // At-least-once at ack loss 0.2: the mean of the two seeds' duplicates per message.
+    // At-least-once at publish-ack loss 0.2: the mean of the two seeds' duplicates per message.
     let alo = &points[1]["modes"][1];
     assert_eq!(alo["mode"], "at-least-once");
     let per_message = |seed: u64| {
         let r = json_of(&ok(simulate(js(&format!(
-            r#"{{"messages": 150, "seed": {seed}, "ackLoss": 0.2, "mode": "at-least-once"}}"#
+            r#"{{"messages": 150, "seed": {seed}, "publishAckLoss": 0.2, "mode": "at-least-once"}}"#
         )))));
         r["duplicates"].as_f64().unwrap() / 150.0
     };
