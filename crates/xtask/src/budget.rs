@@ -34,14 +34,17 @@ pub struct Budget {
 /// registry's source paths are embedded in panic locations, and another machine's cargo
 /// home changes a few bytes. Lower a budget whenever a change makes room; raise one only as
 /// a decision, saying why in the commit (the worker's, 2026-11-24: by 1.4 KB for the core's
-/// hot path inlined, about 6 % faster in V8).
+/// hot path inlined, about 6 % faster in V8; all three, 2026-12-07: by 17-21 KB for the Kafka
+/// model, offsets and commits, in-sync replicas, the broker setting and capacity, which
+/// every bundle carries whole; this puts the page's main module 11 KB over issue 5's target,
+/// to be won back with issue 30).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 291_300,
+        max_gzipped: 312_500,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
@@ -55,14 +58,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 200_100,
+        max_gzipped: 218_500,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 219_800,
+        max_gzipped: 242_100,
     },
 ];
 
