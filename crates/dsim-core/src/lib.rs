@@ -27,7 +27,7 @@ pub use presets::{Preset, presets};
 pub use report::{
     Counterexample, ExternalReport, Guarantee, Report, ScriptedFiring, Snapshot, ZombieReport,
 };
-pub use scenario::{Acks, Mode, Promise, Scenario};
+pub use scenario::{Acks, Idempotence, Mode, Promise, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};

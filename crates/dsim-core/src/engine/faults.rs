@@ -47,6 +47,12 @@ pub enum Hop {
     Control = 10,
     /// The consumer, between processing and acking: a stall (GC pause) rather than a crash.
     Stall = 11,
+    /// The producer (or relay), after sending a record and before its ack: it dies and
+    /// restarts (`producer-restart`).
+    ProducerRestart = 12,
+    /// The outbox relay, after a row's publish was acked and before it marked the row sent
+    /// (`relay-crash`).
+    RelayCrash = 13,
 }
 
 /// What the network does with one message on one hop.
@@ -76,6 +82,8 @@ pub struct FaultPlan {
     broker_crash: u64,
     producer_crash: u64,
     consumer_stall: u64,
+    producer_restart: u64,
+    relay_crash: u64,
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
@@ -163,6 +171,8 @@ impl FaultPlan {
             broker_crash: threshold(s.broker_crash),
             producer_crash: threshold(s.producer_crash),
             consumer_stall: threshold(s.consumer_stall),
+            producer_restart: threshold(s.producer_restart),
+            relay_crash: threshold(s.relay_crash),
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
@@ -259,6 +269,11 @@ impl FaultPlan {
         held + self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
     }
 
+    /// The longest a hop takes without the `delay` fault: latency plus jitter.
+    pub fn on_time_bound(&self) -> Micros {
+        self.latency + self.jitter
+    }
+
     fn jittered(&self, rng: &mut SplitMix64) -> Micros {
         if self.jitter == 0 {
             return self.latency;
@@ -307,6 +322,8 @@ impl FaultPlan {
             Hop::BrokerAppend => self.broker_crash,
             Hop::ProducerWrite => self.producer_crash,
             Hop::Stall => self.consumer_stall,
+            Hop::ProducerRestart => self.producer_restart,
+            Hop::RelayCrash => self.relay_crash,
             _ => 0,
         };
         threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::scenario::script::{self, ScriptedFault};
-use crate::scenario::{Acks, Mode, Scenario};
+use crate::scenario::{Acks, Idempotence, Mode, Scenario};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,10 +128,17 @@ impl Knob {
         self.set_number(s, value)
     }
 
-    /// Checks `value` against the knob's range and kind, then sets it.
+    /// Checks `value` against the knob's range and kind, then sets it. A value that makes a
+    /// combination the scenario refuses (`producer-idempotence=on` with `acks=leader`) is
+    /// refused too, and the previous value kept, whichever of the two came last.
     pub fn set_number(&self, s: &mut Scenario, value: f64) -> Result<(), ScenarioError> {
         self.check(value)?;
+        let previous = self.get(s);
         (self.set)(s, value);
+        if let Err(e) = s.check_combinations() {
+            (self.set)(s, previous);
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -240,6 +247,8 @@ const MODES: &[&str] = &[
     "outbox",
 ];
 const ACKS: &[&str] = &["leader", "all"];
+/// `Idempotence::ALL`'s keys, in order.
+const IDEMPOTENCE: &[&str] = &["auto", "on", "off"];
 /// The names of a switch, off first so that its index is the boolean.
 pub const OFF_ON: &[&str] = &["off", "on"];
 
@@ -358,7 +367,7 @@ static KNOBS: &[Knob] = &[
         0,
         100,
         1,
-        "Retries before the producer gives up or the broker dead-letters a message."
+        "Retries before the producer gives up or the broker dead-letters a message (the outbox relay and exactly-once's transactional producer never give up)."
     ),
     knob!(
         "outbox-poll-ms",
@@ -530,7 +539,7 @@ static KNOBS: &[Knob] = &[
         1,
         600_000,
         10,
-        "Time until a crashed consumer is back."
+        "Time until a crashed consumer, or a restarted producer or outbox relay, is back."
     ),
     knob!(
         "session-timeout-ms",
@@ -835,6 +844,61 @@ static KNOBS: &[Knob] = &[
         1,
         "Round trip of the external charge, paid per payment while the consumer waits."
     ),
+    // The producer (issue 24): Kafka's idempotent producer, `max.in.flight` and restarts.
+    // Last in the table, like the settings above, so that the sampler's earlier draws stay.
+    Knob {
+        key: "producer-idempotence",
+        json_key: "producerIdempotence",
+        label: "Idempotent producer",
+        help: "Kafka enable.idempotence: a producer ID, an epoch and per-partition sequence numbers let the broker drop retries. auto: on exactly when acks=all (Kafka >= 3.0); on is refused with acks=leader. At-most-once (acks=0) never is, exactly-once always is.",
+        group: Producer,
+        kind: Choice(IDEMPOTENCE),
+        unit: "",
+        min: 0.0,
+        max: 2.0,
+        step: 1.0,
+        get: |s| s.producer_idempotence as usize as f64,
+        set: |s, v| s.producer_idempotence = Idempotence::ALL[v as usize],
+    },
+    knob!(
+        "max-in-flight",
+        "maxInFlight",
+        max_in_flight,
+        Count,
+        Producer,
+        "Max in flight",
+        "",
+        1,
+        5,
+        1,
+        "Kafka max.in.flight.requests.per.connection: unacknowledged sends per producer and partition; more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
+    ),
+    knob!(
+        "producer-restart",
+        "producerRestart",
+        producer_restart,
+        Probability,
+        Producer,
+        "Producer restart",
+        "",
+        0,
+        1,
+        0.001,
+        "Per message: its producer dies after sending it, before its ack, and restarts after the restart time, resending every record it has no ack for. Without a transactional.id it gets a new producer ID, so the broker cannot recognise the resends."
+    ),
+    knob!(
+        "relay-crash",
+        "relayCrash",
+        relay_crash,
+        Probability,
+        Producer,
+        "Outbox relay crash",
+        "",
+        0,
+        1,
+        0.001,
+        "Outbox, per row: the relay dies after the row's publish was acked, before marking it sent, and publishes it again when it restarts."
+    ),
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -890,12 +954,27 @@ impl Scenario {
         Ok(())
     }
 
-    /// Checks every setting against its range.
+    /// Checks every setting against its range, and the combinations the scenario refuses.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         for k in KNOBS {
             k.check(k.get(self))?;
         }
+        self.check_combinations()?;
         script::check(self)
+    }
+
+    /// Settings that are each in range but refused together: an explicit idempotent producer
+    /// with `acks=leader`, which Kafka refuses with a `ConfigException` (a defaulted one is
+    /// silently turned off instead: `auto`). Named after `producer-idempotence` whichever of
+    /// the two was set last, so the message sits by the control that asks for idempotence.
+    pub fn check_combinations(&self) -> Result<(), ScenarioError> {
+        if self.producer_idempotence == Idempotence::On && self.acks == Acks::Leader {
+            return Err(ScenarioError {
+                key: "producer-idempotence".into(),
+                message: "on requires acks=all (Kafka refuses enable.idempotence=true with acks=1: ConfigException); set acks=all, or producer-idempotence to auto or off".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Reads a URL query (`mode=at-most-once&publish-loss=0.3&seed=42`, with or without `?`)

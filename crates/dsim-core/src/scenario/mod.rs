@@ -168,6 +168,32 @@ impl Acks {
     }
 }
 
+/// Kafka's `enable.idempotence`: whether each producer numbers its records so that the broker
+/// can drop its retries (a producer ID, an epoch and a sequence number per partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Idempotence {
+    /// On exactly when the effective acks is `all`: Kafka >= 3.0 enables idempotence by
+    /// default and silently disables a defaulted one that conflicts with its other settings.
+    Auto,
+    /// Asked for explicitly: refused with `acks=leader`, as Kafka's `ConfigException`.
+    On,
+    Off,
+}
+
+impl Idempotence {
+    pub const ALL: [Idempotence; 3] = [Idempotence::Auto, Idempotence::On, Idempotence::Off];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Idempotence::Auto => "auto",
+            Idempotence::On => "on",
+            Idempotence::Off => "off",
+        }
+    }
+}
+
 /// A complete, self-contained description of one run.
 ///
 /// Field docs give the unit and the default. Probabilities are in `0..=1` and apply
@@ -220,7 +246,8 @@ pub struct Scenario {
     /// How long the producer waits for an ack (an exactly-once consumer for its commit's answer)
     /// before retrying, ms; doubles per retry. Default 50.
     pub ack_timeout_ms: f64,
-    /// Retries before giving up (producer) or dead-lettering (broker). Default 8.
+    /// Retries before giving up (producer) or dead-lettering (broker); the outbox relay and
+    /// exactly-once's transactional producer never give up. Default 8.
     pub max_retries: u32,
     /// How often the outbox relay polls for unpublished rows, ms. Default 10.
     pub outbox_poll_ms: f64,
@@ -256,7 +283,8 @@ pub struct Scenario {
     /// Records fetched per poll; with exactly-once, also the most records per transaction.
     /// Default 50.
     pub max_poll: u32,
-    /// Time until a crashed consumer is back, ms. Default 100.
+    /// Time until a crashed consumer (or a restarted producer or outbox relay) is back, ms.
+    /// Default 100.
     pub restart_ms: f64,
     /// Time until the group notices a silent consumer and hands its partitions over, ms.
     /// Default 300.
@@ -313,6 +341,30 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub fencing: bool,
 
+    // --- The producer (Kafka's idempotent producer, `max.in.flight`, restarts) ---
+    // Left out of the JSON while at their defaults, as the settings above.
+    /// Kafka `enable.idempotence`: `auto` (on exactly when the effective acks is `all`), `on`
+    /// (refused with `acks=leader`) or `off`. At-most-once (acks=0) is never idempotent;
+    /// exactly-once always is (its `transactional.id` implies it). Default `auto`.
+    #[serde(skip_serializing_if = "is_auto")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<Idempotence>", optional))]
+    pub producer_idempotence: Idempotence,
+    /// Kafka `max.in.flight.requests.per.connection`: unacknowledged sends a producer may have
+    /// per partition, 1 to 5; further records wait in the producer. Default 5.
+    #[serde(skip_serializing_if = "is_default_max_in_flight")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub max_in_flight: u32,
+    /// Probability per message that its producer instance dies after sending it (its first
+    /// send) and before its ack, and restarts after `restart_ms`, resending every record it has no ack for. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub producer_restart: f64,
+    /// Outbox: probability per row that the relay dies after the row's first publish was
+    /// acked and before it marked the row sent, and publishes the row again when it restarts. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub relay_crash: f64,
+
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
     /// objects, in URLs and on the command line the compact text
@@ -325,6 +377,17 @@ pub struct Scenario {
 /// Defaults of the settings that are serialised only when changed.
 const DEFAULT_EXTERNAL_LATENCY_MS: f64 = 100.0;
 const DEFAULT_STALL_MS: f64 = 1_000.0;
+/// Kafka's default `max.in.flight.requests.per.connection`, and the most an idempotent
+/// producer may have (the broker keeps the last five batches per producer and partition).
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 5;
+
+fn is_auto(v: &Idempotence) -> bool {
+    *v == Idempotence::Auto
+}
+
+fn is_default_max_in_flight(v: &u32) -> bool {
+    *v == DEFAULT_MAX_IN_FLIGHT
+}
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -393,6 +456,10 @@ impl Default for Scenario {
             consumer_stall: 0.0,
             stall_ms: DEFAULT_STALL_MS,
             fencing: true,
+            producer_idempotence: Idempotence::Auto,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            producer_restart: 0.0,
+            relay_crash: 0.0,
             script: Vec::new(),
         }
     }
@@ -415,5 +482,27 @@ impl Scenario {
         } else {
             self.acks
         }
+    }
+
+    /// Whether the producers run Kafka's idempotent producer (a producer ID, an epoch and
+    /// sequence numbers the broker checks). At-most-once sends with acks=0 and never is;
+    /// exactly-once's `transactional.id` implies it; otherwise `auto` follows acks=all, as
+    /// Kafka >= 3.0 does.
+    pub fn idempotent_producer(&self) -> bool {
+        match self.mode {
+            Mode::AtMostOnce => false,
+            Mode::ExactlyOnce => true,
+            _ => match self.producer_idempotence {
+                Idempotence::On => true,
+                Idempotence::Off => false,
+                Idempotence::Auto => self.effective_acks() == Acks::All,
+            },
+        }
+    }
+
+    /// Whether the producers have a `transactional.id` (exactly-once): a restarted instance
+    /// gets its producer ID back with the epoch bumped, instead of a new one.
+    pub fn transactional_producer(&self) -> bool {
+        self.mode == Mode::ExactlyOnce
     }
 }
