@@ -44,3 +44,6 @@ mod page_hardening;
 
 #[cfg(test)]
 mod time_travel;
+
+#[cfg(test)]
+mod producer;

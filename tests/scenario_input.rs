@@ -89,6 +89,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "consumerStall",
         "stallMs",
         "fencing",
+        "producerIdempotence",
+        "maxInFlight",
+        "producerRestart",
+        "relayCrash",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -101,6 +105,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         consumer_stall: 0.01,
         stall_ms: 2_000.0,
         fencing: false,
+        producer_idempotence: dsim_core::Idempotence::Off,
+        max_in_flight: 1,
+        producer_restart: 0.01,
+        relay_crash: 0.01,
         ..Scenario::default()
     })
     .unwrap();

@@ -179,8 +179,11 @@ fn duplicates_under_ack_loss_follow_the_geometric_curve() {
 
 #[test]
 fn losses_compound_stage_by_stage_as_each_mechanism_allows() {
-    // Two attempts at everything, so the retrying modes' losses (p²) are visible.
-    let base = scenario("messages=2000&max-retries=1&delivery-loss=0.1");
+    // Two attempts at everything, so the retrying modes' losses (p²) are visible. Without an
+    // idempotent producer: one keeps its records in order, so its losses are correlated and
+    // theory has no formula for them (only exactly-once's and the outbox's, which never
+    // give up, would be left).
+    let base = scenario("messages=2000&max-retries=1&delivery-loss=0.1&producer-idempotence=off");
     let result = sweep(&base, &spec("publish-loss", 0.0, 0.6, 4, 10)).unwrap();
     let (inside, total) = check_theory(&result, &Mode::ALL);
     assert!(

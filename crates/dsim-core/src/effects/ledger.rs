@@ -18,6 +18,9 @@ pub struct Ledger {
     double_charges: Vec<u32>,
     /// Payments that never arrived, per account.
     missing: Vec<u32>,
+    /// Per account, one more than the latest-produced message first applied so far (0 for
+    /// none): message IDs are produced in order, so one applied below it is out of order.
+    latest_applied: Vec<u32>,
 }
 
 impl Ledger {
@@ -29,7 +32,21 @@ impl Ledger {
             missing_cents: 0,
             double_charges: vec![0; accounts as usize],
             missing: vec![0; accounts as usize],
+            latest_applied: vec![0; accounts as usize],
         }
+    }
+
+    /// Notes the first application of `msg` to `account`; returns whether it comes after a
+    /// later-produced payment of the same account (a reordering). One number per account,
+    /// so it costs nothing per message and never grows with the run.
+    pub fn applied_out_of_order(&mut self, account: u32, msg: u32) -> bool {
+        let latest = &mut self.latest_applied[account as usize];
+        let next = msg.saturating_add(1);
+        if next < *latest {
+            return true;
+        }
+        *latest = next;
+        false
     }
 
     pub fn expect(&mut self, amount_cents: u64) {

@@ -118,7 +118,9 @@ impl Simulation {
             };
             match entry.state {
                 EntryState::Free => {}
-                EntryState::Replicating => p.replicating += 1,
+                // Both are not yet visible to consumers: replicating, or replicated in an
+                // open producer transaction.
+                EntryState::Replicating | EntryState::Uncommitted => p.replicating += 1,
                 EntryState::Ready => p.ready += 1,
                 EntryState::Delivered => p.delivered += 1,
             }

@@ -32,6 +32,18 @@ pub struct Counters {
     pub stall_expulsions: u64,
     /// Commits accepted from a consumer that no longer held its records (fencing off).
     pub stale_commits_accepted: u64,
+    /// First applications of a payment after a later-produced payment of the same account.
+    pub reordered: u64,
+    /// Producer instances that died after sending and restarted (`producer-restart`).
+    pub producer_restarts: u64,
+    /// Outbox relays that died between a row's ack and marking it sent (`relay-crash`).
+    pub relay_crashes: u64,
+    /// Writes refused because a newer instance holds the transactional ID (ProducerFenced).
+    pub producer_fenced: u64,
+    /// Records of a producer's open transaction that were aborted.
+    pub records_aborted: u64,
+    /// Writes an idempotent producer's partition refused as out of order or of a stale epoch.
+    pub sequence_rejections: u64,
     pub events: u64,
 }
 

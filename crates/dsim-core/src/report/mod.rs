@@ -86,6 +86,20 @@ pub struct CostReport {
     pub consumer_crashes: u64,
     pub broker_crashes: u64,
     pub producer_crashes: u64,
+    /// Producer instances that died after sending, before the ack, and restarted
+    /// (`producer-restart`).
+    pub producer_restarts: u64,
+    /// Outbox relays that died after a row's ack, before marking it sent (`relay-crash`).
+    pub relay_crashes: u64,
+    /// Writes refused because a newer instance of the transactional ID bumped the epoch
+    /// (Kafka's `ProducerFencedException`).
+    pub producer_fenced: u64,
+    /// Records of an aborted producer transaction: left in the log, marked aborted, skipped by
+    /// read-committed readers.
+    pub records_aborted: u64,
+    /// Writes refused by an idempotent producer's sequence check (out of order, or an older
+    /// epoch) and retried by the producer.
+    pub sequence_rejections: u64,
     /// Most messages in flight (produced, not yet applied or given up) at once.
     pub peak_in_flight_messages: u64,
     /// Most message slots the simulator held at once: a window from the oldest unresolved
@@ -188,6 +202,10 @@ pub struct Report {
     pub in_flight: u64,
     pub retries: u64,
     pub redeliveries: u64,
+    /// Payments applied to the ledger in another order than they were produced, per account
+    /// (accounts map to partitions by key): first applications of a payment after a
+    /// later-produced payment of the same account was first applied.
+    pub reordered: u64,
     pub network_messages: u64,
     pub events: u64,
     /// Simulated time the run covered.
@@ -471,6 +489,7 @@ impl Simulation {
             in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
             redeliveries: c.redeliveries,
+            reordered: c.reordered,
             network_messages: c.network_messages,
             events: c.events,
             duration_ms: us_to_ms(self.now),
@@ -503,6 +522,11 @@ impl Simulation {
                 consumer_crashes: c.consumer_crashes,
                 broker_crashes: c.broker_crashes,
                 producer_crashes: c.producer_crashes,
+                producer_restarts: c.producer_restarts,
+                relay_crashes: c.relay_crashes,
+                producer_fenced: c.producer_fenced,
+                records_aborted: c.records_aborted,
+                sequence_rejections: c.sequence_rejections,
                 peak_in_flight_messages: self.peak_in_flight,
                 peak_tracked_messages: self.msgs.peak as u64,
                 peak_log_records: self.entries.peak() as u64,

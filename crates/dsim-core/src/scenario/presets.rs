@@ -44,8 +44,8 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "double-charge",
         title: "Double charge in payments",
-        explanation: "A payments pipeline with a flaky network: the broker's acks to producers get lost (so producers retry and the log holds the same payment twice) and consumers' acks get lost (so the broker redelivers). Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
-        query: "mode=at-least-once&publish-ack-loss=0.05&ack-loss=0.05",
+        explanation: "A payments pipeline with a flaky network: the broker's acks to producers get lost (so producers retry and the log holds the same payment twice: the idempotent producer is off here, as before Kafka 3.0) and consumers' acks get lost (so the broker redelivers). Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
+        query: "mode=at-least-once&publish-ack-loss=0.05&ack-loss=0.05&producer-idempotence=off",
     },
     Preset {
         key: "lossy-metrics",
@@ -56,8 +56,8 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "dedup-window-too-short",
         title: "Dedup window too short",
-        explanation: "The idempotent consumer only remembers IDs for its retention window (an SQS FIFO queue keeps five minutes). Here producer retries arrive long after the first copy was processed, because the ack timeout backs off, and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store.",
-        query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+        explanation: "The idempotent consumer only remembers IDs for its retention window (an SQS FIFO queue keeps five minutes). Here producer retries arrive long after the first copy was processed, because the ack timeout backs off (and the producer is not idempotent, so the broker stores each retry), and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store.",
+        query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&producer-idempotence=off",
     },
     Preset {
         key: "broker-crash-acks-leader",
@@ -94,6 +94,12 @@ static PRESETS: &[Preset] = &[
         title: "Zombie consumer without fencing",
         explanation: "Now and then a consumer freezes for a second (a long GC pause) holding records it has processed but not yet committed. That is longer than its session timeout, so the group gives its partitions to the others, which process those records again. When it wakes it does not know it was replaced and commits anyway. Here fencing is switched off, so the coordinator accepts that stale commit and the payments count twice, breaking exactly-once. Switch fencing on and the zombie's commit is rejected (the trace says fenced); at-least-once has no commit to fence and duplicates either way.",
         query: "mode=exactly-once&fencing=off&consumer-stall=0.0005",
+    },
+    Preset {
+        key: "producer-restart-new-pid",
+        title: "Producer restart: a new producer ID (Kafka)",
+        explanation: "Kafka's idempotent producer (on by default since 3.0, with acks=all) numbers its records so that the broker drops its retries. That holds within one producer session only: here producers now and then die after sending, before the ack, and restart, resending every record they have no ack for. Without a transactional.id, InitProducerId gives the new instance a new producer ID, so the broker cannot tell a resend from a new record, and each record that had landed is stored twice. Switch to exactly-once: its transactional.id brings the same producer ID back with the epoch bumped, its open transaction is aborted (records_aborted counts its records, which read-committed readers skip), any write of the old epoch still on the network is fenced (producer_fenced), and nothing is charged twice.",
+        query: "mode=at-least-once&producer-restart=0.005&messages=5000",
     },
 ];
 

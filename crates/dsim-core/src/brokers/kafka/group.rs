@@ -1,7 +1,7 @@
 //! The consumer group as the broker sees it: which member owns which partition, fetches,
 //! deliveries, visibility timeouts, redelivery and acks.
 
-use super::log::{Entries, EntryState, copy_key};
+use super::log::{Entries, EntryState, Txn, copy_key};
 use crate::clients::consumer::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
@@ -62,6 +62,9 @@ impl Simulation {
         let mut batch = std::mem::take(&mut self.fetch_scratch);
         batch.clear();
         let mut partition = index;
+        // Producer transactions (issue 24, item 3), kept minimal here for the consumer-side
+        // rewrite: records of an aborted producer transaction, skipped below.
+        let mut aborted = Vec::new();
         while partition < self.ready.len() && batch.len() < max {
             let queue = &mut self.ready[partition];
             while batch.len() < max {
@@ -71,15 +74,24 @@ impl Simulation {
                 // Records acked while waiting for redelivery are skipped here. The generation
                 // matters: the acked record's slot may since hold a new record, of another
                 // partition, which this stale reference must not hand to this consumer.
-                if self
+                if let Some(e) = self
                     .entries
                     .live(entry, generation)
-                    .is_some_and(|e| e.state == EntryState::Ready)
+                    .filter(|e| e.state == EntryState::Ready)
                 {
-                    batch.push(entry);
+                    // A read-committed reader never sees an aborted record (there is no
+                    // read-uncommitted reader yet): skipped, and done with.
+                    if e.txn == Txn::Aborted {
+                        aborted.push(entry);
+                    } else {
+                        batch.push(entry);
+                    }
                 }
             }
             partition += n;
+        }
+        for entry in aborted {
+            self.finish_entry(entry);
         }
         if batch.is_empty() {
             self.fetch_scratch = batch;

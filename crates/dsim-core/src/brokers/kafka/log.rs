@@ -11,6 +11,32 @@ pub enum EntryState {
     Ready,
     /// Sent to a consumer, waiting for its ack or commit.
     Delivered,
+    /// On every replica, but part of its producer's open transaction (exactly-once): a
+    /// read-committed reader does not see it until the producer commits (`Txn`).
+    Uncommitted,
+}
+
+/// The producer instance that wrote a record, as Kafka's record batch header names it: the
+/// producer ID and epoch (`epoch` as `producer_state::wire_epoch` packs it). Acks go back to
+/// this instance only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Writer {
+    pub producer_id: u32,
+    pub epoch: u32,
+}
+
+/// Where a record stands in its producer's transaction. Only exactly-once's producers have a
+/// `transactional.id`; their records are `Open` until the producer has the ack and commits
+/// (one record per transaction, a simplification), or `Aborted` when a new instance with the
+/// same transactional ID fences the old one (or the producer gives the record up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Txn {
+    /// Not written in a transaction: visible once replicated.
+    None,
+    Open,
+    Committed,
+    /// Never visible to a read-committed reader: the fetch path skips it (`group.rs`).
+    Aborted,
 }
 
 /// One record in a partition log. Without an idempotent producer, a retried publish makes a
@@ -25,6 +51,10 @@ pub struct Entry {
     pub generation: u32,
     /// Exactly-once: the consumer session whose position has passed this record.
     pub holder: Option<(u16, u32)>,
+    /// The producer instance that appended it.
+    pub writer: Writer,
+    /// Its producer's transaction, if it was written in one.
+    pub txn: Txn,
 }
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
@@ -45,6 +75,8 @@ impl Entries {
             state: EntryState::Replicating,
             generation,
             holder: None,
+            writer: Writer::default(),
+            txn: Txn::None,
         };
         match self.free.pop() {
             Some(i) => {

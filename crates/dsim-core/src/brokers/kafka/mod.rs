@@ -5,6 +5,7 @@ mod coordinator;
 mod group;
 mod log;
 mod produce;
+pub(crate) mod producer_state;
 mod replication;
 
-pub use log::{Entries, EntryState, copy_key};
+pub use log::{Entries, EntryState, Txn, copy_key};

@@ -1,7 +1,7 @@
 //! Replication and leader failover: an append becomes durable (and visible to consumers) once
 //! the replicas have it; a leader crash truncates what they do not have yet.
 
-use super::log::EntryState;
+use super::log::{EntryState, Txn};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
 use crate::report::trace::{Actor, TraceKind};
@@ -15,7 +15,8 @@ impl Simulation {
         if e.state != EntryState::Replicating {
             return;
         }
-        let (msg, partition, copy) = (e.msg, e.partition, e.copy);
+        let (msg, partition, copy, writer) = (e.msg, e.partition, e.copy, e.writer);
+        let open = e.txn == Txn::Open;
         if let Some(pos) = self
             .replicating
             .iter()
@@ -41,22 +42,31 @@ impl Simulation {
             None,
             0,
             copy as u32,
-            if rf > 1 {
-                format!("on all {rf} replicas; visible to consumers")
-            } else {
-                "flushed; visible to consumers".to_string()
+            match (rf > 1, open) {
+                (true, false) => format!("on all {rf} replicas; visible to consumers"),
+                (false, false) => "flushed; visible to consumers".to_string(),
+                (true, true) => format!(
+                    "on all {rf} replicas; in its producer's open transaction, invisible until the producer commits"
+                ),
+                (false, true) => "flushed; in its producer's open transaction, invisible until the producer commits".to_string(),
             },
         );
         if self.acks == Acks::All && rf > 1 {
-            self.send_publish_ack(msg, producer, attempt);
+            self.send_publish_ack(msg, producer, attempt, writer);
         }
         self.make_ready(entry, partition);
     }
 
     // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
     #[inline]
-    pub(super) fn make_ready(&mut self, entry: u32, partition: u16) {
+    pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
         let e = self.entries.get_mut(entry);
+        // A record of a producer's open transaction (exactly-once) waits for its commit:
+        // `commit_producer_record` or `abort_producer_record` make it ready.
+        if e.txn == Txn::Open {
+            e.state = EntryState::Uncommitted;
+            return;
+        }
         e.state = EntryState::Ready;
         let generation = e.generation;
         self.ready[partition as usize].push_back((entry, generation));
@@ -86,6 +96,9 @@ impl Simulation {
                 "the partition leader crashes right after this append",
             );
         }
+        // The new leader's producer state does not have the truncated sequences.
+        self.producer_states
+            .truncate(&self.replicating.iter().copied().collect());
         let lost: Vec<(u32, u32)> = self.replicating.drain(..).collect();
         for (entry, generation) in lost {
             let Some(e) = self.entries.live(entry, generation) else {
