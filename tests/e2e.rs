@@ -308,8 +308,10 @@ async fn step(name: &str, body: impl Future<Output = Step>) -> Step {
 }
 
 async fn default_run(page: &mut Page<'_>) -> Step {
-    page.open("/?mode=at-least-once&publish-ack-loss=0.1&seed=7&messages=3000")
-        .await?;
+    page.open(
+        "/?mode=at-least-once&publish-ack-loss=0.1&seed=7&messages=3000&producer-idempotence=off",
+    )
+    .await?;
     page.wait_finished("[data-testid=progress]").await?;
     page.expect_pressed("mode-at-least-once").await?;
     let ack_loss = page
@@ -379,7 +381,7 @@ async fn compare(page: &mut Page<'_>) -> Step {
 }
 
 async fn counterexample(page: &mut Page<'_>) -> Step {
-    page.open("/?mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=3000")
+    page.open("/?mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=3000&producer-idempotence=off")
         .await?;
     page.wait_finished("[data-testid=progress]").await?;
     let verdict = page
@@ -830,7 +832,8 @@ async fn cancel_heavy_run(page: &Page<'_>) -> Step {
 }
 
 /// A sweep's scenario and settings, as the e2e steps open them.
-const SWEEP_SCENARIO: &str = "messages=500&seed=5";
+// Without idempotence, so that at-least-once's duplicates rise with lost publish acks.
+const SWEEP_SCENARIO: &str = "messages=500&seed=5&producer-idempotence=off";
 const SWEEP_SETTINGS: &str =
     "sweep=publish-ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=4";
 

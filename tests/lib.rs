@@ -49,6 +49,9 @@ mod page_hardening;
 mod time_travel;
 
 #[cfg(test)]
+mod producer;
+
+#[cfg(test)]
 mod replication;
 
 #[cfg(test)]

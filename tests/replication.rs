@@ -131,8 +131,11 @@ fn acks_all_with_min_insync_1_and_unclean_election_loses_the_acked_records_appen
 
 #[test]
 fn min_insync_2_refuses_writes_while_the_follower_lags_and_loses_nothing() {
+    // Without an idempotent producer, so that a retry after NotEnoughReplicasAfterAppend is
+    // a second record (with one, the partition drops it, unless an unclean election took
+    // the first record's sequence with it).
     let s = scenario(&format!(
-        "{LAGGING_FOLLOWER}&unclean-election=on&min-insync-replicas=2"
+        "{LAGGING_FOLLOWER}&unclean-election=on&min-insync-replicas=2&producer-idempotence=off"
     ));
     let (r, traces) = traced_run(&s);
     let lag = lag_started_us(&traces);
@@ -152,7 +155,7 @@ fn min_insync_2_refuses_writes_while_the_follower_lags_and_loses_nothing() {
         refusals("NotEnoughReplicasAfterAppend:"),
         repl.not_enough_replicas_after_append
     );
-    assert_eq!(repl.not_enough_replicas, 554, "{}", replay(&s));
+    assert_eq!(repl.not_enough_replicas, 170, "{}", replay(&s));
     assert_eq!(repl.not_enough_replicas_after_append, 12);
     // Only while the in-sync set was short: from the lag until the old leader was back.
     assert!(

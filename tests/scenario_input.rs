@@ -96,6 +96,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "minInsyncReplicas",
         "uncleanElection",
         "visibilityTimeoutMs",
+        "producerIdempotence",
+        "maxInFlight",
+        "producerRestart",
+        "relayCrash",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -115,6 +119,10 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         visibility_timeout_ms: 500.0,
         min_insync_replicas: 2,
         unclean_election: true,
+        producer_idempotence: dsim_core::Idempotence::Off,
+        max_in_flight: 1,
+        producer_restart: 0.01,
+        relay_crash: 0.01,
         ..Scenario::default()
     })
     .unwrap();

@@ -223,6 +223,43 @@ fn fencing_rejects_the_zombies_commit() {
 }
 
 #[test]
+fn a_transaction_timeout_shorter_than_the_stall_aborts_the_zombies_transaction_even_without_fencing()
+ {
+    // Kafka's transaction.timeout.ms bounds a zombie: the coordinator aborts a transaction
+    // left open longer and bumps the producer's epoch, so the zombie's late commit is refused
+    // even with generation fencing off.
+    let q = format!(
+        "{}&transaction-timeout-ms=500",
+        preset_query("zombie-consumer")
+    );
+    let eo = check(&q, Mode::ExactlyOnce, CLEAN);
+    let z = eo.zombies.as_ref().unwrap();
+    assert!(!z.fencing && z.expelled > 0, "{z:?}");
+    assert_eq!(z.stale_commits_accepted, 0);
+    assert_eq!(z.fenced_commits, 0);
+    // The zombies' transactions (open for the whole 1 s stall) and only those: a poll's
+    // transaction is over in about 60 ms.
+    assert_eq!(eo.cost.transactions_timed_out, z.expelled);
+    let s = scenario(&q);
+    let refused = (0..s.messages)
+        .map(|m| trace_message(&s, m))
+        .find(|t| {
+            t.iter()
+                .any(|e| e.kind == TraceKind::Fenced && e.note.contains("transaction.timeout.ms"))
+        })
+        .expect("a commit refused for its age");
+    assert!(
+        refused.iter().any(|e| e.kind == TraceKind::Woke),
+        "{}",
+        trace_text(&refused)
+    );
+    // Kafka's default, 60 s, outlasts the stall: the preset's lesson stands.
+    let default = run(&scenario(preset_query("zombie-consumer")));
+    assert_eq!(default.cost.transactions_timed_out, 0);
+    assert!(default.duplicates > 0);
+}
+
+#[test]
 fn at_least_once_has_no_fencing_so_a_zombie_duplicates_either_way() {
     let q = preset_query("zombie-consumer");
     for fencing in ["on", "off"] {

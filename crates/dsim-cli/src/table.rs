@@ -29,6 +29,19 @@ pub fn run(r: &Report) -> String {
     }
     line("retries", r.retries.to_string());
     line("replayed", r.replayed.to_string());
+    if r.reordered > 0 {
+        line("reordered", r.reordered.to_string());
+    }
+    let c = &r.cost;
+    if c.producer_restarts + c.relay_crashes > 0 {
+        line(
+            "producer restarts",
+            format!(
+                "{} (relay crashes {}, writes fenced {}, records aborted {})",
+                c.producer_restarts, c.relay_crashes, c.producer_fenced, c.records_aborted
+            ),
+        );
+    }
     line(
         "network messages",
         format!(

@@ -39,6 +39,9 @@ const SMALL: &[&str] = &[
     "2",
     "--messages",
     "200",
+    // Without idempotence, at-least-once's lost acks become duplicates (the theory line).
+    "--producer-idempotence",
+    "off",
 ];
 
 fn with(extra: &[&'static str]) -> Vec<&'static str> {
@@ -445,6 +448,62 @@ fn the_replication_flags_are_there_and_checked() {
     .unwrap();
     assert_eq!(json["lost"], 0);
     assert!(json["replication"]["not_enough_replicas"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn the_producer_flags_are_there_and_checked() {
+    let help = stdout(&["run", "--help"]);
+    for flag in [
+        "--producer-idempotence <auto|on|off>",
+        "--max-in-flight",
+        "--producer-restart",
+        "--relay-crash",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from `dsim run --help`");
+    }
+    let knobs = stdout(&["knobs"]);
+    for key in [
+        "producer-idempotence",
+        "max-in-flight",
+        "producer-restart",
+        "relay-crash",
+    ] {
+        assert!(knobs.contains(key), "{key} missing from `dsim knobs`");
+    }
+    let json = stdout(&[
+        "run",
+        "--preset",
+        "producer-restart-new-pid",
+        "--messages",
+        "2000",
+        "--max-in-flight",
+        "2",
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["scenario"]["producerRestart"], 0.005);
+    assert_eq!(report["scenario"]["maxInFlight"], 2);
+    assert!(report["cost"]["producer_restarts"].as_u64().unwrap() > 0);
+    assert!(report["duplicates"].as_u64().unwrap() > 0);
+    assert!(report["reordered"].is_u64());
+    // Kafka's ConfigException, in either order of the flags.
+    let line = "producer-idempotence: on requires acks=all";
+    refused(
+        &["run", "--acks", "leader", "--producer-idempotence", "on"],
+        line,
+    );
+    refused(
+        &["run", "--producer-idempotence", "on", "--acks", "leader"],
+        line,
+    );
+    refused(
+        &["run", "--max-in-flight", "6"],
+        "max-in-flight: must be between 1 and 5 (got 6)",
+    );
+    refused(
+        &["run", "--producer-idempotence", "yes"],
+        "producer-idempotence: must be one of auto, on, off (got \"yes\")",
+    );
 }
 
 /// `dsim bench` runs each scenario `--repeat` times and reports the median run's rates with

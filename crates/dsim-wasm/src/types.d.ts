@@ -92,7 +92,8 @@ export type Scenario = {
    */
   ackTimeoutMs: number,
   /**
-   * Publish retries before the producer gives up and reports the failure. Default 8.
+   * Publish retries before the producer gives up and reports the failure; the outbox relay
+   * and exactly-once's transactional producer never give up. Default 8.
    */
   maxRetries: number,
   /**
@@ -151,7 +152,8 @@ export type Scenario = {
    */
   maxPoll: number,
   /**
-   * Time until a crashed consumer is back, ms. Default 100.
+   * Time until a crashed consumer (or a restarted producer or outbox relay) is back, ms.
+   * Default 100.
    */
   restartMs: number,
   /**
@@ -247,6 +249,34 @@ export type Scenario = {
    */
   uncleanElection?: boolean,
   /**
+   * Kafka `enable.idempotence`: `auto` (on exactly when the effective acks is `all`), `on`
+   * (refused with `acks=leader`) or `off`. At-most-once (acks=0) is never idempotent;
+   * exactly-once always is (its `transactional.id` implies it). Default `auto`.
+   */
+  producerIdempotence?: Idempotence,
+  /**
+   * Kafka `max.in.flight.requests.per.connection`: unacknowledged sends a producer may have
+   * per partition, 1 to 5; further records wait in the producer. Default 5.
+   */
+  maxInFlight?: number,
+  /**
+   * Probability per message that its producer instance dies after sending it (its first
+   * send) and before its ack, and restarts after `restart_ms`, resending every record it has no ack for. Default 0.
+   */
+  producerRestart?: number,
+  /**
+   * Outbox: probability per row that the relay dies after the row's first publish was
+   * acked and before it marked the row sent, and publishes the row again when it restarts. Default 0.
+   */
+  relayCrash?: number,
+  /**
+   * Kafka `transaction.timeout.ms` (exactly-once): the transaction coordinator aborts a
+   * transaction left open longer, and bumps its producer's epoch, so the late commit of the
+   * instance that opened it is refused (a consumer stalled past it, or a producer down
+   * longer). Default 60,000, Kafka's.
+   */
+  transactionTimeoutMs?: number,
+  /**
    * Faults at given times, besides the random ones (see `script`): in JSON a list of
    * objects, in URLs and on the command line the compact text
    * `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
@@ -316,6 +346,12 @@ export type Report = {
    * record, and that offset (a record that keeps crashing its consumer blocks it).
    */
   stuck_at?: StuckAt,
+  /**
+   * Payments applied to the ledger in another order than they were produced, per account
+   * (accounts map to partitions by key): first applications of a payment after a
+   * later-produced payment of the same account was first applied.
+   */
+  reordered: number,
   network_messages: number,
   events: number,
   /**
@@ -672,9 +708,38 @@ export type CostReport = {
   transactions: number,
   aborted_transactions: number,
   fenced_commits: number,
+  /**
+   * Transactions the coordinator aborted after `transaction.timeout.ms` (a consumer's whose
+   * commit came too late, or a dead producer's).
+   */
+  transactions_timed_out: number,
   consumer_crashes: number,
   broker_crashes: number,
   producer_crashes: number,
+  /**
+   * Producer instances that died after sending, before the ack, and restarted
+   * (`producer-restart`).
+   */
+  producer_restarts: number,
+  /**
+   * Outbox relays that died after a row's ack, before marking it sent (`relay-crash`).
+   */
+  relay_crashes: number,
+  /**
+   * Writes refused because a newer instance of the transactional ID bumped the epoch
+   * (Kafka's `ProducerFencedException`).
+   */
+  producer_fenced: number,
+  /**
+   * Records of an aborted producer transaction: left in the log, marked aborted, skipped by
+   * read-committed readers.
+   */
+  records_aborted: number,
+  /**
+   * Writes refused by an idempotent producer's sequence check (out of order, or an older
+   * epoch) and retried by the producer.
+   */
+  sequence_rejections: number,
   /**
    * Most messages in flight (produced, not yet applied or given up) at once.
    */
@@ -789,6 +854,12 @@ export type HistogramBin = {
   to_ms: number,
   count: number,
 };
+
+/**
+ * Kafka's `enable.idempotence`: whether each producer numbers its records so that the broker
+ * can drop its retries (a producer ID, an epoch and a sequence number per partition).
+ */
+export type Idempotence = "auto" | "on" | "off";
 
 /**
  * What a reader of exactly-once's output sees (Kafka's `isolation.level`).
@@ -1010,7 +1081,7 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke" | "producer-died" | "producer-restarted" | "relay-crash" | "sequence-rejected" | "producer-fenced" | "record-aborted" | "epoch-bumped";
 
 /**
  * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.

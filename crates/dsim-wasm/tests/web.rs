@@ -301,14 +301,17 @@ fn traces_equal_the_golden_counterexample_trace() {
 fn simulate_fills_in_the_defaults_the_playground_uses() {
     // The issue's own example, with fewer messages to keep the debug build quick.
     let report = json_of(&ok(simulate(js(
-        r#"{"mode": "at-least-once", "publishAckLoss": 0.1, "messages": 1000}"#,
+        r#"{"mode": "at-least-once", "publishAckLoss": 0.1, "messages": 1000, "producerIdempotence": "off"}"#,
     ))));
     let defaults = json_of(&ok(defaults()));
     assert_eq!(report["mode"], "at-least-once");
     assert_eq!(report["scenario"]["publishAckLoss"], 0.1);
     assert_eq!(report["seed"], defaults["seed"]);
     for (key, value) in defaults.as_object().expect("defaults is an object") {
-        if !matches!(key.as_str(), "mode" | "publishAckLoss" | "messages") {
+        if !matches!(
+            key.as_str(),
+            "mode" | "publishAckLoss" | "messages" | "producerIdempotence"
+        ) {
             // The trap's and the zombies' settings are left out of a scenario's JSON while at
             // their defaults, so that older reports read as before.
             match report["scenario"].get(key) {
@@ -328,6 +331,11 @@ fn simulate_fills_in_the_defaults_the_playground_uses() {
                         "replicaLagMs",
                         "minInsyncReplicas",
                         "uncleanElection",
+                        "producerIdempotence",
+                        "maxInFlight",
+                        "producerRestart",
+                        "relayCrash",
+                        "transactionTimeoutMs",
                     ]
                     .contains(&key.as_str()),
                     "{key} missing from the report's scenario"
@@ -739,7 +747,8 @@ fn seek_to_and_step_back_show_a_fresh_run_stopped_there() {
 
 const SMALL_SWEEP: &str =
     r#"{"knob": "publishAckLoss", "from": 0, "to": 0.4, "steps": 3, "seeds": 2}"#;
-const SWEEP_BASE: &str = r#"{"messages": 150, "seed": 4}"#;
+// Without idempotence, so that lost publish acks duplicate.
+const SWEEP_BASE: &str = r#"{"messages": 150, "seed": 4, "producerIdempotence": "off"}"#;
 
 #[wasm_bindgen_test]
 fn a_sweep_is_the_mean_of_the_runs_simulate_gives() {
@@ -753,7 +762,7 @@ fn a_sweep_is_the_mean_of_the_runs_simulate_gives() {
     assert_eq!(alo["mode"], "at-least-once");
     let per_message = |seed: u64| {
         let r = json_of(&ok(simulate(js(&format!(
-            r#"{{"messages": 150, "seed": {seed}, "publishAckLoss": 0.2, "mode": "at-least-once"}}"#
+            r#"{{"messages": 150, "seed": {seed}, "publishAckLoss": 0.2, "mode": "at-least-once", "producerIdempotence": "off"}}"#
         )))));
         r["duplicates"].as_f64().unwrap() / 150.0
     };

@@ -677,7 +677,11 @@ mod tests {
     #[test]
     fn dup_loss_chart_reacts_to_a_fault() {
         let clean = dup_loss(&finished("messages=2000"), LARGE, None);
-        let faulty = dup_loss(&finished("messages=2000&publish-ack-loss=0.2"), LARGE, None);
+        let faulty = dup_loss(
+            &finished("messages=2000&publish-ack-loss=0.2&producer-idempotence=off"),
+            LARGE,
+            None,
+        );
         assert_ne!(clean.lines[0].d, faulty.lines[0].d);
         let top = |c: &Chart| c.y_axis.ticks.last().unwrap().label.clone();
         assert_eq!(top(&clean), "4");
@@ -698,7 +702,11 @@ mod tests {
     fn shared_scales_cover_every_mode() {
         let reports: Vec<Report> = ["at-most-once", "at-least-once"]
             .iter()
-            .map(|m| finished(&format!("messages=1000&mode={m}&publish-ack-loss=0.1")))
+            .map(|m| {
+                finished(&format!(
+                    "messages=1000&mode={m}&publish-ack-loss=0.1&producer-idempotence=off"
+                ))
+            })
             .collect();
         let shared = Shared::of(&reports);
         let a = dup_loss(&reports[0], SMALL, Some(&shared));

@@ -97,9 +97,11 @@ fn kind_class(kind: TraceKind) -> &'static str {
         ProducerCrash | BrokerCrash | Crash | DroppedByCrash | Truncated | Aborted | Fenced => {
             "crash"
         }
-        Stalled | SessionExpired => "crash",
+        Stalled | SessionExpired | ProducerDied | RelayCrash | ProducerFenced | RecordAborted
+        | UncleanTruncated => "crash",
         AckTimeout | Replayed | PublishDuplicated | DeliveryDuplicated | BrokerUnavailable
-        | Woke => "retry",
+        | Woke | ProducerRestarted | SequenceRejected | EpochBumped | NotEnoughReplicas
+        | IsrShrunk => "retry",
         DedupSkipped | DuplicateDropped | SkippedByPosition | ExternalDeduplicated => "dedup",
         Processed | Committed | Ack | PublishAck | OutboxCommitted | ExternalCharge => "ok",
         _ => "plain",
@@ -183,7 +185,7 @@ mod tests {
     #[test]
     fn a_double_charge_reads_as_a_diagram() {
         let (s, _) = Scenario::from_query(
-            "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+            "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&producer-idempotence=off",
             &[],
         );
         let trace = trace_message(&s, 6);
@@ -219,7 +221,7 @@ mod tests {
     #[test]
     fn the_two_charges_of_a_double_charge_are_two_rows_with_their_own_identity() {
         let (s, _) = Scenario::from_query(
-            "mode=idempotent-consumer&publish-ack-loss=0.05&ack-loss=0.05&dedup-window-ms=0",
+            "mode=idempotent-consumer&publish-ack-loss=0.05&ack-loss=0.05&dedup-window-ms=0&producer-idempotence=off",
             &[],
         );
         let d = layout(&trace_message(&s, 21));

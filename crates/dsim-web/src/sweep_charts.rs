@@ -367,6 +367,8 @@ mod tests {
         let base = Scenario {
             messages: 300,
             seed: 3,
+            // Without idempotence, so that lost publish acks duplicate.
+            producer_idempotence: dsim_core::Idempotence::Off,
             ..Scenario::default()
         };
         let spec = SweepSpec {

@@ -315,16 +315,9 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             value: thousands(r.retries),
             // Kafka re-reads from the committed offset rather than redelivering one record:
             // the replays, and in exactly-once the aborted output a read-committed reader
-            // skipped, are the other half of what failures cost.
-            detail: if r.aborted_skipped > 0 {
-                format!(
-                    "+ {} replayed · {} aborted skipped",
-                    thousands(r.replayed),
-                    thousands(r.aborted_skipped)
-                )
-            } else {
-                format!("+ {} replayed", thousands(r.replayed))
-            },
+            // skipped, are the other half of what failures cost; a producer's restarts and
+            // reorderings show only when they happened.
+            detail: retries_detail(r),
             bad: false,
         },
         Counter {
@@ -335,6 +328,28 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             bad: false,
         },
     ]
+}
+
+/// What else failures cost besides retries: always the replays, then whatever happened of
+/// the rest (aborted output skipped, producer restarts, fenced writes, aborted records,
+/// payments applied out of their producer's order).
+fn retries_detail(r: &Report) -> String {
+    let mut parts = vec![format!("+ {} replayed", thousands(r.replayed))];
+    let c = &r.cost;
+    for (n, what) in [
+        (r.aborted_skipped, "aborted skipped"),
+        (c.producer_restarts, "producer restarts"),
+        (c.relay_crashes, "relay crashes"),
+        (c.producer_fenced, "writes fenced"),
+        (c.records_aborted, "records aborted"),
+        (c.transactions_timed_out, "transactions timed out"),
+        (r.reordered, "reordered"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{} {what}", thousands(n)));
+        }
+    }
+    parts.join(" · ")
 }
 
 /// Capacity beside throughput: the most the consumers could sustain, measured from their
@@ -502,7 +517,7 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
             }
             if c.duplicates_dropped_by_broker > 0 {
                 extra.push(format!(
-                    "{} retries dropped by the broker",
+                    "{} retries dropped by the broker (idempotent producer)",
                     thousands(c.duplicates_dropped_by_broker)
                 ));
             }
@@ -611,7 +626,7 @@ mod tests {
 
     #[test]
     fn compare_runs_every_mode_on_the_same_seed() {
-        let s = scenario("messages=500&publish-ack-loss=0.1&seed=9");
+        let s = scenario("messages=500&publish-ack-loss=0.1&seed=9&producer-idempotence=off");
         let mut c = CompareRun::new(&s);
         let clock = fake_clock(0.5);
         while c.frame(&clock) {}
@@ -629,7 +644,10 @@ mod tests {
 
     #[test]
     fn the_ledger_says_who_was_charged_twice() {
-        let r = dsim_core::simulate(&scenario("messages=2000&publish-ack-loss=0.1")).unwrap();
+        let r = dsim_core::simulate(&scenario(
+            "messages=2000&publish-ack-loss=0.1&producer-idempotence=off",
+        ))
+        .unwrap();
         let l = ledger(&r);
         assert!(l.bad);
         assert!(l.sentence.contains("double-charged, $"), "{}", l.sentence);
@@ -641,7 +659,7 @@ mod tests {
     #[test]
     fn the_badge_links_to_the_counterexample() {
         let r = dsim_core::simulate(&scenario(
-            "messages=2000&mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+            "messages=2000&mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&producer-idempotence=off",
         ))
         .unwrap();
         let g = guarantee(&r);

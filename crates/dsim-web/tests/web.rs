@@ -177,7 +177,7 @@ async fn choosing_a_preset_sets_the_controls() {
 async fn charts_follow_a_control_change() {
     let root = container();
     let _page = mount_to(root.clone(), || {
-        view! { <Playground loaded=url_state::load("mode=at-least-once&seed=3&messages=2000") /> }
+        view! { <Playground loaded=url_state::load("mode=at-least-once&seed=3&messages=2000&producer-idempotence=off") /> }
     });
     let root: Element = root.into();
     until("the first run to finish", || finished(&root)).await;
@@ -217,7 +217,7 @@ async fn a_broken_promise_links_to_its_counterexample() {
     let _page = mount_to(root.clone(), || {
         view! {
             <Playground loaded=url_state::load(
-                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000",
+                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000&producer-idempotence=off",
             ) />
         }
     });
@@ -240,7 +240,7 @@ async fn a_double_charge_shows_two_charges_and_copies_as_mermaid() {
     let _page = mount_to(root.clone(), || {
         view! {
             <Playground loaded=url_state::load(
-                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000",
+                "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&messages=1000&producer-idempotence=off",
             ) />
         }
     });
@@ -512,7 +512,7 @@ async fn hopeless_runs_end_with_a_clear_status_on_the_page() {
     assert!(text.contains("the horizon (5000 ms"), "{text}");
 
     let (key, _, verdict) =
-        ended_as("mode=idempotent-consumer&dedup-window-ms=0&publish-ack-loss=0.2&messages=300")
+        ended_as("mode=idempotent-consumer&dedup-window-ms=0&publish-ack-loss=0.2&messages=300&producer-idempotence=off")
             .await;
     assert_eq!((key.as_str(), verdict.as_str()), ("drained", "broken"));
 
@@ -700,6 +700,8 @@ async fn a_chart_and_a_sweep_chart_export_as_png() {
     let base = Scenario {
         messages: 200,
         seed: 3,
+        // Without idempotence, so that at-least-once's line rises with lost publish acks.
+        producer_idempotence: dsim_core::Idempotence::Off,
         ..Scenario::default()
     };
     let spec = SweepSpec {

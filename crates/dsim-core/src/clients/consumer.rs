@@ -68,6 +68,9 @@ pub struct Consumer {
     pub parked_fetch: bool,
     /// Exactly-once: records processed in the open transaction.
     pub txn: Vec<Item>,
+    /// When the open transaction began (its first record staged): the coordinator aborts it
+    /// `transaction.timeout.ms` later.
+    pub txn_started: Micros,
     /// The open transaction's commit in progress: `(txn, attempt)`.
     pub committing: Option<(u32, u32)>,
     pub next_txn: u32,
@@ -108,6 +111,7 @@ impl Default for Consumer {
             fetching: false,
             parked_fetch: false,
             txn: Vec::new(),
+            txn_started: 0,
             committing: None,
             next_txn: 0,
             coordinator_pending: None,
@@ -395,7 +399,11 @@ impl Simulation {
                     // and a read-uncommitted reader applies it at once.
                     self.apply_effect(item, consumer);
                 }
-                self.consumers[consumer as usize].txn.push(item);
+                let c = &mut self.consumers[consumer as usize];
+                if c.txn.is_empty() {
+                    c.txn_started = self.now;
+                }
+                c.txn.push(item);
                 trace!(
                     self,
                     item.msg,

@@ -4,4 +4,5 @@
 
 pub(crate) mod consumer;
 pub(crate) mod producer;
+pub(crate) mod producer_session;
 pub(crate) mod zombie;

@@ -2,6 +2,8 @@
 
 use std::collections::VecDeque;
 
+use crate::brokers::kafka::Txn;
+use crate::brokers::kafka::producer_state::{Batch, instance_epoch};
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::{Cause, MsgTable};
 use crate::engine::queue::Lane;
@@ -11,6 +13,19 @@ use crate::engine::{Event, Simulation, backoff_step, trace};
 use crate::report::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
+
+/// The producer ID of a send without one (at-most-once, acks=0: Kafka's -1).
+pub(crate) const NO_PRODUCER_ID: u32 = u32::MAX;
+
+/// An epoch as the trace shows it: the instance's epoch, and the partition's bumps if any.
+fn describe_epoch(epoch: u32) -> String {
+    let bumps = epoch & 0xFFFF;
+    if bumps == 0 {
+        instance_epoch(epoch).to_string()
+    } else {
+        format!("{}.{bumps}", instance_epoch(epoch))
+    }
+}
 
 /// The outbox relay of one producer: rows committed with the business write, waiting to be
 /// published.
@@ -140,22 +155,48 @@ impl Simulation {
         }
     }
 
-    /// Sends one publish attempt and, where the mode retries, arms the ack timer.
+    /// Hands a record to its producer (or relay). With acks (every mode but at-most-once)
+    /// the producer waits for it: it joins its partition's window and is sent once fewer
+    /// than `max-in-flight` sends to that partition are unacknowledged (Kafka's
+    /// `max.in.flight.requests.per.connection`), numbered in its producer's sequence.
     pub(crate) fn publish(&mut self, msg: u32) {
+        if !self.mode.retries_publish() {
+            // acks=0: no producer ID, no window, nobody waits for an answer.
+            let batch = Batch {
+                producer_id: NO_PRODUCER_ID,
+                epoch: 0,
+                seq: 0,
+                lead: msg,
+            };
+            self.send_publish(msg, batch);
+            return;
+        }
+        let Some(m) = self.msgs.get_mut(msg) else {
+            return;
+        };
+        if m.waiting_ack {
+            return;
+        }
+        m.waiting_ack = true;
+        let (producer, partition) = (m.producer, m.partition);
+        // The producer's reference, until the ack or until it gives up.
+        self.hold(msg);
+        self.sessions[producer as usize].windows[partition as usize]
+            .waiting
+            .push_back(msg);
+        self.admit(producer, partition);
+    }
+
+    /// Sends one publish attempt and, where the mode retries, arms the ack timer.
+    pub(crate) fn send_publish(&mut self, msg: u32, batch: Batch) {
         let retries = self.mode.retries_publish();
         let Some(m) = self.msgs.get_mut(msg) else {
             return;
         };
-        m.publish_attempts += 1;
+        // Saturating: a bound, not a count anyone relies on past it (see `MsgState`).
+        m.publish_attempts = m.publish_attempts.saturating_add(1);
         let attempt = m.publish_attempts;
-        let producer = m.producer as u32;
-        let hold_for_ack = retries && !m.waiting_ack;
-        if retries {
-            m.waiting_ack = true;
-        }
-        if hold_for_ack {
-            self.hold(msg);
-        }
+        let (producer, partition) = (m.producer as u32, m.partition);
         let from = if self.mode == Mode::Outbox {
             "relay"
         } else {
@@ -171,16 +212,27 @@ impl Simulation {
             Some(producer),
             attempt as u32,
             0,
-            if attempt == 1 {
-                format!("{from} publishes")
-            } else {
-                format!("{from} retries (attempt {attempt})")
+            match (attempt, self.idempotent) {
+                (1, false) => format!("{from} publishes"),
+                (1, true) => format!(
+                    "{from} publishes (producer ID {}, epoch {}, sequence {})",
+                    batch.producer_id,
+                    describe_epoch(batch.epoch),
+                    batch.seq
+                ),
+                (_, false) => format!("{from} retries (attempt {attempt})"),
+                (_, true) => format!(
+                    "{from} retries (attempt {attempt}; producer ID {}, epoch {}, sequence {})",
+                    batch.producer_id,
+                    describe_epoch(batch.epoch),
+                    batch.seq
+                ),
             },
         );
         let link = Link::Producer(producer as u16);
         match self
             .faults
-            .network(Hop::Publish, link, self.now, msg, attempt as u32, 0)
+            .network(Hop::Publish, link, self.now, batch.lead, attempt as u32, 0)
         {
             Verdict::Drop { scripted } => {
                 if let Some(m) = self.msgs.get_mut(msg) {
@@ -200,12 +252,14 @@ impl Simulation {
             }
             Verdict::Deliver { delay, twice } => {
                 self.hold(msg);
+                let at = self.in_order_arrival(producer as u16, partition, delay);
                 self.queue.schedule(
-                    self.now + delay,
+                    at,
                     Event::PublishArrive {
                         msg,
                         attempt,
                         copy: 0,
+                        batch,
                     },
                 );
                 if let Some(second) = twice {
@@ -222,53 +276,112 @@ impl Simulation {
                         1,
                         "the network delivers this publish twice",
                     );
+                    let at = self.in_order_arrival(producer as u16, partition, second);
                     self.queue.schedule(
-                        self.now + second,
+                        at,
                         Event::PublishArrive {
                             msg,
                             attempt,
                             copy: 1,
+                            batch,
                         },
                     );
                 }
             }
         }
         if retries {
-            // One constant delay per backoff step: a FIFO timer list each (see `timers`).
-            let at = self.now + self.timing.retry_timeout(attempt as u32);
-            let step = backoff_step(attempt as u32);
-            if let Some(wake) = self.publish_timers[step as usize].add(at, (msg, attempt)) {
-                self.queue.schedule(
-                    wake,
-                    Event::TimerWake {
-                        kind: TimerKind::PublishAck(step as u8),
-                    },
-                );
+            self.arm_publish_timer(msg, attempt);
+            // The producer has sent and waits for the ack: the moment `producer-restart`
+            // strikes, once per message (at its first send; a restart's resends are not
+            // drawn again), so restarts are at most one per message.
+            if attempt == 1 && self.faults.random_crash(Hop::ProducerRestart, msg, 1, 0) {
+                self.crash_producer(producer as u16, msg, false);
             }
         }
     }
 
-    pub(crate) fn on_publish_ack(&mut self, msg: u32) {
-        let Some(m) = self.msgs.get_mut(msg) else {
+    /// Arms the ack timeout of a publish attempt. One constant delay per backoff step: a FIFO
+    /// timer list each (see `timers`).
+    fn arm_publish_timer(&mut self, msg: u32, attempt: u16) {
+        let at = self.now + self.timing.retry_timeout(attempt as u32);
+        let step = backoff_step(attempt as u32);
+        if let Some(wake) = self.publish_timers[step as usize].add(at, (msg, attempt)) {
+            self.queue.schedule(
+                wake,
+                Event::TimerWake {
+                    kind: TimerKind::PublishAck(step as u8),
+                },
+            );
+        }
+    }
+
+    /// A retry of a record in its producer's window, with the same producer ID, epoch and
+    /// sequence number (renumbered only by an epoch bump). A producer that is down resends
+    /// everything when it restarts instead.
+    fn resend(&mut self, msg: u32) {
+        let Some(m) = self.msgs.get(msg) else {
+            return;
+        };
+        let (producer, partition) = (m.producer, m.partition);
+        if !self.sessions[producer as usize].alive {
+            return;
+        }
+        if let Some(sent) = self.sent(producer, partition, msg) {
+            let batch = self.sessions[producer as usize].batch(&sent);
+            self.send_publish(msg, batch);
+        }
+    }
+
+    pub(crate) fn on_publish_ack(&mut self, msg: u32, producer_id: u32, epoch: u32) {
+        let Some(m) = self.msgs.get(msg) else {
             return;
         };
         if !m.waiting_ack {
             return;
         }
-        m.waiting_ack = false;
-        let producer = m.producer as u32;
+        let (producer, partition, attempt) = (m.producer, m.partition, m.publish_attempts);
+        let s = &self.sessions[producer as usize];
+        // An ack for an instance that died went to a closed connection.
+        if !s.alive || s.producer_id != producer_id || s.epoch != instance_epoch(epoch) {
+            return;
+        }
+        // Once per message: at the ack of the row's first publish (the republished row's ack
+        // is not drawn again).
+        if self.mode == Mode::Outbox
+            && attempt == 1
+            && self.faults.random_crash(Hop::RelayCrash, msg, 1, 0)
+        {
+            // The row is published but not yet marked sent: the restarted relay publishes it
+            // again.
+            self.crash_producer(producer, msg, true);
+            return;
+        }
+        let sent = self.ack_sent(producer, partition, msg);
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.waiting_ack = false;
+        }
         trace!(
             self,
             msg,
             TraceKind::PublishAck,
             Actor::Broker,
             Some(Actor::Producer),
-            Some(producer),
+            Some(producer as u32),
             0,
             0,
-            "the producer has its ack and stops retrying",
+            if self.scenario.transactional_producer() {
+                "the producer has its ack and stops retrying; it commits its transaction, and the record becomes visible to consumers"
+            } else {
+                "the producer has its ack and stops retrying"
+            },
         );
+        if let Some(entry) = sent.and_then(|s| s.appended)
+            && self.scenario.transactional_producer()
+        {
+            self.commit_producer_record(entry);
+        }
         self.release(msg);
+        self.admit(producer, partition);
     }
 
     /// Whether the ack timeout of this attempt still matters: once the ack arrives or a newer
@@ -283,9 +396,33 @@ impl Simulation {
             return;
         }
         let producer = self.producer_of(msg) as u32;
-        // The outbox row stays until it is published, so the relay never gives up; only the
-        // horizon stops it.
-        let may_retry = self.mode == Mode::Outbox || (attempt as u32) <= self.scenario.max_retries;
+        if !self.sessions[producer as usize].alive {
+            // The restart resends it.
+            return;
+        }
+        let partition = self.msgs.get(msg).map_or(0, |m| m.partition);
+        // The outbox row stays until it is published, so the relay never gives up; nor does
+        // exactly-once's transactional producer (Kafka's application aborts a transaction
+        // whose send failed and produces the record again: folded here into one record
+        // retried until acked). Only the horizon stops them.
+        let never_gives_up = matches!(self.mode, Mode::Outbox | Mode::ExactlyOnce);
+        let may_retry = if self.idempotent {
+            // An idempotent producer's window is retried from its oldest record
+            // (`resend_window`), and only that one may be given up: a later record's timeout
+            // waits for it (giving up a later one while an older one may still land would
+            // leave a gap no epoch bump can close safely). The budget counts a record's
+            // sends, less those refused as out of order (`refund_refused_send`).
+            if !self.oldest_unacked(producer as u16, partition, msg) {
+                self.arm_publish_timer(msg, attempt);
+                return;
+            }
+            let Some(sent) = self.sent(producer as u16, partition, msg) else {
+                return;
+            };
+            never_gives_up || (sent.tries as u32) <= self.scenario.max_retries
+        } else {
+            never_gives_up || (attempt as u32) <= self.scenario.max_retries
+        };
         if may_retry {
             trace!(
                 self,
@@ -298,12 +435,25 @@ impl Simulation {
                 0,
                 "no ack in time",
             );
-            self.metrics.counters.retries += 1;
-            self.publish(msg);
+            if self.idempotent {
+                self.resend_window(producer as u16, partition);
+            } else {
+                self.metrics.counters.retries += 1;
+                self.resend(msg);
+            }
         } else {
-            if let Some(m) = self.msgs.get_mut(msg) {
-                m.waiting_ack = false;
-                m.gave_up = true;
+            let (producer16, partition) = match self.msgs.get_mut(msg) {
+                Some(m) => {
+                    m.waiting_ack = false;
+                    m.gave_up = true;
+                    (m.producer, m.partition)
+                }
+                None => return,
+            };
+            if let Some(sent) = self.take_sent(producer16, partition, msg)
+                && self.idempotent
+            {
+                self.close_sequence_gap(producer16, partition, sent);
             }
             trace!(
                 self,
@@ -319,6 +469,184 @@ impl Simulation {
                 ),
             );
             self.release(msg);
+            self.admit(producer16, partition);
+        }
+    }
+
+    /// The producer instance (or the outbox relay, `relay`) dies: it has sent `msg` and not
+    /// taken its ack. Its records stay in its database, unacknowledged; it comes back after
+    /// the restart time and sends them all again.
+    #[cold]
+    pub(crate) fn crash_producer(&mut self, producer: u16, msg: u32, relay: bool) {
+        let s = &mut self.sessions[producer as usize];
+        if !s.alive {
+            return;
+        }
+        s.alive = false;
+        let c = &mut self.metrics.counters;
+        if relay {
+            c.relay_crashes += 1;
+        } else {
+            c.producer_restarts += 1;
+        }
+        let attempt = self.msgs.get(msg).map_or(0, |m| m.publish_attempts as u32);
+        trace!(
+            self,
+            msg,
+            if relay {
+                TraceKind::RelayCrash
+            } else {
+                TraceKind::ProducerDied
+            },
+            Actor::Producer,
+            None,
+            Some(producer as u32),
+            attempt,
+            0,
+            if relay {
+                "the outbox relay dies after this row's publish was acked, before marking the row sent: it will publish the row again"
+            } else {
+                "the producer dies after sending this record, before its ack: it will restart and resend every record it has no ack for"
+            },
+        );
+        self.queue.schedule(
+            self.now + self.timing.restart,
+            Event::ProducerRestart { producer },
+        );
+        // Down longer than `transaction.timeout.ms`: the coordinator aborts the open
+        // transaction before the new instance can (timed from the death, which comes right
+        // after the transaction's last send).
+        if !relay
+            && self.scenario.transactional_producer()
+            && self.timing.restart > self.timing.txn_timeout
+        {
+            let epoch = self.sessions[producer as usize].epoch;
+            self.queue.schedule(
+                self.now + self.timing.txn_timeout,
+                Event::ProducerTxnTimeout { producer, epoch },
+            );
+        }
+    }
+
+    /// `transaction.timeout.ms` ran out while a transactional producer was down: the
+    /// coordinator aborts its open transaction, so a read-committed reader's last stable
+    /// offset moves past it before the producer is back.
+    #[cold]
+    pub(crate) fn on_producer_txn_timeout(&mut self, producer: u16, epoch: u16) {
+        let s = &self.sessions[producer as usize];
+        if s.alive || s.epoch != epoch {
+            return;
+        }
+        let open: Vec<(u32, u32)> = s
+            .windows
+            .iter()
+            .flat_map(|w| w.in_flight.iter().filter_map(|x| x.appended))
+            .filter(|&(entry, generation)| {
+                self.entries
+                    .live(entry, generation)
+                    .is_some_and(|e| e.txn == Txn::Open)
+            })
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        self.metrics.counters.transactions_timed_out += 1;
+        for entry in open {
+            self.abort_producer_record(
+                entry,
+                "the producer stayed down longer than transaction.timeout.ms: the coordinator aborted its open transaction",
+            );
+        }
+    }
+
+    /// The producer (or relay) is back and calls `InitProducerId`. Without a transactional ID
+    /// the broker gives it a NEW producer ID with epoch 0, so it cannot tell the resends from
+    /// new records: each record of the old instance that had landed is appended again. With
+    /// one (exactly-once), it gets the same producer ID with the epoch bumped: the coordinator
+    /// aborts the old instance's open transaction (its records appended and never acked) and
+    /// the partitions refuse every later write of the old epoch (`ProducerFenced`). Either
+    /// way the new instance numbers its records from sequence 0 and resends, in order, every
+    /// record its database has no ack for.
+    #[cold]
+    pub(crate) fn on_producer_restart(&mut self, producer: u16) {
+        let transactional = self.scenario.transactional_producer();
+        let p = producer as usize;
+        let old_id = self.sessions[p].producer_id;
+        if transactional && self.sessions[p].epoch < u16::MAX {
+            let epoch = self.sessions[p].epoch + 1;
+            self.sessions[p].epoch = epoch;
+            self.producer_states.fence_older_epochs(old_id, epoch);
+        } else {
+            // Also where a transactional ID's epoch is exhausted: Kafka's coordinator then
+            // hands out a new producer ID.
+            let id = self.producer_states.new_producer_id();
+            if let Some(previous) = self.sessions[p].previous_id {
+                self.producer_states.forget(previous);
+            }
+            let s = &mut self.sessions[p];
+            s.previous_id = Some(old_id);
+            s.producer_id = id;
+            s.epoch = 0;
+        }
+        self.sessions[p].alive = true;
+        let (id, epoch) = (self.sessions[p].producer_id, self.sessions[p].epoch);
+        // Every window starts again from sequence 0, on a new connection. Restarts can come
+        // every millisecond and partitions number up to 256: nothing is allocated here.
+        for partition in 0..self.sessions[p].windows.len() {
+            let w = &mut self.sessions[p].windows[partition];
+            w.bump = 0;
+            w.next_seq = 0;
+            w.last_arrival = 0;
+            if w.in_flight.is_empty() && w.waiting.is_empty() {
+                continue;
+            }
+            // The sent records without an ack go back in front of those still waiting, in
+            // sequence order: the database's unacknowledged records, oldest first.
+            let mut sent = std::mem::take(&mut w.in_flight);
+            for s in sent.iter().rev().filter(|s| !s.acked) {
+                w.waiting.push_front(s.msg);
+            }
+            if transactional {
+                for s in &sent {
+                    if let Some(entry) = s.appended {
+                        self.abort_producer_record(
+                            entry,
+                            "a new instance with the same transactional.id bumped the epoch, and the coordinator aborted the old instance's open transaction",
+                        );
+                    }
+                }
+            }
+            sent.clear();
+            self.sessions[p].windows[partition].in_flight = sent;
+            if !self.traced.is_empty() {
+                let waiting: Vec<u32> = self.sessions[p].windows[partition]
+                    .waiting
+                    .iter()
+                    .copied()
+                    .collect();
+                for msg in waiting {
+                    trace!(
+                        self,
+                        msg,
+                        TraceKind::ProducerRestarted,
+                        Actor::Producer,
+                        None,
+                        Some(producer as u32),
+                        0,
+                        0,
+                        if transactional {
+                            format!(
+                                "the producer restarted: InitProducerId with its transactional.id gave back producer ID {id} with epoch {epoch}, fencing the old instance; it resends this record from sequence 0"
+                            )
+                        } else {
+                            format!(
+                                "the producer restarted: InitProducerId without transactional.id gave it a NEW producer ID ({id}, epoch 0), so the broker cannot tell this resend from a new record"
+                            )
+                        },
+                    );
+                }
+            }
+            self.admit(producer, partition as u16);
         }
     }
 }

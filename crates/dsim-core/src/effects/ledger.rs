@@ -18,10 +18,16 @@ pub struct Ledger {
     double_charges: Vec<u32>,
     /// Payments that never arrived, per account.
     missing: Vec<u32>,
+    /// Per account and producer, one more than the latest-produced message first applied so
+    /// far (0 for none): a producer's message IDs are produced in order, so one applied below
+    /// it is out of order. Per producer because Kafka orders one producer's records in a
+    /// partition; two producers' records of one account have no order to keep.
+    latest_applied: Vec<u32>,
+    producers: u32,
 }
 
 impl Ledger {
-    pub fn new(accounts: u32) -> Ledger {
+    pub fn new(accounts: u32, producers: u32) -> Ledger {
         Ledger {
             expected_cents: 0,
             actual_cents: 0,
@@ -29,7 +35,24 @@ impl Ledger {
             missing_cents: 0,
             double_charges: vec![0; accounts as usize],
             missing: vec![0; accounts as usize],
+            latest_applied: vec![0; accounts as usize * producers.max(1) as usize],
+            producers: producers.max(1),
         }
+    }
+
+    /// Notes the first application of `msg`, sent by `producer`, to `account`; returns
+    /// whether it comes after a later-produced payment of the same account and producer (a
+    /// reordering). One number per account and producer, so it costs nothing per message and
+    /// never grows with the run.
+    pub fn applied_out_of_order(&mut self, account: u32, producer: u16, msg: u32) -> bool {
+        let i = account as usize * self.producers as usize + producer as usize;
+        let latest = &mut self.latest_applied[i];
+        let next = msg.saturating_add(1);
+        if next < *latest {
+            return true;
+        }
+        *latest = next;
+        false
     }
 
     pub fn expect(&mut self, amount_cents: u64) {

@@ -50,6 +50,12 @@ pub enum Hop {
     /// A follower of the partition leader, right after an append: it falls out of the
     /// in-sync replicas (Kafka's replica lag).
     ReplicaLag = 12,
+    /// The producer (or relay), after sending a record and before its ack: it dies and
+    /// restarts (`producer-restart`).
+    ProducerRestart = 13,
+    /// The outbox relay, after a row's publish was acked and before it marked the row sent
+    /// (`relay-crash`).
+    RelayCrash = 14,
 }
 
 /// What the network does with one message on one hop.
@@ -80,6 +86,8 @@ pub struct FaultPlan {
     producer_crash: u64,
     consumer_stall: u64,
     replica_lag: u64,
+    producer_restart: u64,
+    relay_crash: u64,
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
@@ -173,6 +181,8 @@ impl FaultPlan {
             } else {
                 0
             },
+            producer_restart: threshold(s.producer_restart),
+            relay_crash: threshold(s.relay_crash),
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
@@ -269,6 +279,11 @@ impl FaultPlan {
         held + self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
     }
 
+    /// The longest a hop takes without the `delay` fault: latency plus jitter.
+    pub fn on_time_bound(&self) -> Micros {
+        self.latency + self.jitter
+    }
+
     fn jittered(&self, rng: &mut SplitMix64) -> Micros {
         if self.jitter == 0 {
             return self.latency;
@@ -319,6 +334,8 @@ impl FaultPlan {
             Hop::ProducerWrite => self.producer_crash,
             Hop::Stall => self.consumer_stall,
             Hop::ReplicaLag => self.replica_lag,
+            Hop::ProducerRestart => self.producer_restart,
+            Hop::RelayCrash => self.relay_crash,
             _ => 0,
         };
         threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)

@@ -57,8 +57,9 @@ pub struct MsgState {
     pub refs: u32,
     /// Times its payment was applied to the ledger: each of its records may apply it.
     pub effects: u32,
-    /// At most 56,250: the ack timeout is at least 1 ms and the backoff grows it to 64 ms at
-    /// most, and the horizon is at most one hour.
+    /// About 56,250 at most: the ack timeout is at least 1 ms and the backoff grows it to
+    /// 64 ms at most, and the horizon is at most one hour. An idempotent producer's window
+    /// resends a record with each older one's retry, so it is counted saturating.
     pub publish_attempts: u16,
     /// The producer (or relay) holds a reference while it waits for an ack.
     pub waiting_ack: bool,

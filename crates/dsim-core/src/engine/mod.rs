@@ -11,9 +11,11 @@ pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
+use crate::clients::producer_session::ProducerSession;
 use crate::effects::external::ExternalProvider;
 use crate::effects::ledger::{DedupStore, Ledger};
 use crate::engine::faults::{FaultPlan, Strike};
@@ -57,13 +59,28 @@ pub enum Event {
     OutboxPoll {
         producer: u16,
     },
+    /// A publish reaches the broker, with its producer's ID, epoch and sequence number.
     PublishArrive {
         msg: u32,
         attempt: u16,
         copy: u8,
+        batch: Batch,
     },
+    /// A publish ack reaches the producer instance that wrote the record (ID and epoch).
     PublishAckArrive {
         msg: u32,
+        producer_id: u32,
+        epoch: u32,
+    },
+    /// A producer (or outbox relay) that died comes back (`producer-restart`, `relay-crash`).
+    ProducerRestart {
+        producer: u16,
+    },
+    /// `transaction.timeout.ms` after a transactional producer died: the coordinator aborts
+    /// the open transaction of that instance (`epoch`) if it has not come back.
+    ProducerTxnTimeout {
+        producer: u16,
+        epoch: u16,
     },
     Durable {
         entry: u32,
@@ -187,6 +204,8 @@ pub struct Timing {
     /// The external call's round trip, or 0 without an external effect.
     pub external_call: Micros,
     pub stall: Micros,
+    /// `transaction.timeout.ms`.
+    pub txn_timeout: Micros,
 }
 
 impl Timing {
@@ -213,6 +232,7 @@ impl Timing {
                 0
             },
             stall: ms_to_us(s.stall_ms).max(1),
+            txn_timeout: ms_to_us(s.transaction_timeout_ms).max(1),
         }
     }
 
@@ -291,6 +311,13 @@ pub struct Simulation {
     /// `members[p % members.len()]`.
     pub(crate) members: Vec<u16>,
     pub(crate) relays: Vec<Relay>,
+    /// Each producer's (or relay's) session: producer ID, epoch, per-partition sequence
+    /// numbers and in-flight window (see `producer_session`).
+    pub(crate) sessions: Vec<ProducerSession>,
+    /// The partition leaders' state of idempotent producers (see `producer_state`).
+    pub(crate) producer_states: ProducerStates,
+    /// Whether producers are idempotent (`Scenario::idempotent_producer`), asked per publish.
+    pub(crate) idempotent: bool,
     /// Publish ack timeouts, `(msg, attempt)`, one list per backoff step (`backoff_step`):
     /// within a step the delay is constant, so each list falls due in the order it was armed.
     pub(crate) publish_timers: [TimerList<(u32, u16)>; BACKOFF_STEPS],
@@ -356,6 +383,10 @@ impl Simulation {
         for &msg in traced {
             traced_set.insert(msg);
         }
+        let mut producer_states = ProducerStates::default();
+        let sessions = (0..producers)
+            .map(|_| ProducerSession::new(producer_states.new_producer_id(), partitions))
+            .collect();
         let mut sim = Simulation {
             mode: s.mode,
             acks: s.effective_acks(),
@@ -381,8 +412,11 @@ impl Simulation {
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
             members: (0..consumers as u16).collect(),
             relays: (0..producers).map(|_| Relay::default()).collect(),
+            sessions,
+            producer_states,
+            idempotent: s.idempotent_producer(),
             publish_timers: Default::default(),
-            ledger: Ledger::new(s.accounts.max(1)),
+            ledger: Ledger::new(s.accounts.max(1), s.producers.max(1)),
             dedup: DedupStore::new(ms_to_us(s.dedup_window_ms)),
             external: s
                 .external_effect
@@ -586,10 +620,21 @@ impl Simulation {
         match event {
             Event::Produce { msg } => self.on_produce(msg),
             Event::OutboxPoll { producer } => self.on_outbox_poll(producer),
-            Event::PublishArrive { msg, attempt, copy } => {
-                self.on_publish_arrive(msg, attempt, copy)
+            Event::PublishArrive {
+                msg,
+                attempt,
+                copy,
+                batch,
+            } => self.on_publish_arrive(msg, attempt, copy, batch),
+            Event::PublishAckArrive {
+                msg,
+                producer_id,
+                epoch,
+            } => self.on_publish_ack(msg, producer_id, epoch),
+            Event::ProducerRestart { producer } => self.on_producer_restart(producer),
+            Event::ProducerTxnTimeout { producer, epoch } => {
+                self.on_producer_txn_timeout(producer, epoch)
             }
-            Event::PublishAckArrive { msg } => self.on_publish_ack(msg),
             Event::Durable {
                 entry,
                 generation,
@@ -788,6 +833,10 @@ impl Simulation {
         let latency = self.now.saturating_sub(m.created_at);
         let (account, amount) = self.faults.payment(msg, self.scenario.accounts.max(1));
         self.ledger.apply(account, amount, first);
+        let producer = self.producer_of(msg);
+        if first && self.ledger.applied_out_of_order(account, producer, msg) {
+            self.metrics.counters.reordered += 1;
+        }
         self.metrics.record_apply(self.now, first, latency);
         if !first {
             self.first_duplicate.get_or_insert(msg);

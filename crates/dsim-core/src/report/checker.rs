@@ -60,12 +60,21 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         if has(trace, TraceKind::AckLost) && has(trace, TraceKind::Replayed) {
             reasons.push("a consumer applied it but the offset commit covering it was lost on the way to the group coordinator (a network failure during commit); before a later commit got through, its partition was read again from the old committed offset".into());
         }
-        if has(trace, TraceKind::PublishAckLost)
-            && trace
+        let second_record = |why: &str| {
+            trace
                 .iter()
-                .any(|e| e.kind == TraceKind::Stored && e.copy > 0)
-        {
+                .any(|e| e.kind == TraceKind::Stored && e.copy > 0 && e.note.contains(why))
+        };
+        if has(trace, TraceKind::PublishAckLost) && second_record("no idempotent producer") {
             reasons.push("the broker's ack to the producer was lost, the producer retried, and without an idempotent producer the broker stored a second record".into());
+        }
+        if has(trace, TraceKind::ProducerRestarted) && second_record("another producer ID") {
+            let who = if has(trace, TraceKind::RelayCrash) {
+                "the outbox relay died after the row's publish was acked and before marking it sent, and published the row again when it restarted"
+            } else {
+                "the producer died after sending it and before its ack, and resent it when it restarted"
+            };
+            reasons.push(format!("{who}: InitProducerId without a transactional.id gives a restarted producer a NEW producer ID, so the broker could not tell the resend from a new record (Kafka's idempotence holds within one producer session only) and stored a second record"));
         }
         if has(trace, TraceKind::PublishDuplicated) && !has(trace, TraceKind::DuplicateDropped) {
             reasons.push(

@@ -34,6 +34,8 @@ pub struct Counters {
     pub stall_expulsions: u64,
     /// Commits accepted from a consumer that no longer held its records (fencing off).
     pub stale_commits_accepted: u64,
+    /// Transactions the coordinator aborted after `transaction.timeout.ms`.
+    pub transactions_timed_out: u64,
     /// Publishes refused because the ISR was smaller than `min-insync-replicas`.
     pub not_enough_replicas: u64,
     /// Appends whose ack was withheld because the ISR shrank below `min-insync-replicas`
@@ -45,6 +47,18 @@ pub struct Counters {
     /// Leader elections of a follower out of sync, and the records they truncated.
     pub unclean_elections: u64,
     pub unclean_truncated: u64,
+    /// First applications of a payment after a later-produced payment of the same account.
+    pub reordered: u64,
+    /// Producer instances that died after sending and restarted (`producer-restart`).
+    pub producer_restarts: u64,
+    /// Outbox relays that died between a row's ack and marking it sent (`relay-crash`).
+    pub relay_crashes: u64,
+    /// Writes refused because a newer instance holds the transactional ID (ProducerFenced).
+    pub producer_fenced: u64,
+    /// Records of a producer's open transaction that were aborted.
+    pub records_aborted: u64,
+    /// Writes an idempotent producer's partition refused as out of order or of a stale epoch.
+    pub sequence_rejections: u64,
     pub events: u64,
 }
 

@@ -83,9 +83,26 @@ pub struct CostReport {
     pub transactions: u64,
     pub aborted_transactions: u64,
     pub fenced_commits: u64,
+    /// Transactions the coordinator aborted after `transaction.timeout.ms` (a consumer's whose
+    /// commit came too late, or a dead producer's).
+    pub transactions_timed_out: u64,
     pub consumer_crashes: u64,
     pub broker_crashes: u64,
     pub producer_crashes: u64,
+    /// Producer instances that died after sending, before the ack, and restarted
+    /// (`producer-restart`).
+    pub producer_restarts: u64,
+    /// Outbox relays that died after a row's ack, before marking it sent (`relay-crash`).
+    pub relay_crashes: u64,
+    /// Writes refused because a newer instance of the transactional ID bumped the epoch
+    /// (Kafka's `ProducerFencedException`).
+    pub producer_fenced: u64,
+    /// Records of an aborted producer transaction: left in the log, marked aborted, skipped by
+    /// read-committed readers.
+    pub records_aborted: u64,
+    /// Writes refused by an idempotent producer's sequence check (out of order, or an older
+    /// epoch) and retried by the producer.
+    pub sequence_rejections: u64,
     /// Most messages in flight (produced, not yet applied or given up) at once.
     pub peak_in_flight_messages: u64,
     /// Most message slots the simulator held at once: a window from the oldest unresolved
@@ -231,6 +248,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub stuck_at: Option<StuckAt>,
+    /// Payments applied to the ledger in another order than they were produced, per account
+    /// (accounts map to partitions by key): first applications of a payment after a
+    /// later-produced payment of the same account was first applied.
+    pub reordered: u64,
     pub network_messages: u64,
     pub events: u64,
     /// Simulated time the run covered.
@@ -566,6 +587,7 @@ impl Simulation {
             offset_commits: c.offset_commits,
             aborted_skipped: c.aborted_skipped,
             stuck_at: self.stuck_at(),
+            reordered: c.reordered,
             network_messages: c.network_messages,
             events: c.events,
             duration_ms: us_to_ms(self.now),
@@ -596,9 +618,15 @@ impl Simulation {
                 transactions: c.transactions,
                 aborted_transactions: c.aborted_transactions,
                 fenced_commits: c.fenced_commits,
+                transactions_timed_out: c.transactions_timed_out,
                 consumer_crashes: c.consumer_crashes,
                 broker_crashes: c.broker_crashes,
                 producer_crashes: c.producer_crashes,
+                producer_restarts: c.producer_restarts,
+                relay_crashes: c.relay_crashes,
+                producer_fenced: c.producer_fenced,
+                records_aborted: c.records_aborted,
+                sequence_rejections: c.sequence_rejections,
                 peak_in_flight_messages: self.peak_in_flight,
                 peak_tracked_messages: self.msgs.peak as u64,
                 peak_log_records: self.entries.peak() as u64,
@@ -667,7 +695,7 @@ impl Simulation {
                 format!("Besides the ledger, {what}")
             };
             format!(
-                "{lead}. The call happens outside any broker transaction, so when a record is processed again (a crash before the commit or ack, an aborted transaction, a redelivery) the card is charged again; no mode's promise covers it. An idempotency key on the call stops it."
+                "{lead}. The call happens outside any broker transaction, so when a record is processed again (a crash before its offset commit or transaction commit, an aborted transaction, a replay from the committed offset) the card is charged again; no mode's promise covers it. An idempotency key on the call stops it."
             )
         } else if p.deduplicated_by_key > 0 {
             format!(

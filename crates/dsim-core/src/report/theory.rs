@@ -16,22 +16,29 @@
 //! |---|---|---|---|
 //! | none | every mode | 0 | 0 |
 //! | only `ack-loss` = q (offset commits lost) | every mode | 0 | 0 |
-//! | only `publish-ack-loss` = q | at-least-once | q + q² + … + q^R (→ q/(1−q)) | 0 |
-//! | the same | every other mode | 0 | 0 |
-//! | only `duplicate` = d | at-most-once, at-least-once | d | 0 |
+//! | only `publish-ack-loss` = q | at-least-once without an idempotent producer | q + q² + … + q^R (→ q/(1−q)) | 0 |
+//! | the same | every other mode, and an idempotent producer | 0 | 0 |
+//! | only `duplicate` = d | at-most-once, and at-least-once without an idempotent producer | d | 0 |
+//! | the same | every other mode, and an idempotent producer | 0 | 0 |
 //! | the same | dedup modes, exactly-once | 0 | 0 |
 //! | any of `publish-loss` p, `delivery-loss`, `producer-crash` c | every mode | 0 | 1 − (1−c')(1−p') |
 //!
 //! A lost offset commit duplicates nothing by itself: the next commit carries a later offset
 //! and covers it. A lost fetch response loses nothing: the consumer asks again from the same
 //! position. The network duplicates only publishes (a second record without an idempotent
-//! producer); TCP does not duplicate a fetch response. In the last row each stage's loss
-//! depends on the mode's mechanism: at-most-once never retries (p' = p); the retrying modes
-//! lose a message only when all `R + 1` attempts are lost (p' = p^(R+1)), except the outbox
-//! relay, which never gives up (p' = 0); only the outbox survives a producer crash (c' = 0,
-//! else c' = c). Duplicate-causing faults mixed with each other or with losses have no formula
-//! here, nor has any scenario with broker crashes, replica lag (`replica-lag`), consumer
-//! crashes or stalls, delays or a fault timeline.
+//! producer, whose broker drops the copy by its sequence number); TCP does not duplicate a
+//! fetch response. In the last row each stage's loss depends on the mode's mechanism:
+//! at-most-once never retries (p' = p); the retrying modes lose a message only when all
+//! `R + 1` attempts are lost (p' = p^(R+1)), except the outbox relay and exactly-once's
+//! transactional producer, which never give up (p' = 0); only the outbox survives a producer
+//! crash (c' = 0, else c' = c). The publish-loss column is for a producer without
+//! idempotence: an idempotent producer that may give up (at-least-once and the idempotent
+//! consumer with acks=all) keeps its records in order, so their losses are correlated and
+//! have no formula here. Duplicate-causing faults mixed with each other or with losses have
+//! no formula here, nor has any scenario with broker crashes, replica lag (`replica-lag`),
+//! consumer crashes or stalls, producer restarts (`producer-restart`: what a restart resends
+//! that had already landed depends on timing), relay crashes (`relay-crash`), delays or a
+//! fault timeline.
 
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +77,10 @@ pub fn expected(s: &Scenario) -> Option<Expected> {
         s.crash_after_process,
         s.delay,
         s.consumer_stall,
+        // A restart resends what the producer has no ack for, under a new producer ID (or
+        // fenced by epoch): how many had landed depends on timing, not on a simple law.
+        s.producer_restart,
+        s.relay_crash,
     ];
     // Nor does any formula cover a fault timeline: it strikes whatever the run is doing then.
     if unmodelled.iter().any(|&p| p > 0.0) || !s.script.is_empty() {
@@ -84,6 +95,15 @@ pub fn expected(s: &Scenario) -> Option<Expected> {
     .filter(|f| f.rate() > 0.0)
     .collect();
     let losing = s.publish_loss > 0.0 || s.delivery_loss > 0.0 || s.producer_crash > 0.0;
+    // An idempotent producer that may give up keeps its records in order: a record waits
+    // while one before it is missing, and what it loses then is correlated with that one's
+    // losses. No simple law (the outbox relay and exactly-once never give up, so their
+    // publish losses are 0 whatever the producer).
+    let gives_up_in_order =
+        s.idempotent_producer() && matches!(s.mode, Mode::AtLeastOnce | Mode::IdempotentConsumer);
+    if gives_up_in_order && s.publish_loss > 0.0 {
+        return None;
+    }
     match (duplicating.as_slice(), losing) {
         ([], _) => Some(Expected {
             duplicates_per_message: 0.0,
@@ -113,12 +133,21 @@ fn duplicates(s: &Scenario, fault: DuplicateFault) -> Option<f64> {
         // Each attempt (a publish, or a delivery) fails independently with probability q and
         // still applied the payment, so the attempts until the first success are geometric,
         // cut off after R + 1 of them: E[extra] = q + q² + … + q^R.
+        // The idempotent producer's broker drops every retry of a batch it retains; the
+        // producer's window (at most five in flight) keeps a retry within those five.
+        (Mode::AtLeastOnce, DuplicateFault::PublishAckLoss(_)) if s.idempotent_producer() => {
+            Some(0.0)
+        }
         (Mode::AtLeastOnce, DuplicateFault::PublishAckLoss(q)) => {
             Some(geometric_sum(q, s.max_retries))
         }
         // Offset commits are cumulative: the next one covers a lost one, and nobody reads the
         // partition again unless its reader crashes or loses it.
         (_, DuplicateFault::AckLoss(_)) => Some(0.0),
+        // An idempotent producer's duplicated publish is dropped by its sequence number.
+        (Mode::AtLeastOnce, DuplicateFault::NetworkDuplicate(_)) if s.idempotent_producer() => {
+            Some(0.0)
+        }
         // A duplicated publish stores a second record, which is read once like any other.
         (Mode::AtLeastOnce | Mode::AtMostOnce, DuplicateFault::NetworkDuplicate(d)) => Some(d),
         // A sender that never retries never makes a second record of a lost ack.
@@ -158,7 +187,7 @@ fn lost_fraction(s: &Scenario) -> f64 {
     };
     let publish = match s.mode {
         Mode::AtMostOnce => s.publish_loss,
-        Mode::Outbox => 0.0,
+        Mode::Outbox | Mode::ExactlyOnce => 0.0,
         _ => power(s.publish_loss, attempts),
     };
     // A lost fetch response loses nothing: the consumer fetches again from its position.
@@ -242,12 +271,30 @@ mod tests {
         assert_eq!(geometric_sum(0.5, 3), 0.875);
         // Many retries: q / (1 - q).
         assert!((geometric_sum(0.2, 100) - 0.25).abs() < 1e-12);
-        let e = expected(&s("mode=at-least-once&publish-ack-loss=0.5&max-retries=2")).unwrap();
+        let q = "mode=at-least-once&publish-ack-loss=0.5&max-retries=2&producer-idempotence=off";
+        let e = expected(&s(q)).unwrap();
         assert_eq!(e.duplicates_per_message, 0.75);
         assert_eq!(e.lost_per_message, 0.0);
         // Offset commits are cumulative: losing some duplicates nothing.
         let e = expected(&s("mode=at-least-once&ack-loss=0.5")).unwrap();
         assert_eq!(e.duplicates_per_message, 0.0);
+    }
+
+    #[test]
+    fn the_idempotent_producer_removes_the_publish_side_duplicates() {
+        let q = "mode=at-least-once&publish-ack-loss=0.5&max-retries=2";
+        assert_eq!(expected(&s(q)).unwrap().duplicates_per_message, 0.0);
+        let off = format!("{q}&producer-idempotence=off");
+        assert_eq!(expected(&s(&off)).unwrap().duplicates_per_message, 0.75);
+        // auto follows acks: acks=leader turns a defaulted idempotence off.
+        let leader = format!("{q}&acks=leader");
+        assert_eq!(expected(&s(&leader)).unwrap().duplicates_per_message, 0.75);
+        // A duplicated publish is dropped by its sequence number; without idempotence it is
+        // a second record (TCP never duplicates a fetch response).
+        let d = "mode=at-least-once&duplicate=0.1";
+        assert_eq!(expected(&s(d)).unwrap().duplicates_per_message, 0.0);
+        let d_off = format!("{d}&producer-idempotence=off");
+        assert_eq!(expected(&s(&d_off)).unwrap().duplicates_per_message, 0.1);
     }
 
     #[test]
@@ -260,7 +307,8 @@ mod tests {
 
     #[test]
     fn losses_compound_per_stage_and_mechanism() {
-        let q = "publish-loss=0.5&delivery-loss=0.2&producer-crash=0.1&max-retries=1";
+        let q = "publish-loss=0.5&delivery-loss=0.2&producer-crash=0.1&max-retries=1\
+                 &producer-idempotence=off";
         let lost = |mode: &str| {
             expected(&s(&format!("mode={mode}&{q}")))
                 .unwrap()
@@ -269,7 +317,8 @@ mod tests {
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
         assert!(close(lost("at-most-once"), 1.0 - 0.9 * 0.5));
         assert!(close(lost("at-least-once"), 1.0 - 0.9 * 0.75));
-        assert!(close(lost("exactly-once"), 1.0 - 0.9 * 0.75));
+        // The transactional producer never gives up a record.
+        assert!(close(lost("exactly-once"), 1.0 - 0.9));
         assert!(close(lost("outbox"), 0.0));
     }
 
@@ -285,6 +334,11 @@ mod tests {
             "ack-loss=0.1&script=2s:crash-broker",
             "ack-loss=0.1&replica-lag=0.001",
             "replica-lag=0.001&min-insync-replicas=2",
+            "producer-restart=0.01",
+            "mode=outbox&relay-crash=0.01",
+            "mode=exactly-once&producer-restart=0.001&publish-loss=0.1",
+            // An idempotent producer's losses hold back the records behind them.
+            "publish-loss=0.1",
         ] {
             assert_eq!(expected(&s(query)), None, "{query}");
         }

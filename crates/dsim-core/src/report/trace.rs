@@ -118,6 +118,25 @@ pub enum TraceKind {
     SessionExpired,
     /// The stalled consumer woke up and carried on.
     Woke,
+    /// The producer died after sending this record, before its ack (`producer-restart`).
+    ProducerDied,
+    /// The producer came back (`InitProducerId`) and resends this unacknowledged record, under
+    /// a new producer ID (no transactional ID) or the same one with a bumped epoch.
+    ProducerRestarted,
+    /// The outbox relay died after this row's publish was acked, before marking it sent.
+    RelayCrash,
+    /// The partition refused an idempotent producer's write: out of order
+    /// (`OutOfOrderSequenceException`) or of an older epoch; the producer retries it.
+    SequenceRejected,
+    /// The partition refused a write of an epoch the transactional ID's newer instance has
+    /// fenced (`ProducerFencedException`).
+    ProducerFenced,
+    /// The record's producer transaction was aborted: it stays in the log, marked aborted,
+    /// and read-committed readers skip it.
+    RecordAborted,
+    /// The producer gave up a record that never landed and bumped its epoch on the partition,
+    /// numbering its later records from 0 again (KIP-360).
+    EpochBumped,
 }
 
 /// One step in a message's life.

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::scenario::script::{self, ScriptedFault};
-use crate::scenario::{Acks, Broker, Isolation, Mode, Scenario};
+use crate::scenario::{Acks, Broker, Idempotence, Isolation, Mode, Scenario};
 
 /// Where a knob sits in the page's control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +210,10 @@ impl Knob {
                 s.check_min_insync_of(value)
             });
         }
+        if let Err(e) = s.check_combinations() {
+            (self.set)(s, before);
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -323,6 +327,8 @@ const ACKS: &[&str] = &["leader", "all"];
 const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
 /// `Broker::ALL`'s keys, in order, so that a broker's index is its choice index.
 const BROKERS: &[&str] = &["kafka"];
+/// `Idempotence::ALL`'s keys, in order.
+const IDEMPOTENCE: &[&str] = &["auto", "on", "off"];
 /// The names of a switch, off first so that its index is the boolean.
 pub const OFF_ON: &[&str] = &["off", "on"];
 
@@ -445,7 +451,7 @@ static KNOBS: &[Knob] = &[
         0,
         100,
         1,
-        "Publish retries before the producer gives up and reports the failure (Kafka has no dead-letter queue)."
+        "Publish retries before the producer gives up and reports the failure (Kafka has no dead-letter queue); the outbox relay and exactly-once's transactional producer never give up."
     ),
     knob!(
         "outbox-poll-ms",
@@ -627,7 +633,7 @@ static KNOBS: &[Knob] = &[
         1,
         600_000,
         10,
-        "Time until a crashed consumer is back."
+        "Time until a crashed consumer, or a restarted producer or outbox relay, is back."
     ),
     knob!(
         "session-timeout-ms",
@@ -1016,6 +1022,75 @@ static KNOBS: &[Knob] = &[
         "Unclean leader election",
         "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
     ),
+    // The producer (issue 24): Kafka's idempotent producer, `max.in.flight` and restarts.
+    Knob {
+        key: "producer-idempotence",
+        json_key: "producerIdempotence",
+        label: "Idempotent producer",
+        help: "Kafka enable.idempotence: a producer ID, an epoch and per-partition sequence numbers let the broker drop retries. auto: on exactly when acks=all (Kafka >= 3.0); on is refused with acks=leader. At-most-once (acks=0) never is, exactly-once always is.",
+        group: Producer,
+        kind: Choice(IDEMPOTENCE),
+        unit: "",
+        min: 0.0,
+        max: 2.0,
+        step: 1.0,
+        brokers: KAFKA,
+        why_not: &[],
+        get: |s| s.producer_idempotence as usize as f64,
+        set: |s, v| s.producer_idempotence = Idempotence::ALL[v as usize],
+    },
+    knob!(
+        "max-in-flight",
+        "maxInFlight",
+        max_in_flight,
+        Count,
+        Producer,
+        "Max in flight",
+        "",
+        1,
+        5,
+        1,
+        "Kafka max.in.flight.requests.per.connection: unacknowledged sends per producer and partition; more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
+    ),
+    knob!(
+        "producer-restart",
+        "producerRestart",
+        producer_restart,
+        Probability,
+        Producer,
+        "Producer restart",
+        "",
+        0,
+        1,
+        0.001,
+        "Per message: its producer dies after sending it, before its ack, and restarts after the restart time, resending every record it has no ack for. Without a transactional.id it gets a new producer ID, so the broker cannot recognise the resends."
+    ),
+    knob!(
+        "relay-crash",
+        "relayCrash",
+        relay_crash,
+        Probability,
+        Producer,
+        "Outbox relay crash",
+        "",
+        0,
+        1,
+        0.001,
+        "Outbox, per row: the relay dies after the row's publish was acked, before marking it sent, and publishes it again when it restarts."
+    ),
+    knob!(
+        "transaction-timeout-ms",
+        "transactionTimeoutMs",
+        transaction_timeout_ms,
+        Millis,
+        Producer,
+        "Transaction timeout",
+        "ms",
+        1,
+        900_000,
+        100,
+        "Kafka transaction.timeout.ms (exactly-once): the coordinator aborts a transaction left open longer and fences the instance that opened it, so a consumer stalled past it, or a producer down longer, cannot commit it."
+    ),
     // Last in the table, so that the sampler's draws for the knobs above stay what they were.
     // Setting it resets every setting the new broker does not have (`Scenario::set_broker`).
     Knob {
@@ -1140,7 +1215,8 @@ impl Scenario {
         Ok(())
     }
 
-    /// Checks every setting against its range, then the settings that bound one another.
+    /// Checks every setting against its range, then the settings that bound one another and
+    /// the combinations the scenario refuses.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.validate_in(KNOBS)
     }
@@ -1156,6 +1232,7 @@ impl Scenario {
             }
         }
         self.check_min_insync()?;
+        self.check_combinations()?;
         script::check(self)
     }
 
@@ -1194,6 +1271,20 @@ impl Scenario {
                 format_number(value)
             ),
         }
+    }
+
+    /// Settings that are each in range but refused together: an explicit idempotent producer
+    /// with `acks=leader`, which Kafka refuses with a `ConfigException` (a defaulted one is
+    /// silently turned off instead: `auto`). Named after `producer-idempotence` whichever of
+    /// the two was set last, so the message sits by the control that asks for idempotence.
+    pub fn check_combinations(&self) -> Result<(), ScenarioError> {
+        if self.producer_idempotence == Idempotence::On && self.acks == Acks::Leader {
+            return Err(ScenarioError {
+                key: "producer-idempotence".into(),
+                message: "on requires acks=all (Kafka refuses enable.idempotence=true with acks=1: ConfigException); set acks=all, or producer-idempotence to auto or off".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Reads a URL query (`mode=at-most-once&publish-loss=0.3&seed=42`, with or without `?`)
@@ -1256,6 +1347,13 @@ impl Scenario {
             } else {
                 self.replication_factor = replication_before;
             }
+        }
+        // Also once every key is in, so either order of `acks` and `producer-idempotence`
+        // is refused the same way: the idempotence asked for goes back to its default.
+        if let Err(e) = self.check_combinations() {
+            errors.retain(|seen| seen.key != e.key);
+            errors.push(e);
+            self.producer_idempotence = Idempotence::Auto;
         }
         for e in self.refuse_inapplicable(&given) {
             // One line per setting: a bad value of a setting the broker lacks is named once.
@@ -1366,6 +1464,7 @@ impl Scenario {
             }
         }
         next.check_min_insync_given(min_given)?;
+        next.check_combinations()?;
         // Checked last, against the scenario's final consumers, producers and horizon.
         if let Some(faults) = script {
             next.set_script(faults)?;

@@ -75,13 +75,13 @@ impl Mode {
                 "Send once (acks=0), never retry; the consumer commits its offsets when records arrive, before it processes them. Anything dropped or cut short by a crash stays lost."
             }
             Mode::AtLeastOnce => {
-                "The producer retries until the broker acks; the consumer commits its offsets after processing, so after a crash its partition is read again from the last commit. Nothing is lost, but retries and re-reads can apply a payment twice."
+                "The producer retries until the broker acks (Kafka's idempotent producer, on by default with acks=all, lets the broker drop its retries within one producer session); the consumer commits its offsets after processing, so after a crash its partition is read again from the last commit. Nothing is lost, but re-reads, and retries across a producer restart or without idempotence, can apply a payment twice."
             }
             Mode::IdempotentConsumer => {
                 "At-least-once delivery, but the consumer records each message ID in a dedup store in the same local transaction as the payment, and skips IDs it has seen."
             }
             Mode::ExactlyOnce => {
-                "Kafka's consume-process-produce: the consumer writes each payment to an output topic and commits it with its input offsets in one transaction, read by a read-committed ledger; a crash aborts it, stale consumers are fenced by their generation. The broker drops a retried publish whose record it already has."
+                "Kafka's consume-process-produce: the consumer writes each payment to an output topic and commits it with its input offsets in one transaction, read by a read-committed ledger; a crash aborts it, stale consumers are fenced by their generation. Its producer is transactional: the broker drops its retries by sequence number, and a restarted producer fences its old instance by epoch."
             }
             Mode::Outbox => {
                 "The payment request and an outbox row commit in one local transaction; a relay publishes the outbox at-least-once and the consumer dedups, so a crash between the write and the publish loses nothing."
@@ -239,6 +239,32 @@ impl Isolation {
     }
 }
 
+/// Kafka's `enable.idempotence`: whether each producer numbers its records so that the broker
+/// can drop its retries (a producer ID, an epoch and a sequence number per partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Idempotence {
+    /// On exactly when the effective acks is `all`: Kafka >= 3.0 enables idempotence by
+    /// default and silently disables a defaulted one that conflicts with its other settings.
+    Auto,
+    /// Asked for explicitly: refused with `acks=leader`, as Kafka's `ConfigException`.
+    On,
+    Off,
+}
+
+impl Idempotence {
+    pub const ALL: [Idempotence; 3] = [Idempotence::Auto, Idempotence::On, Idempotence::Off];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Idempotence::Auto => "auto",
+            Idempotence::On => "on",
+            Idempotence::Off => "off",
+        }
+    }
+}
+
 /// A complete, self-contained description of one run.
 ///
 /// Field docs give the unit and the default. Probabilities are in `0..=1` and apply
@@ -294,7 +320,8 @@ pub struct Scenario {
     /// How long the producer waits for an ack (an exactly-once consumer for its commit's answer)
     /// before retrying, ms; doubles per retry. Default 50.
     pub ack_timeout_ms: f64,
-    /// Publish retries before the producer gives up and reports the failure. Default 8.
+    /// Publish retries before the producer gives up and reports the failure; the outbox relay
+    /// and exactly-once's transactional producer never give up. Default 8.
     pub max_retries: u32,
     /// How often the outbox relay polls for unpublished rows, ms. Default 10.
     pub outbox_poll_ms: f64,
@@ -333,7 +360,8 @@ pub struct Scenario {
     /// Records fetched per poll; with exactly-once, also the most records per transaction.
     /// Default 50.
     pub max_poll: u32,
-    /// Time until a crashed consumer is back, ms. Default 100.
+    /// Time until a crashed consumer (or a restarted producer or outbox relay) is back, ms.
+    /// Default 100.
     pub restart_ms: f64,
     /// Time until the group notices a silent consumer and hands its partitions over, ms.
     /// Default 300.
@@ -428,6 +456,37 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
     pub unclean_election: bool,
 
+    // --- The producer (Kafka's idempotent producer, `max.in.flight`, restarts) ---
+    // Left out of the JSON while at their defaults, as the settings above.
+    /// Kafka `enable.idempotence`: `auto` (on exactly when the effective acks is `all`), `on`
+    /// (refused with `acks=leader`) or `off`. At-most-once (acks=0) is never idempotent;
+    /// exactly-once always is (its `transactional.id` implies it). Default `auto`.
+    #[serde(skip_serializing_if = "is_auto")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<Idempotence>", optional))]
+    pub producer_idempotence: Idempotence,
+    /// Kafka `max.in.flight.requests.per.connection`: unacknowledged sends a producer may have
+    /// per partition, 1 to 5; further records wait in the producer. Default 5.
+    #[serde(skip_serializing_if = "is_default_max_in_flight")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub max_in_flight: u32,
+    /// Probability per message that its producer instance dies after sending it (its first
+    /// send) and before its ack, and restarts after `restart_ms`, resending every record it has no ack for. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub producer_restart: f64,
+    /// Outbox: probability per row that the relay dies after the row's first publish was
+    /// acked and before it marked the row sent, and publishes the row again when it restarts. Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub relay_crash: f64,
+    /// Kafka `transaction.timeout.ms` (exactly-once): the transaction coordinator aborts a
+    /// transaction left open longer, and bumps its producer's epoch, so the late commit of the
+    /// instance that opened it is refused (a consumer stalled past it, or a producer down
+    /// longer). Default 60,000, Kafka's.
+    #[serde(skip_serializing_if = "is_default_transaction_timeout")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub transaction_timeout_ms: f64,
+
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
     /// objects, in URLs and on the command line the compact text
@@ -441,6 +500,24 @@ pub struct Scenario {
 const DEFAULT_EXTERNAL_LATENCY_MS: f64 = 100.0;
 const DEFAULT_STALL_MS: f64 = 1_000.0;
 const DEFAULT_REPLICA_LAG_MS: f64 = 1_000.0;
+/// Kafka's default `transaction.timeout.ms`.
+const DEFAULT_TRANSACTION_TIMEOUT_MS: f64 = 60_000.0;
+
+fn is_default_transaction_timeout(v: &f64) -> bool {
+    *v == DEFAULT_TRANSACTION_TIMEOUT_MS
+}
+
+/// Kafka's default `max.in.flight.requests.per.connection`, and the most an idempotent
+/// producer may have (the broker keeps the last five batches per producer and partition).
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 5;
+
+fn is_auto(v: &Idempotence) -> bool {
+    *v == Idempotence::Auto
+}
+
+fn is_default_max_in_flight(v: &u32) -> bool {
+    *v == DEFAULT_MAX_IN_FLIGHT
+}
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -532,6 +609,11 @@ impl Default for Scenario {
             replica_lag_ms: DEFAULT_REPLICA_LAG_MS,
             min_insync_replicas: 1,
             unclean_election: false,
+            producer_idempotence: Idempotence::Auto,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            producer_restart: 0.0,
+            relay_crash: 0.0,
+            transaction_timeout_ms: DEFAULT_TRANSACTION_TIMEOUT_MS,
             script: Vec::new(),
         }
     }
@@ -554,5 +636,27 @@ impl Scenario {
         } else {
             self.acks
         }
+    }
+
+    /// Whether the producers run Kafka's idempotent producer (a producer ID, an epoch and
+    /// sequence numbers the broker checks). At-most-once sends with acks=0 and never is;
+    /// exactly-once's `transactional.id` implies it; otherwise `auto` follows acks=all, as
+    /// Kafka >= 3.0 does.
+    pub fn idempotent_producer(&self) -> bool {
+        match self.mode {
+            Mode::AtMostOnce => false,
+            Mode::ExactlyOnce => true,
+            _ => match self.producer_idempotence {
+                Idempotence::On => true,
+                Idempotence::Off => false,
+                Idempotence::Auto => self.effective_acks() == Acks::All,
+            },
+        }
+    }
+
+    /// Whether the producers have a `transactional.id` (exactly-once): a restarted instance
+    /// gets its producer ID back with the epoch bumped, instead of a new one.
+    pub fn transactional_producer(&self) -> bool {
+        self.mode == Mode::ExactlyOnce
     }
 }

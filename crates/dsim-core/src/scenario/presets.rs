@@ -44,8 +44,8 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "double-charge",
         title: "Double charge in payments",
-        explanation: "Kafka, a payments pipeline with a flaky network and crashing consumers: the broker's acks to producers get lost, so producers retry and the log holds the same payment twice, and consumers crash between applying payments and committing their offsets, so their partitions are read again. Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
-        query: "mode=at-least-once&publish-ack-loss=0.05&crash-after-process=0.001",
+        explanation: "Kafka, a payments pipeline with a flaky network and crashing consumers: the broker's acks to producers get lost, so producers retry and the log holds the same payment twice (the idempotent producer is off here, as it was by default before Kafka 3.0), and consumers crash between applying payments and committing their offsets, so their partitions are read again. Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
+        query: "mode=at-least-once&publish-ack-loss=0.05&crash-after-process=0.001&producer-idempotence=off",
     },
     Preset {
         key: "lossy-metrics",
@@ -56,8 +56,8 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "dedup-window-too-short",
         title: "Dedup window too short",
-        explanation: "Kafka, with an idempotent consumer whose dedup store remembers IDs only for its retention window. Here producer retries land long after the first copy was processed, because the ack timeout backs off, and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store. (This is the consumer's own store; SQS FIFO's five-minute deduplication is something else: it drops repeated sends at the broker.)",
-        query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30",
+        explanation: "Kafka, with an idempotent consumer whose dedup store remembers IDs only for its retention window. Here producer retries land long after the first copy was processed, because the ack timeout backs off (and the producer is not idempotent, so the broker stores each retry), and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store. (This is the consumer's own store; SQS FIFO's five-minute deduplication is something else: it drops repeated sends at the broker.)",
+        query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&producer-idempotence=off",
     },
     Preset {
         key: "broker-crash-acks-leader",
@@ -106,6 +106,12 @@ static PRESETS: &[Preset] = &[
         title: "A read-uncommitted reader sees aborted payments",
         explanation: "Kafka exactly-once writes each payment to an output topic inside the consumer's transaction, with the input offsets. When a consumer crashes before the commit, the transaction is aborted: its output records stay in the log behind an abort marker, and the input is read again. The ledger here reads the output with isolation.level=read_uncommitted (Kafka's default), so it applied the aborted payments too, and the retried transaction charges them again. Switch isolation to read-committed and the ledger skips them (aborted skipped).",
         query: "mode=exactly-once&isolation=read-uncommitted&crash-after-process=0.002",
+    },
+    Preset {
+        key: "producer-restart-new-pid",
+        title: "Producer restart: a new producer ID",
+        explanation: "Kafka. Its idempotent producer (on by default since 3.0, with acks=all) numbers its records so that the broker drops its retries. That holds within one producer session only: here producers now and then die after sending, before the ack, and restart, resending every record they have no ack for. Without a transactional.id, InitProducerId gives the new instance a new producer ID, so the broker cannot tell a resend from a new record, and each record that had landed is stored twice. Switch to exactly-once: its transactional.id brings the same producer ID back with the epoch bumped, its open transaction is aborted (records aborted counts its records, which read-committed readers skip), any write of the old epoch still on the network is fenced (producer fenced), and nothing is charged twice.",
+        query: "mode=at-least-once&producer-restart=0.005&messages=5000",
     },
 ];
 

@@ -44,6 +44,7 @@ pub struct ReportDef {
     replayed: u64,
     offset_commits: u64,
     aborted_skipped: u64,
+    reordered: u64,
     stuck_at: Option<StuckAt>,
     network_messages: u64,
     events: u64,

@@ -40,6 +40,19 @@ impl Simulation {
             return;
         }
         let items = c.txn.clone();
+        // `transaction.timeout.ms`: the coordinator aborted the transaction when it ran out,
+        // and bumped the producer's epoch, so this late commit is refused like a zombie's.
+        if self.now.saturating_sub(c.txn_started) > self.timing.txn_timeout {
+            self.metrics.counters.transactions_timed_out += 1;
+            self.refuse_commit(
+                consumer,
+                session,
+                txn,
+                &items,
+                "commit refused: the transaction stayed open longer than transaction.timeout.ms, so the coordinator aborted it and bumped the epoch (ProducerFencedException)",
+            );
+            return;
+        }
         if self.fences(consumer, session, &items) {
             self.reject_commit(consumer, session, txn, &items);
             return;
@@ -76,6 +89,24 @@ impl Simulation {
 
     pub(super) fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
         self.metrics.counters.fenced_commits += 1;
+        self.refuse_commit(
+            consumer,
+            session,
+            txn,
+            items,
+            "commit rejected: a newer consumer generation owns this partition (fencing)",
+        );
+    }
+
+    /// Answers a commit with a refusal, naming why on each of its records.
+    fn refuse_commit(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        txn: u32,
+        items: &[Item],
+        why: &'static str,
+    ) {
         for item in items {
             trace!(
                 self,
@@ -86,7 +117,7 @@ impl Simulation {
                 Some(consumer as u32),
                 item.delivery,
                 item.key as u32,
-                "commit rejected: a newer consumer generation owns this partition (fencing)",
+                why,
             );
         }
         self.send_commit_response(consumer, session, txn, false);

@@ -7,7 +7,7 @@
 //! next (after a crash, a session timeout or a rebalance) starts from the committed offset,
 //! and every record after it is delivered again: the report's `replayed`.
 
-use super::log::EntryState;
+use super::log::{EntryState, Txn};
 use crate::clients::consumer::{Assignment, delivery_key};
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
@@ -204,7 +204,21 @@ impl Simulation {
                     break;
                 };
                 match self.entries.live(entry, generation) {
+                    // The high watermark: not yet on the in-sync replicas.
                     Some(e) if e.state == EntryState::Replicating => break,
+                    // The last stable offset: a read-committed reader (exactly-once's
+                    // consumer) reads nothing past a producer transaction still open.
+                    Some(e) if e.txn == Txn::Open => break,
+                    // A record of an aborted producer transaction is never returned to a
+                    // read-committed reader (Kafka filters it with the abort index); its
+                    // position moves past it like past a truncated offset.
+                    Some(e) if e.txn == Txn::Aborted => {
+                        if skipped == offset {
+                            skipped += 1;
+                        } else {
+                            break;
+                        }
+                    }
                     Some(_) => batch.push(entry),
                     // Truncated by a leader crash: nothing there to read. A consumer's
                     // position moves past such offsets at once; one after records in this

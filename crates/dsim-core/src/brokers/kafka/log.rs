@@ -18,6 +18,31 @@ pub enum EntryState {
     Ready,
 }
 
+/// The producer instance that wrote a record, as Kafka's record batch header names it: the
+/// producer ID and epoch (`epoch` as `producer_state::wire_epoch` packs it). Acks go back to
+/// this instance only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Writer {
+    pub producer_id: u32,
+    pub epoch: u32,
+}
+
+/// Where a record stands in its producer's transaction. Only exactly-once's producers have a
+/// `transactional.id`; their records are `Open` until the producer has the ack and commits
+/// (one record per transaction, a simplification), or `Aborted` when a new instance with the
+/// same transactional ID fences the old one (or the producer gives the record up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Txn {
+    /// Not written in a transaction: visible once replicated.
+    None,
+    /// Its transaction is still open: the partition's last stable offset stops before it, so
+    /// a read-committed reader reads nothing from here on until the transaction ends.
+    Open,
+    Committed,
+    /// Never visible to a read-committed reader: the fetch path skips it (`group.rs`).
+    Aborted,
+}
+
 /// One record in a partition log. Without an idempotent producer, a retried publish makes a
 /// second record of the same message.
 #[derive(Clone, Copy, Debug)]
@@ -35,6 +60,10 @@ pub struct Entry {
     /// Which append of the run made it (0 for the first): its position in the leader's log,
     /// which tells whether a follower that fell behind has it (`replication::Isr`).
     pub append_no: u32,
+    /// The producer instance that appended it.
+    pub writer: Writer,
+    /// Its producer's transaction, if it was written in one.
+    pub txn: Txn,
 }
 
 /// Log entries in a slab whose slots are reused; a generation per slot tells stale events
@@ -62,6 +91,8 @@ impl Entries {
             generation,
             offset: 0,
             append_no,
+            writer: Writer::default(),
+            txn: Txn::None,
         };
         match self.free.pop() {
             Some(i) => {

@@ -5,7 +5,8 @@ mod coordinator;
 mod group;
 mod log;
 mod produce;
+pub(crate) mod producer_state;
 mod replication;
 
-pub use log::{Entries, EntryState, PartitionLog, copy_key};
+pub use log::{Entries, EntryState, PartitionLog, Txn, copy_key};
 pub use replication::Isr;

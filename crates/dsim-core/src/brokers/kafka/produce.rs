@@ -1,6 +1,8 @@
 //! The produce path: a publish arriving at the partition leader, its append, and the ack
 //! back to the producer (Kafka's `acks`).
 
+use super::log::{EntryState, Txn, Writer};
+use super::producer_state::{Batch, Check};
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
@@ -14,7 +16,7 @@ impl Simulation {
         self.broker_down_until.is_some_and(|t| t > self.now)
     }
 
-    pub(crate) fn on_publish_arrive(&mut self, msg: u32, attempt: u16, net_copy: u8) {
+    pub(crate) fn on_publish_arrive(&mut self, msg: u32, attempt: u16, net_copy: u8, batch: Batch) {
         if self.msgs.get(msg).is_none() {
             return;
         }
@@ -24,7 +26,7 @@ impl Simulation {
             self.status = Status::Stalled;
             return;
         }
-        if !self.publish_arrived(msg, attempt, net_copy) {
+        if !self.publish_arrived(msg, attempt, net_copy, batch) {
             self.release(msg);
         }
     }
@@ -32,7 +34,13 @@ impl Simulation {
     /// Handles a publish that reached the broker. Returns whether its reference passed to a
     /// new log record (otherwise the caller drops it): a hold and a release that cancel out
     /// are two look-ups saved on every append.
-    pub(super) fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8) -> bool {
+    pub(super) fn publish_arrived(
+        &mut self,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+        batch: Batch,
+    ) -> bool {
         if self.broker_down() {
             if let Some(m) = self.msgs.get_mut(msg) {
                 m.cause = Cause::BrokerUnavailable;
@@ -58,25 +66,13 @@ impl Simulation {
             return false;
         }
         let m = self.msgs.get(msg).expect("checked by caller");
-        let producer = m.producer;
-        if self.mode == Mode::ExactlyOnce && m.live_entries > 0 {
-            // Same producer ID and sequence number as a record already in the log.
-            let durable = m.durable;
-            self.metrics.counters.duplicates_dropped_by_broker += 1;
-            trace!(
-                self,
-                msg,
-                TraceKind::DuplicateDropped,
-                Actor::Broker,
-                None,
-                None,
-                attempt as u32,
-                net_copy as u32,
-                "same producer ID and sequence number as a stored record: dropped as a retry",
-            );
-            if durable {
-                self.send_publish_ack(msg, producer, attempt);
-            }
+        let (producer, partition) = (m.producer, m.partition);
+        let writer = Writer {
+            producer_id: batch.producer_id,
+            epoch: batch.epoch,
+        };
+        if self.idempotent && !self.sequence_allows_append(msg, attempt, net_copy, batch, partition)
+        {
             return false;
         }
         let m = self.msgs.get_mut(msg).expect("checked by caller");
@@ -85,10 +81,21 @@ impl Simulation {
         m.entries = m.entries.saturating_add(1);
         // Saturating, like `entries`: without an idempotent producer a message duplicated on
         // every hop and retried for an hour can be appended more than 255 times (tests/fuzz.rs
-        // found it). Only exactly-once reads the count, and there it never exceeds one.
+        // found it). Nothing decides on it any more: the idempotent producer's sequence numbers
+        // (`producer_state`) replaced the look-up of a live record that once stood for them.
         m.live_entries = m.live_entries.saturating_add(1);
         let append_no = self.metrics.counters.appends as u32;
         let (entry, generation) = self.append_record(msg, copy, partition, append_no);
+        let e = self.entries.get_mut(entry);
+        e.writer = writer;
+        if self.scenario.transactional_producer() {
+            e.txn = Txn::Open;
+        }
+        if self.idempotent {
+            self.producer_states
+                .appended(batch, partition, entry, generation);
+        }
+        self.note_append(producer, partition, msg, batch, (entry, generation));
         self.metrics.counters.appends += 1;
         if self
             .faults
@@ -134,13 +141,18 @@ impl Simulation {
                     format!("appended to partition {partition}{isr}")
                 } else {
                     format!(
-                        "appended to partition {partition} AGAIN, as a second record (no idempotent producer){isr}"
+                        "appended to partition {partition} AGAIN, as a second record ({}){isr}",
+                        if self.idempotent {
+                            "the partition's producer state lacks the first one's sequence: another producer ID or epoch, or a leader that never had it"
+                        } else {
+                            "no idempotent producer"
+                        }
                     )
                 }
             }
         );
         if ack_now {
-            self.send_publish_ack(msg, producer, attempt);
+            self.send_publish_ack(msg, producer, attempt, writer);
         }
         if self
             .faults
@@ -188,7 +200,121 @@ impl Simulation {
         );
     }
 
-    pub(super) fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16) {
+    /// The idempotent producer's checks on a write (see `producer_state`): whether to append
+    /// it. A retry of one of the last five batches is acked without an append; an out-of-order
+    /// or stale write is refused and retried later by its producer; a write of a fenced epoch
+    /// is refused for good.
+    fn sequence_allows_append(
+        &mut self,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+        batch: Batch,
+        partition: u16,
+    ) -> bool {
+        let (a, c) = (attempt as u32, net_copy as u32);
+        let (pid, seq) = (batch.producer_id, batch.seq);
+        match self.producer_states.check(batch, partition) {
+            Check::Append => return true,
+            Check::Duplicate { entry, generation } => {
+                self.metrics.counters.duplicates_dropped_by_broker += 1;
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::DuplicateDropped,
+                    Actor::Broker,
+                    None,
+                    None,
+                    a,
+                    c,
+                    format!(
+                        "producer ID {pid} and sequence {seq} are one of the last five batches of partition {partition}: a retry, not appended again (DuplicateSequence: acked with the original record)"
+                    ),
+                );
+                // Acked now if the original is on every replica (or consumed since, which
+                // it can only be once it is); otherwise its replication acks it.
+                let durable = self
+                    .entries
+                    .live(entry, generation)
+                    .is_none_or(|e| e.state != EntryState::Replicating);
+                if durable && let Some(m) = self.msgs.get(msg) {
+                    let writer = Writer {
+                        producer_id: pid,
+                        epoch: batch.epoch,
+                    };
+                    self.send_publish_ack(msg, m.producer, attempt, writer);
+                }
+            }
+            Check::OutOfOrder { expected } => {
+                self.metrics.counters.sequence_rejections += 1;
+                if let Some(m) = self.msgs.get(msg) {
+                    let (producer, partition) = (m.producer, m.partition);
+                    if !self.reset_after_lost_acks(producer, partition, batch, expected) {
+                        self.refund_refused_send(producer, partition, msg, batch);
+                    }
+                }
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::SequenceRejected,
+                    Actor::Broker,
+                    None,
+                    None,
+                    a,
+                    c,
+                    format!(
+                        "producer ID {pid}, sequence {seq}: partition {partition} expects sequence {expected} (OutOfOrderSequenceException): refused, the producer retries it later"
+                    ),
+                );
+            }
+            Check::StaleEpoch => {
+                self.metrics.counters.sequence_rejections += 1;
+                // Refunded only if the producer has renumbered the record since: the error
+                // names the epoch, and the record's new numbering is on its way.
+                if let Some(m) = self.msgs.get(msg) {
+                    let (producer, partition) = (m.producer, m.partition);
+                    if self
+                        .sent(producer, partition, msg)
+                        .is_some_and(|s| s.epoch > batch.epoch)
+                    {
+                        self.refund_refused_send(producer, partition, msg, batch);
+                    }
+                }
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::SequenceRejected,
+                    Actor::Broker,
+                    None,
+                    None,
+                    a,
+                    c,
+                    format!(
+                        "producer ID {pid}: an epoch older than partition {partition}'s (InvalidProducerEpochException): refused"
+                    ),
+                );
+            }
+            Check::Fenced => {
+                self.metrics.counters.producer_fenced += 1;
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::ProducerFenced,
+                    Actor::Broker,
+                    None,
+                    None,
+                    a,
+                    c,
+                    format!(
+                        "producer ID {pid}: a newer instance holds the transactional.id with a higher epoch (ProducerFencedException): every write of the old epoch is refused"
+                    ),
+                );
+            }
+        }
+        false
+    }
+
+    pub(crate) fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16, to: Writer) {
         if self.mode == Mode::AtMostOnce {
             // acks=0: fire and forget, nobody waits for an answer.
             return;
@@ -216,8 +342,14 @@ impl Simulation {
                 );
             }
             Verdict::Deliver { delay, .. } => {
-                self.queue
-                    .schedule(self.now + delay, Event::PublishAckArrive { msg });
+                self.queue.schedule(
+                    self.now + delay,
+                    Event::PublishAckArrive {
+                        msg,
+                        producer_id: to.producer_id,
+                        epoch: to.epoch,
+                    },
+                );
             }
         }
     }

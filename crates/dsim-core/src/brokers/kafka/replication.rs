@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use super::log::EntryState;
+use super::log::{EntryState, Txn, Writer};
 use crate::engine::messages::Cause;
 use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
@@ -250,7 +250,8 @@ impl Simulation {
             );
             return;
         }
-        let (msg, partition, copy) = (e.msg, e.partition, e.copy);
+        let (msg, partition, copy, writer) = (e.msg, e.partition, e.copy, e.writer);
+        let open = e.txn == Txn::Open;
         if let Some(pos) = self
             .replicating
             .iter()
@@ -269,16 +270,21 @@ impl Simulation {
         let rf = self.scenario.replication_factor.max(1);
         if self.is_traced(msg) {
             let isr = self.isr.in_sync() as u32;
+            let visible = if open {
+                "in its producer's open transaction: a read-committed reader stops before it (the last stable offset) until the transaction ends"
+            } else {
+                "visible to consumers"
+            };
             let note = if rf == 1 {
-                "flushed; visible to consumers".to_string()
+                format!("flushed; {visible}")
             } else if isr == rf {
-                format!("on all {rf} replicas; visible to consumers")
+                format!("on all {rf} replicas; {visible}")
             } else if isr == 1 {
                 format!(
-                    "on the leader alone, the only in-sync replica of {rf}; visible to consumers (committed, yet on one broker)"
+                    "on the leader alone, the only in-sync replica of {rf}; {visible} (committed, yet on one broker)"
                 )
             } else {
-                format!("on the {isr} in-sync replicas of {rf}; visible to consumers")
+                format!("on the {isr} in-sync replicas of {rf}; {visible}")
             };
             trace!(
                 self,
@@ -294,9 +300,9 @@ impl Simulation {
         }
         if self.acks == Acks::All && !acked {
             if self.isr.in_sync() < self.min_insync {
-                self.refuse_after_append(msg, attempt, copy);
+                self.refuse_after_append(msg, attempt, copy, writer);
             } else {
-                self.send_publish_ack(msg, producer, attempt);
+                self.send_publish_ack(msg, producer, attempt, writer);
             }
         }
         self.make_ready(entry, partition);
@@ -306,13 +312,13 @@ impl Simulation {
     /// answers NotEnoughReplicasAfterAppend instead of the ack. The record stays in the log,
     /// and the producer retries it: a second record without an idempotent producer.
     #[cold]
-    fn refuse_after_append(&mut self, msg: u32, attempt: u16, copy: u8) {
+    fn refuse_after_append(&mut self, msg: u32, attempt: u16, copy: u8, writer: Writer) {
         if self.isr.rejoin_due(self.now) {
             self.isr_rejoin(Some(msg));
         }
         if self.isr.in_sync() >= self.min_insync {
             let producer = self.msgs.get(msg).map_or(0, |m| m.producer);
-            self.send_publish_ack(msg, producer, attempt);
+            self.send_publish_ack(msg, producer, attempt, writer);
             return;
         }
         self.metrics.counters.not_enough_replicas_after_append += 1;
@@ -334,9 +340,10 @@ impl Simulation {
 
     // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
     #[inline]
-    pub(super) fn make_ready(&mut self, entry: u32, partition: u16) {
-        let e = self.entries.get_mut(entry);
-        e.state = EntryState::Ready;
+    pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
+        // A record of a producer's open transaction is ready too: the fetch path stops before
+        // it (the last stable offset) until its transaction commits or aborts.
+        self.entries.get_mut(entry).state = EntryState::Ready;
         if let Some(owner) = self.owner_of(partition) {
             self.serve_fetch(owner);
         }
@@ -467,6 +474,10 @@ impl Simulation {
                     .is_none_or(|e| e.append_no >= has_below)
             });
         }
+        // The new leader's producer state, rebuilt from its own log, does not have the
+        // truncated sequences.
+        self.producer_states
+            .truncate(&lost.iter().copied().collect());
         for (entry, generation) in lost {
             let Some(e) = self.entries.live(entry, generation) else {
                 continue;
@@ -519,6 +530,8 @@ impl Simulation {
                 .filter(|&&(no, ..)| no >= lacks_from)
                 .map(|&(_, entry, generation)| (entry, generation)),
         );
+        self.producer_states
+            .truncate(&doomed.iter().copied().collect());
         for (entry, generation) in doomed {
             let Some(e) = self.entries.live(entry, generation) else {
                 continue;

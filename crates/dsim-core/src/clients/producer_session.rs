@@ -1,0 +1,547 @@
+//! A producer's session with the broker, client side: its producer ID and epoch (Kafka's
+//! `InitProducerId`), per partition its sequence numbers and its window of unacknowledged
+//! sends (`max.in.flight.requests.per.connection`), and what a restart does to them
+//! (`producer-restart`, and `relay-crash` for the outbox relay, which is a producer too).
+//!
+//! Every instance gets a producer ID; without idempotence the broker ignores it (Kafka sends
+//! none), and it only tells the instances apart, so that an ack meant for a dead instance is
+//! not taken by its successor.
+
+use std::collections::VecDeque;
+
+use crate::brokers::kafka::producer_state::{
+    Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
+};
+use crate::brokers::kafka::{EntryState, Txn};
+use crate::engine::time::Micros;
+use crate::engine::{Simulation, trace};
+use crate::report::trace::{Actor, TraceKind};
+
+/// One record sent and not yet acknowledged.
+#[derive(Clone, Copy, Debug)]
+pub struct Sent {
+    pub msg: u32,
+    /// The first record of the batch it was sent in (`Batch::lead`): records sent together
+    /// are one request, which counts once against `max-in-flight`.
+    pub lead: u32,
+    pub seq: u32,
+    /// The epoch it is numbered in (`wire_epoch`).
+    pub epoch: u32,
+    /// The log entry the broker appended for it in this epoch, `(entry, generation)`: in
+    /// exactly-once, the record of the producer's open transaction, committed with the ack
+    /// and aborted if the instance is replaced.
+    pub appended: Option<(u32, u32)>,
+    /// Acknowledged, but still holding its place in the window behind an older record that
+    /// is not (see `SendWindow::in_flight`).
+    pub acked: bool,
+    /// Sends that count against `max-retries`: every send, less those the partition refused
+    /// as out of order (see `refund_refused_send`).
+    pub tries: u16,
+}
+
+/// What a producer has in flight to one partition.
+#[derive(Clone, Debug, Default)]
+pub struct SendWindow {
+    /// Epoch bumps on this partition after a given-up record left a gap (KIP-360).
+    pub bump: u16,
+    pub next_seq: u32,
+    /// Sent records, in sequence order; at most `max-in-flight`. An idempotent producer's
+    /// window runs from its oldest unacknowledged record on and slides only when that one is
+    /// acked, as a Kafka connection's requests complete in order: so it never has a record
+    /// more than five sequences behind the newest it sent, and the broker's five retained
+    /// batches always cover its retries. Without idempotence it holds unacknowledged records
+    /// only (see `ack_sent`).
+    pub in_flight: Vec<Sent>,
+    /// When the partition's last on-time publish arrives: a producer's requests reach the
+    /// broker in the order it sent them (one connection, handled in order), so network
+    /// jitter delays a publish but never lets a later one overtake it.
+    pub last_arrival: Micros,
+    /// Written to the producer's database, waiting for room in the window (or for the
+    /// producer to be back).
+    pub waiting: VecDeque<u32>,
+}
+
+impl SendWindow {
+    /// Requests in flight: batches with a record still in the window. Batch mates are sent
+    /// together and numbered in a row, so they sit side by side.
+    pub fn requests_in_flight(&self) -> usize {
+        let mut requests = 0;
+        let mut previous = None;
+        for s in &self.in_flight {
+            if previous != Some(s.lead) {
+                requests += 1;
+                previous = Some(s.lead);
+            }
+        }
+        requests
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ProducerSession {
+    pub producer_id: u32,
+    pub epoch: u16,
+    /// The producer ID before the last restart: the broker keeps its state for the
+    /// stragglers of that instance still on the network, and forgets the one before.
+    pub previous_id: Option<u32>,
+    /// Down between a crash and its restart.
+    pub alive: bool,
+    /// Per partition.
+    pub windows: Vec<SendWindow>,
+}
+
+impl ProducerSession {
+    pub fn new(producer_id: u32, partitions: usize) -> ProducerSession {
+        ProducerSession {
+            producer_id,
+            epoch: 0,
+            previous_id: None,
+            alive: true,
+            windows: vec![SendWindow::default(); partitions],
+        }
+    }
+
+    /// The batch header of a record sent to `partition` now.
+    pub fn batch(&self, sent: &Sent) -> Batch {
+        Batch {
+            producer_id: self.producer_id,
+            epoch: sent.epoch,
+            seq: sent.seq,
+            lead: sent.lead,
+        }
+    }
+}
+
+// The window never holds more than the broker retains: an idempotent producer may have at
+// most five requests in flight per partition (Kafka refuses more).
+const _: () = assert!(crate::scenario::DEFAULT_MAX_IN_FLIGHT as usize <= NUM_BATCHES_TO_RETAIN);
+
+impl Simulation {
+    /// Most requests in flight per producer and partition (`max.in.flight.requests.per.connection`).
+    fn max_requests(&self) -> usize {
+        self.scenario
+            .max_in_flight
+            .clamp(1, NUM_BATCHES_TO_RETAIN as u32) as usize
+    }
+
+    /// Sends the partition's waiting records while its window has room and the producer is
+    /// up. Records waiting together go out as one batch (one request) of up to
+    /// `RECORDS_PER_BATCH`, as Kafka's record accumulator fills a batch while the requests
+    /// in flight hold the connection; an idle producer sends each record alone. Without
+    /// idempotence a batch is one record: each record's fate on the network is its own here,
+    /// while a lost Kafka batch is retried whole, so larger batches would let a retried
+    /// record fall behind its batch mates, which Kafka never does.
+    pub(crate) fn admit(&mut self, producer: u16, partition: u16) {
+        let max = self.max_requests();
+        let per_batch = if self.idempotent {
+            RECORDS_PER_BATCH
+        } else {
+            1
+        };
+        loop {
+            let s = &mut self.sessions[producer as usize];
+            if !s.alive {
+                return;
+            }
+            let epoch = s.epoch;
+            let w = &mut s.windows[partition as usize];
+            if w.requests_in_flight() >= max {
+                return;
+            }
+            let Some(&lead) = w.waiting.front() else {
+                return;
+            };
+            let n = w.waiting.len().min(per_batch);
+            for msg in w.waiting.drain(..n) {
+                w.in_flight.push(Sent {
+                    msg,
+                    lead,
+                    seq: w.next_seq,
+                    epoch: wire_epoch(epoch, w.bump),
+                    appended: None,
+                    acked: false,
+                    tries: 1,
+                });
+                w.next_seq = w.next_seq.wrapping_add(1);
+            }
+            let first = w.in_flight.len() - n;
+            for i in first..first + n {
+                // A send may kill the producer (`producer-restart`): its restart resends the
+                // rest, and the loop then stops.
+                let s = &self.sessions[producer as usize];
+                if !s.alive {
+                    return;
+                }
+                let sent = s.windows[partition as usize].in_flight[i];
+                let batch = s.batch(&sent);
+                self.send_publish(sent.msg, batch);
+            }
+        }
+    }
+
+    /// The record in flight for `msg`, if its producer is waiting for its ack.
+    pub(crate) fn sent(&self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
+        self.sessions[producer as usize].windows[partition as usize]
+            .in_flight
+            .iter()
+            .find(|s| s.msg == msg && !s.acked)
+            .copied()
+    }
+
+    /// When a publish sent now over `delay` reaches the broker. An on-time publish arrives no
+    /// earlier than the partition's previous on-time publish from this producer (see
+    /// `SendWindow::last_arrival`): jitter never reorders records sent together, say the
+    /// window's resends after a restart. One held back by the `delay` fault is overtaken, as
+    /// before.
+    pub(crate) fn in_order_arrival(
+        &mut self,
+        producer: u16,
+        partition: u16,
+        delay: Micros,
+    ) -> Micros {
+        let at = self.now + delay;
+        if delay > self.faults.on_time_bound() {
+            return at;
+        }
+        let w = &mut self.sessions[producer as usize].windows[partition as usize];
+        let at = at.max(w.last_arrival);
+        w.last_arrival = at;
+        at
+    }
+
+    /// The ack of `msg` reached its producer: the record is done. An idempotent producer's
+    /// window slides past every acked record at its front; without idempotence the window
+    /// only counts unacknowledged sends (the brief's `max-in-flight`), so a record stuck in
+    /// retries holds one place and the others flow past it, which is how it can land behind
+    /// a later one.
+    pub(crate) fn ack_sent(&mut self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
+        let sliding = self.idempotent;
+        let w = &mut self.sessions[producer as usize].windows[partition as usize];
+        let i = w.in_flight.iter().position(|s| s.msg == msg && !s.acked)?;
+        if !sliding {
+            return Some(w.in_flight.remove(i));
+        }
+        let sent = &mut w.in_flight[i];
+        sent.acked = true;
+        let done = *sent;
+        let acked = w.in_flight.iter().take_while(|s| s.acked).count();
+        w.in_flight.drain(..acked);
+        Some(done)
+    }
+
+    /// Whether `msg` is the oldest unacknowledged record of its window.
+    pub(crate) fn oldest_unacked(&self, producer: u16, partition: u16, msg: u32) -> bool {
+        self.sessions[producer as usize].windows[partition as usize]
+            .in_flight
+            .iter()
+            .find(|s| !s.acked)
+            .is_none_or(|s| s.msg == msg)
+    }
+
+    /// An idempotent producer's retry after its oldest record's ack timeout: every
+    /// unacknowledged record of the partition again, in sequence order. In Kafka a request timeout closes the connection,
+    /// failing every request in flight on it, and the client sends them again in order; a
+    /// later record alone would only be refused as out of order behind a missing one.
+    pub(crate) fn resend_window(&mut self, producer: u16, partition: u16) {
+        let unacked: Vec<u32> = self.sessions[producer as usize].windows[partition as usize]
+            .in_flight
+            .iter()
+            .filter(|s| !s.acked)
+            .map(|s| s.msg)
+            .collect();
+        for msg in unacked {
+            // A resend may kill the producer (`producer-restart`); its restart resends all.
+            if !self.sessions[producer as usize].alive {
+                return;
+            }
+            let w = &mut self.sessions[producer as usize].windows[partition as usize];
+            if let Some(sent) = w.in_flight.iter_mut().find(|s| s.msg == msg && !s.acked) {
+                sent.tries = sent.tries.saturating_add(1);
+                let sent = *sent;
+                let batch = self.sessions[producer as usize].batch(&sent);
+                self.metrics.counters.retries += 1;
+                self.send_publish(msg, batch);
+            }
+        }
+    }
+
+    /// Notes the log entry the broker appended for a record of the live instance that sent
+    /// it (the offset its ack would carry).
+    pub(crate) fn note_append(
+        &mut self,
+        producer: u16,
+        partition: u16,
+        msg: u32,
+        batch: Batch,
+        entry: (u32, u32),
+    ) {
+        let s = &mut self.sessions[producer as usize];
+        if s.producer_id != batch.producer_id {
+            return;
+        }
+        if let Some(sent) = s.windows[partition as usize]
+            .in_flight
+            .iter_mut()
+            .find(|x| x.msg == msg && x.epoch == batch.epoch && x.seq == batch.seq)
+        {
+            sent.appended = Some(entry);
+        }
+    }
+
+    /// The partition refused a send as out of order: an earlier record is missing. Kafka's
+    /// error response (`OUT_OF_ORDER_SEQUENCE_NUMBER`) tells the producer, whose client
+    /// retries such a batch while the earlier one is unresolved; here the send does not use
+    /// up one of the record's retries, so a record is not given up for its predecessor's
+    /// losses. Nor does a send of an epoch the producer has since bumped (its record was
+    /// renumbered after a gap and resent).
+    pub(crate) fn refund_refused_send(
+        &mut self,
+        producer: u16,
+        partition: u16,
+        msg: u32,
+        batch: Batch,
+    ) {
+        let s = &mut self.sessions[producer as usize];
+        if s.producer_id != batch.producer_id {
+            return;
+        }
+        if let Some(sent) = s.windows[partition as usize]
+            .in_flight
+            .iter_mut()
+            .find(|x| x.msg == msg && !x.acked)
+        {
+            sent.tries = sent.tries.saturating_sub(1);
+        }
+    }
+
+    /// Takes a record its producer gave up out of its window.
+    pub(crate) fn take_sent(&mut self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
+        let w = &mut self.sessions[producer as usize].windows[partition as usize];
+        let i = w.in_flight.iter().position(|s| s.msg == msg && !s.acked)?;
+        let sent = w.in_flight.remove(i);
+        let acked = w.in_flight.iter().take_while(|s| s.acked).count();
+        w.in_flight.drain(..acked);
+        Some(sent)
+    }
+
+    /// The producer gave `given_up` up. If it never landed, every later sequence of its epoch
+    /// is refused as out of order for ever; Kafka's idempotent producer then bumps its epoch
+    /// and numbers its unacknowledged records from 0 again (KIP-360). Kafka's client learns
+    /// whether the record landed from the responses of the later ones (its "unresolved
+    /// sequences"); the simulator asks the broker's state directly, which gives the same
+    /// outcome without modelling those responses.
+    pub(crate) fn close_sequence_gap(&mut self, producer: u16, partition: u16, given_up: Sent) {
+        let pid = self.sessions[producer as usize].producer_id;
+        if self
+            .producer_states
+            .landed_or_moved_on(pid, partition, given_up.epoch, given_up.seq)
+        {
+            return;
+        }
+        let s = &mut self.sessions[producer as usize];
+        let instance_epoch = s.epoch;
+        let w = &mut s.windows[partition as usize];
+        w.bump = w.bump.wrapping_add(1);
+        let epoch = wire_epoch(instance_epoch, w.bump);
+        // Only the records after the gap: none of them can have landed. One before it (rare:
+        // it would have had more attempts) keeps its numbering and is refused as stale.
+        let mut next = 0;
+        for sent in w.in_flight.iter_mut() {
+            if sent.epoch == given_up.epoch && sent.seq > given_up.seq {
+                sent.seq = next;
+                sent.epoch = epoch;
+                sent.appended = None;
+                next += 1;
+            }
+        }
+        w.next_seq = next;
+        let renumbered: Vec<u32> = w
+            .in_flight
+            .iter()
+            .filter(|s| s.epoch == epoch)
+            .map(|s| s.msg)
+            .collect();
+        self.producer_states.bump_epoch(pid, partition, epoch);
+        trace!(
+            self,
+            given_up.msg,
+            TraceKind::EpochBumped,
+            Actor::Producer,
+            None,
+            Some(producer as u32),
+            0,
+            0,
+            format!(
+                "sequence {} never landed, so every later one would be refused as out of order: the producer bumps its epoch on partition {partition} and numbers its unacknowledged records from 0 (KIP-360)",
+                given_up.seq
+            ),
+        );
+        // Kafka's client resends the renumbered batches at once; they were refused only
+        // because of the gap. (Their retries keep counting: each resend is an attempt.)
+        for msg in renumbered {
+            // A resend may kill the producer (`producer-restart`); its restart resends all.
+            if !self.sessions[producer as usize].alive {
+                break;
+            }
+            if let Some(sent) = self.sent(producer, partition, msg) {
+                let batch = self.sessions[producer as usize].batch(&sent);
+                self.send_publish(msg, batch);
+            }
+        }
+    }
+
+    /// The partition refused a send as out of order, expecting `expected`, a sequence the
+    /// producer already has an ack for: a leader elected uncleanly lost acknowledged records,
+    /// and rebuilt its producer state from a log without them. No retry can fill that gap.
+    /// Kafka's client sees an out-of-order error for a batch that is not the next one
+    /// unresolved, bumps its epoch on the partition and numbers its unacknowledged records
+    /// from 0 (KIP-360), as after a record given up. Returns whether it did.
+    pub(crate) fn reset_after_lost_acks(
+        &mut self,
+        producer: u16,
+        partition: u16,
+        refused: Batch,
+        expected: u32,
+    ) -> bool {
+        let s = &mut self.sessions[producer as usize];
+        if s.producer_id != refused.producer_id || !s.alive {
+            return false;
+        }
+        let instance_epoch = s.epoch;
+        let w = &mut s.windows[partition as usize];
+        let current = wire_epoch(instance_epoch, w.bump);
+        let oldest = w
+            .in_flight
+            .iter()
+            .filter(|x| !x.acked && x.epoch == current)
+            .map(|x| x.seq)
+            .min();
+        if refused.epoch != current || oldest.is_none_or(|oldest| expected >= oldest) {
+            return false;
+        }
+        w.bump = w.bump.wrapping_add(1);
+        let epoch = wire_epoch(instance_epoch, w.bump);
+        let mut next = 0;
+        for sent in w.in_flight.iter_mut().filter(|x| !x.acked) {
+            sent.seq = next;
+            sent.epoch = epoch;
+            sent.appended = None;
+            next += 1;
+        }
+        w.in_flight.retain(|x| !x.acked);
+        w.next_seq = next;
+        let renumbered: Vec<u32> = w.in_flight.iter().map(|x| x.msg).collect();
+        let pid = refused.producer_id;
+        self.producer_states.bump_epoch(pid, partition, epoch);
+        if let Some(&first) = renumbered.first() {
+            trace!(
+                self,
+                first,
+                TraceKind::EpochBumped,
+                Actor::Producer,
+                None,
+                Some(producer as u32),
+                0,
+                0,
+                format!(
+                    "partition {partition} expects sequence {expected}, which the producer already had an ack for: the new leader lost acknowledged records, so the producer bumps its epoch and numbers its unacknowledged records from 0 (KIP-360)"
+                ),
+            );
+        }
+        for msg in renumbered {
+            if !self.sessions[producer as usize].alive {
+                break;
+            }
+            if let Some(sent) = self.sent(producer, partition, msg) {
+                let batch = self.sessions[producer as usize].batch(&sent);
+                self.send_publish(msg, batch);
+            }
+        }
+        true
+    }
+
+    /// Exactly-once: the producer has the ack and commits the record's transaction (one
+    /// record per transaction); a read-committed reader may now fetch it.
+    pub(crate) fn commit_producer_record(&mut self, entry: (u32, u32)) {
+        let Some(e) = self.entries.live(entry.0, entry.1) else {
+            return;
+        };
+        if e.txn != Txn::Open {
+            return;
+        }
+        let (state, partition) = (e.state, e.partition);
+        self.entries.get_mut(entry.0).txn = Txn::Committed;
+        // The partition's last stable offset may have been held at this record: its owner's
+        // parked fetch can read on now.
+        if state == EntryState::Ready
+            && let Some(owner) = self.owner_of(partition)
+        {
+            self.serve_fetch(owner);
+        }
+    }
+
+    /// Exactly-once: the record's transaction is aborted. It stays in the log, marked, and
+    /// the fetch path skips it (`group.rs`): a read-committed reader never sees it.
+    pub(crate) fn abort_producer_record(&mut self, entry: (u32, u32), why: &str) {
+        let Some(e) = self.entries.live(entry.0, entry.1) else {
+            return;
+        };
+        if e.txn != Txn::Open {
+            return;
+        }
+        let (state, partition, msg, copy) = (e.state, e.partition, e.msg, e.copy);
+        self.entries.get_mut(entry.0).txn = Txn::Aborted;
+        self.metrics.counters.records_aborted += 1;
+        trace!(
+            self,
+            msg,
+            TraceKind::RecordAborted,
+            Actor::Broker,
+            None,
+            None,
+            0,
+            copy as u32,
+            format!(
+                "{why}: the record stays in the log marked aborted, and read-committed readers skip it"
+            ),
+        );
+        // The partition's last stable offset may have been held at this record: its owner's
+        // parked fetch can read on now.
+        if state == EntryState::Ready
+            && let Some(owner) = self.owner_of(partition)
+        {
+            self.serve_fetch(owner);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Simulation;
+    use crate::scenario::Scenario;
+
+    /// Memory per producer and partition, not per message or per restart: every restart
+    /// without a transactional ID is a new producer ID, and the broker forgets the one from
+    /// two restarts back.
+    #[test]
+    fn the_brokers_producer_state_stays_within_two_ids_per_producer_and_partition() {
+        let s = Scenario {
+            messages: 20_000,
+            producer_restart: 0.05,
+            ..Scenario::default()
+        };
+        let mut sim = Simulation::new(&s);
+        let bound = 2 * s.producers as usize * s.partitions as usize;
+        while !sim.is_finished() {
+            sim.step(1_000);
+            assert!(sim.producer_states.tracked() <= bound);
+        }
+        assert!(sim.metrics.counters.producer_restarts > 100);
+        let windows = sim.sessions.iter().flat_map(|p| &p.windows);
+        assert!(
+            windows
+                .clone()
+                .all(|w| w.in_flight.is_empty() && w.waiting.is_empty())
+        );
+    }
+}
