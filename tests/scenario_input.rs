@@ -100,6 +100,7 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "maxInFlight",
         "producerRestart",
         "relayCrash",
+        "transactionTimeoutMs",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -120,6 +121,7 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         min_insync_replicas: 2,
         unclean_election: true,
         producer_idempotence: dsim_core::Idempotence::Off,
+        transaction_timeout_ms: 5_000.0,
         max_in_flight: 1,
         producer_restart: 0.01,
         relay_crash: 0.01,
