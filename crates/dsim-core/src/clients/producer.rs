@@ -603,6 +603,7 @@ impl Simulation {
             // The sent records without an ack go back in front of those still waiting, in
             // sequence order: the database's unacknowledged records, oldest first.
             let mut sent = std::mem::take(&mut w.in_flight);
+            w.requests = 0;
             for s in sent.iter().rev().filter(|s| !s.acked) {
                 w.waiting.push_front(s.msg);
             }

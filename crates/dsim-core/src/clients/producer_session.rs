@@ -59,22 +59,55 @@ pub struct SendWindow {
     /// Written to the producer's database, waiting for room in the window (or for the
     /// producer to be back).
     pub waiting: VecDeque<u32>,
+    /// `requests_in_flight` of `in_flight`, kept up to date by every change to it: the
+    /// producer asks for it at every send and every ack.
+    pub requests: u8,
 }
 
 impl SendWindow {
     /// Requests in flight: batches with a record still in the window. Batch mates are sent
     /// together and numbered in a row, so they sit side by side.
     pub fn requests_in_flight(&self) -> usize {
-        let mut requests = 0;
-        let mut previous = None;
-        for s in &self.in_flight {
-            if previous != Some(s.lead) {
-                requests += 1;
-                previous = Some(s.lead);
-            }
-        }
-        requests
+        debug_assert_eq!(self.requests as usize, count_requests(&self.in_flight));
+        self.requests as usize
     }
+
+    /// Counts the requests again after a change to the window.
+    pub fn recount(&mut self) {
+        self.requests = count_requests(&self.in_flight) as u8;
+    }
+
+    /// The position of `msg`'s unacknowledged record. Records enter the window in their
+    /// message order (a partition's payments are written in order, and a restart puts the
+    /// unacknowledged ones back first), so a binary search finds it; the scan is a fallback.
+    pub fn position_of(&self, msg: u32) -> Option<usize> {
+        let i = self.in_flight.partition_point(|s| s.msg < msg);
+        match self.in_flight.get(i) {
+            Some(s) if s.msg == msg && !s.acked => Some(i),
+            _ => self.in_flight.iter().position(|s| s.msg == msg && !s.acked),
+        }
+    }
+
+    /// Drops the acknowledged records at the front: the window slides.
+    fn slide(&mut self) {
+        let acked = self.in_flight.iter().take_while(|s| s.acked).count();
+        if acked > 0 {
+            self.in_flight.drain(..acked);
+            self.recount();
+        }
+    }
+}
+
+fn count_requests(in_flight: &[Sent]) -> usize {
+    let mut requests = 0;
+    let mut previous = None;
+    for s in in_flight {
+        if previous != Some(s.lead) {
+            requests += 1;
+            previous = Some(s.lead);
+        }
+    }
+    requests
 }
 
 #[derive(Clone, Debug)]
@@ -152,6 +185,7 @@ impl Simulation {
                 return;
             };
             let n = w.waiting.len().min(per_batch);
+            w.requests += 1;
             for msg in w.waiting.drain(..n) {
                 w.in_flight.push(Sent {
                     msg,
@@ -181,11 +215,8 @@ impl Simulation {
 
     /// The record in flight for `msg`, if its producer is waiting for its ack.
     pub(crate) fn sent(&self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
-        self.sessions[producer as usize].windows[partition as usize]
-            .in_flight
-            .iter()
-            .find(|s| s.msg == msg && !s.acked)
-            .copied()
+        let w = &self.sessions[producer as usize].windows[partition as usize];
+        w.position_of(msg).map(|i| w.in_flight[i])
     }
 
     /// When a publish sent now over `delay` reaches the broker. An on-time publish arrives no
@@ -217,15 +248,17 @@ impl Simulation {
     pub(crate) fn ack_sent(&mut self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
         let sliding = self.idempotent;
         let w = &mut self.sessions[producer as usize].windows[partition as usize];
-        let i = w.in_flight.iter().position(|s| s.msg == msg && !s.acked)?;
+        let i = w.position_of(msg)?;
         if !sliding {
-            return Some(w.in_flight.remove(i));
+            // One record per request without idempotence.
+            let sent = w.in_flight.remove(i);
+            w.requests -= 1;
+            return Some(sent);
         }
         let sent = &mut w.in_flight[i];
         sent.acked = true;
         let done = *sent;
-        let acked = w.in_flight.iter().take_while(|s| s.acked).count();
-        w.in_flight.drain(..acked);
+        w.slide();
         Some(done)
     }
 
@@ -255,7 +288,8 @@ impl Simulation {
                 return;
             }
             let w = &mut self.sessions[producer as usize].windows[partition as usize];
-            if let Some(sent) = w.in_flight.iter_mut().find(|s| s.msg == msg && !s.acked) {
+            if let Some(i) = w.position_of(msg) {
+                let sent = &mut w.in_flight[i];
                 sent.tries = sent.tries.saturating_add(1);
                 let sent = *sent;
                 let batch = self.sessions[producer as usize].batch(&sent);
@@ -279,12 +313,15 @@ impl Simulation {
         if s.producer_id != batch.producer_id {
             return;
         }
-        if let Some(sent) = s.windows[partition as usize]
-            .in_flight
-            .iter_mut()
-            .find(|x| x.msg == msg && x.epoch == batch.epoch && x.seq == batch.seq)
-        {
-            sent.appended = Some(entry);
+        let w = &mut s.windows[partition as usize];
+        let i = w.in_flight.partition_point(|x| x.msg < msg);
+        let hit = |x: &Sent| x.msg == msg && x.epoch == batch.epoch && x.seq == batch.seq;
+        let i = match w.in_flight.get(i) {
+            Some(x) if hit(x) => Some(i),
+            _ => w.in_flight.iter().position(hit),
+        };
+        if let Some(i) = i {
+            w.in_flight[i].appended = Some(entry);
         }
     }
 
@@ -305,22 +342,19 @@ impl Simulation {
         if s.producer_id != batch.producer_id {
             return;
         }
-        if let Some(sent) = s.windows[partition as usize]
-            .in_flight
-            .iter_mut()
-            .find(|x| x.msg == msg && !x.acked)
-        {
-            sent.tries = sent.tries.saturating_sub(1);
+        let w = &mut s.windows[partition as usize];
+        if let Some(i) = w.position_of(msg) {
+            w.in_flight[i].tries = w.in_flight[i].tries.saturating_sub(1);
         }
     }
 
     /// Takes a record its producer gave up out of its window.
     pub(crate) fn take_sent(&mut self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
         let w = &mut self.sessions[producer as usize].windows[partition as usize];
-        let i = w.in_flight.iter().position(|s| s.msg == msg && !s.acked)?;
+        let i = w.position_of(msg)?;
         let sent = w.in_flight.remove(i);
-        let acked = w.in_flight.iter().take_while(|s| s.acked).count();
-        w.in_flight.drain(..acked);
+        w.recount();
+        w.slide();
         Some(sent)
     }
 
@@ -429,6 +463,7 @@ impl Simulation {
             next += 1;
         }
         w.in_flight.retain(|x| !x.acked);
+        w.recount();
         w.next_seq = next;
         let renumbered: Vec<u32> = w.in_flight.iter().map(|x| x.msg).collect();
         let pid = refused.producer_id;

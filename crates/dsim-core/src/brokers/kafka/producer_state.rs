@@ -154,14 +154,41 @@ impl SeqState {
 /// Every partition leader's producer state, and the transaction coordinator's epochs.
 #[derive(Clone, Debug, Default)]
 pub struct ProducerStates {
-    /// By (producer ID, partition).
-    states: BTreeMap<(u32, u16), SeqState>,
+    /// Per partition, each producer ID's state, in the order the partition first saw them:
+    /// a handful per partition (two per producer at most, see `forget`), so a scan beats a
+    /// map on the append path.
+    states: Vec<Vec<(u32, SeqState)>>,
     /// Per transactional producer ID, the newest instance's epoch (`InitProducerId`).
     coordinator_epochs: BTreeMap<u32, u16>,
     next_producer_id: u32,
 }
 
 impl ProducerStates {
+    fn get(&self, producer_id: u32, partition: u16) -> Option<&SeqState> {
+        self.states
+            .get(partition as usize)?
+            .iter()
+            .find(|(id, _)| *id == producer_id)
+            .map(|(_, s)| s)
+    }
+
+    /// The state of `producer_id` in `partition`, created at `epoch` if there is none.
+    fn get_or_insert(&mut self, producer_id: u32, partition: u16, epoch: u32) -> &mut SeqState {
+        let p = partition as usize;
+        if self.states.len() <= p {
+            self.states.resize_with(p + 1, Vec::new);
+        }
+        let states = &mut self.states[p];
+        let i = match states.iter().position(|(id, _)| *id == producer_id) {
+            Some(i) => i,
+            None => {
+                states.push((producer_id, SeqState::new(epoch)));
+                states.len() - 1
+            }
+        };
+        &mut states[i].1
+    }
+
     /// `InitProducerId` without a transactional ID: always a new producer ID, epoch 0.
     pub fn new_producer_id(&mut self) -> u32 {
         let id = self.next_producer_id;
@@ -181,7 +208,7 @@ impl ProducerStates {
         {
             return Check::Fenced;
         }
-        let Some(state) = self.states.get(&(batch.producer_id, partition)) else {
+        let Some(state) = self.get(batch.producer_id, partition) else {
             // A producer ID new to this partition starts at sequence 0.
             return in_sequence(Last::Nothing, batch.seq);
         };
@@ -203,10 +230,7 @@ impl ProducerStates {
 
     /// Records an append that `check` allowed.
     pub fn appended(&mut self, batch: Batch, partition: u16, entry: u32, generation: u32) {
-        let state = self
-            .states
-            .entry((batch.producer_id, partition))
-            .or_insert_with(|| SeqState::new(batch.epoch));
+        let state = self.get_or_insert(batch.producer_id, partition, batch.epoch);
         if batch.epoch != state.epoch {
             // Kafka's `maybeUpdateProducerEpoch`: a new epoch clears the retained batches.
             *state = SeqState::new(batch.epoch);
@@ -223,8 +247,7 @@ impl ProducerStates {
     /// (KIP-360). Registered with the partition at once, as if every request of the old epoch
     /// had completed (Kafka's client waits for them): from now on they are refused as stale.
     pub fn bump_epoch(&mut self, producer_id: u32, partition: u16, epoch: u32) {
-        self.states
-            .insert((producer_id, partition), SeqState::new(epoch));
+        *self.get_or_insert(producer_id, partition, epoch) = SeqState::new(epoch);
     }
 
     /// Whether the partition has appended `seq` of this epoch, or moved on to a later epoch
@@ -236,7 +259,7 @@ impl ProducerStates {
         epoch: u32,
         seq: u32,
     ) -> bool {
-        match self.states.get(&(producer_id, partition)) {
+        match self.get(producer_id, partition) {
             None => false,
             Some(s) if s.epoch > epoch => true,
             Some(s) if s.epoch < epoch => false,
@@ -246,13 +269,8 @@ impl ProducerStates {
 
     /// The broker forgets a producer ID (see the module's note on memory).
     pub fn forget(&mut self, producer_id: u32) {
-        let doomed: Vec<(u32, u16)> = self
-            .states
-            .range((producer_id, 0)..=(producer_id, u16::MAX))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in doomed {
-            self.states.remove(&k);
+        for states in &mut self.states {
+            states.retain(|(id, _)| *id != producer_id);
         }
     }
 
@@ -261,7 +279,7 @@ impl ProducerStates {
     /// their sequences. Truncated records are the newest appends of each producer and
     /// partition, so its last sequence goes back to the one before the earliest truncated.
     pub fn truncate(&mut self, truncated: &BTreeSet<(u32, u32)>) {
-        for state in self.states.values_mut() {
+        for state in self.states.iter_mut().flatten().map(|(_, s)| s) {
             let earliest = state
                 .retained()
                 .filter(|r| truncated.contains(&(r.entry, r.generation)))
@@ -282,7 +300,7 @@ impl ProducerStates {
     /// Producer IDs and partitions the broker holds state for.
     #[cfg(test)]
     pub fn tracked(&self) -> usize {
-        self.states.len()
+        self.states.iter().map(Vec::len).sum()
     }
 }
 
