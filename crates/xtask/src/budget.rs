@@ -37,14 +37,18 @@ pub struct Budget {
 /// hot path inlined, about 6 % faster in V8; all three, 2026-12-07: by 17-21 KB for the Kafka
 /// model, offsets and commits, in-sync replicas, the broker setting and capacity, which
 /// every bundle carries whole; this puts the page's main module 11 KB over issue 5's target,
-/// to be won back with issue 30).
+/// to be won back with issue 30; all three again, the same day, by 18-22 KB for Kafka's
+/// idempotent and transactional producer: producer IDs, epochs and sequence numbers, the
+/// producer's window and restarts, the transaction timeout. The page's main module is now
+/// 30 KB over issue 5's target and 80 KB over issue 30's 250 KB: issue 30 must split the
+/// core's rarely used paths out of the first download).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 312_500,
+        max_gzipped: 332_100,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
@@ -58,14 +62,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 218_500,
+        max_gzipped: 239_200,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 242_100,
+        max_gzipped: 265_200,
     },
 ];
 

@@ -1050,7 +1050,7 @@ static KNOBS: &[Knob] = &[
         1,
         5,
         1,
-        "Kafka max.in.flight.requests.per.connection: unacknowledged sends per producer and partition; more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
+        "Kafka max.in.flight.requests.per.connection: unacknowledged requests per producer and partition (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
     ),
     knob!(
         "producer-restart",
