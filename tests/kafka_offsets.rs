@@ -148,3 +148,33 @@ fn an_aborted_transaction_is_skipped_by_a_read_committed_reader() {
     assert_eq!(dirty.duplicates, dirty.aborted_skipped);
     assert_eq!(committed.aborted_skipped, dirty.aborted_skipped);
 }
+
+#[test]
+fn a_partition_waiting_for_its_holder_moves_on_when_the_holder_crashes() {
+    // Found by the zombie property test: a woken zombie rejoins and the group gives it the
+    // only partition, which it waits for until the busy holder lets go at its next poll.
+    // The holder crashes instead. Its partition must go to the new owner at once (a dead
+    // process holds nothing), or the owner, parked in a long poll, waits for ever.
+    let s = scenario(
+        "mode=idempotent-consumer&seed=969617&publish-loss=0.24422911907335612\
+         &publish-ack-loss=0.11334329729842625&max-retries=40&replication-factor=2\
+         &crash-before-process=0.003386747413841608&crash-after-process=0.008293259117881377\
+         &ack-loss=0.26585307123617297&max-poll=7&delivery-loss=0.039131415048087086\
+         &duplicate=0.013202823710571788&delay=0.023502443197169542&messages=139\
+         &publish-rate=18054.34385629176&producers=1&consumers=2&partitions=1\
+         &external-effect=on&idempotency-key=on&consumer-stall=0.009424793775646059\
+         &stall-ms=1833.117555372425&external-latency-ms=0.5&replica-lag-ms=1&max-in-flight=2\
+         &producer-restart=0.008115975708386727",
+    );
+    let r = run(&s);
+    assert_eq!(r.status, dsim_core::Status::Drained, "{}", replay(&s));
+    assert_eq!(
+        (r.lost, r.in_flight, r.duplicates),
+        (0, 0, 0),
+        "{}",
+        replay(&s)
+    );
+    let z = r.zombies.as_ref().expect("a stall");
+    assert_eq!(z.expelled, 1);
+    assert!(r.cost.consumer_crashes > 0);
+}

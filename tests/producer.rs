@@ -174,7 +174,7 @@ fn an_old_epoch_still_on_the_network_is_fenced_after_a_transactional_restart() {
         "{}",
         replay(&s)
     );
-    assert_eq!(r.cost.producer_fenced, 253);
+    assert_eq!(r.cost.producer_fenced, 301);
     assert!(r.cost.records_aborted > 0);
     let fenced = (0..s.messages)
         .map(|m| trace_message(&s, m))

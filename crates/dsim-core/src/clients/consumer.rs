@@ -975,6 +975,10 @@ impl Simulation {
             self.now + self.timing.session_timeout,
             Event::SessionExpire { consumer, session },
         );
+        // A member the group has already given its partitions to may have been waiting for
+        // this one to let go at its next poll; a dead process holds nothing, so the new
+        // owners take them now (else an owner parked in a long poll would wait for ever).
+        self.assign_all();
     }
 
     #[cold]

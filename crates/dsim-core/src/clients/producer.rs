@@ -356,7 +356,12 @@ impl Simulation {
             self.crash_producer(producer, msg, true);
             return;
         }
-        let sent = self.ack_sent(producer, partition, msg);
+        if self.scenario.transactional_producer() {
+            self.ack_transactional(producer, partition, msg);
+            self.admit(producer, partition);
+            return;
+        }
+        self.ack_sent(producer, partition, msg);
         if let Some(m) = self.msgs.get_mut(msg) {
             m.waiting_ack = false;
         }
@@ -369,19 +374,56 @@ impl Simulation {
             Some(producer as u32),
             0,
             0,
-            if self.scenario.transactional_producer() {
-                "the producer has its ack and stops retrying; it commits its transaction, and the record becomes visible to consumers"
-            } else {
-                "the producer has its ack and stops retrying"
-            },
+            "the producer has its ack and stops retrying",
         );
-        if let Some(entry) = sent.and_then(|s| s.appended)
-            && self.scenario.transactional_producer()
-        {
-            self.commit_producer_record(entry);
-        }
         self.release(msg);
         self.admit(producer, partition);
+    }
+
+    /// Exactly-once's producer has the ack of `msg`. Its records commit in the order it sent
+    /// them: a Kafka producer has one transaction open at a time and commits it once every
+    /// send in it is acknowledged, so a record never becomes visible before one sent earlier.
+    /// So the ack commits this record, and the acked ones behind it, only once every record
+    /// before it has its ack; until then the record waits in the window, and a restart
+    /// aborts and resends it with the rest.
+    fn ack_transactional(&mut self, producer: u16, partition: u16, msg: u32) {
+        let w = &mut self.sessions[producer as usize].windows[partition as usize];
+        let Some(i) = w.position_of(msg) else {
+            return;
+        };
+        w.in_flight[i].acked = true;
+        let front = i == 0;
+        trace!(
+            self,
+            msg,
+            TraceKind::PublishAck,
+            Actor::Broker,
+            Some(Actor::Producer),
+            Some(producer as u32),
+            0,
+            0,
+            if front {
+                "the producer has its ack and stops retrying; it commits its transaction, and the record becomes visible to consumers"
+            } else {
+                "the producer has its ack and stops retrying; its transaction commits once every record sent before it has its ack"
+            },
+        );
+        if !front {
+            return;
+        }
+        let mut done = std::mem::take(&mut self.commit_scratch);
+        done.clear();
+        self.sessions[producer as usize].windows[partition as usize].take_acked_prefix(&mut done);
+        for sent in &done {
+            if let Some(m) = self.msgs.get_mut(sent.msg) {
+                m.waiting_ack = false;
+            }
+            if let Some(entry) = sent.appended {
+                self.commit_producer_record(entry);
+            }
+            self.release(sent.msg);
+        }
+        self.commit_scratch = done;
     }
 
     /// Whether the ack timeout of this attempt still matters: once the ack arrives or a newer
@@ -604,7 +646,9 @@ impl Simulation {
             // sequence order: the database's unacknowledged records, oldest first.
             let mut sent = std::mem::take(&mut w.in_flight);
             w.requests = 0;
-            for s in sent.iter().rev().filter(|s| !s.acked) {
+            // A transactional producer's acked records still in the window were never
+            // committed: their transaction is aborted below, and they go back too.
+            for s in sent.iter().rev().filter(|s| !s.acked || transactional) {
                 w.waiting.push_front(s.msg);
             }
             if transactional {

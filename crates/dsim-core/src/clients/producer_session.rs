@@ -88,6 +88,15 @@ impl SendWindow {
         }
     }
 
+    /// Moves the acknowledged records at the front into `out`: the window slides.
+    pub fn take_acked_prefix(&mut self, out: &mut Vec<Sent>) {
+        let acked = self.in_flight.iter().take_while(|s| s.acked).count();
+        if acked > 0 {
+            out.extend(self.in_flight.drain(..acked));
+            self.recount();
+        }
+    }
+
     /// Drops the acknowledged records at the front: the window slides.
     fn slide(&mut self) {
         let acked = self.in_flight.iter().take_while(|s| s.acked).count();
@@ -437,6 +446,9 @@ impl Simulation {
         refused: Batch,
         expected: u32,
     ) -> bool {
+        // A transactional producer's acked records still in the window are uncommitted:
+        // they are renumbered and resent with the rest, their first records aborted.
+        let transactional = self.scenario.transactional_producer();
         let s = &mut self.sessions[producer as usize];
         if s.producer_id != refused.producer_id || !s.alive {
             return false;
@@ -456,16 +468,25 @@ impl Simulation {
         w.bump = w.bump.wrapping_add(1);
         let epoch = wire_epoch(instance_epoch, w.bump);
         let mut next = 0;
-        for sent in w.in_flight.iter_mut().filter(|x| !x.acked) {
+        let mut open = Vec::new();
+        for sent in w.in_flight.iter_mut().filter(|x| !x.acked || transactional) {
+            open.extend(sent.appended);
             sent.seq = next;
             sent.epoch = epoch;
             sent.appended = None;
+            sent.acked = false;
             next += 1;
         }
         w.in_flight.retain(|x| !x.acked);
         w.recount();
         w.next_seq = next;
         let renumbered: Vec<u32> = w.in_flight.iter().map(|x| x.msg).collect();
+        for entry in open {
+            self.abort_producer_record(
+                entry,
+                "the producer bumped its epoch and sends this record again",
+            );
+        }
         let pid = refused.producer_id;
         self.producer_states.bump_epoch(pid, partition, epoch);
         if let Some(&first) = renumbered.first() {

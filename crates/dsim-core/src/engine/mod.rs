@@ -297,6 +297,8 @@ pub struct Simulation {
     /// The partition logs, with the group's committed offsets.
     pub(crate) logs: Vec<PartitionLog>,
     pub(crate) fetch_scratch: Vec<u32>,
+    /// Records a transactional producer commits at one ack, kept between acks.
+    pub(crate) commit_scratch: Vec<crate::clients::producer_session::Sent>,
     /// Entries appended but not yet on every replica, in append order.
     pub(crate) replicating: VecDeque<(u32, u32)>,
     pub(crate) broker_down_until: Option<Micros>,
@@ -397,6 +399,7 @@ impl Simulation {
             entries: Entries::default(),
             logs: vec![PartitionLog::default(); partitions],
             fetch_scratch: Vec::new(),
+            commit_scratch: Vec::new(),
             replicating: VecDeque::new(),
             broker_down_until: None,
             isr: Isr::new(

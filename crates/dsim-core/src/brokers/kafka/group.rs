@@ -48,7 +48,7 @@ impl Simulation {
     }
 
     /// Gives every member the partitions that are free to take, and serves its fetch.
-    fn assign_all(&mut self) {
+    pub(crate) fn assign_all(&mut self) {
         let n = self.consumers.len() as u16;
         for c in 0..n {
             if self.takes_part(c) {
