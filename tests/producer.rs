@@ -23,6 +23,14 @@ fn lane(extra: &str) -> Scenario {
     scenario(&format!("{ONE_LANE}&{extra}"))
 }
 
+/// The trace of the first message whose life has a row of `kind`.
+fn first_trace_with(s: &Scenario, kind: TraceKind) -> Vec<dsim_core::TraceEvent> {
+    (0..s.messages)
+        .map(|m| trace_message(s, m))
+        .find(|t| t.iter().any(|e| e.kind == kind))
+        .unwrap_or_else(|| panic!("no message has a {kind:?} row"))
+}
+
 #[test]
 fn a_lost_publish_ack_is_dropped_by_the_idempotent_producers_broker_and_duplicated_without_it() {
     // 10 % of publish acks lost: the producer retries 227 times, each a record that landed.
@@ -73,10 +81,7 @@ fn a_lost_publish_reorders_an_accounts_payments_only_without_idempotence_and_wit
     }
     // A refused record says why, naming Kafka's exception.
     let s = lane("publish-loss=0.1");
-    let refused = (0..200)
-        .map(|m| trace_message(&s, m))
-        .find(|t| t.iter().any(|e| e.kind == TraceKind::SequenceRejected))
-        .expect("a refused record");
+    let refused = first_trace_with(&s, TraceKind::SequenceRejected);
     assert!(
         refused
             .iter()
@@ -176,10 +181,7 @@ fn an_old_epoch_still_on_the_network_is_fenced_after_a_transactional_restart() {
     );
     assert_eq!(r.cost.producer_fenced, 301);
     assert!(r.cost.records_aborted > 0);
-    let fenced = (0..s.messages)
-        .map(|m| trace_message(&s, m))
-        .find(|t| t.iter().any(|e| e.kind == TraceKind::ProducerFenced))
-        .expect("a fenced write");
+    let fenced = first_trace_with(&s, TraceKind::ProducerFenced);
     assert!(
         fenced
             .iter()
@@ -205,10 +207,7 @@ fn a_transactional_producer_down_longer_than_its_transaction_timeout_is_aborted_
     assert!(r.cost.producer_restarts > 0);
     // Each death leaves at least the record whose send it followed in an open transaction.
     assert_eq!(r.cost.transactions_timed_out, r.cost.producer_restarts);
-    let trace = (0..s.messages)
-        .map(|m| trace_message(&s, m))
-        .find(|t| t.iter().any(|e| e.kind == TraceKind::ProducerDied))
-        .expect("a producer death");
+    let trace = first_trace_with(&s, TraceKind::ProducerDied);
     let died = trace
         .iter()
         .find(|e| e.kind == TraceKind::ProducerDied)

@@ -365,6 +365,12 @@ impl Simulation {
         if let Some(m) = self.msgs.get_mut(msg) {
             m.waiting_ack = false;
         }
+        self.trace_publish_ack(msg, producer, "the producer has its ack and stops retrying");
+        self.release(msg);
+        self.admit(producer, partition);
+    }
+
+    fn trace_publish_ack(&mut self, msg: u32, producer: u16, note: &'static str) {
         trace!(
             self,
             msg,
@@ -374,10 +380,8 @@ impl Simulation {
             Some(producer as u32),
             0,
             0,
-            "the producer has its ack and stops retrying",
+            note
         );
-        self.release(msg);
-        self.admit(producer, partition);
     }
 
     /// Exactly-once's producer has the ack of `msg`. Its records commit in the order it sent
@@ -393,15 +397,9 @@ impl Simulation {
         };
         w.in_flight[i].acked = true;
         let front = i == 0;
-        trace!(
-            self,
+        self.trace_publish_ack(
             msg,
-            TraceKind::PublishAck,
-            Actor::Broker,
-            Some(Actor::Producer),
-            Some(producer as u32),
-            0,
-            0,
+            producer,
             if front {
                 "the producer has its ack and stops retrying; it commits its transaction, and the record becomes visible to consumers"
             } else {

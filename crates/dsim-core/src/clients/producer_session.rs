@@ -45,12 +45,12 @@ pub struct SendWindow {
     /// Epoch bumps on this partition after a given-up record left a gap (KIP-360).
     pub bump: u16,
     pub next_seq: u32,
-    /// Sent records, in sequence order; at most `max-in-flight`. An idempotent producer's
-    /// window runs from its oldest unacknowledged record on and slides only when that one is
-    /// acked, as a Kafka connection's requests complete in order: so it never has a record
-    /// more than five sequences behind the newest it sent, and the broker's five retained
-    /// batches always cover its retries. Without idempotence it holds unacknowledged records
-    /// only (see `ack_sent`).
+    /// Sent records, in sequence order, in at most `max-in-flight` requests (batches). An
+    /// idempotent producer's window runs from its oldest unacknowledged record on and slides
+    /// only when that one is acked, as a Kafka connection's requests complete in order: so it
+    /// never has a record more than five batches behind the newest it sent, and the broker's
+    /// five retained batches always cover its retries. Without idempotence it holds
+    /// unacknowledged records only, one per request (see `ack_sent`).
     pub in_flight: Vec<Sent>,
     /// When the partition's last on-time publish arrives: a producer's requests reach the
     /// broker in the order it sent them (one connection, handled in order), so network

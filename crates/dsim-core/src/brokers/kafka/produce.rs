@@ -253,19 +253,11 @@ impl Simulation {
                         self.refund_refused_send(producer, partition, msg, batch);
                     }
                 }
-                trace!(
-                    self,
-                    msg,
-                    TraceKind::SequenceRejected,
-                    Actor::Broker,
-                    None,
-                    None,
-                    a,
-                    c,
+                self.trace_refused_write(msg, (a, c), || {
                     format!(
                         "producer ID {pid}, sequence {seq}: partition {partition} expects sequence {expected} (OutOfOrderSequenceException): refused, the producer retries it later"
-                    ),
-                );
+                    )
+                });
             }
             Check::StaleEpoch => {
                 self.metrics.counters.sequence_rejections += 1;
@@ -280,19 +272,11 @@ impl Simulation {
                         self.refund_refused_send(producer, partition, msg, batch);
                     }
                 }
-                trace!(
-                    self,
-                    msg,
-                    TraceKind::SequenceRejected,
-                    Actor::Broker,
-                    None,
-                    None,
-                    a,
-                    c,
+                self.trace_refused_write(msg, (a, c), || {
                     format!(
                         "producer ID {pid}: an epoch older than partition {partition}'s (InvalidProducerEpochException): refused"
-                    ),
-                );
+                    )
+                });
             }
             Check::Fenced => {
                 self.metrics.counters.producer_fenced += 1;
@@ -312,6 +296,27 @@ impl Simulation {
             }
         }
         false
+    }
+
+    /// The partition refused an idempotent producer's write: a row in its record's trace.
+    /// The note is built only for a traced message, as `trace!` does.
+    fn trace_refused_write(
+        &mut self,
+        msg: u32,
+        (attempt, copy): (u32, u32),
+        note: impl FnOnce() -> String,
+    ) {
+        trace!(
+            self,
+            msg,
+            TraceKind::SequenceRejected,
+            Actor::Broker,
+            None,
+            None,
+            attempt,
+            copy,
+            note()
+        );
     }
 
     pub(crate) fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16, to: Writer) {
