@@ -211,6 +211,22 @@ async fn exactly_once_trap(page: &mut Page<'_>) -> Step {
             "the card provider shows {doubles} double charges in the trap preset"
         ));
     }
+    // What a person reads first must be true of the whole run: the ledger's headline names
+    // the card provider's double charges instead of "charged exactly what they owed".
+    let headline = page
+        .js(
+            "return document.querySelector('[data-testid=ledger-summary] .ledger-sentence').innerText;",
+            vec![],
+        )
+        .await?;
+    let headline = headline.as_str().unwrap_or_default();
+    if !headline.contains("the card provider charged")
+        || headline.contains("exactly what they owed")
+    {
+        return Err(format!(
+            "the ledger's headline hides the card provider's double charges: {headline:?}"
+        ));
+    }
     page.scroll_to("[data-testid=external-ledger]").await?;
     page.expect_no_csp_violations().await?;
     page.screenshot("exactly-once-trap.png").await

@@ -387,13 +387,27 @@ pub fn ledger(r: &Report) -> LedgerView {
             dollars_rounded(l.missing_cents)
         ));
     }
-    let bad = !parts.is_empty();
-    let sentence = if bad {
-        parts.join("; ")
-    } else if r.status == Status::Running {
-        "No customer charged wrongly so far.".into()
-    } else {
-        "Every customer was charged exactly what they owed.".into()
+    // The card provider keeps books of its own, outside every broker transaction: the
+    // headline speaks for both, so an exact ledger never reads as "nobody overpaid" while
+    // cards were charged twice (the exactly-once trap).
+    let cards = r
+        .external
+        .as_ref()
+        .filter(|x| x.double_charges > 0)
+        .map(|x| {
+            format!(
+                "the card provider charged {} twice, {} too much",
+                plural(x.accounts_double_charged as u64, "customer", "customers"),
+                dollars_rounded(x.overcharged_cents)
+            )
+        });
+    let bad = !parts.is_empty() || cards.is_some();
+    let sentence = match cards {
+        Some(cards) if parts.is_empty() => format!("The ledger is exact, but {cards}."),
+        Some(cards) => format!("{}; {cards}", parts.join("; ")),
+        None if bad => parts.join("; "),
+        None if r.status == Status::Running => "No customer charged wrongly so far.".into(),
+        None => "Every customer was charged exactly what they owed.".into(),
     };
     LedgerView {
         expected: dollars(l.expected_cents),
@@ -654,6 +668,32 @@ mod tests {
         let clean = ledger(&dsim_core::simulate(&scenario("messages=200")).unwrap());
         assert!(!clean.bad);
         assert_eq!(clean.expected, clean.actual);
+    }
+
+    #[test]
+    fn the_ledger_headline_speaks_for_the_card_provider_too() {
+        // The exactly-once trap: the broker's ledger is exact, the cards are not.
+        let trap = dsim_core::presets::preset("exactly-once-trap")
+            .unwrap()
+            .query;
+        let r = dsim_core::simulate(&scenario(trap)).unwrap();
+        let x = r.external.as_ref().unwrap();
+        assert!(x.double_charges > 0 && r.ledger.accounts_double_charged == 0);
+        let l = ledger(&r);
+        assert!(l.bad);
+        assert!(
+            l.sentence
+                .starts_with("The ledger is exact, but the card provider charged"),
+            "{}",
+            l.sentence
+        );
+        assert!(!l.sentence.contains("exactly what they owed"));
+        // With the key, the cards are right and the headline says so.
+        let keyed = dsim_core::simulate(&scenario(&format!("{trap}&idempotency-key=on"))).unwrap();
+        assert_eq!(
+            ledger(&keyed).sentence,
+            "Every customer was charged exactly what they owed."
+        );
     }
 
     #[test]
