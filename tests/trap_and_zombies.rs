@@ -121,6 +121,35 @@ fn an_idempotency_key_on_the_external_call_stops_the_double_charges() {
 }
 
 #[test]
+fn the_key_guards_the_card_not_the_ledger_and_the_providers_note_says_which_book() {
+    // At-least-once with the key: every card is charged once, but the ledger still applies
+    // the replayed payments again. The provider's note must not read as if nothing was
+    // charged twice anywhere.
+    let q = format!(
+        "{}&mode=at-least-once",
+        with_key(preset_query("exactly-once-trap"))
+    );
+    let r = run(&scenario(&q));
+    let x = r.external.as_ref().unwrap();
+    assert_eq!(x.double_charges, 0);
+    assert!(r.duplicates > 0, "{}", replay(&r.scenario));
+    assert!(
+        x.note.contains("every card was charged once")
+            && x.note.contains(&format!(
+                "the key does not cover: it applied {} duplicate payments",
+                r.duplicates
+            )),
+        "{}",
+        x.note
+    );
+    // Exactly-once with the key: both books are right, and the note says only the card's.
+    let eo = run(&scenario(&with_key(preset_query("exactly-once-trap"))));
+    let note = &eo.external.as_ref().unwrap().note;
+    assert_eq!(eo.duplicates, 0);
+    assert!(!note.contains("ledger"), "{note}");
+}
+
+#[test]
 fn the_external_charge_is_outside_every_mode_and_only_a_key_covers_them_all() {
     let q = preset_query("exactly-once-trap");
     for mode in Mode::ALL {

@@ -698,10 +698,19 @@ impl Simulation {
                 "{lead}. The call happens outside any broker transaction, so when a record is processed again (a crash before its offset commit or transaction commit, an aborted transaction, a replay from the committed offset) the card is charged again; no mode's promise covers it. An idempotency key on the call stops it."
             )
         } else if p.deduplicated_by_key > 0 {
-            format!(
-                "The idempotency key turned {} into no-ops at the provider: every card was charged once.",
+            let cards = format!(
+                "The idempotency key turned {} into no-ops at the provider: every card was charged once",
                 plural(p.deduplicated_by_key, "repeated call")
-            )
+            );
+            // The key guards the card, not the broker's ledger: say so where the ledger
+            // counts double charges of its own, so the two books never read as one.
+            match self.metrics.counters.duplicates {
+                0 => format!("{cards}."),
+                d => format!(
+                    "{cards}. The broker's ledger is a book of its own, which the key does not cover: it applied {}.",
+                    plural(d, "duplicate payment")
+                ),
+            }
         } else {
             "No card was charged twice: no payment was processed a second time.".to_string()
         };
