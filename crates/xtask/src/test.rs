@@ -101,9 +101,8 @@ fn summary(report: &[String], start: Instant) {
 }
 
 fn format(ctx: &Ctx) -> Result<Outcome, String> {
-    if ctx.which("rustfmt").is_none() || ctx.which("cargo-fmt").is_none() {
-        return Ok(Outcome::Skipped("rustfmt is not installed".into()));
-    }
+    // A missing rustfmt is installed or fails the step: a skip would pass unformatted code.
+    install::rustfmt(ctx)?;
     ctx.cargo().args(["fmt", "--all", "--check"]).run()?;
     Ok(Outcome::Passed)
 }
@@ -402,4 +401,31 @@ fn e2e(ctx: &Ctx) -> Result<Outcome, String> {
         .ci_time_limit(20 * MINUTE)
         .run()?;
     Ok(Outcome::Passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::ctx_with;
+
+    #[test]
+    fn native_tests_run_at_full_strength_whatever_xtask_inherits() {
+        let ctx = ctx_with(&[
+            ("DSIM_BLESS", "1"),
+            ("DSIM_FUZZ_CASES", "0"),
+            ("PROPTEST_CASES", "1"),
+            ("DSIM_SLOW_TESTS", "0"),
+            ("DSIM_E2E", "1"),
+        ]);
+        let envs = native_test_cmd(&ctx).child_env();
+        for key in [
+            "DSIM_BLESS",
+            "DSIM_FUZZ_CASES",
+            "PROPTEST_CASES",
+            "DSIM_E2E",
+        ] {
+            assert_eq!(envs.get(key), Some(&None), "{key}: {envs:?}");
+        }
+        assert_eq!(envs["DSIM_SLOW_TESTS"].as_deref(), Some("1"));
+    }
 }
