@@ -318,7 +318,30 @@ pub(crate) fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
     js_api_into_dist(ctx)?;
     header("bundle size budgets");
     crate::budget::check(ctx)?;
+    header("the built page's policy");
+    built_page_checks(ctx)?;
     Ok(Outcome::Passed)
+}
+
+/// The test that reads what ships, which the native step (before any build) can only skip.
+const BUILT_PAGE_TEST: &str =
+    "page_hardening::the_built_page_keeps_the_policy_and_has_no_inline_script";
+
+/// Runs `BUILT_PAGE_TEST` on the fresh dist/. With `DSIM_DIST` set, the test fails instead of
+/// skipping when there is no page there; and a filter that matches no test passes in cargo,
+/// so a renamed test must fail here, not turn this into a check of nothing.
+fn built_page_checks(ctx: &Ctx) -> Result<(), String> {
+    let out = ctx
+        .cargo()
+        .args(["test", "-p", TESTS_PACKAGE, "--lib", BUILT_PAGE_TEST])
+        .args(["--", "--exact"])
+        .env("DSIM_DIST", ctx.root.join("dist"))
+        .read_shown()?;
+    print!("{out}");
+    if !out.contains("test result: ok. 1 passed") {
+        return Err(format!("`{BUILT_PAGE_TEST}` did not run (renamed?)"));
+    }
+    Ok(())
 }
 
 /// The JS API is built for speed, like the page's worker: see `worker-release` in Cargo.toml.
