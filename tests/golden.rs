@@ -5,7 +5,9 @@
 //! shows up as a failing test rather than as a page that disagrees with the CLI.
 //!
 //! Each case is a pair: `NAME.scenario.json` (hand-written, the input) and `NAME.report.json`
-//! (generated: byte for byte what `dsim run --scenario NAME.scenario.json --json` prints).
+//! (generated: byte for byte what `dsim run --scenario NAME.scenario.json --json` prints, as
+//! `crates/dsim-cli/tests/cli/happy_paths.rs` checks through the binary; except for a case with
+//! no consumers, which the command line refuses by policy).
 //! Regenerate the reports with `DSIM_BLESS=1 cargo test -p dsim-tests --test golden` after a
 //! deliberate change to the engine, and review the diff.
 

@@ -3,6 +3,10 @@
 //! field, with exit code 2 and nothing on stdout. The command line shares the core's
 //! validation and adds one policy of its own: no run without consumers.
 
+// In a folder of its own, so cargo does not build it as a test binary of its own.
+#[path = "cli/happy_paths.rs"]
+mod happy_paths;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;

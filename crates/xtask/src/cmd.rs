@@ -1,5 +1,6 @@
 //! Running child processes with one shared environment.
 
+use std::collections::HashMap;
 use std::env;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -11,33 +12,60 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// What every command needs: where the repo is and the PATH children see.
+/// Inherited, these would set how hard the tests xtask runs try, so CI's strength would
+/// depend on whoever started it: `DSIM_BLESS` makes every snapshot, golden and declaration
+/// test rewrite its file and pass, `DSIM_FUZZ_CASES` (even 0) sets the property tests' case
+/// counts, and `DSIM_DIST` points the built-page checks at some other build. No child
+/// inherits them; a step that needs one sets it itself, after this.
+const NOT_INHERITED: &[&str] = &["DSIM_BLESS", "DSIM_FUZZ_CASES", "DSIM_DIST"];
+/// proptest reads every `PROPTEST_*` (cases, rejects, shrinking, timeouts) into the default
+/// config the tests start from.
+const NOT_INHERITED_PREFIX: &str = "PROPTEST_";
+
+/// What every command needs: where the repo is, the PATH children see, and what they must
+/// not inherit.
 pub struct Ctx {
     pub root: PathBuf,
     path: OsString,
+    unset: Vec<OsString>,
 }
 
 impl Ctx {
     pub fn new() -> Ctx {
+        Ctx::from_env(env::vars_os())
+    }
+
+    /// A context for xtask started with `vars` as its environment.
+    pub(crate) fn from_env(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Ctx {
+        let vars: HashMap<OsString, OsString> = vars.into_iter().collect();
+        let var = |key: &str| vars.get(OsStr::new(key));
         // crates/xtask -> repo root; fixed at compile time so xtask works from any cwd.
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .ancestors()
             .nth(2)
             .expect("xtask lives two levels below the repo root")
             .to_path_buf();
-        let cargo_home = env::var_os("CARGO_HOME")
+        let cargo_home = var("CARGO_HOME")
             .map(PathBuf::from)
-            .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cargo")))
             .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
         // binaryen's wasm-opt must win over any system one (Debian's v108 breaks the
         // app), and `cargo install` puts tools in ~/.cargo/bin, which a fresh shell
         // may not have on PATH.
         let mut dirs = vec![binaryen_bin(&root), cargo_home.join("bin")];
-        if let Some(old) = env::var_os("PATH") {
-            dirs.extend(env::split_paths(&old));
+        if let Some(old) = var("PATH") {
+            dirs.extend(env::split_paths(old));
         }
         let path = env::join_paths(dirs).expect("PATH entries contain no ':'");
-        Ctx { root, path }
+        let mut unset: Vec<OsString> = vars
+            .into_keys()
+            .filter(|k| {
+                let k = k.to_string_lossy();
+                NOT_INHERITED.contains(&k.as_ref()) || k.starts_with(NOT_INHERITED_PREFIX)
+            })
+            .collect();
+        unset.sort();
+        Ctx { root, path, unset }
     }
 
     pub fn binaryen_dir(&self) -> PathBuf {
@@ -58,6 +86,9 @@ impl Ctx {
         let program = program.as_ref();
         let mut inner = Command::new(program);
         inner.current_dir(&self.root).env("PATH", &self.path);
+        for key in &self.unset {
+            inner.env_remove(key);
+        }
         Cmd {
             inner,
             shown: program.to_string_lossy().into_owned(),
@@ -195,6 +226,16 @@ impl Cmd {
         }
     }
 
+    /// What the child's environment changes: a value set, or `None` for a variable removed.
+    #[cfg(test)]
+    pub(crate) fn child_env(&self) -> HashMap<String, Option<String>> {
+        let text = |s: &OsStr| s.to_string_lossy().into_owned();
+        self.inner
+            .get_envs()
+            .map(|(k, v)| (text(k), v.map(text)))
+            .collect()
+    }
+
     fn spawn_error(&self, e: std::io::Error) -> String {
         let program = self.shown.split(' ').next().unwrap_or_default();
         if e.kind() == ErrorKind::NotFound {
@@ -215,4 +256,53 @@ fn kill_group(leader: u32) {
 /// A visible section marker, so a failing step is easy to find in a long log.
 pub fn header(title: &str) {
     println!("\n==> {title}");
+}
+
+/// A context as if xtask had been started with `vars` as its whole environment.
+#[cfg(test)]
+pub(crate) fn ctx_with(vars: &[(&str, &str)]) -> Ctx {
+    Ctx::from_env(vars.iter().map(|(k, v)| (k.into(), v.into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_do_not_inherit_what_would_weaken_the_tests() {
+        let ctx = ctx_with(&[
+            ("DSIM_BLESS", "1"),
+            ("DSIM_FUZZ_CASES", "0"),
+            ("DSIM_DIST", "/somewhere/old/dist"),
+            ("PROPTEST_CASES", "1"),
+            ("PROPTEST_MAX_SHRINK_ITERS", "0"),
+            ("HOME", "/home/ci"),
+            ("PATH", "/usr/bin"),
+        ]);
+        let envs = ctx.cargo().arg("test").child_env();
+        for key in [
+            "DSIM_BLESS",
+            "DSIM_FUZZ_CASES",
+            "DSIM_DIST",
+            "PROPTEST_CASES",
+            "PROPTEST_MAX_SHRINK_ITERS",
+        ] {
+            assert_eq!(
+                envs.get(key),
+                Some(&None),
+                "{key} must be removed: {envs:?}"
+            );
+        }
+        // Everything else is inherited as it was (HOME) or extended (PATH).
+        assert!(!envs.contains_key("HOME"), "{envs:?}");
+        let path = envs["PATH"].clone().unwrap();
+        assert!(path.ends_with(":/home/ci/.cargo/bin:/usr/bin"), "{path}");
+    }
+
+    #[test]
+    fn a_step_can_still_set_what_children_do_not_inherit() {
+        let ctx = ctx_with(&[("DSIM_DIST", "/somewhere/old/dist")]);
+        let envs = ctx.cargo().env("DSIM_DIST", "/repo/dist").child_env();
+        assert_eq!(envs["DSIM_DIST"].as_deref(), Some("/repo/dist"));
+    }
 }

@@ -23,6 +23,9 @@ pub enum Scope {
 
 pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     apt_packages(ctx, scope)?;
+    if scope == Scope::All {
+        rustfmt(ctx)?;
+    }
     wasm_target(ctx)?;
     trunk(ctx)?;
     wasm_bindgen_cli(ctx)?;
@@ -85,6 +88,24 @@ fn apt_packages(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     };
     apt(&["update"])?;
     apt(&[&["install", "-y"], missing.as_slice()].concat())
+}
+
+/// rustfmt, for `cargo fmt --check`. Asked through cargo, not found on PATH: rustup puts a
+/// `rustfmt` proxy there even when the component is missing.
+pub fn rustfmt(ctx: &Ctx) -> Result<(), String> {
+    if let Ok(version) = ctx.cargo().args(["fmt", "--version"]).read() {
+        println!("ok {} (already installed)", version.trim());
+        return Ok(());
+    }
+    println!("installing rustfmt (rustup component add)");
+    ctx.cmd("rustup")
+        .args(["component", "add", "rustfmt"])
+        .run()?;
+    ctx.cargo()
+        .args(["fmt", "--version"])
+        .read()
+        .map(drop)
+        .map_err(|e| format!("rustfmt is still missing after `rustup component add`: {e}"))
 }
 
 fn wasm_target(ctx: &Ctx) -> Result<(), String> {

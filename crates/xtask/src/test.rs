@@ -101,9 +101,8 @@ fn summary(report: &[String], start: Instant) {
 }
 
 fn format(ctx: &Ctx) -> Result<Outcome, String> {
-    if ctx.which("rustfmt").is_none() || ctx.which("cargo-fmt").is_none() {
-        return Ok(Outcome::Skipped("rustfmt is not installed".into()));
-    }
+    // A missing rustfmt is installed or fails the step: a skip would pass unformatted code.
+    install::rustfmt(ctx)?;
     ctx.cargo().args(["fmt", "--all", "--check"]).run()?;
     Ok(Outcome::Passed)
 }
@@ -319,7 +318,30 @@ pub(crate) fn trunk_build(ctx: &Ctx) -> Result<Outcome, String> {
     js_api_into_dist(ctx)?;
     header("bundle size budgets");
     crate::budget::check(ctx)?;
+    header("the built page's policy");
+    built_page_checks(ctx)?;
     Ok(Outcome::Passed)
+}
+
+/// The test that reads what ships, which the native step (before any build) can only skip.
+const BUILT_PAGE_TEST: &str =
+    "page_hardening::the_built_page_keeps_the_policy_and_has_no_inline_script";
+
+/// Runs `BUILT_PAGE_TEST` on the fresh dist/. With `DSIM_DIST` set, the test fails instead of
+/// skipping when there is no page there; and a filter that matches no test passes in cargo,
+/// so a renamed test must fail here, not turn this into a check of nothing.
+fn built_page_checks(ctx: &Ctx) -> Result<(), String> {
+    let out = ctx
+        .cargo()
+        .args(["test", "-p", TESTS_PACKAGE, "--lib", BUILT_PAGE_TEST])
+        .args(["--", "--exact"])
+        .env("DSIM_DIST", ctx.root.join("dist"))
+        .read_shown()?;
+    print!("{out}");
+    if !out.contains("test result: ok. 1 passed") {
+        return Err(format!("`{BUILT_PAGE_TEST}` did not run (renamed?)"));
+    }
+    Ok(())
 }
 
 /// The JS API is built for speed, like the page's worker: see `worker-release` in Cargo.toml.
@@ -402,4 +424,31 @@ fn e2e(ctx: &Ctx) -> Result<Outcome, String> {
         .ci_time_limit(20 * MINUTE)
         .run()?;
     Ok(Outcome::Passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::ctx_with;
+
+    #[test]
+    fn native_tests_run_at_full_strength_whatever_xtask_inherits() {
+        let ctx = ctx_with(&[
+            ("DSIM_BLESS", "1"),
+            ("DSIM_FUZZ_CASES", "0"),
+            ("PROPTEST_CASES", "1"),
+            ("DSIM_SLOW_TESTS", "0"),
+            ("DSIM_E2E", "1"),
+        ]);
+        let envs = native_test_cmd(&ctx).child_env();
+        for key in [
+            "DSIM_BLESS",
+            "DSIM_FUZZ_CASES",
+            "PROPTEST_CASES",
+            "DSIM_E2E",
+        ] {
+            assert_eq!(envs.get(key), Some(&None), "{key}: {envs:?}");
+        }
+        assert_eq!(envs["DSIM_SLOW_TESTS"].as_deref(), Some("1"));
+    }
 }
