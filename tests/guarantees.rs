@@ -5,7 +5,7 @@
 use dsim_core::{Acks, Mode, Scenario, Status};
 use proptest::prelude::*;
 
-use crate::support::{assert_conserved, replay, run};
+use crate::support::{assert_conserved, replay, run, runnable};
 
 /// Faults every mode's mechanism is meant to survive: network loss, duplication and delay
 /// everywhere, consumer crashes, broker crashes with `acks=all` and at least one
@@ -80,7 +80,7 @@ proptest! {
 
     #[test]
     fn every_message_is_accounted_for_in_every_mode(s in survivable_scenario(), mode_index in 0usize..5) {
-        let r = run(&s.with_mode(Mode::ALL[mode_index]));
+        let r = run(&runnable(s.with_mode(Mode::ALL[mode_index])));
         assert_conserved(&r);
         prop_assert_ne!(r.status, Status::Running);
     }
@@ -88,7 +88,7 @@ proptest! {
     #[test]
     fn strong_modes_never_lose_or_duplicate(s in survivable_scenario(), mode_index in 0usize..3) {
         let mode = [Mode::IdempotentConsumer, Mode::ExactlyOnce, Mode::Outbox][mode_index];
-        let r = run(&s.with_mode(mode));
+        let r = run(&runnable(s.with_mode(mode)));
         prop_assert_eq!(r.duplicates, 0, "{}", replay(&r.scenario));
         prop_assert_eq!(r.lost, 0, "{}", replay(&r.scenario));
         prop_assert_eq!(r.in_flight, 0, "{}", replay(&r.scenario));
@@ -126,7 +126,7 @@ proptest! {
 
     #[test]
     fn at_least_once_never_loses(s in survivable_scenario()) {
-        let r = run(&s.with_mode(Mode::AtLeastOnce));
+        let r = run(&runnable(s.with_mode(Mode::AtLeastOnce)));
         prop_assert_eq!(r.lost, 0, "{}", replay(&r.scenario));
         prop_assert!(r.guarantee.held);
     }
@@ -152,7 +152,7 @@ proptest! {
 
     #[test]
     fn same_scenario_and_seed_give_the_same_report(s in survivable_scenario(), mode_index in 0usize..5) {
-        let s = s.with_mode(Mode::ALL[mode_index]);
+        let s = runnable(s.with_mode(Mode::ALL[mode_index]));
         let a = serde_json::to_string(&run(&s)).unwrap();
         let b = serde_json::to_string(&run(&s)).unwrap();
         prop_assert_eq!(a, b);
@@ -171,8 +171,8 @@ proptest! {
             producer_idempotence: dsim_core::Idempotence::Off,
             ..Scenario::default()
         };
-        let amo = run(&s.with_mode(Mode::AtMostOnce));
-        let alo = run(&s.with_mode(Mode::AtLeastOnce));
+        let amo = run(&runnable(s.with_mode(Mode::AtMostOnce)));
+        let alo = run(&runnable(s.with_mode(Mode::AtLeastOnce)));
         prop_assert_eq!(amo.lost, alo.retries - second_attempt_drops(&s));
     }
 }
@@ -234,11 +234,16 @@ mod whole_fault_space {
     use dsim_core::{Acks, Mode, Report, Scenario, ScriptedFault, Simulation, Status};
     use proptest::prelude::*;
 
-    use crate::support::{any_scripted_fault, assert_conserved, fuzz_config, replay};
+    use crate::support::{any_scripted_fault, assert_conserved, fuzz_config, replay, runnable};
 
     /// Any valid scenario (edges drawn often); a few hundred messages keep each run short.
     fn any_scenario() -> impl Strategy<Value = Scenario> {
         any::<u64>().prop_map(|seed| sample_scenario(seed, 300))
+    }
+
+    fn kafka(mut s: Scenario) -> Scenario {
+        s.set_broker(dsim_core::Broker::Kafka);
+        s
     }
 
     fn any_mode() -> impl Strategy<Value = Mode> {
@@ -301,7 +306,8 @@ mod whole_fault_space {
                     // The promise is the read-committed reader's; read-uncommitted has its own
                     // property (`check_promise`).
                     isolation: dsim_core::scenario::Isolation::ReadCommitted,
-                    ..s
+                    // Stalls, fencing and exactly-once are Kafka's.
+                    ..kafka(s)
                 }
             },
         )
@@ -373,7 +379,7 @@ mod whole_fault_space {
         fn books_balance_at_any_horizon_under_any_faults(
             s in any_scenario(), mode in any_mode(), stop in 0.0..1.0f64,
         ) {
-            let s = s.with_mode(mode);
+            let s = runnable(s.with_mode(mode));
             let mut sim = Simulation::new(&s);
             let horizon_us = (stop * s.horizon_ms * 1000.0) as u64;
             sim.advance_to(horizon_us);
@@ -397,7 +403,7 @@ mod whole_fault_space {
         fn every_mode_keeps_its_promise_unless_a_fault_outside_it_is_on(
             s in any_scenario(), mode in any_mode(),
         ) {
-            let s = s.with_mode(mode);
+            let s = runnable(s.with_mode(mode));
             let r = dsim_core::simulate(&s).unwrap();
             assert_conserved(&r);
             check_promise(&s, &r)?;
@@ -411,7 +417,7 @@ mod whole_fault_space {
         fn every_mode_keeps_its_promise_under_any_script_too(
             s in any_scripted_scenario(), mode in any_mode(),
         ) {
-            let s = s.with_mode(mode);
+            let s = runnable(s.with_mode(mode));
             let r = dsim_core::simulate(&s).unwrap();
             assert_conserved(&r);
             check_promise(&s, &r)?;
@@ -443,7 +449,7 @@ mod whole_fault_space {
         fn any_scenario_gives_the_same_report_however_it_is_stepped(
             s in any_scenario(), mode in any_mode(), chunk in 1u64..20_000,
         ) {
-            let s = s.with_mode(mode);
+            let s = runnable(s.with_mode(mode));
             let mut whole = Simulation::new(&s);
             whole.run_to_end();
             let mut stepped = Simulation::new(&s);

@@ -13,6 +13,9 @@ mod textbook_cases;
 mod kafka_offsets;
 
 #[cfg(test)]
+mod rabbitmq;
+
+#[cfg(test)]
 mod guarantees;
 
 #[cfg(test)]

@@ -101,6 +101,17 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "producerRestart",
         "relayCrash",
         "transactionTimeoutMs",
+        // Kafka's own settings, left out at their defaults so that a scenario on another
+        // broker never carries them.
+        "partitions",
+        "deliveryLoss",
+        "acks",
+        "replicationFactor",
+        "maxPoll",
+        "sessionTimeoutMs",
+        "txnWriteMs",
+        "txnAckMs",
+        "prefetch",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -125,6 +136,15 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         max_in_flight: 1,
         producer_restart: 0.01,
         relay_crash: 0.01,
+        partitions: 4,
+        delivery_loss: 0.01,
+        acks: dsim_core::scenario::Acks::Leader,
+        replication_factor: 2,
+        max_poll: 5,
+        session_timeout_ms: 500.0,
+        txn_write_ms: 2.0,
+        txn_ack_ms: 2.0,
+        prefetch: 3,
         ..Scenario::default()
     })
     .unwrap();

@@ -32,6 +32,15 @@ pub fn scenario(query: &str) -> Scenario {
     scenario
 }
 
+/// The scenario on a broker that runs its mode: a drawn scenario on a broker that refuses
+/// the mode a test asks for (exactly-once on RabbitMQ) moves to Kafka, keeping its faults.
+pub fn runnable(mut s: Scenario) -> Scenario {
+    if s.broker.refuses(s.mode).is_some() {
+        s.set_broker(dsim_core::Broker::Kafka);
+    }
+    s
+}
+
 /// Runs a scenario; on any later assertion failure the caller should print `replay(&s)`.
 pub fn run(s: &Scenario) -> Report {
     simulate(s).unwrap_or_else(|e| panic!("invalid scenario ({e}): {}", replay(s)))

@@ -147,6 +147,20 @@ pub fn run(r: &Report) -> String {
             ),
         );
     }
+    if let Some(q) = &r.queue {
+        let prefetch = match (q.auto_ack, q.prefetch) {
+            (true, _) => "auto-ack (prefetch does not apply)".to_string(),
+            (false, 0) => "manual ack, prefetch unlimited".to_string(),
+            (false, p) => format!("manual ack, prefetch {p}"),
+        };
+        line(
+            "rabbitmq queue",
+            format!(
+                "{prefetch}; peak {} ready, {} unacknowledged; {} redelivered; {} connections lost",
+                q.peak_ready, q.peak_unacked, q.redelivered, q.connections_lost
+            ),
+        );
+    }
     let verdict = if r.guarantee.held { "HELD" } else { "BROKEN" };
     line(
         "guarantee",

@@ -603,8 +603,8 @@ fn a_flag_the_broker_lacks_is_refused_in_one_line() {
         dsim_core::knobs().len() * dsim_core::Broker::ALL.len()
     );
     refused(
-        &["run", "--broker", "sqs"],
-        "broker: must be one of kafka (got \"sqs\")",
+        &["run", "--broker", "pulsar"],
+        "broker: must be one of kafka, rabbitmq (got \"pulsar\")",
     );
 }
 

@@ -25,8 +25,8 @@ pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, Wi
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{
-    Counterexample, ExternalReport, Guarantee, ReplicationReport, Report, ScriptedFiring, Snapshot,
-    ZombieReport,
+    Counterexample, ExternalReport, Guarantee, QueueReport, ReplicationReport, Report,
+    ScriptedFiring, Snapshot, ZombieReport,
 };
 pub use scenario::{Acks, Broker, Idempotence, Mode, Promise, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};
@@ -57,11 +57,13 @@ impl Simulation {
     }
 }
 
-/// Runs every mode on the same scenario, seed and faults.
+/// Runs every mode the scenario's broker runs (`Broker::modes`) on the same scenario, seed
+/// and faults.
 pub fn compare(scenario: &Scenario) -> Result<Vec<Report>, ScenarioError> {
-    Mode::ALL
-        .iter()
-        .map(|&mode| simulate(&scenario.with_mode(mode)))
+    scenario
+        .broker
+        .modes()
+        .map(|mode| simulate(&scenario.with_mode(mode)))
         .collect()
 }
 

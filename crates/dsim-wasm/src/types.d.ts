@@ -40,7 +40,7 @@ export type Scenario = {
   /**
    * Partitions of the topic; each is owned by one live consumer. Default 8.
    */
-  partitions: number,
+  partitions?: number,
   /**
    * Total publish rate, messages per second of simulated time. Default 2,000.
    */
@@ -72,7 +72,7 @@ export type Scenario = {
   /**
    * Probability that a delivery (broker to consumer) is lost. Default 0.
    */
-  deliveryLoss: number,
+  deliveryLoss?: number,
   /**
    * Probability that a publish (producer to broker) is lost. Default 0.
    */
@@ -107,11 +107,11 @@ export type Scenario = {
   /**
    * When the broker acks a publish. Default `all`. Exactly-once always uses `all`.
    */
-  acks: Acks,
+  acks?: Acks,
   /**
    * Copies of each partition (leader included). Default 3.
    */
-  replicationFactor: number,
+  replicationFactor?: number,
   /**
    * Time to replicate (or, with one replica, flush) an append, ms. Default 5.
    */
@@ -150,7 +150,7 @@ export type Scenario = {
    * Records fetched per poll; with exactly-once, also the most records per transaction.
    * Default 50.
    */
-  maxPoll: number,
+  maxPoll?: number,
   /**
    * Time until a crashed consumer (or a restarted producer or outbox relay) is back, ms.
    * Default 100.
@@ -160,7 +160,7 @@ export type Scenario = {
    * Time until the group notices a silent consumer and hands its partitions over, ms.
    * Default 300.
    */
-  sessionTimeoutMs: number,
+  sessionTimeoutMs?: number,
   /**
    * How often a consumer commits its offsets, ms (Kafka's `auto.commit.interval.ms`; the
    * commit runs inside the poll); 0 commits after each poll's records are processed.
@@ -184,11 +184,11 @@ export type Scenario = {
   /**
    * Transaction log write, ms. Default 1.
    */
-  txnWriteMs: number,
+  txnWriteMs?: number,
   /**
    * Transaction commit acknowledgement, ms. Default 1.
    */
-  txnAckMs: number,
+  txnAckMs?: number,
   /**
    * The run stops here even if messages are still in flight, ms of simulated time.
    * Default 600,000.
@@ -276,6 +276,12 @@ export type Scenario = {
    * longer). Default 60,000, Kafka's.
    */
   transactionTimeoutMs?: number,
+  /**
+   * RabbitMQ `basic.qos` prefetch count: the most unacknowledged deliveries the broker
+   * pushes to one consumer; 0 is unlimited (RabbitMQ's own default when the consumer sets
+   * none). An auto-ack consumer (at-most-once) is not limited by it. Default 10.
+   */
+  prefetch?: number,
   /**
    * Faults at given times, besides the random ones (see `script`): in JSON a list of
    * objects, in URLs and on the command line the compact text
@@ -409,6 +415,10 @@ export type Report = {
    * above 1 or `unclean-election` on.
    */
   replication?: ReplicationReport,
+  /**
+   * RabbitMQ's queue (`broker=rabbitmq` only): what its management UI shows.
+   */
+  queue?: QueueReport,
 };
 
 /**
@@ -690,7 +700,7 @@ export type Actor = "producer" | "broker" | "consumer" | "ledger" | "external";
  * setting that a family does not have is refused for it (see `Knob::applies_to`). Issue 25
  * adds `rabbitmq`, `sqs` and `sqs-fifo` here.
  */
-export type Broker = "kafka";
+export type Broker = "kafka" | "rabbitmq";
 
 /**
  * What the mechanisms cost.
@@ -937,6 +947,42 @@ export type ModeSummary = {
 };
 
 /**
+ * A RabbitMQ queue over the run, in the counts its management UI shows.
+ */
+export type QueueReport = {
+  /**
+   * `basic.qos` prefetch (0 = unlimited; an auto-ack consumer ignores it).
+   */
+  prefetch: number,
+  /**
+   * Whether consumers subscribed with auto-ack (at-most-once).
+   */
+  auto_ack: boolean,
+  /**
+   * Deliveries sent with `redelivered=true`: requeued after a channel closed.
+   */
+  redelivered: number,
+  /**
+   * Consumer connections that dropped (a lost basic.ack, a node restart), each requeueing
+   * what it had unacknowledged.
+   */
+  connections_lost: number,
+  /**
+   * Most messages ready at once (`messages_ready`).
+   */
+  peak_ready: number,
+  /**
+   * Most deliveries unacknowledged at once (`messages_unacknowledged`).
+   */
+  peak_unacked: number,
+  /**
+   * Ready and unacknowledged when the run ended.
+   */
+  ready_at_end: number,
+  unacked_at_end: number,
+};
+
+/**
  * Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or
  * `unclean-election` away from their defaults).
  */
@@ -1081,7 +1127,7 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke" | "producer-died" | "producer-restarted" | "relay-crash" | "sequence-rejected" | "producer-fenced" | "record-aborted" | "epoch-bumped";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "requeued" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke" | "producer-died" | "producer-restarted" | "relay-crash" | "sequence-rejected" | "producer-fenced" | "record-aborted" | "epoch-bumped";
 
 /**
  * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.

@@ -20,7 +20,7 @@ pub fn Compare() -> impl IntoView {
             view! {
                 <div class="progress">
                     <progress data-testid="compare-progress" max="1" prop:value=p.to_string()></progress>
-                    <span class="progress-label">{format!("running all five modes… {:.0} %", p * 100.0)}</span>
+                    <span class="progress-label">{format!("running every mode… {:.0} %", p * 100.0)}</span>
                 </div>
             }
         })
@@ -100,7 +100,7 @@ pub fn Compare() -> impl IntoView {
                     data-testid="compare-button"
                     on:click=move |_| store.start_compare()
                 >
-                    "Run all five modes"
+                    "Run every mode"
                 </button>
             </div>
             <p class="hint">

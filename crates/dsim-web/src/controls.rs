@@ -66,17 +66,20 @@ const OPEN_GROUPS: &[Group] = &[
 pub fn ModePicker() -> impl IntoView {
     let store = use_store();
     let mode = Memo::new(move |_| store.scenario.with(|s| s.mode));
+    let broker = Memo::new(move |_| store.scenario.with(|s| s.broker));
     let error = RwSignal::new(url_error(&store, "mode"));
     let buttons = Mode::ALL
         .iter()
         .map(|&m| {
+            // A mode the broker refuses is disabled, and its tooltip says why.
             view! {
                 <button
                     type="button"
                     class="segment"
                     data-testid=format!("mode-{}", m.key())
                     aria-pressed=move || (mode.get() == m).to_string()
-                    title=m.mechanism()
+                    disabled=move || broker.get().refuses(m).is_some()
+                    title=move || m.mechanism_on(broker.get())
                     on:click=move |_| {
                         let s = store.scenario.get_untracked().with_mode(m);
                         error.set(None);
@@ -96,7 +99,7 @@ pub fn ModePicker() -> impl IntoView {
             {field_error("mode".into(), error)}
             <p class="mechanism" data-testid="mode-mechanism" aria-live="polite">
                 <strong>{move || mode.get().title()} ": "</strong>
-                {move || mode.get().mechanism()}
+                {move || mode.get().mechanism_on(broker.get())}
             </p>
         </div>
     }
@@ -122,7 +125,7 @@ pub fn BrokerPicker() -> impl IntoView {
                     title=b.description()
                     on:click=move |_| {
                         let mut s = store.scenario.get_untracked();
-                        s.set_broker(b);
+                        s.switch_broker(b);
                         error.set(None);
                         store.set_scenario(s);
                     }

@@ -165,7 +165,7 @@ impl SweepRunner {
         self.job_input.set_value(Some((base.clone(), spec.clone())));
         self.result.set(None);
         self.worker_ms.set(None);
-        let runs_total = spec.steps * Mode::ALL.len() as u32 * spec.seeds;
+        let runs_total = spec.steps * base.broker.modes().count() as u32 * spec.seeds;
         self.progress.set(Some(SweepProgress {
             runs_done: 0,
             runs_total,
@@ -393,13 +393,14 @@ pub fn SweepPanel() -> impl IntoView {
     let plan = move || {
         let form = runner.form.get();
         let scenario = store.scenario.get();
-        let runs = u64::from(form.steps) * Mode::ALL.len() as u64 * u64::from(form.seeds);
+        let modes = scenario.broker.modes().count();
+        let runs = u64::from(form.steps) * modes as u64 * u64::from(form.seeds);
         format!(
             "{} runs of {} messages: {} values × {} modes × seeds {}–{}. Every other setting is the scenario's.",
             thousands(runs),
             thousands(u64::from(scenario.messages)),
             form.steps,
-            Mode::ALL.len(),
+            modes,
             scenario.seed,
             scenario.seed + u64::from(form.seeds) - 1
         )

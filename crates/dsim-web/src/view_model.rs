@@ -171,10 +171,12 @@ impl LiveRun {
     }
 }
 
-/// All five modes on one scenario, run one after another a frame at a time, so the page
-/// stays responsive while it compares (`dsim_core::compare` would do all five in one call).
+/// Every mode the scenario's broker runs (all five on Kafka), one after another a frame at a
+/// time, so the page stays responsive while it compares (`dsim_core::compare` would do them
+/// all in one call).
 pub struct CompareRun {
     scenario: Scenario,
+    modes: Vec<Mode>,
     current: Option<Simulation>,
     reports: Vec<Report>,
     budget: FrameBudget,
@@ -184,6 +186,7 @@ impl CompareRun {
     pub fn new(scenario: &Scenario) -> CompareRun {
         CompareRun {
             scenario: scenario.clone(),
+            modes: scenario.broker.modes().collect(),
             current: None,
             reports: Vec::new(),
             budget: FrameBudget::new(),
@@ -195,24 +198,24 @@ impl CompareRun {
     }
 
     pub fn is_done(&self) -> bool {
-        self.reports.len() == Mode::ALL.len()
+        self.reports.len() == self.modes.len()
     }
 
     pub fn reports(&self) -> &[Report] {
         &self.reports
     }
 
-    /// Fraction of the five runs done.
+    /// Fraction of the runs done.
     pub fn progress(&self) -> f64 {
         let partial = self.current.as_ref().map_or(0.0, Simulation::progress);
-        (self.reports.len() as f64 + partial) / Mode::ALL.len() as f64
+        (self.reports.len() as f64 + partial) / self.modes.len() as f64
     }
 
     /// Simulates for about one frame; returns whether more frames are needed.
     pub fn frame(&mut self, clock: &dyn Fn() -> f64) -> bool {
         let start = clock();
         while !self.is_done() && clock() - start < FrameBudget::TARGET_MS {
-            let mode = Mode::ALL[self.reports.len()];
+            let mode = self.modes[self.reports.len()];
             let sim = self
                 .current
                 .get_or_insert_with(|| Simulation::new(&self.scenario.with_mode(mode)));

@@ -132,6 +132,14 @@ impl Default for Consumer {
 
 impl Simulation {
     pub(crate) fn start_fetching(&mut self, consumer: u16) {
+        if self.rabbit.is_some() {
+            // RabbitMQ pushes: the consumer opens its channel and waits.
+            if let Some(q) = self.rabbit.as_mut() {
+                q.open(consumer as usize);
+            }
+            self.rabbit_dispatch();
+            return;
+        }
         self.sync_assignment(consumer);
         self.next_work(consumer);
     }
@@ -158,6 +166,14 @@ impl Simulation {
     pub(crate) fn next_work(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
+            return;
+        }
+        if self.rabbit.is_some() {
+            // Deliveries are pushed into the buffer; an auto-ack consumer has nothing to
+            // commit first, a manual-ack one acks after processing.
+            if let Some(item) = c.queue.pop_front() {
+                self.start_processing(consumer, item);
+            }
             return;
         }
         if self.mode == Mode::AtMostOnce {
@@ -217,6 +233,22 @@ impl Simulation {
         consumer: u16,
         session: u32,
     ) {
+        if self.rabbit.is_some() {
+            // The queue position, for the basic.ack; an auto-ack delivery's record is gone.
+            let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
+            let item = Item {
+                msg,
+                entry,
+                generation,
+                delivery,
+                key,
+                partition: 0,
+                offset,
+                epoch: 0,
+            };
+            self.rabbit_delivery_arrived(consumer, item, session);
+            return;
+        }
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session {
             trace!(
@@ -435,6 +467,8 @@ impl Simulation {
         if strike.struck() {
             let what = if self.mode == Mode::ExactlyOnce {
                 "before the transaction commits"
+            } else if self.rabbit.is_some() {
+                "before its basic.ack"
             } else {
                 "before its offset commit"
             };
@@ -474,6 +508,13 @@ impl Simulation {
     /// After processing a record outside a transaction: its partition's processed offset
     /// moves past it (the next offset commit carries it), and the consumer's reference goes.
     pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
+        if let Some(q) = &self.rabbit {
+            if !q.auto_ack {
+                self.rabbit_send_ack(consumer, item);
+            }
+            self.release(item.msg);
+            return;
+        }
         let c = &mut self.consumers[consumer as usize];
         if let Some(a) = c
             .assigned
@@ -919,6 +960,15 @@ impl Simulation {
         scripted: Option<u16>,
     ) {
         self.metrics.counters.consumer_crashes += 1;
+        if self.rabbit.is_some() {
+            self.rabbit_close(
+                consumer,
+                crate::brokers::rabbitmq::Closed::Crash,
+                in_hand,
+                scripted,
+            );
+            return;
+        }
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
@@ -983,6 +1033,11 @@ impl Simulation {
 
     #[cold]
     pub(crate) fn on_consumer_restart(&mut self, consumer: u16) {
+        if self.rabbit.is_some() {
+            self.rabbit_reopen(consumer);
+            self.next_work(consumer);
+            return;
+        }
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;

@@ -22,6 +22,9 @@ pub enum Cause {
     Truncated,
     ProducerCrash,
     UncleanElection,
+    /// RabbitMQ auto-ack: the broker forgot it when it pushed it, and the consumer's
+    /// connection closed before it was processed.
+    AutoAckBufferLost,
 }
 
 impl Cause {
@@ -39,6 +42,9 @@ impl Cause {
             }
             Cause::UncleanElection => {
                 "the broker acked it, then the leader died as the only in-sync replica and a follower that had fallen behind before it was elected (unclean.leader.election.enable): the new leader never had it"
+            }
+            Cause::AutoAckBufferLost => {
+                "it was delivered with auto-ack, so the broker forgot it as it pushed it, and the consumer's connection closed with it still in the buffer"
             }
             Cause::ProducerCrash => {
                 "the producer crashed after its database write and before publishing (dual write)"

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
+use crate::brokers::rabbitmq::RabbitQueue;
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::clients::producer_session::ProducerSession;
@@ -26,7 +27,7 @@ use crate::engine::timers::{TimerKind, TimerList};
 use crate::report::metrics::Metrics;
 use crate::report::trace::{Actor, TraceEvent, TraceKind};
 use crate::scenario::script::Compiled;
-use crate::scenario::{Acks, Mode, Scenario};
+use crate::scenario::{Acks, Broker, Mode, Scenario};
 
 /// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
 /// note, often a `format!`, is only built for traced messages: untraced runs never allocate.
@@ -107,6 +108,19 @@ pub enum Event {
         session: u32,
     },
     ProcessDone {
+        consumer: u16,
+        session: u32,
+    },
+    /// A consumer's `basic.ack` reaches the RabbitMQ broker, for the delivery at a queue
+    /// position, on the channel of a consumer session.
+    RabbitAckArrive {
+        consumer: u16,
+        session: u32,
+        position: u64,
+    },
+    /// A consumer's connection close reaches the RabbitMQ broker, after whatever it sent
+    /// before: the broker requeues what that session left unacknowledged.
+    RabbitChannelClosed {
         consumer: u16,
         session: u32,
     },
@@ -294,8 +308,12 @@ pub struct Simulation {
     pub(crate) now: Micros,
     pub(crate) msgs: MsgTable,
     pub(crate) entries: Entries,
-    /// The partition logs, with the group's committed offsets.
+    /// The partition logs, with the group's committed offsets (Kafka).
     pub(crate) logs: Vec<PartitionLog>,
+    /// RabbitMQ's queue, when the scenario's broker is `rabbitmq` (`brokers/rabbitmq`): the
+    /// engine asks it at the points where the families differ (a message becomes ready, a
+    /// consumer acks, closes or comes back, the node crashes).
+    pub(crate) rabbit: Option<RabbitQueue>,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Records a transactional producer commits at one ack, kept between acks.
     pub(crate) commit_scratch: Vec<crate::clients::producer_session::Sent>,
@@ -373,7 +391,13 @@ impl Simulation {
     pub fn with_traces(scenario: &Scenario, traced: &[u32]) -> Simulation {
         let s = scenario.clone();
         let timing = Timing::new(&s);
-        let partitions = s.partitions.max(1) as usize;
+        let rabbit = s.broker == Broker::RabbitMq;
+        // A RabbitMQ queue is one queue: the partition of every message is 0.
+        let partitions = if rabbit {
+            1
+        } else {
+            s.partitions.max(1) as usize
+        };
         // Zero consumers is a valid scenario: nothing ever fetches, and the run ends "stalled"
         // with every message still in flight (the group has no members to own partitions).
         let consumers = s.consumers as usize;
@@ -398,17 +422,15 @@ impl Simulation {
             msgs: MsgTable::default(),
             entries: Entries::default(),
             logs: vec![PartitionLog::default(); partitions],
+            rabbit: rabbit
+                .then(|| RabbitQueue::new(consumers, s.prefetch, s.mode == Mode::AtMostOnce)),
             fetch_scratch: Vec::new(),
             commit_scratch: Vec::new(),
             replicating: VecDeque::new(),
             broker_down_until: None,
-            isr: Isr::new(
-                s.replication_factor,
-                s.unclean_election && s.replica_lag > 0.0,
-            ),
+            isr: Isr::new(s.replicas(), s.unclean_election && s.replica_lag > 0.0),
             min_insync: if s.effective_acks() == Acks::All && s.mode != Mode::AtMostOnce {
-                s.min_insync_replicas
-                    .clamp(1, s.replication_factor.clamp(1, 5)) as u8
+                s.min_insync_replicas.clamp(1, s.replicas().clamp(1, 5)) as u8
             } else {
                 1
             },
@@ -655,6 +677,14 @@ impl Simulation {
                 session,
             } => self.on_delivery_arrive(msg, entry, generation, delivery, copy, consumer, session),
             Event::ProcessDone { consumer, session } => self.on_process_done(consumer, session),
+            Event::RabbitAckArrive {
+                consumer,
+                session,
+                position,
+            } => self.on_rabbit_ack_arrive(consumer, session, position),
+            Event::RabbitChannelClosed { consumer, session } => {
+                self.on_rabbit_channel_closed(consumer, session)
+            }
             Event::OffsetCommitArrive {
                 consumer,
                 session,

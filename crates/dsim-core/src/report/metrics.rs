@@ -25,6 +25,8 @@ pub struct Counters {
     pub dedup_skips: u64,
     pub consumer_crashes: u64,
     pub broker_crashes: u64,
+    /// RabbitMQ consumer connections that dropped (see `brokers/rabbitmq`).
+    pub connections_lost: u64,
     pub producer_crashes: u64,
     pub transactions: u64,
     pub aborted_transactions: u64,

@@ -153,6 +153,28 @@ pub struct ZombieReport {
     pub stale_commits_accepted: u64,
 }
 
+/// A RabbitMQ queue over the run, in the counts its management UI shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct QueueReport {
+    /// `basic.qos` prefetch (0 = unlimited; an auto-ack consumer ignores it).
+    pub prefetch: u32,
+    /// Whether consumers subscribed with auto-ack (at-most-once).
+    pub auto_ack: bool,
+    /// Deliveries sent with `redelivered=true`: requeued after a channel closed.
+    pub redelivered: u64,
+    /// Consumer connections that dropped (a lost basic.ack, a node restart), each requeueing
+    /// what it had unacknowledged.
+    pub connections_lost: u64,
+    /// Most messages ready at once (`messages_ready`).
+    pub peak_ready: u64,
+    /// Most deliveries unacknowledged at once (`messages_unacknowledged`).
+    pub peak_unacked: u64,
+    /// Ready and unacknowledged when the run ended.
+    pub ready_at_end: u64,
+    pub unacked_at_end: u64,
+}
+
 /// Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or
 /// `unclean-election` away from their defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -298,6 +320,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub replication: Option<ReplicationReport>,
+    /// RabbitMQ's queue (`broker=rabbitmq` only): what its management UI shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub queue: Option<QueueReport>,
 }
 
 /// What one entry of the script did in the run, so that a page can draw it from the run
@@ -651,6 +677,16 @@ impl Simulation {
                 stale_commits_accepted: c.stale_commits_accepted,
             }),
             replication: self.replication_report(),
+            queue: self.rabbit.as_ref().map(|q| QueueReport {
+                prefetch: self.scenario.prefetch,
+                auto_ack: q.auto_ack,
+                redelivered: c.replayed,
+                connections_lost: c.connections_lost,
+                peak_ready: q.peak_ready,
+                peak_unacked: q.peak_unacked,
+                ready_at_end: q.ready() as u64,
+                unacked_at_end: q.unacked() as u64,
+            }),
         }
     }
 

@@ -132,6 +132,8 @@ pub struct Sweep {
     spec: SweepSpec,
     knob: &'static Knob,
     values: Vec<f64>,
+    /// The modes the base scenario's broker runs, in `Mode::ALL` order.
+    modes: Vec<Mode>,
     /// One per finished run, in run order.
     samples: Vec<RunSample>,
 }
@@ -253,7 +255,7 @@ impl SweepSpec {
                 format!("seed + seeds - 1 must not exceed {MAX_SEED}"),
             ));
         }
-        let modes = Mode::ALL.len() as u64;
+        let modes = base.broker.modes().count() as u64;
         let mut total = 0u64;
         for value in points(knob, self) {
             let mut s = base.clone();
@@ -305,12 +307,13 @@ impl Sweep {
             spec: spec.clone(),
             knob,
             values: points(knob, spec),
+            modes: base.broker.modes().collect(),
             samples: Vec::new(),
         })
     }
 
     fn runs_per_point(&self) -> usize {
-        Mode::ALL.len() * self.spec.seeds as usize
+        self.modes.len() * self.spec.seeds as usize
     }
 
     pub fn runs_total(&self) -> usize {
@@ -340,14 +343,14 @@ impl Sweep {
     }
 
     /// The exact scenario of run number `run` (from 0): points in order, within a point the
-    /// modes in `Mode::ALL` order, within a mode the seeds in order.
+    /// broker's modes in `Mode::ALL` order, within a mode the seeds in order.
     pub fn scenario_of_run(&self, run: usize) -> Option<Scenario> {
         if run >= self.runs_total() {
             return None;
         }
         let seeds = self.spec.seeds as usize;
         let point = run / self.runs_per_point();
-        let mode = Mode::ALL[(run / seeds) % Mode::ALL.len()];
+        let mode = self.modes[(run / seeds) % self.modes.len()];
         let mut s = self.scenario_at(point, mode)?;
         s.seed = self.base.seed + (run % seeds) as u64;
         Some(s)
@@ -391,7 +394,8 @@ impl Sweep {
             .enumerate()
             .map(|(point, runs)| SweepPoint {
                 value: self.values[point],
-                modes: Mode::ALL
+                modes: self
+                    .modes
                     .iter()
                     .zip(runs.chunks_exact(seeds))
                     .map(|(&mode, runs)| {

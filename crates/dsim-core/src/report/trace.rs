@@ -106,6 +106,9 @@ pub enum TraceKind {
     /// The record was fetched again: its partition's reader restarted from the committed
     /// offset, which lay before it.
     Replayed,
+    /// RabbitMQ put an unacknowledged delivery back in the queue, at its position, when its
+    /// consumer's connection closed.
+    Requeued,
     /// The broker gave up on the message after too many deliveries.
     DeadLettered,
     /// The consumer's external call charged the card (outside any broker transaction).

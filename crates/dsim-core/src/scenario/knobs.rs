@@ -85,8 +85,10 @@ pub struct Knob {
     set: fn(&mut Scenario, f64),
 }
 
-/// The brokers of a setting that Kafka has (today, every setting).
+/// The brokers of a setting only Kafka has.
 pub const KAFKA: &[Broker] = &[Broker::Kafka];
+/// The brokers of a setting every family has (the load, the network, the clients' faults).
+pub const EVERY: &[Broker] = &Broker::ALL;
 
 impl Knob {
     /// The same row with the broker families that have it, and the reason each other family
@@ -308,7 +310,7 @@ macro_rules! knob {
             min: $min as f64,
             max: $max as f64,
             step: $step as f64,
-            brokers: KAFKA,
+            brokers: EVERY,
             why_not: &[],
             get: |s| s.$field as f64,
             set: |s, v| s.$field = v as _,
@@ -326,7 +328,7 @@ const MODES: &[&str] = &[
 const ACKS: &[&str] = &["leader", "all"];
 const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
 /// `Broker::ALL`'s keys, in order, so that a broker's index is its choice index.
-const BROKERS: &[&str] = &["kafka"];
+const BROKERS: &[&str] = &["kafka", "rabbitmq"];
 /// `Idempotence::ALL`'s keys, in order.
 const IDEMPOTENCE: &[&str] = &["auto", "on", "off"];
 /// The names of a switch, off first so that its index is the boolean.
@@ -346,7 +348,7 @@ macro_rules! switch {
             min: 0.0,
             max: 1.0,
             step: 1.0,
-            brokers: KAFKA,
+            brokers: EVERY,
             why_not: &[],
             get: |s| s.$field as u8 as f64,
             set: |s, v| s.$field = v != 0.0,
@@ -369,7 +371,7 @@ static KNOBS: &[Knob] = &[
         min: 0.0,
         max: 4.0,
         step: 1.0,
-        brokers: KAFKA,
+        brokers: EVERY,
         why_not: &[],
         get: |s| s.mode as usize as f64,
         set: |s, v| s.mode = Mode::ALL[v as usize],
@@ -478,7 +480,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.001,
-        "The partition leader crashes right after appending a message, before replicating it."
+        "The partition leader crashes right after appending a message, before replicating it (Kafka); the RabbitMQ node crashes after receiving it, before writing it to disk, and every connection closes."
     ),
     Knob {
         key: "acks",
@@ -492,7 +494,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no acks setting: a publisher confirm comes once the queue has the message on disk")],
         get: |s| s.acks as usize as f64,
         set: |s, v| s.acks = if v == 0.0 { Acks::Leader } else { Acks::All },
     },
@@ -508,7 +510,8 @@ static KNOBS: &[Knob] = &[
         5,
         1,
         "Copies of each partition, leader included."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: it writes to disk before it confirms")]),
     knob!(
         "replication-ms",
         "replicationMs",
@@ -520,7 +523,7 @@ static KNOBS: &[Knob] = &[
         0,
         1_000,
         0.5,
-        "Time to copy an append to the followers (or flush it, with one replica)."
+        "Time to copy an append to the followers (or flush it, with one replica); on RabbitMQ, to write a message to disk before its publisher confirm."
     ),
     knob!(
         "failover-ms",
@@ -533,7 +536,7 @@ static KNOBS: &[Knob] = &[
         0,
         60_000,
         10,
-        "How long the partition is unavailable after its leader crashes."
+        "How long the partition is unavailable after its leader crashes (Kafka), or the node takes to restart (RabbitMQ)."
     ),
     knob!(
         "visibility-timeout-ms",
@@ -551,10 +554,16 @@ static KNOBS: &[Knob] = &[
     // Kept for the queue brokers to come (SQS's visibility timeout, issue 25).
     .only_on(
         &[],
-        &[(
-            Broker::Kafka,
-            "Kafka has no visibility timeout: a consumer's progress is its committed offset, and whoever reads the partition next starts from it",
-        )],
+        &[
+            (
+                Broker::Kafka,
+                "Kafka has no visibility timeout: a consumer's progress is its committed offset, and whoever reads the partition next starts from it",
+            ),
+            (
+                Broker::RabbitMq,
+                "RabbitMQ has no visibility timeout: an unacknowledged delivery comes back only when its consumer's channel or connection closes",
+            ),
+        ],
     ),
     // Consumer side.
     knob!(
@@ -581,7 +590,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The consumer crashes after applying a message, before its offset or transaction commit: its partition is read again from the committed offset."
+        "The consumer crashes after applying a message, before its offset or transaction commit (Kafka: its partition is read again from the committed offset) or its basic.ack (RabbitMQ: the broker requeues it)."
     ),
     knob!(
         "ack-loss",
@@ -594,7 +603,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "An offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it."
+        "Kafka: an offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it. RabbitMQ: the consumer's connection drops before a basic.ack arrives, so the broker requeues every delivery it had unacknowledged."
     ),
     knob!(
         "processing-ms",
@@ -621,7 +630,8 @@ static KNOBS: &[Knob] = &[
         1_000,
         1,
         "Records fetched per poll; with exactly-once, the most records per transaction."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries instead of answering polls; prefetch (basic.qos) bounds how many a consumer holds unacknowledged")]),
     knob!(
         "restart-ms",
         "restartMs",
@@ -647,7 +657,8 @@ static KNOBS: &[Knob] = &[
         600_000,
         10,
         "Time until the group notices a silent consumer and hands its partitions to the others."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group: a crashed consumer's connection closes and the broker requeues its unacknowledged deliveries at once")]),
     knob!(
         "commit-interval-ms",
         "commitIntervalMs",
@@ -660,7 +671,8 @@ static KNOBS: &[Knob] = &[
         600_000,
         10,
         "Kafka's auto.commit.interval.ms: how often a consumer commits its offsets, inside its poll; 0 commits after each poll's records are processed. A crash replays everything processed since the last commit."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no offsets to commit: the consumer acknowledges each delivery (basic.ack)")]),
     Knob {
         key: "isolation",
         json_key: "isolation",
@@ -673,7 +685,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no transactions over its queue, so nothing is uncommitted to read or skip")],
         get: |s| s.isolation as usize as f64,
         set: |s, v| {
             s.isolation = if v == 0.0 {
@@ -735,7 +747,8 @@ static KNOBS: &[Knob] = &[
         1,
         0.01,
         "A delivery from broker to consumer is lost on the network."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries over the consumer's TCP connection, which never loses one alone; a lost connection is what ack-loss models")]),
     knob!(
         "duplicate",
         "duplicate",
@@ -840,7 +853,8 @@ static KNOBS: &[Knob] = &[
         256,
         1,
         "Partitions of the topic; each is read by one consumer at a time."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a RabbitMQ queue is one ordered queue shared by competing consumers, not a partitioned log")]),
     knob!(
         "accounts",
         "accounts",
@@ -867,7 +881,8 @@ static KNOBS: &[Knob] = &[
         1_000,
         0.1,
         "Transaction log write, paid by each exactly-once commit and each outbox write."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once")]),
     knob!(
         "txn-ack-ms",
         "txnAckMs",
@@ -880,7 +895,8 @@ static KNOBS: &[Knob] = &[
         1_000,
         0.1,
         "Acknowledgement of a transaction commit."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once")]),
     knob!(
         "dedup-lookup-ms",
         "dedupLookupMs",
@@ -938,7 +954,8 @@ static KNOBS: &[Knob] = &[
         1,
         0.001,
         "The consumer freezes after processing a record, before its offset or transaction commit, and later wakes up."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet")]),
     knob!(
         "stall-ms",
         "stallMs",
@@ -951,7 +968,8 @@ static KNOBS: &[Knob] = &[
         600_000,
         10,
         "How long a stall lasts; past the session timeout the group gives its partitions away."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet")]),
     switch!(
         "fencing",
         "fencing",
@@ -959,7 +977,8 @@ static KNOBS: &[Knob] = &[
         Broker,
         "Fencing",
         "Exactly-once: reject a commit from a consumer whose records were handed to another (a zombie)."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group generations to fence a zombie with")]),
     knob!(
         "external-latency-ms",
         "externalLatencyMs",
@@ -987,7 +1006,8 @@ static KNOBS: &[Knob] = &[
         1,
         0.001,
         "After an append, a follower falls out of the in-sync replicas (it stops copying) for the replica lag time."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind")]),
     knob!(
         "replica-lag-ms",
         "replicaLagMs",
@@ -1000,7 +1020,8 @@ static KNOBS: &[Knob] = &[
         600_000,
         10,
         "How long a lagging follower stays out of the in-sync replicas before it has caught up (Kafka removes it after replica.lag.time.max.ms)."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind")]),
     knob!(
         "min-insync-replicas",
         "minInsyncReplicas",
@@ -1013,7 +1034,8 @@ static KNOBS: &[Knob] = &[
         5,
         1,
         "With acks=all, a partition with fewer in-sync replicas refuses writes (NotEnoughReplicas); at most the replication factor (Kafka min.insync.replicas)."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no in-sync replica set")]),
     switch!(
         "unclean-election",
         "uncleanElection",
@@ -1021,7 +1043,8 @@ static KNOBS: &[Knob] = &[
         Broker,
         "Unclean leader election",
         "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no leader election")]),
     // The producer (issue 24): Kafka's idempotent producer, `max.in.flight` and restarts.
     Knob {
         key: "producer-idempotence",
@@ -1035,7 +1058,7 @@ static KNOBS: &[Knob] = &[
         max: 2.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer: a republish after a lost confirm is a second message, which the consumer must deduplicate")],
         get: |s| s.producer_idempotence as usize as f64,
         set: |s, v| s.producer_idempotence = Idempotence::ALL[v as usize],
     },
@@ -1051,7 +1074,8 @@ static KNOBS: &[Knob] = &[
         5,
         1,
         "Kafka max.in.flight.requests.per.connection: unacknowledged requests per producer and partition (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer whose in-flight requests it bounds: publishes stream on the channel, each confirmed on its own")]),
     knob!(
         "producer-restart",
         "producerRestart",
@@ -1090,7 +1114,8 @@ static KNOBS: &[Knob] = &[
         900_000,
         100,
         "Kafka transaction.timeout.ms (exactly-once): the coordinator aborts a transaction left open longer and fences the instance that opened it, so a consumer stalled past it, or a producer down longer, cannot commit it."
-    ),
+    )
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction coordinator")]),
     // Last in the table, so that the sampler's draws for the knobs above stay what they were.
     // Setting it resets every setting the new broker does not have (`Scenario::set_broker`).
     Knob {
@@ -1109,6 +1134,27 @@ static KNOBS: &[Knob] = &[
         get: |s| s.broker as usize as f64,
         set: |s, v| s.set_broker(Broker::ALL[v as usize]),
     },
+    // After `broker`, for the same reason.
+    knob!(
+        "prefetch",
+        "prefetch",
+        prefetch,
+        Count,
+        Consumer,
+        "Prefetch",
+        "",
+        0,
+        1_000,
+        1,
+        "RabbitMQ basic.qos: the most unacknowledged deliveries the broker pushes to one consumer (0 = unlimited). An auto-ack consumer (at-most-once) is not limited: the broker pushes it everything."
+    )
+    .only_on(
+        &[Broker::RabbitMq],
+        &[(
+            Broker::Kafka,
+            "Kafka has no prefetch: a consumer fetches up to max-poll records from its position",
+        )],
+    ),
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -1169,6 +1215,16 @@ impl Scenario {
         let defaults = Scenario::default();
         for k in KNOBS.iter().filter(|k| !k.applies_to(broker)) {
             (k.set)(self, k.get(&defaults));
+        }
+    }
+
+    /// `set_broker` for a person switching brokers (the page's picker): a mode the new broker
+    /// refuses also falls back to the default mode, which every broker runs. The doors that
+    /// read a whole input (URL, JSON, flags) use `set_broker` and refuse the pair instead.
+    pub fn switch_broker(&mut self, broker: Broker) {
+        self.set_broker(broker);
+        if broker.refuses(self.mode).is_some() {
+            self.mode = Scenario::default().mode;
         }
     }
 
@@ -1278,6 +1334,16 @@ impl Scenario {
     /// silently turned off instead: `auto`). Named after `producer-idempotence` whichever of
     /// the two was set last, so the message sits by the control that asks for idempotence.
     pub fn check_combinations(&self) -> Result<(), ScenarioError> {
+        if let Some(why) = self.broker.refuses(self.mode) {
+            return Err(ScenarioError {
+                key: "mode".into(),
+                message: format!(
+                    "{} is not available on broker {}: {why}",
+                    self.mode.key(),
+                    self.broker.key()
+                ),
+            });
+        }
         if self.producer_idempotence == Idempotence::On && self.acks == Acks::Leader {
             return Err(ScenarioError {
                 key: "producer-idempotence".into(),
@@ -1350,10 +1416,15 @@ impl Scenario {
         }
         // Also once every key is in, so either order of `acks` and `producer-idempotence`
         // is refused the same way: the idempotence asked for goes back to its default.
-        if let Err(e) = self.check_combinations() {
+        // The mode a broker refuses goes back to the default mode, which every broker runs.
+        while let Err(e) = self.check_combinations() {
             errors.retain(|seen| seen.key != e.key);
+            if e.key == "mode" {
+                self.mode = Scenario::default().mode;
+            } else {
+                self.producer_idempotence = Idempotence::Auto;
+            }
             errors.push(e);
-            self.producer_idempotence = Idempotence::Auto;
         }
         for e in self.refuse_inapplicable(&given) {
             // One line per setting: a bad value of a setting the broker lacks is named once.
@@ -1600,7 +1671,8 @@ mod broker_refusal {
     static TABLE: [Knob; 4] = [
         Knob {
             set: |s, v| s.broker = Broker::ALL[v as usize],
-            ..KNOBS[KNOBS.len() - 1]
+            // The broker knob: second to last, before `prefetch`.
+            ..KNOBS[KNOBS.len() - 2]
         },
         knob!(
             "latency-ms",
@@ -1740,7 +1812,7 @@ mod broker_refusal {
         for b in Broker::ALL {
             for seed in 0..50 {
                 let mut s = sample_scenario(seed, 100);
-                s.set_broker(b);
+                s.switch_broker(b);
                 assert!(s.validate().is_ok(), "{}", b.key());
                 let text = serde_json::to_string(&s).unwrap();
                 assert_eq!(Scenario::from_json(&text).as_ref(), Ok(&s), "{text}");
@@ -1760,7 +1832,7 @@ mod broker_refusal {
         let e = Scenario::default().set("broker", "kinesis").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "broker: must be one of kafka (got \"kinesis\")"
+            "broker: must be one of kafka, rabbitmq (got \"kinesis\")"
         );
         assert_eq!(
             Scenario::from_json(r#"{"broker": "kafka"}"#),

@@ -68,7 +68,27 @@ impl Mode {
         }
     }
 
-    /// One line on the mechanism, in our own words.
+    /// One line on the mechanism on a broker family, in our own words: a refused mode says
+    /// why.
+    pub fn mechanism_on(self, broker: Broker) -> &'static str {
+        if let Some(why) = broker.refuses(self) {
+            return why;
+        }
+        match (broker, self) {
+            (Broker::RabbitMq, Mode::AtMostOnce) => {
+                "Publish without confirms and never republish; the consumer subscribes with auto-ack (basic.consume no-ack), so the broker forgets each message as it pushes it, and prefetch does not limit it: everything in a crashed consumer's buffer is lost."
+            }
+            (Broker::RabbitMq, Mode::AtLeastOnce) => {
+                "The producer republishes until a publisher confirm arrives (RabbitMQ has no idempotent producer: a lost confirm means a second copy); the consumer acks each delivery after processing (manual ack), and when its connection closes the broker requeues every unacknowledged delivery at its old position, marked redelivered. Nothing is lost, but redeliveries and republished copies apply a payment twice."
+            }
+            (Broker::RabbitMq, Mode::IdempotentConsumer) => {
+                "At-least-once on RabbitMQ (publisher confirms, manual ack, requeue on close), plus a dedup store of processed message IDs written in the same local transaction as the payment: redeliveries and republished copies are skipped."
+            }
+            _ => self.mechanism(),
+        }
+    }
+
+    /// One line on the mechanism on Kafka, in our own words.
     pub fn mechanism(self) -> &'static str {
         match self {
             Mode::AtMostOnce => {
@@ -138,15 +158,20 @@ pub enum Broker {
     /// Apache Kafka: a partitioned log read by a consumer group.
     #[default]
     Kafka,
+    /// RabbitMQ: one queue whose broker pushes deliveries to competing consumers, each
+    /// acknowledged (or not) one by one.
+    #[serde(rename = "rabbitmq")]
+    RabbitMq,
 }
 
 impl Broker {
-    pub const ALL: [Broker; 1] = [Broker::Kafka];
+    pub const ALL: [Broker; 2] = [Broker::Kafka, Broker::RabbitMq];
 
     /// The name used on the command line, in URLs and in JSON.
     pub fn key(self) -> &'static str {
         match self {
             Broker::Kafka => "kafka",
+            Broker::RabbitMq => "rabbitmq",
         }
     }
 
@@ -158,6 +183,7 @@ impl Broker {
     pub fn title(self) -> &'static str {
         match self {
             Broker::Kafka => "Kafka",
+            Broker::RabbitMq => "RabbitMQ",
         }
     }
 
@@ -167,6 +193,27 @@ impl Broker {
             Broker::Kafka => {
                 "Apache Kafka: a replicated, partitioned log; each partition is read in order by one member of a consumer group, and acks=all, idempotent producers and transactions give its guarantees."
             }
+            Broker::RabbitMq => {
+                "RabbitMQ: one classic queue; the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, no transactions."
+            }
+        }
+    }
+
+    /// The modes the family runs, in `Mode::ALL` order.
+    pub fn modes(self) -> impl Iterator<Item = Mode> {
+        Mode::ALL
+            .into_iter()
+            .filter(move |&m| self.refuses(m).is_none())
+    }
+
+    /// Why the family refuses a mode, or `None` if it runs it: RabbitMQ has no transaction
+    /// that spans the queue and the consumer's database.
+    pub fn refuses(self, mode: Mode) -> Option<&'static str> {
+        match (self, mode) {
+            (Broker::RabbitMq, Mode::ExactlyOnce) => Some(
+                "RabbitMQ has no transaction that spans the queue and your database, so a crash between the two always leaves one done and the other not; use idempotent-consumer or outbox (exactly-once effects by deduplication)",
+            ),
+            _ => None,
         }
     }
 }
@@ -289,6 +336,9 @@ pub struct Scenario {
     /// Consumers in the group. Default 4.
     pub consumers: u32,
     /// Partitions of the topic; each is owned by one live consumer. Default 8.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_default_partitions")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
     pub partitions: u32,
     /// Total publish rate, messages per second of simulated time. Default 2,000.
     pub publish_rate: f64,
@@ -307,6 +357,9 @@ pub struct Scenario {
     /// Probability that the network delivers a publish or a delivery twice. Default 0.
     pub duplicate: f64,
     /// Probability that a delivery (broker to consumer) is lost. Default 0.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub delivery_loss: f64,
 
     // --- Producer side ---
@@ -330,8 +383,14 @@ pub struct Scenario {
     /// Probability that the partition leader crashes right after appending a message. Default 0.
     pub broker_crash: f64,
     /// When the broker acks a publish. Default `all`. Exactly-once always uses `all`.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_acks_all")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<Acks>", optional))]
     pub acks: Acks,
     /// Copies of each partition (leader included). Default 3.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_default_replication_factor")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
     pub replication_factor: u32,
     /// Time to replicate (or, with one replica, flush) an append, ms. Default 5.
     pub replication_ms: f64,
@@ -359,12 +418,18 @@ pub struct Scenario {
     pub processing_ms: f64,
     /// Records fetched per poll; with exactly-once, also the most records per transaction.
     /// Default 50.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_default_max_poll")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
     pub max_poll: u32,
     /// Time until a crashed consumer (or a restarted producer or outbox relay) is back, ms.
     /// Default 100.
     pub restart_ms: f64,
     /// Time until the group notices a silent consumer and hands its partitions over, ms.
     /// Default 300.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_default_session_timeout")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub session_timeout_ms: f64,
     /// How often a consumer commits its offsets, ms (Kafka's `auto.commit.interval.ms`; the
     /// commit runs inside the poll); 0 commits after each poll's records are processed.
@@ -385,8 +450,14 @@ pub struct Scenario {
 
     // --- Transaction costs ---
     /// Transaction log write, ms. Default 1.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_one_ms")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub txn_write_ms: f64,
     /// Transaction commit acknowledgement, ms. Default 1.
+    // Left out of JSON at its default, so that a broker without it never carries it.
+    #[serde(skip_serializing_if = "is_one_ms")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub txn_ack_ms: f64,
 
     // --- Bounds ---
@@ -487,6 +558,14 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub transaction_timeout_ms: f64,
 
+    // --- RabbitMQ ---
+    /// RabbitMQ `basic.qos` prefetch count: the most unacknowledged deliveries the broker
+    /// pushes to one consumer; 0 is unlimited (RabbitMQ's own default when the consumer sets
+    /// none). An auto-ack consumer (at-most-once) is not limited by it. Default 10.
+    #[serde(skip_serializing_if = "is_default_prefetch")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub prefetch: u32,
+
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
     /// objects, in URLs and on the command line the compact text
@@ -502,6 +581,14 @@ const DEFAULT_STALL_MS: f64 = 1_000.0;
 const DEFAULT_REPLICA_LAG_MS: f64 = 1_000.0;
 /// Kafka's default `transaction.timeout.ms`.
 const DEFAULT_TRANSACTION_TIMEOUT_MS: f64 = 60_000.0;
+
+/// The playground's prefetch: a bound most client guides recommend setting, small enough that
+/// a crash's requeue is visible message by message.
+pub const DEFAULT_PREFETCH: u32 = 10;
+
+fn is_default_prefetch(v: &u32) -> bool {
+    *v == DEFAULT_PREFETCH
+}
 
 fn is_default_transaction_timeout(v: &f64) -> bool {
     *v == DEFAULT_TRANSACTION_TIMEOUT_MS
@@ -529,6 +616,30 @@ fn is_true(b: &bool) -> bool {
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn is_default_partitions(v: &u32) -> bool {
+    *v == 8
+}
+
+fn is_acks_all(v: &Acks) -> bool {
+    *v == Acks::All
+}
+
+fn is_default_replication_factor(v: &u32) -> bool {
+    *v == 3
+}
+
+fn is_default_max_poll(v: &u32) -> bool {
+    *v == 50
+}
+
+fn is_default_session_timeout(v: &f64) -> bool {
+    *v == 300.0
+}
+
+fn is_one_ms(v: &f64) -> bool {
+    *v == 1.0
 }
 
 fn is_default_visibility(v: &f64) -> bool {
@@ -614,6 +725,7 @@ impl Default for Scenario {
             producer_restart: 0.0,
             relay_crash: 0.0,
             transaction_timeout_ms: DEFAULT_TRANSACTION_TIMEOUT_MS,
+            prefetch: DEFAULT_PREFETCH,
             script: Vec::new(),
         }
     }
@@ -631,7 +743,9 @@ impl Scenario {
     /// The acks setting the run really uses: an idempotent producer requires `acks=all`,
     /// as Kafka enforces, so exactly-once overrides a `leader` setting.
     pub fn effective_acks(&self) -> Acks {
-        if self.mode == Mode::ExactlyOnce {
+        // A RabbitMQ publisher confirm comes once the queue has the message on disk: the
+        // engine's `all` (acked when durable), never at the append.
+        if self.mode == Mode::ExactlyOnce || self.broker == Broker::RabbitMq {
             Acks::All
         } else {
             self.acks
@@ -643,6 +757,10 @@ impl Scenario {
     /// exactly-once's `transactional.id` implies it; otherwise `auto` follows acks=all, as
     /// Kafka >= 3.0 does.
     pub fn idempotent_producer(&self) -> bool {
+        if self.broker != Broker::Kafka {
+            // RabbitMQ has no idempotent producer: a republish is a second message.
+            return false;
+        }
         match self.mode {
             Mode::AtMostOnce => false,
             Mode::ExactlyOnce => true,
@@ -651,6 +769,15 @@ impl Scenario {
                 Idempotence::Off => false,
                 Idempotence::Auto => self.effective_acks() == Acks::All,
             },
+        }
+    }
+
+    /// Copies the broker keeps of each message: Kafka's `replication-factor`; a classic
+    /// RabbitMQ queue lives on one node.
+    pub fn replicas(&self) -> u32 {
+        match self.broker {
+            Broker::Kafka => self.replication_factor,
+            Broker::RabbitMq => 1,
         }
     }
 

@@ -113,6 +113,18 @@ static PRESETS: &[Preset] = &[
         explanation: "Kafka. Its idempotent producer (on by default since 3.0, with acks=all) numbers its records so that the broker drops its retries. That holds within one producer session only: here producers now and then die after sending, before the ack, and restart, resending every record they have no ack for. Without a transactional.id, InitProducerId gives the new instance a new producer ID, so the broker cannot tell a resend from a new record, and each record that had landed is stored twice. Switch to exactly-once: its transactional.id brings the same producer ID back with the epoch bumped, its open transaction is aborted (records aborted counts its records, which read-committed readers skip), any write of the old epoch still on the network is fenced (producer fenced), and nothing is charged twice.",
         query: "mode=at-least-once&producer-restart=0.005&messages=5000",
     },
+    Preset {
+        key: "rabbitmq-auto-ack-crash",
+        title: "RabbitMQ: auto-ack loses the consumer's buffer",
+        explanation: "RabbitMQ, at-most-once: consumers subscribe with auto-ack, so the broker forgets a message the moment it pushes it, and prefetch (basic.qos) does not limit an auto-ack consumer. The consumers here are slower than the producers, so the broker pushes the whole backlog into their client buffers, and each crash loses everything its consumer had not yet taken: hundreds of payments per crash, where Kafka's at-most-once loses one poll. The queue panel shows how little stays ready in the broker. Switch to at-least-once (manual ack) and the same crashes lose nothing: the broker requeues what the consumer never acknowledged.",
+        query: "broker=rabbitmq&mode=at-most-once&crash-before-process=0.002&processing-ms=5",
+    },
+    Preset {
+        key: "rabbitmq-requeue-on-close",
+        title: "RabbitMQ: requeue when a connection closes",
+        explanation: "RabbitMQ, at-least-once with manual acks and a prefetch of 10: each consumer holds up to 10 unacknowledged deliveries. When one crashes after processing a payment and before its basic.ack, the broker requeues all 10 at once, at their old positions, and pushes them again with redelivered=true, ahead of newer messages. Only the one it had processed is applied twice: per crash, one duplicate and ten redeliveries. Reordered counts the payments applied after a later one of the same producer and account. Switch to the idempotent consumer: the redeliveries stay, the duplicates go.",
+        query: "broker=rabbitmq&mode=at-least-once&crash-after-process=0.002&processing-ms=5",
+    },
 ];
 
 /// Every preset, in the order the page lists them.

@@ -14,8 +14,8 @@
 //! added to `Report` or `SweepResult` and not here fails to compile.
 
 use dsim_core::report::{
-    CostReport, HistogramBin, LatencySummary, LedgerReport, ReplicationReport, SeriesReport,
-    StuckAt, ZombieReport,
+    CostReport, HistogramBin, LatencySummary, LedgerReport, QueueReport, ReplicationReport,
+    SeriesReport, StuckAt, ZombieReport,
 };
 use dsim_core::sweep::SweepPoint;
 use dsim_core::{
@@ -65,6 +65,7 @@ pub struct ReportDef {
     external: Option<ExternalReport>,
     zombies: Option<ZombieReport>,
     replication: Option<ReplicationReport>,
+    queue: Option<QueueReport>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -75,7 +75,7 @@ pub struct Entries {
 }
 
 impl Entries {
-    pub(super) fn alloc(
+    pub(crate) fn alloc(
         &mut self,
         msg: u32,
         copy: u8,
@@ -123,7 +123,7 @@ impl Entries {
         self.slots.len()
     }
 
-    pub(super) fn free(&mut self, id: u32) {
+    pub(crate) fn free(&mut self, id: u32) {
         let e = &mut self.slots[id as usize];
         e.state = EntryState::Free;
         self.free.push(id);

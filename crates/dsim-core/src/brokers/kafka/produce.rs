@@ -85,7 +85,16 @@ impl Simulation {
         // (`producer_state`) replaced the look-up of a live record that once stood for them.
         m.live_entries = m.live_entries.saturating_add(1);
         let append_no = self.metrics.counters.appends as u32;
-        let (entry, generation) = self.append_record(msg, copy, partition, append_no);
+        let (entry, generation) = match self.rabbit.as_mut() {
+            // RabbitMQ: no log; the message takes the next queue position on arrival.
+            Some(q) => {
+                let position = q.next_position();
+                let (entry, generation) = self.entries.alloc(msg, copy, partition, append_no);
+                self.entries.get_mut(entry).offset = position;
+                (entry, generation)
+            }
+            None => self.append_record(msg, copy, partition, append_no),
+        };
         let e = self.entries.get_mut(entry);
         e.writer = writer;
         if self.scenario.transactional_producer() {
@@ -110,7 +119,9 @@ impl Simulation {
         // `min.insync.replicas` asks for more (see `on_durable`).
         let in_sync = self.isr.in_sync();
         self.metrics.counters.network_messages += in_sync as u64 - 1;
-        let ack_now = self.acks == Acks::Leader || (in_sync == 1 && self.min_insync == 1);
+        // A RabbitMQ confirm waits for the disk write (`on_durable`).
+        let ack_now = self.rabbit.is_none()
+            && (self.acks == Acks::Leader || (in_sync == 1 && self.min_insync == 1));
         self.replicating.push_back((entry, generation));
         self.queue.schedule_in_lane(
             Lane::Replication,
@@ -137,7 +148,17 @@ impl Simulation {
                 } else {
                     String::new()
                 };
-                if copy == 0 {
+                if self.rabbit.is_some() {
+                    let position = self.entries.get(entry).offset;
+                    format!(
+                        "received by the queue at position {position}{}; confirmed once on disk",
+                        if copy == 0 {
+                            ""
+                        } else {
+                            ", AGAIN, as a second message (RabbitMQ has no idempotent producer)"
+                        }
+                    )
+                } else if copy == 0 {
                     format!("appended to partition {partition}{isr}")
                 } else {
                     format!(

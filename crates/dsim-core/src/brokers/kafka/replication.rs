@@ -267,7 +267,7 @@ impl Simulation {
             }
             None => (1, self.producer_of(msg)),
         };
-        let rf = self.scenario.replication_factor.max(1);
+        let rf = self.scenario.replicas().max(1);
         if self.is_traced(msg) {
             let isr = self.isr.in_sync() as u32;
             let visible = if open {
@@ -344,6 +344,11 @@ impl Simulation {
         // A record of a producer's open transaction is ready too: the fetch path stops before
         // it (the last stable offset) until its transaction commits or aborts.
         self.entries.get_mut(entry).state = EntryState::Ready;
+        if self.rabbit.is_some() {
+            let generation = self.entries.get(entry).generation;
+            self.rabbit_enqueue(entry, generation);
+            return;
+        }
         if let Some(owner) = self.owner_of(partition) {
             self.serve_fetch(owner);
         }
@@ -418,6 +423,10 @@ impl Simulation {
     /// entry that crashed it at its time.
     #[cold]
     pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+        if self.rabbit.is_some() {
+            self.rabbit_crash_broker(trigger, scripted);
+            return;
+        }
         self.metrics.counters.broker_crashes += 1;
         self.broker_down_until = Some(self.now + self.timing.failover);
         if let Some(trigger) = trigger {
@@ -578,6 +587,10 @@ impl Simulation {
             return;
         }
         self.broker_down_until = None;
+        if self.rabbit.is_some() {
+            self.rabbit_dispatch();
+            return;
+        }
         for c in self.members.clone() {
             self.serve_fetch(c);
         }

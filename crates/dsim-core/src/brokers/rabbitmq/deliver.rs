@@ -1,0 +1,418 @@
+//! The broker's side of a RabbitMQ run: enqueueing a confirmed message, pushing deliveries,
+//! taking acks, and requeueing when a consumer's connection closes or the node restarts.
+
+use crate::clients::consumer::{Item, delivery_key};
+use crate::engine::faults::{Hop, Verdict};
+use crate::engine::messages::Cause;
+use crate::engine::{Event, Simulation, trace};
+use crate::report::trace::{Actor, TraceKind};
+use crate::scenario::script::Link;
+
+/// Why a consumer's channel closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// The consumer process died.
+    Crash,
+    /// The connection dropped (a basic.ack never got through, or the node restarted); the
+    /// process lives and reconnects.
+    ConnectionLost,
+}
+
+impl Simulation {
+    /// A message is on disk: it joins the queue at the position it took on arrival.
+    pub(crate) fn rabbit_enqueue(&mut self, entry: u32, generation: u32) {
+        let position = self.entries.get(entry).offset;
+        if let Some(q) = self.rabbit.as_mut() {
+            q.enqueue(position, (entry, generation));
+        }
+        self.rabbit_dispatch();
+    }
+
+    /// Pushes ready messages to consumers with room, round robin, until either runs out.
+    pub(crate) fn rabbit_dispatch(&mut self) {
+        if self.broker_down() {
+            return;
+        }
+        while let Some((consumer, position, (entry, generation))) =
+            self.rabbit.as_mut().and_then(|q| q.next_delivery())
+        {
+            self.rabbit_deliver(consumer as u16, position, entry, generation);
+        }
+    }
+
+    /// `basic.deliver` to one consumer. Sent over its TCP connection, it is never lost on its
+    /// own; a scripted partition holds it until the link heals. With auto-ack the broker
+    /// forgets the message here.
+    fn rabbit_deliver(&mut self, consumer: u16, position: u64, entry: u32, generation: u32) {
+        let session = self.consumers[consumer as usize].session;
+        let e = self.entries.get_mut(entry);
+        e.deliveries = e.deliveries.saturating_add(1);
+        let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
+        let key = delivery_key(copy, 0);
+        let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+        self.metrics.counters.network_messages += 1;
+        if delivery > 1 {
+            self.metrics.counters.replayed += 1;
+        }
+        trace!(
+            self,
+            msg,
+            if delivery == 1 {
+                TraceKind::Delivered
+            } else {
+                TraceKind::Replayed
+            },
+            Actor::Broker,
+            Some(Actor::Consumer),
+            Some(consumer as u32),
+            delivery,
+            key as u32,
+            match (delivery, auto_ack) {
+                (1, true) => format!(
+                    "pushed to consumer {consumer} with auto-ack (queue position {position}): the broker forgets it as it sends it"
+                ),
+                (1, false) => format!(
+                    "pushed to consumer {consumer} (queue position {position}), unacknowledged until its basic.ack"
+                ),
+                _ => format!(
+                    "pushed AGAIN to consumer {consumer} with redelivered=true (delivery {delivery}): an earlier delivery was never acknowledged before its channel closed"
+                ),
+            },
+        );
+        let delay = self.faults.latency(
+            Link::Consumer(consumer),
+            self.now,
+            msg,
+            delivery,
+            key as u32,
+        );
+        self.hold(msg);
+        if auto_ack {
+            self.finish_entry(entry);
+        }
+        self.queue.schedule(
+            self.now + delay,
+            Event::DeliveryArrive {
+                msg,
+                entry,
+                generation,
+                delivery,
+                copy: key,
+                consumer,
+                session,
+            },
+        );
+    }
+
+    /// A delivery reached its consumer: into its client's buffer, in arrival order.
+    pub(crate) fn rabbit_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
+        let c = &self.consumers[consumer as usize];
+        if !c.alive || c.session != session {
+            let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+            if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
+                m.cause = Cause::AutoAckBufferLost;
+            }
+            trace!(
+                self,
+                item.msg,
+                TraceKind::DeliveryLost,
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                if auto_ack {
+                    "arrived after the consumer's connection closed; with auto-ack the broker had already forgotten it: lost"
+                } else {
+                    "arrived after the consumer's connection closed; the broker had already requeued it"
+                },
+            );
+            self.release(item.msg);
+            return;
+        }
+        trace!(
+            self,
+            item.msg,
+            TraceKind::Received,
+            Actor::Consumer,
+            None,
+            Some(consumer as u32),
+            item.delivery,
+            item.key as u32,
+            format!("consumer {consumer} received it into its client's buffer"),
+        );
+        self.consumers[consumer as usize].queue.push_back(item);
+        self.next_work(consumer);
+    }
+
+    /// After processing with manual ack: `basic.ack` for the delivery. TCP loses no single
+    /// frame, so a lost ack is a dropped connection: the broker requeues every delivery the
+    /// consumer had unacknowledged, this one too, and the consumer reconnects.
+    pub(crate) fn rabbit_send_ack(&mut self, consumer: u16, item: Item) {
+        let session = self.consumers[consumer as usize].session;
+        self.metrics.counters.network_messages += 1;
+        match self.faults.network(
+            Hop::Ack,
+            Link::Consumer(consumer),
+            self.now,
+            item.msg,
+            item.delivery,
+            item.key as u32,
+        ) {
+            Verdict::Drop { scripted } => {
+                trace!(
+                    self,
+                    item.msg,
+                    TraceKind::AckLost,
+                    Actor::Consumer,
+                    Some(Actor::Broker),
+                    Some(consumer as u32),
+                    item.delivery,
+                    item.key as u32,
+                    self.scripted_note(
+                        scripted,
+                        "the connection dropped before this basic.ack reached the broker: the broker requeues every delivery the consumer had not acknowledged, this one too"
+                    ),
+                );
+                self.rabbit_close(consumer, Closed::ConnectionLost, None, scripted);
+            }
+            Verdict::Deliver { delay, .. } => {
+                if let Some(q) = self.rabbit.as_mut() {
+                    let at = &mut q.last_ack_arrival[consumer as usize];
+                    *at = (*at).max(self.now + delay);
+                }
+                self.queue.schedule(
+                    self.now + delay,
+                    Event::RabbitAckArrive {
+                        consumer,
+                        session,
+                        position: item.offset,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A `basic.ack` reached the broker. One for a channel that has since closed names a
+    /// delivery tag the broker no longer knows: that message was requeued.
+    pub(crate) fn on_rabbit_ack_arrive(&mut self, consumer: u16, session: u32, position: u64) {
+        if self.consumers[consumer as usize].session != session {
+            return;
+        }
+        let Some((entry, generation)) = self
+            .rabbit
+            .as_mut()
+            .and_then(|q| q.ack(consumer as usize, position))
+        else {
+            return;
+        };
+        if let Some(e) = self.entries.live(entry, generation) {
+            let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
+            trace!(
+                self,
+                msg,
+                TraceKind::Ack,
+                Actor::Broker,
+                None,
+                Some(consumer as u32),
+                delivery,
+                delivery_key(copy, 0) as u32,
+                "basic.ack arrived: the broker deletes the message",
+            );
+            self.finish_entry(entry);
+        }
+        self.rabbit_dispatch();
+    }
+
+    /// A consumer's connection closes: its buffer is gone with it, and the broker requeues
+    /// every delivery it had not acknowledged, at once. `in_hand` is a delivery the consumer
+    /// had taken from its buffer when it died. It comes back after `restart-ms`, as a new
+    /// process or a reconnect.
+    pub(crate) fn rabbit_close(
+        &mut self,
+        consumer: u16,
+        why: Closed,
+        in_hand: Option<Item>,
+        scripted: Option<u16>,
+    ) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive {
+            return;
+        }
+        c.alive = false;
+        let mut dropped: Vec<Item> = in_hand.into_iter().collect();
+        if let Some((item, _)) = c.current.take() {
+            dropped.push(item);
+        }
+        dropped.extend(c.queue.drain(..));
+        if why == Closed::ConnectionLost {
+            self.metrics.counters.connections_lost += 1;
+        }
+        let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+        for item in dropped {
+            if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
+                m.cause = Cause::AutoAckBufferLost;
+            }
+            let note = match (why, auto_ack) {
+                (Closed::Crash, true) => {
+                    "the consumer died with this message in its buffer; with auto-ack the broker forgot it when it sent it: lost"
+                }
+                (Closed::ConnectionLost, true) => {
+                    "the connection dropped with this message in the consumer's buffer; with auto-ack the broker forgot it when it sent it: lost"
+                }
+                (Closed::Crash, false) => {
+                    "the consumer died holding this delivery unacknowledged: the broker requeues it at its position, marked redelivered"
+                }
+                (Closed::ConnectionLost, false) => {
+                    "the connection dropped with this delivery unacknowledged: the broker requeues it at its position, marked redelivered"
+                }
+            };
+            trace!(
+                self,
+                item.msg,
+                TraceKind::DroppedByCrash,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                self.scripted_note(scripted, note),
+            );
+            self.release(item.msg);
+        }
+        let session = self.consumers[consumer as usize].session;
+        if self.broker_down() {
+            // The node itself went down: every channel is gone with it, at once.
+            if let Some(q) = self.rabbit.as_mut() {
+                q.close(consumer as usize);
+            }
+        } else {
+            // The close reaches the broker after every basic.ack sent before it.
+            let wire = self.faults.latency(
+                Link::Consumer(consumer),
+                self.now,
+                u32::MAX - consumer as u32,
+                session,
+                3,
+            );
+            let last_ack = self
+                .rabbit
+                .as_ref()
+                .map_or(0, |q| q.last_ack_arrival[consumer as usize]);
+            self.queue.schedule(
+                (self.now + wire).max(last_ack),
+                Event::RabbitChannelClosed { consumer, session },
+            );
+        }
+        self.queue.schedule(
+            self.now + self.timing.restart,
+            Event::ConsumerRestart { consumer },
+        );
+    }
+
+    /// The broker learns that a consumer's connection closed: everything that session left
+    /// unacknowledged goes back to the queue at once, at its old positions, and out again to
+    /// the consumers with room.
+    pub(crate) fn on_rabbit_channel_closed(&mut self, consumer: u16, session: u32) {
+        if self.consumers[consumer as usize].session != session {
+            // Already closed when the consumer came back (`rabbit_reopen`).
+            return;
+        }
+        self.rabbit_requeue(consumer);
+    }
+
+    fn rabbit_requeue(&mut self, consumer: u16) {
+        let Some(q) = self.rabbit.as_mut() else {
+            return;
+        };
+        if !q.is_open(consumer as usize) {
+            return;
+        }
+        let back = q.close(consumer as usize);
+        for (position, (entry, generation)) in back {
+            if let Some(e) = self.entries.live(entry, generation) {
+                let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::Requeued,
+                    Actor::Broker,
+                    None,
+                    Some(consumer as u32),
+                    delivery,
+                    delivery_key(copy, 0) as u32,
+                    format!(
+                        "consumer {consumer}'s connection closed with this delivery unacknowledged: requeued at its position ({position}), to be delivered again with redelivered=true"
+                    ),
+                );
+            }
+        }
+        self.rabbit_dispatch();
+    }
+
+    /// The consumer is back (restarted or reconnected): a new channel, a new `basic.consume`.
+    pub(crate) fn rabbit_reopen(&mut self, consumer: u16) {
+        // A close still on its way is taken first: the old channel and the new are two.
+        self.rabbit_requeue(consumer);
+        let c = &mut self.consumers[consumer as usize];
+        c.alive = true;
+        c.session += 1;
+        if let Some(q) = self.rabbit.as_mut() {
+            q.open(consumer as usize);
+        }
+        self.rabbit_dispatch();
+    }
+
+    /// The node crashes: what it had received but not yet written to disk is gone (never
+    /// confirmed, so its producer republishes it), every connection closes, and nothing is
+    /// delivered until it is back after `failover-ms`. Durable messages survive.
+    #[cold]
+    pub(crate) fn rabbit_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+        self.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(self.now + self.timing.failover);
+        if let Some(trigger) = trigger {
+            trace!(
+                self,
+                trigger,
+                TraceKind::BrokerCrash,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                0,
+                "the RabbitMQ node crashes right after receiving this publish, before writing it to disk",
+            );
+        }
+        let unwritten: Vec<(u32, u32)> = self.replicating.drain(..).collect();
+        for (entry, generation) in unwritten {
+            let Some(e) = self.entries.live(entry, generation) else {
+                continue;
+            };
+            let (msg, copy) = (e.msg, e.copy);
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.live_entries = m.live_entries.saturating_sub(1);
+            }
+            trace!(
+                self,
+                msg,
+                TraceKind::Truncated,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                copy as u32,
+                self.scripted_note(
+                    scripted,
+                    "the node crashed before writing it to disk: gone, and never confirmed"
+                ),
+            );
+            self.finish_entry(entry);
+        }
+        for c in 0..self.consumers.len() as u16 {
+            self.rabbit_close(c, Closed::ConnectionLost, None, scripted);
+            self.rabbit_requeue(c);
+        }
+        self.queue
+            .schedule(self.now + self.timing.failover, Event::BrokerRecover);
+    }
+}
