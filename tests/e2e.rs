@@ -20,6 +20,7 @@ mod browser;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -43,22 +44,29 @@ async fn the_playground_story() {
     );
     let base = format!("http://127.0.0.1:{}", browser::serve(dist));
     let driver = browser::Chromedriver::start();
-    let client = connect(&driver).await;
+    let downloads = browser::saved::Downloads::new();
+    let client = connect(&driver, &downloads).await;
     let page = Page {
         client: &client,
         base,
         shots: Vec::new(),
+        downloads: &downloads,
     };
     let outcome = story(page).await;
     let _ = client.close().await;
     drop(driver);
     match outcome {
-        Ok(shots) => save_screenshots(shots),
         Err(e) => panic!("{e}"),
+        // A run of chosen steps is for watching one check go red; it never passes, so that an
+        // inherited DSIM_E2E_STEPS cannot make a partial story look like the whole one.
+        Ok(_) if std::env::var_os("DSIM_E2E_STEPS").is_some() => {
+            panic!("only the steps in DSIM_E2E_STEPS ran: a partial story does not pass")
+        }
+        Ok(shots) => save_screenshots(shots),
     }
 }
 
-async fn connect(driver: &browser::Chromedriver) -> Client {
+async fn connect(driver: &browser::Chromedriver, downloads: &browser::saved::Downloads) -> Client {
     let mut args: Vec<String> = browser::CHROMIUM_FLAGS
         .iter()
         .map(|s| s.to_string())
@@ -70,6 +78,14 @@ async fn connect(driver: &browser::Chromedriver) -> Client {
         "goog:chromeOptions": {
             "binary": browser::chromium(),
             "args": args,
+            // Downloads go, without asking, to a directory the test reads; the PNG is offered
+            // after an await, outside the click's user gesture, so automatic downloads are
+            // allowed too.
+            "prefs": {
+                "download.default_directory": downloads.dir,
+                "download.prompt_for_download": false,
+                "profile.default_content_setting_values.automatic_downloads": 1,
+            },
         }
     });
     let Value::Object(caps) = caps else {
@@ -174,6 +190,26 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
     step(
         "18: panels that fail to load are named, the dashboard runs, and Try again loads them",
         panels_fail_then_load(&page),
+    )
+    .await?;
+    step(
+        "19: a dragged slider and an arrowed one rerun the scenario they show",
+        sliders(&page),
+    )
+    .await?;
+    step(
+        "20: Copy link's address reproduces the scenario in a fresh page",
+        copy_link(&page),
+    )
+    .await?;
+    step(
+        "21: a hovered chart's tooltip shows the point's values",
+        tooltip(&page),
+    )
+    .await?;
+    step(
+        "22: every download of a run is the run's numbers",
+        downloads(&page),
     )
     .await?;
     Ok(page.shots)
@@ -281,12 +317,10 @@ async fn scripted_faults(page: &mut Page<'_>) -> Step {
         return Err(format!("the band is labelled {label}"));
     }
     // The crash after processing duplicated a payment in at-least-once, right then.
-    let dups = page
-        .number_attr("[data-testid=counter-duplicates]", "data-value")
-        .await?;
+    let dups = page.counter("duplicates").await? as f64;
     if dups < 1.0 {
         return Err(format!(
-            "no duplicate after the scripted crash (data-value {dups})"
+            "no duplicate after the scripted crash (the counter reads {dups})"
         ));
     }
     page.scroll_to("[data-testid=chart-throughput]").await?;
@@ -317,7 +351,17 @@ async fn scripted_faults(page: &mut Page<'_>) -> Step {
     page.expect_no_csp_violations().await
 }
 
+/// Runs a step of the story; with `DSIM_E2E_STEPS` (numbers, comma-separated) only the
+/// steps named, to try one check quickly against a page broken on purpose. The steps that
+/// continue from the one before (2 and 3) need it named too.
 async fn step(name: &str, body: impl Future<Output = Step>) -> Step {
+    if let Ok(only) = std::env::var("DSIM_E2E_STEPS") {
+        let number = name.split(':').next().unwrap_or_default();
+        if !only.split(',').any(|n| n.trim() == number) {
+            println!("e2e step {name}: not in DSIM_E2E_STEPS");
+            return Ok(());
+        }
+    }
     println!("e2e step {name}");
     body.await
         .map_err(|e| format!("e2e step {name} failed: {e}"))
@@ -338,12 +382,10 @@ async fn default_run(page: &mut Page<'_>) -> Step {
     if seed != "7" {
         return Err(format!("the seed field shows {seed:?}, not 7"));
     }
-    let dups = page
-        .number_attr("[data-testid=counter-duplicates]", "data-value")
-        .await?;
+    let dups = page.counter("duplicates").await? as f64;
     if dups <= 0.0 {
         return Err(format!(
-            "no duplicates at publish-ack-loss 0.1 (data-value {dups})"
+            "no duplicates at publish-ack-loss 0.1 (the counter reads {dups})"
         ));
     }
     page.expect_no_csp_violations().await?;
@@ -351,8 +393,7 @@ async fn default_run(page: &mut Page<'_>) -> Step {
 }
 
 async fn move_knob(page: &Page<'_>) -> Step {
-    let counter = "[data-testid=counter-duplicates]";
-    let dups_before = page.attr(counter, "data-value").await?;
+    let dups_before = page.counter("duplicates").await?;
     let chart_before = page.chart("chart-dup-loss").await?;
 
     let field = "[data-testid=knob-crash-after-process-number]";
@@ -367,7 +408,7 @@ async fn move_knob(page: &Page<'_>) -> Step {
     })
     .await?;
     page.wait_finished("[data-testid=progress]").await?;
-    let dups_after = page.attr(counter, "data-value").await?;
+    let dups_after = page.counter("duplicates").await?;
     if dups_after == dups_before {
         return Err(format!(
             "the duplicate counter stayed at {dups_before} after crash-after-process went to 0.05"
@@ -454,12 +495,10 @@ async fn embed(page: &Page<'_>) -> Step {
         }
     }
     page.wait_finished("[data-testid=progress]").await?;
-    let lost = page
-        .number_attr("[data-testid=counter-lost]", "data-value")
-        .await?;
+    let lost = page.counter("lost").await? as f64;
     if lost <= 0.0 {
         return Err(format!(
-            "nothing lost at publish-loss 0.2 at most once (data-value {lost})"
+            "nothing lost at publish-loss 0.2 at most once (the counter reads {lost})"
         ));
     }
     page.expect_no_csp_violations().await
@@ -742,9 +781,7 @@ async fn heavy_run(page: &Page<'_>) -> Step {
             "the page drew only {frames:.1} frames per second during the run"
         ));
     }
-    let resolved = page
-        .number_attr("[data-testid=counter-applied]", "data-value")
-        .await?;
+    let resolved = page.counter("applied").await? as f64;
     if resolved < 500_000.0 {
         return Err(format!("only {resolved} payments applied of a million"));
     }
@@ -793,9 +830,7 @@ async fn heavy_run(page: &Page<'_>) -> Step {
             .await
     })
     .await?;
-    let again = page
-        .number_attr("[data-testid=counter-applied]", "data-value")
-        .await?;
+    let again = page.counter("applied").await? as f64;
     if again != resolved {
         return Err(format!(
             "the same run applied {resolved} payments, then {again} in a reused worker"
@@ -811,39 +846,50 @@ async fn heavy_run(page: &Page<'_>) -> Step {
     page.expect_no_csp_violations().await
 }
 
+/// Cancels a run in the worker, then asks for a smaller one: the cancelled worker is stopped
+/// at once and never heard from again, and the next run goes to another worker and finishes
+/// with a fresh run's counters. (A spy on the page's workers tells; no waiting to see whether
+/// progress moves, which would prove nothing on a slow machine.)
 async fn cancel_heavy_run(page: &Page<'_>) -> Step {
-    page.open("/?mode=idempotent-consumer&messages=2000000&seed=4&ack-loss=0.1")
+    page.open("/?mode=idempotent-consumer&messages=2000&seed=4&ack-loss=0.1")
         .await?;
-    // `exists`, not `attr`: right after loading, the page may not have mounted yet.
-    page.wait_until("the run is in the worker", async || {
-        page.exists("[data-testid=progress][data-worker=true]")
-            .await
-    })
+    page.wait_finished("[data-testid=progress]").await?;
+    page.js(WORKER_SPY, vec![]).await?;
+    // Two million messages: the job is sent with the spy watching.
+    page.type_over("[data-testid=knob-messages-number]", "2000000\u{E004}")
+        .await?;
+    page.wait_until(
+        "the run is in the worker, and has reported progress",
+        async || {
+            Ok(page
+                .exists("[data-testid=progress][data-worker=true]")
+                .await?
+                && page
+                    .js("return __spy.log.some(e => e.what === 'reply');", vec![])
+                    .await?
+                    == json!(true))
+        },
+    )
     .await?;
+    page.js("__spy.log.push({what: 'cancel'});", vec![]).await?;
     page.click("[data-testid=pause]").await?;
     page.wait_until("the run is cancelled", async || {
         page.exists("[data-testid=progress][data-state=paused][data-worker=false]")
             .await
     })
     .await?;
-    let events_before = page
-        .js(
-            "return document.querySelector('[data-testid=progress]').value;",
-            vec![],
-        )
+    page.js("__spy.log.push({what: 'next'});", vec![]).await?;
+    page.type_over("[data-testid=knob-messages-number]", "60000\u{E004}")
         .await?;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let events_after = page
-        .js(
-            "return document.querySelector('[data-testid=progress]').value;",
-            vec![],
-        )
-        .await?;
-    if events_before != events_after {
-        return Err(format!(
-            "progress kept moving after Cancel: {events_before} -> {events_after}"
-        ));
-    }
+    page.wait_until("the next run, in a worker, finishes", async || {
+        Ok(page.url().await?.contains("messages=60000")
+            && page
+                .exists("[data-testid=progress][data-state=finished][data-worker=false]")
+                .await?)
+    })
+    .await?;
+    expect_rerun_of_address(page, "the run after Cancel").await?;
+    expect_cancelled_worker_stopped(page).await?;
     page.expect_no_csp_violations().await
 }
 
@@ -954,7 +1000,16 @@ async fn sweep(page: &mut Page<'_>) -> Step {
         if has_theory != matches!(metric, "duplicates" | "lost") {
             return Err(format!("{metric}: theory overlaid: {has_theory}"));
         }
+        expect_marks_where_the_axes_put_them(page, metric, &expected, pick).await?;
     }
+
+    let csv = page
+        .download(
+            "[data-testid=sweep-csv]",
+            "dsim-sweep-publish-ack-loss-seed-5.csv",
+        )
+        .await?;
+    check_sweep_csv(&csv, &expected)?;
 
     // The PNG export draws the chart's SVG from a blob: URL, which the policy allows.
     for button in ["sweep-chart-duplicates-png", "chart-dup-loss-png"] {
@@ -974,43 +1029,129 @@ async fn sweep(page: &mut Page<'_>) -> Step {
     page.screenshot("sweep.png").await
 }
 
+/// Cancels a sweep in the worker, then runs a small one: as for a run, the cancelled worker
+/// is stopped at once and silent after, and the next sweep runs in another worker to the end.
+/// Each of a sweep chart's marks sits where the chart's own axes (read from their labelled
+/// ticks) put the core's mean for its mode and value: the page's data attributes can be right
+/// while the dot is drawn somewhere else.
+async fn expect_marks_where_the_axes_put_them(
+    page: &Page<'_>,
+    metric: &str,
+    expected: &dsim_core::SweepResult,
+    pick: fn(&dsim_core::sweep::ModeSummary) -> dsim_core::Estimate,
+) -> Step {
+    let testid = format!("sweep-chart-{metric}");
+    let chart = page.chart_geometry(&testid).await?;
+    let marks = page
+        .js(
+            "return [...document.querySelectorAll(`[data-testid=${arguments[0]}] circle.point`)] \
+               .map(m => [m.getAttribute('data-mode'), m.getAttribute('data-value'), \
+                          Number(m.getAttribute('cx')), Number(m.getAttribute('cy'))]);",
+            vec![json!(testid)],
+        )
+        .await?;
+    let marks = marks.as_array().cloned().unwrap_or_default();
+    if marks.len() != expected.points.len() * dsim_core::Mode::ALL.len() {
+        return Err(format!("{metric}: {} marks to place", marks.len()));
+    }
+    for mark in &marks {
+        let (Some(mode), Some(value), Some(cx), Some(cy)) = (
+            mark[0].as_str(),
+            mark[1].as_str().and_then(|v| v.parse::<f64>().ok()),
+            mark[2].as_f64(),
+            mark[3].as_f64(),
+        ) else {
+            return Err(format!("{metric}: a mark reads {mark}"));
+        };
+        let mean = expected
+            .points
+            .iter()
+            .find(|p| p.value == value)
+            .and_then(|p| p.modes.iter().find(|m| m.mode.key() == mode))
+            .map(|m| pick(m).mean)
+            .ok_or_else(|| format!("{metric}: no point {mode} at {value} in the core's sweep"))?;
+        let want = (chart.x.pixel(value), chart.y.pixel(mean));
+        // The page writes positions to a tenth of a unit; the tick labels are round numbers.
+        if (want.0 - cx).abs() > 0.15 || (want.1 - cy).abs() > 0.15 {
+            return Err(format!(
+                "{metric}: {mode} at {value} (mean {mean}) is drawn at ({cx}, {cy}); the axes put it at ({:.2}, {:.2})",
+                want.0, want.1
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn cancel_sweep(page: &Page<'_>) -> Step {
     // 1,100 runs of 10,000 messages: long enough to catch in the middle.
     page.open("/?messages=10000&seed=5&sweep=ack-loss&sweep-from=0&sweep-to=0.5&sweep-steps=11&sweep-seeds=20")
         .await?;
     let progress = "[data-testid=sweep-progress]";
-    page.wait_until("the sweep is under way in the worker", async || {
+    let under_way = async || {
         Ok(page
             .exists(&format!("{progress}[data-worker=true]"))
             .await?
             && page.number_attr(progress, "data-runs-done").await? > 0.0)
-    })
-    .await?;
-    page.click("[data-testid=sweep-cancel]").await?;
-    page.wait_until("the sweep is cancelled", async || {
+    };
+    let cancelled = async || {
         page.exists(&format!(
             "{progress}[data-state=cancelled][data-worker=false]"
         ))
         .await
+    };
+    // The link starts its sweep as the panel loads, perhaps before the spy is in: cancel that
+    // one and start it again with the spy watching.
+    page.wait_until("the linked sweep is under way", under_way)
+        .await?;
+    page.js(WORKER_SPY, vec![]).await?;
+    page.click("[data-testid=sweep-cancel]").await?;
+    page.wait_until("the linked sweep is cancelled", cancelled)
+        .await?;
+    page.click("[data-testid=sweep-run]").await?;
+    page.wait_until("the sweep is under way again in the worker", async || {
+        Ok(under_way().await?
+            && page
+                .js(
+                    "return __spy.log.filter(e => e.what === 'reply').length > 0;",
+                    vec![],
+                )
+                .await?
+                == json!(true))
     })
     .await?;
-    let before = page.number_attr(progress, "data-runs-done").await?;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let after = page.number_attr(progress, "data-runs-done").await?;
+    page.js("__spy.log.push({what: 'cancel'});", vec![]).await?;
+    page.click("[data-testid=sweep-cancel]").await?;
+    page.wait_until("the sweep is cancelled", cancelled).await?;
+    let done = page.number_attr(progress, "data-runs-done").await?;
     let total = page.number_attr(progress, "data-runs-total").await?;
-    if before != after || after >= total {
+    if done >= total {
         return Err(format!(
-            "the sweep went on after Cancel: {before} -> {after} of {total} runs"
+            "the sweep finished ({done} of {total}) before Cancel"
         ));
     }
-    // Run sweep is offered again.
-    if page
-        .attr("[data-testid=sweep-run]", "disabled")
-        .await
-        .is_ok()
-    {
-        return Err("Run sweep stays disabled after Cancel".into());
+    // Run sweep is offered again, and a small sweep runs to its end.
+    page.type_over("[data-testid=sweep-steps]", "2\u{E004}")
+        .await?;
+    page.type_over("[data-testid=sweep-seeds]", "2\u{E004}")
+        .await?;
+    page.js("__spy.log.push({what: 'next'});", vec![]).await?;
+    page.click("[data-testid=sweep-run]").await?;
+    let finished = page
+        .wait_until("the next sweep finishes", async || {
+            page.exists(&format!("{progress}[data-state=finished]"))
+                .await
+        })
+        .await;
+    let runs = (
+        page.attr(progress, "data-runs-done").await?,
+        page.attr(progress, "data-runs-total").await?,
+    );
+    finished.map_err(|e| format!("{e}: it ran {runs:?} runs (done, total)"))?;
+    // 2 values × 5 modes × 2 seeds.
+    if runs != ("20".into(), "20".into()) {
+        return Err(format!("the next sweep ran {runs:?} runs, not 20 of 20"));
     }
+    expect_cancelled_worker_stopped(page).await?;
     page.expect_no_csp_violations().await
 }
 
@@ -1129,6 +1270,7 @@ async fn panels_fail_then_load(page: &Page<'_>) -> Step {
         client: page.client,
         base: format!("http://127.0.0.1:{}", browser::serve(copy.clone())),
         shots: Vec::new(),
+        downloads: page.downloads,
     };
     let outcome = async {
         other.open("/?messages=3000").await?;
@@ -1138,9 +1280,7 @@ async fn panels_fail_then_load(page: &Page<'_>) -> Step {
             })
             .await?;
         other.wait_finished("[data-testid=progress]").await?;
-        let produced = other
-            .number_attr("[data-testid=counter-produced]", "data-value")
-            .await?;
+        let produced = other.counter("produced").await? as f64;
         if produced != 3000.0 {
             return Err(format!("the dashboard shows {produced} produced of 3000"));
         }
@@ -1156,6 +1296,745 @@ async fn panels_fail_then_load(page: &Page<'_>) -> Step {
     .await;
     let _ = std::fs::remove_dir_all(&copy);
     outcome
+}
+
+/// The run the first step opens: at-least-once, where lost publish acks make duplicates.
+const DEFAULT_QUERY: &str =
+    "mode=at-least-once&publish-ack-loss=0.1&seed=7&messages=3000&producer-idempotence=off";
+
+/// The scenario in a page's address: its knobs, without the page's own keys (view, embed...).
+fn scenario_in(url: &str) -> Result<dsim_core::Scenario, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default();
+    let knobs: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            dsim_core::knobs().iter().any(|k| k.key == key)
+        })
+        .collect();
+    let (scenario, errors) = dsim_core::Scenario::from_query(&knobs.join("&"), &[]);
+    if errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(format!("the address {url} holds bad values: {errors:?}"))
+    }
+}
+
+/// What a log slider's position stands for before the page rounds it to two significant
+/// digits: 200 positions, position 1 at 0.0001 and 200 at 1 (`slider_scale`'s documented
+/// scale for a fault rate).
+fn log_slider_value(position: f64) -> f64 {
+    let t = ((position - 1.0) / 199.0).clamp(0.0, 1.0);
+    1e-4 * 1e4f64.powf(t)
+}
+
+/// A person drags the publish-ack-loss slider up from zero with the mouse and moves the
+/// consumers slider one step with the arrow key: each time the field beside the slider, the
+/// address and the rerun's counters (as shown, and against a fresh run of that scenario) follow.
+async fn sliders(page: &Page<'_>) -> Step {
+    let query = "mode=at-least-once&messages=2000&seed=11&producer-idempotence=off";
+    page.open(&format!("/?{query}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    if page.counter("duplicates").await? != 0 {
+        return Err("duplicates before any fault: the scenario is not the one meant".into());
+    }
+
+    let slider = "[data-testid=knob-publish-ack-loss]";
+    let geometry = page
+        .js(
+            "const e = document.querySelector(arguments[0]); \
+             e.scrollIntoView({block: 'center', behavior: 'instant'}); \
+             const r = e.getBoundingClientRect(); \
+             return {left: r.left, width: r.width, y: r.top + r.height / 2, position: Number(e.value)};",
+            vec![json!(slider)],
+        )
+        .await?;
+    let number = |k: &str| geometry[k].as_f64().ok_or(format!("no {k} in {geometry}"));
+    let (left, width, y) = (number("left")?, number("width")?, number("y")?);
+    if number("position")? != 0.0 {
+        return Err(format!("the slider does not start at zero: {geometry}"));
+    }
+    // The thumb rests at the left end; grab it there and drag it 60 % of the way.
+    let (grab, drop_at) = ((left + 4.0).round(), (left + 0.6 * width).round());
+    page.pointer(vec![
+        PointerAction::MoveTo {
+            duration: None,
+            x: grab,
+            y: y.round(),
+        },
+        PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        },
+        PointerAction::MoveTo {
+            duration: Some(Duration::from_millis(300)),
+            x: drop_at,
+            y: y.round(),
+        },
+        PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        },
+    ])
+    .await?;
+    page.wait_until("the address records the dragged value", async || {
+        Ok(page.url().await?.contains("publish-ack-loss="))
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    // Where the pointer let go, as a position: the thumb's width (not known here, under 24 px
+    // in any stylesheet the page has had) shifts it a little either way.
+    let fraction = |thumb: f64| ((drop_at - left - thumb / 2.0) / (width - thumb)).clamp(0.0, 1.0);
+    let (low, high) = (
+        fraction(24.0).min(fraction(0.0)),
+        fraction(0.0).max(fraction(24.0)),
+    );
+    let (p_low, p_high) = ((low * 200.0).floor() - 1.0, (high * 200.0).ceil() + 1.0);
+    let position: f64 = page
+        .value(slider)
+        .await?
+        .parse()
+        .map_err(|_| "the slider has no numeric position".to_string())?;
+    if !(p_low..=p_high).contains(&position) {
+        return Err(format!(
+            "the pointer let go at {:.0} % of the slider, but it sits at position {position} of 200",
+            (drop_at - left) / width * 100.0
+        ));
+    }
+    let dragged = expect_knob_shown(page, "publish-ack-loss").await?;
+    let (v_low, v_high) = (
+        log_slider_value(p_low) * 0.95,
+        log_slider_value(p_high) * 1.05,
+    );
+    if !(v_low..=v_high).contains(&dragged) {
+        return Err(format!(
+            "the dragged slider set publish-ack-loss to {dragged}, not within {v_low:.4}-{v_high:.4}"
+        ));
+    }
+    let after_drag = expect_rerun_of_address(page, "after the drag").await?;
+    if after_drag.duplicates == 0 {
+        return Err(format!(
+            "no duplicates at publish-ack-loss {dragged}: the drag made no difference"
+        ));
+    }
+
+    // The arrow key moves a linear slider by one step, the whole number of consumers.
+    let consumers = expect_knob_shown(page, "consumers").await?;
+    page.element("[data-testid=knob-consumers]")
+        .await?
+        .send_keys("\u{E014}")
+        .await
+        .map_err(|e| format!("press ArrowRight on the consumers slider: {e}"))?;
+    let want = consumers + 1.0;
+    page.wait_until("the address records one more consumer", async || {
+        Ok(page.url().await?.contains(&format!("consumers={want}")))
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let shown = expect_knob_shown(page, "consumers").await?;
+    if shown != want {
+        return Err(format!(
+            "ArrowRight took the consumers from {consumers} to {shown}, not {want}"
+        ));
+    }
+    let after_key = expect_rerun_of_address(page, "after ArrowRight").await?;
+    if after_key == after_drag {
+        return Err(
+            "one more consumer changes none of the counters: pick a scenario where it does".into(),
+        );
+    }
+    page.expect_no_csp_violations().await
+}
+
+/// The value of `key` as the field beside its slider shows it, after checking that the
+/// slider's spoken value and the address say the same.
+async fn expect_knob_shown(page: &Page<'_>, key: &str) -> Result<f64, String> {
+    let field = page
+        .value(&format!("[data-testid=knob-{key}-number]"))
+        .await?;
+    let shown: f64 = field
+        .trim()
+        .parse()
+        .map_err(|_| format!("the {key} field shows {field:?}"))?;
+    let spoken = page
+        .attr(&format!("[data-testid=knob-{key}]"), "aria-valuetext")
+        .await?;
+    let spoken_value = spoken
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .parse::<f64>();
+    if spoken_value != Ok(shown) {
+        return Err(format!(
+            "the {key} field shows {field:?}, its slider says {spoken:?}"
+        ));
+    }
+    let scenario = scenario_in(&page.url().await?)?;
+    let knob = dsim_core::knob(key).ok_or_else(|| format!("no knob {key}"))?;
+    let running = knob.get(&scenario);
+    if running != shown {
+        return Err(format!(
+            "the {key} field shows {shown}, the address runs {running}"
+        ));
+    }
+    Ok(shown)
+}
+
+/// The counters a fresh run of the scenario in the page's address ends with, checked against
+/// what the page shows.
+async fn expect_rerun_of_address(page: &Page<'_>, when: &str) -> Result<dsim_core::Report, String> {
+    let scenario = scenario_in(&page.url().await?)?;
+    let mut fresh = dsim_core::Simulation::new(&scenario);
+    fresh.run_to_end();
+    expect_counters(page, &fresh, when).await?;
+    Ok(fresh.report())
+}
+
+/// Copy link on a page whose scenario differs from the defaults in several knobs, then the
+/// copied address in a fresh page: the same controls, the same counters.
+async fn copy_link(page: &Page<'_>) -> Step {
+    page.open("/?mode=outbox&publish-ack-loss=0.02&consumers=5&seed=13&messages=2500")
+        .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let address = page.url().await?;
+    let scenario = scenario_in(&address)?;
+    let counters = page.counters().await?;
+    page.click("[data-testid=copy-link]").await?;
+    page.wait_until("the page says what it copied", async || {
+        page.exists("[data-testid=share-feedback]").await
+    })
+    .await?;
+    let feedback = page
+        .js(
+            "return document.querySelector('[data-testid=share-feedback]').innerText;",
+            vec![],
+        )
+        .await?;
+    let feedback = feedback.as_str().unwrap_or_default().to_string();
+    let link = if feedback.starts_with("Link copied") {
+        println!("Copy link wrote to the clipboard; pasted it with Ctrl+V");
+        page.paste().await?
+    } else if page.exists("[data-testid=share-text]").await? {
+        // The clipboard refused, so the page shows the link to copy by hand.
+        println!("Copy link could not use the clipboard ({feedback:?}); read its field");
+        page.value("[data-testid=share-text]").await?
+    } else {
+        return Err(format!("Copy link said {feedback:?} and showed no link"));
+    };
+    if !link.starts_with(&page.base) {
+        return Err(format!(
+            "Copy link gave {link:?}, not an address of this page"
+        ));
+    }
+    if scenario_in(&link)? != scenario {
+        return Err(format!(
+            "Copy link gave {link}, which runs another scenario than {address}"
+        ));
+    }
+    page.client
+        .goto("about:blank")
+        .await
+        .map_err(|e| format!("leave the page: {e}"))?;
+    tokio::time::timeout(WAIT, page.client.goto(&link))
+        .await
+        .map_err(|_| format!("{link} did not load within {WAIT:?}"))?
+        .map_err(|e| format!("cannot load {link}: {e}"))?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.expect_pressed(&format!("mode-{}", scenario.mode.key()))
+        .await?;
+    for key in ["publish-ack-loss", "consumers"] {
+        let knob = dsim_core::knob(key).ok_or_else(|| format!("no knob {key}"))?;
+        let shown = expect_knob_shown(page, key).await?;
+        if shown != knob.get(&scenario) {
+            return Err(format!(
+                "the copied link's page shows {key} {shown}, the page copied from {}",
+                knob.get(&scenario)
+            ));
+        }
+    }
+    let again = page.counters().await?;
+    if again != counters {
+        return Err(format!(
+            "the copied link's page counts {again:?}, the page copied from {counters:?}"
+        ));
+    }
+    page.expect_no_csp_violations().await
+}
+
+/// The pointer over the duplicates chart at a time bucket chosen from the run's own series
+/// (mapped to a pixel through the chart's time axis): the tooltip names that bucket and its
+/// counts.
+async fn tooltip(page: &Page<'_>) -> Step {
+    page.open(&format!("/?{DEFAULT_QUERY}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let report = dsim_core::simulate(&scenario_of(DEFAULT_QUERY)).map_err(|e| e.to_string())?;
+    let s = &report.series;
+    let dups = &s.duplicates_cumulative;
+    // A bucket past the middle where the count moved on both sides, so that the bucket next
+    // door would show another number.
+    let i = (s.t_ms.len() / 2..s.t_ms.len() - 1)
+        .find(|&i| dups[i - 1] < dups[i] && dups[i] < dups[i + 1])
+        .ok_or("no bucket where the duplicates rise on both sides")?;
+    page.scroll_to("[data-testid=chart-dup-loss]").await?;
+    let chart = page.chart_geometry("chart-dup-loss").await?;
+    let per = chart.time_unit_ms()?;
+    let x = chart.x.pixel((s.t_ms[i] + s.bucket_ms / 2.0) / per);
+    let (client_x, client_y) = chart.client(x, (chart.frame_top + chart.frame_bottom) / 2.0);
+    page.pointer(vec![PointerAction::MoveTo {
+        duration: None,
+        x: client_x.round(),
+        y: client_y.round(),
+    }])
+    .await?;
+    let tip = "[data-testid=chart-dup-loss] .tooltip";
+    page.wait_until("the tooltip shows", async || page.exists(tip).await)
+        .await?;
+    let read = page
+        .js(
+            "const t = document.querySelector(arguments[0]); const r = t.getBoundingClientRect(); \
+             return {title: t.querySelector('.tooltip-title').innerText, \
+                     rows: [...t.querySelectorAll('li')].map(l => l.innerText), \
+                     seen: r.width > 0 && r.height > 0};",
+            vec![json!(tip)],
+        )
+        .await?;
+    if read["seen"] != json!(true) {
+        return Err(format!("the tooltip takes no room on the screen: {read}"));
+    }
+    let title = read["title"].as_str().unwrap_or_default();
+    let (from, to) = title
+        .trim_end_matches(|c: char| c.is_alphabetic() || c == ' ')
+        .split_once('–')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+        .ok_or_else(|| format!("the tooltip's title is {title:?}, not a time span"))?;
+    let near = |shown: f64, ms: f64| (shown * per - ms).abs() < s.bucket_ms / 2.0;
+    if !near(from, s.t_ms[i]) || !near(to, s.t_ms[i] + s.bucket_ms) {
+        return Err(format!(
+            "the pointer is over the bucket from {} ms, the tooltip says {title:?}",
+            s.t_ms[i]
+        ));
+    }
+    let rows: Vec<&str> = read["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, want) in [("duplicates", dups[i]), ("lost", s.lost_cumulative[i])] {
+        let shown = rows
+            .iter()
+            .find_map(|r| r.strip_prefix(&format!("{name}: ")))
+            .and_then(browser::axis::grouped_count);
+        if shown != Some(want) {
+            return Err(format!(
+                "over {title}, the tooltip reads {rows:?}; the run has {want} {name} there"
+            ));
+        }
+    }
+    page.expect_no_csp_violations().await
+}
+
+/// Every download of a run, saved by the browser and read back: the history and the metrics
+/// against the core's report of the same scenario, the chart's SVG point by point through its
+/// own axes, and its PNG at twice the SVG's size with the line where the SVG draws it.
+async fn downloads(page: &Page<'_>) -> Step {
+    page.open(&format!("/?{DEFAULT_QUERY}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let scenario = scenario_of(DEFAULT_QUERY);
+    let report = dsim_core::simulate(&scenario).map_err(|e| e.to_string())?;
+
+    let history = page
+        .download(
+            "[data-testid=download-history]",
+            "dsim-at-least-once-seed-7-history.jsonl",
+        )
+        .await?;
+    check_history(&history, &scenario, &report)?;
+
+    let metrics = page
+        .download(
+            "[data-testid=download-metrics]",
+            "dsim-at-least-once-seed-7-metrics.csv",
+        )
+        .await?;
+    check_metrics(&metrics, &report)?;
+
+    let svg = page
+        .download("[data-testid=chart-dup-loss-svg]", "chart-dup-loss.svg")
+        .await?;
+    let svg = String::from_utf8(svg).map_err(|_| "the SVG is not UTF-8".to_string())?;
+    let last_point = check_dup_loss_svg(&svg, &report)?;
+
+    let png = page
+        .download("[data-testid=chart-dup-loss-png]", "chart-dup-loss.png")
+        .await?;
+    let (width, height) = browser::saved::png_size(&png)?;
+    let file = browser::saved::tags(&svg, "svg");
+    let svg_size = file
+        .first()
+        .map(|t| Ok::<_, String>((t.number("width")?, t.number("height")?)))
+        .ok_or("the SVG has no <svg>")??;
+    if (f64::from(width), f64::from(height)) != (svg_size.0 * 2.0, svg_size.1 * 2.0) {
+        return Err(format!(
+            "the PNG is {width}×{height}, not twice the SVG's {}×{}",
+            svg_size.0, svg_size.1
+        ));
+    }
+    // Decoded by the browser, the picture has the duplicates' colour (#d97706 in the file's
+    // style) where the SVG ends that line.
+    let (px, py) = ((last_point.0 * 2.0).round(), (last_point.1 * 2.0).round());
+    let pixels = page
+        .client
+        .execute_async(
+            "const [bytes, x, y] = arguments; const done = arguments[arguments.length - 1]; \
+             createImageBitmap(new Blob([new Uint8Array(bytes)], {type: 'image/png'})).then(img => { \
+               const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext('2d'); \
+               g.drawImage(img, 0, 0); const d = g.getImageData(x - 4, y - 4, 9, 9).data; \
+               const px = []; for (let i = 0; i < d.length; i += 4) px.push([d[i], d[i + 1], d[i + 2]]); \
+               done({width: img.width, height: img.height, px}); \
+             }, e => done({error: String(e)}));",
+            vec![json!(png), json!(px), json!(py)],
+        )
+        .await
+        .map_err(|e| format!("decode the PNG in the browser: {e}"))?;
+    if pixels["width"] != json!(width) || pixels["height"] != json!(height) {
+        return Err(format!("the browser decodes the PNG as {pixels:.200}"));
+    }
+    let orange = pixels["px"].as_array().into_iter().flatten().any(|p| {
+        let c: Vec<i64> = p
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_i64)
+            .collect();
+        c.len() == 3 && (c[0] - 217).abs() < 40 && (c[1] - 119).abs() < 40 && (c[2] - 6).abs() < 40
+    });
+    if !orange {
+        return Err(format!(
+            "the PNG has no duplicates line at ({px}, {py}), where the SVG ends it"
+        ));
+    }
+    page.expect_no_csp_violations().await
+}
+
+/// The history file: the core's bytes for the scenario, and read event by event, the report's
+/// payments applied, unique and duplicated.
+fn check_history(bytes: &[u8], scenario: &dsim_core::Scenario, r: &dsim_core::Report) -> Step {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the history is not UTF-8".to_string())?;
+    let want = dsim_core::export::history_json_lines(scenario).map_err(|e| e.to_string())?;
+    if text != want {
+        return Err(format!(
+            "the saved history ({} bytes) is not the core's history of the run ({} bytes)",
+            text.len(),
+            want.len()
+        ));
+    }
+    let mut applied = std::collections::BTreeMap::<u64, u64>::new();
+    for (n, line) in text.lines().enumerate() {
+        let event: Value = serde_json::from_str(line)
+            .map_err(|e| format!("history line {} is not JSON: {e}", n + 1))?;
+        if event["kind"] == "processed" {
+            let message = event["message"]
+                .as_u64()
+                .ok_or_else(|| format!("history line {} has no message", n + 1))?;
+            *applied.entry(message).or_default() += 1;
+        }
+    }
+    let total: u64 = applied.values().sum();
+    let unique = applied.len() as u64;
+    let extra: u64 = applied.values().map(|n| n - 1).sum();
+    if (total, unique, extra) != (r.side_effects, r.unique_processed, r.duplicates) {
+        return Err(format!(
+            "the history applies {total} payments ({unique} unique, {extra} again); \
+             the report says {} ({} unique, {} duplicates)",
+            r.side_effects, r.unique_processed, r.duplicates
+        ));
+    }
+    Ok(())
+}
+
+/// The metrics file: a row per bucket of the report's series, every number the same, ending
+/// at the report's duplicates and losses.
+fn check_metrics(bytes: &[u8], r: &dsim_core::Report) -> Step {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the metrics are not UTF-8".to_string())?;
+    let rows = browser::saved::csv(text)?;
+    let s = &r.series;
+    if rows.len() != s.t_ms.len() {
+        return Err(format!(
+            "the metrics have {} rows, the report {} buckets",
+            rows.len(),
+            s.t_ms.len()
+        ));
+    }
+    let num = |row: &std::collections::BTreeMap<String, String>, key: &str| {
+        row.get(key)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| format!("no number {key} in {row:?}"))
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let want = [
+            ("t_ms", s.t_ms[i]),
+            ("throughput_per_s", s.throughput_per_s[i]),
+            ("applied", s.applied[i] as f64),
+            ("duplicates_cumulative", s.duplicates_cumulative[i] as f64),
+            ("lost_cumulative", s.lost_cumulative[i] as f64),
+        ];
+        for (key, want) in want {
+            if num(row, key)? != want {
+                return Err(format!(
+                    "metrics row {i}: {key} is {}, the report {want}",
+                    row[key]
+                ));
+            }
+        }
+    }
+    let last = rows.last().ok_or("the metrics have no rows")?;
+    let ends = (
+        num(last, "duplicates_cumulative")? as u64,
+        num(last, "lost_cumulative")? as u64,
+    );
+    if ends != (r.duplicates, r.lost) {
+        return Err(format!(
+            "the metrics end at {ends:?} duplicates and losses, the report at {:?}",
+            (r.duplicates, r.lost)
+        ));
+    }
+    Ok(())
+}
+
+/// The saved duplicates chart: its duplicates line has a point per bucket, each where the
+/// file's own axes put that bucket's count. Gives the line's last point in the file's
+/// coordinates (the plot's, shifted down by the file's header).
+fn check_dup_loss_svg(svg: &str, r: &dsim_core::Report) -> Result<(f64, f64), String> {
+    use browser::saved::{path_points, tags};
+    let header = tags(svg, "g")
+        .iter()
+        .find_map(|g| {
+            g.attr("transform")?
+                .strip_prefix("translate(0 ")?
+                .strip_suffix(')')?
+                .parse::<f64>()
+                .ok()
+        })
+        .ok_or("the SVG has no translated plot group")?;
+    let texts = tags(svg, "text");
+    let x_ticks: Vec<(f64, String)> = texts
+        .iter()
+        .filter(|t| t.has_class("tick") && t.attr("text-anchor") == Some("middle"))
+        .map(|t| Ok((t.number("x")?, t.text.clone())))
+        .collect::<Result<_, String>>()?;
+    let y_labels: Vec<String> = texts
+        .iter()
+        .filter(|t| t.has_class("tick") && t.attr("text-anchor") == Some("end"))
+        .map(|t| t.text.clone())
+        .collect();
+    let grid: Vec<f64> = tags(svg, "line")
+        .iter()
+        .filter(|l| l.has_class("grid"))
+        .map(|l| l.number("y1"))
+        .collect::<Result<_, _>>()?;
+    if grid.len() != y_labels.len() {
+        return Err(format!(
+            "the SVG has {} grid lines for {} y labels",
+            grid.len(),
+            y_labels.len()
+        ));
+    }
+    let x_axis = browser::axis::Axis::from_ticks(&x_ticks)?;
+    let y_axis =
+        browser::axis::Axis::from_ticks(&grid.into_iter().zip(y_labels).collect::<Vec<_>>())?;
+    let per = if texts.iter().any(|t| t.text == "simulated time (s)") {
+        1000.0
+    } else {
+        1.0
+    };
+    let line = tags(svg, "path")
+        .into_iter()
+        .find(|p| p.has_class("s-dup"))
+        .ok_or("the SVG has no duplicates line")?;
+    let points = path_points(line.attr("d").unwrap_or_default())?;
+    let s = &r.series;
+    if points.len() != s.t_ms.len() {
+        return Err(format!(
+            "the SVG's duplicates line has {} points, the report {} buckets",
+            points.len(),
+            s.t_ms.len()
+        ));
+    }
+    let x_max_ms = s.t_ms.last().map_or(0.0, |t| t + s.bucket_ms);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        let mid = ((s.t_ms[i] + s.bucket_ms / 2.0).min(x_max_ms)) / per;
+        let want = (
+            x_axis.pixel(mid),
+            y_axis.pixel(s.duplicates_cumulative[i] as f64),
+        );
+        // The file writes a tenth of a unit; the axis labels are exact round numbers.
+        if (want.0 - x).abs() > 0.3 || (want.1 - y).abs() > 0.3 {
+            return Err(format!(
+                "the SVG draws bucket {i} ({} duplicates) at ({x}, {y}); its axes put it at ({:.1}, {:.1})",
+                s.duplicates_cumulative[i], want.0, want.1
+            ));
+        }
+    }
+    let &(x, y) = points.last().expect("a point per bucket");
+    Ok((x, y + header))
+}
+
+/// The sweep's table as saved: a row per value and mode, each estimate the core's to the bit.
+fn check_sweep_csv(bytes: &[u8], expected: &dsim_core::SweepResult) -> Step {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the sweep CSV is not UTF-8".to_string())?;
+    let rows = browser::saved::csv(text)?;
+    let want_rows: usize = expected.points.iter().map(|p| p.modes.len()).sum();
+    if rows.len() != want_rows {
+        return Err(format!(
+            "the sweep CSV has {} rows, the sweep {want_rows} points × modes",
+            rows.len()
+        ));
+    }
+    let mut rows = rows.iter();
+    for point in &expected.points {
+        for m in &point.modes {
+            let row = rows.next().expect("counted");
+            let num = |key: &str| {
+                row.get(key)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .ok_or_else(|| format!("no number {key} in {row:?}"))
+            };
+            if row.get("mode").map(String::as_str) != Some(m.mode.key())
+                || num("value")? != point.value
+                || num("runs")? != m.runs as f64
+            {
+                return Err(format!(
+                    "a sweep CSV row is {row:?}, the sweep has {} at {} over {} runs",
+                    m.mode.key(),
+                    point.value,
+                    m.runs
+                ));
+            }
+            for (key, e) in [
+                ("duplicates_per_message", m.duplicates_per_message),
+                ("lost_per_message", m.lost_per_message),
+                ("latency_p99_ms", m.latency_p99_ms),
+                ("throughput_per_s", m.throughput_per_s),
+            ] {
+                let got = (
+                    num(key)?,
+                    num(&format!("{key}_low"))?,
+                    num(&format!("{key}_high"))?,
+                );
+                if got != (e.mean, e.low, e.high) {
+                    return Err(format!(
+                        "the sweep CSV has {key} {got:?} for {} at {}, the core {e:?}",
+                        m.mode.key(),
+                        point.value
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A chart as drawn on the page: its axes read from the tick labels, its frame, and where its
+/// SVG sits on the screen.
+struct ChartGeometry {
+    x: browser::axis::Axis,
+    y: browser::axis::Axis,
+    x_title: String,
+    frame_top: f64,
+    frame_bottom: f64,
+    view_box: (f64, f64),
+    rect: (f64, f64, f64, f64),
+}
+
+impl ChartGeometry {
+    /// Milliseconds per unit of a time axis, from its title.
+    fn time_unit_ms(&self) -> Result<f64, String> {
+        match self.x_title.as_str() {
+            "simulated time (s)" => Ok(1000.0),
+            "simulated time (ms)" => Ok(1.0),
+            other => Err(format!("the x axis is {other:?}, not simulated time")),
+        }
+    }
+
+    /// A point in the chart's own units, on the screen.
+    fn client(&self, x: f64, y: f64) -> (f64, f64) {
+        let (left, top, width, height) = self.rect;
+        (
+            left + x / self.view_box.0 * width,
+            top + y / self.view_box.1 * height,
+        )
+    }
+}
+
+/// Marks a worker sends on, receives from and is stopped by, in the order they happen, from
+/// now on: `Worker.prototype` is wrapped, so the page's own workers (made by its wasm) are
+/// seen too. The test adds `cancel` and `next` marks of its own.
+const WORKER_SPY: &str = "if (!window.__spy) { \
+       window.__spy = {workers: [], log: []}; \
+       const P = Worker.prototype, post = P.postMessage, stop = P.terminate; \
+       const id = w => { let i = __spy.workers.indexOf(w); \
+         if (i < 0) { i = __spy.workers.push(w) - 1; \
+           w.addEventListener('message', () => __spy.log.push({worker: i, what: 'reply'})); } \
+         return i; }; \
+       P.postMessage = function (...a) { __spy.log.push({worker: id(this), what: 'job'}); return post.apply(this, a); }; \
+       P.terminate = function () { __spy.log.push({worker: id(this), what: 'stop'}); return stop.apply(this); }; \
+     }";
+
+/// Whether Cancel stopped the worker that had the job: the spy's log, with a `cancel` mark
+/// where Cancel was clicked and a `next` mark where the next job was asked for, must show the
+/// busy worker stopped at Cancel, no reply from it after the stop, and the next job sent to
+/// another worker: it does not queue behind the cancelled computation.
+async fn expect_cancelled_worker_stopped(page: &Page<'_>) -> Step {
+    let log = page.js("return window.__spy.log;", vec![]).await?;
+    let log: Vec<(i64, String)> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["worker"].as_i64().unwrap_or(-1),
+                e["what"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let at = |mark: &str| log.iter().position(|(_, w)| w == mark);
+    let (Some(cancel), Some(next)) = (at("cancel"), at("next")) else {
+        return Err(format!("the spy's log lacks the test's marks: {log:?}"));
+    };
+    let busy = log[..cancel]
+        .iter()
+        .rev()
+        .find(|(_, w)| w == "job")
+        .map(|(worker, _)| *worker)
+        .ok_or_else(|| format!("no job was sent to a worker before Cancel: {log:?}"))?;
+    let Some(stop) = log[cancel..next]
+        .iter()
+        .position(|e| *e == (busy, "stop".to_string()))
+    else {
+        return Err(format!(
+            "Cancel did not stop worker {busy}, which had the job: {log:?}"
+        ));
+    };
+    // A reply may come between the click and the page handling it; none after the stop.
+    if log[cancel + stop..]
+        .iter()
+        .any(|e| *e == (busy, "reply".to_string()))
+    {
+        return Err(format!(
+            "worker {busy} replied after Cancel stopped it: its computation went on ({log:?})"
+        ));
+    }
+    let next_job = log[next..]
+        .iter()
+        .find(|(_, w)| w == "job")
+        .map(|(worker, _)| *worker)
+        .ok_or_else(|| format!("the next job was never sent to a worker: {log:?}"))?;
+    if next_job == busy {
+        return Err(format!(
+            "the next job went to the cancelled worker {busy}: {log:?}"
+        ));
+    }
+    Ok(())
 }
 
 fn scenario_of(query: &str) -> dsim_core::Scenario {
@@ -1209,11 +2088,10 @@ async fn expect_counters(page: &Page<'_>, fresh: &dsim_core::Simulation, when: &
         ("duplicates", r.duplicates),
         ("lost", r.lost),
         ("retries", r.retries),
+        ("throughput", r.throughput_per_s.max(0.0).round() as u64),
     ] {
-        let shown = page
-            .number_attr(&format!("[data-testid=counter-{id}]"), "data-value")
-            .await?;
-        if shown != want as f64 {
+        let shown = page.counter(id).await?;
+        if shown != want {
             return Err(format!(
                 "{when}: the {id} counter shows {shown}, a fresh run stopped there {want}"
             ));
@@ -1257,6 +2135,8 @@ struct Page<'a> {
     client: &'a Client,
     base: String,
     shots: Vec<(&'static str, Vec<u8>)>,
+    /// Where the browser saves what the page offers as a file.
+    downloads: &'a browser::saved::Downloads,
 }
 
 impl Page<'_> {
@@ -1266,6 +2146,123 @@ impl Page<'_> {
             .await
             .map_err(|_| format!("{url} did not load within {WAIT:?}"))?
             .map_err(|e| format!("cannot load {url}: {e}"))
+    }
+
+    /// The page's address now.
+    async fn url(&self) -> Result<String, String> {
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Moves the mouse (and presses its button) as a person would, through WebDriver's
+    /// pointer actions: the browser makes the same events a real pointer does.
+    async fn pointer(&self, actions: Vec<PointerAction>) -> Step {
+        let mouse = actions
+            .into_iter()
+            .fold(MouseActions::new("mouse".into()), |m, a| m.then(a));
+        self.client
+            .perform_actions(mouse)
+            .await
+            .map_err(|e| format!("pointer actions failed: {e}"))
+    }
+
+    /// Every big counter, as a person reads it.
+    async fn counters(&self) -> Result<Vec<(&'static str, u64)>, String> {
+        let mut out = Vec::new();
+        for id in [
+            "produced",
+            "applied",
+            "duplicates",
+            "lost",
+            "retries",
+            "throughput",
+        ] {
+            out.push((id, self.counter(id).await?));
+        }
+        Ok(out)
+    }
+
+    /// What the clipboard holds, pasted with Ctrl+V into a field the test adds for it: the
+    /// way a person gets a copied link out, and the only one that needs no permission.
+    async fn paste(&self) -> Result<String, String> {
+        self.js(
+            "const t = document.createElement('textarea'); t.id = 'e2e-paste'; \
+             document.body.append(t);",
+            vec![],
+        )
+        .await?;
+        let field = self.element("#e2e-paste").await?;
+        field
+            .send_keys("\u{E009}v\u{E000}")
+            .await
+            .map_err(|e| format!("paste: {e}"))?;
+        let text = self.value("#e2e-paste").await?;
+        self.js("document.getElementById('e2e-paste').remove();", vec![])
+            .await?;
+        if text.is_empty() {
+            return Err("Ctrl+V pasted nothing: the clipboard is empty".into());
+        }
+        Ok(text)
+    }
+
+    /// Clicks `button` and gives back the file the browser saved as `name`.
+    async fn download(&self, button: &str, name: &str) -> Result<Vec<u8>, String> {
+        self.downloads.clear(name);
+        self.click(button).await?;
+        self.downloads.wait_for(name, WAIT).await
+    }
+
+    /// The axes (from their labelled ticks), the frame and the screen rectangle of a chart.
+    async fn chart_geometry(&self, testid: &str) -> Result<ChartGeometry, String> {
+        let read = self
+            .js(
+                "const s = document.querySelector(`[data-testid=${arguments[0]}] svg:not(.overlay)`); \
+                 if (!s) return null; \
+                 const r = s.getBoundingClientRect(); const vb = s.viewBox.baseVal; \
+                 const ticks = a => [...s.querySelectorAll(`text.tick[text-anchor=${a}]`)]; \
+                 const axes = [...s.querySelectorAll('line.axis')]; \
+                 return { \
+                   x: ticks('middle').map(t => [Number(t.getAttribute('x')), t.textContent]), \
+                   y: [...s.querySelectorAll('line.grid')].map((g, i) => [Number(g.getAttribute('y1')), ticks('end')[i]?.textContent]), \
+                   title: s.querySelector('text.axis-title')?.textContent, \
+                   top: Math.min(...axes.map(l => Number(l.getAttribute('y1')))), \
+                   bottom: Number(axes[0]?.getAttribute('y1')), \
+                   box: [vb.width, vb.height], rect: [r.left, r.top, r.width, r.height] };",
+                vec![json!(testid)],
+            )
+            .await?;
+        if read.is_null() {
+            return Err(format!("no chart {testid}"));
+        }
+        let pairs = |key: &str| -> Result<Vec<(f64, String)>, String> {
+            read[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| match (p[0].as_f64(), p[1].as_str()) {
+                    (Some(at), Some(label)) => Ok((at, label.to_string())),
+                    _ => Err(format!("{testid}: a tick reads {p}")),
+                })
+                .collect()
+        };
+        let number = |v: &Value| v.as_f64().ok_or_else(|| format!("{testid}: {read}"));
+        Ok(ChartGeometry {
+            x: browser::axis::Axis::from_ticks(&pairs("x")?)?,
+            y: browser::axis::Axis::from_ticks(&pairs("y")?)?,
+            x_title: read["title"].as_str().unwrap_or_default().to_string(),
+            frame_top: number(&read["top"])?,
+            frame_bottom: number(&read["bottom"])?,
+            view_box: (number(&read["box"][0])?, number(&read["box"][1])?),
+            rect: (
+                number(&read["rect"][0])?,
+                number(&read["rect"][1])?,
+                number(&read["rect"][2])?,
+                number(&read["rect"][3])?,
+            ),
+        })
     }
 
     /// The files this document has fetched whose names end with `ending`, in the order it
@@ -1340,6 +2337,37 @@ impl Page<'_> {
         let text = self.attr(selector, name).await?;
         text.parse()
             .map_err(|_| format!("{name} of {selector} is {text:?}, not a number"))
+    }
+
+    /// A big counter as a person reads it, `12,345`, after checking that it agrees with the
+    /// report's field the page keeps in `data-value`: a counter whose text and data disagree
+    /// would pass a check of either one alone.
+    async fn counter(&self, id: &str) -> Result<u64, String> {
+        let read = self
+            .js(
+                "const c = document.querySelector(`[data-testid=counter-${arguments[0]}]`); \
+                 if (!c) return null; \
+                 const v = c.querySelector('.counter-value'); \
+                 return [c.getAttribute('data-value'), v ? v.innerText : null];",
+                vec![json!(id)],
+            )
+            .await?;
+        let (Some(raw), Some(shown)) = (read[0].as_str(), read[1].as_str()) else {
+            return Err(format!(
+                "the {id} counter is missing its value or its text: {read}"
+            ));
+        };
+        let raw: u64 = raw
+            .parse()
+            .map_err(|_| format!("the {id} counter's data-value is {raw:?}"))?;
+        let seen = browser::axis::grouped_count(shown)
+            .ok_or_else(|| format!("the {id} counter shows {shown:?}, not a count"))?;
+        if seen != raw {
+            return Err(format!(
+                "the {id} counter shows {shown:?} to a person but holds {raw} in data-value"
+            ));
+        }
+        Ok(seen)
     }
 
     /// The current value of a form field (the property, not the attribute).

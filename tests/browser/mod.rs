@@ -4,6 +4,9 @@
 //! Each browser test binary uses only part of this, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod axis;
+pub mod saved;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
