@@ -33,6 +33,9 @@ const CASES: &[&str] = &[
     // partitions from a producer and from a consumer, and a broker crash with acks=leader
     // that loses acked records, so the counterexample's trace carries scripted notes.
     "scripted-timeline",
+    // RabbitMQ: crashes on both sides of processing, lost basic.acks (dropped connections),
+    // lost confirms and a node restart, all requeueing prefetched windows.
+    "rabbitmq-requeue",
 ];
 
 fn golden_dir() -> PathBuf {

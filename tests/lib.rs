@@ -16,6 +16,9 @@ mod kafka_offsets;
 mod rabbitmq;
 
 #[cfg(test)]
+mod matrix;
+
+#[cfg(test)]
 mod guarantees;
 
 #[cfg(test)]

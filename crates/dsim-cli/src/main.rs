@@ -1,4 +1,4 @@
-//! `dsim`: run, compare, trace, sweep and benchmark delivery-semantics scenarios from a
+//! `dsim`: run, compare, matrix, trace, sweep and benchmark delivery-semantics scenarios from a
 //! terminal.
 
 mod args;
@@ -41,6 +41,12 @@ fn cli() -> Command {
             Command::new("compare")
                 .about("Run every mode on the same seed and faults, side by side"),
             &["mode"],
+        ))
+        .subcommand(args::scenario_args(
+            Command::new("matrix").about(
+                "Run every broker and mode on the same seed and faults: the real-world systems table",
+            ),
+            &["mode", "broker"],
         ))
         .subcommand(
             args::scenario_args(
@@ -172,6 +178,15 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
                 json(&reports)
             } else {
                 Ok(table::compare(&reports))
+            }
+        }
+        Some(("matrix", m)) => {
+            let scenario = args::scenario_from(m)?;
+            let cells = dsim_core::matrix::matrix(&scenario).map_err(|e| e.to_string())?;
+            if m.get_flag("json") {
+                json(&cells)
+            } else {
+                Ok(table::matrix(&cells))
             }
         }
         Some(("trace", m)) => {

@@ -256,3 +256,34 @@ pub fn compare(reports: &[Report]) -> String {
     }
     out
 }
+
+/// The real-world systems table: one line per broker and mode; a refused cell says why.
+pub fn matrix(cells: &[dsim_core::matrix::MatrixCell]) -> String {
+    let mut out = format!(
+        "{:<9} {:<20} {:<8} {:>7} {:>7} {:>9} {:>10} {:>10}  {}\n",
+        "broker", "mode", "status", "lost", "dupes", "p99 ms", "msg/s", "capacity", "guarantee"
+    );
+    for c in cells {
+        let head = format!("{:<9} {:<20}", c.broker.key(), c.mode.key());
+        match (&c.outcome, &c.refused) {
+            (Some(o), _) => out.push_str(&format!(
+                "{head} {:<8} {:>7} {:>7} {:>9.2} {:>10.0} {:>10}  {}\n",
+                status_key(o.status),
+                o.lost,
+                o.duplicates,
+                o.p99_ms,
+                o.throughput_per_s,
+                o.capacity_per_s
+                    .map_or("-".to_string(), |c| format!("{c:.0}")),
+                if o.held {
+                    format!("held ({})", o.promise)
+                } else {
+                    format!("BROKEN ({})", o.promise)
+                }
+            )),
+            (None, Some(why)) => out.push_str(&format!("{head} refused: {why}\n")),
+            (None, None) => {}
+        }
+    }
+    out
+}

@@ -38,6 +38,21 @@ pub fn compare(
     to_js(&reports)
 }
 
+/// The real-world systems table: every broker family × every mode on the scenario's faults
+/// and seed, brokers in `brokers()` order, modes in `modes()` order. A cell is one run of the
+/// scenario on that broker (its settings that broker lacks back at their defaults) and mode,
+/// with its query for loading it; a mode the broker refuses carries the reason instead. The
+/// scenario's own `mode` and `broker` are ignored. Throws like `simulate`.
+#[wasm_bindgen(unchecked_return_type = "MatrixCell[]")]
+pub fn matrix(
+    #[wasm_bindgen(unchecked_param_type = "ScenarioInput")] scenario: JsValue,
+) -> Result<JsValue, JsValue> {
+    install_panic_hook();
+    let scenario = scenario_from_js(&scenario).map_err(|e| scenario_error(&e))?;
+    let cells = dsim_core::matrix::matrix(&scenario).map_err(|e| scenario_error(&e))?;
+    to_js(&cells)
+}
+
 /// The life of one message (numbered from 0) in a run of the scenario, as events across the
 /// producer, broker, consumer and ledger lanes. Throws if the scenario is bad or the message
 /// number is not one of the scenario's messages.

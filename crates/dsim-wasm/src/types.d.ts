@@ -684,6 +684,19 @@ export type HistoryEvent = {
 };
 
 /**
+ * One cell of the table.
+ */
+export type MatrixCell = {
+  broker: Broker,
+  mode: Mode,
+  /**
+   * Why the broker does not run this mode; then there is no outcome.
+   */
+  refused?: string,
+  outcome?: CellOutcome,
+};
+
+/**
  * When the broker acknowledges a publish.
  */
 export type Acks = "leader" | "all";
@@ -701,6 +714,32 @@ export type Actor = "producer" | "broker" | "consumer" | "ledger" | "external";
  * adds `rabbitmq`, `sqs` and `sqs-fifo` here.
  */
 export type Broker = "kafka" | "rabbitmq";
+
+/**
+ * What one broker × mode run measured.
+ */
+export type CellOutcome = {
+  /**
+   * Whether the mode kept its promise (`Report::guarantee`).
+   */
+  held: boolean,
+  promise: string,
+  status: Status,
+  duplicates: number,
+  lost: number,
+  in_flight: number,
+  p99_ms: number,
+  throughput_per_s: number,
+  capacity_per_s: number | null,
+  /**
+   * Cards the external provider charged twice, when payments make an external call.
+   */
+  double_charges: number | null,
+  /**
+   * The cell's scenario as a URL query: loading it runs exactly this cell.
+   */
+  query: string,
+};
 
 /**
  * What the mechanisms cost.

@@ -124,6 +124,7 @@ export type ScenarioInput = Partial<Scenario>;
         d.visit::<SweepResult>();
         d.visit::<SweepProgress>();
         d.visit::<HistoryEvent>();
+        d.visit::<dsim_core::matrix::MatrixCell>();
         let roots = [
             "Scenario",
             "Report",
@@ -137,6 +138,7 @@ export type ScenarioInput = Partial<Scenario>;
             "SweepResult",
             "SweepProgress",
             "HistoryEvent",
+            "MatrixCell",
         ];
         let mut out = HEADER.to_string();
         let mut emit = |text: String| {

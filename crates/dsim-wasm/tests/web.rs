@@ -9,8 +9,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use dsim_wasm::{
-    Simulation, Sweep, brokers, compare, defaults, history_json_lines, knobs, metrics_csv, modes,
-    presets, simulate, sweep, trace, trace_mermaid,
+    Simulation, Sweep, brokers, compare, defaults, history_json_lines, knobs, matrix, metrics_csv,
+    modes, presets, simulate, sweep, trace, trace_mermaid,
 };
 use js_sys::{Array, BigInt, Function, JSON, Object, Reflect};
 use serde_json::Value;
@@ -173,6 +173,11 @@ const GOLDENS: &[(&str, &str, &str)] = &[
         "scripted-timeline",
         include_str!("golden/scripted-timeline.scenario.json"),
         include_str!("golden/scripted-timeline.report.json"),
+    ),
+    (
+        "rabbitmq-requeue",
+        include_str!("golden/rabbitmq-requeue.scenario.json"),
+        include_str!("golden/rabbitmq-requeue.report.json"),
     ),
 ];
 
@@ -874,4 +879,42 @@ fn exports_are_the_same_text_as_the_core_gives() {
         "delay: must be between 0 and 1 (got 2)",
     );
     assert_module_still_works();
+}
+
+/// The real-world systems table in the browser: every broker × mode, in order; a refused
+/// cell carries its reason; every other cell is exactly a `simulate` of its own query.
+#[wasm_bindgen_test]
+fn matrix_cells_are_single_runs_of_their_queries() {
+    let input = r#"{"messages": 400, "crashAfterProcess": 0.01, "publishAckLoss": 0.05}"#;
+    let cells = json_of(&ok(matrix(js(input))));
+    let cells = cells.as_array().expect("matrix returns an array");
+    assert_eq!(
+        cells.len(),
+        dsim_core::Broker::ALL.len() * dsim_core::Mode::ALL.len()
+    );
+    let mut runs = 0;
+    for c in cells {
+        if let Some(why) = c.get("refused") {
+            assert!(why.as_str().is_some_and(|w| !w.is_empty()), "{c}");
+            assert!(c.get("outcome").is_none());
+            continue;
+        }
+        let o = &c["outcome"];
+        let (s, errors) = dsim_core::Scenario::from_query(o["query"].as_str().unwrap(), &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(s.broker.key(), c["broker"].as_str().unwrap());
+        assert_eq!(s.mode.key(), c["mode"].as_str().unwrap());
+        let single = json_of(&ok(simulate(js(&serde_json::to_string(&s).unwrap()))));
+        for (cell_key, report_key) in [("duplicates", "duplicates"), ("lost", "lost")] {
+            assert_eq!(o[cell_key], single[report_key], "{cell_key} of {c}");
+        }
+        assert_eq!(o["held"], single["guarantee"]["held"], "{c}");
+        assert_eq!(
+            o["p99_ms"].as_f64(),
+            single["latency_ms"]["p99"].as_f64(),
+            "{c}"
+        );
+        runs += 1;
+    }
+    assert!(runs >= 9, "every broker runs most modes");
 }

@@ -231,3 +231,36 @@ fn compare_json_is_one_single_run_per_mode() {
         "the file's own mode, at-least-once, is compared as the file runs it"
     );
 }
+
+/// `dsim matrix`: one line per broker and mode, refused cells with their reason, and each
+/// cell's JSON the same as `dsim run` of that broker and mode with the same flags.
+#[test]
+fn matrix_prints_every_broker_and_mode_and_each_cell_is_a_single_run() {
+    let flags = ["--messages", "600", "--crash-after-process", "0.01"];
+    let table = stdout(&[&["matrix"][..], &flags[..]].concat());
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("broker    mode"), "{table}");
+    assert_eq!(lines.len(), 1 + 2 * 5, "{table}");
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("rabbitmq  exactly-once         refused: RabbitMQ has no transaction")),
+        "{table}"
+    );
+    let cells = json(&[&["matrix", "--json"][..], &flags[..]].concat());
+    for c in cells.as_array().expect("an array of cells") {
+        let Some(o) = c.get("outcome") else {
+            continue;
+        };
+        let (broker, mode) = (c["broker"].as_str().unwrap(), c["mode"].as_str().unwrap());
+        let single = json(
+            &[
+                &["run", "--json", "--broker", broker, "--mode", mode][..],
+                &flags[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(o["duplicates"], single["duplicates"], "{broker} {mode}");
+        assert_eq!(o["lost"], single["lost"], "{broker} {mode}");
+        assert_eq!(o["p99_ms"], single["latency_ms"]["p99"], "{broker} {mode}");
+    }
+}

@@ -4,6 +4,7 @@
 pub mod checker;
 pub mod export;
 pub mod in_flight;
+pub mod matrix;
 pub(crate) mod metrics;
 pub mod stats;
 pub mod sweep;
