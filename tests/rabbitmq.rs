@@ -205,3 +205,44 @@ fn a_setting_the_broker_lacks_is_refused_naming_it_and_the_broker() {
     );
     assert_eq!(s.prefetch, 3);
 }
+
+#[test]
+fn a_quorum_queue_dead_letters_a_message_returned_more_often_than_its_delivery_limit() {
+    // Two crashes before processing, each closing the channel on a window of five: the
+    // second returns three of the first window's messages for the second time.
+    let q = "&queue-type=quorum&prefetch=5&processing-ms=50&messages=30\
+             &script=100ms:crash-consumer-0-before;300ms:crash-consumer-0-before";
+    let expect = [(0, 0, 10), (1, 3, 7), (2, 0, 10)];
+    for (limit, dead, redelivered) in expect {
+        let s = backlog(&format!("{q}&delivery-limit={limit}"));
+        let r = run(&s);
+        assert_eq!(r.dead_lettered, dead, "limit {limit}: {}", replay(&s));
+        assert_eq!(
+            r.queue.as_ref().unwrap().redelivered,
+            redelivered,
+            "limit {limit}"
+        );
+        assert_eq!(r.unique_processed + dead, 30);
+        // Dead-lettered is reported, never silent: at-least-once's promise shows it broken.
+        assert_eq!(r.guarantee.held, dead == 0);
+        assert_eq!(r.lost_silently, 0);
+    }
+}
+
+#[test]
+fn delivery_limit_needs_a_quorum_queue() {
+    let (s, errors) = Scenario::from_query("broker=rabbitmq&delivery-limit=3&prefetch=4", &[]);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("delivery-limit: needs queue-type=quorum"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!((s.delivery_limit, s.prefetch), (0, 4));
+    let (s, errors) =
+        Scenario::from_query("broker=rabbitmq&queue-type=quorum&delivery-limit=3", &[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(s.delivery_limit, 3);
+}

@@ -112,6 +112,8 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         "txnWriteMs",
         "txnAckMs",
         "prefetch",
+        "queueType",
+        "deliveryLimit",
     ];
     let defaults = serde_json::to_value(Scenario::default()).unwrap();
     for key in optional {
@@ -145,6 +147,8 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         txn_write_ms: 2.0,
         txn_ack_ms: 2.0,
         prefetch: 3,
+        queue_type: dsim_core::QueueType::Quorum,
+        delivery_limit: 2,
         ..Scenario::default()
     })
     .unwrap();

@@ -28,7 +28,7 @@ pub use report::{
     Counterexample, ExternalReport, Guarantee, QueueReport, ReplicationReport, Report,
     ScriptedFiring, Snapshot, ZombieReport,
 };
-pub use scenario::{Acks, Broker, Idempotence, Mode, Promise, Scenario};
+pub use scenario::{Acks, Broker, Idempotence, Mode, Promise, QueueType, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};

@@ -283,6 +283,17 @@ export type Scenario = {
    */
   prefetch?: number,
   /**
+   * RabbitMQ `x-queue-type`: classic (one node) or quorum (replicated on three). Default
+   * classic.
+   */
+  queueType?: QueueType,
+  /**
+   * A quorum queue's `x-delivery-limit`: a message returned to the queue more often than
+   * this (its consumers' channels closed while they held it) is dead-lettered instead of
+   * delivered again. 0 is no limit, as in RabbitMQ 3.x (4.0 defaults to 20). Default 0.
+   */
+  deliveryLimit?: number,
+  /**
    * Faults at given times, besides the random ones (see `script`): in JSON a list of
    * objects, in URLs and on the command line the compact text
    * `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
@@ -1020,6 +1031,11 @@ export type QueueReport = {
   ready_at_end: number,
   unacked_at_end: number,
 };
+
+/**
+ * A RabbitMQ queue's type (`x-queue-type`).
+ */
+export type QueueType = "classic" | "quorum";
 
 /**
  * Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or

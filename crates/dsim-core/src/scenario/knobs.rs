@@ -331,6 +331,8 @@ const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
 const BROKERS: &[&str] = &["kafka", "rabbitmq"];
 /// `Idempotence::ALL`'s keys, in order.
 const IDEMPOTENCE: &[&str] = &["auto", "on", "off"];
+/// `QueueType::ALL`'s keys, in order.
+const QUEUE_TYPES: &[&str] = &["classic", "quorum"];
 /// The names of a switch, off first so that its index is the boolean.
 pub const OFF_ON: &[&str] = &["off", "on"];
 
@@ -1155,6 +1157,45 @@ static KNOBS: &[Knob] = &[
             "Kafka has no prefetch: a consumer fetches up to max-poll records from its position",
         )],
     ),
+    Knob {
+        key: "queue-type",
+        json_key: "queueType",
+        label: "Queue type",
+        help: "RabbitMQ x-queue-type: classic (one node, confirms after the disk write) or quorum (Raft-replicated on three nodes, confirms once a majority has the message, and may dead-letter after delivery-limit).",
+        group: Broker,
+        kind: Choice(QUEUE_TYPES),
+        unit: "",
+        min: 0.0,
+        max: 1.0,
+        step: 1.0,
+        brokers: &[Broker::RabbitMq],
+        why_not: &[(
+            Broker::Kafka,
+            "Kafka has no queue types: a topic's partitions are replicated logs (see replication-factor)",
+        )],
+        get: |s| s.queue_type as usize as f64,
+        set: |s, v| s.queue_type = crate::scenario::QueueType::ALL[v as usize],
+    },
+    knob!(
+        "delivery-limit",
+        "deliveryLimit",
+        delivery_limit,
+        Count,
+        Broker,
+        "Delivery limit",
+        "",
+        0,
+        100,
+        1,
+        "A quorum queue's x-delivery-limit: a message returned more often than this (its consumer's channel closed while holding it) is dead-lettered instead of delivered again; 0 = no limit (RabbitMQ 3.x; 4.0 defaults to 20). Classic queues have none."
+    )
+    .only_on(
+        &[Broker::RabbitMq],
+        &[(
+            Broker::Kafka,
+            "Kafka never gives up on a record: a consumer reads it again from its committed offset however often it fails",
+        )],
+    ),
 ];
 
 /// Every knob, in the order the page shows them within a group.
@@ -1334,6 +1375,12 @@ impl Scenario {
     /// silently turned off instead: `auto`). Named after `producer-idempotence` whichever of
     /// the two was set last, so the message sits by the control that asks for idempotence.
     pub fn check_combinations(&self) -> Result<(), ScenarioError> {
+        if self.delivery_limit > 0 && self.queue_type == crate::scenario::QueueType::Classic {
+            return Err(ScenarioError {
+                key: "delivery-limit".into(),
+                message: "needs queue-type=quorum: a classic RabbitMQ queue has no x-delivery-limit (it requeues a returned message for ever)".into(),
+            });
+        }
         if let Some(why) = self.broker.refuses(self.mode) {
             return Err(ScenarioError {
                 key: "mode".into(),
@@ -1421,6 +1468,8 @@ impl Scenario {
             errors.retain(|seen| seen.key != e.key);
             if e.key == "mode" {
                 self.mode = Scenario::default().mode;
+            } else if e.key == "delivery-limit" {
+                self.delivery_limit = 0;
             } else {
                 self.producer_idempotence = Idempotence::Auto;
             }
@@ -1518,8 +1567,11 @@ impl Scenario {
                 }
                 // A switch is a `bool` in the serialised scenario, so `true` and `false` read
                 // back as well as `"on"` and `"off"`.
+                // Set without the cross-checks, like every other key here: they run once the
+                // whole object is in (a switch read before `queueType` must not judge
+                // `deliveryLimit` against the default queue type).
                 (Kind::Choice(names), serde_json::Value::Bool(on)) if names == OFF_ON => {
-                    k.set_number(&mut next, *on as u8 as f64)?
+                    (k.set)(&mut next, *on as u8 as f64)
                 }
                 (Kind::Choice(_), other) => {
                     return Err(k.error(format!("must be a string (got {})", json_type(other))));
@@ -1671,8 +1723,9 @@ mod broker_refusal {
     static TABLE: [Knob; 4] = [
         Knob {
             set: |s, v| s.broker = Broker::ALL[v as usize],
-            // The broker knob: second to last, before `prefetch`.
-            ..KNOBS[KNOBS.len() - 2]
+            // The broker knob: before RabbitMQ's prefetch, queue-type and delivery-limit
+            // (`broker_knob_is_where_the_test_table_takes_it`).
+            ..KNOBS[KNOBS.len() - 4]
         },
         knob!(
             "latency-ms",
@@ -1821,6 +1874,11 @@ mod broker_refusal {
                 assert_eq!(back, s);
             }
         }
+    }
+
+    #[test]
+    fn broker_knob_is_where_the_test_table_takes_it() {
+        assert_eq!(TABLE[0].key, "broker");
     }
 
     #[test]

@@ -194,7 +194,7 @@ impl Broker {
                 "Apache Kafka: a replicated, partitioned log; each partition is read in order by one member of a consumer group, and acks=all, idempotent producers and transactions give its guarantees."
             }
             Broker::RabbitMq => {
-                "RabbitMQ: one classic queue; the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, no transactions."
+                "RabbitMQ: one queue (classic, or a replicated quorum queue); the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, no transactions."
             }
         }
     }
@@ -282,6 +282,30 @@ impl Isolation {
         match self {
             Isolation::ReadCommitted => "read-committed",
             Isolation::ReadUncommitted => "read-uncommitted",
+        }
+    }
+}
+
+/// A RabbitMQ queue's type (`x-queue-type`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueType {
+    /// One node's queue: it writes a persistent message to disk before it confirms.
+    #[default]
+    Classic,
+    /// A Raft-replicated queue on three nodes: it confirms once a majority has the message,
+    /// and may dead-letter a message after `delivery-limit` returns.
+    Quorum,
+}
+
+impl QueueType {
+    pub const ALL: [QueueType; 2] = [QueueType::Classic, QueueType::Quorum];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
         }
     }
 }
@@ -565,6 +589,17 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "is_default_prefetch")]
     #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
     pub prefetch: u32,
+    /// RabbitMQ `x-queue-type`: classic (one node) or quorum (replicated on three). Default
+    /// classic.
+    #[serde(skip_serializing_if = "is_classic")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<QueueType>", optional))]
+    pub queue_type: QueueType,
+    /// A quorum queue's `x-delivery-limit`: a message returned to the queue more often than
+    /// this (its consumers' channels closed while they held it) is dead-lettered instead of
+    /// delivered again. 0 is no limit, as in RabbitMQ 3.x (4.0 defaults to 20). Default 0.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub delivery_limit: u32,
 
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
@@ -585,6 +620,14 @@ const DEFAULT_TRANSACTION_TIMEOUT_MS: f64 = 60_000.0;
 /// The playground's prefetch: a bound most client guides recommend setting, small enough that
 /// a crash's requeue is visible message by message.
 pub const DEFAULT_PREFETCH: u32 = 10;
+
+fn is_classic(v: &QueueType) -> bool {
+    *v == QueueType::Classic
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
+}
 
 fn is_default_prefetch(v: &u32) -> bool {
     *v == DEFAULT_PREFETCH
@@ -726,6 +769,8 @@ impl Default for Scenario {
             relay_crash: 0.0,
             transaction_timeout_ms: DEFAULT_TRANSACTION_TIMEOUT_MS,
             prefetch: DEFAULT_PREFETCH,
+            queue_type: QueueType::Classic,
+            delivery_limit: 0,
             script: Vec::new(),
         }
     }
@@ -777,7 +822,11 @@ impl Scenario {
     pub fn replicas(&self) -> u32 {
         match self.broker {
             Broker::Kafka => self.replication_factor,
-            Broker::RabbitMq => 1,
+            Broker::RabbitMq => match self.queue_type {
+                QueueType::Classic => 1,
+                // RabbitMQ's default initial group size for a quorum queue.
+                QueueType::Quorum => 3,
+            },
         }
     }
 

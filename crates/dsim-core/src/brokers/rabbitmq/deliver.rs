@@ -329,9 +329,16 @@ impl Simulation {
             return;
         }
         let back = q.close(consumer as usize);
+        let limit = self.scenario.delivery_limit;
         for (position, (entry, generation)) in back {
             if let Some(e) = self.entries.live(entry, generation) {
                 let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
+                // A quorum queue counts each return (rabbit_fifo's delivery count) and
+                // dead-letters a message returned more often than x-delivery-limit.
+                if limit > 0 && delivery > limit {
+                    self.rabbit_dead_letter(position, entry, delivery, copy);
+                    continue;
+                }
                 trace!(
                     self,
                     msg,
@@ -348,6 +355,33 @@ impl Simulation {
             }
         }
         self.rabbit_dispatch();
+    }
+
+    /// Dead-letters a returned message instead of requeueing it (`delivery-limit`): it
+    /// leaves the queue for the dead-letter exchange, and the run reports it as given up.
+    fn rabbit_dead_letter(&mut self, position: u64, entry: u32, delivery: u32, copy: u8) {
+        if let Some(q) = self.rabbit.as_mut() {
+            q.remove_ready(position);
+        }
+        let msg = self.entries.get(entry).msg;
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.dead_lettered = true;
+        }
+        trace!(
+            self,
+            msg,
+            TraceKind::DeadLettered,
+            Actor::Broker,
+            None,
+            None,
+            delivery,
+            delivery_key(copy, 0) as u32,
+            format!(
+                "returned {delivery} times, more than the quorum queue's x-delivery-limit of {}: dead-lettered, never delivered again",
+                self.scenario.delivery_limit
+            ),
+        );
+        self.finish_entry(entry);
     }
 
     /// The consumer is back (restarted or reconnected): a new channel, a new `basic.consume`.

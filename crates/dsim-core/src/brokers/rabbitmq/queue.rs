@@ -132,6 +132,11 @@ impl RabbitQueue {
         back
     }
 
+    /// Takes a ready message out (to dead-letter it).
+    pub fn remove_ready(&mut self, position: u64) -> Option<Held> {
+        self.ready.remove(&position)
+    }
+
     /// Whether the broker still counts the consumer's channel open (its close may be on
     /// its way).
     pub fn is_open(&self, consumer: usize) -> bool {
