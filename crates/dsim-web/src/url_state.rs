@@ -280,10 +280,20 @@ mod tests {
         assert_eq!(loaded.state.scenario.broker, dsim_core::Broker::Kafka);
         let again = load(&loaded.state.to_query());
         assert_eq!(again.state.scenario, loaded.state.scenario);
+        let rabbit = load("broker=rabbitmq&prefetch=3&ack-loss=0.1");
+        assert!(rabbit.errors.is_empty(), "{:?}", rabbit.errors);
+        assert_eq!(
+            load(&rabbit.state.to_query()).state.scenario,
+            rabbit.state.scenario
+        );
         let bad = load("broker=rabbit&ack-loss=0.1");
+        let keys: Vec<&str> = dsim_core::Broker::ALL.iter().map(|b| b.key()).collect();
         assert_eq!(
             bad.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-            ["broker: must be one of kafka (got \"rabbit\")"]
+            [format!(
+                "broker: must be one of {} (got \"rabbit\")",
+                keys.join(", ")
+            )]
         );
         assert_eq!(bad.state.scenario.ack_loss, 0.1);
     }

@@ -1004,18 +1004,7 @@ impl Simulation {
             } else {
                 "the consumer died holding this record, past the committed offset: the partition's next reader starts from that offset and reads it again"
             };
-            trace!(
-                self,
-                item.msg,
-                TraceKind::DroppedByCrash,
-                Actor::Consumer,
-                None,
-                Some(consumer as u32),
-                item.delivery,
-                item.key as u32,
-                self.scripted_note(scripted, note),
-            );
-            self.release(item.msg);
+            self.drop_held(consumer, item, scripted, note);
         }
         self.queue.schedule(
             self.now + self.timing.restart,
@@ -1029,6 +1018,29 @@ impl Simulation {
         // this one to let go at its next poll; a dead process holds nothing, so the new
         // owners take them now (else an owner parked in a long poll would wait for ever).
         self.assign_all();
+    }
+
+    /// A record the consumer held when it died or lost its connection: its trace row says
+    /// what becomes of it (`note`), and the consumer's reference goes.
+    pub(crate) fn drop_held(
+        &mut self,
+        consumer: u16,
+        item: Item,
+        scripted: Option<u16>,
+        note: &str,
+    ) {
+        trace!(
+            self,
+            item.msg,
+            TraceKind::DroppedByCrash,
+            Actor::Consumer,
+            None,
+            Some(consumer as u32),
+            item.delivery,
+            item.key as u32,
+            self.scripted_note(scripted, note),
+        );
+        self.release(item.msg);
     }
 
     #[cold]

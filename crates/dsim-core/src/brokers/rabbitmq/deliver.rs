@@ -267,18 +267,7 @@ impl Simulation {
                     "the connection dropped with this delivery unacknowledged: the broker requeues it at its position, marked redelivered"
                 }
             };
-            trace!(
-                self,
-                item.msg,
-                TraceKind::DroppedByCrash,
-                Actor::Consumer,
-                None,
-                Some(consumer as u32),
-                item.delivery,
-                item.key as u32,
-                self.scripted_note(scripted, note),
-            );
-            self.release(item.msg);
+            self.drop_held(consumer, item, scripted, note);
         }
         let session = self.consumers[consumer as usize].session;
         if self.broker_down() {
