@@ -16,6 +16,9 @@ mod kafka_offsets;
 mod rabbitmq;
 
 #[cfg(test)]
+mod sqs;
+
+#[cfg(test)]
 mod guarantees;
 
 #[cfg(test)]

@@ -145,6 +145,9 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         txn_write_ms: 2.0,
         txn_ack_ms: 2.0,
         prefetch: 3,
+        receive_batch: 4,
+        max_receives: 5,
+        extra_copy: 0.01,
         ..Scenario::default()
     })
     .unwrap();

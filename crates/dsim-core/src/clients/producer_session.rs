@@ -60,8 +60,9 @@ pub struct SendWindow {
     /// producer to be back).
     pub waiting: VecDeque<u32>,
     /// `requests_in_flight` of `in_flight`, kept up to date by every change to it: the
-    /// producer asks for it at every send and every ack.
-    pub requests: u8,
+    /// producer asks for it at every send and every ack. Wider than Kafka's five needs: a
+    /// RabbitMQ or SQS producer has no bound, and a broker outage leaves hundreds unanswered.
+    pub requests: u32,
 }
 
 impl SendWindow {
@@ -74,7 +75,7 @@ impl SendWindow {
 
     /// Counts the requests again after a change to the window.
     pub fn recount(&mut self) {
-        self.requests = count_requests(&self.in_flight) as u8;
+        self.requests = count_requests(&self.in_flight) as u32;
     }
 
     /// The position of `msg`'s unacknowledged record. Records enter the window in their
