@@ -593,7 +593,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The consumer crashes after applying a message, before its offset or transaction commit (Kafka: its partition is read again from the committed offset) or its basic.ack (RabbitMQ: the broker requeues it)."
+        "The consumer crashes after applying a message, before its offset or transaction commit (Kafka: its partition is read again from the committed offset) or its basic.ack (RabbitMQ: the broker requeues it) or DeleteMessage (SQS: it comes back after the visibility timeout)."
     ),
     knob!(
         "ack-loss",
@@ -606,7 +606,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "Kafka: an offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it. RabbitMQ: the consumer's connection drops before a basic.ack arrives, so the broker requeues every delivery it had unacknowledged."
+        "Kafka: an offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it. RabbitMQ: the consumer's connection drops before a basic.ack arrives, so the broker requeues every delivery it had unacknowledged. SQS: a DeleteMessage is lost, so the message comes back when its visibility timeout passes."
     ),
     knob!(
         "processing-ms",
@@ -749,7 +749,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "A delivery from broker to consumer is lost on the network."
+        "A delivery from broker to consumer is lost on the network (SQS: a ReceiveMessage response; its messages stay invisible until their visibility timeout passes, their receives counted)."
     )
     .only_on(KAFKA_SQS, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries over the consumer's TCP connection, which never loses one alone; a lost connection is what ack-loss models")]),
     knob!(

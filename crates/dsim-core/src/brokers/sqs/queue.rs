@@ -86,7 +86,9 @@ impl SqsQueue {
     /// The messages one `ReceiveMessage` may return, at most `max`, in queue order, taken out
     /// of the visible set. A FIFO queue skips every group with a message in flight: nothing
     /// later of a group is received until its in-flight message is deleted or visible again.
-    /// Several messages of one unlocked group may come in one receive, in order.
+    /// Several messages of one unlocked group may come in one receive, in order. (SQS first
+    /// fills a receive with as many messages of one group as it can; taking every unlocked
+    /// group in queue order differs only in which groups share a batch.)
     pub fn take_batch(&mut self, max: usize, out: &mut Vec<(u64, Stored)>) {
         out.clear();
         if self.fifo && !self.locked.is_empty() {

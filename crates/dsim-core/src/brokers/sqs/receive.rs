@@ -459,10 +459,13 @@ impl Simulation {
     }
 
     /// A `DeleteMessage` reached the queue. It deletes the message whether it is visible or
-    /// in flight under a later receive (SQS deletes a message even while another consumer
-    /// holds it invisible); that consumer still processes its copy. On a standard queue a
-    /// delete may miss a copy on a server that was unavailable (`extra-copy`): it succeeds, and
-    /// the message is received again later.
+    /// in flight under a later receive (the API reference: "Amazon SQS can delete a message
+    /// from a queue even if a visibility timeout setting causes the message to be locked by
+    /// another consumer"); that consumer still processes its copy. With an older receipt
+    /// handle the reference says the request succeeds "but the message might not be
+    /// deleted": the model takes the outcome it names first, deleted, and leaves the rare miss
+    /// to `extra-copy`, which on a standard queue makes a delete succeed and keep a copy on a
+    /// server that was unavailable, to be received again later.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_sqs_delete_arrive(
         &mut self,
