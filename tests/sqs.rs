@@ -327,3 +327,42 @@ fn an_endpoint_outage_loses_nothing_acknowledged() {
         assert_conserved(&r);
     }
 }
+
+/// FNV-1a over the report JSON, as in `determinism`.
+fn digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn sqs_reports_are_pinned_and_the_same_however_the_run_is_stepped() {
+    let queries = [
+        "broker=sqs&messages=3000&publish-ack-loss=0.1&delivery-loss=0.1&ack-loss=0.1&duplicate=0.1&extra-copy=0.01",
+        "broker=sqs&messages=3000&crash-before-process=0.003&crash-after-process=0.003&delay=0.05&max-receives=3&processing-ms=5",
+        "broker=sqs-fifo&messages=3000&publish-ack-loss=0.1&ack-loss=0.1&crash-after-process=0.003&accounts=20",
+        "broker=sqs-fifo&messages=3000&broker-crash=0.001&visibility-timeout-ms=20&receive-batch=3",
+    ];
+    let mut lines = String::new();
+    for q in queries {
+        for r in dsim_core::compare(&scenario(q)).unwrap() {
+            let json = serde_json::to_string(&r).unwrap();
+            lines.push_str(&format!(
+                "{:016x}  {:<20} {q}\n",
+                digest(&json),
+                r.mode.key()
+            ));
+        }
+        let s = scenario(q);
+        let mut whole = Simulation::new(&s);
+        whole.run_to_end();
+        for chunk in [1, 7, 1000] {
+            let mut stepped = Simulation::new(&s);
+            while !stepped.is_finished() {
+                stepped.step(chunk);
+            }
+            assert_eq!(stepped.report(), whole.report(), "chunks of {chunk}: {q}");
+        }
+    }
+    crate::support::assert_snapshot("sqs_determinism_digests", &lines);
+}
