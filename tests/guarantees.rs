@@ -124,6 +124,21 @@ proptest! {
         prop_assert_eq!(x.charges, r.unique_processed);
     }
 
+    /// The same survivable faults on SQS, standard and FIFO (the settings SQS lacks back at
+    /// their defaults): at-least-once loses nothing, and the dedup modes apply each payment
+    /// once, whatever the visibility timeouts, lost deletes and resends do.
+    #[test]
+    fn sqs_keeps_the_promises_of_the_modes_it_runs(s in survivable_scenario(), fifo in any::<bool>(), mode_index in 0usize..3) {
+        let mut s = s.with_mode([Mode::AtLeastOnce, Mode::IdempotentConsumer, Mode::Outbox][mode_index]);
+        s.set_broker(if fifo { dsim_core::Broker::SqsFifo } else { dsim_core::Broker::Sqs });
+        let r = run(&s);
+        assert_conserved(&r);
+        prop_assert_eq!((r.lost, r.in_flight), (0, 0), "{}", replay(&s));
+        if s.mode != Mode::AtLeastOnce {
+            prop_assert_eq!(r.duplicates, 0, "{}", replay(&s));
+        }
+    }
+
     #[test]
     fn at_least_once_never_loses(s in survivable_scenario()) {
         let r = run(&runnable(s.with_mode(Mode::AtLeastOnce)));
@@ -266,6 +281,21 @@ mod whole_fault_space {
         crashes && (s.effective_acks() == Acks::Leader || s.replication_factor == 1 || unclean)
     }
 
+    /// Whether an SQS queue can hand one message to two at-most-once consumers that both get a
+    /// successful DeleteMessage: a standard queue's delete that misses a copy (`extra-copy`),
+    /// or a visibility timeout that can pass while a receive's response and its delete are
+    /// still on the wire (a slower consumer is not a fault: at-most-once deletes before it
+    /// processes). Processing time never counts here; at-least-once may duplicate anyway.
+    fn sqs_can_deliver_twice(s: &Scenario) -> bool {
+        let sqs = matches!(
+            s.broker,
+            dsim_core::Broker::Sqs | dsim_core::Broker::SqsFifo
+        );
+        let delay = if s.delay > 0.0 { s.delay_ms } else { 0.0 };
+        let round_trip_ms = 2.0 * (s.latency_ms + s.jitter_ms + delay);
+        sqs && (s.extra_copy > 0.0 || s.visibility_timeout_ms <= round_trip_ms)
+    }
+
     /// Whether a consumer can lose its partitions while it still holds records: the group
     /// only moves partitions when a consumer crashes or stalls.
     fn partitions_can_move(s: &Scenario) -> bool {
@@ -347,7 +377,7 @@ mod whole_fault_space {
         );
         // A duplicate needs a mode without dedup, or a dedup store that forgot the ID.
         let duplicates_allowed = match s.mode {
-            Mode::AtMostOnce => s.duplicate > 0.0,
+            Mode::AtMostOnce => s.duplicate > 0.0 || sqs_can_deliver_twice(s),
             Mode::AtLeastOnce => true,
             Mode::IdempotentConsumer | Mode::Outbox => s.dedup_window_ms < r.duration_ms,
             // Only a stale commit can apply a record twice, and only with fencing off; records

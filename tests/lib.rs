@@ -19,6 +19,9 @@ mod rabbitmq;
 mod matrix;
 
 #[cfg(test)]
+mod sqs;
+
+#[cfg(test)]
 mod guarantees;
 
 #[cfg(test)]

@@ -149,6 +149,9 @@ fn every_knob_has_a_json_twin_in_the_serialized_scenario() {
         prefetch: 3,
         queue_type: dsim_core::QueueType::Quorum,
         delivery_limit: 2,
+        receive_batch: 4,
+        max_receives: 5,
+        extra_copy: 0.01,
         ..Scenario::default()
     })
     .unwrap();

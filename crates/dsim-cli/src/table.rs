@@ -161,6 +161,33 @@ pub fn run(r: &Report) -> String {
             ),
         );
     }
+    if let Some(q) = &r.sqs {
+        let redrive = match q.max_receives {
+            0 => "no redrive policy".to_string(),
+            n => format!("maxReceiveCount {n}"),
+        };
+        let own = if q.fifo {
+            format!("; {} sends dropped by deduplication", q.dedup_dropped)
+        } else {
+            format!("; {} extra copies", q.extra_copies)
+        };
+        line(
+            if q.fifo {
+                "sqs fifo queue"
+            } else {
+                "sqs queue"
+            },
+            format!(
+                "visibility timeout {} ms, {redrive}; peak {} visible, {} in flight; {} received, {} visibility timeouts passed, {} redriven to the DLQ{own}",
+                q.visibility_timeout_ms,
+                q.peak_visible,
+                q.peak_in_flight,
+                q.receives,
+                q.visibility_timeouts_expired,
+                q.redriven_to_dlq
+            ),
+        );
+    }
     let verdict = if r.guarantee.held { "HELD" } else { "BROKEN" };
     line(
         "guarantee",

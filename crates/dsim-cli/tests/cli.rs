@@ -604,7 +604,7 @@ fn a_flag_the_broker_lacks_is_refused_in_one_line() {
     );
     refused(
         &["run", "--broker", "pulsar"],
-        "broker: must be one of kafka, rabbitmq (got \"pulsar\")",
+        "broker: must be one of kafka, rabbitmq, sqs, sqs-fifo (got \"pulsar\")",
     );
 }
 

@@ -26,7 +26,7 @@ pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
 pub use report::{
     Counterexample, ExternalReport, Guarantee, QueueReport, ReplicationReport, Report,
-    ScriptedFiring, Snapshot, ZombieReport,
+    ScriptedFiring, Snapshot, SqsReport, ZombieReport,
 };
 pub use scenario::{Acks, Broker, Idempotence, Mode, Promise, QueueType, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};

@@ -122,9 +122,10 @@ export type Scenario = {
    */
   failoverMs: number,
   /**
-   * How long a delivery may stay unacknowledged before a queue broker redelivers it, ms.
-   * Default 200. No broker family modelled today has it (Kafka resumes from committed
-   * offsets instead); it is refused when given, and left out of JSON.
+   * SQS's visibility timeout, ms: how long a received message stays invisible to other
+   * receives; not deleted by then, it is visible again. Default 200 (SQS's own default is
+   * 30 s; the playground's runs are short). Only `sqs` and `sqs-fifo` have it; left out of
+   * JSON at its default.
    */
   visibilityTimeoutMs?: number,
   /**
@@ -294,6 +295,22 @@ export type Scenario = {
    */
   deliveryLimit?: number,
   /**
+   * SQS ReceiveMessage `MaxNumberOfMessages`: the most messages one receive returns, 1 to
+   * 10. Default 10.
+   */
+  receiveBatch?: number,
+  /**
+   * SQS redrive policy `maxReceiveCount`: a message received this many times moves to the
+   * dead-letter queue at its next receive; 0 is no redrive policy. Default 0.
+   */
+  maxReceives?: number,
+  /**
+   * Probability that a DeleteMessage on a standard queue misses a copy of the message on
+   * a server that was unavailable, so the message is received again later (SQS documents
+   * at-least-once delivery with occasional duplicates). Default 0.
+   */
+  extraCopy?: number,
+  /**
    * Faults at given times, besides the random ones (see `script`): in JSON a list of
    * objects, in URLs and on the command line the compact text
    * `2s:crash-consumer-1-after;3s-4s:partition-broker-producer-0`. Default empty, and left
@@ -430,6 +447,10 @@ export type Report = {
    * RabbitMQ's queue (`broker=rabbitmq` only): what its management UI shows.
    */
   queue?: QueueReport,
+  /**
+   * SQS's queue (`broker=sqs` or `sqs-fifo` only).
+   */
+  sqs?: SqsReport,
 };
 
 /**
@@ -724,7 +745,7 @@ export type Actor = "producer" | "broker" | "consumer" | "ledger" | "external";
  * setting that a family does not have is refused for it (see `Knob::applies_to`). Issue 25
  * adds `rabbitmq`, `sqs` and `sqs-fifo` here.
  */
-export type Broker = "kafka" | "rabbitmq";
+export type Broker = "kafka" | "rabbitmq" | "sqs" | "sqs-fifo";
 
 /**
  * What one broker × mode run measured.
@@ -1156,6 +1177,62 @@ export type SeriesReport = {
 };
 
 /**
+ * An SQS queue over the run, in the numbers its CloudWatch metrics and queue attributes
+ * show.
+ */
+export type SqsReport = {
+  /**
+   * A FIFO queue (`sqs-fifo`).
+   */
+  fifo: boolean,
+  visibility_timeout_ms: number,
+  /**
+   * ReceiveMessage `MaxNumberOfMessages`.
+   */
+  receive_batch: number,
+  /**
+   * The redrive policy's `maxReceiveCount` (0: none).
+   */
+  max_receives: number,
+  /**
+   * Messages handed out by ReceiveMessage (`NumberOfMessagesReceived`), first receives and
+   * receives again.
+   */
+  receives: number,
+  /**
+   * Receives whose visibility timeout passed before a DeleteMessage: each put its message
+   * back to be received again.
+   */
+  visibility_timeouts_expired: number,
+  /**
+   * Messages the redrive policy moved to the dead-letter queue.
+   */
+  redriven_to_dlq: number,
+  /**
+   * Standard queue: deletes that missed a copy on an unavailable server (`extra-copy`).
+   */
+  extra_copies: number,
+  /**
+   * FIFO: sends dropped as duplicates of one within its five-minute deduplication window.
+   */
+  dedup_dropped: number,
+  /**
+   * Most messages visible at once (`ApproximateNumberOfMessagesVisible`).
+   */
+  peak_visible: number,
+  /**
+   * Most messages in flight (received, not deleted, invisible) at once
+   * (`ApproximateNumberOfMessagesNotVisible`).
+   */
+  peak_in_flight: number,
+  /**
+   * Visible and in flight when the run ended.
+   */
+  visible_at_end: number,
+  in_flight_at_end: number,
+};
+
+/**
  * How a run ended, or that it has not yet.
  */
 export type Status = "running" | "drained" | "gave-up" | "stalled";
@@ -1182,7 +1259,7 @@ export type SweepPoint = {
 /**
  * What happened.
  */
-export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "requeued" | "dead-lettered" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke" | "producer-died" | "producer-restarted" | "relay-crash" | "sequence-rejected" | "producer-fenced" | "record-aborted" | "epoch-bumped";
+export type TraceKind = "created" | "producer-crash" | "outbox-committed" | "publish" | "publish-lost" | "publish-duplicated" | "broker-unavailable" | "stored" | "duplicate-dropped" | "broker-crash" | "truncated" | "replicated" | "isr-shrunk" | "isr-expanded" | "not-enough-replicas" | "unclean-truncated" | "publish-ack" | "publish-ack-lost" | "ack-timeout" | "gave-up" | "delivered" | "delivery-lost" | "delivery-duplicated" | "received" | "acked-before-processing" | "crash" | "dropped-by-crash" | "skipped-by-position" | "dedup-skipped" | "processed" | "staged" | "committed" | "aborted" | "fenced" | "commit-lost" | "ack" | "ack-lost" | "replayed" | "requeued" | "dead-lettered" | "visibility-expired" | "extra-copy" | "external-charge" | "external-deduplicated" | "stalled" | "session-expired" | "woke" | "producer-died" | "producer-restarted" | "relay-crash" | "sequence-rejected" | "producer-fenced" | "record-aborted" | "epoch-bumped";
 
 /**
  * Consumer stalls (`consumer-stall` above 0): how many, and what became of the zombies.

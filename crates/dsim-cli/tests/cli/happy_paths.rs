@@ -240,7 +240,11 @@ fn matrix_prints_every_broker_and_mode_and_each_cell_is_a_single_run() {
     let table = stdout(&[&["matrix"][..], &flags[..]].concat());
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("broker    mode"), "{table}");
-    assert_eq!(lines.len(), 1 + 2 * 5, "{table}");
+    assert_eq!(
+        lines.len(),
+        1 + dsim_core::Broker::ALL.len() * dsim_core::Mode::ALL.len(),
+        "{table}"
+    );
     assert!(
         lines.iter().any(|l| l
             .starts_with("rabbitmq  exactly-once         refused: RabbitMQ has no transaction")),

@@ -98,6 +98,9 @@ pub struct Consumer {
     pub commit_due_armed: bool,
     /// Fetch responses lost in a row (each asked for again after the request timeout).
     pub lost_fetches: u32,
+    /// SQS at-most-once: received messages whose DeleteMessage is on its way; each is
+    /// processed once its delete succeeds.
+    pub deleting: Vec<Item>,
 }
 
 impl Default for Consumer {
@@ -126,6 +129,7 @@ impl Default for Consumer {
             last_commit_at: 0,
             commit_due_armed: false,
             lost_fetches: 0,
+            deleting: Vec::new(),
         }
     }
 }
@@ -138,6 +142,11 @@ impl Simulation {
                 q.open(consumer as usize);
             }
             self.rabbit_dispatch();
+            return;
+        }
+        if self.sqs.is_some() {
+            // SQS: the consumer polls.
+            self.next_work(consumer);
             return;
         }
         self.sync_assignment(consumer);
@@ -173,6 +182,16 @@ impl Simulation {
             // commit first, a manual-ack one acks after processing.
             if let Some(item) = c.queue.pop_front() {
                 self.start_processing(consumer, item);
+            }
+            return;
+        }
+        if self.sqs.is_some() {
+            // SQS: process what the last receive returned, then receive again (an
+            // at-most-once consumer once its deletes are answered).
+            if let Some(item) = c.queue.pop_front() {
+                self.start_processing(consumer, item);
+            } else if !c.fetching && c.deleting.is_empty() {
+                self.send_fetch(consumer);
             }
             return;
         }
@@ -247,6 +266,22 @@ impl Simulation {
                 epoch: 0,
             };
             self.rabbit_delivery_arrived(consumer, item, session);
+            return;
+        }
+        if self.sqs.is_some() {
+            // The queue position and the receive it came with: the receipt handle.
+            let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
+            let item = Item {
+                msg,
+                entry,
+                generation,
+                delivery,
+                key,
+                partition: 0,
+                offset,
+                epoch: 0,
+            };
+            self.sqs_delivery_arrived(consumer, item, session);
             return;
         }
         let c = &self.consumers[consumer as usize];
@@ -469,6 +504,10 @@ impl Simulation {
                 "before the transaction commits"
             } else if self.rabbit.is_some() {
                 "before its basic.ack"
+            } else if self.sqs.as_ref().is_some_and(|q| q.fifo) {
+                "before its DeleteMessage (FIFO's exactly-once processing does not cover this payment: the message comes back when its visibility timeout passes)"
+            } else if self.sqs.is_some() {
+                "before its DeleteMessage"
             } else {
                 "before its offset commit"
             };
@@ -511,6 +550,14 @@ impl Simulation {
         if let Some(q) = &self.rabbit {
             if !q.auto_ack {
                 self.rabbit_send_ack(consumer, item);
+            }
+            self.release(item.msg);
+            return;
+        }
+        if self.sqs.is_some() {
+            // At-most-once deleted it before processing.
+            if self.mode != Mode::AtMostOnce {
+                self.sqs_send_delete(consumer, item, false);
             }
             self.release(item.msg);
             return;
@@ -969,6 +1016,10 @@ impl Simulation {
             );
             return;
         }
+        if self.sqs.is_some() {
+            self.sqs_crash_consumer(consumer, in_hand, scripted);
+            return;
+        }
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
@@ -1048,6 +1099,10 @@ impl Simulation {
         if self.rabbit.is_some() {
             self.rabbit_reopen(consumer);
             self.next_work(consumer);
+            return;
+        }
+        if self.sqs.is_some() {
+            self.sqs_restart_consumer(consumer);
             return;
         }
         let c = &mut self.consumers[consumer as usize];

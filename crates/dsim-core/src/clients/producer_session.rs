@@ -162,7 +162,8 @@ const _: () = assert!(crate::scenario::DEFAULT_MAX_IN_FLIGHT as usize <= NUM_BAT
 impl Simulation {
     /// Most requests in flight per producer and partition (`max.in.flight.requests.per.connection`).
     fn max_requests(&self) -> usize {
-        if self.rabbit.is_some() {
+        // SQS answers each SendMessage on its own, likewise.
+        if self.rabbit.is_some() || self.sqs.is_some() {
             // A RabbitMQ publisher streams on its channel and takes confirms as they come
             // (asynchronous confirms): nothing bounds what is unconfirmed.
             return usize::MAX;

@@ -56,6 +56,9 @@ pub enum Hop {
     /// The outbox relay, after a row's publish was acked and before it marked the row sent
     /// (`relay-crash`).
     RelayCrash = 14,
+    /// An SQS standard queue's DeleteMessage, missing a copy on an unavailable server
+    /// (`extra-copy`).
+    ExtraCopy = 15,
 }
 
 /// What the network does with one message on one hop.
@@ -88,6 +91,7 @@ pub struct FaultPlan {
     replica_lag: u64,
     producer_restart: u64,
     relay_crash: u64,
+    extra_copy: u64,
     latency: Micros,
     jitter: Micros,
     delay_extra: Micros,
@@ -183,6 +187,7 @@ impl FaultPlan {
             },
             producer_restart: threshold(s.producer_restart),
             relay_crash: threshold(s.relay_crash),
+            extra_copy: threshold(s.extra_copy),
             latency: ms_to_us(s.latency_ms),
             jitter: ms_to_us(s.jitter_ms),
             delay_extra: ms_to_us(s.delay_ms),
@@ -336,6 +341,7 @@ impl FaultPlan {
             Hop::ReplicaLag => self.replica_lag,
             Hop::ProducerRestart => self.producer_restart,
             Hop::RelayCrash => self.relay_crash,
+            Hop::ExtraCopy => self.extra_copy,
             _ => 0,
         };
         threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
 use crate::brokers::rabbitmq::RabbitQueue;
+use crate::brokers::sqs::SqsQueue;
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::clients::producer_session::ProducerSession;
@@ -124,6 +125,25 @@ pub enum Event {
         consumer: u16,
         session: u32,
     },
+    /// A consumer's `DeleteMessage` reaches SQS, with the receipt handle of a receive.
+    /// At-most-once waits for its answer before processing (`then_process`).
+    SqsDeleteArrive {
+        consumer: u16,
+        session: u32,
+        msg: u32,
+        entry: u32,
+        generation: u32,
+        receive: u32,
+        then_process: bool,
+    },
+    /// The answer to an at-most-once consumer's `DeleteMessage` reaches it.
+    SqsDeleteDone {
+        consumer: u16,
+        session: u32,
+        msg: u32,
+        receive: u32,
+        ok: bool,
+    },
     /// An offset commit reaches the group coordinator.
     OffsetCommitArrive {
         consumer: u16,
@@ -220,6 +240,8 @@ pub struct Timing {
     pub stall: Micros,
     /// `transaction.timeout.ms`.
     pub txn_timeout: Micros,
+    /// SQS's visibility timeout.
+    pub visibility_timeout: Micros,
 }
 
 impl Timing {
@@ -247,6 +269,7 @@ impl Timing {
             },
             stall: ms_to_us(s.stall_ms).max(1),
             txn_timeout: ms_to_us(s.transaction_timeout_ms).max(1),
+            visibility_timeout: ms_to_us(s.visibility_timeout_ms),
         }
     }
 
@@ -314,6 +337,10 @@ pub struct Simulation {
     /// engine asks it at the points where the families differ (a message becomes ready, a
     /// consumer acks, closes or comes back, the node crashes).
     pub(crate) rabbit: Option<RabbitQueue>,
+    /// SQS's queue, when the broker is `sqs` or `sqs-fifo` (`brokers/sqs`), asked at the same
+    /// points, with the visibility timeouts of its messages in flight.
+    pub(crate) sqs: Option<SqsQueue>,
+    pub(crate) visibility_timers: TimerList<(u64, u32)>,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Records a transactional producer commits at one ack, kept between acks.
     pub(crate) commit_scratch: Vec<crate::clients::producer_session::Sent>,
@@ -392,8 +419,9 @@ impl Simulation {
         let s = scenario.clone();
         let timing = Timing::new(&s);
         let rabbit = s.broker == Broker::RabbitMq;
-        // A RabbitMQ queue is one queue: the partition of every message is 0.
-        let partitions = if rabbit {
+        let sqs = matches!(s.broker, Broker::Sqs | Broker::SqsFifo);
+        // A RabbitMQ or SQS queue is one queue: the partition of every message is 0.
+        let partitions = if rabbit || sqs {
             1
         } else {
             s.partitions.max(1) as usize
@@ -424,6 +452,8 @@ impl Simulation {
             logs: vec![PartitionLog::default(); partitions],
             rabbit: rabbit
                 .then(|| RabbitQueue::new(consumers, s.prefetch, s.mode == Mode::AtMostOnce)),
+            sqs: sqs.then(|| SqsQueue::new(s.broker == Broker::SqsFifo)),
+            visibility_timers: TimerList::default(),
             fetch_scratch: Vec::new(),
             commit_scratch: Vec::new(),
             replicating: VecDeque::new(),
@@ -629,6 +659,15 @@ impl Simulation {
                 self.publish_timers[step]
                     .rearm(|(msg, attempt)| Self::publish_timeout_live(msgs, msg, attempt))
             }
+            TimerKind::Visibility => {
+                while let Some(timer) = self.visibility_timers.pop_due(self.now) {
+                    self.on_sqs_visibility_expired(timer);
+                }
+                let mut timers = std::mem::take(&mut self.visibility_timers);
+                let next = timers.rearm(|timer| self.sqs_visibility_live(timer));
+                self.visibility_timers = timers;
+                next
+            }
         };
         if let Some(at) = next {
             self.queue.schedule(at, Event::TimerWake { kind });
@@ -685,6 +724,30 @@ impl Simulation {
             Event::RabbitChannelClosed { consumer, session } => {
                 self.on_rabbit_channel_closed(consumer, session)
             }
+            Event::SqsDeleteArrive {
+                consumer,
+                session,
+                msg,
+                entry,
+                generation,
+                receive,
+                then_process,
+            } => self.on_sqs_delete_arrive(
+                consumer,
+                session,
+                msg,
+                entry,
+                generation,
+                receive,
+                then_process,
+            ),
+            Event::SqsDeleteDone {
+                consumer,
+                session,
+                msg,
+                receive,
+                ok,
+            } => self.on_sqs_delete_done(consumer, session, msg, receive, ok),
             Event::OffsetCommitArrive {
                 consumer,
                 session,

@@ -18,6 +18,8 @@ use crate::engine::time::Micros;
 pub enum TimerKind {
     /// A producer's ack timeout, `(msg, attempt)`, of one backoff step (`engine::backoff_step`).
     PublishAck(u8),
+    /// SQS visibility timeouts, `(queue position, receive)`: one constant for the queue.
+    Visibility,
 }
 
 #[derive(Clone)]

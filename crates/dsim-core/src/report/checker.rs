@@ -43,7 +43,9 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         .any(|e| e.kind == TraceKind::Crash && e.note.contains("after processing"));
     if problem == "duplicate" {
         let applied = count(trace, TraceKind::Processed);
-        if crash_after {
+        // SQS has no offsets: its redeliveries are explained by the visibility timeout below.
+        let sqs_redelivery = has(trace, TraceKind::VisibilityExpired);
+        if crash_after && !sqs_redelivery {
             reasons.push(
                 "a consumer applied it and crashed before its offset was committed, so the partition's next reader started from the committed offset and read it again"
                     .into(),
@@ -57,7 +59,7 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
         } else if has(trace, TraceKind::SessionExpired) {
             reasons.push("a consumer froze holding it (a GC pause) past its session timeout, the group gave its partition to another consumer that processed it again, and the frozen one woke as a zombie and finished its own copy: nothing fenced it".into());
         }
-        if has(trace, TraceKind::AckLost) && has(trace, TraceKind::Replayed) {
+        if has(trace, TraceKind::AckLost) && has(trace, TraceKind::Replayed) && !sqs_redelivery {
             reasons.push("a consumer applied it but the offset commit covering it was lost on the way to the group coordinator (a network failure during commit); before a later commit got through, its partition was read again from the old committed offset".into());
         }
         let second_record = |why: &str| {
@@ -80,6 +82,17 @@ fn explain_evidence(message: u32, problem: &str, mode: Mode, trace: &[TraceEvent
             reasons.push(
                 "the network duplicated the publish and the broker stored both copies".into(),
             );
+        }
+        if has(trace, TraceKind::VisibilityExpired) {
+            reasons.push("its SQS visibility timeout passed before a DeleteMessage reached the queue (a slow or crashed consumer, or a lost delete), so the message was visible again and received again: the timeout is not a lock".into());
+        }
+        if has(trace, TraceKind::ExtraCopy) {
+            reasons.push("a DeleteMessage on the SQS standard queue missed a copy on a server that was unavailable, and that copy was received again (a standard queue delivers at least once)".into());
+        }
+        if has(trace, TraceKind::PublishAckLost)
+            && (second_record("no idempotent send") || second_record("deduplication window"))
+        {
+            reasons.push("SendMessage's response was lost and the producer sent it again: SQS stored it as a second message (a standard queue has no idempotent send; a FIFO queue deduplicates only within five minutes of the first send)".into());
         }
         if has(trace, TraceKind::DeliveryDuplicated) {
             reasons.push("the network delivered it to the consumer twice".into());

@@ -176,6 +176,40 @@ pub struct QueueReport {
     pub unacked_at_end: u64,
 }
 
+/// An SQS queue over the run, in the numbers its CloudWatch metrics and queue attributes
+/// show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct SqsReport {
+    /// A FIFO queue (`sqs-fifo`).
+    pub fifo: bool,
+    pub visibility_timeout_ms: f64,
+    /// ReceiveMessage `MaxNumberOfMessages`.
+    pub receive_batch: u32,
+    /// The redrive policy's `maxReceiveCount` (0: none).
+    pub max_receives: u32,
+    /// Messages handed out by ReceiveMessage (`NumberOfMessagesReceived`), first receives and
+    /// receives again.
+    pub receives: u64,
+    /// Receives whose visibility timeout passed before a DeleteMessage: each put its message
+    /// back to be received again.
+    pub visibility_timeouts_expired: u64,
+    /// Messages the redrive policy moved to the dead-letter queue.
+    pub redriven_to_dlq: u64,
+    /// Standard queue: deletes that missed a copy on an unavailable server (`extra-copy`).
+    pub extra_copies: u64,
+    /// FIFO: sends dropped as duplicates of one within its five-minute deduplication window.
+    pub dedup_dropped: u64,
+    /// Most messages visible at once (`ApproximateNumberOfMessagesVisible`).
+    pub peak_visible: u64,
+    /// Most messages in flight (received, not deleted, invisible) at once
+    /// (`ApproximateNumberOfMessagesNotVisible`).
+    pub peak_in_flight: u64,
+    /// Visible and in flight when the run ended.
+    pub visible_at_end: u64,
+    pub in_flight_at_end: u64,
+}
+
 /// Kafka's replication settings at work (`replica-lag`, `min-insync-replicas` or
 /// `unclean-election` away from their defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -325,6 +359,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub queue: Option<QueueReport>,
+    /// SQS's queue (`broker=sqs` or `sqs-fifo` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub sqs: Option<SqsReport>,
 }
 
 /// What one entry of the script did in the run, so that a page can draw it from the run
@@ -687,6 +725,25 @@ impl Simulation {
                 peak_unacked: q.peak_unacked,
                 ready_at_end: q.ready() as u64,
                 unacked_at_end: q.unacked() as u64,
+            }),
+            sqs: self.sqs.as_ref().map(|q| SqsReport {
+                fifo: q.fifo,
+                visibility_timeout_ms: self.scenario.visibility_timeout_ms,
+                receive_batch: self.scenario.receive_batch,
+                max_receives: self.scenario.max_receives,
+                receives: q.receives,
+                visibility_timeouts_expired: q.expired,
+                redriven_to_dlq: q.dead_lettered,
+                extra_copies: q.extra_copies,
+                dedup_dropped: if q.fifo {
+                    c.duplicates_dropped_by_broker
+                } else {
+                    0
+                },
+                peak_visible: q.peak_visible,
+                peak_in_flight: q.peak_in_flight,
+                visible_at_end: q.visible() as u64,
+                in_flight_at_end: q.in_flight() as u64,
             }),
         }
     }

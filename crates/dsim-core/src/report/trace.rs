@@ -111,6 +111,12 @@ pub enum TraceKind {
     Requeued,
     /// The broker gave up on the message after too many deliveries.
     DeadLettered,
+    /// SQS: the visibility timeout of a receive passed before a DeleteMessage; the message is
+    /// visible again.
+    VisibilityExpired,
+    /// SQS standard queue: a DeleteMessage missed a copy on an unavailable server, which will
+    /// be received again.
+    ExtraCopy,
     /// The consumer's external call charged the card (outside any broker transaction).
     ExternalCharge,
     /// The provider knew the call's idempotency key and charged nothing.

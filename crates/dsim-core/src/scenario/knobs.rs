@@ -89,6 +89,10 @@ pub struct Knob {
 pub const KAFKA: &[Broker] = &[Broker::Kafka];
 /// The brokers of a setting every family has (the load, the network, the clients' faults).
 pub const EVERY: &[Broker] = &Broker::ALL;
+/// The brokers of a setting that Kafka and both SQS queues have.
+pub const KAFKA_SQS: &[Broker] = &[Broker::Kafka, Broker::Sqs, Broker::SqsFifo];
+/// The brokers of a setting both SQS queue types have.
+pub const SQS: &[Broker] = &[Broker::Sqs, Broker::SqsFifo];
 
 impl Knob {
     /// The same row with the broker families that have it, and the reason each other family
@@ -328,7 +332,7 @@ const MODES: &[&str] = &[
 const ACKS: &[&str] = &["leader", "all"];
 const ISOLATION: &[&str] = &["read-committed", "read-uncommitted"];
 /// `Broker::ALL`'s keys, in order, so that a broker's index is its choice index.
-const BROKERS: &[&str] = &["kafka", "rabbitmq"];
+const BROKERS: &[&str] = &["kafka", "rabbitmq", "sqs", "sqs-fifo"];
 /// `Idempotence::ALL`'s keys, in order.
 const IDEMPOTENCE: &[&str] = &["auto", "on", "off"];
 /// `QueueType::ALL`'s keys, in order.
@@ -482,7 +486,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.001,
-        "The partition leader crashes right after appending a message, before replicating it (Kafka); the RabbitMQ node crashes after receiving it, before writing it to disk, and every connection closes."
+        "The partition leader crashes right after appending a message, before replicating it (Kafka); the RabbitMQ node crashes after receiving it, before writing it to disk, and every connection closes; the SQS endpoint fails before storing it and stays unavailable for failover-ms."
     ),
     Knob {
         key: "acks",
@@ -496,7 +500,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[(Broker::RabbitMq, "RabbitMQ has no acks setting: a publisher confirm comes once the queue has the message on disk")],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no acks setting: a publisher confirm comes once the queue has the message on disk"), (Broker::Sqs, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message"), (Broker::SqsFifo, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message")],
         get: |s| s.acks as usize as f64,
         set: |s, v| s.acks = if v == 0.0 { Acks::Leader } else { Acks::All },
     },
@@ -513,7 +517,7 @@ static KNOBS: &[Knob] = &[
         1,
         "Copies of each partition, leader included."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: it writes to disk before it confirms")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: it writes to disk before it confirms"), (Broker::Sqs, "SQS stores every message on several servers itself; how many is not a setting"), (Broker::SqsFifo, "SQS stores every message on several servers itself; how many is not a setting")]),
     knob!(
         "replication-ms",
         "replicationMs",
@@ -525,7 +529,7 @@ static KNOBS: &[Knob] = &[
         0,
         1_000,
         0.5,
-        "Time to copy an append to the followers (or flush it, with one replica); on RabbitMQ, to write a message to disk before its publisher confirm."
+        "Time to copy an append to the followers (or flush it, with one replica); on RabbitMQ, to write a message to disk before its publisher confirm; on SQS, to store it before SendMessage succeeds."
     ),
     knob!(
         "failover-ms",
@@ -538,7 +542,7 @@ static KNOBS: &[Knob] = &[
         0,
         60_000,
         10,
-        "How long the partition is unavailable after its leader crashes (Kafka), or the node takes to restart (RabbitMQ)."
+        "How long the partition is unavailable after its leader crashes (Kafka), the node takes to restart (RabbitMQ), or the SQS endpoint stays unavailable."
     ),
     knob!(
         "visibility-timeout-ms",
@@ -551,11 +555,10 @@ static KNOBS: &[Knob] = &[
         1,
         600_000,
         10,
-        "How long a delivery may stay unacknowledged before the broker redelivers it."
+        "SQS: how long a received message stays invisible to other receives. Not deleted by then, it is visible again and received again, even if its first consumer is still working on it."
     )
-    // Kept for the queue brokers to come (SQS's visibility timeout, issue 25).
     .only_on(
-        &[],
+        SQS,
         &[
             (
                 Broker::Kafka,
@@ -592,7 +595,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The consumer crashes after applying a message, before its offset or transaction commit (Kafka: its partition is read again from the committed offset) or its basic.ack (RabbitMQ: the broker requeues it)."
+        "The consumer crashes after applying a message, before its offset or transaction commit (Kafka: its partition is read again from the committed offset) or its basic.ack (RabbitMQ: the broker requeues it) or DeleteMessage (SQS: it comes back after the visibility timeout)."
     ),
     knob!(
         "ack-loss",
@@ -605,7 +608,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "Kafka: an offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it. RabbitMQ: the consumer's connection drops before a basic.ack arrives, so the broker requeues every delivery it had unacknowledged."
+        "Kafka: an offset commit or transaction commit is lost on its way to the group coordinator; commits are cumulative, so the next one covers it. RabbitMQ: the consumer's connection drops before a basic.ack arrives, so the broker requeues every delivery it had unacknowledged. SQS: a DeleteMessage is lost, so the message comes back when its visibility timeout passes."
     ),
     knob!(
         "processing-ms",
@@ -633,7 +636,7 @@ static KNOBS: &[Knob] = &[
         1,
         "Records fetched per poll; with exactly-once, the most records per transaction."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries instead of answering polls; prefetch (basic.qos) bounds how many a consumer holds unacknowledged")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries instead of answering polls; prefetch (basic.qos) bounds how many a consumer holds unacknowledged"), (Broker::Sqs, "an SQS ReceiveMessage returns at most 10 messages: see receive-batch"), (Broker::SqsFifo, "an SQS ReceiveMessage returns at most 10 messages: see receive-batch")]),
     knob!(
         "restart-ms",
         "restartMs",
@@ -660,7 +663,7 @@ static KNOBS: &[Knob] = &[
         10,
         "Time until the group notices a silent consumer and hands its partitions to the others."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group: a crashed consumer's connection closes and the broker requeues its unacknowledged deliveries at once")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group: a crashed consumer's connection closes and the broker requeues its unacknowledged deliveries at once"), (Broker::Sqs, "SQS has no consumer group: a crashed consumer's messages come back when their visibility timeout passes"), (Broker::SqsFifo, "SQS has no consumer group: a crashed consumer's messages come back when their visibility timeout passes")]),
     knob!(
         "commit-interval-ms",
         "commitIntervalMs",
@@ -674,7 +677,7 @@ static KNOBS: &[Knob] = &[
         10,
         "Kafka's auto.commit.interval.ms: how often a consumer commits its offsets, inside its poll; 0 commits after each poll's records are processed. A crash replays everything processed since the last commit."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no offsets to commit: the consumer acknowledges each delivery (basic.ack)")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no offsets to commit: the consumer acknowledges each delivery (basic.ack)"), (Broker::Sqs, "SQS has no offsets to commit: the consumer deletes each message it has processed (DeleteMessage)"), (Broker::SqsFifo, "SQS has no offsets to commit: the consumer deletes each message it has processed (DeleteMessage)")]),
     Knob {
         key: "isolation",
         json_key: "isolation",
@@ -687,7 +690,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[(Broker::RabbitMq, "RabbitMQ has no transactions over its queue, so nothing is uncommitted to read or skip")],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no transactions over its queue, so nothing is uncommitted to read or skip"), (Broker::Sqs, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip"), (Broker::SqsFifo, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip")],
         get: |s| s.isolation as usize as f64,
         set: |s, v| {
             s.isolation = if v == 0.0 {
@@ -748,9 +751,9 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "A delivery from broker to consumer is lost on the network."
+        "A delivery from broker to consumer is lost on the network (SQS: a ReceiveMessage response; its messages stay invisible until their visibility timeout passes, their receives counted)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries over the consumer's TCP connection, which never loses one alone; a lost connection is what ack-loss models")]),
+    .only_on(KAFKA_SQS, &[(Broker::RabbitMq, "RabbitMQ pushes deliveries over the consumer's TCP connection, which never loses one alone; a lost connection is what ack-loss models")]),
     knob!(
         "duplicate",
         "duplicate",
@@ -856,7 +859,7 @@ static KNOBS: &[Knob] = &[
         1,
         "Partitions of the topic; each is read by one consumer at a time."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a RabbitMQ queue is one ordered queue shared by competing consumers, not a partitioned log")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a RabbitMQ queue is one ordered queue shared by competing consumers, not a partitioned log"), (Broker::Sqs, "an SQS queue is one queue shared by competing consumers, not a partitioned log"), (Broker::SqsFifo, "an SQS FIFO queue orders messages by message group (one per account), not by partition")]),
     knob!(
         "accounts",
         "accounts",
@@ -884,7 +887,7 @@ static KNOBS: &[Knob] = &[
         0.1,
         "Transaction log write, paid by each exactly-once commit and each outbox write."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once"), (Broker::Sqs, "SQS has no transaction that spans the queue and your database, so it does not run exactly-once"), (Broker::SqsFifo, "SQS has no transaction that spans the queue and your database, so it does not run exactly-once")]),
     knob!(
         "txn-ack-ms",
         "txnAckMs",
@@ -898,7 +901,7 @@ static KNOBS: &[Knob] = &[
         0.1,
         "Acknowledgement of a transaction commit."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction that spans the queue and your database, so it does not run exactly-once"), (Broker::Sqs, "SQS has no transaction that spans the queue and your database, so it does not run exactly-once"), (Broker::SqsFifo, "SQS has no transaction that spans the queue and your database, so it does not run exactly-once")]),
     knob!(
         "dedup-lookup-ms",
         "dedupLookupMs",
@@ -957,7 +960,7 @@ static KNOBS: &[Knob] = &[
         0.001,
         "The consumer freezes after processing a record, before its offset or transaction commit, and later wakes up."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet"), (Broker::Sqs, "a stalled SQS consumer is a slow one: the playground shows it with processing-ms longer than visibility-timeout-ms"), (Broker::SqsFifo, "a stalled SQS consumer is a slow one: the playground shows it with processing-ms longer than visibility-timeout-ms")]),
     knob!(
         "stall-ms",
         "stallMs",
@@ -971,7 +974,7 @@ static KNOBS: &[Knob] = &[
         10,
         "How long a stall lasts; past the session timeout the group gives its partitions away."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a stalled RabbitMQ consumer keeps its deliveries unacknowledged until consumer_timeout (30 min by default) closes its channel; the playground does not model that timeout yet"), (Broker::Sqs, "a stalled SQS consumer is a slow one: the playground shows it with processing-ms longer than visibility-timeout-ms"), (Broker::SqsFifo, "a stalled SQS consumer is a slow one: the playground shows it with processing-ms longer than visibility-timeout-ms")]),
     switch!(
         "fencing",
         "fencing",
@@ -980,7 +983,7 @@ static KNOBS: &[Knob] = &[
         "Fencing",
         "Exactly-once: reject a commit from a consumer whose records were handed to another (a zombie)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group generations to fence a zombie with")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group generations to fence a zombie with"), (Broker::Sqs, "SQS has no consumer generations to fence a slow consumer with: its DeleteMessage still succeeds"), (Broker::SqsFifo, "SQS has no consumer generations to fence a slow consumer with: its DeleteMessage still succeeds")]),
     knob!(
         "external-latency-ms",
         "externalLatencyMs",
@@ -1009,7 +1012,7 @@ static KNOBS: &[Knob] = &[
         0.001,
         "After an append, a follower falls out of the in-sync replicas (it stops copying) for the replica lag time."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
     knob!(
         "replica-lag-ms",
         "replicaLagMs",
@@ -1023,7 +1026,7 @@ static KNOBS: &[Knob] = &[
         10,
         "How long a lagging follower stays out of the in-sync replicas before it has caught up (Kafka removes it after replica.lag.time.max.ms)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
     knob!(
         "min-insync-replicas",
         "minInsyncReplicas",
@@ -1037,7 +1040,7 @@ static KNOBS: &[Knob] = &[
         1,
         "With acks=all, a partition with fewer in-sync replicas refuses writes (NotEnoughReplicas); at most the replication factor (Kafka min.insync.replicas)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no in-sync replica set")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no in-sync replica set"), (Broker::Sqs, "SQS replicates inside the service: there is no in-sync replica set to size"), (Broker::SqsFifo, "SQS replicates inside the service: there is no in-sync replica set to size")]),
     switch!(
         "unclean-election",
         "uncleanElection",
@@ -1046,7 +1049,7 @@ static KNOBS: &[Knob] = &[
         "Unclean leader election",
         "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no leader election")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no leader election"), (Broker::Sqs, "SQS replicates inside the service: there is no leader election to allow"), (Broker::SqsFifo, "SQS replicates inside the service: there is no leader election to allow")]),
     // The producer (issue 24): Kafka's idempotent producer, `max.in.flight` and restarts.
     Knob {
         key: "producer-idempotence",
@@ -1060,7 +1063,7 @@ static KNOBS: &[Knob] = &[
         max: 2.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer: a republish after a lost confirm is a second message, which the consumer must deduplicate")],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer: a republish after a lost confirm is a second message, which the consumer must deduplicate"), (Broker::Sqs, "an SQS standard queue has no idempotent send: a resend after a lost response is a second message"), (Broker::SqsFifo, "SQS FIFO deduplicates sends by deduplication ID within five minutes, always on; there is no producer setting")],
         get: |s| s.producer_idempotence as usize as f64,
         set: |s, v| s.producer_idempotence = Idempotence::ALL[v as usize],
     },
@@ -1077,7 +1080,7 @@ static KNOBS: &[Knob] = &[
         1,
         "Kafka max.in.flight.requests.per.connection: unacknowledged requests per producer and partition (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer whose in-flight requests it bounds: publishes stream on the channel, each confirmed on its own")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer whose in-flight requests it bounds: publishes stream on the channel, each confirmed on its own"), (Broker::Sqs, "SQS has no idempotent producer whose in-flight requests it bounds: each SendMessage is answered on its own"), (Broker::SqsFifo, "SQS has no idempotent producer whose in-flight requests it bounds: each SendMessage is answered on its own")]),
     knob!(
         "producer-restart",
         "producerRestart",
@@ -1117,14 +1120,14 @@ static KNOBS: &[Knob] = &[
         100,
         "Kafka transaction.timeout.ms (exactly-once): the coordinator aborts a transaction left open longer and fences the instance that opened it, so a consumer stalled past it, or a producer down longer, cannot commit it."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction coordinator")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no transaction coordinator"), (Broker::Sqs, "SQS has no transaction coordinator"), (Broker::SqsFifo, "SQS has no transaction coordinator")]),
     // Last in the table, so that the sampler's draws for the knobs above stay what they were.
     // Setting it resets every setting the new broker does not have (`Scenario::set_broker`).
     Knob {
         key: "broker",
         json_key: "broker",
         label: "Broker",
-        help: "Which real system the broker models (kafka: Apache Kafka's partitioned log and consumer group); a setting that system does not have is refused.",
+        help: "Which real system the broker models (kafka: Apache Kafka's partitioned log and consumer group; rabbitmq: a classic queue with pushed deliveries; sqs and sqs-fifo: Amazon SQS's polled queues); a setting that system does not have is refused.",
         group: Load,
         kind: Choice(BROKERS),
         unit: "",
@@ -1155,7 +1158,69 @@ static KNOBS: &[Knob] = &[
         &[(
             Broker::Kafka,
             "Kafka has no prefetch: a consumer fetches up to max-poll records from its position",
-        )],
+        ), (Broker::Sqs, "SQS has no prefetch: a consumer polls and receives up to receive-batch messages"), (Broker::SqsFifo, "SQS has no prefetch: a consumer polls and receives up to receive-batch messages")],
+    ),
+    // After `broker` too: SQS's own settings.
+    knob!(
+        "receive-batch",
+        "receiveBatch",
+        receive_batch,
+        Count,
+        Consumer,
+        "Receive batch",
+        "",
+        1,
+        10,
+        1,
+        "SQS ReceiveMessage MaxNumberOfMessages: the most messages one receive returns (SQS allows 1 to 10). Each becomes invisible for the visibility timeout at once, so the last of a batch waits behind the others' processing."
+    )
+    .only_on(
+        SQS,
+        &[
+            (Broker::Kafka, "Kafka fetches up to max-poll records: see max-poll"),
+            (Broker::RabbitMq, "RabbitMQ pushes deliveries instead of answering receives; prefetch (basic.qos) bounds how many a consumer holds unacknowledged"),
+        ],
+    ),
+    knob!(
+        "max-receives",
+        "maxReceives",
+        max_receives,
+        Count,
+        Broker,
+        "Max receives",
+        "",
+        0,
+        1_000,
+        1,
+        "SQS redrive policy maxReceiveCount: a message received this many times moves to the dead-letter queue at its next receive (0 = no redrive policy). SQS advises against 1: a receive can count without reaching the consumer."
+    )
+    .only_on(
+        SQS,
+        &[
+            (Broker::Kafka, "Kafka has no receive count or dead-letter queue: a partition is read again from its committed offset as often as it takes"),
+            (Broker::RabbitMq, "a classic RabbitMQ queue has no delivery limit (a quorum queue's delivery-limit is not modelled)"),
+        ],
+    ),
+    knob!(
+        "extra-copy",
+        "extraCopy",
+        extra_copy,
+        Probability,
+        Broker,
+        "Extra copy",
+        "",
+        0,
+        0.1,
+        0.0001,
+        "SQS standard queue: the chance that a DeleteMessage misses a copy of the message kept on a server that was unavailable, so the message is received again later. SQS documents that a standard queue may deliver a message more than once."
+    )
+    .only_on(
+        &[Broker::Sqs],
+        &[
+            (Broker::Kafka, "Kafka keeps one log per partition: a record is read again only from a committed offset behind it"),
+            (Broker::RabbitMq, "RabbitMQ keeps one copy of a classic queue's message: an acked message is gone"),
+            (Broker::SqsFifo, "an SQS FIFO queue introduces no duplicates of its own: a message comes back only if it is not deleted within the visibility timeout"),
+        ],
     ),
     Knob {
         key: "queue-type",
@@ -1169,10 +1234,20 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: &[Broker::RabbitMq],
-        why_not: &[(
-            Broker::Kafka,
-            "Kafka has no queue types: a topic's partitions are replicated logs (see replication-factor)",
-        )],
+        why_not: &[
+            (
+                Broker::Kafka,
+                "Kafka has no queue types: a topic's partitions are replicated logs (see replication-factor)",
+            ),
+            (
+                Broker::Sqs,
+                "SQS chooses standard or FIFO by the broker setting itself (sqs, sqs-fifo)",
+            ),
+            (
+                Broker::SqsFifo,
+                "SQS chooses standard or FIFO by the broker setting itself (sqs, sqs-fifo)",
+            ),
+        ],
         get: |s| s.queue_type as usize as f64,
         set: |s, v| s.queue_type = crate::scenario::QueueType::ALL[v as usize],
     },
@@ -1191,10 +1266,20 @@ static KNOBS: &[Knob] = &[
     )
     .only_on(
         &[Broker::RabbitMq],
-        &[(
-            Broker::Kafka,
-            "Kafka never gives up on a record: a consumer reads it again from its committed offset however often it fails",
-        )],
+        &[
+            (
+                Broker::Kafka,
+                "Kafka never gives up on a record: a consumer reads it again from its committed offset however often it fails",
+            ),
+            (
+                Broker::Sqs,
+                "SQS counts receives, not returns: its redrive policy's maxReceiveCount is max-receives",
+            ),
+            (
+                Broker::SqsFifo,
+                "SQS counts receives, not returns: its redrive policy's maxReceiveCount is max-receives",
+            ),
+        ],
     ),
 ];
 
@@ -1723,9 +1808,9 @@ mod broker_refusal {
     static TABLE: [Knob; 4] = [
         Knob {
             set: |s, v| s.broker = Broker::ALL[v as usize],
-            // The broker knob: before RabbitMQ's prefetch, queue-type and delivery-limit
+            // The broker knob: before the queue brokers' six settings (RabbitMQ's and SQS's)
             // (`broker_knob_is_where_the_test_table_takes_it`).
-            ..KNOBS[KNOBS.len() - 4]
+            ..KNOBS[KNOBS.len() - 7]
         },
         knob!(
             "latency-ms",
@@ -1890,7 +1975,7 @@ mod broker_refusal {
         let e = Scenario::default().set("broker", "kinesis").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "broker: must be one of kafka, rabbitmq (got \"kinesis\")"
+            "broker: must be one of kafka, rabbitmq, sqs, sqs-fifo (got \"kinesis\")"
         );
         assert_eq!(
             Scenario::from_json(r#"{"broker": "kafka"}"#),

@@ -84,6 +84,18 @@ impl Mode {
             (Broker::RabbitMq, Mode::IdempotentConsumer) => {
                 "At-least-once on RabbitMQ (publisher confirms, manual ack, requeue on close), plus a dedup store of processed message IDs written in the same local transaction as the payment: redeliveries and republished copies are skipped."
             }
+            (Broker::Sqs | Broker::SqsFifo, Mode::AtMostOnce) => {
+                "SendMessage once, never retried; the consumer deletes each message it receives (DeleteMessage) and processes it only once the delete succeeded, so a crash after the delete loses it. A delete that gets no answer leaves the message unprocessed; it comes back after the visibility timeout."
+            }
+            (Broker::Sqs, Mode::AtLeastOnce) => {
+                "The producer resends until SendMessage succeeds (no idempotence on a standard queue: a lost response means a second message); the consumer processes each received message and then deletes it (DeleteMessage). A message not deleted within the visibility timeout (a crash, a lost delete, slow processing) becomes visible again and is received again; a standard queue also delivers an extra copy now and then. Nothing is lost, but payments apply twice."
+            }
+            (Broker::SqsFifo, Mode::AtLeastOnce) => {
+                "The producer resends until SendMessage succeeds; the queue drops a resend with the same deduplication ID within five minutes of the first send, but not after. One message group per account: while a group has a message in flight, no later one of it is received. The consumer deletes after processing; a consumer that crashes after processing and before deleting still applies the payment twice when the visibility timeout passes: FIFO's exactly-once processing covers the queue, not your side effects."
+            }
+            (Broker::Sqs | Broker::SqsFifo, Mode::IdempotentConsumer) => {
+                "At-least-once on SQS (resend until SendMessage succeeds, delete after processing, redelivery after the visibility timeout), plus a dedup store of processed message IDs written in the same local transaction as the payment: redeliveries, extra copies and resent messages are skipped."
+            }
             _ => self.mechanism(),
         }
     }
@@ -162,16 +174,29 @@ pub enum Broker {
     /// acknowledged (or not) one by one.
     #[serde(rename = "rabbitmq")]
     RabbitMq,
+    /// Amazon SQS, standard queue: consumers poll, a received message is invisible for the
+    /// visibility timeout, and deleting it is the acknowledgement.
+    Sqs,
+    /// Amazon SQS, FIFO queue: a standard queue's receive/delete cycle, plus message groups
+    /// delivered in order and send-side deduplication within five minutes.
+    SqsFifo,
 }
 
 impl Broker {
-    pub const ALL: [Broker; 2] = [Broker::Kafka, Broker::RabbitMq];
+    pub const ALL: [Broker; 4] = [
+        Broker::Kafka,
+        Broker::RabbitMq,
+        Broker::Sqs,
+        Broker::SqsFifo,
+    ];
 
     /// The name used on the command line, in URLs and in JSON.
     pub fn key(self) -> &'static str {
         match self {
             Broker::Kafka => "kafka",
             Broker::RabbitMq => "rabbitmq",
+            Broker::Sqs => "sqs",
+            Broker::SqsFifo => "sqs-fifo",
         }
     }
 
@@ -184,6 +209,8 @@ impl Broker {
         match self {
             Broker::Kafka => "Kafka",
             Broker::RabbitMq => "RabbitMQ",
+            Broker::Sqs => "SQS",
+            Broker::SqsFifo => "SQS FIFO",
         }
     }
 
@@ -195,6 +222,12 @@ impl Broker {
             }
             Broker::RabbitMq => {
                 "RabbitMQ: one queue (classic, or a replicated quorum queue); the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, no transactions."
+            }
+            Broker::Sqs => {
+                "Amazon SQS standard queue: consumers poll (ReceiveMessage, up to 10 at a time); a received message is invisible for the visibility timeout and comes back if it is not deleted by then; after max-receives receives it moves to a dead-letter queue. At-least-once with an occasional extra copy, best-effort order, no idempotent send, no transactions."
+            }
+            Broker::SqsFifo => {
+                "Amazon SQS FIFO queue: the standard queue's receive, visibility timeout and delete, plus one message group per account delivered in order (nothing more of a group while one of its messages is in flight) and a send deduplicated by its ID within five minutes of the first. Not modelled: the per-API throughput quota (300 requests/s, or more with batching or high-throughput mode), so faster runs go as if the quota were raised."
             }
         }
     }
@@ -212,6 +245,12 @@ impl Broker {
         match (self, mode) {
             (Broker::RabbitMq, Mode::ExactlyOnce) => Some(
                 "RabbitMQ has no transaction that spans the queue and your database, so a crash between the two always leaves one done and the other not; use idempotent-consumer or outbox (exactly-once effects by deduplication)",
+            ),
+            (Broker::Sqs, Mode::ExactlyOnce) => Some(
+                "an SQS standard queue delivers at least once and may deliver a message twice, and no transaction spans the queue and your database; use idempotent-consumer or outbox (exactly-once effects by deduplication)",
+            ),
+            (Broker::SqsFifo, Mode::ExactlyOnce) => Some(
+                "SQS FIFO's exactly-once processing only deduplicates sends within five minutes: a consumer that crashes after its side effect and before DeleteMessage gets the message again, and no transaction spans the queue and your database; use idempotent-consumer or outbox (exactly-once effects by deduplication)",
             ),
             _ => None,
         }
@@ -421,9 +460,10 @@ pub struct Scenario {
     /// How long the broker is unavailable after a crash while a new leader is elected, ms.
     /// Default 200.
     pub failover_ms: f64,
-    /// How long a delivery may stay unacknowledged before a queue broker redelivers it, ms.
-    /// Default 200. No broker family modelled today has it (Kafka resumes from committed
-    /// offsets instead); it is refused when given, and left out of JSON.
+    /// SQS's visibility timeout, ms: how long a received message stays invisible to other
+    /// receives; not deleted by then, it is visible again. Default 200 (SQS's own default is
+    /// 30 s; the playground's runs are short). Only `sqs` and `sqs-fifo` have it; left out of
+    /// JSON at its default.
     #[serde(skip_serializing_if = "is_default_visibility")]
     #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
     pub visibility_timeout_ms: f64,
@@ -601,6 +641,24 @@ pub struct Scenario {
     #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
     pub delivery_limit: u32,
 
+    // --- SQS ---
+    /// SQS ReceiveMessage `MaxNumberOfMessages`: the most messages one receive returns, 1 to
+    /// 10. Default 10.
+    #[serde(skip_serializing_if = "is_default_receive_batch")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub receive_batch: u32,
+    /// SQS redrive policy `maxReceiveCount`: a message received this many times moves to the
+    /// dead-letter queue at its next receive; 0 is no redrive policy. Default 0.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<u32>", optional))]
+    pub max_receives: u32,
+    /// Probability that a DeleteMessage on a standard queue misses a copy of the message on
+    /// a server that was unavailable, so the message is received again later (SQS documents
+    /// at-least-once delivery with occasional duplicates). Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "typescript", ts(as = "Option<f64>", optional))]
+    pub extra_copy: f64,
+
     // --- Scripted faults ---
     /// Faults at given times, besides the random ones (see `script`): in JSON a list of
     /// objects, in URLs and on the command line the compact text
@@ -623,6 +681,13 @@ pub const DEFAULT_PREFETCH: u32 = 10;
 
 fn is_classic(v: &QueueType) -> bool {
     *v == QueueType::Classic
+}
+
+/// SQS's largest ReceiveMessage batch (`MaxNumberOfMessages`).
+pub const MAX_RECEIVE_BATCH: u32 = 10;
+
+fn is_default_receive_batch(v: &u32) -> bool {
+    *v == MAX_RECEIVE_BATCH
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -771,6 +836,9 @@ impl Default for Scenario {
             prefetch: DEFAULT_PREFETCH,
             queue_type: QueueType::Classic,
             delivery_limit: 0,
+            receive_batch: MAX_RECEIVE_BATCH,
+            max_receives: 0,
+            extra_copy: 0.0,
             script: Vec::new(),
         }
     }
@@ -790,7 +858,8 @@ impl Scenario {
     pub fn effective_acks(&self) -> Acks {
         // A RabbitMQ publisher confirm comes once the queue has the message on disk: the
         // engine's `all` (acked when durable), never at the append.
-        if self.mode == Mode::ExactlyOnce || self.broker == Broker::RabbitMq {
+        // SendMessage succeeds once SQS has stored the message: likewise.
+        if self.mode == Mode::ExactlyOnce || self.broker != Broker::Kafka {
             Acks::All
         } else {
             self.acks
@@ -827,6 +896,9 @@ impl Scenario {
                 // RabbitMQ's default initial group size for a quorum queue.
                 QueueType::Quorum => 3,
             },
+            // SQS stores each message on several servers, but how many is not a setting and
+            // nothing here waits on them one by one.
+            Broker::Sqs | Broker::SqsFifo => 1,
         }
     }
 

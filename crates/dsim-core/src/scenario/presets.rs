@@ -125,6 +125,18 @@ static PRESETS: &[Preset] = &[
         explanation: "RabbitMQ, at-least-once with manual acks and a prefetch of 10: each consumer holds up to 10 unacknowledged deliveries. When one crashes after processing a payment and before its basic.ack, the broker requeues all 10 at once, at their old positions, and pushes them again with redelivered=true, ahead of newer messages. Only the one it had processed is applied twice: per crash, one duplicate and ten redeliveries. Reordered counts the payments applied after a later one of the same producer and account. Switch to the idempotent consumer: the redeliveries stay, the duplicates go.",
         query: "broker=rabbitmq&mode=at-least-once&crash-after-process=0.002&processing-ms=5",
     },
+    Preset {
+        key: "sqs-visibility-timeout-too-short",
+        title: "SQS: visibility timeout shorter than processing",
+        explanation: "SQS standard queue, at-least-once. Each payment takes 300 ms to process, and the queue's visibility timeout is 200 ms. The timeout is not a lock: 200 ms after consumer A received a message, SQS makes it visible again and the idle consumer B receives it too, while A is still working. A's DeleteMessage at 300 ms removes the message, but B already has its copy and charges the customer again: every payment here is applied twice, and the sqs panel counts one visibility timeout passed per payment. Raise visibility-timeout-ms above the processing time (AWS advises several times it, or ChangeMessageVisibility while working) and the duplicates go; or keep it and switch to the idempotent consumer, which skips the second copy.",
+        query: "broker=sqs&mode=at-least-once&messages=100&producers=1&consumers=2&publish-rate=2&processing-ms=300&receive-batch=1&visibility-timeout-ms=200",
+    },
+    Preset {
+        key: "sqs-fifo-retry-after-window",
+        title: "SQS FIFO: a retry after the five-minute deduplication window",
+        explanation: "SQS FIFO queue, at-least-once. Every SendMessage response is lost here, so the producer sends each payment again after its ack timeout (60 s, doubling: at 60 s, 180 s and 420 s). The queue deduplicates by deduplication ID for five minutes from the first send: the resends at 60 s and 180 s succeed without enqueueing anything (sends dropped by deduplication), but the one at 420 s comes after the window and is a new message, processed again: one duplicate per payment. FIFO's exactly-once processing is this five-minute window, not a promise about your side effects. The idempotent consumer's dedup store catches the late copy, as long as it keeps IDs longer than the producer retries (dedup-window-ms).",
+        query: "broker=sqs-fifo&mode=at-least-once&messages=20&publish-ack-loss=1&ack-timeout-ms=60000&max-retries=3&horizon-ms=3600000",
+    },
 ];
 
 /// Every preset, in the order the page lists them.

@@ -15,7 +15,7 @@
 
 use dsim_core::report::{
     CostReport, HistogramBin, LatencySummary, LedgerReport, QueueReport, ReplicationReport,
-    SeriesReport, StuckAt, ZombieReport,
+    SeriesReport, SqsReport, StuckAt, ZombieReport,
 };
 use dsim_core::sweep::SweepPoint;
 use dsim_core::{
@@ -66,6 +66,7 @@ pub struct ReportDef {
     zombies: Option<ZombieReport>,
     replication: Option<ReplicationReport>,
     queue: Option<QueueReport>,
+    sqs: Option<SqsReport>,
 }
 
 #[derive(Serialize, Deserialize)]

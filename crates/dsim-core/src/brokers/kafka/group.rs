@@ -167,6 +167,10 @@ impl Simulation {
     // ----- Fetches -----
 
     pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
+        if self.sqs.is_some() {
+            self.on_sqs_receive_arrive(consumer, session);
+            return;
+        }
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;

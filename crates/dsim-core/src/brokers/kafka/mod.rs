@@ -8,5 +8,5 @@ mod produce;
 pub(crate) mod producer_state;
 mod replication;
 
-pub use log::{Entries, EntryState, PartitionLog, Txn, copy_key};
+pub use log::{Entries, EntryState, PartitionLog, Txn, Writer, copy_key};
 pub use replication::Isr;

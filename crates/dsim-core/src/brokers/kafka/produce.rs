@@ -75,6 +75,9 @@ impl Simulation {
         {
             return false;
         }
+        if self.sqs.is_some() && !self.sqs_fifo_accepts(msg, attempt, net_copy, writer) {
+            return false;
+        }
         let m = self.msgs.get_mut(msg).expect("checked by caller");
         let partition = m.partition;
         let copy = m.entries;
@@ -85,10 +88,14 @@ impl Simulation {
         // (`producer_state`) replaced the look-up of a live record that once stood for them.
         m.live_entries = m.live_entries.saturating_add(1);
         let append_no = self.metrics.counters.appends as u32;
-        let (entry, generation) = match self.rabbit.as_mut() {
-            // RabbitMQ: no log; the message takes the next queue position on arrival.
-            Some(q) => {
-                let position = q.next_position();
+        let queue_position = match (self.rabbit.as_mut(), self.sqs.as_mut()) {
+            (Some(q), _) => Some(q.next_position()),
+            (_, Some(q)) => Some(q.next_position()),
+            _ => None,
+        };
+        let (entry, generation) = match queue_position {
+            // RabbitMQ and SQS: no log; the message takes the next queue position on arrival.
+            Some(position) => {
                 let (entry, generation) = self.entries.alloc(msg, copy, partition, append_no);
                 self.entries.get_mut(entry).offset = position;
                 (entry, generation)
@@ -119,8 +126,10 @@ impl Simulation {
         // `min.insync.replicas` asks for more (see `on_durable`).
         let in_sync = self.isr.in_sync();
         self.metrics.counters.network_messages += in_sync as u64 - 1;
-        // A RabbitMQ confirm waits for the disk write (`on_durable`).
+        // A RabbitMQ confirm waits for the disk write (`on_durable`), SendMessage's success
+        // for the message to be stored.
         let ack_now = self.rabbit.is_none()
+            && self.sqs.is_none()
             && (self.acks == Acks::Leader || (in_sync == 1 && self.min_insync == 1));
         self.replicating.push_back((entry, generation));
         self.queue.schedule_in_lane(
@@ -148,7 +157,19 @@ impl Simulation {
                 } else {
                     String::new()
                 };
-                if self.rabbit.is_some() {
+                if self.sqs.is_some() {
+                    let position = self.entries.get(entry).offset;
+                    format!(
+                        "SendMessage stored at queue position {position}{}; it succeeds once stored",
+                        match (copy, self.sqs.as_ref().is_some_and(|q| q.fifo)) {
+                            (0, _) => "",
+                            (_, false) =>
+                                ", AGAIN, as a second message (a standard queue has no idempotent send)",
+                            (_, true) =>
+                                ", AGAIN, as a second message: the five-minute deduplication window of its first send had passed",
+                        }
+                    )
+                } else if self.rabbit.is_some() {
                     let position = self.entries.get(entry).offset;
                     format!(
                         "received by the queue at position {position}{}; confirmed once on disk",

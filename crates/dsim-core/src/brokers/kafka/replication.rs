@@ -349,6 +349,11 @@ impl Simulation {
             self.rabbit_enqueue(entry, generation);
             return;
         }
+        if self.sqs.is_some() {
+            let generation = self.entries.get(entry).generation;
+            self.sqs_enqueue(entry, generation);
+            return;
+        }
         if let Some(owner) = self.owner_of(partition) {
             self.serve_fetch(owner);
         }
@@ -425,6 +430,10 @@ impl Simulation {
     pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
         if self.rabbit.is_some() {
             self.rabbit_crash_broker(trigger, scripted);
+            return;
+        }
+        if self.sqs.is_some() {
+            self.sqs_crash_broker(trigger, scripted);
             return;
         }
         self.metrics.counters.broker_crashes += 1;
@@ -589,6 +598,10 @@ impl Simulation {
         self.broker_down_until = None;
         if self.rabbit.is_some() {
             self.rabbit_dispatch();
+            return;
+        }
+        if self.sqs.is_some() {
+            self.sqs_recover();
             return;
         }
         for c in self.members.clone() {

@@ -1,0 +1,697 @@
+//! The broker's side of an SQS run: storing a sent message (with FIFO's deduplication),
+//! answering `ReceiveMessage` (a long poll), the visibility timeout, `DeleteMessage`, the
+//! redrive to a dead-letter queue, and an endpoint outage. The consumer's side calls in from
+//! `clients::consumer` where the families differ.
+
+use super::queue::Stored;
+use crate::clients::consumer::{Item, delivery_key};
+use crate::engine::faults::{Hop, Verdict};
+use crate::engine::messages::Cause;
+use crate::engine::timers::TimerKind;
+use crate::engine::{Event, Simulation, trace};
+use crate::report::trace::{Actor, TraceKind};
+use crate::scenario::Mode;
+use crate::scenario::script::Link;
+
+impl Simulation {
+    fn sqs_fifo(&self) -> bool {
+        self.sqs.as_ref().is_some_and(|q| q.fifo)
+    }
+
+    /// SQS FIFO's deduplication of a `SendMessage` that reached the queue: one whose
+    /// deduplication ID the queue took less than five minutes before is answered with success
+    /// and not enqueued. Returns whether the queue takes it.
+    pub(crate) fn sqs_fifo_accepts(
+        &mut self,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+        writer: crate::brokers::kafka::Writer,
+    ) -> bool {
+        let now = self.now;
+        let Some(q) = self.sqs.as_mut().filter(|q| q.fifo) else {
+            return true;
+        };
+        if q.dedup.accept(msg, now) {
+            return true;
+        }
+        let first = q.dedup.first_sent(msg).unwrap_or(now);
+        self.metrics.counters.duplicates_dropped_by_broker += 1;
+        trace!(
+            self,
+            msg,
+            TraceKind::DuplicateDropped,
+            Actor::Broker,
+            None,
+            None,
+            attempt as u32,
+            net_copy as u32,
+            format!(
+                "deduplication ID {msg} was first sent {:.1} s ago, inside the five-minute window: SendMessage succeeds, nothing is enqueued",
+                (now - first) as f64 / 1e6
+            ),
+        );
+        // Answered once the first send is stored: a resend that overtakes it gets no answer
+        // yet (the producer sends again later), so an endpoint failure before the store
+        // cannot leave a success for a message SQS never kept.
+        let storing = self.replicating.iter().any(|&(entry, generation)| {
+            self.entries
+                .live(entry, generation)
+                .is_some_and(|e| e.msg == msg)
+        });
+        if !storing && let Some(m) = self.msgs.get(msg) {
+            let producer = m.producer;
+            self.send_publish_ack(msg, producer, attempt, writer);
+        }
+        false
+    }
+
+    /// The queue has stored the message: it is visible, at the position it took on arrival.
+    pub(crate) fn sqs_enqueue(&mut self, entry: u32, generation: u32) {
+        let e = self.entries.get(entry);
+        let (position, msg) = (e.offset, e.msg);
+        // One message group per account (`MessageGroupId`), as a payments app would choose.
+        let group = if self.sqs_fifo() {
+            self.faults.payment(msg, self.scenario.accounts.max(1)).0
+        } else {
+            0
+        };
+        if let Some(q) = self.sqs.as_mut() {
+            q.make_visible(
+                position,
+                Stored {
+                    held: (entry, generation),
+                    group,
+                },
+            );
+        }
+        self.sqs_serve_parked();
+    }
+
+    /// Answers the long polls waiting for a visible message, consumer by consumer.
+    fn sqs_serve_parked(&mut self) {
+        for c in 0..self.consumers.len() {
+            if self.sqs.as_ref().is_none_or(|q| q.visible() == 0) {
+                return;
+            }
+            if self.consumers[c].parked_fetch {
+                self.sqs_serve(c as u16);
+            }
+        }
+    }
+
+    /// A `ReceiveMessage` reached the queue: answered now if anything is visible, else it
+    /// waits (long polling, `WaitTimeSeconds`; the client renews a poll that ran out at once,
+    /// so the model keeps one waiting until a message becomes visible).
+    pub(crate) fn on_sqs_receive_arrive(&mut self, consumer: u16, session: u32) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive || c.session != session {
+            return;
+        }
+        c.parked_fetch = true;
+        self.sqs_serve(consumer);
+    }
+
+    /// Takes up to `receive-batch` visible messages for a waiting receive: each is in flight
+    /// (invisible) for the visibility timeout from now, its receive count one higher. One whose
+    /// count has reached `max-receives` moves to the dead-letter queue instead (SQS redrives
+    /// when `ApproximateReceiveCount` would exceed `maxReceiveCount`).
+    fn sqs_serve(&mut self, consumer: u16) {
+        if self.broker_down() {
+            return;
+        }
+        let c = &self.consumers[consumer as usize];
+        if !c.parked_fetch || !c.alive {
+            return;
+        }
+        let session = c.session;
+        let max = self.scenario.receive_batch.clamp(1, 10) as usize;
+        let max_receives = self.scenario.max_receives;
+        let Some(q) = self.sqs.as_mut() else {
+            return;
+        };
+        let mut taken = std::mem::take(&mut q.scratch);
+        let mut batch: Vec<(u64, Stored, u32)> = Vec::new();
+        while batch.is_empty() {
+            let Some(q) = self.sqs.as_mut() else {
+                break;
+            };
+            q.take_batch(max, &mut taken);
+            if taken.is_empty() {
+                break;
+            }
+            for &(position, stored) in &taken {
+                let (entry, _) = stored.held;
+                let receives = self.entries.get(entry).deliveries;
+                if max_receives > 0 && receives >= max_receives {
+                    self.sqs_dead_letter(entry, receives);
+                    continue;
+                }
+                let receive = receives.saturating_add(1);
+                self.entries.get_mut(entry).deliveries = receive;
+                if let Some(q) = self.sqs.as_mut() {
+                    q.receive(position, stored, receive);
+                }
+                self.sqs_arm_visibility(position, receive);
+                batch.push((position, stored, receive));
+            }
+        }
+        if let Some(q) = self.sqs.as_mut() {
+            q.scratch = taken;
+        }
+        if batch.is_empty() {
+            // Nothing visible: the poll keeps waiting.
+            return;
+        }
+        self.consumers[consumer as usize].parked_fetch = false;
+        self.sqs_send_receive_response(consumer, session, &batch);
+    }
+
+    /// The `ReceiveMessage` response: one HTTP response, so the network decides its fate once.
+    /// Lost, its messages stay in flight, their receives counted, until the visibility timeout
+    /// passes (SQS: a receive can count without reaching the consumer); the consumer polls
+    /// again after its request timeout.
+    fn sqs_send_receive_response(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        batch: &[(u64, Stored, u32)],
+    ) {
+        self.metrics.counters.network_messages += 1;
+        let first = self.entries.get(batch[0].1.held.0);
+        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let verdict = self.faults.network(
+            Hop::Delivery,
+            Link::Consumer(consumer),
+            self.now,
+            first.msg,
+            batch[0].2.wrapping_add(lost_before.wrapping_mul(1000)),
+            delivery_key(first.copy, 0) as u32,
+        );
+        let (delay, scripted) = match verdict {
+            Verdict::Drop { scripted } => (None, scripted),
+            Verdict::Deliver { delay, .. } => (Some(delay), None),
+        };
+        let c = &mut self.consumers[consumer as usize];
+        c.lost_fetches = if delay.is_some() {
+            0
+        } else {
+            c.lost_fetches.wrapping_add(1)
+        };
+        let vt_ms = self.scenario.visibility_timeout_ms;
+        for &(position, stored, receive) in batch {
+            let (entry, generation) = stored.held;
+            let e = self.entries.get(entry);
+            let (msg, copy) = (e.msg, e.copy);
+            let key = delivery_key(copy, 0);
+            if let Some(q) = self.sqs.as_mut() {
+                q.receives += 1;
+            }
+            if receive > 1 {
+                self.metrics.counters.replayed += 1;
+            }
+            trace!(
+                self,
+                msg,
+                if receive == 1 {
+                    TraceKind::Delivered
+                } else {
+                    TraceKind::Replayed
+                },
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                receive,
+                key as u32,
+                if receive == 1 {
+                    format!(
+                        "received by consumer {consumer} (queue position {position}): invisible to other receives for {vt_ms} ms unless deleted"
+                    )
+                } else {
+                    format!(
+                        "received AGAIN by consumer {consumer} (receive count {receive}): an earlier receive's visibility timeout passed without a DeleteMessage"
+                    )
+                },
+            );
+            match delay {
+                None => {
+                    if let Some(m) = self.msgs.get_mut(msg) {
+                        m.cause = Cause::DeliveryLost;
+                    }
+                    trace!(
+                        self,
+                        msg,
+                        TraceKind::DeliveryLost,
+                        Actor::Broker,
+                        Some(Actor::Consumer),
+                        Some(consumer as u32),
+                        receive,
+                        key as u32,
+                        self.scripted_note(
+                            scripted,
+                            "the ReceiveMessage response was lost on the network: the receive counts, and the message stays invisible until its visibility timeout passes"
+                        ),
+                    );
+                }
+                Some(delay) => {
+                    self.hold(msg);
+                    self.queue.schedule(
+                        self.now + delay,
+                        Event::DeliveryArrive {
+                            msg,
+                            entry,
+                            generation,
+                            delivery: receive,
+                            copy: key,
+                            consumer,
+                            session,
+                        },
+                    );
+                }
+            }
+        }
+        let done = delay.unwrap_or(self.timing.ack_timeout);
+        self.queue
+            .schedule(self.now + done, Event::FetchDone { consumer, session });
+    }
+
+    /// The redrive policy moves the message to the dead-letter queue: out of this queue, never
+    /// applied from here.
+    fn sqs_dead_letter(&mut self, entry: u32, receives: u32) {
+        let e = self.entries.get(entry);
+        let (msg, copy, position) = (e.msg, e.copy, e.offset);
+        if let Some(q) = self.sqs.as_mut() {
+            q.dead_lettered += 1;
+        }
+        if let Some(m) = self.msgs.get_mut(msg) {
+            m.dead_lettered = true;
+        }
+        let max = self.scenario.max_receives;
+        trace!(
+            self,
+            msg,
+            TraceKind::DeadLettered,
+            Actor::Broker,
+            None,
+            None,
+            receives,
+            delivery_key(copy, 0) as u32,
+            format!(
+                "received {receives} times without a DeleteMessage, and maxReceiveCount is {max}: the redrive policy moves it from queue position {position} to the dead-letter queue"
+            ),
+        );
+        self.finish_entry(entry);
+    }
+
+    /// Arms the visibility timeout of a receive. It is one constant for the queue, so the
+    /// timers fall due in the order they were armed (`TimerList`).
+    fn sqs_arm_visibility(&mut self, position: u64, receive: u32) {
+        let at = self.now + self.timing.visibility_timeout;
+        if let Some(wake) = self.visibility_timers.add(at, (position, receive)) {
+            self.queue.schedule(
+                wake,
+                Event::TimerWake {
+                    kind: TimerKind::Visibility,
+                },
+            );
+        }
+    }
+
+    /// Whether a visibility timer still counts: its receive is the one in flight.
+    pub(crate) fn sqs_visibility_live(&self, (position, receive): (u64, u32)) -> bool {
+        self.sqs
+            .as_ref()
+            .is_some_and(|q| q.is_in_flight(position, receive))
+    }
+
+    /// The visibility timeout of a receive passed with no DeleteMessage: the message is
+    /// visible again, at its position, for any consumer, whether or not the one that received
+    /// it is still working on it (the timeout is not a lock).
+    pub(crate) fn on_sqs_visibility_expired(&mut self, (position, receive): (u64, u32)) {
+        let Some(stored) = self.sqs.as_mut().and_then(|q| q.expire(position, receive)) else {
+            return;
+        };
+        if let Some(q) = self.sqs.as_mut() {
+            q.expired += 1;
+        }
+        let (entry, generation) = stored.held;
+        if let Some(e) = self.entries.live(entry, generation) {
+            let (msg, copy) = (e.msg, e.copy);
+            let vt_ms = self.scenario.visibility_timeout_ms;
+            trace!(
+                self,
+                msg,
+                TraceKind::VisibilityExpired,
+                Actor::Broker,
+                None,
+                None,
+                receive,
+                delivery_key(copy, 0) as u32,
+                format!(
+                    "{vt_ms} ms since receive {receive} and no DeleteMessage: visible again at queue position {position}, to be received again"
+                ),
+            );
+        }
+        self.sqs_serve_parked();
+    }
+
+    /// A message reached its consumer (one of a receive's batch). At-most-once deletes it
+    /// before processing; the others process it first.
+    pub(crate) fn sqs_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
+        let c = &self.consumers[consumer as usize];
+        if !c.alive || c.session != session {
+            trace!(
+                self,
+                item.msg,
+                TraceKind::DeliveryLost,
+                Actor::Broker,
+                Some(Actor::Consumer),
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                "arrived after the consumer crashed: the message stays invisible until its visibility timeout passes",
+            );
+            self.release(item.msg);
+            return;
+        }
+        trace!(
+            self,
+            item.msg,
+            TraceKind::Received,
+            Actor::Consumer,
+            None,
+            Some(consumer as u32),
+            item.delivery,
+            item.key as u32,
+            format!("consumer {consumer} has it (receive {})", item.delivery),
+        );
+        if self.mode == Mode::AtMostOnce {
+            self.consumers[consumer as usize].deleting.push(item);
+            self.sqs_send_delete(consumer, item, true);
+        } else {
+            self.consumers[consumer as usize].queue.push_back(item);
+            self.next_work(consumer);
+        }
+    }
+
+    /// `DeleteMessage` with the receipt handle of the item's receive. At-most-once waits for
+    /// its answer before processing (`then_process`).
+    pub(crate) fn sqs_send_delete(&mut self, consumer: u16, item: Item, then_process: bool) {
+        let session = self.consumers[consumer as usize].session;
+        self.metrics.counters.network_messages += 1;
+        match self.faults.network(
+            Hop::Ack,
+            Link::Consumer(consumer),
+            self.now,
+            item.msg,
+            item.delivery,
+            item.key as u32,
+        ) {
+            Verdict::Drop { scripted } => {
+                trace!(
+                    self,
+                    item.msg,
+                    TraceKind::AckLost,
+                    Actor::Consumer,
+                    Some(Actor::Broker),
+                    Some(consumer as u32),
+                    item.delivery,
+                    item.key as u32,
+                    self.scripted_note(
+                        scripted,
+                        if then_process {
+                            "the DeleteMessage was lost on the network: without its answer the at-most-once consumer does not process the message; it is visible again once its visibility timeout passes"
+                        } else {
+                            "the DeleteMessage was lost on the network: the message stays in the queue and is received again once its visibility timeout passes"
+                        }
+                    ),
+                );
+                if then_process {
+                    // The request timed out: the consumer cannot tell whether it was deleted,
+                    // so at-most-once drops the message rather than risk a second payment.
+                    self.sqs_drop_undeleted(consumer, item);
+                }
+            }
+            Verdict::Deliver { delay, .. } => {
+                self.queue.schedule(
+                    self.now + delay,
+                    Event::SqsDeleteArrive {
+                        consumer,
+                        session,
+                        msg: item.msg,
+                        entry: item.entry,
+                        generation: item.generation,
+                        receive: item.delivery,
+                        then_process,
+                    },
+                );
+            }
+        }
+    }
+
+    fn sqs_drop_undeleted(&mut self, consumer: u16, item: Item) {
+        let c = &mut self.consumers[consumer as usize];
+        if let Some(i) = c.deleting.iter().position(|d| *d == item) {
+            c.deleting.remove(i);
+            self.release(item.msg);
+        }
+        self.next_work(consumer);
+    }
+
+    /// A `DeleteMessage` reached the queue. It deletes the message whether it is visible or
+    /// in flight under a later receive (the API reference: "Amazon SQS can delete a message
+    /// from a queue even if a visibility timeout setting causes the message to be locked by
+    /// another consumer"); that consumer still processes its copy. With an older receipt
+    /// handle the reference says the request succeeds "but the message might not be
+    /// deleted": the model takes the outcome it names first, deleted, and leaves the rare miss
+    /// to `extra-copy`, which on a standard queue makes a delete succeed and keep a copy on a
+    /// server that was unavailable, to be received again later.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_sqs_delete_arrive(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        msg: u32,
+        entry: u32,
+        generation: u32,
+        receive: u32,
+        then_process: bool,
+    ) {
+        let ok = !self.broker_down();
+        if !ok {
+            trace!(
+                self,
+                msg,
+                TraceKind::AckLost,
+                Actor::Consumer,
+                Some(Actor::Broker),
+                Some(consumer as u32),
+                receive,
+                0,
+                "the SQS endpoint is unavailable: DeleteMessage fails, the message stays in the queue",
+            );
+        } else if let Some(e) = self.entries.live(entry, generation) {
+            let (position, copy) = (e.offset, e.copy);
+            let key = delivery_key(copy, 0) as u32;
+            if self
+                .faults
+                .random_crash(Hop::ExtraCopy, msg, receive, copy as u32)
+            {
+                if let Some(q) = self.sqs.as_mut() {
+                    q.extra_copies += 1;
+                }
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::ExtraCopy,
+                    Actor::Broker,
+                    None,
+                    Some(consumer as u32),
+                    receive,
+                    key,
+                    "DeleteMessage succeeded, but a server that holds a copy was unavailable and kept it: the standard queue will hand this message out again",
+                );
+            } else if self.sqs.as_mut().is_some_and(|q| q.delete(position)) {
+                let latest = self.entries.get(entry).deliveries;
+                trace!(
+                    self,
+                    msg,
+                    TraceKind::Ack,
+                    Actor::Broker,
+                    None,
+                    Some(consumer as u32),
+                    receive,
+                    key,
+                    if latest == receive {
+                        "DeleteMessage: the message leaves the queue".to_string()
+                    } else {
+                        format!(
+                            "DeleteMessage with the receipt handle of receive {receive}: the message leaves the queue, though receive {latest} holds it now (its consumer processes it anyway)"
+                        )
+                    },
+                );
+                self.finish_entry(entry);
+                self.sqs_serve_parked();
+            }
+        }
+        if then_process {
+            let wire = self
+                .faults
+                .latency(Link::Consumer(consumer), self.now, msg, receive, 4);
+            self.queue.schedule(
+                self.now + wire,
+                Event::SqsDeleteDone {
+                    consumer,
+                    session,
+                    msg,
+                    receive,
+                    ok,
+                },
+            );
+        }
+    }
+
+    /// At-most-once: the answer to the delete it sent before processing. Success, the message
+    /// is the consumer's to process (and lost if it crashes now); failure, it drops it.
+    pub(crate) fn on_sqs_delete_done(
+        &mut self,
+        consumer: u16,
+        session: u32,
+        msg: u32,
+        receive: u32,
+        ok: bool,
+    ) {
+        let c = &mut self.consumers[consumer as usize];
+        if !c.alive || c.session != session {
+            return;
+        }
+        let Some(i) = c
+            .deleting
+            .iter()
+            .position(|d| d.msg == msg && d.delivery == receive)
+        else {
+            return;
+        };
+        let item = c.deleting.remove(i);
+        if ok {
+            c.queue.push_back(item);
+            self.next_work(consumer);
+        } else {
+            self.release(item.msg);
+            self.next_work(consumer);
+        }
+    }
+
+    /// The consumer process dies. SQS does not notice: what it had received stays invisible
+    /// until each receive's visibility timeout passes, then comes back.
+    pub(crate) fn sqs_crash_consumer(
+        &mut self,
+        consumer: u16,
+        in_hand: Option<Item>,
+        scripted: Option<u16>,
+    ) {
+        let amo = self.mode == Mode::AtMostOnce;
+        let c = &mut self.consumers[consumer as usize];
+        c.alive = false;
+        c.fetching = false;
+        c.parked_fetch = false;
+        let mut dropped: Vec<(Item, bool)> = in_hand.into_iter().map(|i| (i, amo)).collect();
+        if let Some((item, _)) = c.current.take() {
+            dropped.push((item, amo));
+        }
+        dropped.extend(c.queue.drain(..).map(|i| (i, amo)));
+        dropped.extend(c.deleting.drain(..).map(|i| (i, false)));
+        for (item, deleted) in dropped {
+            if deleted && let Some(m) = self.msgs.get_mut(item.msg) {
+                m.cause = Cause::AckedThenCrashed;
+            }
+            let note = if deleted {
+                "the consumer died holding this message, which it had already deleted: nobody will receive it again"
+            } else {
+                "the consumer died holding this message; SQS does not notice, and the message is received again once its visibility timeout passes"
+            };
+            trace!(
+                self,
+                item.msg,
+                TraceKind::DroppedByCrash,
+                Actor::Consumer,
+                None,
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                self.scripted_note(scripted, note),
+            );
+            self.release(item.msg);
+        }
+        self.queue.schedule(
+            self.now + self.timing.restart,
+            Event::ConsumerRestart { consumer },
+        );
+    }
+
+    /// The consumer is back: a new process that polls again.
+    pub(crate) fn sqs_restart_consumer(&mut self, consumer: u16) {
+        let c = &mut self.consumers[consumer as usize];
+        c.alive = true;
+        c.session += 1;
+        self.next_work(consumer);
+    }
+
+    /// The SQS endpoint fails: a `SendMessage` it was storing is not stored (never answered
+    /// with success, so its producer sends it again, and a FIFO queue does not count it for
+    /// deduplication), and nothing is sent, received or deleted until it is back after
+    /// `failover-ms`. Stored messages, and the visibility timers of those in flight, survive.
+    #[cold]
+    pub(crate) fn sqs_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+        self.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(self.now + self.timing.failover);
+        if let Some(trigger) = trigger {
+            trace!(
+                self,
+                trigger,
+                TraceKind::BrokerCrash,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                0,
+                "the SQS endpoint fails while storing this SendMessage",
+            );
+        }
+        let unstored: Vec<(u32, u32)> = self.replicating.drain(..).collect();
+        for (entry, generation) in unstored {
+            let Some(e) = self.entries.live(entry, generation) else {
+                continue;
+            };
+            let (msg, copy) = (e.msg, e.copy);
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.live_entries = m.live_entries.saturating_sub(1);
+            }
+            if let Some(q) = self.sqs.as_mut() {
+                q.dedup.forget(msg);
+            }
+            trace!(
+                self,
+                msg,
+                TraceKind::Truncated,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                copy as u32,
+                self.scripted_note(
+                    scripted,
+                    "the endpoint failed before storing it: not stored, and SendMessage never succeeded"
+                ),
+            );
+            self.finish_entry(entry);
+        }
+        self.queue
+            .schedule(self.now + self.timing.failover, Event::BrokerRecover);
+    }
+
+    /// The endpoint is back: waiting receives are answered.
+    pub(crate) fn sqs_recover(&mut self) {
+        self.sqs_serve_parked();
+    }
+}
