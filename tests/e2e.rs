@@ -7,13 +7,17 @@
 //! live; script-injection strings in every query key stay text; and the embedded view posts
 //! only its height and ignores messages from other windows. A sweep runs in the worker and
 //! draws, for every mode, exactly the means and bands of the core's own sweep, its charts
-//! export as PNG under the policy, and Cancel stops a long one.
+//! export as PNG under the policy, and Cancel stops a long one. The real-world systems table
+//! runs every broker × mode in the worker, each cell the numbers of a single run of its
+//! settings, a refused cell with the broker's reason, and a click loads a cell's run; a
+//! RabbitMQ run shows its queue in RabbitMQ's terms.
 //!
 //! Needs a browser and a built `dist/`, so it runs only with `DSIM_E2E=1` (as `cargo xtask
 //! test` sets for the end-to-end step); `DSIM_DIST` names the directory (default `dist/`),
 //! `CHROMEDRIVER` the driver (default `/usr/bin/chromedriver`) and `CHROMIUM` the browser
 //! (default `/usr/bin/chromium`). With `DSIM_SCREENSHOTS=1` it also rewrites the README's
-//! screenshots in `docs/screenshots/`.
+//! screenshots in `docs/screenshots/`; `DSIM_SHOTS_DIR` names a directory where every
+//! screenshot (the narrow-screen ones too) is written as it is taken, to look at a few steps.
 
 mod browser;
 
@@ -212,6 +216,16 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         downloads(&page),
     )
     .await?;
+    step(
+        "23: the real-world systems table runs in the worker, each cell a single run, and a click loads one",
+        matrix(&mut page),
+    )
+    .await?;
+    step(
+        "24: a RabbitMQ run shows its queue in RabbitMQ's terms, and the pickers what RabbitMQ offers",
+        rabbitmq_run(&mut page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -349,6 +363,447 @@ async fn scripted_faults(page: &mut Page<'_>) -> Step {
         return Err(format!("a bad entry replaced the running timeline: {url}"));
     }
     page.expect_no_csp_violations().await
+}
+
+/// The table's scenario: faults that tell the modes apart (a dedup window shorter than the
+/// producer's retries breaks the idempotent consumer), and payments that call a card provider,
+/// so the cells show double charges too.
+const MATRIX_QUERY: &str = "mode=at-least-once&seed=11&messages=2000&ack-loss=0.05&crash-after-process=0.01&publish-ack-loss=0.1&dedup-window-ms=30&external-effect=on";
+
+/// Opens the real-world systems table with its button, waits for the worker to finish it, and
+/// reads every cell as a person does against the core's own table of the same scenario (each
+/// cell of which the core's tests hold equal to a single run of its query). The RabbitMQ
+/// exactly-once cell is refused with the broker's reason; the address remembers the view, and
+/// a click on a cell loads that broker and mode, whose counters are a native run's.
+async fn matrix(page: &mut Page<'_>) -> Step {
+    use dsim_core::matrix::MatrixCell;
+    use dsim_core::{Broker, Mode};
+
+    cancel_matrix(page).await?;
+    page.open(&format!("/?{MATRIX_QUERY}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.wait_until("the table's panel is there", async || {
+        page.exists("[data-testid=matrix-run]").await
+    })
+    .await?;
+    page.click("[data-testid=matrix-run]").await?;
+    page.wait_finished("[data-testid=matrix-progress]").await?;
+    let label = page
+        .js(
+            "return document.querySelector('[data-testid=matrix-view] .progress-label').innerText;",
+            vec![],
+        )
+        .await?;
+    if !label
+        .as_str()
+        .is_some_and(|l| l.contains("in a background worker"))
+    {
+        return Err(format!(
+            "the table did not run in the worker: its label reads {label}"
+        ));
+    }
+    page.wait_until("the address records view=matrix", async || {
+        Ok(page.url().await?.contains("view=matrix"))
+    })
+    .await?;
+    let base = scenario_of(MATRIX_QUERY);
+    let want = dsim_core::matrix::matrix(&base).map_err(|e| e.to_string())?;
+    expect_matrix(page, &want).await?;
+
+    // Refused: RabbitMQ's exactly-once, with its reason in words and no button to load it.
+    let refused = "[data-testid=matrix-table] td[data-broker=rabbitmq][data-mode=exactly-once]";
+    let read = page
+        .js(
+            "const c = document.querySelector(arguments[0]); \
+             return c && [c.getAttribute('data-kind'), c.querySelector('.reason')?.innerText, \
+                          c.querySelector('button') !== null];",
+            vec![json!(refused)],
+        )
+        .await?;
+    let reason = Broker::RabbitMq
+        .refuses(Mode::ExactlyOnce)
+        .ok_or("the core no longer refuses exactly-once on RabbitMQ")?;
+    if read != json!(["refused", reason, false]) {
+        return Err(format!(
+            "the RabbitMQ exactly-once cell reads {read}, not refused with {reason:?} and nothing to click"
+        ));
+    }
+    page.scroll_to("#matrix").await?;
+    page.expect_no_csp_violations().await?;
+    page.screenshot("matrix.png").await?;
+
+    // A click loads that broker and mode: the address, the pickers and a native run agree.
+    let cell: &MatrixCell = want
+        .iter()
+        .find(|c| c.broker == Broker::RabbitMq && c.mode == Mode::AtLeastOnce)
+        .ok_or("no RabbitMQ at-least-once cell")?;
+    let query = &cell.outcome.as_ref().ok_or("the cell did not run")?.query;
+    page.click(
+        "[data-testid=matrix-table] td[data-broker=rabbitmq][data-mode=at-least-once] button",
+    )
+    .await?;
+    page.wait_until("the address names the clicked cell's broker", async || {
+        Ok(page.url().await?.contains("broker=rabbitmq"))
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let url = page.url().await?;
+    let loaded = scenario_in(&url)?;
+    if loaded != scenario_of(query) || !url.contains("view=matrix") {
+        return Err(format!(
+            "the click on RabbitMQ at-least-once loaded {url}, not the cell's {query} with the table open"
+        ));
+    }
+    page.expect_pressed("broker-rabbitmq").await?;
+    page.expect_pressed("mode-at-least-once").await?;
+    expect_rerun_of_address(page, "after a click on RabbitMQ at-least-once").await?;
+    // The table is the same table (no rerun), with the loaded cell marked.
+    page.wait_finished("[data-testid=matrix-progress]").await?;
+    expect_matrix(page, &want).await?;
+    let current = page
+        .js(
+            "return [...document.querySelectorAll('[data-testid=matrix-table] td.current')] \
+               .map(c => `${c.getAttribute('data-broker')} ${c.getAttribute('data-mode')}`);",
+            vec![],
+        )
+        .await?;
+    if current != json!(["rabbitmq at-least-once"]) {
+        return Err(format!(
+            "the table marks {current} as loaded, not RabbitMQ at-least-once"
+        ));
+    }
+
+    // The address reopens the table: a fresh page runs it again, to the same cells.
+    page.open(&url[url.find("/?").ok_or("no query in the address")?..])
+        .await?;
+    page.wait_until("the reopened table finishes", async || {
+        page.exists("[data-testid=matrix-progress][data-state=finished]")
+            .await
+    })
+    .await?;
+    expect_matrix(page, &want).await
+}
+
+/// A link with `view=matrix` opens the table and runs it; Cancel stops the worker mid-table,
+/// keeps the cells finished, and the next table goes to another worker.
+async fn cancel_matrix(page: &Page<'_>) -> Step {
+    // Nine runs of 100,000 messages: long enough to catch in the middle.
+    page.open("/?messages=100000&seed=5&ack-loss=0.01&view=matrix")
+        .await?;
+    let progress = "[data-testid=matrix-progress]";
+    let under_way = async || {
+        Ok(page
+            .exists(&format!("{progress}[data-worker=true]"))
+            .await?
+            && page.number_attr(progress, "data-cells-done").await? > 0.0)
+    };
+    let cancelled = async || {
+        page.exists(&format!(
+            "{progress}[data-state=cancelled][data-worker=false]"
+        ))
+        .await
+    };
+    page.wait_until("the linked table is under way in the worker", under_way)
+        .await?;
+    page.js(WORKER_SPY, vec![]).await?;
+    page.click("[data-testid=matrix-cancel]").await?;
+    page.wait_until("the linked table is cancelled", cancelled)
+        .await?;
+    page.click("[data-testid=matrix-run]").await?;
+    page.wait_until(
+        "the table is under way again, its worker replying",
+        async || {
+            Ok(under_way().await?
+                && page
+                    .js(
+                        "return __spy.log.filter(e => e.what === 'reply').length > 0;",
+                        vec![],
+                    )
+                    .await?
+                    == json!(true))
+        },
+    )
+    .await?;
+    page.js("__spy.log.push({what: 'cancel'});", vec![]).await?;
+    page.click("[data-testid=matrix-cancel]").await?;
+    page.wait_until("the table is cancelled", cancelled).await?;
+    let done = page.number_attr(progress, "data-cells-done").await?;
+    let total = page.number_attr(progress, "data-cells-total").await?;
+    let shown = page
+        .js(
+            "return document.querySelectorAll('[data-testid=matrix-table] td button').length;",
+            vec![],
+        )
+        .await?;
+    if done >= total || shown.as_f64() != Some(done) {
+        return Err(format!(
+            "after Cancel the table has {done} of {total} cells done and {shown} to click"
+        ));
+    }
+    page.js("__spy.log.push({what: 'next'});", vec![]).await?;
+    page.click("[data-testid=matrix-run]").await?;
+    page.wait_until("the next table is under way", under_way)
+        .await?;
+    page.click("[data-testid=matrix-cancel]").await?;
+    expect_cancelled_worker_stopped(page).await
+}
+
+/// Every cell of the page's table against the core's: the verdict's colour, and duplicates,
+/// lost, p99 and double charges as a person reads them; refused cells with their reason.
+async fn expect_matrix(page: &Page<'_>, want: &[dsim_core::matrix::MatrixCell]) -> Step {
+    let read = page
+        .js(
+            "return [...document.querySelectorAll('[data-testid=matrix-table] td[data-broker]')].map(c => { \
+               const v = k => c.querySelector(`.${k} .m-value`)?.innerText ?? null; \
+               return { broker: c.getAttribute('data-broker'), mode: c.getAttribute('data-mode'), \
+                 kind: c.getAttribute('data-kind'), reason: c.querySelector('.reason')?.innerText ?? null, \
+                 dup: v('m-dup'), lost: v('m-lost'), p99: v('m-p99'), charged: v('m-charged'), \
+                 button: c.querySelector('button') !== null }; });",
+            vec![],
+        )
+        .await?;
+    let shown = read.as_array().ok_or("no table cells")?;
+    if shown.len() != want.len() {
+        return Err(format!(
+            "the table shows {} cells, the core's has {}",
+            shown.len(),
+            want.len()
+        ));
+    }
+    for (cell, got) in want.iter().zip(shown) {
+        let name = format!("{} {}", cell.broker.key(), cell.mode.key());
+        if got["broker"] != json!(cell.broker.key()) || got["mode"] != json!(cell.mode.key()) {
+            return Err(format!(
+                "cell {name} is shown as {got}, out of the core's order"
+            ));
+        }
+        let count = |key: &str| -> Result<u64, String> {
+            got[key]
+                .as_str()
+                .and_then(browser::axis::grouped_count)
+                .ok_or_else(|| format!("cell {name}: {key} reads {}", got[key]))
+        };
+        match (&cell.refused, &cell.outcome) {
+            (Some(reason), _) => {
+                if got["kind"] != json!("refused")
+                    || got["reason"] != json!(reason)
+                    || got["button"] != json!(false)
+                {
+                    return Err(format!(
+                        "cell {name} should be refused with {reason:?}: {got}"
+                    ));
+                }
+            }
+            (None, Some(o)) => {
+                let kind = match (o.held, o.status == dsim_core::Status::Stalled) {
+                    (false, _) => "broken",
+                    (true, true) => "stalled",
+                    (true, false) => "kept",
+                };
+                if got["kind"] != json!(kind) || got["button"] != json!(true) {
+                    return Err(format!(
+                        "cell {name} should be a {kind} run to click: {got}"
+                    ));
+                }
+                for (key, value) in [("dup", o.duplicates), ("lost", o.lost)] {
+                    let seen = count(key)?;
+                    if seen != value {
+                        return Err(format!(
+                            "cell {name}: {key} shows {seen}, the core's run {value}"
+                        ));
+                    }
+                }
+                match (o.double_charges, got["charged"].is_null()) {
+                    (Some(d), false) if count("charged")? == d => {}
+                    (None, true) => {}
+                    _ => {
+                        return Err(format!(
+                            "cell {name}: double charges read {}, the core's run {:?}",
+                            got["charged"], o.double_charges
+                        ));
+                    }
+                }
+                let p99 = got["p99"].as_str().unwrap_or_default();
+                expect_duration(&format!("cell {name}'s p99"), p99, o.p99_ms)?;
+            }
+            (None, None) => {
+                return Err(format!("the core's cell {name} has neither run nor reason"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A duration as the page writes it ("8.42 ms", "151 ms", "12.3 s") against milliseconds,
+/// to the precision shown.
+fn expect_duration(what: &str, text: &str, want_ms: f64) -> Step {
+    let (number, scale) = match text.trim().rsplit_once(' ') {
+        Some((n, "ms")) => (n, 1.0),
+        Some((n, "s")) => (n, 1000.0),
+        _ => return Err(format!("{what} reads {text:?}, not a duration")),
+    };
+    let decimals = number.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+    let shown: f64 = number
+        .parse()
+        .map_err(|_| format!("{what} reads {text:?}, not a duration"))?;
+    let step = 10f64.powi(-decimals) * scale;
+    if (shown * scale - want_ms).abs() <= step / 2.0 + 1e-9 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} reads {text:?}, the core's run {want_ms} ms"
+        ))
+    }
+}
+
+/// A RabbitMQ preset's run: the queue panel's numbers, under RabbitMQ's names, are a native
+/// run's `report.queue`; a Kafka run has no such panel. The mode picker disables exactly-once
+/// with the broker's reason, and the pickers' texts are RabbitMQ's mechanisms. Then the page
+/// on a phone-sized screen, with the table and with the run.
+async fn rabbitmq_run(page: &mut Page<'_>) -> Step {
+    use dsim_core::{Broker, Mode};
+
+    let query = dsim_core::presets::preset("rabbitmq-requeue-on-close")
+        .ok_or("no rabbitmq-requeue-on-close preset")?
+        .query;
+    page.open(&format!("/?{query}&messages=3000")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let report = expect_rerun_of_address(page, "the RabbitMQ preset").await?;
+    let q = report
+        .queue
+        .as_ref()
+        .ok_or("a RabbitMQ run without a queue report")?;
+    // Each number as a person reads it, beside the report's value the page keeps in
+    // data-value, and under RabbitMQ's own names.
+    for (id, value) in [
+        ("queue-ready-peak", q.peak_ready),
+        ("queue-ready-end", q.ready_at_end),
+        ("queue-unacked-peak", q.peak_unacked),
+        ("queue-unacked-end", q.unacked_at_end),
+        ("queue-redelivered", q.redelivered),
+        ("queue-connections-lost", q.connections_lost),
+    ] {
+        let read = page
+            .js(
+                "const e = document.querySelector(`[data-testid=${arguments[0]}]`); \
+                 return e && [e.innerText, e.getAttribute('data-value')];",
+                vec![json!(id)],
+            )
+            .await?;
+        let shown = read[0].as_str().and_then(browser::axis::grouped_count);
+        if shown != Some(value) || read[1] != json!(value.to_string()) {
+            return Err(format!(
+                "the queue panel's {id} reads {read}, the native run {value}"
+            ));
+        }
+    }
+    let words = page
+        .js(
+            "return document.querySelector('[data-testid=queue-panel]').innerText;",
+            vec![],
+        )
+        .await?;
+    let words = words.as_str().unwrap_or_default();
+    for term in [
+        "messages_ready",
+        "messages_unacknowledged",
+        "redelivered",
+        "peak",
+        "at end",
+    ] {
+        if !words.contains(term) {
+            return Err(format!("the queue panel does not say {term:?}: {words:?}"));
+        }
+    }
+    if q.redelivered == 0 {
+        return Err("the requeue preset redelivered nothing: the check above proves little".into());
+    }
+    let subscription = page
+        .js(
+            "return document.querySelector('[data-testid=queue-subscription]').innerText;",
+            vec![],
+        )
+        .await?;
+    let prefetch = format!("basic.qos prefetch {}", q.prefetch);
+    if !subscription.as_str().is_some_and(|s| s.contains(&prefetch)) {
+        return Err(format!(
+            "the queue panel's subscription reads {subscription}, without {prefetch:?}"
+        ));
+    }
+
+    // The pickers: exactly-once disabled with the reason; RabbitMQ's own mechanisms in words.
+    let picker = page
+        .js(
+            "const b = id => document.querySelector(`[data-testid=${id}]`); \
+             return [b('mode-exactly-once').disabled, b('mode-exactly-once').title, \
+                     b('broker-rabbitmq').title, b('broker-description').innerText, \
+                     b('mode-mechanism').innerText];",
+            vec![],
+        )
+        .await?;
+    let reason = Broker::RabbitMq
+        .refuses(Mode::ExactlyOnce)
+        .unwrap_or_default();
+    let mechanism = Mode::AtLeastOnce.mechanism_on(Broker::RabbitMq);
+    let description = Broker::RabbitMq.description();
+    let text = |i: usize| picker[i].as_str().unwrap_or_default().to_string();
+    if picker[0] != json!(true)
+        || text(1) != reason
+        || text(2) != description
+        || !text(3).ends_with(description)
+        || !text(4).ends_with(mechanism)
+    {
+        return Err(format!(
+            "the pickers on RabbitMQ read {picker}; want exactly-once disabled with {reason:?}, \
+             the broker's {description:?} and at-least-once's {mechanism:?}"
+        ));
+    }
+    page.scroll_to("[data-testid=guarantee-badge]").await?;
+    page.screenshot("rabbitmq.png").await?;
+
+    // Back on Kafka, as a person would with the picker: no queue panel.
+    page.click("[data-testid=broker-kafka]").await?;
+    page.wait_until("the queue panel goes with RabbitMQ", async || {
+        Ok(!page.exists("[data-testid=queue-panel]").await?)
+    })
+    .await?;
+    page.click("[data-testid=broker-rabbitmq]").await?;
+    page.wait_finished("[data-testid=progress]").await?;
+
+    // A phone-sized screen: the run, then the table.
+    page.client
+        .set_window_size(390, 844)
+        .await
+        .map_err(|e| format!("narrow the window: {e}"))?;
+    let outcome = narrow(page).await;
+    page.client
+        .set_window_size(WINDOW.0, WINDOW.1)
+        .await
+        .map_err(|e| format!("restore the window: {e}"))?;
+    outcome
+}
+
+/// The RabbitMQ run and the table on a 390 px wide screen: nothing wider than the screen but
+/// the table's own scroller.
+async fn narrow(page: &mut Page<'_>) -> Step {
+    page.scroll_to(".counters").await?;
+    page.look("rabbitmq-narrow.png").await?;
+    page.click("[data-testid=matrix-run]").await?;
+    page.wait_finished("[data-testid=matrix-progress]").await?;
+    page.scroll_to("#matrix").await?;
+    page.look("matrix-narrow.png").await?;
+    let wide = page
+        .js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await?;
+    if wide.as_f64().is_none_or(|w| w > 0.0) {
+        return Err(format!(
+            "on a 390 px screen the page is {wide} px wider than the screen"
+        ));
+    }
+    Ok(())
 }
 
 /// Runs a step of the story; with `DSIM_E2E_STEPS` (numbers, comma-separated) only the
@@ -2493,12 +2948,22 @@ impl Page<'_> {
     }
 
     async fn screenshot(&mut self, name: &'static str) -> Step {
+        let png = self.look(name).await?;
+        self.shots.push((name, png));
+        Ok(())
+    }
+
+    /// A screenshot to look at, not for the README: written to `DSIM_SHOTS_DIR` if set.
+    async fn look(&self, name: &str) -> Result<Vec<u8>, String> {
         let png = self
             .client
             .screenshot()
             .await
             .map_err(|e| format!("screenshot {name}: {e}"))?;
-        self.shots.push((name, png));
-        Ok(())
+        if let Some(dir) = std::env::var_os("DSIM_SHOTS_DIR") {
+            let path = std::path::Path::new(&dir).join(name);
+            std::fs::write(&path, &png).map_err(|e| format!("write {}: {e}", path.display()))?;
+        }
+        Ok(png)
     }
 }

@@ -142,8 +142,8 @@ pub fn BrokerPicker() -> impl IntoView {
                 {buttons}
             </div>
             {field_error("broker".into(), error)}
+            // The core's line names the system itself ("RabbitMQ: one classic queue…").
             <p class="mechanism" data-testid="broker-description" aria-live="polite">
-                <strong>{move || broker.get().title()} ": "</strong>
                 {move || broker.get().description()}
             </p>
         </div>

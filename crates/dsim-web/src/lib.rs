@@ -3,12 +3,12 @@
 //! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
 //! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
 //! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `script_review` (the fault timeline's text, entry by
+//! `url_state` (query ↔ page state), `matrix_table` (the real-world systems table), `script_review` (the fault timeline's text, entry by
 //! entry), `sweep_form` (a sweep's settings), `sweep_charts` (a sweep → SVG geometry),
 //! `scrubber` (time travel a frame at a time), `slider_scale`, `format` and
 //! `side_effects_view` (the card provider's books and consumer stalls). The components bind
 //! signals to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`,
-//! `sweep_view`, `presets`, `share`, `exports`, `script_editor`, `side_effects`,
+//! `sweep_view`, `matrix_view`, `presets`, `share`, `exports`, `script_editor`, `side_effects`,
 //! `time_travel_view`, with `store` as the shared state and `browser` as the only code that
 //! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`, spoken in
 //! `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG file onto a
@@ -25,6 +25,8 @@ pub mod dashboard;
 pub mod exports;
 pub mod format;
 pub mod lower_panels;
+pub mod matrix_table;
+pub mod matrix_view;
 #[cfg(target_arch = "wasm32")]
 pub mod offload;
 pub mod plot_svg;

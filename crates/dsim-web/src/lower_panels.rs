@@ -1,5 +1,6 @@
 //! The panels below the dashboard: the fault-timeline editor, time travel, the in-flight view,
-//! exports, the per-message timeline, the comparison of modes and sweeps.
+//! exports, the per-message timeline, the comparison of modes, the real-world systems table and
+//! sweeps.
 //!
 //! In the page's release build they are a second wasm chunk (build.rs sets `dsim_split`), which
 //! the page fetches once the dashboard is mounted: the dashboard, which is what a reader of an
@@ -10,6 +11,7 @@ use leptos::prelude::*;
 
 use crate::compare::Compare;
 use crate::exports::RunExports;
+use crate::matrix_view::MatrixPanel;
 use crate::script_editor::ScriptEditor;
 use crate::sweep_view::SweepPanel;
 use crate::time_travel_view::{InFlightView, TimeTravelPanel};
@@ -38,6 +40,7 @@ impl Group {
                 <RunExports />
                 <Timeline />
                 <Compare />
+                <MatrixPanel />
                 <SweepPanel />
             }
             .into_any(),
@@ -93,7 +96,7 @@ impl PanelsChunk {
 }
 
 /// What the page says when the panels' chunk did not load.
-const NOT_LOADED: &str = "Part of the page did not load: the fault timeline, time travel and the panels below the charts (in flight, exports, message timeline, compare, sweep). The dashboard above works without them.";
+const NOT_LOADED: &str = "Part of the page did not load: the fault timeline, time travel and the panels below the charts (in flight, exports, message timeline, compare, real-world systems, sweep). The dashboard above works without them.";
 
 /// The panels of one group, once their code is there. The page's other groups say nothing
 /// while the chunk loads or when it fails: the results group speaks for all.

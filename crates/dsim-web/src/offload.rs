@@ -1,5 +1,6 @@
 //! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
-//! purpose (the live run, the compare runs, the timeline's trace, the sweep). A busy worker
+//! purpose (the live run, the compare runs, the timeline's trace, the sweep, the real-world
+//! systems table). A busy worker
 //! cannot read messages, so a new job or a cancel terminates the old worker: cancelling is
 //! immediate whatever the worker is doing.
 //!
@@ -63,6 +64,8 @@ pub enum Purpose {
     /// The timeline's trace of a message of a heavy run.
     Trace,
     Sweep,
+    /// The real-world systems table (`matrix_view`).
+    Matrix,
 }
 
 struct Slot {

@@ -1,9 +1,10 @@
-//! The card provider's books and the consumer stalls, under the counters: shown only when the
-//! scenario turns them on (`external-effect`, `consumer-stall`). The words come from
-//! `side_effects_view`.
+//! The card provider's books, the consumer stalls and a RabbitMQ run's queue, under the
+//! counters: shown only when the scenario turns them on (`external-effect`, `consumer-stall`,
+//! `broker=rabbitmq`). The words come from `side_effects_view`.
 
 use leptos::prelude::*;
 
+use crate::format::thousands;
 use crate::side_effects_view;
 use crate::store::use_store;
 
@@ -12,7 +13,66 @@ pub fn SideEffects() -> impl IntoView {
     let store = use_store();
     let external = Memo::new(move |_| store.report.with(side_effects_view::external));
     let zombies = Memo::new(move |_| store.report.with(side_effects_view::zombies));
+    let queue = Memo::new(move |_| store.report.with(side_effects_view::queue));
     view! {
+        {move || {
+            queue
+                .get()
+                .map(|v| {
+                    let depths = v
+                        .depths
+                        .into_iter()
+                        .map(|(id, name, peak, end)| {
+                            view! {
+                                <tr>
+                                    <th scope="row"><code>{name}</code></th>
+                                    <td class="num" data-testid=format!("queue-{id}-peak") data-value=peak>
+                                        {thousands(peak)}
+                                    </td>
+                                    <td class="num" data-testid=format!("queue-{id}-end") data-value=end>
+                                        {thousands(end)}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <section class="ledger queue-panel" class:bad=v.bad data-testid="queue-panel">
+                            <h3>"Queue (RabbitMQ)"</h3>
+                            <p class="queue-subscription" data-testid="queue-subscription">
+                                {v.subscription}
+                            </p>
+                            <div class="queue-numbers">
+                                <table class="queue-table">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"queue depth"</th>
+                                            <th scope="col" class="num">"peak"</th>
+                                            <th scope="col" class="num">{v.when}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>{depths}</tbody>
+                                </table>
+                                <dl>
+                                    <div>
+                                        <dt>"deliveries with the " <code>"redelivered"</code> " flag"</dt>
+                                        <dd data-testid="queue-redelivered" data-value=v.redelivered>
+                                            {thousands(v.redelivered)}
+                                        </dd>
+                                    </div>
+                                    <div>
+                                        <dt>"connections lost"</dt>
+                                        <dd data-testid="queue-connections-lost" data-value=v.connections_lost>
+                                            {thousands(v.connections_lost)}
+                                        </dd>
+                                    </div>
+                                </dl>
+                            </div>
+                            <p class="external-note">{v.sentence}</p>
+                        </section>
+                    }
+                })
+        }}
         {move || {
             external
                 .get()

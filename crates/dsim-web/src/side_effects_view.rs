@@ -1,6 +1,6 @@
-//! What the page says about the two stories past the textbook: the external provider's books
-//! (the exactly-once trap) and consumer stalls (zombies). Plain Rust over the report, tested
-//! natively; `side_effects` draws it.
+//! What the page says about the stories past the textbook: the external provider's books
+//! (the exactly-once trap), consumer stalls (zombies), and a RabbitMQ queue's own counters.
+//! Plain Rust over the report, tested natively; `side_effects` draws it.
 
 use dsim_core::{Report, Status};
 
@@ -49,6 +49,73 @@ pub fn external(r: &Report) -> Option<ExternalView> {
         },
         double_charges_raw: x.double_charges,
         bad,
+    })
+}
+
+/// A RabbitMQ run's queue in RabbitMQ's own terms (the management UI's and `rabbitmqctl
+/// list_queues`' names), every number from `Report::queue`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueView {
+    /// "basic.qos prefetch 10, manual ack" or "auto-ack (basic.consume no-ack): prefetch not applied".
+    pub subscription: String,
+    pub sentence: String,
+    /// The column of the values at the end: "at end", or "now" while the run goes on.
+    pub when: &'static str,
+    /// RabbitMQ's two queue depths, as its management UI names them: (`data-testid` stem,
+    /// name, peak, at the end).
+    pub depths: [(&'static str, &'static str, u64, u64); 2],
+    /// Deliveries sent with `redelivered=true`.
+    pub redelivered: u64,
+    pub connections_lost: u64,
+    pub bad: bool,
+}
+
+pub fn queue(r: &Report) -> Option<QueueView> {
+    let q = r.queue.as_ref()?;
+    let subscription = if q.auto_ack {
+        "auto-ack (basic.consume no-ack): basic.qos prefetch does not apply".to_string()
+    } else if q.prefetch == 0 {
+        "manual ack, basic.qos prefetch 0 (unlimited)".to_string()
+    } else {
+        format!(
+            "manual ack, basic.qos prefetch {}",
+            thousands(q.prefetch.into())
+        )
+    };
+    let sentence = if q.auto_ack {
+        "With auto-ack the broker forgets a message as it pushes it: what a closed connection's buffer held is lost, never redelivered.".to_string()
+    } else if q.redelivered > 0 {
+        // A crashed consumer's channel closes as a dropped connection's does; the report
+        // counts only the latter as connections lost, so the sentence names both.
+        format!(
+            "{} came again with the redelivered flag set: RabbitMQ requeued what a crashed consumer or a dropped connection held unacknowledged.",
+            plural(q.redelivered, "delivery", "deliveries")
+        )
+    } else {
+        "No delivery came back with the redelivered flag set.".to_string()
+    };
+    // While the run goes on, its last values are the current ones.
+    let when = if r.status == Status::Running {
+        "now"
+    } else {
+        "at end"
+    };
+    Some(QueueView {
+        subscription,
+        sentence,
+        when,
+        depths: [
+            ("ready", "messages_ready", q.peak_ready, q.ready_at_end),
+            (
+                "unacked",
+                "messages_unacknowledged",
+                q.peak_unacked,
+                q.unacked_at_end,
+            ),
+        ],
+        redelivered: q.redelivered,
+        connections_lost: q.connections_lost,
+        bad: q.redelivered > 0 || q.auto_ack && q.connections_lost > 0,
     })
 }
 
@@ -104,6 +171,44 @@ mod tests {
         let (s, errors) = dsim_core::Scenario::from_query(&query, &[]);
         assert!(errors.is_empty());
         dsim_core::simulate(&s).unwrap()
+    }
+
+    /// RabbitMQ's counters, under RabbitMQ's names, are the report's; a Kafka run has none.
+    #[test]
+    fn a_rabbitmq_run_shows_its_queue_and_a_kafka_run_does_not() {
+        let r = preset_report("rabbitmq-requeue-on-close", "");
+        let q = r.queue.as_ref().expect("a RabbitMQ run has a queue");
+        let v = queue(&r).expect("shown");
+        assert_eq!(
+            v.depths,
+            [
+                ("ready", "messages_ready", q.peak_ready, q.ready_at_end),
+                (
+                    "unacked",
+                    "messages_unacknowledged",
+                    q.peak_unacked,
+                    q.unacked_at_end
+                ),
+            ]
+        );
+        assert_eq!(
+            (v.redelivered, v.connections_lost, v.when),
+            (q.redelivered, q.connections_lost, "at end")
+        );
+        assert!(!q.auto_ack && q.redelivered > 0, "{q:?}");
+        assert!(
+            v.subscription.contains("basic.qos prefetch"),
+            "{}",
+            v.subscription
+        );
+        assert!(v.sentence.contains("redelivered flag"), "{}", v.sentence);
+        let auto = queue(&preset_report("rabbitmq-auto-ack-crash", "")).expect("shown");
+        assert!(
+            auto.subscription.starts_with("auto-ack"),
+            "{}",
+            auto.subscription
+        );
+        assert!(queue(&preset_report("double-charge", "")).is_none());
     }
 
     #[test]

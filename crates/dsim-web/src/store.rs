@@ -57,6 +57,8 @@ pub struct Store {
     pub compare_reports: RwSignal<Vec<Report>>,
     /// Some while the compare runs are in progress.
     pub compare_progress: RwSignal<Option<f64>>,
+    /// The real-world systems table is open (`matrix_view` runs it and keeps its cells).
+    pub matrix_open: RwSignal<bool>,
     /// The sweep view's settings as the URL records them (`sweep_view` runs the sweep).
     pub sweep: RwSignal<Option<SweepForm>>,
     pub embed: bool,
@@ -105,6 +107,7 @@ impl Store {
             compare_open: RwSignal::new(false),
             compare_reports: RwSignal::new(Vec::new()),
             compare_progress: RwSignal::new(None),
+            matrix_open: RwSignal::new(loaded.state.matrix),
             sweep: RwSignal::new(loaded.state.sweep.clone()),
             embed: loaded.state.embed,
             offloaded: RwSignal::new(false),
@@ -137,6 +140,7 @@ impl Store {
             scenario: self.scenario.get_untracked(),
             embed: self.embed,
             compare: self.compare_open.get_untracked(),
+            matrix: self.matrix_open.get_untracked(),
             message: self.timeline.get_untracked(),
             sweep: self.sweep.get_untracked(),
         }

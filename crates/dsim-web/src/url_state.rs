@@ -36,6 +36,8 @@ pub struct PageState {
     pub embed: bool,
     /// The compare-all-modes view is open.
     pub compare: bool,
+    /// The real-world systems table (every broker × mode) is open.
+    pub matrix: bool,
     /// The timeline is open on this message.
     pub message: Option<u32>,
     /// The sweep view's settings, once a sweep has been set up; a link with them reruns it.
@@ -48,6 +50,7 @@ impl PageState {
             scenario,
             embed: false,
             compare: false,
+            matrix: false,
             message: None,
             sweep: None,
         }
@@ -59,6 +62,9 @@ impl PageState {
         let mut query = self.scenario.to_query();
         if self.compare {
             query.push_str("&view=compare");
+        }
+        if self.matrix {
+            query.push_str("&view=matrix");
         }
         if let Some(m) = self.message {
             query.push_str(&format!("&message={m}"));
@@ -111,10 +117,15 @@ pub fn load(query: &str) -> LoadedPage {
                 Some(on) => state.embed = on,
                 None => errors.push(page_error("embed", "must be 1 or 0", value)),
             },
+            // Each open view has its own `view=` pair; `run` closes them all.
             "view" => match &**value {
                 "compare" => state.compare = true,
-                "" | "run" => state.compare = false,
-                _ => errors.push(page_error("view", "must be compare or run", value)),
+                "matrix" => state.matrix = true,
+                "" | "run" => {
+                    state.compare = false;
+                    state.matrix = false;
+                }
+                _ => errors.push(page_error("view", "must be compare, matrix or run", value)),
             },
             "message" => match value.parse::<u32>() {
                 Ok(m) if m < state.scenario.messages.max(1) => state.message = Some(m),
@@ -186,6 +197,28 @@ mod tests {
             "mode=at-most-once&seed=7&publish-loss=0.3&view=compare&message=12"
         );
         assert_eq!(load(&query).state, loaded.state);
+    }
+
+    /// The real-world systems table is a view like compare: both can be open at once, each
+    /// with its own `view=` pair, and a link reopens them.
+    #[test]
+    fn the_matrix_view_rides_in_the_url() {
+        let loaded = load("broker=rabbitmq&mode=at-least-once&seed=3&view=matrix");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert!(loaded.state.matrix && !loaded.state.compare);
+        let query = loaded.state.to_query();
+        assert!(query.ends_with("&view=matrix"), "{query}");
+        assert_eq!(load(&query).state, loaded.state);
+        let both = load("seed=3&view=compare&view=matrix");
+        assert!(both.state.matrix && both.state.compare);
+        assert_eq!(load(&both.state.to_query()).state, both.state);
+        let closed = load("seed=3&view=matrix&view=run");
+        assert!(!closed.state.matrix && !closed.state.compare);
+        let bad = load("seed=3&view=table");
+        assert_eq!(
+            bad.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            ["view: must be compare, matrix or run (got \"table\")"]
+        );
     }
 
     #[test]
@@ -338,7 +371,7 @@ mod tests {
                 let line = e.to_string();
                 assert!(!line.contains('\n') && line.chars().count() < 200, "{line}");
             }
-            assert!(!loaded.state.embed && !loaded.state.compare);
+            assert!(!loaded.state.embed && !loaded.state.compare && !loaded.state.matrix);
             assert_eq!(loaded.state.message, None);
             // What the page writes back into the address holds none of it.
             let written = loaded.state.to_query();
@@ -375,7 +408,7 @@ mod tests {
             prop_oneof![
                 2 => (0u32..5000).prop_map(|v| v.to_string()),
                 1 => (-1.0..2.0f64).prop_map(|v| v.to_string()),
-                1 => proptest::sample::select(vec!["1", "0", "compare", "run", "outbox", "", "x"])
+                1 => proptest::sample::select(vec!["1", "0", "compare", "matrix", "run", "outbox", "", "x"])
                     .prop_map(String::from),
                 1 => proptest::sample::select(super::INJECTIONS).prop_map(String::from),
                 1 => ".{0,12}",

@@ -1,9 +1,10 @@
 //! What the worker does with a job: the same `LiveRun` and `CompareRun` the page drives a
-//! frame at a time, or the core's `Sweep` run by run, to the end, with a progress reply every
+//! frame at a time, or the core's `Sweep` and `Matrix` run by run, to the end, with a progress reply every
 //! `PROGRESS_EVERY_MS`. Plain Rust with the clock and the outbox passed in, so it is tested
 //! natively.
 
 use dsim_core::Sweep;
+use dsim_core::matrix::Matrix;
 
 use crate::view_model::{CompareRun, LiveRun};
 use crate::worker_protocol::{Job, JobKind, PROGRESS_EVERY_MS, Reply, ReplyBody};
@@ -97,6 +98,35 @@ pub fn execute(job: Job, clock: &dyn Fn() -> f64, post: &mut dyn FnMut(Reply)) {
             post(Reply {
                 id,
                 body: ReplyBody::SweepDone { result, elapsed_ms },
+            });
+        }
+        JobKind::Matrix(scenario) => {
+            let mut matrix = match Matrix::new(&scenario) {
+                Ok(matrix) => matrix,
+                Err(e) => {
+                    let message = e.to_string();
+                    post(Reply {
+                        id,
+                        body: ReplyBody::Failed { message },
+                    });
+                    return;
+                }
+            };
+            // A cell is one whole run: each finished cell is drawn at once.
+            while matrix.step().is_some() {
+                if !matrix.is_finished() {
+                    let body = ReplyBody::MatrixProgress {
+                        fraction: matrix.progress(),
+                        cells: matrix.cells().to_vec(),
+                    };
+                    post(Reply { id, body });
+                }
+            }
+            let cells = matrix.cells().to_vec();
+            let elapsed_ms = clock() - start;
+            post(Reply {
+                id,
+                body: ReplyBody::MatrixDone { cells, elapsed_ms },
             });
         }
     }
@@ -253,6 +283,71 @@ mod tests {
         );
     }
 
+    /// The table in the worker is the core's table, cell for cell (refused cells with their
+    /// reason), and it shows each cell as it is finished.
+    #[test]
+    fn a_worker_matrix_reports_each_cell_then_the_cores_table() {
+        let scenario = Scenario {
+            messages: 400,
+            ..rich_scenario()
+        };
+        let mut replies = Vec::new();
+        let job = Job {
+            id: 9,
+            kind: JobKind::Matrix(scenario.clone()),
+        };
+        execute(job, &ticking(), &mut |r| replies.push(r));
+        assert!(replies.iter().all(|r| r.id == 9));
+        let want = dsim_core::matrix::matrix(&scenario).expect("valid");
+        assert!(
+            want.iter().any(|c| c.refused.is_some()) && want.iter().any(|c| c.outcome.is_some())
+        );
+        let (last, progress) = replies.split_last().expect("replies");
+        match &last.body {
+            ReplyBody::MatrixDone { cells, elapsed_ms } => {
+                assert_eq!(*cells, want);
+                assert!(*elapsed_ms > 0.0);
+            }
+            other => panic!("expected MatrixDone, got {other:?}"),
+        }
+        let counts: Vec<usize> = progress
+            .iter()
+            .map(|r| match &r.body {
+                ReplyBody::MatrixProgress { fraction, cells } => {
+                    assert_eq!(cells[..], want[..cells.len()]);
+                    assert_eq!(*fraction, cells.len() as f64 / want.len() as f64);
+                    cells.len()
+                }
+                other => panic!("expected MatrixProgress, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(counts, (1..want.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_matrix_of_an_invalid_scenario_is_a_failure_not_a_panic() {
+        let bad = Scenario {
+            messages: 0,
+            ..scenario()
+        };
+        let mut replies = Vec::new();
+        let job = Job {
+            id: 3,
+            kind: JobKind::Matrix(bad),
+        };
+        execute(job, &ticking(), &mut |r| replies.push(r));
+        assert!(
+            matches!(
+                &replies[..],
+                [Reply {
+                    id: 3,
+                    body: ReplyBody::Failed { .. }
+                }]
+            ),
+            "{replies:?}"
+        );
+    }
+
     #[test]
     fn a_worker_trace_is_the_replayed_trace_of_that_message() {
         let mut replies = Vec::new();
@@ -291,10 +386,14 @@ mod tests {
             JobKind::Run(rich.clone()),
             JobKind::Compare(rich.clone()),
             JobKind::Trace {
-                scenario: rich,
+                scenario: rich.clone(),
                 message: 10,
             },
             JobKind::Sweep { base, spec },
+            JobKind::Matrix(Scenario {
+                messages: 300,
+                ..rich
+            }),
         ];
         for kind in kinds {
             let mut replies = Vec::new();
@@ -345,6 +444,10 @@ mod tests {
                 message: 10,
             },
             JobKind::Sweep { base, spec },
+            JobKind::Matrix(Scenario {
+                messages: 300,
+                ..scenario()
+            }),
         ];
         for kind in kinds {
             let mut replies = Vec::new();

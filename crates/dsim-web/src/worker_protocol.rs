@@ -2,6 +2,7 @@
 //! worker so the page keeps drawing while they run. The protocol is plain Rust, tested
 //! natively: jobs go to the worker as JSON text, replies come back as postcard bytes (`wire`).
 
+use dsim_core::matrix::MatrixCell;
 use dsim_core::{Report, Scenario, SweepProgress, SweepResult, SweepSpec, TraceEvent};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,9 @@ pub enum JobKind {
     /// A sweep of `spec` over `base` (`dsim_core::Sweep`), always in the worker: even a small
     /// one is hundreds of runs.
     Sweep { base: Scenario, spec: SweepSpec },
+    /// The real-world systems table (`dsim_core::matrix`): every broker × mode on the
+    /// scenario's faults and seed, always in the worker, as it is one run per cell.
+    Matrix(Scenario),
 }
 
 /// Sent as postcard bytes (`encode`, `decode`); see `wire` for why.
@@ -94,6 +98,17 @@ pub enum ReplyBody {
         result: SweepResult,
         elapsed_ms: f64,
     },
+    /// The table's cells finished so far, in table order (brokers, then modes).
+    MatrixProgress {
+        fraction: f64,
+        #[serde(with = "wire::cells")]
+        cells: Vec<MatrixCell>,
+    },
+    MatrixDone {
+        #[serde(with = "wire::cells")]
+        cells: Vec<MatrixCell>,
+        elapsed_ms: f64,
+    },
     /// The job could not be read, or named a sweep the core refuses: a bug (the page checks
     /// every sweep before it sends it), reported rather than swallowed.
     Failed { message: String },
@@ -109,6 +124,7 @@ impl ReplyBody {
                 | ReplyBody::CompareDone { .. }
                 | ReplyBody::TraceDone { .. }
                 | ReplyBody::SweepDone { .. }
+                | ReplyBody::MatrixDone { .. }
         )
     }
 }
@@ -160,6 +176,14 @@ impl Reply {
                 | ReplyBody::SweepDone { .. },
                 _,
             ) => return mismatch(),
+            // A cell holds no scenario, only its query: nothing to put back.
+            (
+                ReplyBody::MatrixProgress { .. } | ReplyBody::MatrixDone { .. },
+                JobKind::Matrix(_),
+            ) => {}
+            (ReplyBody::MatrixProgress { .. } | ReplyBody::MatrixDone { .. }, _) => {
+                return mismatch();
+            }
             (ReplyBody::TraceDone { .. }, JobKind::Trace { .. }) => {}
             (ReplyBody::TraceDone { .. }, _) => return mismatch(),
             (ReplyBody::Ready | ReplyBody::Failed { .. }, _) => {}

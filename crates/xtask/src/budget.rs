@@ -41,35 +41,42 @@ pub struct Budget {
 /// idempotent and transactional producer: producer IDs, epochs and sequence numbers, the
 /// producer's window and restarts, the transaction timeout. The page's main module is now
 /// 30 KB over issue 5's target and 80 KB over issue 30's 250 KB: issue 30 must split the
-/// core's rarely used paths out of the first download).
+/// core's rarely used paths out of the first download; all four, 2026-12-07 again, for issue
+/// 25: the RabbitMQ family and `dsim_core::matrix` had left main at 344,527 / 87,888 /
+/// 255,515 / 282,227 bytes (page, panels, worker, JS API), over every budget, and the page's
+/// real-world systems view (the table, its worker job and the cells' wire form) and the
+/// RabbitMQ queue panel bring the page to 349,476 (+4.9 KB: the queue panel and the matrix
+/// replies' decoding), the panels to 102,466 (+14.6 KB: the table's view and its on-page
+/// fallback) and the worker to 260,628 (+5.1 KB: the matrix job, its cells' queries and
+/// wire form); the JS API's growth is the core's alone).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 333_400,
+        max_gzipped: 351_300,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 87_600,
+        max_gzipped: 103_000,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 241_000,
+        max_gzipped: 262_000,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 266_900,
+        max_gzipped: 283_700,
     },
 ];
 

@@ -8,18 +8,21 @@
 //! Postcard writes a struct as its fields in order, without names, so it cannot carry a field
 //! that the JSON form leaves out when empty (`skip_serializing_if`), nor a scenario, whose
 //! script entries are an internally tagged enum read through `serde_json::Value`. These
-//! remote definitions give the two types that hold such fields a wire form of their own:
+//! remote definitions give the three types that hold such fields (`Report`, `SweepResult`,
+//! and `MatrixCell`, whose `refused` and `outcome` are left out of JSON when absent) a wire
+//! form of their own:
 //! every field always written, and the scenario not written at all (the page sent it with
 //! the job; `Reply::decode` puts it back). Deserializing builds the real struct, so a field
 //! added to `Report` or `SweepResult` and not here fails to compile.
 
+use dsim_core::matrix::{CellOutcome, MatrixCell};
 use dsim_core::report::{
     CostReport, HistogramBin, LatencySummary, LedgerReport, QueueReport, ReplicationReport,
     SeriesReport, SqsReport, StuckAt, ZombieReport,
 };
 use dsim_core::sweep::SweepPoint;
 use dsim_core::{
-    ExternalReport, Guarantee, Mode, Report, Scenario, ScriptedFiring, Status, SweepResult,
+    Broker, ExternalReport, Guarantee, Mode, Report, Scenario, ScriptedFiring, Status, SweepResult,
     SweepSpec,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -82,6 +85,45 @@ pub struct SweepResultDef {
     runs_done: u32,
     runs_total: u32,
     points: Vec<SweepPoint>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "MatrixCell")]
+pub struct MatrixCellDef {
+    broker: Broker,
+    mode: Mode,
+    refused: Option<String>,
+    outcome: Option<CellOutcome>,
+}
+
+/// A list of matrix cells in their wire form (`#[serde(with = "wire::cells")]`).
+pub mod cells {
+    use super::*;
+
+    struct Out<'a>(&'a MatrixCell);
+
+    impl Serialize for Out<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            MatrixCellDef::serialize(self.0, serializer)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct In(#[serde(with = "MatrixCellDef")] MatrixCell);
+
+    pub fn serialize<S: Serializer>(
+        cells: &[MatrixCell],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(cells.iter().map(Out))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<MatrixCell>, D::Error> {
+        let cells = Vec::<In>::deserialize(deserializer)?;
+        Ok(cells.into_iter().map(|In(cell)| cell).collect())
+    }
 }
 
 /// A list of reports in their wire form (`#[serde(with = "wire::reports")]`).
