@@ -162,7 +162,8 @@ fn field_error(field: Field, message: String) -> ScenarioError {
 /// runs only retry), else from the scenario's value to twice it, within the knob's range.
 pub fn default_range(k: &Knob, scenario: &Scenario) -> (f64, f64) {
     if k.kind == Kind::Probability {
-        return (0.0, 0.5);
+        // Half of the range a probability allows (SQS's extra-copy stops at 0.1).
+        return (0.0, 0.5f64.min(k.max));
     }
     let whole = |v: f64| if k.kind == Kind::Count { v.round() } else { v };
     let now = k.get(scenario).clamp(k.min, k.max);
