@@ -48,14 +48,19 @@ pub struct Budget {
 /// RabbitMQ queue panel bring the page to 349,476 (+4.9 KB: the queue panel and the matrix
 /// replies' decoding), the panels to 102,466 (+14.6 KB: the table's view and its on-page
 /// fallback) and the worker to 260,628 (+5.1 KB: the matrix job, its cells' queries and
-/// wire form); the JS API's growth is the core's alone).
+/// wire form); the JS API's growth is the core's alone); three of them once more, the same
+/// day, by 21.6-24.6 KB for the SQS and SQS FIFO families (visibility timeouts, receives,
+/// redrive, FIFO groups and deduplication, their refusals and texts on every setting),
+/// measured at 372,939 / 283,912 / 308,319 (page, worker, JS API): the page's main module is
+/// now 123 KB over issue 30's 250 KB target, which must move the broker families' rarely
+/// used code and texts out of the first download).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 351_300,
+        max_gzipped: 374_800,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
@@ -69,14 +74,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 262_000,
+        max_gzipped: 285_300,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 283_700,
+        max_gzipped: 309_900,
     },
 ];
 
