@@ -16,7 +16,7 @@ mod simulation;
 mod sweep;
 mod typescript;
 
-pub use api::{brokers, compare, defaults, knobs, modes, presets, simulate, trace};
+pub use api::{brokers, compare, defaults, knobs, matrix, modes, presets, simulate, trace};
 pub use exports::{history_json_lines, metrics_csv, trace_mermaid};
 pub use simulation::Simulation;
 pub use sweep::{Sweep, sweep};

@@ -918,3 +918,24 @@ fn matrix_cells_are_single_runs_of_their_queries() {
     }
     assert!(runs >= 9, "every broker runs most modes");
 }
+
+/// A mode a broker refuses is refused by every export that takes a scenario, in one line
+/// naming the mode and the broker's reason.
+#[wasm_bindgen_test]
+fn a_mode_the_broker_refuses_is_one_line_naming_the_mode() {
+    for b in dsim_core::Broker::ALL {
+        let Some(why) = b.refuses(dsim_core::Mode::ExactlyOnce) else {
+            continue;
+        };
+        let input = js(&format!(
+            r#"{{"broker": "{}", "mode": "exactly-once"}}"#,
+            b.key()
+        ));
+        let expected = format!(
+            "mode: exactly-once is not available on broker {}: {why}",
+            b.key()
+        );
+        check_bad_scenario(input.clone(), &expected);
+        assert_error(matrix(input), &expected);
+    }
+}
