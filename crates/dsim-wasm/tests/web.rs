@@ -341,6 +341,22 @@ fn simulate_fills_in_the_defaults_the_playground_uses() {
                         "producerRestart",
                         "relayCrash",
                         "transactionTimeoutMs",
+                        // Kafka's settings that other brokers lack, and the queue brokers'
+                        // own: left out at their defaults so every broker's scenario reads back.
+                        "partitions",
+                        "deliveryLoss",
+                        "acks",
+                        "replicationFactor",
+                        "maxPoll",
+                        "sessionTimeoutMs",
+                        "txnWriteMs",
+                        "txnAckMs",
+                        "prefetch",
+                        "queueType",
+                        "deliveryLimit",
+                        "receiveBatch",
+                        "maxReceives",
+                        "extraCopy",
                     ]
                     .contains(&key.as_str()),
                     "{key} missing from the report's scenario"
@@ -498,7 +514,12 @@ fn brokers_and_the_settings_each_one_has() {
         .iter()
         .find(|k| k["key"] == "broker")
         .expect("broker");
-    assert_eq!(broker["choices"], serde_json::json!(["kafka"]));
+    let keys: Vec<&str> = dsim_core::Broker::ALL.iter().map(|b| b.key()).collect();
+    assert_eq!(broker["choices"], serde_json::json!(keys));
+    for (i, b) in dsim_core::Broker::ALL.iter().enumerate() {
+        assert_eq!(brokers[i]["key"], b.key());
+        assert_eq!(brokers[i]["title"], b.title());
+    }
     assert_eq!(broker["default"], "kafka");
     // Whatever the table says today: a setting a broker lacks is refused by name, in one
     // line, at its default value too; one it has is taken.
