@@ -474,6 +474,60 @@ impl Simulation {
             .schedule(self.now + self.timing.failover, Event::BrokerRecover);
     }
 
+    /// A queue broker's crash (RabbitMQ's node, SQS's endpoint): it counts, the broker is
+    /// down for `failover-ms`, and every message it had received but not yet made durable is
+    /// gone, never acknowledged, so its producer sends it again. Returns those messages; the
+    /// caller schedules the recovery once it has closed what the crash closes.
+    #[cold]
+    pub(crate) fn queue_broker_down(
+        &mut self,
+        trigger: Option<u32>,
+        scripted: Option<u16>,
+        trigger_note: &str,
+        lost_note: &str,
+    ) -> Vec<u32> {
+        self.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(self.now + self.timing.failover);
+        if let Some(trigger) = trigger {
+            trace!(
+                self,
+                trigger,
+                TraceKind::BrokerCrash,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                0,
+                trigger_note
+            );
+        }
+        let unwritten: Vec<(u32, u32)> = self.replicating.drain(..).collect();
+        let mut lost = Vec::new();
+        for (entry, generation) in unwritten {
+            let Some(e) = self.entries.live(entry, generation) else {
+                continue;
+            };
+            let (msg, copy) = (e.msg, e.copy);
+            if let Some(m) = self.msgs.get_mut(msg) {
+                m.live_entries = m.live_entries.saturating_sub(1);
+            }
+            lost.push(msg);
+            trace!(
+                self,
+                msg,
+                TraceKind::Truncated,
+                Actor::Broker,
+                None,
+                None,
+                0,
+                copy as u32,
+                self.scripted_note(scripted, lost_note),
+            );
+            self.finish_entry(entry);
+        }
+        lost
+    }
+
     /// Every append not yet on the replicas is gone: the new leader never had it, unless it
     /// caught up past it when it rejoined the ISR (`has_below`).
     fn truncate_unreplicated(&mut self, has_below: u32, scripted: Option<u16>) {

@@ -391,46 +391,12 @@ impl Simulation {
     /// delivered until it is back after `failover-ms`. Durable messages survive.
     #[cold]
     pub(crate) fn rabbit_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
-        self.metrics.counters.broker_crashes += 1;
-        self.broker_down_until = Some(self.now + self.timing.failover);
-        if let Some(trigger) = trigger {
-            trace!(
-                self,
-                trigger,
-                TraceKind::BrokerCrash,
-                Actor::Broker,
-                None,
-                None,
-                0,
-                0,
-                "the RabbitMQ node crashes right after receiving this publish, before writing it to disk",
-            );
-        }
-        let unwritten: Vec<(u32, u32)> = self.replicating.drain(..).collect();
-        for (entry, generation) in unwritten {
-            let Some(e) = self.entries.live(entry, generation) else {
-                continue;
-            };
-            let (msg, copy) = (e.msg, e.copy);
-            if let Some(m) = self.msgs.get_mut(msg) {
-                m.live_entries = m.live_entries.saturating_sub(1);
-            }
-            trace!(
-                self,
-                msg,
-                TraceKind::Truncated,
-                Actor::Broker,
-                None,
-                None,
-                0,
-                copy as u32,
-                self.scripted_note(
-                    scripted,
-                    "the node crashed before writing it to disk: gone, and never confirmed"
-                ),
-            );
-            self.finish_entry(entry);
-        }
+        self.queue_broker_down(
+            trigger,
+            scripted,
+            "the RabbitMQ node crashes right after receiving this publish, before writing it to disk",
+            "the node crashed before writing it to disk: gone, and never confirmed",
+        );
         for c in 0..self.consumers.len() as u16 {
             self.rabbit_close(c, Closed::ConnectionLost, None, scripted);
             self.rabbit_requeue(c);

@@ -643,48 +643,16 @@ impl Simulation {
     /// `failover-ms`. Stored messages, and the visibility timers of those in flight, survive.
     #[cold]
     pub(crate) fn sqs_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
-        self.metrics.counters.broker_crashes += 1;
-        self.broker_down_until = Some(self.now + self.timing.failover);
-        if let Some(trigger) = trigger {
-            trace!(
-                self,
-                trigger,
-                TraceKind::BrokerCrash,
-                Actor::Broker,
-                None,
-                None,
-                0,
-                0,
-                "the SQS endpoint fails while storing this SendMessage",
-            );
-        }
-        let unstored: Vec<(u32, u32)> = self.replicating.drain(..).collect();
-        for (entry, generation) in unstored {
-            let Some(e) = self.entries.live(entry, generation) else {
-                continue;
-            };
-            let (msg, copy) = (e.msg, e.copy);
-            if let Some(m) = self.msgs.get_mut(msg) {
-                m.live_entries = m.live_entries.saturating_sub(1);
-            }
-            if let Some(q) = self.sqs.as_mut() {
+        let unstored = self.queue_broker_down(
+            trigger,
+            scripted,
+            "the SQS endpoint fails while storing this SendMessage",
+            "the endpoint failed before storing it: not stored, and SendMessage never succeeded",
+        );
+        if let Some(q) = self.sqs.as_mut() {
+            for msg in unstored {
                 q.dedup.forget(msg);
             }
-            trace!(
-                self,
-                msg,
-                TraceKind::Truncated,
-                Actor::Broker,
-                None,
-                None,
-                0,
-                copy as u32,
-                self.scripted_note(
-                    scripted,
-                    "the endpoint failed before storing it: not stored, and SendMessage never succeeded"
-                ),
-            );
-            self.finish_entry(entry);
         }
         self.queue
             .schedule(self.now + self.timing.failover, Event::BrokerRecover);
