@@ -1,7 +1,7 @@
 //! Scenario input through every door (URL query, JSON, the knob table): bad input gets a
 //! message naming the field, never a panic, and never loses the user's other settings.
 
-use dsim_core::{Acks, Mode, Scenario, knobs};
+use dsim_core::{Acks, Mode, Scenario, knob, knobs};
 use proptest::prelude::*;
 
 #[test]
@@ -272,4 +272,25 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_setting_the_broker_lacks_is_refused_when_set_alone_and_the_scenario_is_kept() {
+    let mut s = Scenario::default();
+    let before = s.clone();
+    let e = s
+        .set("visibility-timeout-ms", "2000")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("visibility-timeout-ms: does not apply to broker kafka"),
+        "{e}"
+    );
+    assert_eq!(s, before);
+    let k = knob("prefetch").unwrap();
+    assert_eq!(k.set_number(&mut s, 5.0).unwrap_err().key, "prefetch");
+    assert_eq!(s, before);
+    s.set("broker", "sqs").unwrap();
+    s.set("visibility-timeout-ms", "2000").unwrap();
+    assert!(s.validate().is_ok());
 }

@@ -2,7 +2,7 @@
 //! has exactly one flag, named like its URL key, with the same range checks.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use dsim_core::{Kind, Scenario, ScenarioError, knobs, presets, script};
+use dsim_core::{Kind, Knob, Scenario, ScenarioError, knobs, presets, script};
 
 /// Adds `--scenario`, `--preset` and one flag per knob (except those in `skip`).
 pub fn scenario_args(mut cmd: Command, skip: &[&str]) -> Command {
@@ -58,7 +58,10 @@ pub fn scenario_from(matches: &ArgMatches) -> Result<Scenario, String> {
             .map_err(|e: ScenarioError| e.to_string())?;
     }
     let mut given = Vec::new();
-    for k in knobs() {
+    // `--broker` first, wherever it stands: each other flag is then checked against the broker
+    // it will run on, and one the broker lacks is refused naming that broker.
+    let (broker, rest): (Vec<&Knob>, Vec<&Knob>) = knobs().iter().partition(|k| k.key == "broker");
+    for k in broker.into_iter().chain(rest) {
         if let Ok(Some(value)) = matches.try_get_one::<String>(k.key) {
             k.set_text(&mut scenario, value)
                 .map_err(|e| e.to_string())?;

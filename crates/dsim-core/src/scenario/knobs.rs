@@ -198,7 +198,17 @@ impl Knob {
     /// Checks `value` against the knob's range and kind, then sets it. A single change (a
     /// slider, a flag) that would leave `min-insync-replicas` above `replication-factor` is
     /// refused too, naming both, and the scenario stays as it was.
+    /// A setting the scenario's broker does not have is refused, whatever the value, as every
+    /// door refuses it (`Scenario::refuse_inapplicable`).
     pub fn set_number(&self, s: &mut Scenario, value: f64) -> Result<(), ScenarioError> {
+        self.check(value)?;
+        self.check_broker(s.broker)?;
+        self.set_number_for_any_broker(s, value)
+    }
+
+    /// `set_number` without the broker check, for `sample_scenario`, which draws the broker
+    /// after some of the settings only other brokers have and puts those back afterwards.
+    fn set_number_for_any_broker(&self, s: &mut Scenario, value: f64) -> Result<(), ScenarioError> {
         self.check(value)?;
         let before = self.get(s);
         (self.set)(s, value);
@@ -1719,7 +1729,7 @@ pub fn sample_scenario(seed: u64, max_messages: u32) -> Scenario {
             v = v.min(s.replication_factor as f64);
         }
         // Every value above lies inside the knob's range, so this cannot fail.
-        let _ = k.set_number(&mut s, v.clamp(k.min, max));
+        let _ = k.set_number_for_any_broker(&mut s, v.clamp(k.min, max));
     }
     // Drawn last: the settings its broker does not have go back to their defaults.
     s.set_broker(s.broker);
