@@ -226,6 +226,11 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         rabbitmq_run(&mut page),
     )
     .await?;
+    step(
+        "25: one click from the duplicates counter opens a message charged twice",
+        duplicate_example(&mut page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -279,7 +284,189 @@ async fn exactly_once_trap(page: &mut Page<'_>) -> Step {
     }
     page.scroll_to("[data-testid=external-ledger]").await?;
     page.expect_no_csp_violations().await?;
-    page.screenshot("exactly-once-trap.png").await
+    page.screenshot("exactly-once-trap.png").await?;
+    trap_compare(page).await
+}
+
+/// The trap in the compare view, as a person reads it (issue 27, item 1): the exactly-once
+/// row says its promise held in the ledger *and* that the card provider charged payments
+/// twice, with the native run's numbers, and the table fits a 1280 px window without
+/// scrolling; on a 390 px phone each row is a card whose numbers are all on the screen.
+async fn trap_compare(page: &mut Page<'_>) -> Step {
+    let preset = dsim_core::presets::preset("exactly-once-trap").ok_or("no trap preset")?;
+    let native = dsim_core::simulate(&scenario_of(preset.query)).map_err(|e| e.to_string())?;
+    let provider = native
+        .external
+        .as_ref()
+        .ok_or("the trap without a card provider")?;
+    page.click("[data-testid=compare-button]").await?;
+    page.wait_until("the compare table has a row per mode", async || {
+        let rows = page
+            .js("return document.querySelectorAll('[data-testid=compare-table] tr[data-mode]').length;", vec![])
+            .await?;
+        Ok(rows.as_u64() == Some(5))
+    })
+    .await?;
+    let read = page
+        .js(
+            "const r = document.querySelector('[data-testid=compare-table] tr[data-mode=exactly-once]'); \
+             return [r.querySelector('th').innerText, r.querySelector('[data-testid=compare-cards]').innerText];",
+            vec![],
+        )
+        .await?;
+    let verdict = read[0].as_str().unwrap_or_default().replace('\n', " ");
+    let want = format!(
+        "but the card provider charged {} payments twice",
+        provider.double_charges
+    );
+    if !verdict.contains("kept in the ledger") || !verdict.contains(&want) {
+        return Err(format!(
+            "the compare view's exactly-once row reads {verdict:?}, not the ledger's verdict and {want:?}"
+        ));
+    }
+    let cards = read[1].as_str().unwrap_or_default();
+    let shown = cards
+        .split(" · ")
+        .next()
+        .and_then(browser::axis::grouped_count);
+    if shown != Some(provider.double_charges) {
+        return Err(format!(
+            "the compare view's cards charged twice read {cards:?}, the native run {}",
+            provider.double_charges
+        ));
+    }
+    let mut outcome = Ok(());
+    for width in [1280, 390] {
+        page.client
+            .set_window_size(width, 900)
+            .await
+            .map_err(|e| format!("resize the window: {e}"))?;
+        page.scroll_to("[data-testid=compare-table]").await?;
+        outcome = page
+            .js(
+                "const t = document.querySelector('[data-testid=compare-table]'); \
+                 const scroller = t.parentElement; \
+                 const over = scroller.scrollWidth - scroller.clientWidth; \
+                 const screen = document.documentElement.clientWidth; \
+                 const cut = [...t.querySelectorAll('tbody td, tbody th')] \
+                   .filter(c => { const b = c.getBoundingClientRect(); return b.right > screen + 0.5 || b.left < -0.5; }) \
+                   .map(c => c.getAttribute('data-label') || 'mode'); \
+                 return [over, cut];",
+                vec![],
+            )
+            .await
+            .and_then(|v| {
+                let over = v[0].as_f64().unwrap_or(f64::MAX);
+                let cut = v[1].as_array().map_or(0, Vec::len);
+                if over > 0.0 || cut > 0 {
+                    Err(format!(
+                        "at {width} px the compare table scrolls by {over} px and cuts {}",
+                        v[1]
+                    ))
+                } else {
+                    Ok(())
+                }
+            });
+        page.look(&format!("compare-trap-{width}.png")).await?;
+        if outcome.is_err() {
+            break;
+        }
+    }
+    page.client
+        .set_window_size(WINDOW.0, WINDOW.1)
+        .await
+        .map_err(|e| format!("restore the window: {e}"))?;
+    outcome
+}
+
+/// One click from a counter to a message it counts (issue 27, item 3): on the
+/// crash-after-processing preset the duplicates counter links to a message, the timeline
+/// opens on it, and it shows that message processed as often as the native trace says, at
+/// least twice.
+async fn duplicate_example(page: &mut Page<'_>) -> Step {
+    let preset = dsim_core::presets::preset("consumer-crash-after-processing")
+        .ok_or("no consumer-crash-after-processing preset")?;
+    page.open("/").await?;
+    page.wait_until("the preset list renders", async || {
+        page.exists("[data-testid=preset-consumer-crash-after-processing]")
+            .await
+    })
+    .await?;
+    page.click("[data-testid=preset-consumer-crash-after-processing]")
+        .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let s = scenario_of(preset.query);
+    let native = dsim_core::simulate(&s).map_err(|e| e.to_string())?;
+    let m = native
+        .example_duplicate
+        .ok_or("the preset has no duplicate")?;
+    let link = page
+        .js(
+            "const a = document.querySelector('[data-testid=counter-duplicates-example]'); \
+             return a && [a.innerText, a.getAttribute('data-message')];",
+            vec![],
+        )
+        .await?;
+    if link[0] != json!(format!("see a duplicate: message {m} →"))
+        || link[1] != json!(m.to_string())
+    {
+        return Err(format!(
+            "the duplicates counter's link reads {link}, not message {m} (the native run's first duplicate)"
+        ));
+    }
+    page.click("[data-testid=counter-duplicates-example]")
+        .await?;
+    let processed = dsim_core::trace_message(&s, m)
+        .iter()
+        .filter(|e| e.kind == dsim_core::TraceKind::Processed)
+        .count();
+    if processed < 2 {
+        return Err(format!(
+            "the native trace of message {m} is processed {processed} times"
+        ));
+    }
+    page.wait_until("the timeline shows the duplicate", async || {
+        let shown = page
+            .js(
+                "const s = document.querySelector('[data-testid=timeline] svg.sequence'); \
+                 return s ? [s.getAttribute('data-message'), s.querySelectorAll('g.event[data-kind=\"processed\"]').length] : null;",
+                vec![],
+            )
+            .await?;
+        Ok(shown == json!([m.to_string(), processed]))
+    })
+    .await?;
+    page.scroll_to("[data-testid=timeline]").await?;
+    page.expect_no_csp_violations().await?;
+    page.look("duplicate-example.png").await?;
+
+    // The preset's advice: switch to the idempotent consumer. Its story stays, and says what
+    // the learner changed (issue 27, item 4).
+    page.click("[data-testid=mode-idempotent-consumer]").await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let story = page
+        .js(
+            "const e = document.querySelector('[data-testid=preset-explanation]'); \
+             const c = document.querySelector('[data-testid=preset-changes]'); \
+             return [e ? e.innerText : null, c ? c.innerText : null];",
+            vec![],
+        )
+        .await?;
+    let told = story[0].as_str().unwrap_or_default();
+    if !told.contains(preset.title) || !told.contains("Switch to the idempotent consumer") {
+        return Err(format!(
+            "after following its advice the preset's story reads {told:?}"
+        ));
+    }
+    let want = "You changed mode at-least-once → idempotent-consumer from the preset.";
+    if story[1] != json!(want) {
+        return Err(format!(
+            "the story's changes read {}, not {want:?}",
+            story[1]
+        ));
+    }
+    page.scroll_to("[data-testid=preset-explanation]").await?;
+    page.look("preset-story.png").await.map(|_| ())
 }
 
 /// Types a fault timeline into the editor, applies it, and finds it on the charts (a band

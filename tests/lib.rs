@@ -65,3 +65,6 @@ mod replication;
 
 #[cfg(test)]
 mod capacity;
+
+#[cfg(test)]
+mod examples;

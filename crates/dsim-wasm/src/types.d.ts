@@ -425,6 +425,15 @@ export type Report = {
    */
   example_loss: number | null,
   /**
+   * The first message delivered again (`replayed`); left out when none was.
+   */
+  example_replayed?: number,
+  /**
+   * The first message whose write or transactional commit fencing refused; left out when
+   * none was.
+   */
+  example_fenced?: number,
+  /**
    * When each entry of the scenario's script struck, in script order; left out when the
    * script is empty.
    */
@@ -904,6 +913,11 @@ export type ExternalReport = {
   charged_cents: number,
   overcharged_cents: number,
   accounts_double_charged: number,
+  /**
+   * The first payment the provider charged twice. Always written, `null` when none was:
+   * the page's worker sends this struct in a format that has no field names.
+   */
+  example_double_charge: number | null,
   /**
    * What these numbers mean for the mode's promise, in a sentence or two.
    */

@@ -27,6 +27,9 @@ pub fn Compare() -> impl IntoView {
     };
     let table = move || {
         let rows = rows.get();
+        // The card provider's column shows when payments call one (the exactly-once trap):
+        // the mode's promise speaks for the broker's ledger only.
+        let cards = rows.iter().any(|r| r.cards_charged_twice.is_some());
         (!rows.is_empty()).then(|| {
             let body = rows
                 .into_iter()
@@ -34,48 +37,76 @@ pub fn Compare() -> impl IntoView {
                     let (class, verdict) = match (r.held, r.stalled) {
                         (false, _) => ("broken", "✗ broken".to_string()),
                         (true, Some(why)) => ("stalled", format!("■ {why}")),
+                        (true, None) if r.outside_the_promise.is_some() => {
+                            ("kept", "✓ kept in the ledger".to_string())
+                        }
                         (true, None) => ("kept", "✓ kept".to_string()),
                     };
+                    let outside = r
+                        .outside_the_promise
+                        .map(|line| view! { <span class="outside">{"✗ "}{line}</span> });
+                    let card = cards.then(|| {
+                        view! {
+                            <td class="num wrap" data-label="Cards charged twice" data-testid="compare-cards">
+                                {r.cards_charged_twice.unwrap_or_else(|| "–".into())}
+                            </td>
+                        }
+                    });
+                    // Each cell names its column for the phone's cards (`data-label`).
                     view! {
                         <tr data-mode=r.mode.key() data-status=r.status>
-                            <th scope="row">{r.title}</th>
-                            <td class=class>
+                            <th scope="row" class=class>
+                                <span class="mode-title">{r.title}</span>
                                 <span class="verdict">{verdict}</span>
+                                {outside}
                                 <span class="promise">{r.promise}</span>
+                            </th>
+                            <td class="num" data-label="Lost">{r.lost}</td>
+                            <td class="num" data-label="Duplicates">{r.duplicates}</td>
+                            {card}
+                            <td class="num" data-label="Ledger overcharged">{r.overcharged}</td>
+                            <td class="num wrap" data-label="Latency p50 / p99">
+                                <span>{r.p50}" /"</span>" "<span>{r.p99}</span>
                             </td>
-                            <td class="num">{r.lost}</td>
-                            <td class="num">{r.duplicates}</td>
-                            <td class="num">{r.overcharged}</td>
-                            <td class="num">{r.p50}" / "{r.p99}</td>
-                            <td class="num">{r.throughput}</td>
-                            <td class="num">{r.capacity}</td>
-                            <td class="num">{r.network_per_message}</td>
-                            <td class="cost">{r.extra_cost}</td>
+                            <td class="num wrap" data-label="Throughput / capacity">
+                                <span>{r.throughput}</span>" "<span class="of">"of "{r.capacity}</span>
+                            </td>
+                            <td class="num" data-label="Network msgs per msg">{r.network_per_message}</td>
+                            <td class="cost" data-label="What it cost">{r.extra_cost}</td>
                         </tr>
                     }
                 })
                 .collect_view();
             view! {
                 <div class="table-scroll">
-                    <table data-testid="compare-table">
+                    <table class="compare-table" data-testid="compare-table">
                         <caption>
                             "Measured on this scenario's seed and faults; only the mode changes."
                         </caption>
                         <thead>
                             <tr>
-                                <th scope="col">"Mode"</th>
-                                <th scope="col">"Promise"</th>
+                                <th scope="col">"Mode and promise"</th>
                                 <th scope="col" class="num">"Lost"</th>
                                 <th scope="col" class="num">"Duplicates"</th>
-                                <th scope="col" class="num">"Overcharged"</th>
+                                {cards.then(|| view! {
+                                    <th
+                                        scope="col"
+                                        class="num"
+                                        title="Charges the external card provider made twice for one payment, and what they cost: outside every mode's transaction"
+                                    >
+                                        "Cards charged twice"
+                                    </th>
+                                })}
+                                <th scope="col" class="num" title="What the broker's ledger credited beyond what was owed">
+                                    "Ledger overcharged"
+                                </th>
                                 <th scope="col" class="num">"Latency p50 / p99"</th>
-                                <th scope="col" class="num">"Throughput"</th>
                                 <th
                                     scope="col"
                                     class="num"
-                                    title="The most messages per second the consumers could sustain, measured from their busy time"
+                                    title="Messages per second applied, and the most the consumers could sustain (capacity), measured from their busy time"
                                 >
-                                    "Capacity"
+                                    "Throughput / capacity"
                                 </th>
                                 <th scope="col" class="num">"Network msgs per msg"</th>
                                 <th scope="col">"What it cost"</th>

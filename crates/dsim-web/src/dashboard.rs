@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::chart_view::ChartView;
 use crate::charts::{self, LARGE};
+use crate::example_link::example_link;
 use crate::format::{millis, thousands};
 use crate::store::use_store;
 use crate::view_model::{self, RunState, Verdict};
@@ -90,6 +91,11 @@ pub fn Counters() -> impl IntoView {
                     <span class="counter-value">{move || field(|c| c.value.clone())}</span>
                     <span class="counter-label">{move || field(|c| c.label.to_string())}</span>
                     <span class="counter-detail">{move || field(|c| c.detail.clone())}</span>
+                    {move || {
+                        counters
+                            .with(|c| c[i].example)
+                            .map(|(m, what)| example_link(format!("counter-{id}-example"), m, what))
+                    }}
                 </div>
             }
         })

@@ -22,6 +22,7 @@ pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod dashboard;
+pub mod example_link;
 pub mod exports;
 pub mod format;
 pub mod lower_panels;

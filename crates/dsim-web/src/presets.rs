@@ -1,7 +1,8 @@
 //! The textbook scenarios as buttons. Choosing one sets every control to it; the user can change
-//! anything afterwards.
+//! anything afterwards, and the story stays on screen while they do (a preset's advice is
+//! usually "now switch this on"), with the settings they changed from it.
 
-use dsim_core::{Preset, presets};
+use dsim_core::{Preset, Scenario, knobs, presets, script};
 use leptos::prelude::*;
 
 use crate::store::use_store;
@@ -18,6 +19,14 @@ pub fn Presets() -> impl IntoView {
                 .position(|p| p.scenario().is_ok_and(|ps| ps == *s))
         })
     });
+    // The story on screen: the last preset the controls matched, kept while the learner
+    // tries its advice, until another preset is chosen or the story is closed.
+    let story = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        if let Some(i) = active.get() {
+            story.set(Some(i));
+        }
+    });
     let buttons = presets()
         .iter()
         .enumerate()
@@ -27,11 +36,13 @@ pub fn Presets() -> impl IntoView {
                     <button
                         type="button"
                         class="preset"
+                        class:story=move || story.get() == Some(i) && active.get() != Some(i)
                         data-testid=format!("preset-{}", p.key)
                         aria-pressed=move || (active.get() == Some(i)).to_string()
                         title=p.explanation
                         on:click=move |_| {
                             if let Ok(s) = p.scenario() {
+                                story.set(Some(i));
                                 store.set_scenario(s);
                             }
                         }
@@ -43,12 +54,35 @@ pub fn Presets() -> impl IntoView {
         })
         .collect_view();
     let explanation = move || {
-        active.get().map(|i| {
+        story.get().map(|i| {
             let p = &presets()[i];
+            let changed = move || {
+                let from = p.scenario().ok()?;
+                let changes = store.scenario.with(|now| changes_from(&from, now));
+                (!changes.is_empty()).then(|| {
+                    view! {
+                        <p class="preset-changes" data-testid="preset-changes">
+                            {format!("You changed {} from the preset.", changes.join(", "))}
+                        </p>
+                    }
+                })
+            };
             view! {
                 <div class="preset-explanation" data-testid="preset-explanation">
-                    <h3>{p.title}</h3>
+                    <div class="preset-explanation-head">
+                        <h3>{p.title}</h3>
+                        <button
+                            type="button"
+                            class="link"
+                            data-testid="preset-close"
+                            aria-label="Close the preset's story"
+                            on:click=move |_| story.set(None)
+                        >
+                            "×"
+                        </button>
+                    </div>
                     <p>{p.explanation}</p>
+                    {changed}
                 </div>
             }
         })
@@ -59,5 +93,46 @@ pub fn Presets() -> impl IntoView {
             <ul class="preset-list">{buttons}</ul>
             {explanation}
         </section>
+    }
+}
+
+/// Each setting that differs between a preset and the scenario now, as `key old → new`, in
+/// the knob table's order (the script last).
+pub fn changes_from(preset: &Scenario, now: &Scenario) -> Vec<String> {
+    let mut changes: Vec<String> = knobs()
+        .iter()
+        .filter_map(|k| {
+            let (was, is) = (k.get_text(preset), k.get_text(now));
+            (was != is).then(|| format!("{} {was} → {is}", k.key))
+        })
+        .collect();
+    if preset.script != now.script {
+        changes.push(format!("the fault {}", script::SCRIPT_KEY));
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_changes_from_a_preset_name_each_setting_with_its_old_and_new_value() {
+        let preset = presets()
+            .iter()
+            .find(|p| p.key == "exactly-once-trap")
+            .unwrap();
+        let from = preset.scenario().unwrap();
+        assert!(changes_from(&from, &from).is_empty());
+        let mut now = from.clone();
+        now.set("idempotency-key", "on").unwrap();
+        now.set("mode", "at-least-once").unwrap();
+        assert_eq!(
+            changes_from(&from, &now),
+            [
+                "mode exactly-once → at-least-once",
+                "idempotency-key off → on"
+            ]
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::example_link::example_link;
 use crate::format::thousands;
 use crate::side_effects_view;
 use crate::store::use_store;
@@ -86,6 +87,7 @@ pub fn SideEffects() -> impl IntoView {
                         >
                             <h3>"Card provider (an external call, outside the broker)"</h3>
                             <p class="ledger-sentence">{v.sentence}</p>
+                            {v.example.map(|m| example_link("external-example".into(), m, "a payment charged twice"))}
                             <dl>
                                 <div>
                                     <dt>"calls"</dt>
@@ -116,6 +118,8 @@ pub fn SideEffects() -> impl IntoView {
                     view! {
                         <p class="zombie-summary" class:bad=v.bad data-testid="zombie-summary">
                             {v.sentence}
+                            " "
+                            {v.fenced_example.map(|m| example_link("zombie-fenced-example".into(), m, "a fenced commit"))}
                         </p>
                     }
                 })

@@ -20,6 +20,8 @@ pub struct ExternalView {
     /// The number of double charges, for tests and styling.
     pub double_charges_raw: u64,
     pub bad: bool,
+    /// The first payment charged twice, for the link to its timeline.
+    pub example: Option<u32>,
 }
 
 pub fn external(r: &Report) -> Option<ExternalView> {
@@ -49,6 +51,7 @@ pub fn external(r: &Report) -> Option<ExternalView> {
         },
         double_charges_raw: x.double_charges,
         bad,
+        example: x.example_double_charge.filter(|_| bad),
     })
 }
 
@@ -124,6 +127,8 @@ pub fn queue(r: &Report) -> Option<QueueView> {
 pub struct ZombieView {
     pub sentence: String,
     pub bad: bool,
+    /// A message whose commit fencing rejected, for the link to its timeline.
+    pub fenced_example: Option<u32>,
 }
 
 pub fn zombies(r: &Report) -> Option<ZombieView> {
@@ -158,6 +163,7 @@ pub fn zombies(r: &Report) -> Option<ZombieView> {
     Some(ZombieView {
         sentence: format!("{stalls}; {outcome}."),
         bad,
+        fenced_example: r.example_fenced.filter(|_| z.fenced_commits > 0),
     })
 }
 

@@ -271,6 +271,9 @@ pub struct Counter {
     pub detail: String,
     /// Red when it counts something that went wrong.
     pub bad: bool,
+    /// One message the counter counts, whose timeline the counter links to, and what the
+    /// link calls it ("a duplicate").
+    pub example: Option<(u32, &'static str)>,
 }
 
 pub fn counters(r: &Report) -> Vec<Counter> {
@@ -281,6 +284,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             value: thousands(r.produced),
             detail: format!("of {}", thousands(r.messages as u64)),
             bad: false,
+            example: None,
         },
         Counter {
             id: "applied",
@@ -288,6 +292,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             value: thousands(r.side_effects),
             detail: format!("{} unique", thousands(r.unique_processed)),
             bad: false,
+            example: None,
         },
         Counter {
             id: "duplicates",
@@ -295,6 +300,10 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             value: thousands(r.duplicates),
             detail: "applied more than once".into(),
             bad: r.duplicates > 0,
+            example: r
+                .example_duplicate
+                .filter(|_| r.duplicates > 0)
+                .map(|m| (m, "a duplicate")),
         },
         Counter {
             id: "lost",
@@ -311,6 +320,10 @@ pub fn counters(r: &Report) -> Vec<Counter> {
                 )
             },
             bad: r.lost > 0,
+            example: r
+                .example_loss
+                .filter(|_| r.lost > 0)
+                .map(|m| (m, "a lost one")),
         },
         Counter {
             id: "retries",
@@ -322,6 +335,10 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             // reorderings show only when they happened.
             detail: retries_detail(r),
             bad: false,
+            example: r
+                .example_replayed
+                .filter(|_| r.replayed > 0)
+                .map(|m| (m, "a replayed one")),
         },
         Counter {
             id: "throughput",
@@ -329,6 +346,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
             value: thousands(r.throughput_per_s.max(0.0).round() as u64),
             detail: capacity(r),
             bad: false,
+            example: None,
         },
     ]
 }
@@ -506,6 +524,13 @@ pub struct CompareRow {
     pub lost: String,
     pub duplicates: String,
     pub overcharged: String,
+    /// When payments call a card provider: the cards it charged twice and what that cost
+    /// ("14 · $4,108", or "0"). The mode's promise covers only the broker's ledger, so a kept promise
+    /// can sit beside a broken card (the exactly-once trap).
+    pub cards_charged_twice: Option<String>,
+    /// A kept ledger promise whose card provider still charged some payments twice: the line
+    /// that says so beside the verdict.
+    pub outside_the_promise: Option<String>,
     pub p50: String,
     pub p99: String,
     pub throughput: String,
@@ -538,8 +563,39 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
                     thousands(c.duplicates_dropped_by_broker)
                 ));
             }
+            let cards_charged_twice = r.external.as_ref().map(|e| {
+                if e.double_charges == 0 {
+                    "0".to_string()
+                } else {
+                    format!(
+                        "{} · {}",
+                        thousands(e.double_charges),
+                        dollars_rounded(e.overcharged_cents)
+                    )
+                }
+            });
+            let outside_the_promise = r
+                .external
+                .as_ref()
+                // Only a mode that promises no duplicates: at-least-once allows them.
+                .filter(|e| {
+                    r.guarantee.held && r.mode.promise().no_duplicates && e.double_charges > 0
+                })
+                .map(|e| {
+                    format!(
+                        "but the card provider charged {} {} twice",
+                        thousands(e.double_charges),
+                        if e.double_charges == 1 {
+                            "payment"
+                        } else {
+                            "payments"
+                        }
+                    )
+                });
             CompareRow {
                 mode: r.mode,
+                cards_charged_twice,
+                outside_the_promise,
                 title: r.mode.title(),
                 promise: r.guarantee.promise.clone(),
                 held: r.guarantee.held,
@@ -773,5 +829,80 @@ mod tests {
             row[1].capacity, row[0].capacity,
             "exactly-once pays for its commits"
         );
+    }
+
+    #[test]
+    fn the_compare_rows_show_the_card_provider_beside_a_kept_ledger_promise() {
+        let preset = dsim_core::presets()
+            .iter()
+            .find(|p| p.key == "exactly-once-trap")
+            .unwrap();
+        let eos = dsim_core::simulate(&preset.scenario().unwrap()).unwrap();
+        let provider = eos.external.clone().unwrap();
+        assert!(eos.guarantee.held && provider.double_charges > 0);
+        let rows = compare_rows(&[eos.clone()]);
+        assert_eq!(
+            rows[0].cards_charged_twice.as_deref(),
+            Some(
+                format!(
+                    "{} · {}",
+                    thousands(provider.double_charges),
+                    dollars_rounded(provider.overcharged_cents)
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(
+            rows[0].outside_the_promise.as_deref(),
+            Some(
+                format!(
+                    "but the card provider charged {} payments twice",
+                    provider.double_charges
+                )
+                .as_str()
+            )
+        );
+        // With the idempotency key the provider charges once: nothing to add to the verdict.
+        let mut keyed = preset.scenario().unwrap();
+        keyed.set("idempotency-key", "on").unwrap();
+        let keyed = compare_rows(&[dsim_core::simulate(&keyed).unwrap()]);
+        assert_eq!(keyed[0].outside_the_promise, None);
+        assert_eq!(keyed[0].cards_charged_twice.as_deref(), Some("0"));
+        // At-least-once allows duplicates: its card column counts them, its verdict adds nothing.
+        let mut alo = preset.scenario().unwrap();
+        alo.set("mode", "at-least-once").unwrap();
+        let alo = compare_rows(&[dsim_core::simulate(&alo).unwrap()]);
+        assert_ne!(alo[0].cards_charged_twice.as_deref(), Some("0"));
+        assert_eq!(alo[0].outside_the_promise, None);
+        // No card provider, no column.
+        let plain = compare_rows(&[dsim_core::simulate(&scenario("messages=100")).unwrap()]);
+        assert_eq!(plain[0].cards_charged_twice, None);
+    }
+
+    #[test]
+    fn every_counter_of_something_gone_wrong_links_to_one_message_it_counts() {
+        let preset = |key: &str| {
+            let p = dsim_core::presets().iter().find(|p| p.key == key).unwrap();
+            dsim_core::simulate(&p.scenario().unwrap()).unwrap()
+        };
+        let r = preset("consumer-crash-after-processing");
+        let c = counters(&r);
+        assert_eq!(
+            c[2].example,
+            Some((r.example_duplicate.unwrap(), "a duplicate"))
+        );
+        assert_eq!(c[3].example, None, "nothing lost, nothing to show");
+        assert_eq!(
+            c[4].example,
+            Some((r.example_replayed.unwrap(), "a replayed one"))
+        );
+        let r = preset("ack-before-processing");
+        assert_eq!(
+            counters(&r)[3].example,
+            Some((r.example_loss.unwrap(), "a lost one"))
+        );
+        // A clean run links nowhere.
+        let clean = dsim_core::simulate(&scenario("messages=100")).unwrap();
+        assert!(counters(&clean).iter().all(|c| c.example.is_none()));
     }
 }

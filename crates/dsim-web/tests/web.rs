@@ -171,6 +171,31 @@ async fn choosing_a_preset_sets_the_controls() {
     tick().await;
     assert_eq!(input_value(&root, "knob-producer-crash-number"), "0.02");
     assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "false");
+    // Following (or ignoring) a preset's advice keeps its story on screen, with what changed.
+    tick().await;
+    assert!(
+        get(&root, "preset-explanation")
+            .text_content()
+            .unwrap()
+            .contains("outbox")
+    );
+    assert_eq!(
+        get(&root, "preset-changes").text_content().unwrap(),
+        "You changed producer-crash 0.01 → 0.02 from the preset."
+    );
+    assert!(
+        get(&root, "preset-dual-write")
+            .class_list()
+            .contains("story")
+    );
+    // Back to the preset's own values, nothing is listed; closing the story removes it.
+    type_value(&root, "knob-producer-crash-number", "0.01");
+    tick().await;
+    assert!(find(&root, "preset-changes").is_none());
+    assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "true");
+    click(&root, "preset-close");
+    tick().await;
+    assert!(find(&root, "preset-explanation").is_none());
 }
 
 #[wasm_bindgen_test]

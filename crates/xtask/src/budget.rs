@@ -53,28 +53,38 @@ pub struct Budget {
 /// redrive, FIFO groups and deduplication, their refusals and texts on every setting),
 /// measured at 372,939 / 283,912 / 308,319 (page, worker, JS API): the page's main module is
 /// now 123 KB over issue 30's 250 KB target, which must move the broker families' rarely
-/// used code and texts out of the first download).
+/// used code and texts out of the first download; the lower panels, 2026-12-07 (issue 27),
+/// by 1.5 KB to 104,500 for the compare table's card-provider column and phone cards and the
+/// links from counters to an example message (measured 103,963): that chunk is fetched after
+/// the dashboard is up, so the first download does not grow); the worker, the same day, by
+/// 2.1 KB to 287,400 (measured 285,959) for the same issue's report fields (an example
+/// message per counter, the card provider's money written as the page writes it), which the
+/// worker's run, compare and sweep replies carry; the page's main module, the same day, by
+/// 3.8 KB to 378,600 (measured 376,663) for issue 27's story that stays (a preset's
+/// explanation kept while the learner follows its advice, with the settings they changed)
+/// and the counters' example links, which sit in the sidebar and the dashboard, the first
+/// screen: issue 30 has that much more to win back.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 374_800,
+        max_gzipped: 378_600,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 103_000,
+        max_gzipped: 104_500,
     },
     Budget {
         what: "the Web Worker's wasm",
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 285_300,
+        max_gzipped: 287_400,
     },
     Budget {
         what: "the JS API's wasm",

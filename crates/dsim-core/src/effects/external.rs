@@ -39,6 +39,8 @@ pub struct ExternalProvider {
     pub deduplicated_by_key: u64,
     pub charged_cents: u64,
     pub overcharged_cents: u64,
+    /// The first payment charged a second time.
+    pub first_double_charge: Option<u32>,
     /// Extra charges per account.
     double_charged: Vec<u32>,
 }
@@ -51,6 +53,7 @@ impl ExternalProvider {
             calls: 0,
             charged: 0,
             double_charges: 0,
+            first_double_charge: None,
             deduplicated_by_key: 0,
             charged_cents: 0,
             overcharged_cents: 0,
@@ -72,6 +75,7 @@ impl ExternalProvider {
         self.charged_cents += amount_cents;
         if !first {
             self.double_charges += 1;
+            self.first_double_charge.get_or_insert(msg);
             self.overcharged_cents += amount_cents;
             self.double_charged[account as usize] += 1;
         }

@@ -5,6 +5,17 @@ use hdrhistogram::Histogram;
 
 use crate::engine::time::Micros;
 
+/// The first message each of these happened to: the report offers its timeline, so every
+/// counter of something gone wrong leads to one message it counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Examples {
+    /// Delivered again: a replay from the committed offset (Kafka), a requeued delivery
+    /// (RabbitMQ) or a receive after the visibility timeout (SQS).
+    pub replayed: Option<u32>,
+    /// A write or a transactional commit refused by fencing (epoch or group generation).
+    pub fenced: Option<u32>,
+}
+
 /// Counters of everything that happened.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
@@ -287,6 +298,8 @@ impl Series {
 #[derive(Clone)]
 pub struct Metrics {
     pub counters: Counters,
+    /// One message each counter of something gone wrong counts, for the page's links.
+    pub examples: Examples,
     pub busy: BusyTime,
     pub latency: Histogram<u64>,
     pub series: Series,
@@ -299,6 +312,7 @@ impl Metrics {
     pub fn new(expected_span: Micros, consumers: usize) -> Metrics {
         Metrics {
             counters: Counters::default(),
+            examples: Examples::default(),
             busy: BusyTime::new(consumers),
             // Three significant figures from 1 µs to an hour: a few tens of KB, fixed.
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),

@@ -133,6 +133,10 @@ pub struct ExternalReport {
     pub charged_cents: u64,
     pub overcharged_cents: u64,
     pub accounts_double_charged: u32,
+    /// The first payment the provider charged twice. Always written, `null` when none was:
+    /// the page's worker sends this struct in a format that has no field names.
+    #[serde(default)]
+    pub example_double_charge: Option<u32>,
     /// What these numbers mean for the mode's promise, in a sentence or two.
     pub note: String,
 }
@@ -337,6 +341,15 @@ pub struct Report {
     pub example_duplicate: Option<u32>,
     /// The first message never applied, whether or not the mode allows it.
     pub example_loss: Option<u32>,
+    /// The first message delivered again (`replayed`); left out when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub example_replayed: Option<u32>,
+    /// The first message whose write or transactional commit fencing refused; left out when
+    /// none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub example_fenced: Option<u32>,
     /// When each entry of the scenario's script struck, in script order; left out when the
     /// script is empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -484,6 +497,20 @@ impl Report {
             }
         }
     }
+}
+
+/// Cents as whole dollars with thousands separators, rounded half up (`532995` → `$5,330`),
+/// as the page writes money beside this note.
+fn whole_dollars(cents: u64) -> String {
+    let digits = ((cents + 50) / 100).to_string();
+    let mut out = String::from("$");
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn plural(n: u64, noun: &str) -> String {
@@ -705,6 +732,8 @@ impl Simulation {
             },
             example_duplicate: self.first_duplicate,
             example_loss: self.first_loss,
+            example_replayed: self.metrics.examples.replayed,
+            example_fenced: self.metrics.examples.fenced,
             scripted_faults: self.scripted_firings(),
             scenario: self.scenario.clone(),
             external: self.external_report(held),
@@ -770,11 +799,7 @@ impl Simulation {
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {
         let p = self.external.as_ref()?;
-        let overcharged = format!(
-            "${}.{:02}",
-            p.overcharged_cents / 100,
-            p.overcharged_cents % 100
-        );
+        let overcharged = whole_dollars(p.overcharged_cents);
         let note = if p.double_charges > 0 {
             let what = format!(
                 "the card provider charged {} twice ({overcharged} too much)",
@@ -817,6 +842,7 @@ impl Simulation {
             charged_cents: p.charged_cents,
             overcharged_cents: p.overcharged_cents,
             accounts_double_charged: p.accounts_double_charged(),
+            example_double_charge: p.first_double_charge,
             note,
         })
     }
@@ -906,5 +932,17 @@ impl Simulation {
                 _ => None,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    #[test]
+    fn whole_dollars_round_half_up_and_group_thousands() {
+        assert_eq!(super::whole_dollars(0), "$0");
+        assert_eq!(super::whole_dollars(49), "$0");
+        assert_eq!(super::whole_dollars(50), "$1");
+        assert_eq!(super::whole_dollars(532_995), "$5,330");
+        assert_eq!(super::whole_dollars(123_456_789_00), "$123,456,789");
     }
 }

@@ -62,6 +62,8 @@ pub struct ReportDef {
     guarantee: Guarantee,
     example_duplicate: Option<u32>,
     example_loss: Option<u32>,
+    example_replayed: Option<u32>,
+    example_fenced: Option<u32>,
     scripted_faults: Vec<ScriptedFiring>,
     #[serde(skip)]
     scenario: Scenario,

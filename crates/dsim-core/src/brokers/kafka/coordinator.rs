@@ -89,6 +89,9 @@ impl Simulation {
 
     pub(super) fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
         self.metrics.counters.fenced_commits += 1;
+        if let Some(item) = items.first() {
+            self.metrics.examples.fenced.get_or_insert(item.msg);
+        }
         self.refuse_commit(
             consumer,
             session,

@@ -284,6 +284,7 @@ impl Simulation {
                 (e.msg, e.generation, e.copy, e.offset, e.partition);
             if delivery > 1 && delay.is_some() {
                 self.metrics.counters.replayed += 1;
+                self.metrics.examples.replayed.get_or_insert(msg);
             }
             let key = delivery_key(copy, 0);
             trace!(

@@ -322,6 +322,7 @@ impl Simulation {
             }
             Check::Fenced => {
                 self.metrics.counters.producer_fenced += 1;
+                self.metrics.examples.fenced.get_or_insert(msg);
                 trace!(
                     self,
                     msg,

@@ -53,6 +53,7 @@ impl Simulation {
         self.metrics.counters.network_messages += 1;
         if delivery > 1 {
             self.metrics.counters.replayed += 1;
+            self.metrics.examples.replayed.get_or_insert(msg);
         }
         trace!(
             self,

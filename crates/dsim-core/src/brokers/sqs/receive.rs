@@ -209,6 +209,7 @@ impl Simulation {
             }
             if receive > 1 {
                 self.metrics.counters.replayed += 1;
+                self.metrics.examples.replayed.get_or_insert(msg);
             }
             trace!(
                 self,
