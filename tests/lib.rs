@@ -68,3 +68,6 @@ mod capacity;
 
 #[cfg(test)]
 mod examples;
+
+#[cfg(test)]
+mod preset_claims;

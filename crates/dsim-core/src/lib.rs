@@ -17,7 +17,9 @@ pub mod scenario;
 
 // The public paths the CLI, the page and the tests use, whichever folder holds the module.
 pub use engine::{faults, time};
-pub use report::{checker, export, in_flight, matrix, stats, sweep, theory, time_travel, trace};
+pub use report::{
+    checker, claims, export, in_flight, matrix, stats, sweep, theory, time_travel, trace,
+};
 pub use scenario::{knobs, presets, script};
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
