@@ -716,7 +716,7 @@ impl Simulation {
                 stale_commits_accepted: c.stale_commits_accepted,
             }),
             replication: self.replication_report(),
-            queue: self.rabbit.as_ref().map(|q| QueueReport {
+            queue: self.family.rabbit().map(|q| QueueReport {
                 prefetch: self.scenario.prefetch,
                 auto_ack: q.auto_ack,
                 redelivered: c.replayed,
@@ -726,7 +726,7 @@ impl Simulation {
                 ready_at_end: q.ready() as u64,
                 unacked_at_end: q.unacked() as u64,
             }),
-            sqs: self.sqs.as_ref().map(|q| SqsReport {
+            sqs: self.family.sqs().map(|q| SqsReport {
                 fifo: q.fifo,
                 visibility_timeout_ms: self.scenario.visibility_timeout_ms,
                 receive_batch: self.scenario.receive_batch,

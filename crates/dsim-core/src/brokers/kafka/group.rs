@@ -166,11 +166,9 @@ impl Simulation {
 
     // ----- Fetches -----
 
-    pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
-        if self.sqs.is_some() {
-            self.on_sqs_receive_arrive(consumer, session);
-            return;
-        }
+    /// A consumer's `Fetch` reaches the partition leader: it is parked there until records
+    /// are below the high watermark, then answered (`serve_fetch`).
+    pub(crate) fn kafka_fetch_arrive(&mut self, consumer: u16, session: u32) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;
