@@ -15,11 +15,11 @@
 use super::kafka::{EntryState, Writer};
 use super::rabbitmq::{Closed, RabbitQueue};
 use super::sqs::SqsQueue;
-use crate::clients::consumer::Item;
 use crate::engine::Simulation;
-use crate::engine::time::Micros;
+use crate::engine::messages::Item;
 use crate::engine::timers::TimerList;
 use crate::scenario::{Broker, Mode, Scenario};
+use crate::time::Micros;
 
 /// The broker family of a run (`Scenario::broker`), with the state only that family has.
 #[derive(Clone)]

@@ -5,31 +5,17 @@
 
 use std::collections::VecDeque;
 
-use crate::brokers::kafka::copy_key;
+use crate::brokers::kafka::delivery_key;
+use crate::effects::external::Charge;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
+use crate::engine::messages::Item;
 use crate::engine::queue::Lane;
-use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 use crate::scenario::{Isolation, Mode};
-
-/// One record in a consumer's hands: which message, which log entry, which delivery of it,
-/// and which copy, so that every copy keeps its own identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Item {
-    pub msg: u32,
-    pub entry: u32,
-    pub generation: u32,
-    pub delivery: u32,
-    /// `copy_key` of the log entry and the network copy.
-    pub key: u8,
-    pub partition: u16,
-    pub offset: u64,
-    /// The epoch of the assignment it was read under (see `Assignment`).
-    pub epoch: u32,
-}
+use crate::time::Micros;
 
 /// A partition the group gave this consumer, and how far it has got in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1019,7 +1005,46 @@ impl Simulation {
     }
 }
 
-/// Used by the broker to build the fault key of a delivery.
-pub(crate) fn delivery_key(entry_copy: u8, net_copy: u8) -> u8 {
-    copy_key(entry_copy.min(63), net_copy) as u8
+impl Simulation {
+    /// The external call a consumer makes while processing `item`: it has already waited for
+    /// the round trip (see `start_processing`), so the provider's verdict is final here.
+    pub(crate) fn call_external(&mut self, item: Item, consumer: u16) {
+        let (account, amount) = self.faults.payment(item.msg, self.scenario.accounts.max(1));
+        let Some(provider) = self.external.as_mut() else {
+            return;
+        };
+        let outcome = provider.call(item.msg, account, amount);
+        self.metrics.counters.network_messages += 2;
+        if !self.is_traced(item.msg) {
+            return;
+        }
+        let money = format!("${}.{:02}", amount / 100, amount % 100);
+        let (kind, note) = match outcome {
+            Charge::Charged { first: true } => (
+                TraceKind::ExternalCharge,
+                format!("the payment provider charged {money} to account {account}'s card"),
+            ),
+            Charge::Charged { first: false } => (
+                TraceKind::ExternalCharge,
+                format!(
+                    "the payment provider charged {money} to account {account}'s card AGAIN: an external double charge, outside any broker transaction"
+                ),
+            ),
+            Charge::Deduplicated => (
+                TraceKind::ExternalDeduplicated,
+                "the provider already has this idempotency key: it returned the first charge's result and charged nothing".to_string(),
+            ),
+        };
+        trace!(
+            self,
+            item.msg,
+            kind,
+            Actor::Consumer,
+            Some(Actor::External),
+            Some(consumer as u32),
+            item.delivery,
+            item.key as u32,
+            note,
+        );
+    }
 }

@@ -13,9 +13,9 @@ use crate::brokers::kafka::producer_state::{
     Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
 };
 use crate::brokers::kafka::{EntryState, Txn};
-use crate::engine::time::Micros;
 use crate::engine::{Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
+use crate::time::Micros;
 
 /// One record sent and not yet acknowledged.
 #[derive(Clone, Copy, Debug)]

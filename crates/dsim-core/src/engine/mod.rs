@@ -6,7 +6,6 @@
 pub mod faults;
 pub(crate) mod messages;
 pub(crate) mod queue;
-pub mod time;
 pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -22,12 +21,12 @@ use crate::effects::ledger::{DedupStore, Ledger};
 use crate::engine::faults::{FaultPlan, Strike};
 use crate::engine::messages::{MsgState, MsgTable};
 use crate::engine::queue::EventQueue;
-use crate::engine::time::{Micros, ms_to_us};
 use crate::engine::timers::{TimerKind, TimerList};
-use crate::report::metrics::Metrics;
-use crate::report::trace::{Actor, TraceEvent, TraceKind};
+use crate::observe::metrics::Metrics;
+use crate::observe::trace::{Actor, TraceEvent, TraceKind};
 use crate::scenario::script::Compiled;
 use crate::scenario::{Acks, Mode, Scenario};
+use crate::time::{Micros, ms_to_us};
 
 /// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
 /// note, often a `format!`, is only built for traced messages: untraced runs never allocate.
@@ -902,7 +901,7 @@ impl Simulation {
 
     /// Applies a message's payment to the ledger. The item says which delivery and copy did
     /// it, so that two applications of one message stay two distinct events in its trace.
-    pub(crate) fn apply_effect(&mut self, item: crate::clients::consumer::Item, consumer: u16) {
+    pub(crate) fn apply_effect(&mut self, item: crate::engine::messages::Item, consumer: u16) {
         let msg = item.msg;
         let Some(m) = self.msgs.get_mut(msg) else {
             debug_assert!(false, "applied message {msg} after it was resolved");

@@ -5,20 +5,18 @@ pub mod checker;
 pub mod export;
 pub mod in_flight;
 pub mod matrix;
-pub(crate) mod metrics;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod time_travel;
-pub mod trace;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::time::{Micros, us_to_ms};
 use crate::engine::{Simulation, Status};
-use crate::report::trace::TraceEvent;
+use crate::observe::trace::TraceEvent;
 use crate::scenario::script::Compiled;
 use crate::scenario::{Mode, Scenario};
+use crate::time::{Micros, us_to_ms};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

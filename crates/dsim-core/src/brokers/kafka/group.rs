@@ -8,11 +8,12 @@
 //! and every record after it is delivered again: the report's `replayed`.
 
 use super::log::{EntryState, Txn};
-use crate::clients::consumer::{Assignment, delivery_key};
+use crate::brokers::kafka::delivery_key;
+use crate::clients::consumer::Assignment;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 

@@ -7,7 +7,7 @@ use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, Status, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 

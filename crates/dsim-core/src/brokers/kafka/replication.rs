@@ -20,10 +20,10 @@ use std::collections::VecDeque;
 
 use super::log::{EntryState, Txn, Writer};
 use crate::engine::messages::Cause;
-use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Acks;
+use crate::time::Micros;
 
 /// The most replicas a partition may have: the `replication-factor` knob's maximum.
 pub(crate) const MAX_REPLICAS: usize = 5;

@@ -1,11 +1,12 @@
 //! The broker's side of a RabbitMQ run: enqueueing a confirmed message, pushing deliveries,
 //! taking acks, and requeueing when a consumer's connection closes or the node restarts.
 
-use crate::clients::consumer::{Item, delivery_key};
+use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
+use crate::engine::messages::Item;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 
 /// Why a consumer's channel closed.

@@ -1,18 +1,20 @@
 //! The broker's side of an SQS run: storing a sent message (with FIFO's deduplication),
 //! answering `ReceiveMessage` (a long poll), the visibility timeout, `DeleteMessage`, the
-//! redrive to a dead-letter queue, and an endpoint outage. The consumer's side calls in from
-//! `clients::consumer` where the families differ.
+//! redrive to a dead-letter queue, and an endpoint outage. The engine and the consumer reach
+//! it through `brokers/family.rs` where the families differ; the consumer's receive loop
+//! (`sqs_next_work`) is here too.
 
 use super::queue::Stored;
-use crate::clients::consumer::{Item, delivery_key};
+use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
-use crate::engine::time::Micros;
+use crate::engine::messages::Item;
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
+use crate::time::Micros;
 
 impl Simulation {
     fn sqs_fifo(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// Counters of everything that happened.
 #[derive(Clone, Debug, Default)]
