@@ -109,6 +109,35 @@ pub(crate) const ARROWS: &[(&str, &str, &str)] = &[
     ("report", "time", "µs to ms"),
 ];
 
+/// The one file that may ask which broker family a run has (match `Family`'s variants).
+pub(crate) const FAMILY_DISPATCH: &str = "brokers/family.rs";
+
+/// Files other than `FAMILY_DISPATCH` that match on `Family::Kafka`, `Family::RabbitMq` or
+/// `Family::Sqs`, with the first such line: each is a branch on the broker family outside
+/// the dispatch methods.
+pub(crate) fn family_branches(src: &Path) -> Result<Vec<String>, String> {
+    let mut files = Vec::new();
+    collect(src, &mut files)?;
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(src).map_err(|e| e.to_string())?;
+        let rel = rel.display().to_string();
+        if rel == FAMILY_DISPATCH {
+            continue;
+        }
+        let code = read_code(&path)?;
+        if let Some((n, line)) = code.lines().enumerate().find(|(_, l)| {
+            ["Family::Kafka", "Family::RabbitMq", "Family::Sqs"]
+                .iter()
+                .any(|v| l.contains(v))
+        }) {
+            out.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+        }
+    }
+    Ok(out)
+}
+
 /// An arrow found in the code: the first path and the first call that make it (by file
 /// name order), each with its file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -639,6 +668,36 @@ mod tests {
         if let Err(e) = check(&graph) {
             panic!("{e}");
         }
+    }
+
+    /// Only `brokers/family.rs` branches on the broker family.
+    #[test]
+    fn only_the_family_dispatch_branches_on_the_family() {
+        let branches = family_branches(&core_src()).expect("dsim-core's source reads");
+        assert!(branches.is_empty(), "{branches:#?}");
+    }
+
+    #[test]
+    fn a_branch_on_the_family_elsewhere_is_found() {
+        let dir = std::env::temp_dir().join(format!("xtask-family-{}", std::process::id()));
+        fs::create_dir_all(dir.join("brokers")).unwrap();
+        fs::create_dir_all(dir.join("clients")).unwrap();
+        fs::write(
+            dir.join("brokers/family.rs"),
+            "match f { Family::Kafka => 1 }",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("clients/consumer.rs"),
+            "// Family::Kafka in a comment\nif matches!(f, Family::Sqs { .. }) {}",
+        )
+        .unwrap();
+        let found = family_branches(&dir).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            found,
+            ["clients/consumer.rs:2: if matches!(f, Family::Sqs { .. }) {}"]
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The one place the engine and the clients meet the broker family a run simulates. `Family`
 //! holds what only one family has (RabbitMQ's queue, SQS's queue and its visibility timers);
 //! every `impl Simulation` method here is a dispatch point: one `match` on the family, each
-//! arm calling that family's folder. Nothing else asks which broker a run has.
+//! arm calling that family's folder. Nothing else asks which broker a run has (`cargo xtask
+//! test boundary` refuses a match on `Family`'s variants anywhere else). Events that only one
+//! family has (`RabbitAckArrive`, `SqsDeleteArrive`, ...) go from the engine straight to that
+//! family's handler; a family folder reaches its own state with `rabbit_mut`, `sqs_mut`.
 //!
 //! Kafka's log (`kafka::Entries`, the partition logs, replication and the in-sync replica
 //! set) is not in the `Kafka` variant: it is the store every family's messages live in (a
@@ -237,7 +240,7 @@ impl Simulation {
 
     // ----- The consumer's side -----
 
-    /// A consumer starts consuming (at the start, after a rebalance hands it nothing yet).
+    /// A consumer starts consuming, at the start of a run.
     /// Kafka: it syncs its partition assignment and polls (`Fetch`); RabbitMQ: it opens its
     /// channel (`basic.consume`) and waits for pushes; SQS: it long-polls `ReceiveMessage`.
     pub(crate) fn start_fetching(&mut self, consumer: u16) {
