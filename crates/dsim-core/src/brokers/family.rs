@@ -12,8 +12,10 @@
 //! stays in `Simulation`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
 //!
 //! The dispatchers sit on the hot path of every event (a record becoming ready, a delivery,
-//! the end of processing): a `match` on the variant's tag, inlined, the same test the
-//! `Option`s it replaced made. No trait objects, no allocation.
+//! the end of processing): a `match` on the variant's tag, the same test the `Option`s it
+//! replaced made; no trait objects, no allocation. Each dispatcher keeps the inlining
+//! attributes of the function it replaced, and the family bodies it calls are `#[inline]`,
+//! so LLVM sees the one function it saw before (instruction counts in the commit message).
 
 use super::kafka::{EntryState, Writer};
 use super::rabbitmq::{Closed, RabbitQueue};
@@ -257,7 +259,6 @@ impl Simulation {
     /// A consumer's poll reaches the broker. Kafka: a `Fetch`, parked until records are
     /// below the high watermark; SQS: a `ReceiveMessage` long poll. RabbitMQ pushes: its
     /// consumers never poll.
-    #[inline]
     pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
         match self.family {
             Family::Kafka => self.kafka_fetch_arrive(consumer, session),
@@ -271,7 +272,6 @@ impl Simulation {
     /// committing its offsets first when due (`auto.commit.interval.ms`); RabbitMQ: process
     /// the next pushed delivery; SQS: process what the last receive returned, then
     /// `ReceiveMessage` again.
-    #[inline]
     pub(crate) fn next_work(&mut self, consumer: u16) {
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
@@ -288,7 +288,6 @@ impl Simulation {
     /// and offset; RabbitMQ: a `basic.deliver` at a queue position (the `basic.ack`'s
     /// delivery tag); SQS: a message of a receive, whose receive is its receipt handle.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
     pub(crate) fn on_delivery_arrive(
         &mut self,
         msg: u32,
@@ -334,7 +333,6 @@ impl Simulation {
     /// A record is processed outside a transaction. Kafka: the partition's processed offset
     /// moves past it, for the next offset commit (`commit_offsets`); RabbitMQ: a manual-ack
     /// consumer sends `basic.ack`; SQS: `DeleteMessage` (at-most-once deleted it before).
-    #[inline]
     pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
         match &self.family {
             Family::Kafka => self.kafka_finish_processed(consumer, item),
@@ -394,7 +392,6 @@ impl Simulation {
     /// remembers; RabbitMQ: unbounded, a publisher streams on its channel and takes confirms
     /// as they come (asynchronous confirms); SQS: unbounded, each SendMessage is answered on
     /// its own.
-    #[inline]
     pub(crate) fn max_requests(&self) -> usize {
         match self.family {
             Family::Kafka => self.scenario.max_in_flight.clamp(

@@ -169,6 +169,7 @@ impl Simulation {
 
     /// A consumer's `Fetch` reaches the partition leader: it is parked there until records
     /// are below the high watermark, then answered (`serve_fetch`).
+    #[inline]
     pub(crate) fn kafka_fetch_arrive(&mut self, consumer: u16, session: u32) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.session != session {

@@ -3,8 +3,7 @@
 
 use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
-use crate::engine::messages::Cause;
-use crate::engine::messages::Item;
+use crate::engine::messages::{Cause, Item};
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;

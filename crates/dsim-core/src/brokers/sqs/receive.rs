@@ -7,8 +7,7 @@
 use super::queue::Stored;
 use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
-use crate::engine::messages::Cause;
-use crate::engine::messages::Item;
+use crate::engine::messages::{Cause, Item};
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
