@@ -12,14 +12,15 @@ mod brokers;
 mod clients;
 mod effects;
 mod engine;
+mod observe;
 pub mod report;
 pub mod scenario;
+pub mod time;
 
 // The public paths the CLI, the page and the tests use, whichever folder holds the module.
-pub use engine::{faults, time};
-pub use report::{
-    checker, claims, export, in_flight, matrix, stats, sweep, theory, time_travel, trace,
-};
+pub use engine::faults;
+pub use observe::trace;
+pub use report::{checker, claims, export, in_flight, matrix, stats, sweep, theory, time_travel};
 pub use scenario::{knobs, presets, script};
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};

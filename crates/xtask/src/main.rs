@@ -3,6 +3,7 @@
 mod bench;
 mod budget;
 mod cmd;
+mod folders;
 mod install;
 mod meta;
 mod serve;
@@ -21,6 +22,8 @@ commands:
                      named steps: install fmt boundary clippy native wasm-web
                      wasm-api trunk e2e
   bench              run the benchmarks and rewrite BENCHMARKS.md
+  folders [SRC]      print the arrows between dsim-core's folders (or those of the
+                     crate source at SRC) and the circles among them
   split-page         trunk's post-build hook (Trunk.toml): split the release page's
                      wasm into the dashboard's module and the lower panels' chunk";
 
@@ -37,6 +40,8 @@ fn main() -> ExitCode {
         ["serve", "--release"] => serve::run(&ctx, true),
         ["test", only @ ..] => test::run(&ctx, only),
         ["bench"] => bench::run(&ctx),
+        ["folders"] => folders::print(&ctx.root.join(folders::CORE_SRC)),
+        ["folders", src] => folders::print(std::path::Path::new(src)),
         ["split-page"] => split_page::run(&ctx),
         [] | ["help" | "-h" | "--help"] => {
             println!("{USAGE}");

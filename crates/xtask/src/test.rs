@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Ctx, header};
+use crate::folders;
 use crate::install::{self, Scope, WASM_TARGET};
 use crate::meta::{Package, Workspace};
 
@@ -145,6 +146,18 @@ fn boundary(ctx: &Ctx) -> Result<Outcome, String> {
         "dsim-core: none of {} in its dependency tree",
         FORBIDDEN_IN_CORE.join(", ")
     );
+    // Inside the core: the arrows between its folders are the listed ones, and no more.
+    let graph = folders::graph(&ctx.root.join(folders::CORE_SRC))?;
+    println!("{}", folders::check(&graph)?);
+    let branches = folders::family_branches(&ctx.root.join(folders::CORE_SRC))?;
+    if !branches.is_empty() {
+        return Err(format!(
+            "only {} may branch on the broker family (a dispatch method there, named after the \
+             step, calls each family's folder); found:\n  {}",
+            folders::FAMILY_DISPATCH,
+            branches.join("\n  ")
+        ));
+    }
     Ok(Outcome::Passed)
 }
 

@@ -5,31 +5,16 @@
 
 use std::collections::VecDeque;
 
-use crate::brokers::kafka::copy_key;
+use crate::brokers::kafka::delivery_key;
+use crate::effects::external::Charge;
 use crate::engine::faults::{Hop, Verdict};
-use crate::engine::messages::Cause;
+use crate::engine::messages::{Cause, Item};
 use crate::engine::queue::Lane;
-use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 use crate::scenario::{Isolation, Mode};
-
-/// One record in a consumer's hands: which message, which log entry, which delivery of it,
-/// and which copy, so that every copy keeps its own identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Item {
-    pub msg: u32,
-    pub entry: u32,
-    pub generation: u32,
-    pub delivery: u32,
-    /// `copy_key` of the log entry and the network copy.
-    pub key: u8,
-    pub partition: u16,
-    pub offset: u64,
-    /// The epoch of the assignment it was read under (see `Assignment`).
-    pub epoch: u32,
-}
+use crate::time::Micros;
 
 /// A partition the group gave this consumer, and how far it has got in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,25 +120,7 @@ impl Default for Consumer {
 }
 
 impl Simulation {
-    pub(crate) fn start_fetching(&mut self, consumer: u16) {
-        if self.rabbit.is_some() {
-            // RabbitMQ pushes: the consumer opens its channel and waits.
-            if let Some(q) = self.rabbit.as_mut() {
-                q.open(consumer as usize);
-            }
-            self.rabbit_dispatch();
-            return;
-        }
-        if self.sqs.is_some() {
-            // SQS: the consumer polls.
-            self.next_work(consumer);
-            return;
-        }
-        self.sync_assignment(consumer);
-        self.next_work(consumer);
-    }
-
-    fn send_fetch(&mut self, consumer: u16) {
+    pub(crate) fn send_fetch(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         c.fetching = true;
         let session = c.session;
@@ -169,32 +136,12 @@ impl Simulation {
             .schedule(self.now + delay, Event::FetchArrive { consumer, session });
     }
 
-    /// Decides what an idle consumer does next: commit what it received (at-most-once),
-    /// process the next record, commit the open transaction, or poll again (committing its
-    /// offsets first when they are due).
-    pub(crate) fn next_work(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
-        if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
-            return;
-        }
-        if self.rabbit.is_some() {
-            // Deliveries are pushed into the buffer; an auto-ack consumer has nothing to
-            // commit first, a manual-ack one acks after processing.
-            if let Some(item) = c.queue.pop_front() {
-                self.start_processing(consumer, item);
-            }
-            return;
-        }
-        if self.sqs.is_some() {
-            // SQS: process what the last receive returned, then receive again (an
-            // at-most-once consumer once its deletes are answered).
-            if let Some(item) = c.queue.pop_front() {
-                self.start_processing(consumer, item);
-            } else if !c.fetching && c.deleting.is_empty() {
-                self.send_fetch(consumer);
-            }
-            return;
-        }
+    /// Decides what an idle Kafka consumer does next (`next_work` has checked that it is
+    /// idle): commit what it received (at-most-once), process the next record, commit the
+    /// open transaction, or poll again (committing its offsets first when they are due).
+    #[inline]
+    pub(crate) fn kafka_next_work(&mut self, consumer: u16) {
+        let c = &self.consumers[consumer as usize];
         if self.mode == Mode::AtMostOnce {
             // At-most-once commits the offsets of what it received before it processes any
             // of it, and waits for the answer (a synchronous commit).
@@ -241,8 +188,10 @@ impl Simulation {
         self.next_work(consumer);
     }
 
+    /// A record of a fetch response reaches a Kafka consumer.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn on_delivery_arrive(
+    #[inline]
+    pub(crate) fn kafka_delivery_arrive(
         &mut self,
         msg: u32,
         entry: u32,
@@ -252,38 +201,6 @@ impl Simulation {
         consumer: u16,
         session: u32,
     ) {
-        if self.rabbit.is_some() {
-            // The queue position, for the basic.ack; an auto-ack delivery's record is gone.
-            let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
-            let item = Item {
-                msg,
-                entry,
-                generation,
-                delivery,
-                key,
-                partition: 0,
-                offset,
-                epoch: 0,
-            };
-            self.rabbit_delivery_arrived(consumer, item, session);
-            return;
-        }
-        if self.sqs.is_some() {
-            // The queue position and the receive it came with: the receipt handle.
-            let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
-            let item = Item {
-                msg,
-                entry,
-                generation,
-                delivery,
-                key,
-                partition: 0,
-                offset,
-                epoch: 0,
-            };
-            self.sqs_delivery_arrived(consumer, item, session);
-            return;
-        }
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session {
             trace!(
@@ -368,7 +285,7 @@ impl Simulation {
         self.next_work(consumer);
     }
 
-    fn start_processing(&mut self, consumer: u16, item: Item) {
+    pub(crate) fn start_processing(&mut self, consumer: u16, item: Item) {
         let strike = self.faults.crash(
             Hop::BeforeProcess,
             consumer,
@@ -502,14 +419,8 @@ impl Simulation {
         if strike.struck() {
             let what = if self.mode == Mode::ExactlyOnce {
                 "before the transaction commits"
-            } else if self.rabbit.is_some() {
-                "before its basic.ack"
-            } else if self.sqs.as_ref().is_some_and(|q| q.fifo) {
-                "before its DeleteMessage (FIFO's exactly-once processing does not cover this payment: the message comes back when its visibility timeout passes)"
-            } else if self.sqs.is_some() {
-                "before its DeleteMessage"
             } else {
-                "before its offset commit"
+                self.family.unconfirmed_after_processing()
             };
             trace!(
                 self,
@@ -546,22 +457,8 @@ impl Simulation {
 
     /// After processing a record outside a transaction: its partition's processed offset
     /// moves past it (the next offset commit carries it), and the consumer's reference goes.
-    pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
-        if let Some(q) = &self.rabbit {
-            if !q.auto_ack {
-                self.rabbit_send_ack(consumer, item);
-            }
-            self.release(item.msg);
-            return;
-        }
-        if self.sqs.is_some() {
-            // At-most-once deleted it before processing.
-            if self.mode != Mode::AtMostOnce {
-                self.sqs_send_delete(consumer, item, false);
-            }
-            self.release(item.msg);
-            return;
-        }
+    #[inline]
+    pub(crate) fn kafka_finish_processed(&mut self, consumer: u16, item: Item) {
         let c = &mut self.consumers[consumer as usize];
         if let Some(a) = c
             .assigned
@@ -1000,26 +897,12 @@ impl Simulation {
     /// The consumer process dies: its buffer and open transaction vanish with it. `scripted`
     /// is the script's entry that crashed it at its time, whatever it was doing.
     #[cold]
-    pub(crate) fn crash_consumer(
+    pub(crate) fn kafka_crash_consumer(
         &mut self,
         consumer: u16,
         in_hand: Option<Item>,
         scripted: Option<u16>,
     ) {
-        self.metrics.counters.consumer_crashes += 1;
-        if self.rabbit.is_some() {
-            self.rabbit_close(
-                consumer,
-                crate::brokers::rabbitmq::Closed::Crash,
-                in_hand,
-                scripted,
-            );
-            return;
-        }
-        if self.sqs.is_some() {
-            self.sqs_crash_consumer(consumer, in_hand, scripted);
-            return;
-        }
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
@@ -1095,16 +978,7 @@ impl Simulation {
     }
 
     #[cold]
-    pub(crate) fn on_consumer_restart(&mut self, consumer: u16) {
-        if self.rabbit.is_some() {
-            self.rabbit_reopen(consumer);
-            self.next_work(consumer);
-            return;
-        }
-        if self.sqs.is_some() {
-            self.sqs_restart_consumer(consumer);
-            return;
-        }
+    pub(crate) fn kafka_consumer_restart(&mut self, consumer: u16) {
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
@@ -1130,7 +1004,46 @@ impl Simulation {
     }
 }
 
-/// Used by the broker to build the fault key of a delivery.
-pub(crate) fn delivery_key(entry_copy: u8, net_copy: u8) -> u8 {
-    copy_key(entry_copy.min(63), net_copy) as u8
+impl Simulation {
+    /// The external call a consumer makes while processing `item`: it has already waited for
+    /// the round trip (see `start_processing`), so the provider's verdict is final here.
+    pub(crate) fn call_external(&mut self, item: Item, consumer: u16) {
+        let (account, amount) = self.faults.payment(item.msg, self.scenario.accounts.max(1));
+        let Some(provider) = self.external.as_mut() else {
+            return;
+        };
+        let outcome = provider.call(item.msg, account, amount);
+        self.metrics.counters.network_messages += 2;
+        if !self.is_traced(item.msg) {
+            return;
+        }
+        let money = format!("${}.{:02}", amount / 100, amount % 100);
+        let (kind, note) = match outcome {
+            Charge::Charged { first: true } => (
+                TraceKind::ExternalCharge,
+                format!("the payment provider charged {money} to account {account}'s card"),
+            ),
+            Charge::Charged { first: false } => (
+                TraceKind::ExternalCharge,
+                format!(
+                    "the payment provider charged {money} to account {account}'s card AGAIN: an external double charge, outside any broker transaction"
+                ),
+            ),
+            Charge::Deduplicated => (
+                TraceKind::ExternalDeduplicated,
+                "the provider already has this idempotency key: it returned the first charge's result and charged nothing".to_string(),
+            ),
+        };
+        trace!(
+            self,
+            item.msg,
+            kind,
+            Actor::Consumer,
+            Some(Actor::External),
+            Some(consumer as u32),
+            item.delivery,
+            item.key as u32,
+            note,
+        );
+    }
 }

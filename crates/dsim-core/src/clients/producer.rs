@@ -7,12 +7,12 @@ use crate::brokers::kafka::producer_state::{Batch, instance_epoch};
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::{Cause, MsgTable};
 use crate::engine::queue::Lane;
-use crate::engine::time::Micros;
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, backoff_step, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
+use crate::time::Micros;
 
 /// The producer ID of a send without one (at-most-once, acks=0: Kafka's -1).
 pub(crate) const NO_PRODUCER_ID: u32 = u32::MAX;

@@ -13,9 +13,9 @@ use crate::brokers::kafka::producer_state::{
     Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
 };
 use crate::brokers::kafka::{EntryState, Txn};
-use crate::engine::time::Micros;
 use crate::engine::{Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
+use crate::time::Micros;
 
 /// One record sent and not yet acknowledged.
 #[derive(Clone, Copy, Debug)]
@@ -160,19 +160,6 @@ impl ProducerSession {
 const _: () = assert!(crate::scenario::DEFAULT_MAX_IN_FLIGHT as usize <= NUM_BATCHES_TO_RETAIN);
 
 impl Simulation {
-    /// Most requests in flight per producer and partition (`max.in.flight.requests.per.connection`).
-    fn max_requests(&self) -> usize {
-        // SQS answers each SendMessage on its own, likewise.
-        if self.rabbit.is_some() || self.sqs.is_some() {
-            // A RabbitMQ publisher streams on its channel and takes confirms as they come
-            // (asynchronous confirms): nothing bounds what is unconfirmed.
-            return usize::MAX;
-        }
-        self.scenario
-            .max_in_flight
-            .clamp(1, NUM_BATCHES_TO_RETAIN as u32) as usize
-    }
-
     /// Sends the partition's waiting records while its window has room and the producer is
     /// up. Records waiting together go out as one batch (one request) of up to
     /// `RECORDS_PER_BATCH`, as Kafka's record accumulator fills a batch while the requests

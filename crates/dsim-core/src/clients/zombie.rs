@@ -6,10 +6,10 @@
 //! commit (`broker::txn_still_owned`); with `fencing` off, or in at-least-once, which has no
 //! commit to fence, the zombie's work counts a second time.
 
-use crate::clients::consumer::Item;
-use crate::engine::time::us_to_ms;
+use crate::engine::messages::Item;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
+use crate::time::us_to_ms;
 
 impl Simulation {
     /// Consumer `consumer` freezes right after processing `item`. `pending_ack` is the item

@@ -8,12 +8,11 @@
 //! charged again, even in exactly-once mode, whose promise covers the broker's ledger only.
 //! An idempotency key (the message ID) on the call lets the provider answer a repeated call
 //! with the first charge's result instead of charging again.
+//!
+//! This is the provider's side, plain state; the consumer's call, with its trace rows, is
+//! `call_external` in `clients/consumer.rs`.
 
 use rustc_hash::FxHashMap;
-
-use crate::clients::consumer::Item;
-use crate::engine::{Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
 
 /// What the provider did with one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,49 +88,5 @@ impl ExternalProvider {
 
     pub fn accounts_double_charged(&self) -> u32 {
         self.double_charged.iter().filter(|&&n| n > 0).count() as u32
-    }
-}
-
-impl Simulation {
-    /// The external call a consumer makes while processing `item`: it has already waited for
-    /// the round trip (see `start_processing`), so the provider's verdict is final here.
-    pub(crate) fn call_external(&mut self, item: Item, consumer: u16) {
-        let (account, amount) = self.faults.payment(item.msg, self.scenario.accounts.max(1));
-        let Some(provider) = self.external.as_mut() else {
-            return;
-        };
-        let outcome = provider.call(item.msg, account, amount);
-        self.metrics.counters.network_messages += 2;
-        if !self.is_traced(item.msg) {
-            return;
-        }
-        let money = format!("${}.{:02}", amount / 100, amount % 100);
-        let (kind, note) = match outcome {
-            Charge::Charged { first: true } => (
-                TraceKind::ExternalCharge,
-                format!("the payment provider charged {money} to account {account}'s card"),
-            ),
-            Charge::Charged { first: false } => (
-                TraceKind::ExternalCharge,
-                format!(
-                    "the payment provider charged {money} to account {account}'s card AGAIN: an external double charge, outside any broker transaction"
-                ),
-            ),
-            Charge::Deduplicated => (
-                TraceKind::ExternalDeduplicated,
-                "the provider already has this idempotency key: it returned the first charge's result and charged nothing".to_string(),
-            ),
-        };
-        trace!(
-            self,
-            item.msg,
-            kind,
-            Actor::Consumer,
-            Some(Actor::External),
-            Some(consumer as u32),
-            item.delivery,
-            item.key as u32,
-            note,
-        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// Balances per account: what the producers meant to charge and what was applied.
 #[derive(Clone)]

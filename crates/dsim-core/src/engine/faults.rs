@@ -17,9 +17,9 @@ use rand_core::Rng;
 use rand_xoshiro::SplitMix64;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use crate::engine::time::{Micros, ms_to_us};
 use crate::scenario::Scenario;
 use crate::scenario::script::{CrashPoint, Link, ScriptPlan};
+use crate::time::{Micros, ms_to_us};
 
 /// The places a fault can strike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// Why a message that was never applied got lost; the last thing that doomed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -126,6 +126,22 @@ pub struct MsgTable {
 /// random operations reach the straggler path.)
 #[cfg(not(test))]
 const WINDOW_SLACK: usize = 1024;
+/// One record in a consumer's hands: which message, which log entry, which delivery of it,
+/// and which copy, so that every copy keeps its own identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub msg: u32,
+    pub entry: u32,
+    pub generation: u32,
+    pub delivery: u32,
+    /// `copy_key` of the log entry and the network copy.
+    pub key: u8,
+    pub partition: u16,
+    pub offset: u64,
+    /// The epoch of the assignment it was read under (see `Assignment`).
+    pub epoch: u32,
+}
+
 #[cfg(test)]
 const WINDOW_SLACK: usize = 8;
 

@@ -6,15 +6,13 @@
 pub mod faults;
 pub(crate) mod messages;
 pub(crate) mod queue;
-pub mod time;
 pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::brokers::Family;
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
-use crate::brokers::rabbitmq::RabbitQueue;
-use crate::brokers::sqs::SqsQueue;
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::clients::producer_session::ProducerSession;
@@ -23,12 +21,12 @@ use crate::effects::ledger::{DedupStore, Ledger};
 use crate::engine::faults::{FaultPlan, Strike};
 use crate::engine::messages::{MsgState, MsgTable};
 use crate::engine::queue::EventQueue;
-use crate::engine::time::{Micros, ms_to_us};
 use crate::engine::timers::{TimerKind, TimerList};
-use crate::report::metrics::Metrics;
-use crate::report::trace::{Actor, TraceEvent, TraceKind};
+use crate::observe::metrics::Metrics;
+use crate::observe::trace::{Actor, TraceEvent, TraceKind};
 use crate::scenario::script::Compiled;
-use crate::scenario::{Acks, Broker, Mode, Scenario};
+use crate::scenario::{Acks, Mode, Scenario};
+use crate::time::{Micros, ms_to_us};
 
 /// Records a trace event for `msg` if it is traced. A macro rather than a method so that the
 /// note, often a `format!`, is only built for traced messages: untraced runs never allocate.
@@ -333,14 +331,11 @@ pub struct Simulation {
     pub(crate) entries: Entries,
     /// The partition logs, with the group's committed offsets (Kafka).
     pub(crate) logs: Vec<PartitionLog>,
-    /// RabbitMQ's queue, when the scenario's broker is `rabbitmq` (`brokers/rabbitmq`): the
-    /// engine asks it at the points where the families differ (a message becomes ready, a
-    /// consumer acks, closes or comes back, the node crashes).
-    pub(crate) rabbit: Option<RabbitQueue>,
-    /// SQS's queue, when the broker is `sqs` or `sqs-fifo` (`brokers/sqs`), asked at the same
-    /// points, with the visibility timeouts of its messages in flight.
-    pub(crate) sqs: Option<SqsQueue>,
-    pub(crate) visibility_timers: TimerList<(u64, u32)>,
+    /// The broker family and the state only it has (`brokers::Family`): the engine and the
+    /// clients call it through the dispatch methods of `brokers/family.rs` where the families
+    /// differ (a message becomes ready, a consumer polls, acks, crashes or comes back, the
+    /// broker crashes).
+    pub(crate) family: Family,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Records a transactional producer commits at one ack, kept between acks.
     pub(crate) commit_scratch: Vec<crate::clients::producer_session::Sent>,
@@ -418,17 +413,16 @@ impl Simulation {
     pub fn with_traces(scenario: &Scenario, traced: &[u32]) -> Simulation {
         let s = scenario.clone();
         let timing = Timing::new(&s);
-        let rabbit = s.broker == Broker::RabbitMq;
-        let sqs = matches!(s.broker, Broker::Sqs | Broker::SqsFifo);
+        // Zero consumers is a valid scenario: nothing ever fetches, and the run ends "stalled"
+        // with every message still in flight (the group has no members to own partitions).
+        let consumers = s.consumers as usize;
+        let family = Family::new(&s, consumers);
         // A RabbitMQ or SQS queue is one queue: the partition of every message is 0.
-        let partitions = if rabbit || sqs {
+        let partitions = if family.is_queue() {
             1
         } else {
             s.partitions.max(1) as usize
         };
-        // Zero consumers is a valid scenario: nothing ever fetches, and the run ends "stalled"
-        // with every message still in flight (the group has no members to own partitions).
-        let consumers = s.consumers as usize;
         let producers = s.producers.max(1) as usize;
         let span = timing.produce_at(s.messages);
         // One by one: `collect` into a set sorts the list first, and that sort, for this list
@@ -450,10 +444,7 @@ impl Simulation {
             msgs: MsgTable::default(),
             entries: Entries::default(),
             logs: vec![PartitionLog::default(); partitions],
-            rabbit: rabbit
-                .then(|| RabbitQueue::new(consumers, s.prefetch, s.mode == Mode::AtMostOnce)),
-            sqs: sqs.then(|| SqsQueue::new(s.broker == Broker::SqsFifo)),
-            visibility_timers: TimerList::default(),
+            family,
             fetch_scratch: Vec::new(),
             commit_scratch: Vec::new(),
             replicating: VecDeque::new(),
@@ -659,15 +650,7 @@ impl Simulation {
                 self.publish_timers[step]
                     .rearm(|(msg, attempt)| Self::publish_timeout_live(msgs, msg, attempt))
             }
-            TimerKind::Visibility => {
-                while let Some(timer) = self.visibility_timers.pop_due(self.now) {
-                    self.on_sqs_visibility_expired(timer);
-                }
-                let mut timers = std::mem::take(&mut self.visibility_timers);
-                let next = timers.rearm(|timer| self.sqs_visibility_live(timer));
-                self.visibility_timers = timers;
-                next
-            }
+            TimerKind::Visibility => self.on_visibility_wake(),
         };
         if let Some(at) = next {
             self.queue.schedule(at, Event::TimerWake { kind });
@@ -918,7 +901,7 @@ impl Simulation {
 
     /// Applies a message's payment to the ledger. The item says which delivery and copy did
     /// it, so that two applications of one message stay two distinct events in its trace.
-    pub(crate) fn apply_effect(&mut self, item: crate::clients::consumer::Item, consumer: u16) {
+    pub(crate) fn apply_effect(&mut self, item: crate::engine::messages::Item, consumer: u16) {
         let msg = item.msg;
         let Some(m) = self.msgs.get_mut(msg) else {
             debug_assert!(false, "applied message {msg} after it was resolved");

@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::Event;
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// The smallest and largest wheel, in slots (microseconds). The largest is what three levels
 /// of 64-bit words can index.

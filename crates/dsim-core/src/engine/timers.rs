@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// Which list a wake-up event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! The checker itself is simple (a mode's promise against the counts, in `report`); what
 //! needs care is the explanation, because that is what people learn from.
 
-use crate::report::trace::{TraceEvent, TraceKind};
+use crate::observe::trace::{TraceEvent, TraceKind};
 use crate::scenario::Mode;
 
 fn has(trace: &[TraceEvent], kind: TraceKind) -> bool {

@@ -11,10 +11,10 @@ use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::observe::trace::{Actor, TraceEvent, TraceKind};
 use crate::report::SeriesReport;
 use crate::report::stats::Estimate;
 use crate::report::sweep::SweepResult;
-use crate::report::trace::{Actor, TraceEvent, TraceKind};
 use crate::scenario::Scenario;
 use crate::scenario::knobs::{ScenarioError, format_number};
 use crate::{Simulation, Status};

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::brokers::kafka::EntryState;
-use crate::engine::time::us_to_ms;
 use crate::engine::{Event, Simulation};
+use crate::time::us_to_ms;
 
 /// The queue state of a run at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

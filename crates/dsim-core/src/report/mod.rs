@@ -6,20 +6,18 @@ pub mod claims;
 pub mod export;
 pub mod in_flight;
 pub mod matrix;
-pub(crate) mod metrics;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod time_travel;
-pub mod trace;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::time::{Micros, us_to_ms};
 use crate::engine::{Simulation, Status};
-use crate::report::trace::TraceEvent;
+use crate::observe::trace::TraceEvent;
 use crate::scenario::script::Compiled;
 use crate::scenario::{Mode, Scenario};
+use crate::time::{Micros, us_to_ms};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -746,7 +744,7 @@ impl Simulation {
                 stale_commits_accepted: c.stale_commits_accepted,
             }),
             replication: self.replication_report(),
-            queue: self.rabbit.as_ref().map(|q| QueueReport {
+            queue: self.family.rabbit().map(|q| QueueReport {
                 prefetch: self.scenario.prefetch,
                 auto_ack: q.auto_ack,
                 redelivered: c.replayed,
@@ -756,7 +754,7 @@ impl Simulation {
                 ready_at_end: q.ready() as u64,
                 unacked_at_end: q.unacked() as u64,
             }),
-            sqs: self.sqs.as_ref().map(|q| SqsReport {
+            sqs: self.family.sqs().map(|q| SqsReport {
                 fifo: q.fifo,
                 visibility_timeout_ms: self.scenario.visibility_timeout_ms,
                 receive_batch: self.scenario.receive_batch,

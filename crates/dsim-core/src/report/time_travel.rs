@@ -22,9 +22,9 @@
 //! engine.
 
 use crate::engine::Simulation;
-use crate::engine::time::Micros;
 use crate::engine::timers::TimerList;
 use crate::scenario::Scenario;
+use crate::time::Micros;
 
 /// A position in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,9 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::time::{Micros, ms_to_us};
 use crate::scenario::Scenario;
 use crate::scenario::knobs::{ScenarioError, format_number};
+use crate::time::{Micros, ms_to_us};
 
 /// The most entries a script may hold: a timeline for people, not a fault generator.
 pub const MAX_SCRIPT_ENTRIES: usize = 32;

@@ -1,10 +1,10 @@
 //! The transaction coordinator (exactly-once): commits of a consumer's transaction, with
 //! generation fencing.
 
-use crate::clients::consumer::Item;
+use crate::engine::messages::Item;
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Isolation;
 use crate::scenario::script::Link;
 

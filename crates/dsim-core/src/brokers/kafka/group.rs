@@ -8,11 +8,12 @@
 //! and every record after it is delivered again: the report's `replayed`.
 
 use super::log::{EntryState, Txn};
-use crate::clients::consumer::{Assignment, delivery_key};
+use crate::brokers::kafka::delivery_key;
+use crate::clients::consumer::Assignment;
 use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
@@ -166,11 +167,10 @@ impl Simulation {
 
     // ----- Fetches -----
 
-    pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
-        if self.sqs.is_some() {
-            self.on_sqs_receive_arrive(consumer, session);
-            return;
-        }
+    /// A consumer's `Fetch` reaches the partition leader: it is parked there until records
+    /// are below the high watermark, then answered (`serve_fetch`).
+    #[inline]
+    pub(crate) fn kafka_fetch_arrive(&mut self, consumer: u16, session: u32) {
         let c = &mut self.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;

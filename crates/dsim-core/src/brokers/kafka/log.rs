@@ -226,3 +226,8 @@ impl Simulation {
         }
     }
 }
+
+/// Used by the broker to build the fault key of a delivery.
+pub(crate) fn delivery_key(entry_copy: u8, net_copy: u8) -> u8 {
+    copy_key(entry_copy.min(63), net_copy) as u8
+}

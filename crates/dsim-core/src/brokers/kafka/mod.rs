@@ -8,5 +8,6 @@ mod produce;
 pub(crate) mod producer_state;
 mod replication;
 
-pub use log::{Entries, EntryState, PartitionLog, Txn, Writer, copy_key};
+pub(crate) use log::delivery_key;
+pub use log::{Entries, EntryState, PartitionLog, Txn, Writer};
 pub use replication::Isr;

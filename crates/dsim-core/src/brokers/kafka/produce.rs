@@ -7,9 +7,9 @@ use crate::engine::faults::{Hop, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, Status, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
+use crate::scenario::Mode;
 use crate::scenario::script::Link;
-use crate::scenario::{Acks, Mode};
 
 impl Simulation {
     pub(crate) fn broker_down(&self) -> bool {
@@ -75,7 +75,7 @@ impl Simulation {
         {
             return false;
         }
-        if self.sqs.is_some() && !self.sqs_fifo_accepts(msg, attempt, net_copy, writer) {
+        if !self.accepts_send(msg, attempt, net_copy, writer) {
             return false;
         }
         let m = self.msgs.get_mut(msg).expect("checked by caller");
@@ -88,12 +88,7 @@ impl Simulation {
         // (`producer_state`) replaced the look-up of a live record that once stood for them.
         m.live_entries = m.live_entries.saturating_add(1);
         let append_no = self.metrics.counters.appends as u32;
-        let queue_position = match (self.rabbit.as_mut(), self.sqs.as_mut()) {
-            (Some(q), _) => Some(q.next_position()),
-            (_, Some(q)) => Some(q.next_position()),
-            _ => None,
-        };
-        let (entry, generation) = match queue_position {
+        let (entry, generation) = match self.next_queue_position() {
             // RabbitMQ and SQS: no log; the message takes the next queue position on arrival.
             Some(position) => {
                 let (entry, generation) = self.entries.alloc(msg, copy, partition, append_no);
@@ -128,9 +123,7 @@ impl Simulation {
         self.metrics.counters.network_messages += in_sync as u64 - 1;
         // A RabbitMQ confirm waits for the disk write (`on_durable`), SendMessage's success
         // for the message to be stored.
-        let ack_now = self.rabbit.is_none()
-            && self.sqs.is_none()
-            && (self.acks == Acks::Leader || (in_sync == 1 && self.min_insync == 1));
+        let ack_now = self.acks_at_append(in_sync);
         self.replicating.push_back((entry, generation));
         self.queue.schedule_in_lane(
             Lane::Replication,
@@ -150,48 +143,7 @@ impl Simulation {
             None,
             attempt as u32,
             copy as u32,
-            {
-                let rf = self.isr.replicas();
-                let isr = if in_sync < rf {
-                    format!(" ({in_sync} of {rf} replicas in sync)")
-                } else {
-                    String::new()
-                };
-                if self.sqs.is_some() {
-                    let position = self.entries.get(entry).offset;
-                    format!(
-                        "SendMessage stored at queue position {position}{}; it succeeds once stored",
-                        match (copy, self.sqs.as_ref().is_some_and(|q| q.fifo)) {
-                            (0, _) => "",
-                            (_, false) =>
-                                ", AGAIN, as a second message (a standard queue has no idempotent send)",
-                            (_, true) =>
-                                ", AGAIN, as a second message: the five-minute deduplication window of its first send had passed",
-                        }
-                    )
-                } else if self.rabbit.is_some() {
-                    let position = self.entries.get(entry).offset;
-                    format!(
-                        "received by the queue at position {position}{}; confirmed once on disk",
-                        if copy == 0 {
-                            ""
-                        } else {
-                            ", AGAIN, as a second message (RabbitMQ has no idempotent producer)"
-                        }
-                    )
-                } else if copy == 0 {
-                    format!("appended to partition {partition}{isr}")
-                } else {
-                    format!(
-                        "appended to partition {partition} AGAIN, as a second record ({}){isr}",
-                        if self.idempotent {
-                            "the partition's producer state lacks the first one's sequence: another producer ID or epoch, or a leader that never had it"
-                        } else {
-                            "no idempotent producer"
-                        }
-                    )
-                }
-            }
+            self.stored_note(entry, partition, copy, in_sync)
         );
         if ack_now {
             self.send_publish_ack(msg, producer, attempt, writer);
@@ -399,6 +351,30 @@ impl Simulation {
                     },
                 );
             }
+        }
+    }
+
+    /// The trace note of a record appended to its partition's log (a second record for a
+    /// message that is already in the log: the idempotent producer did not catch it).
+    #[cold]
+    pub(crate) fn kafka_stored_note(&self, partition: u16, copy: u8, in_sync: u8) -> String {
+        let rf = self.isr.replicas();
+        let isr = if in_sync < rf {
+            format!(" ({in_sync} of {rf} replicas in sync)")
+        } else {
+            String::new()
+        };
+        if copy == 0 {
+            format!("appended to partition {partition}{isr}")
+        } else {
+            format!(
+                "appended to partition {partition} AGAIN, as a second record ({}){isr}",
+                if self.idempotent {
+                    "the partition's producer state lacks the first one's sequence: another producer ID or epoch, or a leader that never had it"
+                } else {
+                    "no idempotent producer"
+                }
+            )
         }
     }
 }

@@ -20,10 +20,10 @@ use std::collections::VecDeque;
 
 use super::log::{EntryState, Txn, Writer};
 use crate::engine::messages::Cause;
-use crate::engine::time::Micros;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Acks;
+use crate::time::Micros;
 
 /// The most replicas a partition may have: the `replication-factor` knob's maximum.
 pub(crate) const MAX_REPLICAS: usize = 5;
@@ -338,27 +338,6 @@ impl Simulation {
         );
     }
 
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
-    #[inline]
-    pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
-        // A record of a producer's open transaction is ready too: the fetch path stops before
-        // it (the last stable offset) until its transaction commits or aborts.
-        self.entries.get_mut(entry).state = EntryState::Ready;
-        if self.rabbit.is_some() {
-            let generation = self.entries.get(entry).generation;
-            self.rabbit_enqueue(entry, generation);
-            return;
-        }
-        if self.sqs.is_some() {
-            let generation = self.entries.get(entry).generation;
-            self.sqs_enqueue(entry, generation);
-            return;
-        }
-        if let Some(owner) = self.owner_of(partition) {
-            self.serve_fetch(owner);
-        }
-    }
-
     /// Followers whose lag is over rejoin the ISR, caught up; the append `msg` is the first
     /// to go to them again (its trace says so).
     #[cold]
@@ -427,15 +406,7 @@ impl Simulation {
     /// fell behind. `trigger` is the append a random crash follows; `scripted` the script's
     /// entry that crashed it at its time.
     #[cold]
-    pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
-        if self.rabbit.is_some() {
-            self.rabbit_crash_broker(trigger, scripted);
-            return;
-        }
-        if self.sqs.is_some() {
-            self.sqs_crash_broker(trigger, scripted);
-            return;
-        }
+    pub(crate) fn kafka_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
         self.metrics.counters.broker_crashes += 1;
         self.broker_down_until = Some(self.now + self.timing.failover);
         if let Some(trigger) = trigger {
@@ -641,25 +612,6 @@ impl Simulation {
                 );
             }
             self.release(msg);
-        }
-    }
-
-    #[cold]
-    pub(crate) fn on_broker_recover(&mut self) {
-        if self.broker_down() {
-            return;
-        }
-        self.broker_down_until = None;
-        if self.rabbit.is_some() {
-            self.rabbit_dispatch();
-            return;
-        }
-        if self.sqs.is_some() {
-            self.sqs_recover();
-            return;
-        }
-        for c in self.members.clone() {
-            self.serve_fetch(c);
         }
     }
 }

@@ -1,11 +1,11 @@
 //! The broker's side of a RabbitMQ run: enqueueing a confirmed message, pushing deliveries,
 //! taking acks, and requeueing when a consumer's connection closes or the node restarts.
 
-use crate::clients::consumer::{Item, delivery_key};
+use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
-use crate::engine::messages::Cause;
+use crate::engine::messages::{Cause, Item};
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 
 /// Why a consumer's channel closed.
@@ -22,7 +22,7 @@ impl Simulation {
     /// A message is on disk: it joins the queue at the position it took on arrival.
     pub(crate) fn rabbit_enqueue(&mut self, entry: u32, generation: u32) {
         let position = self.entries.get(entry).offset;
-        if let Some(q) = self.rabbit.as_mut() {
+        if let Some(q) = self.family.rabbit_mut() {
             q.enqueue(position, (entry, generation));
         }
         self.rabbit_dispatch();
@@ -34,7 +34,7 @@ impl Simulation {
             return;
         }
         while let Some((consumer, position, (entry, generation))) =
-            self.rabbit.as_mut().and_then(|q| q.next_delivery())
+            self.family.rabbit_mut().and_then(|q| q.next_delivery())
         {
             self.rabbit_deliver(consumer as u16, position, entry, generation);
         }
@@ -49,7 +49,7 @@ impl Simulation {
         e.deliveries = e.deliveries.saturating_add(1);
         let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
         let key = delivery_key(copy, 0);
-        let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+        let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
         self.metrics.counters.network_messages += 1;
         if delivery > 1 {
             self.metrics.counters.replayed += 1;
@@ -109,7 +109,7 @@ impl Simulation {
     pub(crate) fn rabbit_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
         let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session {
-            let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+            let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
             if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
                 m.cause = Cause::AutoAckBufferLost;
             }
@@ -178,7 +178,7 @@ impl Simulation {
                 self.rabbit_close(consumer, Closed::ConnectionLost, None, scripted);
             }
             Verdict::Deliver { delay, .. } => {
-                if let Some(q) = self.rabbit.as_mut() {
+                if let Some(q) = self.family.rabbit_mut() {
                     let at = &mut q.last_ack_arrival[consumer as usize];
                     *at = (*at).max(self.now + delay);
                 }
@@ -201,8 +201,8 @@ impl Simulation {
             return;
         }
         let Some((entry, generation)) = self
-            .rabbit
-            .as_mut()
+            .family
+            .rabbit_mut()
             .and_then(|q| q.ack(consumer as usize, position))
         else {
             return;
@@ -249,7 +249,7 @@ impl Simulation {
         if why == Closed::ConnectionLost {
             self.metrics.counters.connections_lost += 1;
         }
-        let auto_ack = self.rabbit.as_ref().is_some_and(|q| q.auto_ack);
+        let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
         for item in dropped {
             if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
                 m.cause = Cause::AutoAckBufferLost;
@@ -273,7 +273,7 @@ impl Simulation {
         let session = self.consumers[consumer as usize].session;
         if self.broker_down() {
             // The node itself went down: every channel is gone with it, at once.
-            if let Some(q) = self.rabbit.as_mut() {
+            if let Some(q) = self.family.rabbit_mut() {
                 q.close(consumer as usize);
             }
         } else {
@@ -286,8 +286,8 @@ impl Simulation {
                 3,
             );
             let last_ack = self
-                .rabbit
-                .as_ref()
+                .family
+                .rabbit()
                 .map_or(0, |q| q.last_ack_arrival[consumer as usize]);
             self.queue.schedule(
                 (self.now + wire).max(last_ack),
@@ -312,7 +312,7 @@ impl Simulation {
     }
 
     fn rabbit_requeue(&mut self, consumer: u16) {
-        let Some(q) = self.rabbit.as_mut() else {
+        let Some(q) = self.family.rabbit_mut() else {
             return;
         };
         if !q.is_open(consumer as usize) {
@@ -350,7 +350,7 @@ impl Simulation {
     /// Dead-letters a returned message instead of requeueing it (`delivery-limit`): it
     /// leaves the queue for the dead-letter exchange, and the run reports it as given up.
     fn rabbit_dead_letter(&mut self, position: u64, entry: u32, delivery: u32, copy: u8) {
-        if let Some(q) = self.rabbit.as_mut() {
+        if let Some(q) = self.family.rabbit_mut() {
             q.remove_ready(position);
         }
         let msg = self.entries.get(entry).msg;
@@ -381,7 +381,7 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
-        if let Some(q) = self.rabbit.as_mut() {
+        if let Some(q) = self.family.rabbit_mut() {
             q.open(consumer as usize);
         }
         self.rabbit_dispatch();
@@ -404,5 +404,37 @@ impl Simulation {
         }
         self.queue
             .schedule(self.now + self.timing.failover, Event::BrokerRecover);
+    }
+
+    /// The trace note of a published message the queue received at a queue position.
+    #[cold]
+    pub(crate) fn rabbit_stored_note(&self, entry: u32, copy: u8) -> String {
+        let position = self.entries.get(entry).offset;
+        format!(
+            "received by the queue at position {position}{}; confirmed once on disk",
+            if copy == 0 {
+                ""
+            } else {
+                ", AGAIN, as a second message (RabbitMQ has no idempotent producer)"
+            }
+        )
+    }
+
+    /// A consumer subscribes (`basic.consume`): it opens its channel and waits for pushes.
+    pub(crate) fn rabbit_consume(&mut self, consumer: u16) {
+        if let Some(q) = self.family.rabbit_mut() {
+            q.open(consumer as usize);
+        }
+        self.rabbit_dispatch();
+    }
+
+    /// An idle consumer processes its next pushed delivery. Deliveries are pushed into its
+    /// buffer; an auto-ack consumer has nothing to commit first, a manual-ack one acks after
+    /// processing.
+    #[inline]
+    pub(crate) fn rabbit_next_work(&mut self, consumer: u16) {
+        if let Some(item) = self.consumers[consumer as usize].queue.pop_front() {
+            self.start_processing(consumer, item);
+        }
     }
 }

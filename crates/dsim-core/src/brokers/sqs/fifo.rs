@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// SQS FIFO's deduplication interval: five minutes, not configurable.
 pub(crate) const FIFO_DEDUP_WINDOW_US: Micros = 5 * 60 * 1_000_000;

@@ -1,21 +1,23 @@
 //! The broker's side of an SQS run: storing a sent message (with FIFO's deduplication),
 //! answering `ReceiveMessage` (a long poll), the visibility timeout, `DeleteMessage`, the
-//! redrive to a dead-letter queue, and an endpoint outage. The consumer's side calls in from
-//! `clients::consumer` where the families differ.
+//! redrive to a dead-letter queue, and an endpoint outage. The engine and the consumer reach
+//! it through `brokers/family.rs` where the families differ; the consumer's receive loop
+//! (`sqs_next_work`) is here too.
 
 use super::queue::Stored;
-use crate::clients::consumer::{Item, delivery_key};
+use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{Hop, Verdict};
-use crate::engine::messages::Cause;
+use crate::engine::messages::{Cause, Item};
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
-use crate::report::trace::{Actor, TraceKind};
+use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
+use crate::time::Micros;
 
 impl Simulation {
     fn sqs_fifo(&self) -> bool {
-        self.sqs.as_ref().is_some_and(|q| q.fifo)
+        self.family.sqs().is_some_and(|q| q.fifo)
     }
 
     /// SQS FIFO's deduplication of a `SendMessage` that reached the queue: one whose
@@ -29,7 +31,7 @@ impl Simulation {
         writer: crate::brokers::kafka::Writer,
     ) -> bool {
         let now = self.now;
-        let Some(q) = self.sqs.as_mut().filter(|q| q.fifo) else {
+        let Some(q) = self.family.sqs_mut().filter(|q| q.fifo) else {
             return true;
         };
         if q.dedup.accept(msg, now) {
@@ -76,7 +78,7 @@ impl Simulation {
         } else {
             0
         };
-        if let Some(q) = self.sqs.as_mut() {
+        if let Some(q) = self.family.sqs_mut() {
             q.make_visible(
                 position,
                 Stored {
@@ -91,7 +93,7 @@ impl Simulation {
     /// Answers the long polls waiting for a visible message, consumer by consumer.
     fn sqs_serve_parked(&mut self) {
         for c in 0..self.consumers.len() {
-            if self.sqs.as_ref().is_none_or(|q| q.visible() == 0) {
+            if self.family.sqs().is_none_or(|q| q.visible() == 0) {
                 return;
             }
             if self.consumers[c].parked_fetch {
@@ -127,13 +129,13 @@ impl Simulation {
         let session = c.session;
         let max = self.scenario.receive_batch.clamp(1, 10) as usize;
         let max_receives = self.scenario.max_receives;
-        let Some(q) = self.sqs.as_mut() else {
+        let Some(q) = self.family.sqs_mut() else {
             return;
         };
         let mut taken = std::mem::take(&mut q.scratch);
         let mut batch: Vec<(u64, Stored, u32)> = Vec::new();
         while batch.is_empty() {
-            let Some(q) = self.sqs.as_mut() else {
+            let Some(q) = self.family.sqs_mut() else {
                 break;
             };
             q.take_batch(max, &mut taken);
@@ -149,14 +151,14 @@ impl Simulation {
                 }
                 let receive = receives.saturating_add(1);
                 self.entries.get_mut(entry).deliveries = receive;
-                if let Some(q) = self.sqs.as_mut() {
+                if let Some(q) = self.family.sqs_mut() {
                     q.receive(position, stored, receive);
                 }
                 self.sqs_arm_visibility(position, receive);
                 batch.push((position, stored, receive));
             }
         }
-        if let Some(q) = self.sqs.as_mut() {
+        if let Some(q) = self.family.sqs_mut() {
             q.scratch = taken;
         }
         if batch.is_empty() {
@@ -204,7 +206,7 @@ impl Simulation {
             let e = self.entries.get(entry);
             let (msg, copy) = (e.msg, e.copy);
             let key = delivery_key(copy, 0);
-            if let Some(q) = self.sqs.as_mut() {
+            if let Some(q) = self.family.sqs_mut() {
                 q.receives += 1;
             }
             if receive > 1 {
@@ -281,7 +283,7 @@ impl Simulation {
     fn sqs_dead_letter(&mut self, entry: u32, receives: u32) {
         let e = self.entries.get(entry);
         let (msg, copy, position) = (e.msg, e.copy, e.offset);
-        if let Some(q) = self.sqs.as_mut() {
+        if let Some(q) = self.family.sqs_mut() {
             q.dead_lettered += 1;
         }
         if let Some(m) = self.msgs.get_mut(msg) {
@@ -308,7 +310,10 @@ impl Simulation {
     /// timers fall due in the order they were armed (`TimerList`).
     fn sqs_arm_visibility(&mut self, position: u64, receive: u32) {
         let at = self.now + self.timing.visibility_timeout;
-        if let Some(wake) = self.visibility_timers.add(at, (position, receive)) {
+        let Some(timers) = self.family.visibility_timers_mut() else {
+            return;
+        };
+        if let Some(wake) = timers.add(at, (position, receive)) {
             self.queue.schedule(
                 wake,
                 Event::TimerWake {
@@ -320,8 +325,8 @@ impl Simulation {
 
     /// Whether a visibility timer still counts: its receive is the one in flight.
     pub(crate) fn sqs_visibility_live(&self, (position, receive): (u64, u32)) -> bool {
-        self.sqs
-            .as_ref()
+        self.family
+            .sqs()
             .is_some_and(|q| q.is_in_flight(position, receive))
     }
 
@@ -329,10 +334,14 @@ impl Simulation {
     /// visible again, at its position, for any consumer, whether or not the one that received
     /// it is still working on it (the timeout is not a lock).
     pub(crate) fn on_sqs_visibility_expired(&mut self, (position, receive): (u64, u32)) {
-        let Some(stored) = self.sqs.as_mut().and_then(|q| q.expire(position, receive)) else {
+        let Some(stored) = self
+            .family
+            .sqs_mut()
+            .and_then(|q| q.expire(position, receive))
+        else {
             return;
         };
-        if let Some(q) = self.sqs.as_mut() {
+        if let Some(q) = self.family.sqs_mut() {
             q.expired += 1;
         }
         let (entry, generation) = stored.held;
@@ -498,7 +507,7 @@ impl Simulation {
                 .faults
                 .random_crash(Hop::ExtraCopy, msg, receive, copy as u32)
             {
-                if let Some(q) = self.sqs.as_mut() {
+                if let Some(q) = self.family.sqs_mut() {
                     q.extra_copies += 1;
                 }
                 trace!(
@@ -512,7 +521,7 @@ impl Simulation {
                     key,
                     "DeleteMessage succeeded, but a server that holds a copy was unavailable and kept it: the standard queue will hand this message out again",
                 );
-            } else if self.sqs.as_mut().is_some_and(|q| q.delete(position)) {
+            } else if self.family.sqs_mut().is_some_and(|q| q.delete(position)) {
                 let latest = self.entries.get(entry).deliveries;
                 trace!(
                     self,
@@ -650,7 +659,7 @@ impl Simulation {
             "the SQS endpoint fails while storing this SendMessage",
             "the endpoint failed before storing it: not stored, and SendMessage never succeeded",
         );
-        if let Some(q) = self.sqs.as_mut() {
+        if let Some(q) = self.family.sqs_mut() {
             for msg in unstored {
                 q.dedup.forget(msg);
             }
@@ -662,5 +671,50 @@ impl Simulation {
     /// The endpoint is back: waiting receives are answered.
     pub(crate) fn sqs_recover(&mut self) {
         self.sqs_serve_parked();
+    }
+
+    /// The trace note of a SendMessage stored at a queue position.
+    #[cold]
+    pub(crate) fn sqs_stored_note(&self, entry: u32, copy: u8) -> String {
+        let position = self.entries.get(entry).offset;
+        format!(
+            "SendMessage stored at queue position {position}{}; it succeeds once stored",
+            match (copy, self.sqs_fifo()) {
+                (0, _) => "",
+                (_, false) =>
+                    ", AGAIN, as a second message (a standard queue has no idempotent send)",
+                (_, true) =>
+                    ", AGAIN, as a second message: the five-minute deduplication window of its first send had passed",
+            }
+        )
+    }
+
+    /// Fires the visibility timeouts that are due, and says when the next live one is.
+    pub(crate) fn sqs_visibility_wake(&mut self) -> Option<Micros> {
+        while let Some(timer) = self
+            .family
+            .visibility_timers_mut()
+            .and_then(|timers| timers.pop_due(self.now))
+        {
+            self.on_sqs_visibility_expired(timer);
+        }
+        let mut timers = std::mem::take(self.family.visibility_timers_mut()?);
+        let next = timers.rearm(|timer| self.sqs_visibility_live(timer));
+        if let Some(slot) = self.family.visibility_timers_mut() {
+            *slot = timers;
+        }
+        next
+    }
+
+    /// An idle consumer processes what the last receive returned, then receives again (an
+    /// at-most-once consumer once its deletes are answered).
+    #[inline]
+    pub(crate) fn sqs_next_work(&mut self, consumer: u16) {
+        let c = &mut self.consumers[consumer as usize];
+        if let Some(item) = c.queue.pop_front() {
+            self.start_processing(consumer, item);
+        } else if !c.fetching && c.deleting.is_empty() {
+            self.send_fetch(consumer);
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::time::Micros;
+use crate::time::Micros;
 
 /// The first message each of these happened to: the report offers its timeline, so every
 /// counter of something gone wrong leads to one message it counts.

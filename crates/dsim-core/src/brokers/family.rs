@@ -1,0 +1,404 @@
+//! The one place the engine and the clients meet the broker family a run simulates. `Family`
+//! holds what only one family has (RabbitMQ's queue, SQS's queue and its visibility timers);
+//! every `impl Simulation` method here is a dispatch point: one `match` on the family, each
+//! arm calling that family's folder. Nothing else asks which broker a run has (`cargo xtask
+//! test boundary` refuses a match on `Family`'s variants anywhere else). Events that only one
+//! family has (`RabbitAckArrive`, `SqsDeleteArrive`, ...) go from the engine straight to that
+//! family's handler; a family folder reaches its own state with `rabbit_mut`, `sqs_mut`.
+//!
+//! Kafka's log (`kafka::Entries`, the partition logs, replication and the in-sync replica
+//! set) is not in the `Kafka` variant: it is the store every family's messages live in (a
+//! RabbitMQ or SQS queue is a partition of one whose offsets are queue positions), so it
+//! stays in `Simulation`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
+//!
+//! The dispatchers sit on the hot path of every event (a record becoming ready, a delivery,
+//! the end of processing): a `match` on the variant's tag, the same test the `Option`s it
+//! replaced made; no trait objects, no allocation. Each dispatcher keeps the inlining
+//! attributes of the function it replaced, and the family bodies it calls are `#[inline]`,
+//! so LLVM sees the one function it saw before (instruction counts in the commit message).
+
+use super::kafka::{EntryState, Writer};
+use super::rabbitmq::{Closed, RabbitQueue};
+use super::sqs::SqsQueue;
+use crate::engine::Simulation;
+use crate::engine::messages::Item;
+use crate::engine::timers::TimerList;
+use crate::scenario::{Broker, Mode, Scenario};
+use crate::time::Micros;
+
+/// The broker family of a run (`Scenario::broker`), with the state only that family has.
+#[derive(Clone)]
+pub(crate) enum Family {
+    /// Kafka: partitioned logs read by a consumer group that commits offsets. Its state is
+    /// the shared log in `Simulation` (see the module's doc).
+    Kafka,
+    /// RabbitMQ: one classic queue that pushes deliveries (`brokers/rabbitmq`).
+    RabbitMq(RabbitQueue),
+    /// Amazon SQS, standard or FIFO (`brokers/sqs`): its queue, and the visibility timeouts
+    /// of its messages in flight as `(queue position, receive)` timers.
+    Sqs {
+        queue: SqsQueue,
+        visibility: TimerList<(u64, u32)>,
+    },
+}
+
+impl Family {
+    /// The family a scenario names, for `consumers` consumers.
+    pub(crate) fn new(s: &Scenario, consumers: usize) -> Family {
+        match s.broker {
+            Broker::Kafka => Family::Kafka,
+            Broker::RabbitMq => Family::RabbitMq(RabbitQueue::new(
+                consumers,
+                s.prefetch,
+                s.mode == Mode::AtMostOnce,
+            )),
+            Broker::Sqs | Broker::SqsFifo => Family::Sqs {
+                queue: SqsQueue::new(s.broker == Broker::SqsFifo),
+                visibility: TimerList::default(),
+            },
+        }
+    }
+
+    /// Whether the family is one queue rather than partitioned logs: a RabbitMQ or SQS queue
+    /// holds every message in partition 0.
+    pub(crate) fn is_queue(&self) -> bool {
+        !matches!(self, Family::Kafka)
+    }
+
+    pub(crate) fn rabbit(&self) -> Option<&RabbitQueue> {
+        match self {
+            Family::RabbitMq(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn rabbit_mut(&mut self) -> Option<&mut RabbitQueue> {
+        match self {
+            Family::RabbitMq(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn sqs(&self) -> Option<&SqsQueue> {
+        match self {
+            Family::Sqs { queue, .. } => Some(queue),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn sqs_mut(&mut self) -> Option<&mut SqsQueue> {
+        match self {
+            Family::Sqs { queue, .. } => Some(queue),
+            _ => None,
+        }
+    }
+
+    /// SQS's visibility timers (`None` on any other family).
+    pub(crate) fn visibility_timers_mut(&mut self) -> Option<&mut TimerList<(u64, u32)>> {
+        match self {
+            Family::Sqs { visibility, .. } => Some(visibility),
+            _ => None,
+        }
+    }
+
+    /// What a consumer that crashes after processing a record has not yet done, for its
+    /// trace. Kafka: its offset commit; RabbitMQ: its `basic.ack`; SQS: its `DeleteMessage`
+    /// (which FIFO's exactly-once processing does not cover).
+    pub(crate) fn unconfirmed_after_processing(&self) -> &'static str {
+        match self {
+            Family::Kafka => "before its offset commit",
+            Family::RabbitMq(_) => "before its basic.ack",
+            Family::Sqs { queue, .. } if queue.fifo => {
+                "before its DeleteMessage (FIFO's exactly-once processing does not cover this payment: the message comes back when its visibility timeout passes)"
+            }
+            Family::Sqs { .. } => "before its DeleteMessage",
+        }
+    }
+}
+
+impl Simulation {
+    // ----- The broker's side -----
+
+    /// A stored record becomes deliverable. Kafka: it is below the high watermark, so the
+    /// partition's owner's parked `Fetch` is answered (`serve_fetch`); RabbitMQ: the confirmed
+    /// message joins the queue and is pushed (`basic.deliver`) to a consumer with room under
+    /// its prefetch; SQS: the message becomes visible to `ReceiveMessage`.
+    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    #[inline]
+    pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
+        // A record of a producer's open transaction is ready too: the fetch path stops before
+        // it (the last stable offset) until its transaction commits or aborts.
+        self.entries.get_mut(entry).state = EntryState::Ready;
+        match self.family {
+            Family::Kafka => {
+                if let Some(owner) = self.owner_of(partition) {
+                    self.serve_fetch(owner);
+                }
+            }
+            Family::RabbitMq(_) => {
+                let generation = self.entries.get(entry).generation;
+                self.rabbit_enqueue(entry, generation);
+            }
+            Family::Sqs { .. } => {
+                let generation = self.entries.get(entry).generation;
+                self.sqs_enqueue(entry, generation);
+            }
+        }
+    }
+
+    /// Whether the broker stores a send it has already checked the producer's sequence of.
+    /// Kafka and RabbitMQ: always; SQS FIFO: not a `MessageDeduplicationId` seen in the last
+    /// five minutes (`sqs_fifo_accepts`).
+    #[inline]
+    pub(crate) fn accepts_send(
+        &mut self,
+        msg: u32,
+        attempt: u16,
+        copy: u8,
+        writer: Writer,
+    ) -> bool {
+        match self.family {
+            Family::Kafka | Family::RabbitMq(_) => true,
+            Family::Sqs { .. } => self.sqs_fifo_accepts(msg, attempt, copy, writer),
+        }
+    }
+
+    /// Where an arriving publish is stored: `None` for Kafka, which appends it to its
+    /// partition's log at the next offset; RabbitMQ's and SQS's queue position otherwise.
+    #[inline]
+    pub(crate) fn next_queue_position(&mut self) -> Option<u64> {
+        match &mut self.family {
+            Family::Kafka => None,
+            Family::RabbitMq(q) => Some(q.next_position()),
+            Family::Sqs { queue, .. } => Some(queue.next_position()),
+        }
+    }
+
+    /// Whether the producer is acknowledged at the append, before replication. Kafka:
+    /// `acks=1`, or `acks=all` with the leader alone in sync and `min.insync.replicas=1`
+    /// (acks=all waits for the current ISR); RabbitMQ: never, a publisher confirm waits for
+    /// the disk write; SQS: never, SendMessage succeeds once the message is stored.
+    #[inline]
+    pub(crate) fn acks_at_append(&self, in_sync: u8) -> bool {
+        match self.family {
+            Family::Kafka => {
+                self.acks == crate::scenario::Acks::Leader || (in_sync == 1 && self.min_insync == 1)
+            }
+            Family::RabbitMq(_) | Family::Sqs { .. } => false,
+        }
+    }
+
+    /// The trace note of a stored publish. Kafka: appended to its partition's log at an
+    /// offset; RabbitMQ: received by the queue at a position, confirmed once on disk; SQS:
+    /// SendMessage stored at a position. Only for traced messages (inside `trace!`).
+    #[cold]
+    pub(crate) fn stored_note(&self, entry: u32, partition: u16, copy: u8, in_sync: u8) -> String {
+        match self.family {
+            Family::Kafka => self.kafka_stored_note(partition, copy, in_sync),
+            Family::RabbitMq(_) => self.rabbit_stored_note(entry, copy),
+            Family::Sqs { .. } => self.sqs_stored_note(entry, copy),
+        }
+    }
+
+    /// The broker crashes. Kafka: the partition leader, with a clean or unclean election and
+    /// `failover-ms` of unavailability (`kafka_crash_broker`); RabbitMQ: the node, closing
+    /// every channel and losing what was not yet on disk; SQS: an endpoint outage.
+    #[cold]
+    pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+        match self.family {
+            Family::Kafka => self.kafka_crash_broker(trigger, scripted),
+            Family::RabbitMq(_) => self.rabbit_crash_broker(trigger, scripted),
+            Family::Sqs { .. } => self.sqs_crash_broker(trigger, scripted),
+        }
+    }
+
+    /// The broker is back. Kafka: the new leader answers the members' parked fetches;
+    /// RabbitMQ: the node pushes deliveries again; SQS: parked receives are answered.
+    #[cold]
+    pub(crate) fn on_broker_recover(&mut self) {
+        if self.broker_down() {
+            return;
+        }
+        self.broker_down_until = None;
+        match self.family {
+            Family::Kafka => {
+                for c in self.members.clone() {
+                    self.serve_fetch(c);
+                }
+            }
+            Family::RabbitMq(_) => self.rabbit_dispatch(),
+            Family::Sqs { .. } => self.sqs_recover(),
+        }
+    }
+
+    /// A wake-up of the family's own timers (`TimerKind::Visibility`): SQS's visibility
+    /// timeouts, the only family that has any. Returns when to wake up next.
+    pub(crate) fn on_visibility_wake(&mut self) -> Option<Micros> {
+        match self.family {
+            Family::Sqs { .. } => self.sqs_visibility_wake(),
+            Family::Kafka | Family::RabbitMq(_) => None,
+        }
+    }
+
+    // ----- The consumer's side -----
+
+    /// A consumer starts consuming, at the start of a run.
+    /// Kafka: it syncs its partition assignment and polls (`Fetch`); RabbitMQ: it opens its
+    /// channel (`basic.consume`) and waits for pushes; SQS: it long-polls `ReceiveMessage`.
+    pub(crate) fn start_fetching(&mut self, consumer: u16) {
+        match self.family {
+            Family::Kafka => {
+                self.sync_assignment(consumer);
+                self.next_work(consumer);
+            }
+            Family::RabbitMq(_) => self.rabbit_consume(consumer),
+            Family::Sqs { .. } => self.next_work(consumer),
+        }
+    }
+
+    /// A consumer's poll reaches the broker. Kafka: a `Fetch`, parked until records are
+    /// below the high watermark; SQS: a `ReceiveMessage` long poll. RabbitMQ pushes: its
+    /// consumers never poll.
+    pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
+        match self.family {
+            Family::Kafka => self.kafka_fetch_arrive(consumer, session),
+            Family::Sqs { .. } => self.on_sqs_receive_arrive(consumer, session),
+            Family::RabbitMq(_) => {}
+        }
+    }
+
+    /// Decides what an idle consumer does next. Kafka: commit what it received
+    /// (at-most-once), process the next record, commit the open transaction, or poll again,
+    /// committing its offsets first when due (`auto.commit.interval.ms`); RabbitMQ: process
+    /// the next pushed delivery; SQS: process what the last receive returned, then
+    /// `ReceiveMessage` again.
+    pub(crate) fn next_work(&mut self, consumer: u16) {
+        let c = &self.consumers[consumer as usize];
+        if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
+            return;
+        }
+        match self.family {
+            Family::Kafka => self.kafka_next_work(consumer),
+            Family::RabbitMq(_) => self.rabbit_next_work(consumer),
+            Family::Sqs { .. } => self.sqs_next_work(consumer),
+        }
+    }
+
+    /// A record reaches a consumer. Kafka: one record of a fetch response, at its partition
+    /// and offset; RabbitMQ: a `basic.deliver` at a queue position (the `basic.ack`'s
+    /// delivery tag); SQS: a message of a receive, whose receive is its receipt handle.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_delivery_arrive(
+        &mut self,
+        msg: u32,
+        entry: u32,
+        generation: u32,
+        delivery: u32,
+        key: u8,
+        consumer: u16,
+        session: u32,
+    ) {
+        match self.family {
+            Family::Kafka => {
+                self.kafka_delivery_arrive(msg, entry, generation, delivery, key, consumer, session)
+            }
+            Family::RabbitMq(_) => {
+                let item = self.queue_item(msg, entry, generation, delivery, key);
+                self.rabbit_delivery_arrived(consumer, item, session);
+            }
+            Family::Sqs { .. } => {
+                let item = self.queue_item(msg, entry, generation, delivery, key);
+                self.sqs_delivery_arrived(consumer, item, session);
+            }
+        }
+    }
+
+    /// A queue family's delivery as a consumer's item: partition 0, its queue position as
+    /// the offset (an auto-acked delivery's record is gone: 0).
+    #[inline]
+    fn queue_item(&self, msg: u32, entry: u32, generation: u32, delivery: u32, key: u8) -> Item {
+        let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
+        Item {
+            msg,
+            entry,
+            generation,
+            delivery,
+            key,
+            partition: 0,
+            offset,
+            epoch: 0,
+        }
+    }
+
+    /// A record is processed outside a transaction. Kafka: the partition's processed offset
+    /// moves past it, for the next offset commit (`commit_offsets`); RabbitMQ: a manual-ack
+    /// consumer sends `basic.ack`; SQS: `DeleteMessage` (at-most-once deleted it before).
+    pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
+        match &self.family {
+            Family::Kafka => self.kafka_finish_processed(consumer, item),
+            Family::RabbitMq(q) => {
+                if !q.auto_ack {
+                    self.rabbit_send_ack(consumer, item);
+                }
+                self.release(item.msg);
+            }
+            Family::Sqs { .. } => {
+                if self.mode != Mode::AtMostOnce {
+                    self.sqs_send_delete(consumer, item, false);
+                }
+                self.release(item.msg);
+            }
+        }
+    }
+
+    /// The consumer process dies. Kafka: its positions die with it, and whoever reads its
+    /// partitions next starts from the committed offsets; RabbitMQ: its channel closes and
+    /// the broker requeues its unacknowledged deliveries; SQS: what it received comes back
+    /// when each visibility timeout passes.
+    #[cold]
+    pub(crate) fn crash_consumer(
+        &mut self,
+        consumer: u16,
+        in_hand: Option<Item>,
+        scripted: Option<u16>,
+    ) {
+        self.metrics.counters.consumer_crashes += 1;
+        match self.family {
+            Family::Kafka => self.kafka_crash_consumer(consumer, in_hand, scripted),
+            Family::RabbitMq(_) => self.rabbit_close(consumer, Closed::Crash, in_hand, scripted),
+            Family::Sqs { .. } => self.sqs_crash_consumer(consumer, in_hand, scripted),
+        }
+    }
+
+    /// A crashed consumer comes back. Kafka: it rejoins the group (a rebalance) or, still a
+    /// member, fetches from its committed offsets; RabbitMQ: it reconnects and opens a new
+    /// channel; SQS: it polls again.
+    #[cold]
+    pub(crate) fn on_consumer_restart(&mut self, consumer: u16) {
+        match self.family {
+            Family::Kafka => self.kafka_consumer_restart(consumer),
+            Family::RabbitMq(_) => {
+                self.rabbit_reopen(consumer);
+                self.next_work(consumer);
+            }
+            Family::Sqs { .. } => self.sqs_restart_consumer(consumer),
+        }
+    }
+
+    // ----- The producer's side -----
+
+    /// Most requests in flight per producer and partition. Kafka:
+    /// `max.in.flight.requests.per.connection`, at most the five batches the broker
+    /// remembers; RabbitMQ: unbounded, a publisher streams on its channel and takes confirms
+    /// as they come (asynchronous confirms); SQS: unbounded, each SendMessage is answered on
+    /// its own.
+    pub(crate) fn max_requests(&self) -> usize {
+        match self.family {
+            Family::Kafka => self.scenario.max_in_flight.clamp(
+                1,
+                super::kafka::producer_state::NUM_BATCHES_TO_RETAIN as u32,
+            ) as usize,
+            Family::RabbitMq(_) | Family::Sqs { .. } => usize::MAX,
+        }
+    }
+}
