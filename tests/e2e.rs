@@ -371,6 +371,24 @@ async fn trap_compare(page: &mut Page<'_>) -> Step {
         if outcome.is_err() {
             break;
         }
+        if width == 390 {
+            // On a phone the story comes first: the presets and the trap's explanation sit
+            // above the results, the settings below them (issue 27, item 7).
+            let order = page
+                .js(
+                    "const top = s => document.querySelector(s).getBoundingClientRect().top; \
+                     return [top('[data-testid=preset-explanation]'), top('.results'), top('.knobs')];",
+                    vec![],
+                )
+                .await?;
+            let at = |i: usize| order[i].as_f64().unwrap_or(f64::NAN);
+            if !(at(0) < at(1) && at(1) < at(2)) {
+                outcome = Err(format!(
+                    "at 390 px the story, the results and the settings are at y = {order}, not in that order"
+                ));
+                break;
+            }
+        }
     }
     page.client
         .set_window_size(WINDOW.0, WINDOW.1)

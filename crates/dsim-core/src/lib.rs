@@ -20,7 +20,9 @@ pub mod time;
 // The public paths the CLI, the page and the tests use, whichever folder holds the module.
 pub use engine::faults;
 pub use observe::trace;
-pub use report::{checker, claims, export, in_flight, matrix, stats, sweep, theory, time_travel};
+#[cfg(feature = "claims")]
+pub use report::claims;
+pub use report::{checker, export, in_flight, matrix, stats, sweep, theory, time_travel};
 pub use scenario::{knobs, presets, script};
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};

@@ -9,7 +9,7 @@ use crate::chart_view::plot_view;
 use crate::charts::{self, Chart, Frame, SMALL, Shared};
 use crate::plot_svg::{Node, svg};
 use crate::store::{Store, use_store};
-use crate::view_model::compare_rows;
+use crate::view_model::{compare_notes, compare_rows};
 
 #[component]
 pub fn Compare() -> impl IntoView {
@@ -115,6 +115,12 @@ pub fn Compare() -> impl IntoView {
                         <tbody>{body}</tbody>
                     </table>
                 </div>
+                {store
+                    .compare_reports
+                    .with(|r| compare_notes(r))
+                    .into_iter()
+                    .map(|note| view! { <p class="hint compare-note" data-testid="compare-note">{note}</p> })
+                    .collect_view()}
             }
         })
     };
@@ -155,6 +161,21 @@ pub fn Compare() -> impl IntoView {
                                     <span class="key s-lost">"lost"</span> " (cumulative)"
                                 </span>
                             </div>
+                            <p class="multiples-x" data-testid="compare-time-axis">
+                                {move || {
+                                    store
+                                        .compare_reports
+                                        .with(|reports| {
+                                            let shared = Shared::of(reports);
+                                            reports.first().map(|r| {
+                                                format!(
+                                                    "Every chart's horizontal axis: {}.",
+                                                    charts::throughput(r, SMALL, Some(&shared)).x_axis.title
+                                                )
+                                            })
+                                        })
+                                }}
+                            </p>
                             {small_multiples(store)}
                         </div>
                     }

@@ -79,7 +79,7 @@ pub fn Counters() -> impl IntoView {
     };
     let cells = (0..6)
         .map(|i| {
-            let id = counters.with_untracked(|c| c[i].id);
+            let (id, counts) = counters.with_untracked(|c| (c[i].id, c[i].counts));
             let field = move |f: fn(&view_model::Counter) -> String| counters.with(|c| f(&c[i]));
             view! {
                 <div
@@ -87,6 +87,7 @@ pub fn Counters() -> impl IntoView {
                     class:bad=move || counters.with(|c| c[i].bad)
                     data-testid=format!("counter-{id}")
                     data-value=move || raw(i)
+                    title=counts
                 >
                     <span class="counter-value">{move || field(|c| c.value.clone())}</span>
                     <span class="counter-label">{move || field(|c| c.label.to_string())}</span>

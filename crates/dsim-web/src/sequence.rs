@@ -58,6 +58,8 @@ pub struct Row {
     /// Colour class: ok, lost, crash, retry, dedup or plain.
     pub class: &'static str,
     pub shape: Shape,
+    /// The lanes in words, for the phone's list: "broker → consumer", or "consumer".
+    pub who: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +162,12 @@ pub fn layout(trace: &[TraceEvent]) -> Diagram {
                 note: e.note.clone(),
                 class: kind_class(e.kind),
                 shape,
+                who: match e.to {
+                    Some(to) if to != e.actor => {
+                        format!("{} → {}", lane_name(e.actor), lane_name(to))
+                    }
+                    _ => lane_name(e.actor).to_string(),
+                },
             }
         })
         .collect();

@@ -233,7 +233,32 @@ fn diagram_view(message: u32, d: &Diagram) -> impl IntoView + use<> {
         })
         .collect_view();
     let rows = d.rows.iter().map(row_view).collect_view();
+    // A phone shows the same events as a list, one line each, instead of lanes that would not
+    // fit its width (CSS picks one).
+    let items = d
+        .rows
+        .iter()
+        .map(|r| {
+            view! {
+                <li class=format!("event {}", r.class)>
+                    <span class="event-time">{r.time.clone()}</span>
+                    " "
+                    <span class="event-who">{r.who.clone()}</span>
+                    " "
+                    <strong class="event-label">{r.label.clone()}</strong>
+                    <span class="event-note">
+                        {(!r.identity.is_empty()).then(|| format!("{} — ", r.identity))}
+                        {r.note.clone()}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
     view! {
+        <p class="hint sequence-legend" data-testid="timeline-legend">
+            "attempt N: the producer's Nth send of the payment, or on the consumer's side its Nth delivery. copy: 0 is the first record in the log and its first network copy; a retry the broker stored again, or a copy the network duplicated, counts up."
+        </p>
+        <ol class="sequence-list" data-testid="timeline-list" data-message=message>{items}</ol>
         <div class="timeline-scroll">
             <svg
                 class="sequence"

@@ -267,6 +267,8 @@ pub struct Counter {
     /// For `data-testid="counter-<id>"`.
     pub id: &'static str,
     pub label: &'static str,
+    /// What the number counts, in a sentence: the counter's tooltip.
+    pub counts: &'static str,
     pub value: String,
     pub detail: String,
     /// Red when it counts something that went wrong.
@@ -281,14 +283,16 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "produced",
             label: "produced",
+            counts: "Payments the producers created, each written to the producer's database first. A dual write (no outbox) that crashes before publishing creates a payment nothing will ever publish.",
             value: thousands(r.produced),
-            detail: format!("of {}", thousands(r.messages as u64)),
+            detail: produced_detail(r),
             bad: false,
             example: None,
         },
         Counter {
             id: "applied",
             label: "applied",
+            counts: "Payments applied to the ledger, repeats included; unique counts each payment once.",
             value: thousands(r.side_effects),
             detail: format!("{} unique", thousands(r.unique_processed)),
             bad: false,
@@ -297,6 +301,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "duplicates",
             label: "duplicates",
+            counts: "Applications of a payment beyond its first: each is a customer charged twice.",
             value: thousands(r.duplicates),
             detail: "applied more than once".into(),
             bad: r.duplicates > 0,
@@ -308,6 +313,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "lost",
             label: "lost",
+            counts: "Payments never applied: dropped without anyone knowing (silently), given up by the producer after its last retry, or dead-lettered by the broker.",
             value: thousands(r.lost),
             detail: if r.lost == 0 {
                 format!("{} in flight", thousands(r.in_flight))
@@ -328,6 +334,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "retries",
             label: "retries",
+            counts: "The producers' resends after an ack timeout. Replayed is the consumer side: deliveries of a message that had been delivered before (read again from the committed offset on Kafka, requeued on RabbitMQ, visible again on SQS); a replay duplicates a payment only if it had already been applied.",
             value: thousands(r.retries),
             // Kafka re-reads from the committed offset rather than redelivering one record:
             // the replays, and in exactly-once the aborted output a read-committed reader
@@ -343,12 +350,26 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "throughput",
             label: "msg/s throughput",
+            counts: "Payments applied per second of simulated time; capacity is the most the consumers could sustain, measured from their busy time.",
             value: thousands(r.throughput_per_s.max(0.0).round() as u64),
             detail: capacity(r),
             bad: false,
             example: None,
         },
     ]
+}
+
+/// The payments created out of the run's total, and, when a dual write crashed before
+/// publishing (any mode but the outbox, whose row survives the crash), how many of them were
+/// never published: a producer crash loses exactly the payment it was about to publish.
+fn produced_detail(r: &Report) -> String {
+    let total = format!("of {}", thousands(r.messages as u64));
+    let crashes = r.cost.producer_crashes;
+    if crashes > 0 && r.mode != Mode::Outbox {
+        format!("{total} · {} never published", thousands(crashes))
+    } else {
+        total
+    }
 }
 
 /// What else failures cost besides retries: always the replays, then whatever happened of
@@ -539,6 +560,23 @@ pub struct CompareRow {
     pub network_per_message: String,
     /// Transactions, dedup look-ups or broker-side dedup: whatever the mode paid extra.
     pub extra_cost: String,
+}
+
+/// The lines under the compare table that say where a number that is not obvious comes from.
+pub fn compare_notes(reports: &[Report]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let of = |mode| reports.iter().find(|r| r.mode == mode);
+    if let (Some(alo), Some(eos)) = (of(Mode::AtLeastOnce), of(Mode::ExactlyOnce)) {
+        let extra = eos.latency_ms.p50 - alo.latency_ms.p50;
+        if extra > 0.0 && eos.scenario.isolation == dsim_core::scenario::Isolation::ReadCommitted {
+            notes.push(format!(
+                "Exactly-once's p50 is {} above at-least-once's: its read-committed ledger applies a payment only when the transaction holding it commits, after the consumer has processed its whole poll (up to {} records) and the commit's round trips to the transaction coordinator are done.",
+                millis(extra),
+                eos.scenario.max_poll
+            ));
+        }
+    }
+    notes
 }
 
 pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
@@ -904,5 +942,43 @@ mod tests {
         // A clean run links nowhere.
         let clean = dsim_core::simulate(&scenario("messages=100")).unwrap();
         assert!(counters(&clean).iter().all(|c| c.example.is_none()));
+    }
+
+    #[test]
+    fn the_produced_counter_says_how_many_a_dual_write_never_published() {
+        let preset = |extra: &str| {
+            let p = dsim_core::presets()
+                .iter()
+                .find(|p| p.key == "dual-write")
+                .unwrap();
+            dsim_core::simulate(&scenario(&format!("{}{extra}", p.query))).unwrap()
+        };
+        let r = preset("");
+        assert!(r.cost.producer_crashes > 0);
+        assert_eq!(
+            counters(&r)[0].detail,
+            format!("of 10,000 · {} never published", r.cost.producer_crashes)
+        );
+        assert_eq!(
+            r.lost, r.cost.producer_crashes,
+            "each crash loses its payment"
+        );
+        // The outbox's row survives the crash: every payment is published.
+        assert_eq!(counters(&preset("&mode=outbox"))[0].detail, "of 10,000");
+    }
+
+    #[test]
+    fn the_compare_view_says_where_exactly_onces_latency_goes() {
+        let reports = dsim_core::compare(&scenario("messages=2000")).unwrap();
+        let notes = compare_notes(&reports);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let alo = &reports[1];
+        let eos = &reports[3];
+        assert_eq!(eos.mode, Mode::ExactlyOnce);
+        assert!(notes[0].starts_with(&format!(
+            "Exactly-once's p50 is {} above at-least-once's",
+            millis(eos.latency_ms.p50 - alo.latency_ms.p50)
+        )));
+        assert!(notes[0].contains("up to 50 records"));
     }
 }

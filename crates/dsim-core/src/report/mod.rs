@@ -2,6 +2,7 @@
 //! check. A `Report` can be taken at any point of a run (partial results) or at its end.
 
 pub mod checker;
+#[cfg(feature = "claims")]
 pub mod claims;
 pub mod export;
 pub mod in_flight;

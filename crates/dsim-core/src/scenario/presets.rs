@@ -13,9 +13,11 @@ pub struct Preset {
     /// What the explanation says the runs show, each checked against them
     /// (`report::claims`, run over every preset by the tests): a text never names a number,
     /// or promises a fix, that the simulation does not bear out.
+    #[cfg(feature = "claims")]
     pub claims: &'static [Claim],
 }
 
+#[cfg(feature = "claims")]
 /// One thing a preset's text says: a count of the run, after `after` (the text's advice, a
 /// query applied on top of the preset; empty for the preset itself), is what `is` says.
 pub struct Claim {
@@ -26,11 +28,13 @@ pub struct Claim {
     pub is: Expect,
 }
 
+#[cfg(feature = "claims")]
 /// A claim, written on one line in the table above.
 const fn claim(after: &'static str, count: &'static str, is: Expect) -> Claim {
     Claim { after, count, is }
 }
 
+#[cfg(feature = "claims")]
 pub enum Expect {
     Zero,
     /// Above zero.
@@ -64,6 +68,7 @@ static PRESETS: &[Preset] = &[
         title: "Consumer crashes after processing",
         explanation: "Kafka. The consumer applies payments from its poll, then dies before its next offset commit. Whoever reads its partitions next (the consumer itself once restarted, or another member after the session timeout) starts from the group's committed offset, so every payment it applied since its last commit is read and applied again: the replayed counter. At-least-once keeps its promise (nothing is lost) but charges customers twice. Switch to the idempotent consumer or exactly-once and the duplicates disappear, at a price in latency.",
         query: "mode=at-least-once&crash-after-process=0.002",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "replayed", Expect::Some),
             claim("", "lost", Expect::Zero),
@@ -77,6 +82,7 @@ static PRESETS: &[Preset] = &[
         title: "Ack before processing",
         explanation: "Kafka. The consumer commits the offsets of its whole poll as soon as the records arrive, and only then processes them. When it crashes in between, the group's committed offset is already past them, so nobody reads them again: the payment is gone, along with the rest of that poll. This is at-most-once; committing only after processing (at-least-once) trades these losses for possible duplicates.",
         query: "mode=at-most-once&crash-before-process=0.002",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim("", "duplicates", Expect::Zero),
@@ -88,6 +94,7 @@ static PRESETS: &[Preset] = &[
         title: "Network failure during commit",
         explanation: "Kafka. The consumer processed its payments, but some of its offset commits are lost on the network. On its own that costs nothing: commits are cumulative, and the next one covers the lost one. But when the consumer then crashes, its partition is read again from the last commit that got through, so a lost commit widens what a crash replays: set ack-loss to 0 and compare the duplicates. Exactly-once commits offsets and payments in one transaction, retried until its outcome is known, so nothing is applied twice.",
         query: "mode=at-least-once&ack-loss=0.5&crash-after-process=0.001",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Some),
             claim("ack-loss=0", "duplicates", Expect::Below),
@@ -99,6 +106,7 @@ static PRESETS: &[Preset] = &[
         title: "Double charge in payments",
         explanation: "Kafka, a payments pipeline with a flaky network and crashing consumers: the broker's acks to producers get lost, so producers retry and the log holds the same payment twice (the idempotent producer is off here, as it was by default before Kafka 3.0), and consumers crash between applying payments and committing their offsets, so their partitions are read again. Every duplicate is a customer charged twice; the counters show how many and how much. The fix the textbooks recommend is at-least-once delivery with an idempotent consumer: try it, then compare all modes.",
         query: "mode=at-least-once&publish-ack-loss=0.05&crash-after-process=0.001&producer-idempotence=off",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Some),
             claim("", "retries", Expect::Some),
@@ -111,6 +119,7 @@ static PRESETS: &[Preset] = &[
         title: "Lossy metrics pipeline",
         explanation: "Kafka, for CPU samples or log lines: a lost data point is harmless and the next one comes soon. At-most-once sends each once with acks=0 and never retries, so the publishes the network drops (2 % here) are gone, and nobody is told. Compare the modes to see what the stronger guarantees cost here.",
         query: "mode=at-most-once&publish-loss=0.02",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim("", "retries", Expect::Zero),
@@ -124,6 +133,7 @@ static PRESETS: &[Preset] = &[
         title: "Dedup window too short",
         explanation: "Kafka, with an idempotent consumer whose dedup store remembers IDs only for its retention window. Here producer retries land long after the first copy was processed, because the ack timeout backs off (and the producer is not idempotent, so the broker stores each retry), and the window is shorter than that: the store has already forgotten the ID, and the duplicate goes through. Lengthen the window and the duplicates vanish, at the cost of a bigger store. (This is the consumer's own store; SQS FIFO's five-minute deduplication is something else: it drops repeated sends at the broker.)",
         query: "mode=idempotent-consumer&publish-ack-loss=0.1&dedup-window-ms=30&producer-idempotence=off",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Some),
             claim("dedup-window-ms=300000", "duplicates", Expect::Zero),
@@ -134,6 +144,7 @@ static PRESETS: &[Preset] = &[
         title: "Broker crash with acks=leader",
         explanation: "Kafka. The partition leader acks a publish as soon as it has written it, then crashes before its followers copied it. The new leader never had the message, and the producer, holding its ack, never retries: a silent loss even in at-least-once. Switch acks to all and the broker only acks what every replica has, so a crash makes the producer retry instead.",
         query: "mode=at-least-once&broker-crash=0.0003&acks=leader",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim("acks=all", "lost", Expect::Zero),
@@ -144,6 +155,7 @@ static PRESETS: &[Preset] = &[
         title: "Broker crash with acks=all",
         explanation: "Kafka, the same crashes, but the broker acks only once the replicas have the message. A crash can only take appends nobody was told about, so producers retry them and nothing is lost. A retry whose first copy did reach the replicas, its ack lost on the way back, would be a second record unless the producer is idempotent: it is by default with acks=all (since Kafka 3.0), so add publish-ack-loss and turn producer-idempotence off to see one.",
         query: "mode=at-least-once&broker-crash=0.0003&acks=all",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Zero),
             claim("", "retries", Expect::Some),
@@ -160,6 +172,7 @@ static PRESETS: &[Preset] = &[
         title: "acks=all with min.insync.replicas=1 loses acknowledged records",
         explanation: "Kafka, two replicas. acks=all does not mean every replica: it means every replica in the in-sync set, and a follower that falls behind leaves that set (replica.lag.time.max.ms). Here the follower falls behind and, with the default min.insync.replicas=1, the leader alone is the in-sync set, so it acknowledges what only it has. At 2 s the leader crashes; with unclean.leader.election.enable on, the lagging follower becomes leader and everything appended since it fell behind is gone from the partition. The producers were told those records were safe, so nobody retries them, and what the consumers had not read yet is lost. Try min-insync-replicas=2: the leader refuses writes while the follower lags (NotEnoughReplicas), the producers retry, and nothing acknowledged is lost. Or switch unclean-election off: the partition waits for the old leader, which still has every record.",
         query: "mode=at-least-once&replication-factor=2&replica-lag=0.0002&unclean-election=on&script=2s:crash-broker",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim("min-insync-replicas=2", "lost", Expect::Zero),
@@ -171,6 +184,7 @@ static PRESETS: &[Preset] = &[
         title: "Dual write: crash between database and publish",
         explanation: "Kafka, or any broker. The producer writes the payment to its own database and then publishes it; when it crashes in between, the database says the payment exists but no message will ever carry it. No broker setting can fix this, since the broker never saw it. The transactional outbox commits the payment and an outbox row together, and a relay publishes the row: switch to outbox and the losses disappear.",
         query: "mode=at-least-once&producer-crash=0.01",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim("", "lost", Expect::Equals("cost.producer_crashes")),
@@ -182,6 +196,7 @@ static PRESETS: &[Preset] = &[
         title: "Auto-commit replays a second of work",
         explanation: "Kafka's consumer commits its offsets every auto.commit.interval.ms (here one second), inside its poll. A consumer that crashes after processing has its partitions read again from the last commit, so everything it applied in up to a second comes back: compare replayed and duplicates with commit-interval-ms at 0, which commits after every poll. Auto-commit is at-least-once, not at-most-once: it never commits what a poll has not yet finished.",
         query: "mode=at-least-once&commit-interval-ms=1000&crash-after-process=0.0005",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "replayed", Expect::Some),
             claim("", "duplicates", Expect::Some),
@@ -194,6 +209,7 @@ static PRESETS: &[Preset] = &[
         title: "The exactly-once trap: an external charge",
         explanation: "Kafka. Each payment also charges the customer's card through an external payment API, and the consumer sometimes crashes after that call and before its transaction commits. Exactly-once aborts the transaction and reads the records again, so the broker's ledger stays exact and the promise holds, but the card provider has no part in the transaction: it charges the same payment a second time. Exactly-once covers the broker, not the world outside it. Turn on the idempotency key (the message ID sent with the call) and the provider answers a repeat with the first charge's result: no card is charged twice.",
         query: "mode=exactly-once&external-effect=on&crash-after-process=0.01&messages=1000&publish-rate=50&consumers=8&max-poll=10",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "guarantee.held", Expect::Equal(1)),
             claim("", "duplicates", Expect::Zero),
@@ -210,6 +226,7 @@ static PRESETS: &[Preset] = &[
         title: "Zombie consumer without fencing",
         explanation: "Kafka. Now and then a consumer freezes for a second (a long GC pause) holding records it has processed but not yet committed. That is longer than its session timeout, so the group gives its partitions to the others, which read them again from the committed offset. When it wakes it does not know it was replaced and commits anyway. Here fencing is switched off, so the coordinator accepts that stale transaction and the payments count twice, breaking exactly-once. Switch fencing on and the zombie's commit is rejected by its old generation (the trace says fenced). At-least-once's offset commit is rejected the same way, but its payments were applied before the commit, so it duplicates either way.",
         query: "mode=exactly-once&fencing=off&consumer-stall=0.0005",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "guarantee.held", Expect::Equal(0)),
             claim("", "duplicates", Expect::Some),
@@ -223,6 +240,7 @@ static PRESETS: &[Preset] = &[
         title: "A read-uncommitted reader sees aborted payments",
         explanation: "Kafka exactly-once writes each payment to an output topic inside the consumer's transaction, with the input offsets. When a consumer crashes before the commit, the transaction is aborted: its output records stay in the log behind an abort marker, and the input is read again. The ledger here reads the output with isolation.level=read_uncommitted (Kafka's default), so it applied the aborted payments too, and the retried transaction charges them again. Switch isolation to read-committed and the ledger skips them (aborted skipped).",
         query: "mode=exactly-once&isolation=read-uncommitted&crash-after-process=0.002",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Some),
             claim("isolation=read-committed", "duplicates", Expect::Zero),
@@ -234,6 +252,7 @@ static PRESETS: &[Preset] = &[
         title: "Producer restart: a new producer ID",
         explanation: "Kafka. Its idempotent producer (on by default since 3.0, with acks=all) numbers its records so that the broker drops its retries. That holds within one producer session only: here producers now and then die after sending, before the ack, and restart, resending every record they have no ack for. Without a transactional.id, InitProducerId gives the new instance a new producer ID, so the broker cannot tell a resend from a new record, and each record that had landed is stored twice. Switch to exactly-once: its transactional.id brings the same producer ID back with the epoch bumped, its open transaction is aborted (records aborted counts its records, which read-committed readers skip), any write of the old epoch still on the network is fenced (producer fenced), and nothing is charged twice.",
         query: "mode=at-least-once&producer-restart=0.005&messages=5000",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Some),
             claim("", "cost.producer_restarts", Expect::Some),
@@ -246,6 +265,7 @@ static PRESETS: &[Preset] = &[
         title: "RabbitMQ: auto-ack loses the consumer's buffer",
         explanation: "RabbitMQ, at-most-once: consumers subscribe with auto-ack, so the broker forgets a message the moment it pushes it, and prefetch (basic.qos) does not limit an auto-ack consumer. The consumers here are slower than the producers, so the broker pushes the whole backlog into their client buffers, and each crash loses everything its consumer had not yet taken: hundreds of payments per crash, where Kafka's at-most-once loses one poll. The queue panel shows how little stays ready in the broker. Switch to at-least-once (manual ack) and the same crashes lose nothing: the broker requeues what the consumer never acknowledged.",
         query: "broker=rabbitmq&mode=at-most-once&crash-before-process=0.002&processing-ms=5",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "lost", Expect::Some),
             claim(
@@ -261,6 +281,7 @@ static PRESETS: &[Preset] = &[
         title: "RabbitMQ: requeue when a connection closes",
         explanation: "RabbitMQ, at-least-once with manual acks and a prefetch of 10: each consumer holds up to 10 unacknowledged deliveries. When one crashes after processing a payment and before its basic.ack, the broker requeues all 10 at once, at their old positions, and pushes them again with redelivered=true, ahead of newer messages. Only the one it had processed is applied twice: per crash, one duplicate and ten redeliveries. Reordered counts the payments applied after a later one of the same producer and account. Switch to the idempotent consumer: the redeliveries stay, the duplicates go.",
         query: "broker=rabbitmq&mode=at-least-once&crash-after-process=0.002&processing-ms=5",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Equals("cost.consumer_crashes")),
             claim(
@@ -282,6 +303,7 @@ static PRESETS: &[Preset] = &[
         title: "SQS: visibility timeout shorter than processing",
         explanation: "SQS standard queue, at-least-once. Each payment takes 300 ms to process, and the queue's visibility timeout is 200 ms. The timeout is not a lock: 200 ms after consumer A received a message, SQS makes it visible again and the idle consumer B receives it too, while A is still working. A's DeleteMessage at 300 ms removes the message, but B already has its copy and charges the customer again: every payment here is applied twice, and the sqs panel counts one visibility timeout passed per payment. Raise visibility-timeout-ms above the processing time (AWS advises several times it, or ChangeMessageVisibility while working) and the duplicates go; or keep it and switch to the idempotent consumer, which skips the second copy.",
         query: "broker=sqs&mode=at-least-once&messages=100&producers=1&consumers=2&publish-rate=2&processing-ms=300&receive-batch=1&visibility-timeout-ms=200",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Equal(100)),
             claim("", "sqs.visibility_timeouts_expired", Expect::Equal(100)),
@@ -294,6 +316,7 @@ static PRESETS: &[Preset] = &[
         title: "SQS FIFO: a retry after the five-minute deduplication window",
         explanation: "SQS FIFO queue, at-least-once. Every SendMessage response is lost here, so the producer sends each payment again after its ack timeout (60 s, doubling: at 60 s, 180 s and 420 s). The queue deduplicates by deduplication ID for five minutes from the first send: the resends at 60 s and 180 s succeed without enqueueing anything (sends dropped by deduplication), but the one at 420 s comes after the window and is a new message, processed again: one duplicate per payment. FIFO's exactly-once processing is this five-minute window, not a promise about your side effects. The idempotent consumer's dedup store catches the late copy, as long as it keeps IDs longer than the producer retries (dedup-window-ms).",
         query: "broker=sqs-fifo&mode=at-least-once&messages=20&publish-ack-loss=1&ack-timeout-ms=60000&max-retries=3&horizon-ms=3600000",
+        #[cfg(feature = "claims")]
         claims: &[
             claim("", "duplicates", Expect::Equal(20)),
             claim("", "sqs.dedup_dropped", Expect::Equal(40)),
