@@ -376,6 +376,12 @@ proptest! {
             if let Some(ce) = &last.guarantee.counterexample {
                 prop_assert!(!ce.trace.is_empty(), "a counterexample without its trace");
             }
+            // The finished run's books against its history, message by message (books.rs).
+            if let Some(books) = crate::books::rebuild(&s) {
+                if let Err(e) = crate::books::check(&last, &books) {
+                    prop_assert!(false, "books: {}; {}", e, replay(&s));
+                }
+            }
         }
     }
 }

@@ -7,6 +7,9 @@
 mod support;
 
 #[cfg(test)]
+mod books;
+
+#[cfg(test)]
 mod textbook_cases;
 
 #[cfg(test)]
