@@ -20,13 +20,14 @@ pub fn Presets() -> impl IntoView {
         })
     });
     // The story on screen: the last preset the controls matched, kept while the learner
-    // tries its advice, until another preset is chosen or the story is closed.
-    let story = RwSignal::new(None::<usize>);
-    Effect::new(move |_| {
-        if let Some(i) = active.get() {
-            story.set(Some(i));
-        }
+    // tries its advice, until another preset is chosen or the story is closed. A memo that
+    // keeps its previous value, not an effect that writes a signal: the controls then update
+    // in the same pass as the preset's buttons.
+    let last = Memo::new(move |previous: Option<&Option<usize>>| {
+        active.get().or(previous.copied().flatten())
     });
+    let closed = RwSignal::new(None::<usize>);
+    let story = Memo::new(move |_| last.get().filter(|i| closed.get() != Some(*i)));
     let buttons = presets()
         .iter()
         .enumerate()
@@ -42,7 +43,7 @@ pub fn Presets() -> impl IntoView {
                         title=p.explanation
                         on:click=move |_| {
                             if let Ok(s) = p.scenario() {
-                                story.set(Some(i));
+                                closed.set(None);
                                 store.set_scenario(s);
                             }
                         }
@@ -76,7 +77,7 @@ pub fn Presets() -> impl IntoView {
                             class="link"
                             data-testid="preset-close"
                             aria-label="Close the preset's story"
-                            on:click=move |_| story.set(None)
+                            on:click=move |_| closed.set(Some(i))
                         >
                             "×"
                         </button>

@@ -152,7 +152,12 @@ async fn choosing_a_preset_sets_the_controls() {
     tick().await;
     let root: Element = root.into();
     click(&root, "preset-dual-write");
-    tick().await;
+    // The sidebar's story, the pickers and every control follow the new scenario over a few
+    // of the reactive system's passes, not all in the first.
+    until("the preset's settings in the controls", || {
+        input_value(&root, "knob-producer-crash-number") == "0.01"
+    })
+    .await;
     assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "true");
     assert_eq!(attr(&root, "mode-at-least-once", "aria-pressed"), "true");
     assert_eq!(attr(&root, "mode-exactly-once", "aria-pressed"), "false");
@@ -168,11 +173,16 @@ async fn choosing_a_preset_sets_the_controls() {
     );
     // The user can change anything afterwards; the preset is then no longer the scenario.
     type_value(&root, "knob-producer-crash-number", "0.02");
-    tick().await;
+    until("the change to leave the preset", || {
+        attr(&root, "preset-dual-write", "aria-pressed") == "false"
+    })
+    .await;
     assert_eq!(input_value(&root, "knob-producer-crash-number"), "0.02");
-    assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "false");
     // Following (or ignoring) a preset's advice keeps its story on screen, with what changed.
-    tick().await;
+    until("the story's changes", || {
+        find(&root, "preset-changes").is_some()
+    })
+    .await;
     assert!(
         get(&root, "preset-explanation")
             .text_content()
@@ -190,12 +200,16 @@ async fn choosing_a_preset_sets_the_controls() {
     );
     // Back to the preset's own values, nothing is listed; closing the story removes it.
     type_value(&root, "knob-producer-crash-number", "0.01");
-    tick().await;
-    assert!(find(&root, "preset-changes").is_none());
+    until("the preset again", || {
+        find(&root, "preset-changes").is_none()
+    })
+    .await;
     assert_eq!(attr(&root, "preset-dual-write", "aria-pressed"), "true");
     click(&root, "preset-close");
-    tick().await;
-    assert!(find(&root, "preset-explanation").is_none());
+    until("the story to close", || {
+        find(&root, "preset-explanation").is_none()
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
