@@ -1,0 +1,34 @@
+//! The real validation, end to end: the `dsim-validate` binary starts a private RabbitMQ
+//! node, runs every case on it and in the simulator, and stops it. Needs Debian's
+//! rabbitmq-server, so it runs when `DSIM_VALIDATE_RABBITMQ` is set, as `cargo xtask test
+//! validate` (and so CI) sets it.
+
+use std::process::Command;
+
+#[test]
+fn every_case_agrees_with_a_real_rabbitmq_and_the_node_leaves_no_process() {
+    if std::env::var_os("DSIM_VALIDATE_RABBITMQ").is_none() {
+        eprintln!(
+            "skipped: set DSIM_VALIDATE_RABBITMQ=1 to run the cases on a real RabbitMQ (cargo xtask test validate does)"
+        );
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dsim-validate"))
+        .output()
+        .expect("run dsim-validate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The table goes to the test's output either way: CI's log shows what was compared.
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "dsim-validate failed:\n{stdout}\n{stderr}"
+    );
+    let cases = dsim_validate::cases::CASES.len();
+    assert!(
+        stdout.contains(&format!("All {cases} cases agree.")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no process it started is left"), "{stdout}");
+    assert!(stdout.contains("Broker: RabbitMQ 3."), "{stdout}");
+}
