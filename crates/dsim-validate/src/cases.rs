@@ -116,6 +116,8 @@ pub struct Outcome {
     pub real: Observed,
     pub simulated: Observed,
     pub disagreements: Vec<Disagreement>,
+    /// The faults both sides faced, in words (`Plan::describe`).
+    pub faults: String,
 }
 
 impl Outcome {
@@ -125,6 +127,7 @@ impl Outcome {
             real,
             simulated,
             disagreements,
+            faults: String::new(),
         }
     }
 

@@ -35,7 +35,9 @@ pub fn validate(url: &str, cases: &[&Case]) -> Vec<Result<Outcome, String>> {
         .map(|case| {
             let (simulated, plan) = case.simulate()?;
             let real = runtime.block_on(real::run(url, &plan, case.name))?;
-            Ok(Outcome::new(real, simulated, case.agreement))
+            let mut outcome = Outcome::new(real, simulated, case.agreement);
+            outcome.faults = plan.describe();
+            Ok(outcome)
         })
         .collect()
 }
@@ -63,6 +65,7 @@ pub fn table(case: &Case, result: &Result<Outcome, String>) -> String {
         Ok(o) => o,
         Err(e) => return out + &format!("**ERROR**: {e}\n"),
     };
+    out += &format!("Faults: {}.\n\n", o.faults);
     out += "| | real RabbitMQ | simulated |\n|---|---|---|\n";
     let (r, s) = (&o.real, &o.simulated);
     let rows: [(&str, String, String); 9] = [

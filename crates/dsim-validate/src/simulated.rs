@@ -151,3 +151,63 @@ pub fn run(s: &Scenario) -> Result<(Observed, Plan), String> {
     };
     Ok((observed, plan))
 }
+
+impl Plan {
+    /// The faults of the plan in words, for the table.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (i, c) in self.crashes.iter().enumerate() {
+            let nth = ordinal(c.handled + u32::from(c.point == CrashPoint::BeforeProcessing));
+            let connection = if i == 0 { "its" } else { "its new" };
+            let when = match c.point {
+                CrashPoint::AfterProcessing => format!(
+                    "after processing the {nth} delivery of {connection} connection, before its basic.ack"
+                ),
+                _ => format!(
+                    "on taking the {nth} delivery of {connection} connection, before processing it"
+                ),
+            };
+            let who = if i == 0 {
+                "consumer 0"
+            } else {
+                "back 100 ms later, it"
+            };
+            parts.push(format!("{who} crashes {when}"));
+        }
+        if self.confirm_drop_rate > 0.0 {
+            parts.push(format!(
+                "the client drops each publisher confirm with probability {}",
+                self.confirm_drop_rate
+            ));
+        } else if !self.dropped_confirms.is_empty() {
+            let list: Vec<String> = self
+                .dropped_confirms
+                .iter()
+                .map(|(m, a)| match a {
+                    1 => m.to_string(),
+                    a => format!("{m} (attempt {a})"),
+                })
+                .collect();
+            parts.push(format!(
+                "the client drops the publisher confirms of messages {}",
+                list.join(", ")
+            ));
+        }
+        if parts.is_empty() {
+            "no faults".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
