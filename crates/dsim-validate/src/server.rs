@@ -29,6 +29,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Node {
     server: Option<Child>,
     epmd: Option<Child>,
+    /// Kills both process groups if this process dies without stopping the node (a
+    /// SIGKILL, CI's time limit): Drop does not run then.
+    watchdog: Option<Child>,
     /// The process groups it started (the server's and epmd's), to check none is left.
     groups: Vec<u32>,
     /// The node's Erlang name, `dsim-validate-PID@localhost`.
@@ -62,6 +65,7 @@ impl Node {
         let mut node = Node {
             server: None,
             epmd: None,
+            watchdog: None,
             groups: Vec::new(),
             name,
             epmd_port,
@@ -108,6 +112,23 @@ impl Node {
             .spawn()
             .map_err(|e| format!("{SERVER}: {e}"))?;
         node.groups.push(server.id());
+        // In epmd's group, which it kills last, itself with it.
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -s KILL -- -{server}; rm -rf '{dir}'; kill -s KILL -- -{epmd}",
+                me = std::process::id(),
+                dir = node.dir.display(),
+                epmd = node.groups[0],
+                server = node.groups[1],
+            ))
+            .process_group(node.groups[0] as i32)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("watchdog: {e}"))?;
+        node.watchdog = Some(watchdog);
         let (tx, rx) = mpsc::channel();
         for pipe in [
             server
@@ -186,22 +207,26 @@ impl Node {
                 .stderr(Stdio::null())
                 .spawn();
             if let Ok(mut ctl) = ctl {
-                let ctl_group = ctl.id();
-                if wait_until(&mut ctl, STOP_TIMEOUT).is_none() {
-                    kill_group(ctl_group);
-                    let _ = ctl.wait();
-                }
+                let _ = exits_within(&ctl, STOP_TIMEOUT);
+                kill_group(ctl.id());
+                let _ = ctl.wait();
             }
-            if wait_until(&mut server, STOP_TIMEOUT).is_none() {
+            if !exits_within(&server, STOP_TIMEOUT) {
                 let _ = server.kill();
             }
             // Anything the scripts started and left behind (an `erl_child_setup`, say).
             kill_group(pgid);
             let _ = server.wait();
         }
+        // epmd's group holds epmd, the watchdog and its `sleep`: one signal for the three,
+        // sent while epmd, its leader, is not yet reaped.
         if let Some(mut epmd) = self.epmd.take() {
-            let _ = epmd.kill();
+            kill_group(epmd.id());
             let _ = epmd.wait();
+        }
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -250,15 +275,24 @@ fn free_ports() -> Result<[u16; 3], String> {
     Ok(ports)
 }
 
-fn wait_until(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+/// Whether the child exits within `timeout`, without reaping it: while it is a zombie its
+/// pid, which is also its process group's id, cannot be reused, so the group can still be
+/// signalled safely afterwards.
+fn exits_within(child: &Child, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
+        let state = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+            .ok()
+            .and_then(|stat| {
+                let rest = &stat[stat.rfind(')')? + 1..];
+                rest.split_whitespace().next().map(str::to_string)
+            });
+        if state.as_deref().is_none_or(|s| s == "Z" || s == "X") {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    None
+    false
 }
 
 /// SIGKILL to every process left in the group `pgid` (our child's pid, which leads it). The
