@@ -187,6 +187,28 @@ mod tests {
         assert_eq!(sim("idempotent-consumer").0.duplicates, 0);
     }
 
+    /// A model in which auto-ack behaved like manual ack (the broker keeping every delivery
+    /// until an ack, so a crash loses nothing) is a real simulator run, of the same case with
+    /// the wrong mode; compared with what RabbitMQ does, it must disagree.
+    #[test]
+    fn a_model_run_with_the_wrong_ack_mode_disagrees_with_the_right_one() {
+        let case = CASES
+            .iter()
+            .find(|c| c.name == "auto-ack-crash-prefetch-10")
+            .unwrap();
+        let (right, _) = case.simulate().unwrap();
+        let mut s = case.scenario().unwrap();
+        s.mode = dsim_core::Mode::AtLeastOnce;
+        let (wrong, _) = simulated::run(&s).unwrap();
+        let fields: Vec<_> = Outcome::new(right, wrong, case.agreement)
+            .disagreements
+            .into_iter()
+            .map(|d| d.field)
+            .collect();
+        assert!(fields.contains(&"lost"), "{fields:?}");
+        assert!(fields.contains(&"redelivered"), "{fields:?}");
+    }
+
     /// A model that loses only the delivery in hand on an auto-ack crash, not the buffer,
     /// must be caught: its observation disagrees with what the right model (and RabbitMQ)
     /// report.
