@@ -117,7 +117,11 @@ pub fn table(case: &Case, result: &Result<Outcome, String>) -> String {
     if o.agrees() {
         out += "\n**agree**";
         if let observed::Agreement::WithinSigma { trials, p } = case.agreement {
-            out += &format!(" (within 5σ: {trials} confirms at p = {p})");
+            let sigma = (2.0 * trials as f64 * p / ((1.0 - p) * (1.0 - p))).sqrt();
+            out += &format!(
+                " (within 5σ = {:.0}: {trials} messages, confirms dropped at p = {p})",
+                5.0 * sigma
+            );
         }
         out += "\n";
     } else {
@@ -125,6 +129,36 @@ pub fn table(case: &Case, result: &Result<Outcome, String>) -> String {
         for d in &o.disagreements {
             out += &format!("- {d}\n");
         }
+    }
+    out
+}
+
+/// One line per case, each cell `real / simulated`, as Markdown.
+pub fn summary(cases: &[&Case], results: &[Result<Outcome, String>]) -> String {
+    let mut out = String::from(
+        "| case | delivered | redelivered | duplicates applied | lost | dead-lettered | verdict |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for (case, result) in cases.iter().zip(results) {
+        let line = match result {
+            Ok(o) => {
+                let pair = |r: u64, s: u64| format!("{r} / {s}");
+                let (r, s) = (&o.real, &o.simulated);
+                format!(
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    case.name,
+                    pair(r.delivered, s.delivered),
+                    pair(r.redelivered, s.redelivered),
+                    pair(r.duplicates, s.duplicates),
+                    pair(r.lost, s.lost),
+                    pair(r.dead_lettered, s.dead_lettered),
+                    if o.agrees() { "agree" } else { "DISAGREE" },
+                )
+            }
+            Err(_) => format!("| {} | | | | | | ERROR |", case.name),
+        };
+        out += &line;
+        out.push('\n');
     }
     out
 }

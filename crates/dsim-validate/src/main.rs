@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use dsim_validate::server::Node;
-use dsim_validate::{select, table, validate};
+use dsim_validate::{select, summary, table, validate};
 
 const USAGE: &str = "usage: dsim-validate [--amqp-url URL] [--case NAME]...
 
@@ -69,6 +69,10 @@ fn main() -> ExitCode {
             failed += 1;
         }
     }
+    println!(
+        "### Summary (real / simulated)\n\n{}",
+        summary(&cases, &results)
+    );
     if let Some(mut n) = node {
         n.stop();
         let left = n.leftovers();

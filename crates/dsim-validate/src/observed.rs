@@ -33,8 +33,10 @@ pub struct Observed {
 pub enum Agreement {
     /// Deterministic: every number and list equal.
     Exact,
-    /// Both sides draw the same faults at rate `p` independently over `trials` draws: each
-    /// count may differ by 5σ of the difference of two such draws.
+    /// Both sides drop publisher confirms at rate `p`, independently, for `trials` messages;
+    /// a message whose confirm is dropped is republished until one arrives, so its
+    /// republishes are geometric (mean p/(1-p), variance p/(1-p)²). Each count may differ
+    /// by 5σ of the difference of two such sums.
     WithinSigma { trials: u64, p: f64 },
 }
 
@@ -109,8 +111,8 @@ pub fn compare(real: &Observed, simulated: &Observed, agreement: Agreement) -> V
             }
         }
         Agreement::WithinSigma { trials, p } => {
-            // Two independent binomial counts: the difference has variance 2·n·p·(1-p).
-            let sigma = (2.0 * trials as f64 * p * (1.0 - p)).sqrt();
+            // The difference of two independent sums of n geometric counts.
+            let sigma = (2.0 * trials as f64 * p / ((1.0 - p) * (1.0 - p))).sqrt();
             // At least one event of slack, so a p near 0 does not demand equality.
             let tolerance = (5.0 * sigma).max(1.0);
             for (field, r, s) in counts {
@@ -196,7 +198,7 @@ mod tests {
             trials: 400,
             p: 0.05,
         };
-        // 5σ of the difference: 5 · sqrt(2 · 400 · 0.05 · 0.95) ≈ 30.8.
+        // 5σ of the difference: 5 · sqrt(2 · 400 · 0.05 / 0.95²) ≈ 33.3.
         let real = Observed {
             duplicates: 20,
             ..Observed::default()
@@ -206,7 +208,7 @@ mod tests {
             ..Observed::default()
         };
         let far = Observed {
-            duplicates: 52,
+            duplicates: 54,
             ..Observed::default()
         };
         assert!(compare(&real, &close, agreement).is_empty());
