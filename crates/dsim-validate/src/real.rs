@@ -113,11 +113,15 @@ async fn run_inner(url: &str, plan: &Plan, tag: &str) -> Result<Observed> {
     let distinct = app.applied.len() as u64;
     let applications: u64 = app.applied.values().map(|&n| n as u64).sum();
     let dead = dead_letter_ids.len() as u64;
+    // Never applied and not dead-lettered (the simulator reports dead-lettered apart too).
+    let lost = (0..plan.messages)
+        .filter(|m| !app.applied.contains_key(m) && !dead_letter_ids.contains(m))
+        .count() as u64;
     Ok(Observed {
         delivered: app.delivered,
         redelivered: app.redelivery_order.len() as u64,
         duplicates: applications - distinct,
-        lost: plan.messages as u64 - distinct - dead,
+        lost,
         dead_lettered: dead,
         dedup_skips: app.dedup_skips,
         republished,
