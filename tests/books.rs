@@ -44,8 +44,10 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
     struct Message {
         created: bool,
         applied: u64,
-        gave_up: bool,
-        dead_lettered: bool,
+        /// The last of the events that give a message up: the producer's `gave up` or the
+        /// broker's `dead lettered` (a copy can reach the broker and be dead-lettered after
+        /// the producer gave up on it, or the other way round): the one that made it lost.
+        last_loss: Option<TraceKind>,
     }
     let mut messages: BTreeMap<u32, Message> = BTreeMap::new();
     let mut books = Books::default();
@@ -56,8 +58,7 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
             // The payment's creation: its database write, or in the outbox mode the
             // transaction that wrote it with its outbox row.
             TraceKind::Created | TraceKind::OutboxCommitted => m.created = true,
-            TraceKind::GaveUp => m.gave_up = true,
-            TraceKind::DeadLettered => m.dead_lettered = true,
+            TraceKind::GaveUp | TraceKind::DeadLettered => m.last_loss = Some(e.kind),
             TraceKind::Processed => {
                 let (cents, account) = charge(&e.note);
                 m.applied += 1;
@@ -79,8 +80,8 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
             books.duplicates += m.applied - 1;
         } else if m.created {
             books.unapplied += 1;
-            books.gave_up += u64::from(m.gave_up);
-            books.dead_lettered += u64::from(m.dead_lettered && !m.gave_up);
+            books.gave_up += u64::from(m.last_loss == Some(TraceKind::GaveUp));
+            books.dead_lettered += u64::from(m.last_loss == Some(TraceKind::DeadLettered));
         }
     }
     books.accounts_double_charged = doubled.len() as u32;

@@ -12,6 +12,9 @@ pub const BINARYEN_VERSION: &str = "123.0.0";
 /// `wasm-split-cli`. Its split-section format must match `wasm_split_helpers` in Cargo.lock.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The RabbitMQ node `cargo xtask test validate` checks the simulator against (Debian's
+/// rabbitmq-server, 3.10.8 on bookworm). crates/dsim-validate runs this script directly.
+pub const RABBITMQ_SERVER: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -60,6 +63,21 @@ fn apt_packages(ctx: &Ctx, scope: Scope) -> Result<(), String> {
         wanted.push(("chromedriver", &["chromium-driver"]));
     }
     let mut missing = Vec::new();
+    if scope == Scope::All {
+        // Found by its path and versioned by dpkg, never by running it: `rabbitmq-server
+        // --version` starts a broker. apt-get may start the service where an init system
+        // runs; the validation starts a private node of its own either way.
+        if std::path::Path::new(RABBITMQ_SERVER).exists() {
+            let version = ctx
+                .cmd("dpkg-query")
+                .args(["-W", "-f", "${Version}", "rabbitmq-server"])
+                .read()
+                .unwrap_or_default();
+            println!("ok rabbitmq-server {} (already installed)", version.trim());
+        } else {
+            missing.push("rabbitmq-server");
+        }
+    }
     for (bin, packages) in wanted {
         if ctx.which(bin).is_some() {
             println!("ok {bin} {} (already installed)", version_of(ctx, bin));

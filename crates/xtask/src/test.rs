@@ -9,6 +9,12 @@ use crate::folders;
 use crate::install::{self, Scope, WASM_TARGET};
 use crate::meta::{Package, Workspace};
 
+/// Crates that talk to a real broker (crates/dsim-validate and its AMQP client): native
+/// only, never in the core or a wasm bundle. Not tokio, which the validation also uses:
+/// `--target all` lists it under the page's wasm-bindgen-futures already, for an Emscripten
+/// build behind an unstable cfg that no build here enables.
+const FORBIDDEN_IN_BUNDLES: &[&str] = &["dsim-validate", "lapin"];
+
 /// Crates the core must never pull in: it stays a pure, deterministic library
 /// that the CLI, the web UI and the JS API can all share.
 const FORBIDDEN_IN_CORE: &[&str] = &["leptos", "web-sys", "js-sys", "wasm-bindgen", "getrandom"];
@@ -41,6 +47,11 @@ const STEPS: &[(&str, &str, StepFn)] = &[
         clippy,
     ),
     ("native", "native tests", native_tests),
+    (
+        "validate",
+        "RabbitMQ model vs a real RabbitMQ (dsim-validate)",
+        validate,
+    ),
     ("wasm-web", "dsim-web tests in Chromium", wasm_web),
     ("wasm-api", "dsim-wasm tests (wasm-pack)", wasm_api),
     ("trunk", "release build: page + JS API", trunk_build),
@@ -158,6 +169,52 @@ fn boundary(ctx: &Ctx) -> Result<Outcome, String> {
             branches.join("\n  ")
         ));
     }
+    for package in ["dsim-core", "dsim-wasm", "dsim-web"] {
+        if Workspace::load(ctx)?.package(package).is_none() {
+            continue;
+        }
+        let tree = ctx
+            .cargo()
+            .args(["tree", "-p", package, "-e", "normal", "--prefix", "none"])
+            .args(["--target", "all"])
+            .read()?;
+        let leaked: Vec<&str> = tree
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|name| FORBIDDEN_IN_BUNDLES.contains(name))
+            .collect();
+        if let Some(name) = leaked.first() {
+            return Err(format!(
+                "{package} depends on {name}: the real-broker validation must stay out of the core and the wasm bundles. \
+                 See `cargo tree -p {package} -e normal --target all -i {name}`"
+            ));
+        }
+    }
+    println!(
+        "dsim-core, dsim-wasm, dsim-web: none of {} in their dependency trees",
+        FORBIDDEN_IN_BUNDLES.join(", ")
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Runs crates/dsim-validate's tests with the real-broker test switched on: every case on a
+/// private RabbitMQ node the harness starts and stops, and in the simulator. The server
+/// comes from `install`; a machine without it gets it here, so the step never passes by
+/// skipping.
+fn validate(ctx: &Ctx) -> Result<Outcome, String> {
+    if Workspace::load(ctx)?.package("dsim-validate").is_none() {
+        return Ok(Outcome::Skipped("no dsim-validate package yet".into()));
+    }
+    if !Path::new(install::RABBITMQ_SERVER).exists() {
+        install::install(ctx, Scope::All)?;
+    }
+    ctx.cargo()
+        .args(["test", "-p", "dsim-validate", "--", "--nocapture"])
+        .env("DSIM_VALIDATE_RABBITMQ", "1")
+        // Each case is bounded (60 s at most, a few seconds in practice) and the node
+        // starts in about 6 s; this bounds a hang, not the step.
+        .ci_time_limit(15 * MINUTE)
+        .run()?;
     Ok(Outcome::Passed)
 }
 

@@ -91,8 +91,22 @@ impl Simulation {
         if auto_ack {
             self.finish_entry(entry);
         }
+        // The consumer's connection delivers in the order the broker sent: jitter delays a
+        // delivery but never lets a later one overtake it. Found by crates/dsim-validate:
+        // with per-delivery jitter the simulated consumer could take a window out of order,
+        // so a scripted crash struck, and the quorum queue dead-lettered, other messages
+        // than on RabbitMQ 3.10. One held back by the `delay` fault is still overtaken, as a
+        // producer's publish is (`in_order_arrival`).
+        let mut at = self.now + delay;
+        if delay <= self.faults.on_time_bound()
+            && let Some(q) = self.family.rabbit_mut()
+        {
+            let last = &mut q.last_delivery_arrival[consumer as usize];
+            at = at.max(*last);
+            *last = at;
+        }
         self.queue.schedule(
-            self.now + delay,
+            at,
             Event::DeliveryArrive {
                 msg,
                 entry,

@@ -20,6 +20,9 @@ pub(crate) struct RabbitQueue {
     /// When the last basic.ack each consumer sent reaches the broker: a connection's close
     /// arrives after everything sent on it before (TCP keeps order).
     pub last_ack_arrival: Vec<u64>,
+    /// When the last on-time delivery pushed to each consumer reaches it: one connection
+    /// carries them in the order the broker sent them.
+    pub last_delivery_arrival: Vec<u64>,
     /// Where the round robin over consumers resumes.
     next_consumer: usize,
     /// `basic.qos` prefetch count; 0 is unlimited.
@@ -41,6 +44,7 @@ impl RabbitQueue {
             unacked: vec![BTreeMap::new(); consumers],
             open: vec![false; consumers],
             last_ack_arrival: vec![0; consumers],
+            last_delivery_arrival: vec![0; consumers],
             next_consumer: 0,
             prefetch,
             auto_ack,
