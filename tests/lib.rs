@@ -7,6 +7,9 @@
 mod support;
 
 #[cfg(test)]
+mod architecture_map;
+
+#[cfg(test)]
 mod textbook_cases;
 
 #[cfg(test)]
@@ -26,6 +29,9 @@ mod guarantees;
 
 #[cfg(test)]
 mod statistics;
+
+#[cfg(test)]
+mod theory_drift;
 
 #[cfg(test)]
 mod termination;
