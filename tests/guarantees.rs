@@ -197,12 +197,18 @@ proptest! {
 /// whose every attempt is dropped gives up after its last (at 20 % loss, all nine of the
 /// default attempts fail for about one message in two million, as seed 516937 found).
 fn second_attempt_drops(s: &Scenario) -> u64 {
-    use dsim_core::faults::{FaultPlan, Hop, Verdict};
+    use dsim_core::faults::{FaultPlan, FaultSite, Verdict};
     let mut plan = FaultPlan::new(s);
     let mut dropped = |m, attempt| {
         // No script: the link and the time do not matter.
-        plan.network(Hop::Publish, dsim_core::Link::Producer(0), 0, m, attempt, 0)
-            == Verdict::Drop { scripted: None }
+        plan.network(
+            FaultSite::Publish,
+            dsim_core::Link::Producer(0),
+            0,
+            m,
+            attempt,
+            0,
+        ) == Verdict::Drop { scripted: None }
     };
     let mut extra = 0;
     for m in 0..s.messages {

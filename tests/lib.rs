@@ -10,6 +10,9 @@ mod support;
 mod books;
 
 #[cfg(test)]
+mod architecture_map;
+
+#[cfg(test)]
 mod textbook_cases;
 
 #[cfg(test)]
@@ -29,6 +32,9 @@ mod guarantees;
 
 #[cfg(test)]
 mod statistics;
+
+#[cfg(test)]
+mod theory_drift;
 
 #[cfg(test)]
 mod termination;

@@ -5,7 +5,7 @@
 //! default seed and say why they are what they are; each is also checked against a count
 //! taken independently (from the traces, or from another mode's run).
 
-use dsim_core::faults::{FaultPlan, Hop};
+use dsim_core::faults::{FaultPlan, FaultSite};
 use dsim_core::{
     Idempotence, Mode, Scenario, Simulation, TraceKind, checker, knobs::knob, simulate,
     trace_message,
@@ -125,7 +125,10 @@ fn a_producer_restart_without_a_transactional_id_duplicates_exactly_the_unacked_
     // (a dead one sends nothing): the restarts are exactly the messages the plan strikes.
     let mut plan = FaultPlan::new(&s);
     let struck = (0..s.messages)
-        .filter(|&m| plan.crash(Hop::ProducerRestart, 0, 0, m, 1, 0).struck())
+        .filter(|&m| {
+            plan.crash(FaultSite::ProducerRestart, 0, 0, m, 1, 0)
+                .struck()
+        })
         .count() as u64;
     assert_eq!(alo.cost.producer_restarts, struck);
     assert_eq!(alo.duplicates, 102);

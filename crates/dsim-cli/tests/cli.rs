@@ -122,6 +122,37 @@ fn sweep_prints_a_readable_table_by_default() {
 }
 
 #[test]
+fn a_knob_theory_does_not_model_gets_no_theory_column() {
+    // Issue 29: a sweep of consumer-stall must not print theory's 0 beside measured
+    // duplicates. At 0 every formula holds (nothing is on); above it there is none.
+    let table = stdout(&[
+        "sweep",
+        "--knob",
+        "consumer-stall",
+        "--from",
+        "0",
+        "--to",
+        "0.1",
+        "--steps",
+        "2",
+        "--seeds",
+        "2",
+        "--messages",
+        "200",
+    ]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("at-least-once"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(
+        rows[0].trim_end().ends_with("0.0000      0.0000"),
+        "{table}"
+    );
+    assert!(rows[1].trim_end().ends_with("-           -"), "{table}");
+}
+
+#[test]
 fn the_base_scenario_comes_from_a_preset_and_flags() {
     let json: Value = serde_json::from_str(&stdout(&[
         "sweep",

@@ -7,6 +7,11 @@
 //! decide how producer, broker and consumer react. A run is a pure function of its
 //! `Scenario`: time is virtual, every random decision derives from the seed, and only ordered
 //! collections are iterated, so the same scenario gives the same `Report` on every platform.
+//!
+//! The compiler holds the core to that: `clippy.toml` beside this crate's `Cargo.toml` bans
+//! clocks, platform `ln`/`exp`/`powf` and std's hash maps here, and these lints are errors.
+
+#![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod brokers;
 mod clients;

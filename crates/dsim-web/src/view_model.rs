@@ -878,7 +878,7 @@ mod tests {
         let eos = dsim_core::simulate(&preset.scenario().unwrap()).unwrap();
         let provider = eos.external.clone().unwrap();
         assert!(eos.guarantee.held && provider.double_charges > 0);
-        let rows = compare_rows(&[eos.clone()]);
+        let rows = compare_rows(std::slice::from_ref(&eos));
         assert_eq!(
             rows[0].cards_charged_twice.as_deref(),
             Some(

@@ -50,7 +50,9 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let sizes = bundle_sizes(ctx)?;
 
     let mut md = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; rerun it to update.\n\n## {} on {}\n\n\
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; rerun it to update. What each change \
+         gained, and what was tried: [docs/performance-notes.md](docs/performance-notes.md).\n\n\
+         ## {} on {}\n\n\
          Native, `cargo run --release -p dsim-cli -- bench` (target: 2 M msgs/s for \
          at-least-once with 10 % faults):\n\n```text\n{}\n```\n\n{}\n{}",
         today(),

@@ -25,7 +25,7 @@ pub struct Budget {
 /// Every budget, in one place. Issue 5 asks for the page's wasm under 300 KB gzipped
 /// (`PAGE_TARGET_GZIPPED`). The page starts from its main module; the panels below the
 /// dashboard are a second module it fetches once the dashboard is up, and an embedded view
-/// never fetches (`cargo xtask split-page`; ARCHITECTURE.md, "Bundle size"). Unsplit, the page
+/// never fetches (`cargo xtask split-page`; docs/performance-notes.md, "Bundle size"). Unsplit, the page
 /// weighed 350 KB (466 KB before Leptos's `erase_components`, 400 KB while the worker's
 /// replies were JSON).
 /// The worker and the JS API are not what the page downloads at start, and they skip

@@ -169,6 +169,7 @@ fn boundary(ctx: &Ctx) -> Result<Outcome, String> {
             branches.join("\n  ")
         ));
     }
+    println!("{}", core_lints(&ctx.root)?);
     for package in ["dsim-core", "dsim-wasm", "dsim-web"] {
         if Workspace::load(ctx)?.package(package).is_none() {
             continue;
@@ -216,6 +217,52 @@ fn validate(ctx: &Ctx) -> Result<Outcome, String> {
         .ci_time_limit(15 * MINUTE)
         .run()?;
     Ok(Outcome::Passed)
+}
+
+/// What dsim-core's clippy.toml must ban, for the clippy step to hold the core to its
+/// determinism invariants (ARCHITECTURE.md, "Invariants").
+const CORE_BANS: &[&str] = &[
+    "std::time::Instant::now",
+    "std::time::SystemTime::now",
+    "f64::ln",
+    "f64::exp",
+    "f64::powf",
+    "f64::powi",
+    "std::collections::HashMap",
+    "std::collections::HashSet",
+    "rustc_hash::FxHashMap",
+];
+const CORE_DENY: &str = "#![deny(clippy::disallowed_methods, clippy::disallowed_types)]";
+
+/// Checks that the bans the clippy step enforces in dsim-core are still in place: the crate's
+/// own clippy.toml (which clippy reads from the crate's manifest directory, so it binds
+/// dsim-core alone) names each of `CORE_BANS`, and its lib.rs makes both lints errors.
+fn core_lints(root: &Path) -> Result<String, String> {
+    let core = root.join("crates/dsim-core");
+    let read = |p: PathBuf| {
+        fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let config = read(core.join("clippy.toml"))?;
+    let missing: Vec<&str> = CORE_BANS
+        .iter()
+        .copied()
+        .filter(|path| !config.contains(&format!("path = \"{path}\"")))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "crates/dsim-core/clippy.toml no longer bans {}: the core's determinism relies on it",
+            missing.join(", ")
+        ));
+    }
+    if !read(core.join("src/lib.rs"))?.contains(CORE_DENY) {
+        return Err(format!(
+            "crates/dsim-core/src/lib.rs lost `{CORE_DENY}`: clippy.toml's bans would only warn"
+        ));
+    }
+    Ok(format!(
+        "dsim-core: clippy.toml bans {} and more; lib.rs denies them",
+        CORE_BANS.join(", ")
+    ))
 }
 
 fn clippy(ctx: &Ctx) -> Result<Outcome, String> {
@@ -500,6 +547,26 @@ fn e2e(ctx: &Ctx) -> Result<Outcome, String> {
 mod tests {
     use super::*;
     use crate::cmd::ctx_with;
+
+    #[test]
+    fn the_cores_clippy_bans_are_in_place() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        core_lints(&root).unwrap();
+        // A ban taken out is named.
+        let tmp = std::env::temp_dir().join(format!("xtask-core-lints-{}", std::process::id()));
+        let src = tmp.join("crates/dsim-core/src");
+        fs::create_dir_all(&src).unwrap();
+        let config = fs::read_to_string(root.join("crates/dsim-core/clippy.toml")).unwrap();
+        fs::write(
+            tmp.join("crates/dsim-core/clippy.toml"),
+            config.replace("\"f64::exp\"", "\"f64::exp_nothing\""),
+        )
+        .unwrap();
+        fs::write(src.join("lib.rs"), CORE_DENY).unwrap();
+        let err = core_lints(&tmp).unwrap_err();
+        fs::remove_dir_all(&tmp).unwrap();
+        assert!(err.contains("f64::exp"), "{err}");
+    }
 
     #[test]
     fn native_tests_run_at_full_strength_whatever_xtask_inherits() {

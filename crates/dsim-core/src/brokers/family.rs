@@ -123,7 +123,7 @@ impl Simulation {
     /// partition's owner's parked `Fetch` is answered (`serve_fetch`); RabbitMQ: the confirmed
     /// message joins the queue and is pushed (`basic.deliver`) to a consumer with room under
     /// its prefetch; SQS: the message becomes visible to `ReceiveMessage`.
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline]
     pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
         // A record of a producer's open transaction is ready too: the fetch path stops before

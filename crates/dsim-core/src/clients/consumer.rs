@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use crate::brokers::kafka::delivery_key;
 use crate::effects::external::Charge;
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, trace};
@@ -287,7 +287,7 @@ impl Simulation {
 
     pub(crate) fn start_processing(&mut self, consumer: u16, item: Item) {
         let strike = self.faults.crash(
-            Hop::BeforeProcess,
+            FaultSite::BeforeProcess,
             consumer,
             self.now,
             item.msg,
@@ -409,7 +409,7 @@ impl Simulation {
         }
         let staged = work == Work::Apply && self.mode == Mode::ExactlyOnce;
         let strike = self.faults.crash(
-            Hop::AfterProcess,
+            FaultSite::AfterProcess,
             consumer,
             self.now,
             item.msg,
@@ -444,7 +444,7 @@ impl Simulation {
         }
         if self
             .faults
-            .random_crash(Hop::Stall, item.msg, item.delivery, item.key as u32)
+            .random_crash(FaultSite::Stall, item.msg, item.delivery, item.key as u32)
         {
             self.stall_consumer(consumer, item, !staged);
             return;
@@ -556,7 +556,7 @@ impl Simulation {
         self.metrics.counters.network_messages += 1;
         let fault_attempt = delivery.wrapping_add(1000u32.wrapping_mul(attempt - 1));
         match self.faults.network(
-            Hop::Ack,
+            FaultSite::Ack,
             Link::Consumer(consumer),
             self.now,
             msg,
@@ -753,7 +753,7 @@ impl Simulation {
             .delivery
             .wrapping_add(1000u32.wrapping_mul(attempt - 1));
         match self.faults.network(
-            Hop::Ack,
+            FaultSite::Ack,
             Link::Consumer(consumer),
             self.now,
             first.msg,

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::brokers::kafka::Txn;
 use crate::brokers::kafka::producer_state::{Batch, instance_epoch};
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, MsgTable};
 use crate::engine::queue::Lane;
 use crate::engine::timers::TimerKind;
@@ -56,7 +56,7 @@ impl Simulation {
         let producer = self.producer_of(msg);
         let crashed = self
             .faults
-            .crash(Hop::ProducerWrite, 0, self.now, msg, 1, 0)
+            .crash(FaultSite::ProducerWrite, 0, self.now, msg, 1, 0)
             .struck();
         if self.mode == Mode::Outbox {
             // The payment and its outbox row commit together, so the relay publishes it even
@@ -230,10 +230,14 @@ impl Simulation {
             },
         );
         let link = Link::Producer(producer as u16);
-        match self
-            .faults
-            .network(Hop::Publish, link, self.now, batch.lead, attempt as u32, 0)
-        {
+        match self.faults.network(
+            FaultSite::Publish,
+            link,
+            self.now,
+            batch.lead,
+            attempt as u32,
+            0,
+        ) {
             Verdict::Drop { scripted } => {
                 if let Some(m) = self.msgs.get_mut(msg) {
                     m.cause = Cause::PublishLost;
@@ -294,7 +298,11 @@ impl Simulation {
             // The producer has sent and waits for the ack: the moment `producer-restart`
             // strikes, once per message (at its first send; a restart's resends are not
             // drawn again), so restarts are at most one per message.
-            if attempt == 1 && self.faults.random_crash(Hop::ProducerRestart, msg, 1, 0) {
+            if attempt == 1
+                && self
+                    .faults
+                    .random_crash(FaultSite::ProducerRestart, msg, 1, 0)
+            {
                 self.crash_producer(producer as u16, msg, false);
             }
         }
@@ -349,7 +357,7 @@ impl Simulation {
         // is not drawn again).
         if self.mode == Mode::Outbox
             && attempt == 1
-            && self.faults.random_crash(Hop::RelayCrash, msg, 1, 0)
+            && self.faults.random_crash(FaultSite::RelayCrash, msg, 1, 0)
         {
             // The row is published but not yet marked sent: the restarted relay publishes it
             // again.

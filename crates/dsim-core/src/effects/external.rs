@@ -12,7 +12,7 @@
 //! This is the provider's side, plain state; the consumer's call, with its trace rows, is
 //! `call_external` in `clients/consumer.rs`.
 
-use rustc_hash::FxHashMap;
+use crate::effects::lookup_map::LookupMap;
 
 /// What the provider did with one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +30,8 @@ pub enum Charge {
 #[derive(Clone)]
 pub struct ExternalProvider {
     keyed: bool,
-    /// Charges per message in flight. Looked up, never iterated.
-    charges: FxHashMap<u32, u16>,
+    /// Charges per message in flight. Looked up, never iterated (`LookupMap` cannot be).
+    charges: LookupMap<u32, u16>,
     pub calls: u64,
     pub charged: u64,
     pub double_charges: u64,
@@ -48,7 +48,7 @@ impl ExternalProvider {
     pub fn new(accounts: u32, keyed: bool) -> ExternalProvider {
         ExternalProvider {
             keyed,
-            charges: FxHashMap::default(),
+            charges: LookupMap::default(),
             calls: 0,
             charged: 0,
             double_charges: 0,
@@ -63,7 +63,7 @@ impl ExternalProvider {
     /// One call for message `msg`'s payment.
     pub fn call(&mut self, msg: u32, account: u32, amount_cents: u64) -> Charge {
         self.calls += 1;
-        let before = self.charges.entry(msg).or_insert(0);
+        let before = self.charges.get_or_insert(msg, 0);
         if self.keyed && *before > 0 {
             self.deduplicated_by_key += 1;
             return Charge::Deduplicated;

@@ -3,3 +3,4 @@
 
 pub(crate) mod external;
 pub(crate) mod ledger;
+pub(crate) mod lookup_map;

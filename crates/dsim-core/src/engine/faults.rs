@@ -1,8 +1,8 @@
 //! The fault plan: the single place where the simulation asks "what happens to this message on
-//! this hop, this time?".
+//! this hop, this time?" (or at this point of its life: before processing, in a stall, ...).
 //!
 //! Every decision is a pure function of the seed and the decision's coordinates (message,
-//! hop, attempt, copy), not a draw from one shared sequential stream. So a fault that hits
+//! `FaultSite`, attempt, copy), not a draw from one shared sequential stream. So a fault that hits
 //! message 42's first delivery in one mode hits it in every mode, and a comparison between
 //! modes shows the semantics rather than luck. Probabilities are turned into integer
 //! thresholds once, so no outcome depends on platform floating-point functions.
@@ -21,10 +21,14 @@ use crate::scenario::Scenario;
 use crate::scenario::script::{CrashPoint, Link, ScriptPlan};
 use crate::time::{Micros, ms_to_us};
 
-/// The places a fault can strike.
+/// The places a fault can strike, and the other keyed draws: a network hop (`Publish`,
+/// `Delivery`, ...), a point in a client's or the broker's work (`BeforeProcess`, `Stall`,
+/// `ProducerWrite`, ...), or no fault at all (`Payment`, the payment's account and amount).
+/// Each is one coordinate of a decision's key, so its number must never change: the
+/// determinism digests would.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Hop {
+pub enum FaultSite {
     /// Producer (or outbox relay) to broker.
     Publish = 1,
     /// Broker to producer: the publish ack.
@@ -208,21 +212,21 @@ impl FaultPlan {
 
     /// A random stream owned by one decision. The coordinates are folded into the seed with
     /// distinct odd multipliers, and SplitMix64's output mixing spreads nearby keys apart.
-    fn stream(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> SplitMix64 {
+    fn stream(&self, site: FaultSite, msg: u32, attempt: u32, copy: u32) -> SplitMix64 {
         let key = self.seed
             ^ (msg as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (hop as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ (site as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
             ^ (attempt as u64).wrapping_mul(0x1656_67B1_9E37_79F9)
             ^ (copy as u64).wrapping_mul(0x85EB_CA77_C2B2_AE63);
         SplitMix64::seed_from_u64(key)
     }
 
-    fn loss_threshold(&self, hop: Hop) -> u64 {
-        match hop {
-            Hop::Publish => self.publish_loss,
-            Hop::PublishAck => self.publish_ack_loss,
-            Hop::Delivery => self.delivery_loss,
-            Hop::Ack => self.ack_loss,
+    fn loss_threshold(&self, site: FaultSite) -> u64 {
+        match site {
+            FaultSite::Publish => self.publish_loss,
+            FaultSite::PublishAck => self.publish_ack_loss,
+            FaultSite::Delivery => self.delivery_loss,
+            FaultSite::Ack => self.ack_loss,
             _ => 0,
         }
     }
@@ -231,11 +235,11 @@ impl FaultPlan {
     /// or a consumer) on a network hop. `attempt` counts the sender's tries (1 for the first);
     /// `copy` tells apart copies that exist at the same attempt (a second log entry, a network
     /// duplicate).
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline(always)]
     pub fn network(
         &mut self,
-        hop: Hop,
+        site: FaultSite,
         link: Link,
         now: Micros,
         msg: u32,
@@ -250,15 +254,16 @@ impl FaultPlan {
                 scripted: Some(entry),
             };
         }
-        let mut rng = self.stream(hop, msg, attempt, copy);
+        let mut rng = self.stream(site, msg, attempt, copy);
         // The draws are taken in a fixed order, and only where the scenario enables the fault:
         // the same scenario always consumes the same draws, in every mode.
-        let loss = self.loss_threshold(hop);
+        let loss = self.loss_threshold(site);
         if loss != 0 && strikes(rng.next_u64(), loss) {
             return Verdict::Drop { scripted: None };
         }
         // Only the hops that carry a message's payload can duplicate it.
-        let can_duplicate = self.duplicate != 0 && matches!(hop, Hop::Publish | Hop::Delivery);
+        let can_duplicate =
+            self.duplicate != 0 && matches!(site, FaultSite::Publish | FaultSite::Delivery);
         let duplicated = can_duplicate && strikes(rng.next_u64(), self.duplicate);
         let extra = if self.delay != 0 && strikes(rng.next_u64(), self.delay) {
             self.delay_extra
@@ -273,7 +278,7 @@ impl FaultPlan {
     /// Latency with jitter, for messages the model never loses (fetches, commit responses)
     /// sent at `now` over `link`: a scripted partition holds them until it heals, as TCP
     /// would keep retrying them.
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline]
     pub fn latency(&self, link: Link, now: Micros, msg: u32, attempt: u32, copy: u32) -> Micros {
         let held = if self.script.is_empty() {
@@ -281,7 +286,7 @@ impl FaultPlan {
         } else {
             self.script.heals_at(link, now).map_or(0, |t| t - now)
         };
-        held + self.jittered(&mut self.stream(Hop::Control, msg, attempt, copy))
+        held + self.jittered(&mut self.stream(FaultSite::Control, msg, attempt, copy))
     }
 
     /// The longest a hop takes without the `delay` fault: latency plus jitter.
@@ -298,21 +303,21 @@ impl FaultPlan {
     }
 
     /// Whether a consumer or broker crash strikes at this point of this message's life, at `now`;
-    /// `consumer` is the consumer at work for the consumer's hops (ignored elsewhere).
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    /// `consumer` is the consumer at work for the consumer's sites (ignored elsewhere).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline]
     pub fn crash(
         &mut self,
-        hop: Hop,
+        site: FaultSite,
         consumer: u16,
         now: Micros,
         msg: u32,
         attempt: u32,
         copy: u32,
     ) -> Strike {
-        let point = match hop {
-            Hop::BeforeProcess => Some(CrashPoint::BeforeProcessing),
-            Hop::AfterProcess => Some(CrashPoint::AfterProcessing),
+        let point = match site {
+            FaultSite::BeforeProcess => Some(CrashPoint::BeforeProcessing),
+            FaultSite::AfterProcess => Some(CrashPoint::AfterProcessing),
             _ => None,
         };
         if let Some(point) = point
@@ -322,7 +327,7 @@ impl FaultPlan {
             self.script.record(entry, now);
             return Strike::Scripted(entry);
         }
-        if self.random_crash(hop, msg, attempt, copy) {
+        if self.random_crash(site, msg, attempt, copy) {
             Strike::Random
         } else {
             Strike::Spared
@@ -331,20 +336,20 @@ impl FaultPlan {
 
     /// Whether a random node fault (a crash, a consumer's stall, a follower's lag) strikes
     /// here.
-    pub(crate) fn random_crash(&self, hop: Hop, msg: u32, attempt: u32, copy: u32) -> bool {
-        let threshold = match hop {
-            Hop::BeforeProcess => self.crash_before,
-            Hop::AfterProcess => self.crash_after,
-            Hop::BrokerAppend => self.broker_crash,
-            Hop::ProducerWrite => self.producer_crash,
-            Hop::Stall => self.consumer_stall,
-            Hop::ReplicaLag => self.replica_lag,
-            Hop::ProducerRestart => self.producer_restart,
-            Hop::RelayCrash => self.relay_crash,
-            Hop::ExtraCopy => self.extra_copy,
+    pub(crate) fn random_crash(&self, site: FaultSite, msg: u32, attempt: u32, copy: u32) -> bool {
+        let threshold = match site {
+            FaultSite::BeforeProcess => self.crash_before,
+            FaultSite::AfterProcess => self.crash_after,
+            FaultSite::BrokerAppend => self.broker_crash,
+            FaultSite::ProducerWrite => self.producer_crash,
+            FaultSite::Stall => self.consumer_stall,
+            FaultSite::ReplicaLag => self.replica_lag,
+            FaultSite::ProducerRestart => self.producer_restart,
+            FaultSite::RelayCrash => self.relay_crash,
+            FaultSite::ExtraCopy => self.extra_copy,
             _ => 0,
         };
-        threshold != 0 && strikes(self.stream(hop, msg, attempt, copy).next_u64(), threshold)
+        threshold != 0 && strikes(self.stream(site, msg, attempt, copy).next_u64(), threshold)
     }
 
     /// Whether a follower falls out of the in-sync replicas right after this append (the
@@ -354,14 +359,15 @@ impl FaultPlan {
     pub fn replica_lags(&self, msg: u32, attempt: u32, copy: u32) -> bool {
         self.replica_lag != 0
             && strikes(
-                self.stream(Hop::ReplicaLag, msg, attempt, copy).next_u64(),
+                self.stream(FaultSite::ReplicaLag, msg, attempt, copy)
+                    .next_u64(),
                 self.replica_lag,
             )
     }
 
     /// The payment a message carries: (account, amount in cents from $1 to $500).
     pub fn payment(&self, msg: u32, accounts: u32) -> (u32, u64) {
-        let mut rng = self.stream(Hop::Payment, msg, 0, 0);
+        let mut rng = self.stream(FaultSite::Payment, msg, 0, 0);
         let account = below(rng.next_u64(), accounts as u64) as u32;
         let amount_cents = 100 + below(rng.next_u64(), 49_901);
         (account, amount_cents)

@@ -661,7 +661,7 @@ impl Simulation {
     /// (crashes, restarts, stalls, the script, traces) are `#[cold]`, and those of the
     /// transaction commit and the outbox `#[inline(never)]`, so that they stay out of the
     /// loop's hot code: +4 % msgs/s for at-least-once with 10 % faults, and +2 to 5 % for
-    /// exactly-once and the outbox themselves (ARCHITECTURE.md, notes on performance).
+    /// exactly-once and the outbox themselves (docs/performance-notes.md).
     #[inline(always)]
     fn handle(&mut self, event: Event) {
         match event {

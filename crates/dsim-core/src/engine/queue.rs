@@ -370,7 +370,7 @@ impl EventQueue {
     }
 
     /// The time of the next event, if any. Far events all lie after every wheel event.
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline]
     pub fn peek_time(&self) -> Option<Micros> {
         match self.wheel_next() {

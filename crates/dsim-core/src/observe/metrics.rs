@@ -323,7 +323,7 @@ impl Metrics {
         }
     }
 
-    // Inlined: in wasm, LLVM kept it a call on the hot path (ARCHITECTURE.md, wasm inlining).
+    // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline(always)]
     pub fn record_apply(&mut self, at: Micros, first: bool, latency: Micros) {
         let c = &mut self.counters;

@@ -505,7 +505,7 @@ fn whole_dollars(cents: u64) -> String {
     let digits = ((cents + 50) / 100).to_string();
     let mut out = String::from("$");
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -943,6 +943,6 @@ mod money_tests {
         assert_eq!(super::whole_dollars(49), "$0");
         assert_eq!(super::whole_dollars(50), "$1");
         assert_eq!(super::whole_dollars(532_995), "$5,330");
-        assert_eq!(super::whole_dollars(123_456_789_00), "$123,456,789");
+        assert_eq!(super::whole_dollars(12_345_678_900), "$123,456,789");
     }
 }

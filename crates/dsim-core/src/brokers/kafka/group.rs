@@ -10,7 +10,7 @@
 use super::log::{EntryState, Txn};
 use crate::brokers::kafka::delivery_key;
 use crate::clients::consumer::Assignment;
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
@@ -254,7 +254,7 @@ impl Simulation {
         // one, so that each request after a lost response draws afresh.
         let lost_before = self.consumers[consumer as usize].lost_fetches;
         let verdict = self.faults.network(
-            Hop::Delivery,
+            FaultSite::Delivery,
             Link::Consumer(consumer),
             self.now,
             first.msg,

@@ -3,7 +3,7 @@
 
 use super::log::{EntryState, Txn, Writer};
 use super::producer_state::{Batch, Check};
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
 use crate::engine::{Event, Simulation, Status, trace};
@@ -151,7 +151,7 @@ impl Simulation {
         if self
             .faults
             .crash(
-                Hop::BrokerAppend,
+                FaultSite::BrokerAppend,
                 0,
                 self.now,
                 msg,
@@ -321,10 +321,14 @@ impl Simulation {
         }
         self.metrics.counters.network_messages += 1;
         let link = Link::Producer(producer);
-        match self
-            .faults
-            .network(Hop::PublishAck, link, self.now, msg, attempt as u32, 0)
-        {
+        match self.faults.network(
+            FaultSite::PublishAck,
+            link,
+            self.now,
+            msg,
+            attempt as u32,
+            0,
+        ) {
             Verdict::Drop { scripted } => {
                 trace!(
                     self,

@@ -2,7 +2,7 @@
 //! taking acks, and requeueing when a consumer's connection closes or the node restarts.
 
 use crate::brokers::kafka::delivery_key;
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
@@ -167,7 +167,7 @@ impl Simulation {
         let session = self.consumers[consumer as usize].session;
         self.metrics.counters.network_messages += 1;
         match self.faults.network(
-            Hop::Ack,
+            FaultSite::Ack,
             Link::Consumer(consumer),
             self.now,
             item.msg,

@@ -6,7 +6,7 @@
 
 use super::queue::Stored;
 use crate::brokers::kafka::delivery_key;
-use crate::engine::faults::{Hop, Verdict};
+use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
@@ -183,7 +183,7 @@ impl Simulation {
         let first = self.entries.get(batch[0].1.held.0);
         let lost_before = self.consumers[consumer as usize].lost_fetches;
         let verdict = self.faults.network(
-            Hop::Delivery,
+            FaultSite::Delivery,
             Link::Consumer(consumer),
             self.now,
             first.msg,
@@ -410,7 +410,7 @@ impl Simulation {
         let session = self.consumers[consumer as usize].session;
         self.metrics.counters.network_messages += 1;
         match self.faults.network(
-            Hop::Ack,
+            FaultSite::Ack,
             Link::Consumer(consumer),
             self.now,
             item.msg,
@@ -505,7 +505,7 @@ impl Simulation {
             let key = delivery_key(copy, 0) as u32;
             if self
                 .faults
-                .random_crash(Hop::ExtraCopy, msg, receive, copy as u32)
+                .random_crash(FaultSite::ExtraCopy, msg, receive, copy as u32)
             {
                 if let Some(q) = self.family.sqs_mut() {
                     q.extra_copies += 1;
