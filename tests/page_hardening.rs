@@ -254,3 +254,40 @@ fn the_page_listens_for_no_message_from_another_window() {
         "post_height is the only message to another window"
     );
 }
+
+/// The web crate's folders say what kind of code a file is, and hold to it: `model/` and
+/// `draw/` are plain Rust over the core (no Leptos, no web API, so they run and are tested
+/// natively), and only `browser/`, `worker/` and the components touch web APIs. A file that
+/// sits at the crate's root besides `lib.rs` and the two binaries has no folder yet.
+#[test]
+fn the_web_crates_folders_hold_the_kind_of_code_they_name() {
+    let src = root().join("crates/dsim-web/src");
+    let mut wrong = Vec::new();
+    for (path, text) in web_sources() {
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let folder = rel.split('/').next().unwrap_or_default();
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let uses = |needle: &str| code.contains(needle);
+        match folder {
+            "model" | "draw" => {
+                for needle in ["leptos", "web_sys", "js_sys", "wasm_bindgen"] {
+                    if uses(needle) {
+                        wrong.push(format!("{rel} uses {needle}: {folder}/ is plain Rust"));
+                    }
+                }
+            }
+            "browser" | "worker" | "components" => {}
+            "lib.rs" | "main.rs" | "worker_main.rs" => {}
+            _ => wrong.push(format!("{rel} is in no folder")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,56 +1,41 @@
-//! The delivery-semantics playground: a client-side Leptos page over `dsim-core`.
+//! The delivery-semantics playground: a client-side Leptos page over `dsim-core`, in five
+//! folders that say what kind of code each file is:
 //!
-//! Plain-Rust modules hold the logic and are tested natively: `view_model` (driving a run a frame
-//! at a time, counters, ledger, badge, compare table), `charts` (report → SVG geometry),
-//! `chart_export` (a chart → a standalone SVG file), `sequence` (trace → sequence diagram),
-//! `url_state` (query ↔ page state), `matrix_table` (the real-world systems table), `script_review` (the fault timeline's text, entry by
-//! entry), `sweep_form` (a sweep's settings), `sweep_charts` (a sweep → SVG geometry),
-//! `scrubber` (time travel a frame at a time), `slider_scale`, `format` and
-//! `side_effects_view` (the card provider's books and consumer stalls). The components bind
-//! signals to them: `app`, `controls`, `dashboard`, `chart_view`, `timeline`, `compare`,
-//! `sweep_view`, `matrix_view`, `presets`, `share`, `exports`, `script_editor`, `side_effects`,
-//! `time_travel_view`, with `store` as the shared state and `browser` as the only code that
-//! calls web APIs by hand, besides `offload`, which runs heavy jobs (`worker_jobs`, spoken in
-//! `worker_protocol`) in a Web Worker, and `png_export`, which draws a chart's SVG file onto a
-//! canvas.
+//! - `model/`: plain Rust over the core's reports and scenarios, tested natively, with no
+//!   Leptos and no web API (driving a run a frame at a time, counters, ledger, badge, compare
+//!   table, URL state, the sweep's form, time travel's scrubber, formats).
+//! - `draw/`: plain Rust too: a report or a trace as SVG geometry (charts, sequence
+//!   diagrams, chart files).
+//! - `components/`: the Leptos components that bind signals to them, with `store` as the
+//!   shared state.
+//! - `worker/`: heavy jobs in a Web Worker (`offload`), the jobs themselves (`worker_jobs`) and
+//!   what the page and the worker say (`worker_protocol`).
+//! - `browser/`: the few places the page calls web APIs by hand, and the PNG export.
+//!
+//! The page-hardening tests hold `model/` and `draw/` to that: no Leptos, no web API.
 
-pub mod app;
 pub mod browser;
-pub mod chart_export;
-pub mod chart_view;
-pub mod charts;
-pub mod compare;
-pub mod controls;
-pub mod dashboard;
-pub mod example_link;
-pub mod exports;
-pub mod format;
-pub mod lower_panels;
-pub mod matrix_table;
-pub mod matrix_view;
+pub mod components;
+pub mod draw;
+pub mod model;
+pub mod worker;
+
+// Every module keeps its short path (`crate::view_model`, `dsim_web::url_state`): the folders
+// say what kind of code a file is, the paths stay what the tests and the docs name.
+pub use browser::png_export;
+pub use components::{
+    app, chart_view, compare, controls, dashboard, example_link, exports, lower_panels,
+    matrix_view, presets, script_editor, share, side_effects, store, sweep_view, time_travel_view,
+    timeline,
+};
+pub use draw::{chart_export, charts, plot_svg, sequence, sweep_charts};
+pub use model::{
+    format, matrix_table, script_review, scrubber, side_effects_view, slider_scale, sweep_form,
+    url_state, view_model,
+};
 #[cfg(target_arch = "wasm32")]
-pub mod offload;
-pub mod plot_svg;
-pub mod png_export;
-pub mod presets;
-pub mod script_editor;
-pub mod script_review;
-pub mod scrubber;
-pub mod sequence;
-pub mod share;
-pub mod side_effects;
-pub mod side_effects_view;
-pub mod slider_scale;
-pub mod store;
-pub mod sweep_charts;
-pub mod sweep_form;
-pub mod sweep_view;
-pub mod time_travel_view;
-pub mod timeline;
-pub mod url_state;
-pub mod view_model;
-pub mod worker_jobs;
-pub mod worker_protocol;
+pub use worker::offload;
+pub use worker::{worker_jobs, worker_protocol};
 
 pub use app::{App, Playground};
 

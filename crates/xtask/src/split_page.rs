@@ -1,6 +1,6 @@
 //! `cargo xtask split-page`: Trunk's post-build hook (Trunk.toml) for the release page.
 //!
-//! The page's release wasm is built with a split point (`crates/dsim-web/src/lower_panels.rs`,
+//! The page's release wasm is built with a split point (`crates/dsim-web/src/components/lower_panels.rs`,
 //! `cfg(dsim_split)` from its build.rs): the panels below the dashboard go into a second
 //! module, fetched once the dashboard is up, so the page starts from the smaller one. Trunk
 //! cannot split (it runs cargo, wasm-bindgen and wasm-opt in one step, and the split must come

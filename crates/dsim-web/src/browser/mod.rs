@@ -2,6 +2,8 @@
 //! new seed, the clipboard, file downloads, the embedding page, the panic message and the
 //! charts' plots (`sync_svg`). Everything else goes through Leptos.
 
+pub mod png_export;
+
 use std::cell::Cell;
 
 use dsim_core::knobs::MAX_SEED;
