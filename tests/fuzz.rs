@@ -377,10 +377,10 @@ proptest! {
                 prop_assert!(!ce.trace.is_empty(), "a counterexample without its trace");
             }
             // The finished run's books against its history, message by message (books.rs).
-            if let Some(books) = crate::books::rebuild(&s) {
-                if let Err(e) = crate::books::check(&last, &books) {
-                    prop_assert!(false, "books: {}; {}", e, replay(&s));
-                }
+            if let Some(books) = crate::books::rebuild(&s)
+                && let Err(e) = crate::books::check(&last, &books)
+            {
+                prop_assert!(false, "books: {}; {}", e, replay(&s));
             }
         }
     }
