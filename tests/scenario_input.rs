@@ -294,3 +294,29 @@ fn a_setting_the_broker_lacks_is_refused_when_set_alone_and_the_scenario_is_kept
     s.set("visibility-timeout-ms", "2000").unwrap();
     assert!(s.validate().is_ok());
 }
+
+#[test]
+fn a_query_can_start_from_a_preset_as_the_command_line_does() {
+    for p in dsim_core::presets() {
+        let (s, errors) = Scenario::from_query(&format!("preset={}", p.key), &[]);
+        assert!(errors.is_empty(), "{}: {errors:?}", p.key);
+        assert_eq!(s, p.scenario().unwrap(), "{}", p.key);
+    }
+    // The other keys change the preset, wherever `preset` stands.
+    let preset = dsim_core::presets::preset("dual-write").unwrap();
+    let mut want = preset.scenario().unwrap();
+    want.set("seed", "7").unwrap();
+    for q in ["preset=dual-write&seed=7", "seed=7&preset=dual-write"] {
+        let (s, errors) = Scenario::from_query(q, &[]);
+        assert!(errors.is_empty(), "{q}: {errors:?}");
+        assert_eq!(s, want, "{q}");
+    }
+    // An unknown preset is one error naming the key; the other settings stand.
+    let (s, errors) = Scenario::from_query("preset=dual-wrote&seed=7", &[]);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].to_string(),
+        "preset: no preset named \"dual-wrote\" (see `dsim presets`)"
+    );
+    assert_eq!(s.seed, 7);
+}

@@ -1293,6 +1293,9 @@ static KNOBS: &[Knob] = &[
     ),
 ];
 
+/// The query key that names a preset to start from (`?preset=dual-write`).
+pub const PRESET_KEY: &str = "preset";
+
 /// Every knob, in the order the page shows them within a group.
 pub fn knobs() -> &'static [Knob] {
     KNOBS
@@ -1517,6 +1520,26 @@ impl Scenario {
         page_keys: &[&str],
     ) -> Vec<ScenarioError> {
         let mut errors = Vec::new();
+        // `preset=NAME` starts from that preset, wherever it stands, and the query's other
+        // keys change it, as `--preset` and flags do on the command line.
+        if let Some((_, name)) = parse_query(query)
+            .into_iter()
+            .find(|(k, _)| k == PRESET_KEY)
+        {
+            match crate::presets::preset(name.trim()) {
+                Some(p) => match p.scenario() {
+                    Ok(s) => *self = s,
+                    Err(e) => errors.push(e),
+                },
+                None => errors.push(ScenarioError {
+                    key: PRESET_KEY.into(),
+                    message: format!(
+                        "no preset named {:?} (see `dsim presets`)",
+                        clip(name.trim())
+                    ),
+                }),
+            }
+        }
         let (min_insync_before, replication_before) =
             (self.min_insync_replicas, self.replication_factor);
         let mut min_given = false;
@@ -1525,7 +1548,7 @@ impl Scenario {
         // Settings the query names, checked against the broker once it is final.
         let mut given = Vec::new();
         for (key, value) in parse_query(query) {
-            if page_keys.contains(&key.as_str()) {
+            if page_keys.contains(&key.as_str()) || key == PRESET_KEY {
                 continue;
             }
             min_given |= knob(&key).is_some_and(|k| k.key == "min-insync-replicas");

@@ -296,6 +296,25 @@ mod tests {
     }
 
     #[test]
+    fn a_link_can_name_a_preset_and_change_it() {
+        let trap = presets()
+            .iter()
+            .find(|p| p.key == "exactly-once-trap")
+            .unwrap();
+        let loaded = load("preset=exactly-once-trap");
+        assert!(loaded.errors.is_empty() && !loaded.defaulted);
+        assert_eq!(loaded.state.scenario, trap.scenario().unwrap());
+        // What the address writes back is the preset's own settings, so it reloads the same.
+        let again = load(&loaded.state.to_query());
+        assert_eq!(again.state.scenario, loaded.state.scenario);
+        let loaded = load("preset=exactly-once-trap&idempotency-key=on&view=compare");
+        assert!(loaded.state.scenario.idempotency_key && loaded.state.compare);
+        let bad = load("preset=nope&seed=9");
+        assert_eq!(bad.errors[0].key, "preset");
+        assert_eq!(bad.state.scenario.seed, 9);
+    }
+
+    #[test]
     fn named_keys_are_kebab_case_and_unique() {
         let loaded = load("publishLoss=0.1&mode=outbox&publish-loss=0.2&embed=1");
         assert_eq!(loaded.named, ["publish-loss", "mode"]);
