@@ -484,7 +484,41 @@ async fn duplicate_example(page: &mut Page<'_>) -> Step {
         ));
     }
     page.scroll_to("[data-testid=preset-explanation]").await?;
-    page.look("preset-story.png").await.map(|_| ())
+    page.look("preset-story.png").await?;
+
+    // On a phone the timeline is a list of the same events, one line each, and the lanes
+    // that would not fit are not drawn (issue 27, item 7).
+    page.client
+        .set_window_size(390, 844)
+        .await
+        .map_err(|e| format!("narrow the window: {e}"))?;
+    let outcome = phone_timeline(page).await;
+    page.client
+        .set_window_size(WINDOW.0, WINDOW.1)
+        .await
+        .map_err(|e| format!("restore the window: {e}"))?;
+    outcome
+}
+
+async fn phone_timeline(page: &mut Page<'_>) -> Step {
+    page.scroll_to("[data-testid=timeline-list]").await?;
+    let read = page
+        .js(
+            "const list = document.querySelector('[data-testid=timeline-list]'); \
+             const svg = document.querySelector('[data-testid=timeline] svg.sequence'); \
+             const wide = document.documentElement.scrollWidth - document.documentElement.clientWidth; \
+             return [list.getBoundingClientRect().height > 0, svg.getBoundingClientRect().height, \
+                     list.querySelectorAll('li').length, Number(svg.getAttribute('data-events')), wide];",
+            vec![],
+        )
+        .await?;
+    let shown = read[0] == json!(true) && read[1].as_f64() == Some(0.0);
+    if !shown || read[2] != read[3] || read[4].as_f64().is_none_or(|w| w > 0.0) {
+        return Err(format!(
+            "at 390 px the timeline reads [list shown, lanes' height, events listed, events, page overflow] = {read}"
+        ));
+    }
+    page.look("timeline-phone.png").await.map(|_| ())
 }
 
 /// Types a fault timeline into the editor, applies it, and finds it on the charts (a band
