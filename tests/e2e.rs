@@ -231,6 +231,16 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         duplicate_example(&mut page),
     )
     .await?;
+    step(
+        "26: before its wasm arrives the page shows the default run, as the app then does",
+        first_paint(&mut page),
+    )
+    .await?;
+    step(
+        "27: axe-core finds no accessibility violation in the page, the embed or compare",
+        accessibility(&page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -1938,28 +1948,68 @@ async fn split_panels(page: &Page<'_>) -> Step {
     Ok(())
 }
 
+/// axe-core (npm, pinned by `cargo xtask install`; `DSIM_AXE` names its `axe.min.js`) run in
+/// the page as it is after a run: the full page with its lower panels, the compare view
+/// with its table, and the embed. Any violation fails, named with its rule and first node.
+async fn accessibility(page: &Page<'_>) -> Step {
+    let axe_path = std::env::var_os("DSIM_AXE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            browser::repo_root().join(".tools/axe-core/node_modules/axe-core/axe.min.js")
+        });
+    let axe = std::fs::read_to_string(&axe_path).map_err(|e| {
+        format!(
+            "cannot read axe-core at {} (cargo xtask install puts it there; DSIM_AXE names another): {e}",
+            axe_path.display()
+        )
+    })?;
+
+    page.open("/?messages=2000").await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.wait_until("the lower panels load", async || {
+        page.exists("[data-testid=compare-button]").await
+    })
+    .await?;
+    // Folded groups of settings are checked too: axe skips what is not displayed.
+    page.js(
+        "document.querySelectorAll('details').forEach(d => { d.open = true; }); return true;",
+        vec![],
+    )
+    .await?;
+    page.axe(&axe, "the full page, every group unfolded")
+        .await?;
+
+    page.click("[data-testid=compare-button]").await?;
+    page.wait_until("the compare table has a row per mode", async || {
+        let rows = page
+            .js("return document.querySelectorAll('[data-testid=compare-table] tr[data-mode]').length;", vec![])
+            .await?;
+        Ok(rows.as_u64() == Some(5))
+    })
+    .await?;
+    page.axe(&axe, "the compare view").await?;
+
+    page.open("/?embed=1&messages=2000").await?;
+    page.wait_until("the embedded view renders", async || {
+        page.exists("[data-testid=embed-root]").await
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    page.axe(&axe, "the embed").await?;
+    page.expect_no_csp_violations().await
+}
+
 /// Serves a copy of `dist/` without the panels' chunk, as after a failed fetch: the
 /// dashboard still runs and the page says the panels did not load. Then the chunk is put
 /// back and Try again brings the panels in, in the same page.
 async fn panels_fail_then_load(page: &Page<'_>) -> Step {
-    let dist = browser::dist();
-    let copy = std::env::temp_dir().join(format!("dsim-e2e-dist-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy).map_err(|e| format!("create {}: {e}", copy.display()))?;
-    let mut chunk = None;
-    for entry in std::fs::read_dir(&dist).map_err(|e| format!("list {}: {e}", dist.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let name = path.file_name().unwrap_or_default().to_owned();
-        if !path.is_file() {
-            continue;
-        }
-        if name.to_string_lossy().ends_with("_lower_panels.wasm") {
-            chunk = Some((path.clone(), copy.join(&name)));
-            continue;
-        }
-        std::fs::copy(&path, copy.join(&name)).map_err(|e| format!("copy {name:?}: {e}"))?;
-    }
-    let (chunk, chunk_in_copy) = chunk.ok_or("dist/ has no *_lower_panels.wasm: is it split?")?;
+    let (copy, held_back) =
+        dist_copy_without("panels", |name| name.ends_with("_lower_panels.wasm"))?;
+    let [(chunk, chunk_in_copy)] = held_back.as_slice() else {
+        return Err(format!(
+            "dist/ should have one *_lower_panels.wasm (is it split?), not {held_back:?}"
+        ));
+    };
     let other = Page {
         client: page.client,
         base: format!("http://127.0.0.1:{}", browser::serve(copy.clone())),
@@ -1990,6 +2040,168 @@ async fn panels_fail_then_load(page: &Page<'_>) -> Step {
     .await;
     let _ = std::fs::remove_dir_all(&copy);
     outcome
+}
+
+/// A copy of `dist/` in a fresh temporary folder, without the files `hold_back` names: with
+/// the copy, each held-back file and where it would go in the copy.
+fn dist_copy_without(
+    purpose: &str,
+    hold_back: impl Fn(&str) -> bool,
+) -> Result<
+    (
+        std::path::PathBuf,
+        Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    ),
+    String,
+> {
+    let dist = browser::dist();
+    let copy = std::env::temp_dir().join(format!("dsim-e2e-{purpose}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).map_err(|e| format!("create {}: {e}", copy.display()))?;
+    let mut held_back = Vec::new();
+    for entry in std::fs::read_dir(&dist).map_err(|e| format!("list {}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_owned();
+        if !path.is_file() {
+            continue;
+        }
+        if hold_back(&name.to_string_lossy()) {
+            held_back.push((path.clone(), copy.join(&name)));
+            continue;
+        }
+        std::fs::copy(&path, copy.join(&name)).map_err(|e| format!("copy {name:?}: {e}"))?;
+    }
+    Ok((copy, held_back))
+}
+
+/// The page before its wasm arrives: a copy of `dist/` without any wasm shows index.html as
+/// it is, the prerendered first paint (`cargo xtask prerender`). It shows the default
+/// scenario's counters, ledger and badge, and they read exactly as the app shows them once it
+/// runs and has taken the copy's place. A link with a query never shows the copy (its
+/// numbers are the default scenario's), and a few presets load by name.
+async fn first_paint(page: &mut Page<'_>) -> Step {
+    const TEXTS: &str = "const root = arguments[0] \
+        ? document.querySelector('#prerendered') \
+        : document.querySelector('[data-testid=app-root]'); \
+        if (!root) return null; \
+        const text = (s) => { const e = root.querySelector(s); return e ? e.innerText : null; }; \
+        return [text('.counters'), text('.ledger-sentence'), text('.summary'), \
+                root.querySelectorAll('.chart svg path, .chart svg polyline').length];";
+    let (copy, wasm) = dist_copy_without("no-wasm", |name| name.ends_with(".wasm"))?;
+    if wasm.is_empty() {
+        return Err("dist/ has no .wasm file to hold back".into());
+    }
+    let before_wasm = Page {
+        client: page.client,
+        base: format!("http://127.0.0.1:{}", browser::serve(copy.clone())),
+        shots: Vec::new(),
+        downloads: page.downloads,
+    };
+    let outcome = async {
+        before_wasm.open("/").await?;
+        let shell = before_wasm.js(TEXTS, vec![json!(true)]).await?;
+        if shell.is_null() {
+            return Err("index.html has no #prerendered first paint".into());
+        }
+        if before_wasm.exists("[data-testid=app-root]").await? {
+            return Err("the app runs although no wasm was served".into());
+        }
+        let counters = shell[0].as_str().unwrap_or_default();
+        let produced = counters
+            .lines()
+            .filter_map(browser::axis::grouped_count)
+            .next()
+            .unwrap_or(0);
+        if produced == 0 || shell[3].as_u64().unwrap_or(0) == 0 {
+            return Err(format!(
+                "the first paint shows no run: counters {counters:?}, {} chart lines",
+                shell[3]
+            ));
+        }
+        before_wasm.look("first-paint.png").await?;
+        page.client
+            .set_window_size(390, 844)
+            .await
+            .map_err(|e| e.to_string())?;
+        before_wasm.look("first-paint-phone.png").await?;
+        page.client
+            .set_window_size(WINDOW.0, WINDOW.1)
+            .await
+            .map_err(|e| e.to_string())?;
+
+        before_wasm.open("/?preset=dual-write").await?;
+        let shown = before_wasm
+            .js(
+                "const s = document.querySelector('#prerendered'); \
+                 return s ? getComputedStyle(s).display : 'none';",
+                vec![],
+            )
+            .await?;
+        if shown != json!("none") {
+            return Err(format!(
+                "a link with a query shows the default run's first paint (display {shown})"
+            ));
+        }
+        Ok(shell)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&copy);
+    let shell = outcome?;
+
+    page.open("/").await?;
+    page.wait_until("the app takes the first paint's place", async || {
+        Ok(!page.exists("#prerendered").await? && page.exists("[data-testid=app-root]").await?)
+    })
+    .await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let app = page.js(TEXTS, vec![json!(false)]).await?;
+    for (i, what) in ["counters", "ledger sentence", "summary"]
+        .iter()
+        .enumerate()
+    {
+        if app[i] != shell[i] {
+            return Err(format!(
+                "the first paint's {what} read {} but the running app's {}",
+                shell[i], app[i]
+            ));
+        }
+    }
+    page.expect_no_csp_violations().await?;
+
+    // A preset by name: its mode and broker pressed, each number it sets in its field, its
+    // button marked as the one chosen, and the run finished on it.
+    for preset in ["dual-write", "exactly-once-trap", "rabbitmq-auto-ack-crash"] {
+        let want = dsim_core::presets()
+            .iter()
+            .find(|p| p.key == preset)
+            .ok_or_else(|| format!("no preset {preset}"))?;
+        let scenario = want.scenario().map_err(|e| e.to_string())?;
+        page.open(&format!("/?preset={preset}")).await?;
+        page.wait_finished("[data-testid=progress]").await?;
+        page.expect_pressed(&format!("mode-{}", scenario.mode.key()))
+            .await?;
+        page.expect_pressed(&format!("broker-{}", scenario.broker.key()))
+            .await?;
+        page.expect_pressed(&format!("preset-{preset}")).await?;
+        for pair in want.query.split('&') {
+            let (key, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let Some(knob) = dsim_core::knobs().iter().find(|k| k.key == key) else {
+                continue;
+            };
+            let field = format!("[data-testid=knob-{key}-number]");
+            if !page.exists(&field).await? {
+                continue;
+            }
+            let shown = page.value(&field).await?;
+            let wanted = dsim_core::knobs::format_number(knob.get(&scenario));
+            if shown != wanted {
+                return Err(format!(
+                    "?preset={preset} shows {key} = {shown:?}, not the preset's {wanted:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The run the first step opens: at-least-once, where lost publish acks make duplicates.
@@ -2983,6 +3195,40 @@ impl Page<'_> {
             .execute(script, args)
             .await
             .map_err(|e| format!("script failed: {e}\n{script}"))
+    }
+
+    /// Runs axe-core's rules over the document (WebDriver's script runs outside the page's
+    /// policy, so the page's CSP stays as it is) and fails on any violation.
+    async fn axe(&self, axe_source: &str, what: &str) -> Step {
+        if self.js("return typeof window.axe;", vec![]).await? != json!("object") {
+            self.js(&format!("{axe_source}\nreturn true;"), vec![])
+                .await
+                .map_err(|e| e.lines().next().unwrap_or_default().to_string())?;
+        }
+        let found = tokio::time::timeout(
+            WAIT,
+            self.client.execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v =>
+                        `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} node(s), first ${v.nodes[0].target.join(' ')}: ${v.nodes[0].failureSummary.replace(/\\s+/g, ' ')}`)))
+                    .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            ),
+        )
+        .await
+        .map_err(|_| format!("axe did not finish on {what} within {WAIT:?}"))?
+        .map_err(|e| format!("axe could not run on {what}: {e}"))?;
+        let violations: Vec<String> = serde_json::from_value(found).map_err(|e| e.to_string())?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "axe-core finds {} violation(s) on {what}:\n{}",
+                violations.len(),
+                violations.join("\n")
+            ))
+        }
     }
 
     /// Polls `check` until it holds, for at most `WAIT`.

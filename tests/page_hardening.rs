@@ -170,6 +170,26 @@ fn the_built_page_keeps_the_policy_and_has_no_inline_script() {
         let close = html[tag_end + 1..].trim_start();
         assert!(close.starts_with("</script>"), "inline code after {tag}");
     }
+    // The release page carries its first paint (`cargo xtask prerender`), markup the policy
+    // must not refuse: no style attribute, no inline event handler.
+    assert!(
+        html.contains("<div id=\"prerendered\"><div class=\"page\""),
+        "the built page has no prerendered first paint"
+    );
+    assert!(
+        !html.contains(" style=\""),
+        "a style attribute in the built page"
+    );
+    for (i, _) in html.match_indices(" on") {
+        let name: String = html[i + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        assert!(
+            name.is_empty() || !html[i + 3 + name.len()..].starts_with("=\""),
+            "an inline handler, on{name}, in the built page"
+        );
+    }
 }
 
 #[test]

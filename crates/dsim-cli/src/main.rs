@@ -262,28 +262,36 @@ fn dispatch(matches: &ArgMatches) -> Result<String, String> {
                 )
             })
             .collect()),
-        Some(("knobs", _)) => Ok(knobs()
-            .iter()
-            .map(|k| {
-                let range = match k.kind {
-                    dsim_core::Kind::Choice(names) => format!("{:<24}", names.join("|")),
+        Some(("knobs", _)) => {
+            // A choice lists its names, a number its range; the column fits the longest.
+            let values: Vec<String> = knobs()
+                .iter()
+                .map(|k| match k.kind {
+                    dsim_core::Kind::Choice(names) => names.join("|"),
                     _ => format!(
-                        "{:>10} .. {:<10}",
+                        "{} .. {}",
                         dsim_core::knobs::format_number(k.min),
                         dsim_core::knobs::format_number(k.max)
                     ),
-                };
-                // Which broker families have the setting (a flag for another is refused).
-                let brokers: Vec<&str> = k.brokers.iter().map(|b| b.key()).collect();
-                format!(
-                    "--{:<24} {range} {:<6} [{}] {}\n",
-                    k.key,
-                    k.unit,
-                    brokers.join(","),
-                    k.help
-                )
-            })
-            .collect()),
+                })
+                .collect();
+            let width = values.iter().map(String::len).max().unwrap_or(0);
+            Ok(knobs()
+                .iter()
+                .zip(&values)
+                .map(|(k, values)| {
+                    // Which broker families have the setting (a flag for another is refused).
+                    let brokers: Vec<&str> = k.brokers.iter().map(|b| b.key()).collect();
+                    format!(
+                        "--{:<24} {values:<width$} {:<6} [{}] {}\n",
+                        k.key,
+                        k.unit,
+                        brokers.join(","),
+                        k.help
+                    )
+                })
+                .collect())
+        }
         _ => Err("unknown command (see `dsim --help`)".into()),
     }
 }

@@ -666,3 +666,35 @@ fn the_run_and_compare_tables_show_the_broker_and_capacity_beside_throughput() {
     assert_eq!(json["capacity_per_s"], 4000.0);
     assert_eq!(json["scenario"]["broker"], "kafka");
 }
+
+/// `dsim knobs` lists a choice by its names (never its index range, as `0 .. 4` for mode),
+/// and the help starts in the same column on every line.
+#[test]
+fn knobs_lists_choices_by_name_in_aligned_columns() {
+    let knobs = stdout(&["knobs"]);
+    let line = |key: &str| {
+        knobs
+            .lines()
+            .find(|l| l.starts_with(&format!("--{key} ")))
+            .unwrap_or_else(|| panic!("no --{key} line in:\n{knobs}"))
+            .to_string()
+    };
+    assert!(
+        line("mode").contains("at-most-once|at-least-once|idempotent-consumer|exactly-once|outbox"),
+        "{}",
+        line("mode")
+    );
+    assert!(line("acks").contains("leader|all"), "{}", line("acks"));
+    assert!(!line("acks").contains(" .. "), "{}", line("acks"));
+    // The broker list, "[...]", opens in one column whatever the width of the values before it.
+    let columns: std::collections::BTreeSet<usize> = knobs
+        .lines()
+        .filter(|l| l.starts_with("--"))
+        .map(|l| l.find(" [").expect("a broker list"))
+        .collect();
+    assert_eq!(
+        columns.len(),
+        1,
+        "broker lists start in columns {columns:?}:\n{knobs}"
+    );
+}

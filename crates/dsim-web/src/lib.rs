@@ -46,8 +46,13 @@ pub fn start_worker() {
     offload::run_worker();
 }
 
-/// Starts the page: a readable message instead of a frozen page on a panic, then the app.
+/// Starts the page: a readable message instead of a frozen page on a panic, then the app,
+/// which takes over from the prerendered first paint when `index.html` has one.
 pub fn start() {
     browser::install_panic_hook();
-    leptos::mount::mount_to_body(App);
+    let (parent, shell) = browser::prerendered::mount_point();
+    leptos::mount::mount_to(parent.clone(), App).forget();
+    if let Some(shell) = shell {
+        browser::prerendered::swap_when_ready(parent, shell);
+    }
 }

@@ -73,21 +73,26 @@ pub struct Budget {
 /// the JS API once more, the same day, after merging issue 26's in-order RabbitMQ deliveries,
 /// issue 29's `LookupMap` and theory table and `?preset=` in every query: the worker to
 /// 288,800 (measured 287,358), the JS API to 314,100 (312,442); the page's main module
-/// measured 380,197 and the lower panels 106,337, inside theirs.
+/// measured 380,197 and the lower panels 106,337, inside theirs. Raised on 2026-12-07 for
+/// issue 30's first paint from HTML: the page's main module to 383,000 (measured 382,053: the
+/// takeover from the prerendered copy and the embed's heading) and the lower panels to 107,000
+/// (106,649: the contrast fixes moved nothing there, the code layout shifted by about 50
+/// bytes). Issue 30's 250 KB for the first download is not met: it needs the dashboard's
+/// module split further, or the core's code for other brokers fetched when chosen.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 381_100,
+        max_gzipped: 383_000,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 106_600,
+        max_gzipped: 107_000,
     },
     Budget {
         what: "the Web Worker's wasm",

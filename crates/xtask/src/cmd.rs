@@ -246,7 +246,7 @@ impl Cmd {
     }
 }
 
-fn kill_group(leader: u32) {
+pub(crate) fn kill_group(leader: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{leader}")])
         .stderr(Stdio::null())

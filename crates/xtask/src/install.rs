@@ -8,6 +8,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_PACK_VERSION: &str = "0.15.1";
 /// Debian's binaryen (v108) miscompiles our wasm; the npm build is current.
 pub const BINARYEN_VERSION: &str = "123.0.0";
+/// The accessibility rules the end-to-end test injects into the page (tests/e2e.rs, step 26).
+pub const AXE_CORE_VERSION: &str = "4.10.3";
 /// Splits the release page's wasm (`cargo xtask split-page`); the crate's binary is
 /// `wasm-split-cli`. Its split-section format must match `wasm_split_helpers` in Cargo.lock.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
@@ -22,6 +24,9 @@ pub enum Scope {
     All,
     /// Only what building and serving the web UI needs (no browser, no wasm-pack).
     Web,
+    /// What a release build of the web UI needs: the web tools and the headless browser that
+    /// prerenders the page's first paint (`cargo xtask prerender`).
+    ReleaseWeb,
 }
 
 pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
@@ -35,8 +40,43 @@ pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     wasm_split_cli(ctx)?;
     if scope == Scope::All {
         wasm_pack(ctx)?;
+        npm_package(ctx, "axe-core", AXE_CORE_VERSION)?;
     }
     binaryen(ctx)
+}
+
+/// `<root>/.tools/<name>/node_modules/<name>`: where [`npm_package`] puts a package.
+pub fn npm_package_dir(ctx: &Ctx, name: &str) -> std::path::PathBuf {
+    ctx.root
+        .join(".tools")
+        .join(name)
+        .join("node_modules")
+        .join(name)
+}
+
+/// An npm package at exactly `version`, in a prefix of its own under `.tools/`; skipped when
+/// that version is there already.
+fn npm_package(ctx: &Ctx, name: &str, version: &str) -> Result<(), String> {
+    let dir = npm_package_dir(ctx, name);
+    let wanted = format!("\"version\": \"{version}\"");
+    let installed = fs::read_to_string(dir.join("package.json"))
+        .is_ok_and(|m| m.lines().any(|l| l.trim().trim_end_matches(',') == wanted));
+    if installed {
+        println!("ok {name} {version} (already installed)");
+        return Ok(());
+    }
+    let prefix = ctx.root.join(".tools").join(name);
+    println!(
+        "installing {name} {version} (npm, into {})",
+        prefix.display()
+    );
+    fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    ctx.cmd("npm")
+        .args(["install", "--prefix"])
+        .arg(&prefix)
+        .args(["--no-audit", "--no-fund", "--save-exact"])
+        .arg(format!("{name}@{version}"))
+        .run()
 }
 
 /// First line of `<bin> --version`, or "" if it has none.
@@ -58,7 +98,7 @@ fn has_version(ctx: &Ctx, bin: &str, version: &str) -> bool {
 fn apt_packages(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     // (binary, Debian packages that provide it)
     let mut wanted: Vec<(&str, &[&str])> = vec![("npm", &["nodejs", "npm"])];
-    if scope == Scope::All {
+    if scope != Scope::Web {
         wanted.push(("chromium", &["chromium"]));
         wanted.push(("chromedriver", &["chromium-driver"]));
     }

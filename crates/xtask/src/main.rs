@@ -6,8 +6,10 @@ mod cmd;
 mod folders;
 mod install;
 mod meta;
+mod prerender;
 mod serve;
 mod split_page;
+mod static_files;
 mod test;
 
 use std::process::ExitCode;
@@ -25,7 +27,10 @@ commands:
   folders [SRC]      print the arrows between dsim-core's folders (or those of the
                      crate source at SRC) and the circles among them
   split-page         trunk's post-build hook (Trunk.toml): split the release page's
-                     wasm into the dashboard's module and the lower panels' chunk";
+                     wasm into the dashboard's module and the lower panels' chunk,
+                     then prerender the page's first paint into index.html
+  prerender [DIR]    write the default run's first paint into DIR/index.html
+                     (default dist/): headless Chromium renders the built page";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +48,8 @@ fn main() -> ExitCode {
         ["folders"] => folders::print(&ctx.root.join(folders::CORE_SRC)),
         ["folders", src] => folders::print(std::path::Path::new(src)),
         ["split-page"] => split_page::run(&ctx),
+        ["prerender"] => prerender::run(&ctx, &ctx.root.join("dist")),
+        ["prerender", dir] => prerender::run(&ctx, std::path::Path::new(dir)),
         [] | ["help" | "-h" | "--help"] => {
             println!("{USAGE}");
             Ok(())

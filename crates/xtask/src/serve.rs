@@ -13,7 +13,14 @@ pub fn run(ctx: &Ctx, release: bool) -> Result<(), String> {
             .run();
     }
     header("install web tools");
-    install::install(ctx, Scope::Web)?;
+    install::install(
+        ctx,
+        if release {
+            Scope::ReleaseWeb
+        } else {
+            Scope::Web
+        },
+    )?;
     header("serve the web UI on http://127.0.0.1:8080");
     // Trunk.toml sets offline = true, so cargo must have every crate already.
     ctx.cargo().arg("fetch").run()?;

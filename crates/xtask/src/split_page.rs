@@ -146,6 +146,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         page.wasm,
         chunks.join(", ")
     );
+    crate::prerender::run(ctx, &staging)?;
     Ok(())
 }
 

@@ -538,6 +538,10 @@ fn e2e(ctx: &Ctx) -> Result<Outcome, String> {
         .env("DSIM_DIST", ctx.root.join("dist"))
         .env("CHROMEDRIVER", chromedriver(ctx)?)
         .env("CHROMIUM", chromium)
+        .env(
+            "DSIM_AXE",
+            install::npm_package_dir(ctx, "axe-core").join("axe.min.js"),
+        )
         .ci_time_limit(20 * MINUTE)
         .run()?;
     Ok(Outcome::Passed)

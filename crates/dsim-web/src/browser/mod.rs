@@ -3,6 +3,7 @@
 //! charts' plots (`sync_svg`). Everything else goes through Leptos.
 
 pub mod png_export;
+pub mod prerendered;
 
 use std::cell::Cell;
 

@@ -98,7 +98,16 @@ fn FullPage() -> impl IntoView {
 #[component]
 fn EmbedView() -> impl IntoView {
     let store = use_store();
-    let root = NodeRef::<leptos::html::Div>::new();
+    let root = NodeRef::<leptos::html::Main>::new();
+    let title = move || {
+        store.scenario.with(|s| {
+            format!(
+                "Delivery semantics playground: {} on {}",
+                s.mode.title(),
+                s.broker.title()
+            )
+        })
+    };
     root.on_load(|element| browser::observe_height(&element, browser::post_height));
     let named: Vec<&'static str> = store.named.get_value();
     let shows_mode = named.contains(&"mode");
@@ -114,7 +123,10 @@ fn EmbedView() -> impl IntoView {
         browser::page_url(&state.to_query())
     };
     view! {
-        <div class="embed" data-testid="embed-root" node_ref=root data-run-state=move || store.run_state.get().key()>
+        <main class="embed" data-testid="embed-root" node_ref=root data-run-state=move || store.run_state.get().key()>
+            // A screen reader's user lands in a document of its own (the iframe): one heading
+            // says what it is; the eye has the charts and the footer link for that.
+            <h1 class="visually-hidden">{title}</h1>
             <UrlErrors />
             {shows_broker.then(|| view! { <BrokerPicker /> })}
             {shows_mode.then(|| view! { <ModePicker /> })}
@@ -132,7 +144,7 @@ fn EmbedView() -> impl IntoView {
                     "Open in the delivery semantics playground ↗"
                 </a>
             </p>
-        </div>
+        </main>
     }
 }
 
