@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         page.wasm,
         chunks.join(", ")
     );
-    Ok(())
+    crate::precompress::run(ctx, &staging)
 }
 
 /// The page's module and wasm, as Trunk named them in `<meta name="dsim-wasm">` (Trunk.toml,
