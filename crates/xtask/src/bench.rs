@@ -188,6 +188,18 @@ fn lighthouse_section(measured: &crate::lighthouse::Measured, ctx: &Ctx) -> Stri
             verdicts.join(", ")
         ));
     }
+    let indexes: Vec<String> = measured
+        .reports
+        .iter()
+        .filter_map(|r| Some(format!("{:.0} ({})", r.benchmark_index?, r.preset)))
+        .collect();
+    if !indexes.is_empty() {
+        md.push_str(&format!(
+            "\nLighthouse simulates the throttling from this machine's own timings, so the \
+             scores move with its load: its CPU benchmark index was {} (higher is faster).\n",
+            indexes.join(", ")
+        ));
+    }
     for r in &measured.reports {
         for w in &r.warnings {
             md.push_str(&format!("\nLighthouse warned ({}): {w}\n", r.preset));

@@ -4,20 +4,23 @@
 //! (`crate::precompress`) with `Content-Encoding` and the original's `Content-Type` when the
 //! browser accepts that encoding.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-/// What went out: how many `.wasm` and `.js` responses were pre-compressed, and how many of
-/// them larger than `precompress::MIN_BYTES` went out as they are.
+/// What went out: how many `.wasm` and `.js` responses were pre-compressed, how many of
+/// them larger than `precompress::MIN_BYTES` went out as they are, and which other text
+/// files (HTML, CSS, SVG) of that size went out uncompressed.
 #[derive(Default)]
 pub struct Served {
     pub compressed: AtomicUsize,
     pub uncompressed: AtomicUsize,
+    pub other_uncompressed: Mutex<BTreeSet<String>>,
 }
 
 /// Serving until dropped: the drop stops the accepting thread and waits for it.
@@ -161,12 +164,26 @@ fn respond(root: &Path, mut stream: TcpStream, served: &Served) -> std::io::Resu
         }
     }
     let body = std::fs::read(encoding.as_ref().map_or(&file, |(_, p)| p))?;
-    if file.extension().is_some_and(|x| x == "wasm" || x == "js") {
+    let large = body.len() as u64 > crate::precompress::MIN_BYTES;
+    if crate::precompress::is_compressible(&file) {
         if encoding.is_some() {
             served.compressed.fetch_add(1, Ordering::SeqCst);
-        } else if body.len() as u64 > crate::precompress::MIN_BYTES {
+        } else if large {
             served.uncompressed.fetch_add(1, Ordering::SeqCst);
         }
+    } else if encoding.is_none()
+        && large
+        && file
+            .extension()
+            .is_some_and(|x| x == "html" || x == "css" || x == "svg")
+        && let Ok(mut names) = served.other_uncompressed.lock()
+    {
+        names.insert(
+            file.strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string(),
+        );
     }
     let mut head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nVary: Accept-Encoding\r\n",

@@ -49,7 +49,7 @@ for (const m of metrics) {
   const a = r.audits[m] || {};
   console.log(["metric", m, a.numericValue ?? "", clean(a.displayValue)].join("\t"));
 }
-console.log(["agent", clean(r.environment && r.environment.hostUserAgent)].join("\t"));
+console.log(["benchmark", r.environment ? r.environment.benchmarkIndex ?? "" : ""].join("\t"));
 for (const w of r.runWarnings || []) console.log(["warning", clean(w)].join("\t"));
 "#;
 
@@ -62,8 +62,9 @@ pub struct Report {
     pub categories: Vec<(String, Option<u32>)>,
     /// Audit id, numeric value (ms, or unitless for CLS) and Lighthouse's own display.
     pub metrics: Vec<(String, Option<f64>, String)>,
-    /// The browser's user agent, which names Chromium's version.
-    pub agent: String,
+    /// Lighthouse's measure of the machine's CPU speed (`environment.benchmarkIndex`),
+    /// higher is faster: its throttling is simulated from the machine's own timings.
+    pub benchmark_index: Option<f64>,
     pub warnings: Vec<String>,
 }
 
@@ -99,7 +100,7 @@ impl Report {
                         .metrics
                         .push((id.to_string(), value.parse().ok(), display.to_string()))
                 }
-                ["agent", agent] => report.agent = agent.to_string(),
+                ["benchmark", index] => report.benchmark_index = index.parse().ok(),
                 ["warning", w] => report.warnings.push(w.to_string()),
                 _ => {}
             }
@@ -160,12 +161,18 @@ pub fn measure(ctx: &Ctx) -> Result<Measured, String> {
         lighthouse.run_own_group(Duration::from_secs(300))?;
         reports.push(extract(ctx, preset, &json)?);
     }
-    let (compressed, uncompressed) = (
+    let (compressed, uncompressed, other) = (
         server.served.compressed.load(Ordering::SeqCst),
         server.served.uncompressed.load(Ordering::SeqCst),
+        server
+            .served
+            .other_uncompressed
+            .lock()
+            .map(|names| names.iter().cloned().collect::<Vec<_>>())
+            .unwrap_or_default(),
     );
     drop(server);
-    let serving = match (compressed, uncompressed) {
+    let mut serving = match (compressed, uncompressed) {
         (0, _) => "uncompressed (this dist/ has no pre-compressed copies beside its .wasm and \
                    .js files)"
             .to_string(),
@@ -174,6 +181,13 @@ pub fn measure(ctx: &Ctx) -> Result<Measured, String> {
             .to_string(),
         (c, u) => format!("{c} from their pre-compressed copies, {u} uncompressed"),
     };
+    if !other.is_empty() {
+        serving.push_str(&format!(
+            "; {} went out uncompressed (the build writes no copies of HTML or CSS, and this \
+             server compresses nothing itself)",
+            in_words(&other)
+        ));
+    }
     Ok(Measured {
         reports,
         serving,
@@ -194,6 +208,15 @@ fn extract(ctx: &Ctx, preset: &str, json: &Path) -> Result<Report, String> {
         return Err(format!("{}: unexpected extract {out:?}", json.display()));
     }
     Ok(report)
+}
+
+/// "a", "a and b", "a, b and c".
+fn in_words(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn quoted(names: &[&str]) -> String {
@@ -228,7 +251,7 @@ mod tests {
         let out = "category\tperformance\t93\ncategory\tseo\t\n\
                    metric\tlargest-contentful-paint\t2412.5\t2.4 s\n\
                    metric\tspeed-index\t\t\n\
-                   agent\tMozilla/5.0 HeadlessChrome/140.0.0.0\nwarning\tslow\n";
+                   benchmark\t2675.5\nwarning\tslow\n";
         let r = Report::parse("mobile", out);
         assert_eq!(r.score("performance"), Some(93));
         assert_eq!(r.score("seo"), None);
@@ -237,7 +260,10 @@ mod tests {
             Some((2412.5, "2.4 s"))
         );
         assert_eq!(r.metric("speed-index"), None);
-        assert!(r.agent.contains("HeadlessChrome/140"));
+        assert_eq!(r.benchmark_index, Some(2675.5));
         assert_eq!(r.warnings, ["slow"]);
+        let names = |n: &[&str]| in_words(&n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(names(&["a.html"]), "a.html");
+        assert_eq!(names(&["a", "b", "c"]), "a, b and c");
     }
 }
