@@ -227,4 +227,21 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn the_precompressed_copies_beside_a_file_are_not_measured() {
+        let dist = std::env::temp_dir().join(format!("xtask-budget-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dist);
+        fs::create_dir_all(&dist).unwrap();
+        for name in [
+            "dsim-web-95ca_bg.wasm",
+            "dsim-web-95ca_bg.wasm.gz",
+            "dsim-web-95ca_bg.wasm.br",
+        ] {
+            fs::write(dist.join(name), name).unwrap();
+        }
+        let found = find(&dist, &BUDGETS[0]);
+        let _ = fs::remove_dir_all(&dist);
+        assert_eq!(found.unwrap(), dist.join("dsim-web-95ca_bg.wasm"));
+    }
 }

@@ -1,6 +1,6 @@
 //! Running child processes with one shared environment.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::env;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -194,6 +194,52 @@ impl Cmd {
         }
     }
 
+    /// Runs with inherited stdio in a process group of its own, and afterwards (or after
+    /// `limit`, failing) kills that group and every group its descendants were seen to lead:
+    /// chrome-launcher starts Chromium detached, as the leader of a new group, so a Lighthouse
+    /// that crashed or timed out would leave Chromium running. Processes are found by their
+    /// parent chain from this command's, never by name.
+    pub fn run_own_group(mut self, limit: Duration) -> Result<(), String> {
+        println!("$ {}{}", self.envs, self.shown);
+        self.inner.process_group(0);
+        let mut child = self.inner.spawn().map_err(|e| self.spawn_error(e))?;
+        let leader = child.id();
+        let mut groups = BTreeSet::from([leader]);
+        let start = Instant::now();
+        let status = loop {
+            groups.extend(descendant_groups(leader));
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if start.elapsed() > limit => {
+                    break Err(format!(
+                        "`{}` timed out after {}s",
+                        self.shown,
+                        limit.as_secs()
+                    ));
+                }
+                Ok(None) => thread::sleep(Duration::from_millis(200)),
+                Err(e) => break Err(format!("waiting for `{}`: {e}", self.shown)),
+            }
+        };
+        let own = process_stat(std::process::id()).map(|s| s.1);
+        for &group in &groups {
+            if group > 1 && Some(group) != own {
+                kill_group(group);
+            }
+        }
+        let _ = child.wait();
+        let left = live_in_groups(&groups);
+        if !left.is_empty() {
+            println!("warning: still running after the kill: pids {left:?}");
+        }
+        let status = status?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed ({status})", self.shown))
+        }
+    }
+
     /// Runs quietly and returns stdout; fails on a non-zero exit.
     pub fn read(mut self) -> Result<String, String> {
         let out = self
@@ -246,11 +292,73 @@ impl Cmd {
     }
 }
 
+/// `kill -s KILL -- -PGID`: the `--` matters, procps reads `-KILL -PGID` without it as
+/// "every process".
 pub(crate) fn kill_group(leader: u32) {
     let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{leader}")])
+        .args(["-s", "KILL", "--", &format!("-{leader}")])
         .stderr(Stdio::null())
         .status();
+}
+
+/// (parent pid, process group, state) of a live process, from /proc/PID/stat.
+fn process_stat(pid: u32) -> Option<(u32, u32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&stat)
+}
+
+/// The fields after the command name, which may itself hold spaces and parentheses.
+fn parse_stat(stat: &str) -> Option<(u32, u32, char)> {
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some((ppid, pgrp, state))
+}
+
+/// Every process now on the machine: (pid, parent pid, process group, state).
+fn processes() -> Vec<(u32, u32, u32, char)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| process_stat(pid).map(|(ppid, pgrp, st)| (pid, ppid, pgrp, st)))
+        .collect()
+}
+
+/// The process groups of `root`'s descendants (children, their children, ...).
+fn descendant_groups(root: u32) -> BTreeSet<u32> {
+    let all = processes();
+    let mut seen = BTreeSet::from([root]);
+    let mut groups = BTreeSet::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, ppid, pgrp, _) in &all {
+            if ppid == parent && seen.insert(pid) {
+                groups.insert(pgrp);
+                frontier.push(pid);
+            }
+        }
+    }
+    groups
+}
+
+/// Processes other than zombies still in one of `groups`, after a moment to die.
+fn live_in_groups(groups: &BTreeSet<u32>) -> Vec<u32> {
+    let mut left = Vec::new();
+    for _ in 0..10 {
+        left = processes()
+            .into_iter()
+            .filter(|&(_, _, pgrp, state)| groups.contains(&pgrp) && state != 'Z')
+            .map(|(pid, ..)| pid)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+    left
 }
 
 /// A visible section marker, so a failing step is easy to find in a long log.
@@ -297,6 +405,42 @@ mod tests {
         assert!(!envs.contains_key("HOME"), "{envs:?}");
         let path = envs["PATH"].clone().unwrap();
         assert!(path.ends_with(":/home/ci/.cargo/bin:/usr/bin"), "{path}");
+    }
+
+    #[test]
+    fn proc_stat_is_read_after_the_command_name() {
+        assert_eq!(
+            parse_stat("4242 (Web (Content) x) S 17 4242 4242 0 -1 4194560"),
+            Some((17, 4242, 'S'))
+        );
+        assert_eq!(parse_stat("garbage"), None);
+        let (_, own_group, _) = process_stat(std::process::id()).unwrap();
+        assert!(own_group > 0);
+    }
+
+    #[test]
+    fn a_grouped_run_leaves_no_process_of_its_own_behind() {
+        // The shell starts a sleeper in a group of its own, as chrome-launcher starts
+        // Chromium, and exits at once: the sleeper's group is killed too.
+        let marker = std::env::temp_dir().join(format!("xtask-group-{}", std::process::id()));
+        let ctx = Ctx::new();
+        ctx.cmd("sh")
+            .arg("-c")
+            .arg(format!(
+                "setsid sleep 30 & echo $! > {}; sleep 1",
+                marker.display()
+            ))
+            .run_own_group(Duration::from_secs(20))
+            .unwrap();
+        let pid: u32 = std::fs::read_to_string(&marker)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let _ = std::fs::remove_file(&marker);
+        thread::sleep(Duration::from_millis(300));
+        let alive = process_stat(pid).is_some_and(|(_, _, state)| state != 'Z');
+        assert!(!alive, "the detached sleeper {pid} survived");
     }
 
     #[test]

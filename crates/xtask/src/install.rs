@@ -14,6 +14,8 @@ pub const AXE_CORE_VERSION: &str = "4.10.3";
 /// `wasm-split-cli`. Its split-section format must match `wasm_split_helpers` in Cargo.lock.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Run by `cargo xtask bench` only, never by the tests. 13 wants Node 22; Debian has 20.
+pub const LIGHTHOUSE_VERSION: &str = "12.2.3";
 /// The RabbitMQ node `cargo xtask test validate` checks the simulator against (Debian's
 /// rabbitmq-server, 3.10.8 on bookworm). crates/dsim-validate runs this script directly.
 pub const RABBITMQ_SERVER: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
@@ -97,7 +99,9 @@ fn has_version(ctx: &Ctx, bin: &str, version: &str) -> bool {
 
 fn apt_packages(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     // (binary, Debian packages that provide it)
-    let mut wanted: Vec<(&str, &[&str])> = vec![("npm", &["nodejs", "npm"])];
+    // brotli: the release build writes a `.br` beside each large file (precompress.rs).
+    let mut wanted: Vec<(&str, &[&str])> =
+        vec![("npm", &["nodejs", "npm"]), ("brotli", &["brotli"])];
     if scope != Scope::Web {
         wanted.push(("chromium", &["chromium"]));
         wanted.push(("chromedriver", &["chromium-driver"]));
@@ -322,4 +326,35 @@ fn binaryen(ctx: &Ctx) -> Result<(), String> {
         version_of(ctx, "wasm-opt")
     );
     Ok(())
+}
+
+/// Lighthouse, pinned, under `.tools/lighthouse` (npm, like binaryen); returns its CLI script.
+/// Only `cargo xtask bench` asks for it.
+pub fn lighthouse(ctx: &Ctx) -> Result<std::path::PathBuf, String> {
+    let dir = ctx.root.join(".tools").join("lighthouse");
+    let package = dir.join("node_modules/lighthouse");
+    let cli = package.join("cli/index.js");
+    let wanted = format!("\"version\": \"{LIGHTHOUSE_VERSION}\"");
+    let installed = fs::read_to_string(package.join("package.json"))
+        .is_ok_and(|m| m.lines().any(|l| l.trim().trim_end_matches(',') == wanted))
+        && cli.exists();
+    if installed {
+        println!("ok lighthouse {LIGHTHOUSE_VERSION} (already installed)");
+        return Ok(cli);
+    }
+    println!(
+        "installing lighthouse {LIGHTHOUSE_VERSION} (npm, into {})",
+        dir.display()
+    );
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    ctx.cmd("npm")
+        .args(["install", "--prefix"])
+        .arg(&dir)
+        .args(["--no-audit", "--no-fund", "--save-exact"])
+        .arg(format!("lighthouse@{LIGHTHOUSE_VERSION}"))
+        .run()?;
+    if !cli.exists() {
+        return Err(format!("npm installed no {}", cli.display()));
+    }
+    Ok(cli)
 }

@@ -3,13 +3,15 @@
 mod bench;
 mod budget;
 mod cmd;
+mod file_server;
 mod folders;
 mod install;
+mod lighthouse;
 mod meta;
+mod precompress;
 mod prerender;
 mod serve;
 mod split_page;
-mod static_files;
 mod test;
 
 use std::process::ExitCode;
@@ -23,7 +25,9 @@ commands:
   test [STEP...]     run every check and test, as CI does (.ci/run); or only the
                      named steps: install fmt boundary clippy native wasm-web
                      wasm-api trunk e2e
-  bench              run the benchmarks and rewrite BENCHMARKS.md
+  bench              run the benchmarks and rewrite BENCHMARKS.md (Lighthouse included)
+  bench lighthouse   only Lighthouse, against the dist/ there is: rewrites its
+                     section of BENCHMARKS.md
   folders [SRC]      print the arrows between dsim-core's folders (or those of the
                      crate source at SRC) and the circles among them
   split-page         trunk's post-build hook (Trunk.toml): split the release page's
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         ["serve", "--release"] => serve::run(&ctx, true),
         ["test", only @ ..] => test::run(&ctx, only),
         ["bench"] => bench::run(&ctx),
+        ["bench", "lighthouse"] => bench::lighthouse_only(&ctx),
         ["folders"] => folders::print(&ctx.root.join(folders::CORE_SRC)),
         ["folders", src] => folders::print(std::path::Path::new(src)),
         ["split-page"] => split_page::run(&ctx),

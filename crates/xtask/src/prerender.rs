@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Ctx, kill_group};
-use crate::static_files;
+use crate::file_server::FileServer;
 
 /// What marks the copy in index.html, so a second run replaces it instead of nesting it.
 const START: &str = "<!-- prerendered: cargo xtask prerender -->";
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, dir: &Path) -> Result<(), String> {
     let chromium = ctx
         .which("chromium")
         .ok_or("prerender needs chromium (cargo xtask install)")?;
-    let port = static_files::serve(dir.to_path_buf())?;
+    let server = FileServer::start(dir.to_path_buf())?;
     let driver = Chromedriver::start(ctx)?;
     let out = dir.join(".prerendered.html");
     let script = ctx.root.join("crates/xtask/js/prerender.mjs");
@@ -39,11 +39,12 @@ pub fn run(ctx: &Ctx, dir: &Path) -> Result<(), String> {
         .arg(&script)
         .arg(format!("http://127.0.0.1:{}", driver.port))
         .arg(&chromium)
-        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(format!("http://127.0.0.1:{}/", server.port))
         .arg(&out)
         .ci_time_limit(Duration::from_secs(300))
         .run();
     drop(driver);
+    drop(server);
     result?;
     let copy = read(&out)?;
     let _ = std::fs::remove_file(&out);

@@ -147,7 +147,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         chunks.join(", ")
     );
     crate::prerender::run(ctx, &staging)?;
-    Ok(())
+    crate::precompress::run(ctx, &staging)
 }
 
 /// The page's module and wasm, as Trunk named them in `<meta name="dsim-wasm">` (Trunk.toml,

@@ -491,6 +491,7 @@ fn js_api_into_dist(ctx: &Ctx) -> Result<(), String> {
         .arg(&api)
         .ci_time_limit(20 * MINUTE)
         .run()?;
+    crate::precompress::run(ctx, &pkg)?;
     // No wasm-opt here: every binaryen level (even -O3) made the simulation 15-20% slower in
     // V8 (measured in node on the benchmark scenarios), and this module exists to simulate.
     for file in ["embed-example.html", "embed-example.js"] {
