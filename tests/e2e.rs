@@ -2098,7 +2098,7 @@ async fn first_paint(page: &mut Page<'_>) -> Step {
         downloads: page.downloads,
     };
     let outcome = async {
-        before_wasm.open("/").await?;
+        before_wasm.open_as_served("/").await?;
         let shell = before_wasm.js(TEXTS, vec![json!(true)]).await?;
         if shell.is_null() {
             return Err("index.html has no #prerendered first paint".into());
@@ -2129,7 +2129,7 @@ async fn first_paint(page: &mut Page<'_>) -> Step {
             .await
             .map_err(|e| e.to_string())?;
 
-        before_wasm.open("/?preset=dual-write").await?;
+        before_wasm.open_as_served("/?preset=dual-write").await?;
         let shown = before_wasm
             .js(
                 "const s = document.querySelector('#prerendered'); \
@@ -2149,10 +2149,6 @@ async fn first_paint(page: &mut Page<'_>) -> Step {
     let shell = outcome?;
 
     page.open("/").await?;
-    page.wait_until("the app takes the first paint's place", async || {
-        Ok(!page.exists("#prerendered").await? && page.exists("[data-testid=app-root]").await?)
-    })
-    .await?;
     page.wait_finished("[data-testid=progress]").await?;
     let app = page.js(TEXTS, vec![json!(false)]).await?;
     for (i, what) in ["counters", "ledger sentence", "summary"]
@@ -3046,7 +3042,19 @@ struct Page<'a> {
 }
 
 impl Page<'_> {
+    /// Loads a page of the playground and waits until the app has taken over from the
+    /// prerendered first paint (at once for a link with a query), so that what a step clicks
+    /// is the app, not the hidden copy of it.
     async fn open(&self, path: &str) -> Step {
+        self.open_as_served(path).await?;
+        self.wait_until("the app takes over from the first paint", async || {
+            Ok(!self.exists("#prerendered").await?)
+        })
+        .await
+    }
+
+    /// Loads a page and takes it as it comes.
+    async fn open_as_served(&self, path: &str) -> Step {
         let url = format!("{}{path}", self.base);
         tokio::time::timeout(WAIT, self.client.goto(&url))
             .await

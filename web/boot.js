@@ -5,6 +5,12 @@
 
 const names = document.querySelector('meta[name="dsim-wasm"]');
 if (!names) throw new Error("dsim: <meta name=\"dsim-wasm\"> is missing; build the page with trunk");
+// The first paint comes first: a release index.html carries the page drawn from HTML
+// (#prerendered), so the wasm is fetched once that is on screen, never competing with it on a
+// slow network (the build drops Trunk's early preload of it: crates/xtask/src/split_page.rs).
+if (document.getElementById("prerendered")) {
+  await new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0)));
+}
 // Resolved against the document, as Trunk's own loader would, wherever this file is served from.
 const url = (path) => new URL(path, document.baseURI).href;
 const { default: init } = await import(url(names.dataset.js));

@@ -27,7 +27,7 @@ const READY = `
     && !document.querySelector('[data-testid=panels-loading]')
     && !!document.querySelector('[data-testid=compare-button]');`;
 
-// The markup, made static: what the app holds in properties (an input's value, a box's check,
+// The markup, made static and only what the first screen draws: what the app holds in properties (an input's value, a box's check,
 // a progress bar's value) written into attributes; no data-testid (tests and the app's own
 // takeover look for the app, never the copy); ids prefixed, with the attributes that point at
 // them, so the copy's labels still name their controls without clashing with the app's; and
@@ -49,6 +49,12 @@ const CAPTURE = `
       el.setAttribute('value', from.value);
     }
   });
+  // The panels under the charts stay out (below the first screen, and most of the markup):
+  // the app brings them when it takes over.
+  copy.querySelectorAll('.lower-results').forEach((panels) => panels.remove());
+  // A folded group shows only its summary: what it folds away is not drawn, nor sent.
+  copy.querySelectorAll('details:not([open])').forEach((group) =>
+    [...group.children].forEach((child) => child.tagName === 'SUMMARY' || child.remove()));
   const pointers = ['for', 'aria-labelledby', 'aria-describedby', 'aria-controls', 'list'];
   for (const el of [copy, ...copy.querySelectorAll('*')]) {
     el.removeAttribute('data-testid');

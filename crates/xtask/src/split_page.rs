@@ -131,6 +131,10 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         let hash = integrity(ctx, &staging.join(file))?;
         html = set_integrity(&html, &format!("{}{file}", page.base), &hash)?;
     }
+    // No early fetch of the page's wasm: index.html carries the first paint (`prerender`), and
+    // on a slow network a 300 KB download started from <head> would share the line with the
+    // HTML and CSS that draw it. web/boot.js fetches the wasm once that paint is on screen.
+    html = drop_preload(&html, &format!("{}{}", page.base, page.wasm))?;
     // The page's module imports the link script: preloaded beside it, it costs no extra
     // round trip before the page starts.
     let hash = integrity(ctx, &staging.join(&link_name))?;
@@ -228,6 +232,21 @@ fn add_modulepreload(html: &str, beside: &str, href: &str, hash: &str) -> Result
     replace_once(html, tag, &format!("{tag}\n{link}"))
 }
 
+/// The page without Trunk's `<link rel="preload">` of `href`.
+fn drop_preload(html: &str, href: &str) -> Result<String, String> {
+    let tag = html
+        .match_indices("<link")
+        .map(|(i, _)| &html[i..i + html[i..].find('>').map_or(0, |e| e + 1)])
+        .find(|tag| tag.contains("rel=\"preload\"") && tag.contains(&format!("href=\"{href}\"")))
+        .ok_or_else(|| format!("index.html has no preload of {href}"))?;
+    let with_line = format!("{tag}\n");
+    if html.contains(&with_line) {
+        replace_once(html, &with_line, "")
+    } else {
+        replace_once(html, tag, "")
+    }
+}
+
 fn replace_once(text: &str, from: &str, to: &str) -> Result<String, String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
@@ -321,6 +340,22 @@ mod tests {
         assert!(html.contains("sha384-OLDJS") && html.contains("sha384-WORKER"));
         assert!(!html.contains("OLDWASM"));
         assert!(set_integrity(HTML, "./missing.js", "x").is_err());
+    }
+
+    #[test]
+    fn the_page_wasm_is_not_preloaded_and_the_rest_stays() {
+        let html = drop_preload(HTML, "./dsim-web-95ca_bg.wasm").unwrap();
+        assert!(
+            !html.contains("dsim-web-95ca_bg.wasm\" crossorigin"),
+            "{html}"
+        );
+        assert!(
+            html.contains("data-wasm=\"./dsim-web-95ca_bg.wasm\""),
+            "{html}"
+        );
+        assert!(html.contains("sha384-OLDJS\">\n<meta"), "{html}");
+        assert!(html.contains("./dsim-worker_bg.wasm"), "{html}");
+        assert!(drop_preload(&html, "./dsim-web-95ca_bg.wasm").is_err());
     }
 
     #[test]

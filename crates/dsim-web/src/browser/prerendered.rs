@@ -5,7 +5,8 @@
 //! prefixed, so nothing can mistake it for the app.
 //!
 //! The app then mounts beside it, hidden, and takes its place once it shows the same thing:
-//! its run finished and its lower panels in (or failed). The copy and the app have the same
+//! its run finished and its lower panels in (or failed), or as soon as someone presses on the
+//! copy. The copy and the app have the same
 //! layout, so the swap moves nothing on screen. A link with a query of its own never shows
 //! the copy: `web/first-paint.js` hides it before the body is drawn (its numbers are the
 //! default scenario's), and here it is dropped at once and the app mounts as without one.
@@ -44,9 +45,32 @@ pub fn mount_point() -> (web_sys::HtmlElement, Option<web_sys::Element>) {
 }
 
 /// Swaps the hidden app in for the copy once the app's run has finished and its panels are no
-/// longer loading, checked each animation frame.
+/// longer loading, checked each animation frame; or at once when someone reaches for the copy
+/// (a press or a key on it), so the next press lands on the app itself.
 pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
-    fn check(host: web_sys::HtmlElement, shell: web_sys::Element, frames: u32) {
+    let swap = {
+        let (host, shell) = (host.clone(), shell.clone());
+        move || {
+            if shell.is_connected() {
+                shell.remove();
+                host.class_list().remove_1(PENDING_CLASS).ok();
+            }
+        }
+    };
+    let on_touch = {
+        let swap = swap.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || swap())
+    };
+    for event in ["pointerdown", "keydown"] {
+        let _ = shell.add_event_listener_with_callback(event, on_touch.as_ref().unchecked_ref());
+    }
+    // It lives as long as the copy, which it removes.
+    on_touch.forget();
+
+    fn check(host: web_sys::HtmlElement, swap: impl Fn() + 'static, frames: u32) {
+        if !host.class_list().contains(PENDING_CLASS) {
+            return; // swapped already, on a press
+        }
         let finished = host
             .query_selector("[data-testid=app-root][data-run-state=finished]")
             .ok()
@@ -58,11 +82,10 @@ pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
             .flatten()
             .is_some();
         if (finished && !panels_loading) || frames >= MOST_FRAMES {
-            shell.remove();
-            host.class_list().remove_1(PENDING_CLASS).ok();
+            swap();
         } else {
-            leptos::prelude::request_animation_frame(move || check(host, shell, frames + 1));
+            leptos::prelude::request_animation_frame(move || check(host, swap, frames + 1));
         }
     }
-    check(host, shell, 0);
+    check(host, swap, 0);
 }

@@ -104,6 +104,12 @@ const NOT_LOADED: &str = "Part of the page did not load: the fault timeline, tim
 pub fn LowerPanels(group: Group, chunk: PanelsChunk) -> impl IntoView {
     let speaks = group == Group::Results;
     move || match chunk.state.get() {
+        // The panels under the charts in a box of their own (`display: contents`, so the
+        // layout is as without it), which the prerendered first paint leaves out: it holds
+        // what is above them, and keeps index.html small enough to be drawn whole.
+        ChunkState::Loaded if speaks => {
+            view! { <div class="lower-results">{loaded(group)}</div> }.into_any()
+        }
         ChunkState::Loaded => loaded(group),
         ChunkState::Loading if speaks => view! {
             <p class="hint panels-loading" data-testid="panels-loading">
