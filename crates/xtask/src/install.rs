@@ -288,24 +288,10 @@ fn wasm_split_cli(ctx: &Ctx) -> Result<(), String> {
 
 fn binaryen(ctx: &Ctx) -> Result<(), String> {
     let dir = ctx.binaryen_dir();
-    let manifest = dir.join("node_modules/binaryen/package.json");
-    let wanted = format!("\"version\": \"{BINARYEN_VERSION}\"");
-    let installed = fs::read_to_string(manifest)
-        .is_ok_and(|m| m.lines().any(|l| l.trim().trim_end_matches(',') == wanted))
-        && dir.join("node_modules/.bin/wasm-opt").exists();
-    if !installed {
-        println!(
-            "installing binaryen {BINARYEN_VERSION} (npm, into {})",
-            dir.display()
-        );
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        ctx.cmd("npm")
-            .args(["install", "--prefix"])
-            .arg(&dir)
-            .args(["--no-audit", "--no-fund", "--save-exact"])
-            .arg(format!("binaryen@{BINARYEN_VERSION}"))
-            .run()?;
+    if !dir.join("node_modules/.bin/wasm-opt").exists() {
+        let _ = fs::remove_file(npm_package_dir(ctx, "binaryen").join("package.json"));
     }
+    npm_package(ctx, "binaryen", BINARYEN_VERSION)?;
     let wasm_opt = ctx
         .which("wasm-opt")
         .map(|p| p.display().to_string())
@@ -316,13 +302,8 @@ fn binaryen(ctx: &Ctx) -> Result<(), String> {
             dir.display()
         ));
     }
-    let action = if installed {
-        "already installed"
-    } else {
-        "installed"
-    };
     println!(
-        "ok binaryen {BINARYEN_VERSION}: {} ({action})",
+        "ok binaryen {BINARYEN_VERSION}: {}",
         version_of(ctx, "wasm-opt")
     );
     Ok(())
@@ -331,28 +312,8 @@ fn binaryen(ctx: &Ctx) -> Result<(), String> {
 /// Lighthouse, pinned, under `.tools/lighthouse` (npm, like binaryen); returns its CLI script.
 /// Only `cargo xtask bench` asks for it.
 pub fn lighthouse(ctx: &Ctx) -> Result<std::path::PathBuf, String> {
-    let dir = ctx.root.join(".tools").join("lighthouse");
-    let package = dir.join("node_modules/lighthouse");
-    let cli = package.join("cli/index.js");
-    let wanted = format!("\"version\": \"{LIGHTHOUSE_VERSION}\"");
-    let installed = fs::read_to_string(package.join("package.json"))
-        .is_ok_and(|m| m.lines().any(|l| l.trim().trim_end_matches(',') == wanted))
-        && cli.exists();
-    if installed {
-        println!("ok lighthouse {LIGHTHOUSE_VERSION} (already installed)");
-        return Ok(cli);
-    }
-    println!(
-        "installing lighthouse {LIGHTHOUSE_VERSION} (npm, into {})",
-        dir.display()
-    );
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    ctx.cmd("npm")
-        .args(["install", "--prefix"])
-        .arg(&dir)
-        .args(["--no-audit", "--no-fund", "--save-exact"])
-        .arg(format!("lighthouse@{LIGHTHOUSE_VERSION}"))
-        .run()?;
+    npm_package(ctx, "lighthouse", LIGHTHOUSE_VERSION)?;
+    let cli = npm_package_dir(ctx, "lighthouse").join("cli/index.js");
     if !cli.exists() {
         return Err(format!("npm installed no {}", cli.display()));
     }
