@@ -2028,7 +2028,7 @@ async fn panels_fail_then_load(page: &Page<'_>) -> Step {
         if produced != 3000.0 {
             return Err(format!("the dashboard shows {produced} produced of 3000"));
         }
-        std::fs::copy(&chunk, &chunk_in_copy).map_err(|e| format!("copy the chunk: {e}"))?;
+        std::fs::copy(chunk, chunk_in_copy).map_err(|e| format!("copy the chunk: {e}"))?;
         other.click("[data-testid=panels-failed] button").await?;
         other
             .wait_until("the panels load after Try again", async || {

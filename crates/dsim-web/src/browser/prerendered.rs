@@ -57,10 +57,7 @@ pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
             }
         }
     };
-    let on_touch = {
-        let swap = swap.clone();
-        wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || swap())
-    };
+    let on_touch = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(swap.clone());
     for event in ["pointerdown", "keydown"] {
         let _ = shell.add_event_listener_with_callback(event, on_touch.as_ref().unchecked_ref());
     }
