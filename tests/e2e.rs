@@ -10,7 +10,10 @@
 //! export as PNG under the policy, and Cancel stops a long one. The real-world systems table
 //! runs every broker × mode in the worker, each cell the numbers of a single run of its
 //! settings, a refused cell with the broker's reason, and a click loads a cell's run; a
-//! RabbitMQ run shows its queue in RabbitMQ's terms.
+//! RabbitMQ run shows its queue in RabbitMQ's terms. Before its wasm arrives the page shows
+//! the default run from HTML (the prerendered first paint), reading exactly as the app then
+//! does; presets load by name from the address; and axe-core finds no accessibility
+//! violation in the full page, the compare view or the embed.
 //!
 //! Needs a browser and a built `dist/`, so it runs only with `DSIM_E2E=1` (as `cargo xtask
 //! test` sets for the end-to-end step); `DSIM_DIST` names the directory (default `dist/`),
