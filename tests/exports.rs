@@ -174,3 +174,53 @@ fn a_sweep_as_csv_has_one_row_per_point_and_mode() {
     let expected: f64 = alo[header.len() - 2].parse().unwrap();
     assert!((expected - 0.1 / 0.9).abs() < 1e-8, "{expected}");
 }
+
+/// One copy number per record, whatever the event: the second record of a retried publish is
+/// copy 4 where it is stored, replicated, delivered and charged alike (it once read copy 1
+/// where it was stored), so a reader can follow one copy through a timeline. Checked on the
+/// double charge and on unclean elections, where truncations name records too.
+#[test]
+fn every_event_names_a_record_by_the_same_copy_number() {
+    let at_the_broker = [
+        TraceKind::Stored,
+        TraceKind::Replicated,
+        TraceKind::Truncated,
+        TraceKind::UncleanTruncated,
+    ];
+    let downstream = [TraceKind::Delivered, TraceKind::Processed];
+    for query in [
+        double_charge_query(),
+        "producer-idempotence=off&publish-ack-loss=0.05&acks=leader&broker-crash=0.005\
+         &replica-lag=0.1&unclean-election=on&messages=3000"
+            .to_string(),
+    ] {
+        let s = scenario(&query).with_mode(Mode::AtLeastOnce);
+        let report = run(&s);
+        let message = report
+            .example_duplicate
+            .expect("a duplicated message to follow");
+        let trace = trace_message(&s, message);
+        let records = |kinds: &[TraceKind]| -> BTreeSet<u32> {
+            trace
+                .iter()
+                .filter(|e| kinds.contains(&e.kind))
+                .map(|e| e.copy / 4)
+                .collect()
+        };
+        let stored = records(&at_the_broker[..1]);
+        let delivered = records(&downstream);
+        assert!(stored.len() >= 2, "{query}: stored {stored:?}");
+        assert!(
+            delivered.is_subset(&stored),
+            "{query}: delivered records {delivered:?}, stored {stored:?}"
+        );
+        for e in trace.iter().filter(|e| at_the_broker.contains(&e.kind)) {
+            assert!(
+                stored.contains(&(e.copy / 4)),
+                "{query}: a {:?} names copy {}, a record never stored ({stored:?})",
+                e.kind,
+                e.copy
+            );
+        }
+    }
+}

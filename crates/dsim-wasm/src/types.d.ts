@@ -510,8 +510,11 @@ export type TraceEvent = {
    */
   attempt: number,
   /**
-   * Which copy: 0 for the first log entry's first network copy; retries without an
-   * idempotent producer create further log entries, network duplicates further copies.
+   * Which copy, one encoding for every event: log entry × 4 + network copy (the broker's
+   * `delivery_key`; entries past 63 count as 63). Retries without an idempotent producer
+   * create further log entries, network duplicates further network copies; an event before
+   * the broker has stored the publish has entry 0 (its network copy alone). 0 is the first
+   * entry's first network copy.
    */
   copy: number,
   /**

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::brokers::kafka::producer_state::{
     Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
 };
-use crate::brokers::kafka::{EntryState, Txn};
+use crate::brokers::kafka::{EntryState, Txn, delivery_key};
 use crate::engine::{Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::time::Micros;
@@ -550,7 +550,7 @@ impl Simulation {
             None,
             None,
             0,
-            copy as u32,
+            delivery_key(copy, 0) as u32,
             format!(
                 "{why}: the record stays in the log marked aborted, and read-committed readers skip it"
             ),

@@ -1,7 +1,7 @@
 //! The produce path: a publish arriving at the partition leader, its append, and the ack
 //! back to the producer (Kafka's `acks`).
 
-use super::log::{EntryState, Txn, Writer};
+use super::log::{EntryState, Txn, Writer, delivery_key};
 use super::producer_state::{Batch, Check};
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
@@ -142,7 +142,9 @@ impl Simulation {
             None,
             None,
             attempt as u32,
-            copy as u32,
+            // The one copy encoding of every trace event: this log entry, and the network
+            // copy of the publish that made it.
+            delivery_key(copy, net_copy) as u32,
             self.stored_note(entry, partition, copy, in_sync)
         );
         if ack_now {

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use super::log::{EntryState, Txn, Writer};
+use super::log::{EntryState, Txn, Writer, delivery_key};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
@@ -294,7 +294,7 @@ impl Simulation {
                 None,
                 None,
                 0,
-                copy as u32,
+                delivery_key(copy, 0) as u32,
                 note
             );
         }
@@ -331,7 +331,7 @@ impl Simulation {
             None,
             None,
             attempt as u32,
-            copy as u32,
+            delivery_key(copy, 0) as u32,
             format!(
                 "NotEnoughReplicasAfterAppend: the record is in the log, but only {isr} replica(s) are in sync, fewer than min.insync.replicas={min}: no ack; the producer will retry (a duplicate without an idempotent producer)"
             ),
@@ -491,7 +491,7 @@ impl Simulation {
                 None,
                 None,
                 0,
-                copy as u32,
+                delivery_key(copy, 0) as u32,
                 self.scripted_note(scripted, lost_note),
             );
             self.finish_entry(entry);
@@ -540,7 +540,7 @@ impl Simulation {
                     None,
                     None,
                     0,
-                    copy as u32,
+                    delivery_key(copy, 0) as u32,
                     self.scripted_note(
                         scripted,
                         match (acks, waiting) {
@@ -597,7 +597,7 @@ impl Simulation {
                     None,
                     None,
                     0,
-                    copy as u32,
+                    delivery_key(copy, 0) as u32,
                     self.scripted_note(
                         scripted,
                         &format!(
