@@ -277,7 +277,8 @@ fn the_page_listens_for_no_message_from_another_window() {
 
 /// The web crate's folders say what kind of code a file is, and hold to it: `model/` and
 /// `draw/` are plain Rust over the core (no Leptos, no web API, so they run and are tested
-/// natively), and only `browser/`, `worker/` and the components touch web APIs. A file that
+/// natively), components reach web APIs only through Leptos or `browser/`, and only
+/// `browser/` and `worker/` call them by hand. A file that
 /// sits at the crate's root besides `lib.rs` and the two binaries has no folder yet.
 #[test]
 fn the_web_crates_folders_hold_the_kind_of_code_they_name() {
@@ -304,7 +305,21 @@ fn the_web_crates_folders_hold_the_kind_of_code_they_name() {
                     }
                 }
             }
-            "browser" | "worker" | "components" => {}
+            // Components bind signals to the DOM through Leptos; a web API called by hand
+            // (the console, an element's box) goes through `browser/`. They may name the
+            // input element their fields' events come from, as Leptos's own examples do.
+            "components" => {
+                let by_hand = code
+                    .match_indices("web_sys::")
+                    .filter(|(i, _)| !code[i + 9..].starts_with("HtmlInputElement"))
+                    .count();
+                if by_hand > 0 || uses("js_sys::") {
+                    wrong.push(format!(
+                        "{rel} calls a web API by hand: that belongs in browser/"
+                    ));
+                }
+            }
+            "browser" | "worker" => {}
             "lib.rs" | "main.rs" | "worker_main.rs" => {}
             _ => wrong.push(format!("{rel} is in no folder")),
         }

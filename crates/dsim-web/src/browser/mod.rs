@@ -318,3 +318,18 @@ fn create(document: &web_sys::Document, node: &Node) -> Option<web_sys::Element>
     sync_svg(&element, &[], &node.children);
     Some(element)
 }
+
+/// Where the pointer is over a chart drawn `width` units wide, in the chart's x coordinates.
+pub fn pointer_x(ev: &web_sys::PointerEvent, width: f64) -> Option<f64> {
+    let target = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
+    let rect = target.get_bounding_client_rect();
+    (rect.width() > 0.0).then(|| (ev.client_x() as f64 - rect.left()) / rect.width() * width)
+}
+
+/// Says on the console what went wrong where the page has nowhere else to say it (a chunk that
+/// did not load, a table that could not start).
+pub fn log_error(message: &str) {
+    web_sys::console::error_1(&message.into());
+}

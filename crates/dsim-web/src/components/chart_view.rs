@@ -5,7 +5,6 @@
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::browser;
 use crate::chart_export::standalone_svg;
@@ -24,7 +23,7 @@ pub fn ChartView(
 ) -> impl IntoView {
     let hover_x = RwSignal::new(None::<f64>);
     let on_move = move |ev: PointerEvent| {
-        if let Some(x) = pointer_x(&ev, chart.with_untracked(|c| c.frame.width)) {
+        if let Some(x) = crate::browser::pointer_x(&ev, chart.with_untracked(|c| c.frame.width)) {
             hover_x.set(Some(x));
         }
     };
@@ -206,13 +205,4 @@ pub(crate) fn tooltip_box(c: &Chart, h: HoverPoint) -> impl IntoView + use<> {
             <ul>{rows}</ul>
         </div>
     }
-}
-
-/// Where the pointer is over a chart drawn `width` units wide, in the chart's x coordinates.
-pub fn pointer_x(ev: &PointerEvent, width: f64) -> Option<f64> {
-    let target = ev
-        .current_target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())?;
-    let rect = target.get_bounding_client_rect();
-    (rect.width() > 0.0).then(|| (ev.client_x() as f64 - rect.left()) / rect.width() * width)
 }

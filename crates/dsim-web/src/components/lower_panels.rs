@@ -86,7 +86,7 @@ impl PanelsChunk {
             let state = match split::load_panels_chunk().await {
                 Ok(()) => ChunkState::Loaded,
                 Err(err) => {
-                    web_sys::console::error_1(&format!("dsim: the panels' chunk: {err}").into());
+                    crate::browser::log_error(&format!("dsim: the panels' chunk: {err}"));
                     ChunkState::Failed
                 }
             };

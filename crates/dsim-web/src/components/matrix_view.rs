@@ -156,7 +156,7 @@ impl MatrixRunner {
             // The store only holds valid scenarios; should one slip through, the table
             // stops rather than spin.
             Err(e) => {
-                web_sys::console::error_1(&format!("dsim: the matrix: {e}").into());
+                crate::browser::log_error(&format!("dsim: the matrix: {e}"));
                 self.job.set_value(None);
                 self.state.set(TableState::Cancelled);
             }
@@ -463,6 +463,6 @@ fn load_cell(store: Store, query: &str) {
             store.set_scenario(scenario);
             browser::scroll_to_testid("broker-picker");
         }
-        Err(e) => web_sys::console::error_1(&e.into()),
+        Err(e) => crate::browser::log_error(&e),
     }
 }

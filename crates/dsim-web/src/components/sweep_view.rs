@@ -584,7 +584,7 @@ fn SweepChartView(chart: Memo<Option<SweepChart>>, metric: Metric) -> impl IntoV
     let on_move = move |ev: PointerEvent| {
         let width =
             chart.with_untracked(|c| c.as_ref().map_or(LARGE.width, |c| c.chart.frame.width));
-        if let Some(x) = crate::chart_view::pointer_x(&ev, width) {
+        if let Some(x) = crate::browser::pointer_x(&ev, width) {
             hover_x.set(Some(x));
         }
     };
