@@ -244,6 +244,11 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         accessibility(&page),
     )
     .await?;
+    step(
+        "28: an SQS run shows its queue in SQS's terms",
+        sqs_run(&mut page),
+    )
+    .await?;
     Ok(page.shots)
 }
 
@@ -912,29 +917,10 @@ fn expect_duration(what: &str, text: &str, want_ms: f64) -> Step {
 /// run's `report.queue`; a Kafka run has no such panel. The mode picker disables exactly-once
 /// with the broker's reason, and the pickers' texts are RabbitMQ's mechanisms. Then the page
 /// on a phone-sized screen, with the table and with the run.
-async fn rabbitmq_run(page: &mut Page<'_>) -> Step {
-    use dsim_core::{Broker, Mode};
-
-    let query = dsim_core::presets::preset("rabbitmq-requeue-on-close")
-        .ok_or("no rabbitmq-requeue-on-close preset")?
-        .query;
-    page.open(&format!("/?{query}&messages=3000")).await?;
-    page.wait_finished("[data-testid=progress]").await?;
-    let report = expect_rerun_of_address(page, "the RabbitMQ preset").await?;
-    let q = report
-        .queue
-        .as_ref()
-        .ok_or("a RabbitMQ run without a queue report")?;
-    // Each number as a person reads it, beside the report's value the page keeps in
-    // data-value, and under RabbitMQ's own names.
-    for (id, value) in [
-        ("queue-ready-peak", q.peak_ready),
-        ("queue-ready-end", q.ready_at_end),
-        ("queue-unacked-peak", q.peak_unacked),
-        ("queue-unacked-end", q.unacked_at_end),
-        ("queue-redelivered", q.redelivered),
-        ("queue-connections-lost", q.connections_lost),
-    ] {
+/// The queue panel: each number as a person reads it and as `data-value` holds it, equal to
+/// the native run's, and the broker's own names in its words.
+async fn expect_queue_panel(page: &Page<'_>, numbers: &[(&str, u64)], terms: &[&str]) -> Step {
+    for &(id, value) in numbers {
         let read = page
             .js(
                 "const e = document.querySelector(`[data-testid=${arguments[0]}]`); \
@@ -956,17 +942,107 @@ async fn rabbitmq_run(page: &mut Page<'_>) -> Step {
         )
         .await?;
     let words = words.as_str().unwrap_or_default();
-    for term in [
-        "messages_ready",
-        "messages_unacknowledged",
-        "redelivered",
-        "peak",
-        "at end",
-    ] {
+    for term in terms {
         if !words.contains(term) {
             return Err(format!("the queue panel does not say {term:?}: {words:?}"));
         }
     }
+    Ok(())
+}
+
+/// An SQS run shows its queue as SQS names it: the two approximate depths, messages received,
+/// visibility timeouts that passed, extra copies; a FIFO queue its deduplication.
+async fn sqs_run(page: &mut Page<'_>) -> Step {
+    let query = dsim_core::presets::preset("sqs-visibility-timeout-too-short")
+        .ok_or("no sqs-visibility-timeout-too-short preset")?
+        .query;
+    page.open(&format!("/?{query}&messages=3000")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let report = expect_rerun_of_address(page, "the SQS preset").await?;
+    let q = report.sqs.as_ref().ok_or("an SQS run without its queue")?;
+    if q.visibility_timeouts_expired == 0 {
+        return Err("the preset let no visibility timeout pass: the check proves little".into());
+    }
+    expect_queue_panel(
+        page,
+        &[
+            ("queue-visible-peak", q.peak_visible),
+            ("queue-visible-end", q.visible_at_end),
+            ("queue-in-flight-peak", q.peak_in_flight),
+            ("queue-in-flight-end", q.in_flight_at_end),
+            ("queue-receives", q.receives),
+            ("queue-expired", q.visibility_timeouts_expired),
+            ("queue-extra-copies", q.extra_copies),
+        ],
+        &[
+            "Queue (SQS standard)",
+            "ApproximateNumberOfMessagesVisible",
+            "ApproximateNumberOfMessagesNotVisible",
+            "NumberOfMessagesReceived",
+            "visibility timeout",
+        ],
+    )
+    .await?;
+    page.scroll_to("[data-testid=queue-panel]").await?;
+    page.look("sqs-queue.png").await?;
+
+    let query = dsim_core::presets::preset("sqs-fifo-retry-after-window")
+        .ok_or("no sqs-fifo-retry-after-window preset")?
+        .query;
+    page.open(&format!("/?{query}")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let report = expect_rerun_of_address(page, "the SQS FIFO preset").await?;
+    let q = report
+        .sqs
+        .as_ref()
+        .ok_or("an SQS FIFO run without its queue")?;
+    expect_queue_panel(
+        page,
+        &[
+            ("queue-receives", q.receives),
+            ("queue-dedup-dropped", q.dedup_dropped),
+        ],
+        &["Queue (SQS FIFO)", "deduplication window"],
+    )
+    .await?;
+    page.expect_no_csp_violations().await
+}
+
+async fn rabbitmq_run(page: &mut Page<'_>) -> Step {
+    use dsim_core::{Broker, Mode};
+
+    let query = dsim_core::presets::preset("rabbitmq-requeue-on-close")
+        .ok_or("no rabbitmq-requeue-on-close preset")?
+        .query;
+    page.open(&format!("/?{query}&messages=3000")).await?;
+    page.wait_finished("[data-testid=progress]").await?;
+    let report = expect_rerun_of_address(page, "the RabbitMQ preset").await?;
+    let q = report
+        .queue
+        .as_ref()
+        .ok_or("a RabbitMQ run without a queue report")?;
+    // Each number as a person reads it, beside the report's value the page keeps in
+    // data-value, and under RabbitMQ's own names.
+    expect_queue_panel(
+        page,
+        &[
+            ("queue-ready-peak", q.peak_ready),
+            ("queue-ready-end", q.ready_at_end),
+            ("queue-unacked-peak", q.peak_unacked),
+            ("queue-unacked-end", q.unacked_at_end),
+            ("queue-redelivered", q.redelivered),
+            ("queue-connections-lost", q.connections_lost),
+        ],
+        &[
+            "Queue (RabbitMQ)",
+            "messages_ready",
+            "messages_unacknowledged",
+            "redelivered",
+            "peak",
+            "at end",
+        ],
+    )
+    .await?;
     if q.redelivered == 0 {
         return Err("the requeue preset redelivered nothing: the check above proves little".into());
     }

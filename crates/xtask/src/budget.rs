@@ -77,7 +77,9 @@ pub struct Budget {
 /// issue 30's first paint from HTML: the page's main module to 383,000 (measured 382,053: the
 /// takeover from the prerendered copy and the embed's heading) and the lower panels to 107,000
 /// (106,649: the contrast fixes moved nothing there, the code layout shifted by about 50
-/// bytes). Issue 30's 250 KB for the first download is not met: it needs the dashboard's
+/// bytes). Then the page's main module to 386,000 (measured 385,627) the same day, for the
+/// SQS queue panel (its names, sentences and counters) beside RabbitMQ's. Issue 30's 250 KB
+/// for the first download is not met: it needs the dashboard's
 /// module split further, or the core's code for other brokers fetched when chosen.
 pub const BUDGETS: &[Budget] = &[
     Budget {
@@ -85,7 +87,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 383_000,
+        max_gzipped: 386_000,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",

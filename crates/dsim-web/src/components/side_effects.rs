@@ -1,6 +1,6 @@
-//! The card provider's books, the consumer stalls and a RabbitMQ run's queue, under the
-//! counters: shown only when the scenario turns them on (`external-effect`, `consumer-stall`,
-//! `broker=rabbitmq`). The words come from `side_effects_view`.
+//! The card provider's books, the consumer stalls and a RabbitMQ or SQS run's queue, under
+//! the counters: shown only when the scenario turns them on (`external-effect`,
+//! `consumer-stall`, a queue broker). The words come from `side_effects_view`.
 
 use leptos::prelude::*;
 
@@ -39,7 +39,7 @@ pub fn SideEffects() -> impl IntoView {
                         .collect_view();
                     view! {
                         <section class="ledger queue-panel" class:bad=v.bad data-testid="queue-panel">
-                            <h3>"Queue (RabbitMQ)"</h3>
+                            <h3>{v.title}</h3>
                             <p class="queue-subscription" data-testid="queue-subscription">
                                 {v.subscription}
                             </p>
@@ -55,18 +55,24 @@ pub fn SideEffects() -> impl IntoView {
                                     <tbody>{depths}</tbody>
                                 </table>
                                 <dl>
-                                    <div>
-                                        <dt>"deliveries with the " <code>"redelivered"</code> " flag"</dt>
-                                        <dd data-testid="queue-redelivered" data-value=v.redelivered>
-                                            {thousands(v.redelivered)}
-                                        </dd>
-                                    </div>
-                                    <div>
-                                        <dt>"connections lost"</dt>
-                                        <dd data-testid="queue-connections-lost" data-value=v.connections_lost>
-                                            {thousands(v.connections_lost)}
-                                        </dd>
-                                    </div>
+                                    {v
+                                        .counters
+                                        .into_iter()
+                                        .map(|(id, before, code, after, value)| {
+                                            view! {
+                                                <div>
+                                                    <dt>
+                                                        {before}
+                                                        {(!code.is_empty()).then(|| view! { <code>{code}</code> })}
+                                                        {after}
+                                                    </dt>
+                                                    <dd data-testid=format!("queue-{id}") data-value=value>
+                                                        {thousands(value)}
+                                                    </dd>
+                                                </div>
+                                            }
+                                        })
+                                        .collect_view()}
                                 </dl>
                             </div>
                             <p class="external-note">{v.sentence}</p>

@@ -1,5 +1,6 @@
 //! What the page says about the stories past the textbook: the external provider's books
-//! (the exactly-once trap), consumer stalls (zombies), and a RabbitMQ queue's own counters.
+//! (the exactly-once trap), consumer stalls (zombies), and a RabbitMQ or SQS queue's own
+//! counters.
 //! Plain Rust over the report, tested natively; `side_effects` draws it.
 
 use dsim_core::{Report, Status};
@@ -55,25 +56,35 @@ pub fn external(r: &Report) -> Option<ExternalView> {
     })
 }
 
-/// A RabbitMQ run's queue in RabbitMQ's own terms (the management UI's and `rabbitmqctl
-/// list_queues`' names), every number from `Report::queue`.
+/// A queue broker's run in the broker's own terms, every number from the report: RabbitMQ's
+/// (`Report::queue`, the management UI's and `rabbitmqctl list_queues`' names) or SQS's
+/// (`Report::sqs`, its queue attributes' and CloudWatch metrics' names).
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueView {
-    /// "basic.qos prefetch 10, manual ack" or "auto-ack (basic.consume no-ack): prefetch not applied".
+    /// "Queue (RabbitMQ)", "Queue (SQS standard)", "Queue (SQS FIFO)".
+    pub title: &'static str,
+    /// How consumers take messages: "manual ack, basic.qos prefetch 10", or SQS's visibility
+    /// timeout, receive batch and redrive policy.
     pub subscription: String,
     pub sentence: String,
     /// The column of the values at the end: "at end", or "now" while the run goes on.
     pub when: &'static str,
-    /// RabbitMQ's two queue depths, as its management UI names them: (`data-testid` stem,
-    /// name, peak, at the end).
+    /// The broker's two queue depths under its own names: (`data-testid` stem, name, peak,
+    /// at the end).
     pub depths: [(&'static str, &'static str, u64, u64); 2],
-    /// Deliveries sent with `redelivered=true`.
-    pub redelivered: u64,
-    pub connections_lost: u64,
+    /// The broker's counters: (`data-testid` stem, words before the name, the broker's name
+    /// for it or "", words after, value).
+    pub counters: Vec<QueueCounter>,
     pub bad: bool,
 }
 
+/// One counter of a queue: `before` `code` `after`, as "deliveries with the `redelivered` flag".
+pub type QueueCounter = (&'static str, &'static str, &'static str, &'static str, u64);
+
 pub fn queue(r: &Report) -> Option<QueueView> {
+    if let Some(q) = r.sqs.as_ref() {
+        return Some(sqs_queue(r, q));
+    }
     let q = r.queue.as_ref()?;
     let subscription = if q.auto_ack {
         "auto-ack (basic.consume no-ack): basic.qos prefetch does not apply".to_string()
@@ -97,16 +108,11 @@ pub fn queue(r: &Report) -> Option<QueueView> {
     } else {
         "No delivery came back with the redelivered flag set.".to_string()
     };
-    // While the run goes on, its last values are the current ones.
-    let when = if r.status == Status::Running {
-        "now"
-    } else {
-        "at end"
-    };
     Some(QueueView {
+        title: "Queue (RabbitMQ)",
         subscription,
         sentence,
-        when,
+        when: when(r),
         depths: [
             ("ready", "messages_ready", q.peak_ready, q.ready_at_end),
             (
@@ -116,10 +122,140 @@ pub fn queue(r: &Report) -> Option<QueueView> {
                 q.unacked_at_end,
             ),
         ],
-        redelivered: q.redelivered,
-        connections_lost: q.connections_lost,
+        counters: vec![
+            (
+                "redelivered",
+                "deliveries with the ",
+                "redelivered",
+                " flag",
+                q.redelivered,
+            ),
+            (
+                "connections-lost",
+                "connections lost",
+                "",
+                "",
+                q.connections_lost,
+            ),
+        ],
         bad: q.redelivered > 0 || q.auto_ack && q.connections_lost > 0,
     })
+}
+
+/// While the run goes on, its last values are the current ones.
+fn when(r: &Report) -> &'static str {
+    if r.status == Status::Running {
+        "now"
+    } else {
+        "at end"
+    }
+}
+
+/// An SQS queue under the names of its attributes and CloudWatch metrics.
+fn sqs_queue(r: &Report, q: &dsim_core::SqsReport) -> QueueView {
+    let mut subscription = format!(
+        "visibility timeout {}, ReceiveMessage up to {} at a time, ",
+        millis(q.visibility_timeout_ms),
+        thousands(q.receive_batch.into())
+    );
+    subscription.push_str(&if q.max_receives == 0 {
+        "no redrive policy".to_string()
+    } else {
+        format!(
+            "redrive to the dead-letter queue after {} receives (maxReceiveCount)",
+            thousands(q.max_receives.into())
+        )
+    });
+    let sentence = if q.visibility_timeouts_expired > 0 {
+        format!(
+            "{} outlived the visibility timeout before DeleteMessage: each message became visible again and was received again, even where its first consumer was still working on it.",
+            plural(q.visibility_timeouts_expired, "receive", "receives")
+        )
+    } else if q.extra_copies > 0 {
+        format!(
+            "{}: a standard queue delivers a message more than once now and then, with no fault at all.",
+            plural(q.extra_copies, "extra copy", "extra copies")
+        )
+    } else {
+        "Every received message was deleted within its visibility timeout.".to_string()
+    };
+    let mut counters: Vec<QueueCounter> = vec![
+        (
+            "receives",
+            "messages received (",
+            "NumberOfMessagesReceived",
+            ")",
+            q.receives,
+        ),
+        (
+            "expired",
+            "visibility timeouts that passed before a delete",
+            "",
+            "",
+            q.visibility_timeouts_expired,
+        ),
+    ];
+    if q.max_receives > 0 {
+        counters.push((
+            "dlq",
+            "moved to the dead-letter queue",
+            "",
+            "",
+            q.redriven_to_dlq,
+        ));
+    }
+    if q.fifo {
+        counters.push((
+            "dedup-dropped",
+            "sends dropped inside the five-minute deduplication window",
+            "",
+            "",
+            q.dedup_dropped,
+        ));
+    } else {
+        counters.push((
+            "extra-copies",
+            "extra copies from the standard queue",
+            "",
+            "",
+            q.extra_copies,
+        ));
+    }
+    QueueView {
+        title: if q.fifo {
+            "Queue (SQS FIFO)"
+        } else {
+            "Queue (SQS standard)"
+        },
+        subscription,
+        sentence,
+        when: when(r),
+        depths: [
+            (
+                "visible",
+                "ApproximateNumberOfMessagesVisible",
+                q.peak_visible,
+                q.visible_at_end,
+            ),
+            (
+                "in-flight",
+                "ApproximateNumberOfMessagesNotVisible",
+                q.peak_in_flight,
+                q.in_flight_at_end,
+            ),
+        ],
+        counters,
+        bad: q.visibility_timeouts_expired > 0 || q.extra_copies > 0 || q.redriven_to_dlq > 0,
+    }
+}
+
+/// "200 ms", "30 s".
+fn millis(ms: f64) -> String {
+    if ms >= 1000.0 && ms % 1000.0 == 0.0 {
+        format!("{} s", thousands((ms / 1000.0) as u64))
+    } else {
+        format!("{} ms", dsim_core::knobs::format_number(ms))
+    }
 }
 
 /// Consumer stalls and what the group and the coordinator made of them.
@@ -198,9 +334,25 @@ mod tests {
             ]
         );
         assert_eq!(
-            (v.redelivered, v.connections_lost, v.when),
-            (q.redelivered, q.connections_lost, "at end")
+            v.counters,
+            vec![
+                (
+                    "redelivered",
+                    "deliveries with the ",
+                    "redelivered",
+                    " flag",
+                    q.redelivered
+                ),
+                (
+                    "connections-lost",
+                    "connections lost",
+                    "",
+                    "",
+                    q.connections_lost
+                ),
+            ]
         );
+        assert_eq!((v.title, v.when), ("Queue (RabbitMQ)", "at end"));
         assert!(!q.auto_ack && q.redelivered > 0, "{q:?}");
         assert!(
             v.subscription.contains("basic.qos prefetch"),
@@ -215,6 +367,54 @@ mod tests {
             auto.subscription
         );
         assert!(queue(&preset_report("double-charge", "")).is_none());
+    }
+
+    /// SQS's numbers, under the names of its queue attributes and metrics, are the report's.
+    #[test]
+    fn an_sqs_run_shows_its_queue_in_sqs_terms() {
+        let r = preset_report("sqs-visibility-timeout-too-short", "");
+        let q = r.sqs.as_ref().expect("an SQS run has its queue");
+        let v = queue(&r).expect("shown");
+        assert_eq!(v.title, "Queue (SQS standard)");
+        assert_eq!(
+            v.depths,
+            [
+                (
+                    "visible",
+                    "ApproximateNumberOfMessagesVisible",
+                    q.peak_visible,
+                    q.visible_at_end
+                ),
+                (
+                    "in-flight",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    q.peak_in_flight,
+                    q.in_flight_at_end
+                ),
+            ]
+        );
+        let value = |id: &str| v.counters.iter().find(|c| c.0 == id).map(|c| c.4);
+        assert_eq!(value("receives"), Some(q.receives));
+        assert_eq!(value("expired"), Some(q.visibility_timeouts_expired));
+        assert_eq!(value("extra-copies"), Some(q.extra_copies));
+        assert_eq!(value("dedup-dropped"), None);
+        assert!(q.visibility_timeouts_expired > 0 && v.bad, "{q:?}");
+        assert!(v.sentence.contains("visibility timeout"), "{}", v.sentence);
+        assert!(
+            v.subscription.starts_with("visibility timeout "),
+            "{}",
+            v.subscription
+        );
+
+        let fifo = preset_report("sqs-fifo-retry-after-window", "");
+        let f = queue(&fifo).expect("shown");
+        assert_eq!(f.title, "Queue (SQS FIFO)");
+        let dropped = f
+            .counters
+            .iter()
+            .find(|c| c.0 == "dedup-dropped")
+            .map(|c| c.4);
+        assert_eq!(dropped, Some(fifo.sqs.as_ref().unwrap().dedup_dropped));
     }
 
     #[test]
