@@ -1,10 +1,7 @@
 //! Readable tables for the terminal.
 
+use dsim_core::report::money::dollars;
 use dsim_core::{Report, Status};
-
-fn dollars(cents: u64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
-}
 
 pub fn run(r: &Report) -> String {
     let mut out = String::new();

@@ -88,8 +88,8 @@ simulated duration       1744.6 ms
 throughput               1976 msg/s
 capacity                 4000 msg/s (the most the consumers sustain, from their busy time)
 latency (ms)             p50 11.13  p95 15.13  p99 17.30  max 20.72
-ledger                   expected $494418.87  actual $521500.75
-double charged           68 customers, $27081.88 too much
+ledger                   expected $494,418.87  actual $521,500.75
+double charged           68 customers, $27,081.88 too much
 guarantee                no loss (duplicates allowed) — HELD
 "
     );

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod export;
 pub mod in_flight;
 pub mod matrix;
+pub mod money;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
@@ -499,20 +500,6 @@ impl Report {
     }
 }
 
-/// Cents as whole dollars with thousands separators, rounded half up (`532995` → `$5,330`),
-/// as the page writes money beside this note.
-fn whole_dollars(cents: u64) -> String {
-    let digits = ((cents + 50) / 100).to_string();
-    let mut out = String::from("$");
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
 fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
@@ -799,7 +786,7 @@ impl Simulation {
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {
         let p = self.external.as_ref()?;
-        let overcharged = whole_dollars(p.overcharged_cents);
+        let overcharged = money::whole_dollars(p.overcharged_cents);
         let note = if p.double_charges > 0 {
             let what = format!(
                 "the card provider charged {} twice ({overcharged} too much)",
@@ -932,17 +919,5 @@ impl Simulation {
                 _ => None,
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod money_tests {
-    #[test]
-    fn whole_dollars_round_half_up_and_group_thousands() {
-        assert_eq!(super::whole_dollars(0), "$0");
-        assert_eq!(super::whole_dollars(49), "$0");
-        assert_eq!(super::whole_dollars(50), "$1");
-        assert_eq!(super::whole_dollars(532_995), "$5,330");
-        assert_eq!(super::whole_dollars(12_345_678_900), "$123,456,789");
     }
 }

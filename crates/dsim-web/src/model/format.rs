@@ -1,28 +1,9 @@
 //! Number formatting for people: thousands separators, money, durations, short axis labels.
 //! Pure functions, so every label on the page is unit-tested natively.
 
-/// `12345` → `"12,345"`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Cents as dollars with cents: `250064421` → `"$2,500,644.21"`.
-pub fn dollars(cents: u64) -> String {
-    format!("${}.{:02}", thousands(cents / 100), cents % 100)
-}
-
-/// Cents as whole dollars, rounded half up: `41249` → `"$412"`.
-pub fn dollars_rounded(cents: u64) -> String {
-    format!("${}", thousands((cents + 50) / 100))
-}
+/// Counts and money as the report's notes and the CLI write them (`12,345`, `$2,518,775.53`,
+/// `$412`): one wording for every door, in the core.
+pub use dsim_core::report::money::{dollars, thousands, whole_dollars as dollars_rounded};
 
 /// A duration in milliseconds with a precision that suits its size.
 pub fn millis(ms: f64) -> String {
