@@ -35,6 +35,8 @@ use serde_json::{Value, json};
 /// The longest any single wait may take.
 const WAIT: Duration = Duration::from_secs(20);
 const WINDOW: (u32, u32) = (1400, 1000);
+/// A phone's screen, for the narrow layouts.
+const PHONE: (u32, u32) = (390, 844);
 
 type Step = Result<(), String>;
 
@@ -355,10 +357,7 @@ async fn trap_compare(page: &mut Page<'_>) -> Step {
     }
     let mut outcome = Ok(());
     for width in [1280, 390] {
-        page.client
-            .set_window_size(width, 900)
-            .await
-            .map_err(|e| format!("resize the window: {e}"))?;
+        page.resize((width, 900)).await?;
         page.scroll_to("[data-testid=compare-table]").await?;
         outcome = page
             .js(
@@ -408,10 +407,7 @@ async fn trap_compare(page: &mut Page<'_>) -> Step {
             }
         }
     }
-    page.client
-        .set_window_size(WINDOW.0, WINDOW.1)
-        .await
-        .map_err(|e| format!("restore the window: {e}"))?;
+    page.resize(WINDOW).await?;
     outcome
 }
 
@@ -506,15 +502,9 @@ async fn duplicate_example(page: &mut Page<'_>) -> Step {
 
     // On a phone the timeline is a list of the same events, one line each, and the lanes
     // that would not fit are not drawn (issue 27, item 7).
-    page.client
-        .set_window_size(390, 844)
-        .await
-        .map_err(|e| format!("narrow the window: {e}"))?;
+    page.resize(PHONE).await?;
     let outcome = phone_timeline(page).await;
-    page.client
-        .set_window_size(WINDOW.0, WINDOW.1)
-        .await
-        .map_err(|e| format!("restore the window: {e}"))?;
+    page.resize(WINDOW).await?;
     outcome
 }
 
@@ -1099,15 +1089,9 @@ async fn rabbitmq_run(page: &mut Page<'_>) -> Step {
     page.wait_finished("[data-testid=progress]").await?;
 
     // A phone-sized screen: the run, then the table.
-    page.client
-        .set_window_size(390, 844)
-        .await
-        .map_err(|e| format!("narrow the window: {e}"))?;
+    page.resize(PHONE).await?;
     let outcome = narrow(page).await;
-    page.client
-        .set_window_size(WINDOW.0, WINDOW.1)
-        .await
-        .map_err(|e| format!("restore the window: {e}"))?;
+    page.resize(WINDOW).await?;
     outcome
 }
 
@@ -2198,15 +2182,9 @@ async fn first_paint(page: &mut Page<'_>) -> Step {
             ));
         }
         before_wasm.look("first-paint.png").await?;
-        page.client
-            .set_window_size(390, 844)
-            .await
-            .map_err(|e| e.to_string())?;
+        page.resize(PHONE).await?;
         before_wasm.look("first-paint-phone.png").await?;
-        page.client
-            .set_window_size(WINDOW.0, WINDOW.1)
-            .await
-            .map_err(|e| e.to_string())?;
+        page.resize(WINDOW).await?;
 
         before_wasm.open_as_served("/?preset=dual-write").await?;
         let shown = before_wasm
@@ -3282,6 +3260,14 @@ impl Page<'_> {
             .execute(script, args)
             .await
             .map_err(|e| format!("script failed: {e}\n{script}"))
+    }
+
+    /// Sets the window's size (a phone's, `PHONE`, or the story's own, `WINDOW`).
+    async fn resize(&self, (width, height): (u32, u32)) -> Step {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .map_err(|e| format!("resize the window to {width}×{height}: {e}"))
     }
 
     /// Runs axe-core's rules over the document (WebDriver's script runs outside the page's

@@ -1,6 +1,6 @@
 //! Readable tables for the terminal.
 
-use dsim_core::report::money::dollars;
+use dsim_core::money::dollars;
 use dsim_core::{Report, Status};
 
 pub fn run(r: &Report) -> String {

@@ -24,7 +24,7 @@ pub mod time;
 
 // The public paths the CLI, the page and the tests use, whichever folder holds the module.
 pub use engine::faults;
-pub use observe::trace;
+pub use observe::{money, trace};
 #[cfg(feature = "claims")]
 pub use report::claims;
 pub use report::{checker, export, in_flight, matrix, stats, sweep, theory, time_travel};

@@ -1017,7 +1017,7 @@ impl Simulation {
         if !self.is_traced(item.msg) {
             return;
         }
-        let money = format!("${}.{:02}", amount / 100, amount % 100);
+        let money = crate::observe::money::dollars(amount);
         let (kind, note) = match outcome {
             Charge::Charged { first: true } => (
                 TraceKind::ExternalCharge,

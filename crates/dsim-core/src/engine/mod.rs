@@ -921,18 +921,11 @@ impl Simulation {
             self.first_duplicate.get_or_insert(msg);
         }
         if self.is_traced(msg) {
+            let money = crate::observe::money::dollars(amount);
             let note = if first {
-                format!(
-                    "${}.{:02} charged to account {account}",
-                    amount / 100,
-                    amount % 100
-                )
+                format!("{money} charged to account {account}")
             } else {
-                format!(
-                    "${}.{:02} charged to account {account} AGAIN: a double charge",
-                    amount / 100,
-                    amount % 100
-                )
+                format!("{money} charged to account {account} AGAIN: a double charge")
             };
             trace!(
                 self,

@@ -7,7 +7,6 @@ pub mod claims;
 pub mod export;
 pub mod in_flight;
 pub mod matrix;
-pub mod money;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
@@ -786,7 +785,7 @@ impl Simulation {
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {
         let p = self.external.as_ref()?;
-        let overcharged = money::whole_dollars(p.overcharged_cents);
+        let overcharged = crate::observe::money::whole_dollars(p.overcharged_cents);
         let note = if p.double_charges > 0 {
             let what = format!(
                 "the card provider charged {} twice ({overcharged} too much)",

@@ -3,7 +3,7 @@
 
 /// Counts and money as the report's notes and the CLI write them (`12,345`, `$2,518,775.53`,
 /// `$412`): one wording for every door, in the core.
-pub use dsim_core::report::money::{dollars, thousands, whole_dollars as dollars_rounded};
+pub use dsim_core::money::{dollars, thousands, whole_dollars as dollars_rounded};
 
 /// A duration in milliseconds with a precision that suits its size.
 pub fn millis(ms: f64) -> String {

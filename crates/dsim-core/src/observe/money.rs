@@ -1,5 +1,6 @@
-//! Counts and money as people read them, one wording for every door: the report's notes, the
-//! CLI's tables and the page write `12,345`, `$2,518,775.53` and `$5,330` alike.
+//! Counts and money as people read them, one wording for every door: the trace's and the
+//! report's notes, the CLI's tables and the page write `12,345`, `$2,518,775.53` and `$5,330`
+//! alike.
 
 /// `12345` → `"12,345"`.
 pub fn thousands(n: u64) -> String {
