@@ -44,10 +44,14 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
     struct Message {
         created: bool,
         applied: u64,
-        /// The last of the events that give a message up: the producer's `gave up` or the
-        /// broker's `dead lettered` (a copy can reach the broker and be dead-lettered after
-        /// the producer gave up on it, or the other way round): the one that made it lost.
-        last_loss: Option<TraceKind>,
+        /// The producer gave up on it (`gave up`): it reported the payment failed.
+        gave_up: bool,
+        /// The broker dead-lettered a copy (`dead lettered`). A copy can reach the broker and
+        /// be dead-lettered after its producer gave up on it, or the other way round; either
+        /// way the message sits in the dead-letter queue, where it can still be found, so an
+        /// unapplied message with a dead-lettered copy counts as dead-lettered, whatever
+        /// came last (the report's definition, `Simulation::resolve`).
+        dead_lettered: bool,
     }
     let mut messages: BTreeMap<u32, Message> = BTreeMap::new();
     let mut books = Books::default();
@@ -58,7 +62,8 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
             // The payment's creation: its database write, or in the outbox mode the
             // transaction that wrote it with its outbox row.
             TraceKind::Created | TraceKind::OutboxCommitted => m.created = true,
-            TraceKind::GaveUp | TraceKind::DeadLettered => m.last_loss = Some(e.kind),
+            TraceKind::GaveUp => m.gave_up = true,
+            TraceKind::DeadLettered => m.dead_lettered = true,
             TraceKind::Processed => {
                 let (cents, account) = charge(&e.note);
                 m.applied += 1;
@@ -80,8 +85,8 @@ pub fn rebuild(s: &Scenario) -> Option<Books> {
             books.duplicates += m.applied - 1;
         } else if m.created {
             books.unapplied += 1;
-            books.gave_up += u64::from(m.last_loss == Some(TraceKind::GaveUp));
-            books.dead_lettered += u64::from(m.last_loss == Some(TraceKind::DeadLettered));
+            books.dead_lettered += u64::from(m.dead_lettered);
+            books.gave_up += u64::from(m.gave_up && !m.dead_lettered);
         }
     }
     books.accounts_double_charged = doubled.len() as u32;
