@@ -84,6 +84,8 @@ async fn connect(driver: &browser::Chromedriver, downloads: &browser::saved::Dow
     let profile = std::env::temp_dir().join(format!("dsim-e2e-{}", std::process::id()));
     args.push(format!("--user-data-dir={}", profile.display()));
     let caps = json!({
+        // The console, read back by `Page::console_errors`.
+        "goog:loggingPrefs": { "browser": "ALL" },
         "goog:chromeOptions": {
             "binary": browser::chromium(),
             "args": args,
@@ -251,7 +253,254 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
         sqs_run(&mut page),
     )
     .await?;
+    step(
+        "29: a book chapter's elements show the CLI's numbers, re-run on a new attribute, name a bad one, and share one wasm",
+        book_chapter(&mut page),
+    )
+    .await?;
     Ok(page.shots)
+}
+
+/// What every `<delivery-playground>` element of the page shows, from its shadow root: its
+/// attributes, its view, its run's state, its counters (`data-value` and the text a person
+/// reads, which must agree) and its error lines.
+const ELEMENTS: &str = "return [...document.querySelectorAll('delivery-playground')].map(e => { \
+    const root = e.shadowRoot && e.shadowRoot.querySelector('[data-testid=element-root]'); \
+    const counter = (id) => { \
+      const c = root && root.querySelector(`[data-testid=counter-${id}]`); \
+      const v = c && c.querySelector('.counter-value'); \
+      return c && v ? [c.getAttribute('data-value'), v.innerText] : null; }; \
+    const error = root && root.querySelector('[data-testid=url-error]'); \
+    return { \
+      attributes: [...e.attributes].map(a => [a.name, a.value]), \
+      view: root ? root.dataset.view : null, \
+      state: root ? root.dataset.runState : null, \
+      counters: Object.fromEntries(['produced', 'applied', 'duplicates', 'lost', 'retries'] \
+        .map(id => [id, counter(id)])), \
+      errors: error ? error.innerText : null, \
+      example: root && root.querySelector('a.example-link') \
+        ? root.querySelector('a.example-link').href : null, \
+      worker_ms: root && root.querySelector('[data-testid=progress]') \
+        ? root.querySelector('[data-testid=progress]').dataset.workerRunMs ?? null : null }; });";
+
+/// One element as `ELEMENTS` reads it.
+struct Shown {
+    attributes: Vec<(String, String)>,
+    view: Option<String>,
+    state: Option<String>,
+    counters: Vec<(String, Option<u64>)>,
+    errors: Option<String>,
+    /// The wall time of its run in a worker, when it ran in one.
+    worker_ms: Option<String>,
+    /// Where its first "see a duplicate: message N" link goes.
+    example: Option<String>,
+}
+
+impl Shown {
+    fn read(value: &Value) -> Result<Vec<Shown>, String> {
+        let list = value.as_array().ok_or("no list of elements")?;
+        list.iter()
+            .map(|e| {
+                let attributes = e["attributes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        (
+                            p[0].as_str().unwrap_or_default().to_string(),
+                            p[1].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                let mut counters = Vec::new();
+                for (id, pair) in e["counters"].as_object().into_iter().flatten() {
+                    let number = match pair.as_array() {
+                        None => None,
+                        Some(p) => {
+                            let raw: u64 = p[0]
+                                .as_str()
+                                .and_then(|r| r.parse().ok())
+                                .ok_or_else(|| format!("the {id} counter holds {pair}"))?;
+                            let seen = p[1].as_str().and_then(browser::axis::grouped_count);
+                            if seen != Some(raw) {
+                                return Err(format!(
+                                    "an element's {id} counter shows {:?} but holds {raw}",
+                                    p[1]
+                                ));
+                            }
+                            Some(raw)
+                        }
+                    };
+                    counters.push((id.clone(), number));
+                }
+                Ok(Shown {
+                    attributes,
+                    view: e["view"].as_str().map(str::to_string),
+                    state: e["state"].as_str().map(str::to_string),
+                    counters,
+                    errors: e["errors"].as_str().map(str::to_string),
+                    worker_ms: e["worker_ms"].as_str().map(str::to_string),
+                    example: e["example"].as_str().map(str::to_string),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the counters are the ones `dsim run --json` prints for the element's
+    /// attributes (the CLI's `simulate`, here in-process); the differences, if not.
+    fn against_cli(&self) -> Result<(), String> {
+        let (element, _) = dsim_core::element::Element::from_attributes(&self.attributes);
+        let report = dsim_core::simulate(&element.scenario).map_err(|e| e.to_string())?;
+        let want = |id: &str| match id {
+            "produced" => report.produced,
+            "applied" => report.side_effects,
+            "duplicates" => report.duplicates,
+            "lost" => report.lost,
+            "retries" => report.retries,
+            _ => u64::MAX,
+        };
+        let wrong: Vec<String> = self
+            .counters
+            .iter()
+            .filter(|(id, shown)| *shown != Some(want(id)))
+            .map(|(id, shown)| format!("{id} shows {shown:?}, the CLI {}", want(id)))
+            .collect();
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{:?}: {}", self.attributes, wrong.join("; ")))
+        }
+    }
+}
+
+/// A chapter of the book (`dist/book/`), as a reader opens it: under the book's own policy,
+/// with no console error, every counters element shows the numbers the CLI gives for its
+/// attributes, all of them sharing one load of the playground's wasm; then, as a docs
+/// author's script would, one element gets a new seed (it re-runs to the CLI's numbers for
+/// it), then a bad value (a line names the attribute; the rest, the new seed too, still
+/// applies).
+async fn book_chapter(page: &mut Page<'_>) -> Step {
+    page.console_errors().await?; // what earlier steps left in the log is theirs
+    page.open_as_served("/book/failure-cases.html").await?;
+    let finished = async || -> Result<Option<Vec<Shown>>, String> {
+        let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+        let done =
+            !shown.is_empty() && shown.iter().all(|e| e.state.as_deref() == Some("finished"));
+        Ok(done.then_some(shown))
+    };
+    page.wait_until(
+        "every element of the chapter has finished its run",
+        async || Ok(finished().await?.is_some()),
+    )
+    .await?;
+    let shown = finished().await?.ok_or("the chapter's elements stopped")?;
+    let counters: Vec<&Shown> = shown
+        .iter()
+        .filter(|e| e.view.as_deref() == Some("counters"))
+        .collect();
+    if shown.len() < 3 || counters.is_empty() {
+        return Err(format!(
+            "the chapter has {} elements, {} of them counters: a chapter to test needs three or more",
+            shown.len(),
+            counters.len()
+        ));
+    }
+    for element in &counters {
+        element.against_cli()?;
+    }
+    // A counter's example has no timeline beside it in an element: it opens the playground,
+    // next to the book, on that message.
+    let example = counters
+        .iter()
+        .find_map(|e| e.example.clone())
+        .ok_or("no counters element links to an example message")?;
+    if !example.starts_with(&format!("{}/index.html?", page.base)) || !example.contains("&message=")
+    {
+        return Err(format!("an element's example link goes to {example}"));
+    }
+    let wasm = page.fetched(".wasm").await?;
+    let page_wasm: Vec<&String> = wasm.iter().filter(|n| n.ends_with("_bg.wasm")).collect();
+    if page_wasm.len() != 1 || !page_wasm[0].starts_with("dsim-web-") {
+        return Err(format!(
+            "{} elements should share one load of the playground's wasm; the page fetched {wasm:?}",
+            shown.len()
+        ));
+    }
+    page.screenshot("book-chapter.png").await?;
+
+    // The first counters element, by its place among all of them.
+    let first = shown
+        .iter()
+        .position(|e| e.view.as_deref() == Some("counters"))
+        .unwrap_or(0);
+    let set = |name: &'static str, value: &'static str| {
+        page.js(
+            "document.querySelectorAll('delivery-playground')[arguments[0]].setAttribute(arguments[1], arguments[2]);",
+            vec![json!(first), json!(name), json!(value)],
+        )
+    };
+    let before = counters[0].counters.clone();
+    set("seed", "7").await?;
+    page.wait_until("the element re-runs with its new seed", async || {
+        let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+        let e = &shown[first];
+        Ok(e.state.as_deref() == Some("finished") && e.counters != before)
+    })
+    .await?;
+    let rerun = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    rerun[first].against_cli()?;
+
+    set("publish-loss", "2").await?;
+    page.wait_until("the element names its bad attribute", async || {
+        let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+        Ok(shown[first].errors.is_some() && shown[first].state.as_deref() == Some("finished"))
+    })
+    .await?;
+    let bad = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    let line = bad[first].errors.clone().unwrap_or_default();
+    if !line.contains("publish-loss") || !line.contains("attributes of this element") {
+        return Err(format!(
+            "the bad attribute's line does not name it: {line:?}"
+        ));
+    }
+    // The bad value is skipped: the element runs its other attributes, the new seed with them.
+    let mut kept = bad[first].attributes.clone();
+    kept.retain(|(name, _)| name != "publish-loss");
+    Shown {
+        attributes: kept,
+        ..bad.into_iter().nth(first).ok_or("the element went away")?
+    }
+    .against_cli()?;
+    page.screenshot("book-element-error.png").await?;
+
+    // A heavy run (the page's threshold, 50,000 messages, or more) goes to a worker of the
+    // element's own, and still shows the CLI's numbers.
+    page.js(
+        "const e = document.querySelectorAll('delivery-playground')[arguments[0]]; \
+         e.removeAttribute('publish-loss'); e.setAttribute('messages', '60000');",
+        vec![json!(first)],
+    )
+    .await?;
+    page.wait_until("the element's heavy run finishes", async || {
+        let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+        let e = &shown[first];
+        let produced = e.counters.iter().find(|(id, _)| id == "produced");
+        Ok(e.state.as_deref() == Some("finished")
+            && produced.is_some_and(|(_, n)| *n == Some(60_000)))
+    })
+    .await?;
+    let heavy = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    if heavy[first].worker_ms.is_none() {
+        return Err("the element ran 60,000 messages without a worker".into());
+    }
+    heavy[first].against_cli()?;
+
+    page.expect_no_csp_violations().await?;
+    let errors = page.console_errors().await?;
+    if !errors.is_empty() {
+        return Err(format!("the chapter logged console errors: {errors:?}"));
+    }
+    Ok(())
 }
 
 /// Picks the trap preset from the list, as a person would: exactly-once holds its promise for
@@ -3089,6 +3338,27 @@ fn save_screenshots(shots: Vec<(&'static str, Vec<u8>)>) {
     }
 }
 
+/// chromedriver's own command for the browser's console log (`goog:loggingPrefs`).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
 /// The browser at the served `dist/`, with the screenshots taken so far.
 struct Page<'a> {
     client: &'a Client,
@@ -3418,6 +3688,24 @@ impl Page<'_> {
             .into_iter()
             .flatten()
             .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect())
+    }
+
+    /// The console's errors since the last call (chromedriver's log of the browser, which it
+    /// empties as it hands it over): an uncaught exception, a failed fetch, a policy
+    /// violation, a `console.error`.
+    async fn console_errors(&self) -> Result<Vec<String>, String> {
+        let log = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .map_err(|e| format!("cannot read the browser's console: {e}"))?;
+        Ok(log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
             .collect())
     }
 

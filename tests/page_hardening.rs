@@ -193,6 +193,71 @@ fn the_built_page_keeps_the_policy_and_has_no_inline_script() {
 }
 
 #[test]
+fn the_built_book_keeps_the_policy_and_has_no_inline_script() {
+    // As the page's test: the built book when there is one; `DSIM_DIST` names a build that
+    // must have it.
+    let named = std::env::var_os("DSIM_DIST").map(PathBuf::from);
+    let book = named
+        .clone()
+        .unwrap_or_else(|| root().join("dist"))
+        .join("book");
+    let Ok(entries) = std::fs::read_dir(&book) else {
+        assert!(named.is_none(), "no built book in {}", book.display());
+        println!("skipped: no built book in {}", book.display());
+        return;
+    };
+    let mut pages = 0;
+    let mut with_elements = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&path).unwrap();
+        let name = path.display();
+        pages += 1;
+        // The playground's own policy (book/theme/index.hbs), not a looser one.
+        assert!(
+            html.contains("content=\"default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self';"),
+            "{name} lacks the book's policy"
+        );
+        assert!(!html.contains("unsafe-inline"), "{name}");
+        for (i, _) in html.match_indices("<script") {
+            let tag_end = i + html[i..].find('>').unwrap();
+            let tag = &html[i..=tag_end];
+            assert!(tag.contains("src="), "inline script in {name}: {tag}");
+            let close = html[tag_end + 1..].trim_start();
+            assert!(
+                close.starts_with("</script>"),
+                "inline code in {name} after {tag}"
+            );
+        }
+        assert!(!html.contains(" style=\""), "a style attribute in {name}");
+        for (i, _) in html.match_indices(" on") {
+            let rest: String = html[i + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            assert!(
+                rest.is_empty() || !html[i + 3 + rest.len()..].starts_with("=\""),
+                "an inline handler, on{rest}, in {name}"
+            );
+        }
+        if html.contains("<delivery-playground ") {
+            with_elements += 1;
+            assert_eq!(
+                html.matches("<script type=\"module\" src=\"../delivery-playground.js\"></script>")
+                    .count(),
+                1,
+                "{name} has elements, so it loads their module, once"
+            );
+        }
+    }
+    assert!(pages >= 9, "the book has {pages} pages");
+    assert!(with_elements >= 8, "{with_elements} pages with elements");
+}
+
+#[test]
 fn the_web_crate_never_inserts_markup_from_a_string() {
     for (path, text) in web_sources() {
         for sink in [

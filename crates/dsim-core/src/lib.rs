@@ -28,7 +28,7 @@ pub use observe::{money, trace};
 #[cfg(feature = "claims")]
 pub use report::claims;
 pub use report::{checker, export, in_flight, matrix, stats, sweep, theory, time_travel};
-pub use scenario::{knobs, presets, script};
+pub use scenario::{element, knobs, presets, script};
 
 pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
 pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, WireCounts};

@@ -50,6 +50,11 @@ pub fn start_worker() {
 /// which takes over from the prerendered first paint when `index.html` has one.
 pub fn start() {
     browser::install_panic_hook();
+    // The same module serves `<delivery-playground>` elements on other pages (a book's
+    // chapters: `browser::element`); there it mounts only what they ask for.
+    if !browser::is_playground_page() {
+        return;
+    }
     let (parent, shell) = browser::prerendered::mount_point();
     leptos::mount::mount_to(parent.clone(), App).forget();
     if let Some(shell) = shell {

@@ -23,16 +23,13 @@
 
 use std::fmt;
 
-use dsim_core::Scenario;
-use dsim_core::knobs::encode_component;
+use dsim_core::element::{self, Element};
 use serde_json::Value;
 
 /// The custom element a block becomes.
 pub const ELEMENT: &str = "delivery-playground";
 /// The element's own attributes beside the URL's keys.
-pub const ELEMENT_KEYS: &[&str] = &["view", "height"];
-/// What the element can show.
-pub const VIEWS: &[&str] = &["counters", "dashboard", "compare", "timeline", "matrix"];
+pub const ELEMENT_KEYS: &[&str] = element::ELEMENT_KEYS;
 /// Where the link under each element points unless `book.toml` says otherwise
 /// (`[preprocessor.dsim] playground = "..."`): the playground beside the book in `dist/`.
 pub const DEFAULT_PLAYGROUND: &str = "../index.html";
@@ -153,48 +150,21 @@ fn line_of(text: &str, key: &str, json: bool) -> usize {
 
 /// The URL query of a block's scenario settings (without the element's own keys).
 fn query(entries: &[Entry]) -> String {
-    entries
-        .iter()
-        .filter(|e| !ELEMENT_KEYS.contains(&e.key.as_str()))
-        .map(|e| {
-            format!(
-                "{}={}",
-                encode_component(&e.key),
-                encode_component(&e.value)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    element::settings_query(&pairs(entries))
 }
 
-/// Checks a block as the playground would read it: the element's `view` and `height`, and the
-/// rest through `Scenario::from_query`. The error is (line within the block, field, message).
+fn pairs(entries: &[Entry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect()
+}
+
+/// Checks a block as the element will read it (`dsim_core::element`: its `view` and `height`,
+/// the rest through `Scenario::from_query`). The error is (line within the block, field,
+/// message).
 fn check(entries: &[Entry]) -> Result<(), (usize, String, String)> {
-    for e in entries {
-        let refused = match e.key.as_str() {
-            "view" if !VIEWS.contains(&e.value.as_str()) => Some(format!(
-                "must be one of {} (got {:?})",
-                VIEWS.join(", "),
-                e.value
-            )),
-            "height"
-                if !e
-                    .value
-                    .parse::<u32>()
-                    .is_ok_and(|h| (100..=4000).contains(&h)) =>
-            {
-                Some(format!(
-                    "must be a whole number of pixels, 100 to 4000 (got {:?})",
-                    e.value
-                ))
-            }
-            _ => None,
-        };
-        if let Some(message) = refused {
-            return Err((e.line, e.key.clone(), message));
-        }
-    }
-    let (_, errors) = Scenario::from_query(&query(entries), ELEMENT_KEYS);
+    let (_, errors) = Element::from_attributes(&pairs(entries));
     match errors.into_iter().next() {
         None => Ok(()),
         Some(err) => {
@@ -234,14 +204,31 @@ fn render(entries: &[Entry], playground: &str) -> String {
     )
 }
 
-/// A chapter's Markdown with every ```dsim block replaced by its element. `chapter` names the
-/// chapter in errors (its name and file).
+/// The element's module, beside the playground page (`dist/delivery-playground.js`).
+pub const MODULE: &str = "delivery-playground.js";
+
+/// Where the element's module is, from where the playground is: the same folder.
+pub fn module_url(playground: &str) -> String {
+    let path = playground.split(['?', '#']).next().unwrap_or_default();
+    let folder = match path.rfind('/') {
+        Some(i) if path.ends_with(".html") => &path[..=i],
+        None if path.ends_with(".html") => "",
+        _ if path.ends_with('/') || path.is_empty() => path,
+        _ => return format!("{path}/{MODULE}"),
+    };
+    format!("{folder}{MODULE}")
+}
+
+/// A chapter's Markdown with every ```dsim block replaced by its element, and the element's
+/// module loaded once at its end if it has any. `chapter` names the chapter in errors (its
+/// name and file).
 pub fn rewrite_chapter(
     chapter: &str,
     content: &str,
     playground: &str,
 ) -> Result<String, BlockError> {
     let mut out = String::with_capacity(content.len());
+    let mut elements = 0;
     let mut lines = content.split_inclusive('\n').enumerate();
     while let Some((number, line)) = lines.next() {
         let fence = line.trim_start();
@@ -277,6 +264,15 @@ pub fn rewrite_chapter(
         let entries = parse_block(&block).map_err(|(l, f, m)| error(l, f, m))?;
         check(&entries).map_err(|(l, f, m)| error(l, f, m))?;
         out.push_str(&render(&entries, playground));
+        elements += 1;
+    }
+    if elements > 0 {
+        // One module for the page, however many elements: it defines the element once and
+        // every element shares the one wasm instance it loads.
+        out.push_str(&format!(
+            "\n<script type=\"module\" src=\"{}\"></script>\n",
+            attribute(&module_url(playground))
+        ));
     }
     Ok(out)
 }
@@ -338,6 +334,42 @@ fn rewrite_items(items: &mut Value, playground: &str) -> Result<(), BlockError> 
 }
 
 #[cfg(test)]
+mod module_tests {
+    use super::*;
+
+    #[test]
+    fn the_module_sits_beside_the_playground() {
+        assert_eq!(module_url("../index.html"), "../delivery-playground.js");
+        assert_eq!(module_url("/play/"), "/play/delivery-playground.js");
+        assert_eq!(
+            module_url("https://x.org/p/index.html?a=1"),
+            "https://x.org/p/delivery-playground.js"
+        );
+        assert_eq!(module_url("index.html"), "delivery-playground.js");
+        assert_eq!(module_url("/play"), "/play/delivery-playground.js");
+    }
+
+    #[test]
+    fn a_chapter_with_blocks_loads_the_module_once_and_one_without_none() {
+        let two = "```dsim\nmode = \"outbox\"\n```\n\n```dsim\nmode = \"at-most-once\"\n```\n";
+        let out = rewrite_chapter("c", two, "../index.html").unwrap();
+        assert_eq!(
+            out.matches("<script type=\"module\" src=\"../delivery-playground.js\"></script>")
+                .count(),
+            1
+        );
+        assert_eq!(out.matches("<delivery-playground ").count(), 2);
+        let none = rewrite_chapter(
+            "c",
+            "# Text\n\n```rust\nfn main() {}\n```\n",
+            "../index.html",
+        )
+        .unwrap();
+        assert!(!none.contains("<script"));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -357,7 +389,9 @@ mod tests {
             "{out}"
         );
         assert!(out.starts_with("# Crash after processing\n\nText.\n\n"));
-        assert!(out.ends_with("\nMore text.\n"));
+        assert!(out.ends_with(
+            "\nMore text.\n\n<script type=\"module\" src=\"../delivery-playground.js\"></script>\n"
+        ));
         assert!(!out.contains("```"));
     }
 

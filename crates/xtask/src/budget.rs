@@ -78,7 +78,13 @@ pub struct Budget {
 /// takeover from the prerendered copy and the embed's heading) and the lower panels to 107,000
 /// (106,649: the contrast fixes moved nothing there, the code layout shifted by about 50
 /// bytes). Then the page's main module to 386,000 (measured 385,627) the same day, for the
-/// SQS queue panel (its names, sentences and counters) beside RabbitMQ's. Issue 30's 250 KB
+/// SQS queue panel (its names, sentences and counters) beside RabbitMQ's. Raised on
+/// 2026-12-07 for issue 31's `<delivery-playground>` element: the page's main module to 391,000
+/// (measured 390,717: the element's mount and the part of its view that wasm-split cannot move
+/// out, the trait objects' methods Leptos reaches through the function table, which stay in
+/// the main module; the header's link to the book; a counter's example as a link to the
+/// playground when it sits in an element), the lower panels to 108,000 (107,900: the
+/// three panels an element shows alone), and a budget for the element's own chunk. Issue 30's 250 KB
 /// for the first download is not met: it needs the dashboard's
 /// module split further, or the core's code for other brokers fetched when chosen.
 pub const BUDGETS: &[Budget] = &[
@@ -87,14 +93,21 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 386_000,
+        max_gzipped: 391_000,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 107_000,
+        max_gzipped: 108_000,
+    },
+    Budget {
+        what: "the <delivery-playground> element's view (a chunk of the page's wasm, fetched by the first element of a page)",
+        dir: "",
+        prefix: "dsim-web-",
+        suffix: "_element.wasm",
+        max_gzipped: 3_200,
     },
     Budget {
         what: "the Web Worker's wasm",

@@ -14,6 +14,9 @@ pub const AXE_CORE_VERSION: &str = "4.10.3";
 /// `wasm-split-cli`. Its split-section format must match `wasm_split_helpers` in Cargo.lock.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// mdBook, which builds the book (`book/`, into `dist/book/`) in Trunk's post-build hook.
+/// 0.5 wants rustc 1.88; only its `search` feature (no `serve`, no `watch`: half the build).
+pub const MDBOOK_VERSION: &str = "0.5.4";
 /// Run by `cargo xtask bench` only, never by the tests. 13 wants Node 22; Debian has 20.
 pub const LIGHTHOUSE_VERSION: &str = "12.2.3";
 /// The RabbitMQ node `cargo xtask test validate` checks the simulator against (Debian's
@@ -40,6 +43,7 @@ pub fn install(ctx: &Ctx, scope: Scope) -> Result<(), String> {
     trunk(ctx)?;
     wasm_bindgen_cli(ctx)?;
     wasm_split_cli(ctx)?;
+    mdbook(ctx)?;
     if scope == Scope::All {
         wasm_pack(ctx)?;
         npm_package(ctx, "axe-core", AXE_CORE_VERSION)?;
@@ -257,6 +261,29 @@ fn wasm_pack(ctx: &Ctx) -> Result<(), String> {
             "install",
             "--locked",
             &format!("wasm-pack@{WASM_PACK_VERSION}"),
+        ])
+        .run()
+}
+
+fn mdbook(ctx: &Ctx) -> Result<(), String> {
+    let version = ctx
+        .cmd("mdbook")
+        .arg("--version")
+        .read()
+        .unwrap_or_default();
+    if version.trim() == format!("mdbook v{MDBOOK_VERSION}") {
+        println!("ok mdbook {MDBOOK_VERSION} (already installed)");
+        return Ok(());
+    }
+    println!("installing mdbook {MDBOOK_VERSION} (cargo install, ~3 min)");
+    ctx.cargo()
+        .args([
+            "install",
+            "--locked",
+            &format!("mdbook@{MDBOOK_VERSION}"),
+            "--no-default-features",
+            "--features",
+            "search",
         ])
         .run()
 }

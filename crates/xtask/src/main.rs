@@ -1,8 +1,10 @@
 //! Project automation, run as `cargo xtask <command>` (alias in .cargo/config.toml).
 
 mod bench;
+mod book;
 mod budget;
 mod cmd;
+mod element;
 mod file_server;
 mod folders;
 mod install;

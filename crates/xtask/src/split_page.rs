@@ -36,14 +36,15 @@ const SPLIT_CHUNK_PREFIX: &str = "split_";
 
 pub fn run(ctx: &Ctx) -> Result<(), String> {
     let profile = env::var("TRUNK_PROFILE").unwrap_or_default();
-    if profile != "release" {
-        println!("split-page: {profile:?} build: the page has no split point, nothing to do");
-        return Ok(());
-    }
     let staging = PathBuf::from(
         env::var_os("TRUNK_STAGING_DIR")
             .ok_or("split-page runs as trunk's post_build hook (TRUNK_STAGING_DIR unset)")?,
     );
+    if profile != "release" {
+        println!("split-page: {profile:?} build: the page has no split point, nothing to do");
+        crate::element::write(ctx, &staging)?;
+        return crate::book::build(ctx, &staging);
+    }
     let html_path = staging.join("index.html");
     let html = read(&html_path)?;
     let page = PageFiles::from_html(&html)?;
@@ -116,12 +117,14 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     write(&staging.join(&link_name), &link_js)?;
 
     let bindgen_js = read(&bindgen_dir.join(format!("{}.js", page.stem)))?;
-    // Only the ES import changes: the same string is also the wasm import module's name, which
-    // keys the imports object handed to the module.
-    let bindgen_js = replace_once(
+    // Only the ES imports change (one per split module, all of the same script): the same
+    // string is also the wasm import module's name, which keys the imports object handed to
+    // the module.
+    let bindgen_js = replace_each(
         &bindgen_js,
         &format!("from \"./{SPLIT_LINK_JS}\""),
         &format!("from \"./{link_name}\""),
+        chunks.len(),
     )
     .map_err(|e| format!("{}.js: {e}", page.stem))?;
     write(&staging.join(&page.js), &bindgen_js)?;
@@ -150,6 +153,8 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         page.wasm,
         chunks.join(", ")
     );
+    crate::element::write(ctx, &staging)?;
+    crate::book::build(ctx, &staging)?;
     crate::prerender::run(ctx, &staging)?;
     crate::precompress::run(ctx, &staging)
 }
@@ -157,19 +162,19 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
 /// The page's module and wasm, as Trunk named them in `<meta name="dsim-wasm">` (Trunk.toml,
 /// `pattern_script`).
 #[derive(Debug, PartialEq)]
-struct PageFiles {
+pub(crate) struct PageFiles {
     /// The public URL they are under, as written in the page ("./").
     base: String,
     /// `dsim-web-<hash>.js`
-    js: String,
+    pub(crate) js: String,
     /// `dsim-web-<hash>_bg.wasm`
-    wasm: String,
+    pub(crate) wasm: String,
     /// `dsim-web-<hash>`
     stem: String,
 }
 
 impl PageFiles {
-    fn from_html(html: &str) -> Result<PageFiles, String> {
+    pub(crate) fn from_html(html: &str) -> Result<PageFiles, String> {
         let meta = tag_containing(html, "name=\"dsim-wasm\"")
             .ok_or("index.html has no <meta name=\"dsim-wasm\">: see Trunk.toml")?;
         let js_url = attribute(meta, "data-js").ok_or("dsim-wasm meta without data-js")?;
@@ -193,14 +198,14 @@ impl PageFiles {
 }
 
 /// The first tag (`<...>`) that contains `needle`.
-fn tag_containing<'a>(html: &'a str, needle: &str) -> Option<&'a str> {
+pub(crate) fn tag_containing<'a>(html: &'a str, needle: &str) -> Option<&'a str> {
     let at = html.find(needle)?;
     let start = html[..at].rfind('<')?;
     let end = at + html[at..].find('>')?;
     Some(&html[start..=end])
 }
 
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let key = format!(" {name}=\"");
     let start = tag.find(&key)? + key.len();
     let len = tag[start..].find('"')?;
@@ -244,6 +249,16 @@ fn drop_preload(html: &str, href: &str) -> Result<String, String> {
         replace_once(html, &with_line, "")
     } else {
         replace_once(html, tag, "")
+    }
+}
+
+/// Replaces `from`, which must be there exactly `times` times.
+fn replace_each(text: &str, from: &str, to: &str, times: usize) -> Result<String, String> {
+    match text.matches(from).count() {
+        n if n == times => Ok(text.replace(from, to)),
+        n => Err(format!(
+            "expected {from} {times} time(s), found it {n} times"
+        )),
     }
 }
 

@@ -5,6 +5,7 @@
 //! milliseconds as `f64` because people type them; the engine converts them once to integer
 //! microseconds so that nothing after parsing depends on floating-point rounding.
 
+pub mod element;
 pub mod knobs;
 pub mod presets;
 pub mod script;

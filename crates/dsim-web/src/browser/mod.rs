@@ -2,10 +2,12 @@
 //! new seed, the clipboard, file downloads, the embedding page, the panic message and the
 //! charts' plots (`sync_svg`). Everything else goes through Leptos.
 
+#[cfg(target_arch = "wasm32")]
+pub mod element;
 pub mod png_export;
 pub mod prerendered;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use dsim_core::knobs::MAX_SEED;
 use wasm_bindgen::JsCast;
@@ -15,6 +17,37 @@ use crate::plot_svg::Node;
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
+}
+
+thread_local! {
+    /// Where the playground's files are, when a page elsewhere loaded them (a book chapter's
+    /// `<delivery-playground>` elements): set by `element::mount_element`.
+    static ASSET_BASE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Says where the playground's files are (a URL ending in `/`), for pages that load them from
+/// elsewhere.
+pub fn set_asset_base(base: &str) {
+    ASSET_BASE.with(|b| *b.borrow_mut() = Some(base.to_string()));
+}
+
+/// The URL of one of the playground's own files (the worker's loader, the playground page):
+/// beside the page, or where `set_asset_base` said.
+pub fn asset_url(file: &str) -> String {
+    ASSET_BASE.with(|b| match &*b.borrow() {
+        Some(base) => format!("{base}{file}"),
+        None => format!("./{file}"),
+    })
+}
+
+/// Whether this document is the playground's own page (Trunk's `<meta name="dsim-wasm">`
+/// names its files), rather than a page whose `<delivery-playground>` elements loaded the
+/// same module.
+pub fn is_playground_page() -> bool {
+    window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=dsim-wasm]").ok().flatten())
+        .is_some()
 }
 
 /// The page's query string, without the `?`.

@@ -48,6 +48,12 @@ fn FullPage() -> impl IntoView {
                     <p class="tagline">
                         "Watch at-most-once, at-least-once and exactly-once delivery play out under lost messages, crashes and retries: every number is measured in a deterministic simulation."
                     </p>
+                    // The book beside the playground in dist/ (book/, cargo xtask's hook).
+                    <p class="book-link">
+                        <a href="book/index.html" data-testid="book-link">
+                            "Read the book: delivery semantics, measured, every number live"
+                        </a>
+                    </p>
                 </div>
                 <ShareButtons />
             </header>
@@ -148,9 +154,10 @@ fn EmbedView() -> impl IntoView {
     }
 }
 
-/// The bad keys of the URL, each named; the rest of the scenario loaded.
+/// The bad keys of the URL (or of an element's attributes), each named; the rest of the
+/// scenario loaded.
 #[component]
-fn UrlErrors() -> impl IntoView {
+pub fn UrlErrors() -> impl IntoView {
     let store = use_store();
     move || {
         let errors = store.url_errors.get();
@@ -159,11 +166,14 @@ fn UrlErrors() -> impl IntoView {
                 .iter()
                 .map(|e| view! { <li><code>{e.key.clone()}</code>" "{e.message.clone()}</li> })
                 .collect_view();
+            let what = if store.element.is_some() {
+                "Some attributes of this element could not be used and were skipped; the rest of the scenario loaded:"
+            } else {
+                "Some settings in the address could not be used and were skipped; the rest of the scenario loaded:"
+            };
             view! {
                 <div class="url-error" role="alert" data-testid="url-error">
-                    <p>
-                        "Some settings in the address could not be used and were skipped; the rest of the scenario loaded:"
-                    </p>
+                    <p>{what}</p>
                     <ul>{items}</ul>
                     <button type="button" class="link" on:click=move |_| store.url_errors.set(Vec::new())>
                         "Dismiss"

@@ -28,6 +28,10 @@ pub enum Group {
     TimeTravel,
     /// Everything below the charts.
     Results,
+    /// One panel alone, for a `<delivery-playground>` element's view (`components/element.rs`).
+    Compare,
+    Timeline,
+    Matrix,
 }
 
 impl Group {
@@ -44,6 +48,9 @@ impl Group {
                 <SweepPanel />
             }
             .into_any(),
+            Group::Compare => view! { <Compare /> }.into_any(),
+            Group::Timeline => view! { <Timeline /> }.into_any(),
+            Group::Matrix => view! { <MatrixPanel /> }.into_any(),
         }
     }
 }
@@ -102,7 +109,8 @@ const NOT_LOADED: &str = "Part of the page did not load: the fault timeline, tim
 /// while the chunk loads or when it fails: the results group speaks for all.
 #[component]
 pub fn LowerPanels(group: Group, chunk: PanelsChunk) -> impl IntoView {
-    let speaks = group == Group::Results;
+    // The page's sidebar and time-travel groups say nothing: the results group speaks for all.
+    let speaks = !matches!(group, Group::FaultScript | Group::TimeTravel);
     move || match chunk.state.get() {
         // The panels under the charts in a box of their own (`display: contents`, so the
         // layout is as without it), which the prerendered first paint leaves out: it holds

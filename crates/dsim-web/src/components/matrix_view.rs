@@ -98,6 +98,7 @@ impl MatrixRunner {
             let runner = *self;
             self.in_worker.set(true);
             crate::offload::start(
+                self.store.owner(),
                 crate::offload::Purpose::Matrix,
                 job,
                 move |reply| runner.on_reply(reply),
@@ -197,7 +198,7 @@ impl MatrixRunner {
     /// Stops the table wherever it runs; the cells finished so far stay.
     fn cancel(&self) {
         #[cfg(target_arch = "wasm32")]
-        crate::offload::cancel(crate::offload::Purpose::Matrix);
+        crate::offload::cancel(self.store.owner(), crate::offload::Purpose::Matrix);
         self.job.set_value(None);
         self.on_page.set_value(None);
         self.in_worker.set(false);

@@ -5,6 +5,7 @@ pub mod chart_view;
 pub mod compare;
 pub mod controls;
 pub mod dashboard;
+pub mod element;
 pub mod example_link;
 pub mod exports;
 pub mod lower_panels;

@@ -62,6 +62,9 @@ pub struct Store {
     /// The sweep view's settings as the URL records them (`sweep_view` runs the sweep).
     pub sweep: RwSignal<Option<SweepForm>>,
     pub embed: bool,
+    /// Some(n) in the n-th `<delivery-playground>` element of a page (from 1): its runs are its
+    /// own (their workers too), and it never writes the address of the page it sits in.
+    pub element: Option<u32>,
     /// Whether the live run is in the worker (Pause then cancels it).
     pub offloaded: RwSignal<bool>,
     /// Wall time of the last run the worker finished, in milliseconds.
@@ -91,6 +94,15 @@ pub fn use_store() -> Store {
 impl Store {
     /// The state for a loaded URL, with its run started.
     pub fn new(loaded: &LoadedPage) -> Store {
+        Store::hosted(loaded, None)
+    }
+
+    /// The state of the n-th `<delivery-playground>` element (from 1), with its run started.
+    pub fn for_element(loaded: &LoadedPage, element: u32) -> Store {
+        Store::hosted(loaded, Some(element))
+    }
+
+    fn hosted(loaded: &LoadedPage, element: Option<u32>) -> Store {
         let s = loaded.state.scenario.clone();
         // Only the signals' first value: `restart` below puts the run that really starts.
         let mut first = LiveRun::new(&s, true);
@@ -110,6 +122,7 @@ impl Store {
             matrix_open: RwSignal::new(loaded.state.matrix),
             sweep: RwSignal::new(loaded.state.sweep.clone()),
             embed: loaded.state.embed,
+            element,
             offloaded: RwSignal::new(false),
             worker_run_ms: RwSignal::new(None),
             input_latency: RwSignal::new((0, 0.0)),
@@ -124,7 +137,7 @@ impl Store {
             next_job: StoredValue::new(0),
             input_at: StoredValue::new(None),
         };
-        if loaded.defaulted {
+        if loaded.defaulted && element.is_none() {
             store.write_url();
         }
         store.restart(false);
@@ -227,12 +240,17 @@ impl Store {
         self.restart(true);
     }
 
+    /// Whose workers this store's jobs use (`offload`): the page's, or an element's own.
+    pub fn owner(&self) -> u32 {
+        self.element.unwrap_or(0)
+    }
+
     pub fn start_compare(&self) {
         let s = self.scenario.get_untracked();
         self.compare_reports.set(Vec::new());
         self.compare_progress.set(Some(0.0));
         #[cfg(target_arch = "wasm32")]
-        crate::offload::cancel(crate::offload::Purpose::Compare);
+        crate::offload::cancel(self.owner(), crate::offload::Purpose::Compare);
         self.compare_job.set_value(None);
         if worker_protocol::offloads(&s) {
             self.compare.set_value(None);
@@ -273,7 +291,7 @@ impl Store {
     fn cancel_live_job(&self) {
         if self.live_job.get_value().is_some() {
             #[cfg(target_arch = "wasm32")]
-            crate::offload::cancel(crate::offload::Purpose::Live);
+            crate::offload::cancel(self.owner(), crate::offload::Purpose::Live);
             self.live_job.set_value(None);
             self.offloaded.set(false);
         }
@@ -301,6 +319,7 @@ impl Store {
                 Purpose::Compare
             };
             start(
+                self.owner(),
                 purpose,
                 Job { id, kind },
                 move |reply| store.on_reply(reply),
@@ -370,7 +389,7 @@ impl Store {
     /// Stops the compare runs, wherever they run.
     pub fn cancel_compare(&self) {
         #[cfg(target_arch = "wasm32")]
-        crate::offload::cancel(crate::offload::Purpose::Compare);
+        crate::offload::cancel(self.owner(), crate::offload::Purpose::Compare);
         self.compare_job.set_value(None);
         self.compare.set_value(None);
         self.compare_progress.set(None);
@@ -630,7 +649,7 @@ impl Store {
     }
 
     pub fn write_url(&self) {
-        if self.scenario.is_disposed() {
+        if self.element.is_some() || self.scenario.is_disposed() {
             return;
         }
         browser::replace_query(&self.page_state().to_query());

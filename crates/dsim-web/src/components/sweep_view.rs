@@ -179,6 +179,7 @@ impl SweepRunner {
             let runner = *self;
             self.in_worker.set(true);
             start(
+                self.store.owner(),
                 Purpose::Sweep,
                 Job {
                     id,
@@ -298,7 +299,7 @@ impl SweepRunner {
     /// Stops the sweep wherever it runs; the points finished so far stay on the charts.
     fn cancel(&self) {
         #[cfg(target_arch = "wasm32")]
-        crate::offload::cancel(crate::offload::Purpose::Sweep);
+        crate::offload::cancel(self.store.owner(), crate::offload::Purpose::Sweep);
         self.job.set_value(None);
         self.on_page.set_value(None);
         self.in_worker.set(false);

@@ -30,8 +30,10 @@ pub fn Timeline() -> impl IntoView {
         let scenario = store.scenario.get();
         background.set(None);
         match message {
-            Some(m) if offloads(&scenario) => trace_in_background(scenario, m, background),
-            _ => stop_background_trace(),
+            Some(m) if offloads(&scenario) => {
+                trace_in_background(store.owner(), scenario, m, background)
+            }
+            _ => stop_background_trace(store.owner()),
         }
     });
     let trace = Memo::new(move |_| {
@@ -187,7 +189,12 @@ pub fn Timeline() -> impl IntoView {
 
 /// Traces `message` of a heavy run in a worker; the page replays it itself if no worker can
 /// run. A newer request replaces (and stops) an older one.
-fn trace_in_background(scenario: Scenario, message: u32, into: RwSignal<Option<Traced>>) {
+fn trace_in_background(
+    owner: u32,
+    scenario: Scenario,
+    message: u32,
+    into: RwSignal<Option<Traced>>,
+) {
     #[cfg(target_arch = "wasm32")]
     {
         use crate::offload::{Purpose, start};
@@ -200,6 +207,7 @@ fn trace_in_background(scenario: Scenario, message: u32, into: RwSignal<Option<T
             },
         };
         start(
+            owner,
             Purpose::Trace,
             job,
             move |reply| {
@@ -213,12 +221,17 @@ fn trace_in_background(scenario: Scenario, message: u32, into: RwSignal<Option<T
         );
     }
     #[cfg(not(target_arch = "wasm32"))]
-    into.set(Some((message, trace_message(&scenario, message))));
+    {
+        let _ = owner;
+        into.set(Some((message, trace_message(&scenario, message))));
+    }
 }
 
-fn stop_background_trace() {
+fn stop_background_trace(owner: u32) {
     #[cfg(target_arch = "wasm32")]
-    crate::offload::cancel(crate::offload::Purpose::Trace);
+    crate::offload::cancel(owner, crate::offload::Purpose::Trace);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = owner;
 }
 
 fn diagram_view(message: u32, d: &Diagram) -> impl IntoView + use<> {

@@ -1,4 +1,5 @@
 //! Web Workers for heavy runs: the worker's entry point, and the page's side, one worker per
+//! owner (the page, or one `<delivery-playground>` element: each has its own runs) and
 //! purpose (the live run, the compare runs, the timeline's trace, the sweep, the real-world
 //! systems table). A busy worker
 //! cannot read messages, so a new job or a cancel terminates the old worker: cancelling is
@@ -22,8 +23,13 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker};
 use crate::worker_jobs;
 use crate::worker_protocol::{Job, Reply, ReplyBody};
 
-/// The loader Trunk's `data-loader-shim` writes next to the page for the `dsim-worker` binary.
-const WORKER_SCRIPT: &str = "./dsim-worker_loader.js";
+/// The loader Trunk's `data-loader-shim` writes next to the page for the `dsim-worker` binary
+/// (found beside the page's own files: `browser::asset_url`, for a book page that loaded them
+/// from elsewhere).
+const WORKER_SCRIPT: &str = "dsim-worker_loader.js";
+
+/// Whose job it is: 0 for the page, n for its n-th `<delivery-playground>` element.
+pub type Owner = u32;
 
 /// The worker binary's `main`: take jobs until terminated.
 pub fn run_worker() {
@@ -78,7 +84,7 @@ struct Slot {
 }
 
 thread_local! {
-    static SLOTS: RefCell<BTreeMap<Purpose, Slot>> = const { RefCell::new(BTreeMap::new()) };
+    static SLOTS: RefCell<BTreeMap<(Owner, Purpose), Slot>> = const { RefCell::new(BTreeMap::new()) };
     /// A worker that finished its job and waits, listening to nothing, for the next one.
     static IDLE: RefCell<Option<Worker>> = const { RefCell::new(None) };
 }
@@ -87,17 +93,18 @@ thread_local! {
 /// worker if there is one, else a new one. Replies for the job go to `on_reply`; if the worker
 /// cannot run, `on_failure` is called once, and the caller should run the job itself.
 pub fn start(
+    owner: Owner,
     purpose: Purpose,
     job: Job,
     on_reply: impl Fn(Reply) + 'static,
     on_failure: impl Fn() + 'static,
 ) {
-    cancel(purpose);
+    cancel(owner, purpose);
     // An idle worker has loaded (it ran a job): it takes the job now. A new one says `Ready`
     // once its wasm has loaded, and takes the job then.
     let (worker, loaded) = match IDLE.with(|idle| idle.borrow_mut().take()) {
         Some(worker) => (worker, true),
-        None => match Worker::new(WORKER_SCRIPT) {
+        None => match Worker::new(&crate::browser::asset_url(WORKER_SCRIPT)) {
             Ok(worker) => (worker, false),
             Err(_) => {
                 on_failure();
@@ -133,13 +140,13 @@ pub fn start(
                 let _ = sender.post_message(&JsValue::from_str(&text));
             }
             ReplyBody::Failed { .. } => {
-                cancel(purpose);
+                cancel(owner, purpose);
                 failed();
             }
             _ if reply.id == id => {
                 // Free the worker before the reply is handled, which may start the next job.
                 if reply.body.ends_job() {
-                    retire(purpose, id);
+                    retire(owner, purpose, id);
                 }
                 on_reply(reply)
             }
@@ -149,14 +156,14 @@ pub fn start(
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
         // A script that fails to load or a panic in the worker: fall back to the page.
         event.prevent_default();
-        cancel(purpose);
+        cancel(owner, purpose);
         on_failure();
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     SLOTS.with(|slots| {
         slots.borrow_mut().insert(
-            purpose,
+            (owner, purpose),
             Slot {
                 worker,
                 job: id,
@@ -169,11 +176,11 @@ pub fn start(
 
 /// Job `id` of `purpose` has finished: its worker becomes the idle one (a worker idle before
 /// it is stopped).
-fn retire(purpose: Purpose, id: u32) {
+fn retire(owner: Owner, purpose: Purpose, id: u32) {
     let slot = SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
-        match slots.get(&purpose) {
-            Some(slot) if slot.job == id => slots.remove(&purpose),
+        match slots.get(&(owner, purpose)) {
+            Some(slot) if slot.job == id => slots.remove(&(owner, purpose)),
             _ => None,
         }
     });
@@ -187,11 +194,25 @@ fn retire(purpose: Purpose, id: u32) {
     unhook(slot);
 }
 
-/// Stops the worker's job for `purpose`, if any.
-pub fn cancel(purpose: Purpose) {
+/// Stops the worker's job of `owner` for `purpose`, if any.
+pub fn cancel(owner: Owner, purpose: Purpose) {
     // Take the slot out before terminating: the closures may be running this very call.
-    let slot = SLOTS.with(|slots| slots.borrow_mut().remove(&purpose));
+    let slot = SLOTS.with(|slots| slots.borrow_mut().remove(&(owner, purpose)));
     if let Some(slot) = slot {
+        slot.worker.terminate();
+        unhook(slot);
+    }
+}
+
+/// Stops every worker job of `owner` (an element going away).
+pub fn cancel_all(owner: Owner) {
+    let slots: Vec<Slot> = SLOTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        let theirs: Vec<(Owner, Purpose)> =
+            slots.keys().filter(|(o, _)| *o == owner).copied().collect();
+        theirs.iter().filter_map(|key| slots.remove(key)).collect()
+    });
+    for slot in slots {
         slot.worker.terminate();
         unhook(slot);
     }
