@@ -283,6 +283,34 @@ const ELEMENTS: &str = "return [...document.querySelectorAll('delivery-playgroun
       worker_ms: root && root.querySelector('[data-testid=progress]') \
         ? root.querySelector('[data-testid=progress]').dataset.workerRunMs ?? null : null }; });";
 
+/// What `dsim run --json` prints for an element's attributes, its settings given as flags.
+/// The binary is `DSIM_CLI` (`cargo xtask test e2e` builds it and sets it), or the workspace's
+/// debug build.
+fn cli_report(attributes: &[(String, String)]) -> Result<Value, String> {
+    let cli = std::env::var_os("DSIM_CLI")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| browser::repo_root().join("target/debug/dsim"));
+    let mut command = std::process::Command::new(&cli);
+    command.args(["run", "--json"]);
+    for (name, value) in attributes {
+        if !dsim_core::element::ELEMENT_KEYS.contains(&name.as_str())
+            && !dsim_core::element::is_html_attribute(name)
+        {
+            command.arg(format!("--{name}")).arg(value);
+        }
+    }
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {} (set DSIM_CLI): {e}", cli.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "dsim run {attributes:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("dsim run --json: {e}"))
+}
+
 /// One element as `ELEMENTS` reads it.
 struct Shown {
     attributes: Vec<(String, String)>,
@@ -347,17 +375,12 @@ impl Shown {
     }
 
     /// Whether the counters are the ones `dsim run --json` prints for the element's
-    /// attributes (the CLI's `simulate`, here in-process); the differences, if not.
+    /// attributes (each one a flag: `--crash-after-process 0.002`); the differences, if not.
     fn against_cli(&self) -> Result<(), String> {
-        let (element, _) = dsim_core::element::Element::from_attributes(&self.attributes);
-        let report = dsim_core::simulate(&element.scenario).map_err(|e| e.to_string())?;
-        let want = |id: &str| match id {
-            "produced" => report.produced,
-            "applied" => report.side_effects,
-            "duplicates" => report.duplicates,
-            "lost" => report.lost,
-            "retries" => report.retries,
-            _ => u64::MAX,
+        let report = cli_report(&self.attributes)?;
+        let want = |id: &str| {
+            let field = if id == "applied" { "side_effects" } else { id };
+            report[field].as_u64().unwrap_or(u64::MAX)
         };
         let wrong: Vec<String> = self
             .counters

@@ -534,11 +534,16 @@ fn e2e(ctx: &Ctx) -> Result<Outcome, String> {
     let chromium = ctx
         .which("chromium")
         .ok_or_else(|| "chromium not found (run `cargo xtask install`)".to_string())?;
+    // The book's elements are checked against what the CLI prints for the same settings.
+    ctx.cargo()
+        .args(["build", "-q", "-p", "dsim-cli", "--bin", "dsim"])
+        .run()?;
     ctx.cargo()
         .args(["test", "-p", TESTS_PACKAGE])
         .args(tests.iter().flat_map(|t| ["--test", t]))
         .env("DSIM_E2E", "1")
         .env("DSIM_DIST", ctx.root.join("dist"))
+        .env("DSIM_CLI", ws.target_dir.join("debug/dsim"))
         .env("CHROMEDRIVER", chromedriver(ctx)?)
         .env("CHROMIUM", chromium)
         .env(
