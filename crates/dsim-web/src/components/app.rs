@@ -51,7 +51,7 @@ fn FullPage() -> impl IntoView {
                     // The book beside the playground in dist/ (book/, cargo xtask's hook).
                     <p class="book-link">
                         <a href="book/index.html" data-testid="book-link">
-                            "Read the book: delivery semantics, measured, every number live"
+                            "Read the book, Delivery semantics, measured: every number in it runs live →"
                         </a>
                     </p>
                 </div>
