@@ -362,6 +362,16 @@ fn live_in_groups(groups: &BTreeSet<u32>) -> Vec<u32> {
 }
 
 /// A visible section marker, so a failing step is easy to find in a long log.
+/// A text file's contents, or an error naming the file.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Writes a text file, or says which one could not be written.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 pub fn header(title: &str) {
     println!("\n==> {title}");
 }

@@ -4,10 +4,9 @@
 //! hook (`split-page`), in every profile, once the page's files have their final names. The
 //! element's own name stays `delivery-playground.js`, so a docs page can point at it for good.
 
-use std::fs;
 use std::path::Path;
 
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, read_text as read, write_text as write_file};
 use crate::split_page::{PageFiles, attribute, tag_containing};
 
 /// The element's module and declarations, in `web/` and under the same names in `dist/`.
@@ -44,14 +43,6 @@ fn fill(source: &str, html: &str) -> Result<String, String> {
         out = out.replace(placeholder, name);
     }
     Ok(out)
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

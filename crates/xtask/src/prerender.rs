@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cmd::{Ctx, kill_group};
+use crate::cmd::{Ctx, kill_group, read_text as read, write_text as write};
 use crate::file_server::FileServer;
 
 /// What marks the copy in index.html, so a second run replaces it instead of nesting it.
@@ -104,14 +104,6 @@ fn with_copy(html: &str, copy: &str) -> Result<String, String> {
         html[..body_end].trim_end(),
         &html[body_end..]
     ))
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// chromedriver on a free loopback port, in a process group of its own; dropping it kills the

@@ -23,7 +23,7 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, read_text as read, write_text as write};
 use crate::meta::Workspace;
 
 /// Cargo's output for the page binary, under the target folder: the profile is the one
@@ -313,14 +313,6 @@ fn wasm_opt(ctx: &Ctx, input: &Path, output: &Path) -> Result<(), String> {
         .arg(input)
         .arg(format!("--output={}", output.display()))
         .run()
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
