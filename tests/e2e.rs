@@ -518,6 +518,40 @@ async fn book_chapter(page: &mut Page<'_>) -> Step {
     }
     heavy[first].against_cli()?;
 
+    // The book's theme picker: a dark theme darkens every element (the book tells each its
+    // `theme`, which only the stylesheet reads), and nothing runs again.
+    let background = "return [...document.querySelectorAll('delivery-playground')] \
+         .map(e => getComputedStyle(e.shadowRoot.querySelector('.element-host')).backgroundColor);";
+    let light = page.js(background, vec![]).await?;
+    let before = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    page.js(
+        "const html = document.documentElement; html.classList.remove('light'); html.classList.add('navy');",
+        vec![],
+    )
+    .await?;
+    page.wait_until("every element turns dark with the book", async || {
+        let now = page.js(background, vec![]).await?;
+        let all = now.as_array().cloned().unwrap_or_default();
+        Ok(!all.is_empty() && all.iter().all(|c| c == "rgb(17, 21, 28)"))
+    })
+    .await?;
+    let after = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    let same = before.len() == after.len()
+        && before
+            .iter()
+            .zip(&after)
+            .all(|(b, a)| b.counters == a.counters && a.state.as_deref() == Some("finished"));
+    if !same
+        || light
+            .as_array()
+            .is_none_or(|l| l.iter().any(|c| c == "rgb(17, 21, 28)"))
+    {
+        return Err(format!(
+            "a theme change should only recolour the elements (light {light})"
+        ));
+    }
+    page.screenshot("book-chapter-dark.png").await?;
+
     page.expect_no_csp_violations().await?;
     let errors = page.console_errors().await?;
     if !errors.is_empty() {

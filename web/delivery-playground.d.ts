@@ -136,6 +136,8 @@ export interface DeliveryPlaygroundAttributes {
   view?: "counters" | "dashboard" | "compare" | "timeline" | "matrix";
   /** Its height in CSS pixels, 100 to 4000; the content's own when absent. */
   height?: string;
+  /** Its colours; the reader's system decides when absent or auto. Changing it re-runs nothing. */
+  theme?: "light" | "dark" | "auto";
 }
 
 export declare class DeliveryPlayground extends HTMLElement {}

@@ -5,8 +5,9 @@
 //                        seed="42" view="counters"></delivery-playground>
 //
 // Its attributes are the playground's URL keys (the scenario's settings and `preset`) plus
-// `view` (counters, dashboard, compare, timeline, matrix) and `height` (pixels). It re-runs
-// when an attribute changes; a bad attribute gets a line naming it and the others still apply.
+// `view` (counters, dashboard, compare, timeline, matrix), `height` (pixels) and `theme`
+// (light, dark, auto). It re-runs when an attribute changes (but `theme`, which only its
+// stylesheet reads); a bad attribute gets a line naming it and the others still apply.
 // Types: delivery-playground.d.ts, beside this file.
 //
 // Every element of a page shares one instance of the playground's own wasm module (the file
@@ -41,7 +42,12 @@ export class DeliveryPlayground extends HTMLElement {
   #container;
   #mounted = null;
   #scheduled = false;
-  #observer = new MutationObserver(() => this.#schedule());
+  #badTheme = false;
+  #observer = new MutationObserver((changes) => {
+    // The stylesheet follows `theme` by itself (`:host([theme=dark])`): a theme toggle on the
+    // host page re-runs nothing, unless the bad value's line must come or go.
+    if (changes.some((c) => c.attributeName !== "theme") || this.#themeNamed()) this.#schedule();
+  });
 
   constructor() {
     super();
@@ -76,11 +82,20 @@ export class DeliveryPlayground extends HTMLElement {
     });
   }
 
+  // Whether the element's error line names `theme` now, or should.
+  #themeNamed() {
+    const value = this.getAttribute("theme");
+    const bad = value !== null && !["light", "dark", "auto"].includes(value.trim());
+    return bad || this.#badTheme;
+  }
+
   async #render() {
     const module = await playground();
     if (!this.isConnected) return;
     this.#unmount();
     const attributes = [...this.attributes].map((a) => [a.name, a.value]);
+    const theme = this.getAttribute("theme");
+    this.#badTheme = theme !== null && !["light", "dark", "auto"].includes(theme.trim());
     this.#mounted = module.mount_element(this.#container, attributes, this.#number, assets);
   }
 

@@ -11,7 +11,7 @@
 //! into the playground's element, `<delivery-playground mode="at-least-once"
 //! publish-ack-loss="0.1" view="counters">`, followed by a link that opens the same scenario
 //! in the playground. A block holds the URL's keys (the scenario's settings, `preset`, the
-//! element's `view` and `height`) in TOML, as `book.toml` is written, or in JSON.
+//! element's `view`, `height` and `theme`) in TOML, as `book.toml` is written, or in JSON.
 //!
 //! Every block goes through the one `Scenario` type (`Scenario::from_query`, as a URL, the CLI
 //! and the JS API do), so a block the playground would refuse fails the book's build, naming

@@ -10,7 +10,12 @@ use crate::knobs::{ScenarioError, encode_component};
 use crate::scenario::Scenario;
 
 /// The element's own attributes, beside the URL's keys.
-pub const ELEMENT_KEYS: &[&str] = &["view", "height"];
+pub const ELEMENT_KEYS: &[&str] = &["view", "height", "theme"];
+
+/// The colours an element may be told to use (`theme`); `auto`, or none, follows the reader's
+/// system. Its stylesheet reads the attribute itself (`:host([theme=dark])`), so a page can
+/// follow its own theme toggle without re-running anything.
+pub const THEMES: &[&str] = &["light", "dark", "auto"];
 
 /// The heights an element may be given, in CSS pixels.
 pub const HEIGHT_PX: RangeInclusive<u32> = 100..=4000;
@@ -90,6 +95,18 @@ pub fn parse_height(value: &str) -> Result<u32, ScenarioError> {
         })
 }
 
+/// Reads a `theme` attribute.
+pub fn parse_theme(value: &str) -> Result<&'static str, ScenarioError> {
+    THEMES
+        .iter()
+        .copied()
+        .find(|t| *t == value.trim())
+        .ok_or_else(|| ScenarioError {
+            key: "theme".into(),
+            message: format!("must be one of {} (got {:?})", THEMES.join(", "), value),
+        })
+}
+
 /// Attributes every HTML element may carry, which are not settings: `id`, `class`, `style`,
 /// `data-*`, `aria-*` and the like are the host page's business.
 pub fn is_html_attribute(name: &str) -> bool {
@@ -151,6 +168,11 @@ impl Element {
                     Ok(h) => height = Some(h),
                     Err(e) => errors.push(e),
                 },
+                "theme" => {
+                    if let Err(e) = parse_theme(value) {
+                        errors.push(e);
+                    }
+                }
                 _ => {}
             }
         }
@@ -189,6 +211,7 @@ mod tests {
             ("publish-loss", "0.2"),
             ("view", "compare"),
             ("height", "480px"),
+            ("theme", "dark"),
         ]));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(element.view, View::Compare);
@@ -206,10 +229,11 @@ mod tests {
             ("publish-loss", "2"),
             ("view", "pie-chart"),
             ("height", "12"),
+            ("theme", "sepia"),
             ("seed", "7"),
         ]));
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["view", "height", "publish-loss"]);
+        assert_eq!(keys, ["view", "height", "theme", "publish-loss"]);
         assert!(
             errors[0]
                 .message

@@ -4,7 +4,7 @@
 //! its choices where it has them, `preset`, `script`, and the element's own `view` and
 //! `height`. A test holds the file to this text (`DSIM_BLESS=1` rewrites it).
 
-use dsim_core::element::{HEIGHT_PX, View};
+use dsim_core::element::{HEIGHT_PX, THEMES, View};
 use dsim_core::knobs::{Kind, PRESET_KEY, knobs};
 use dsim_core::presets::presets;
 use dsim_core::script::SCRIPT_KEY;
@@ -53,9 +53,13 @@ pub fn typescript() -> String {
         quoted(&View::ALL.map(View::key))
     ));
     out.push_str(&format!(
-        "  /** Its height in CSS pixels, {} to {}; the content's own when absent. */\n  height?: string;\n}}\n\n",
+        "  /** Its height in CSS pixels, {} to {}; the content's own when absent. */\n  height?: string;\n",
         HEIGHT_PX.start(),
         HEIGHT_PX.end()
+    ));
+    out.push_str(&format!(
+        "  /** Its colours; the reader's system decides when absent or auto. Changing it re-runs nothing. */\n  theme?: {};\n}}\n\n",
+        quoted(THEMES)
     ));
     out.push_str(
         "export declare class DeliveryPlayground extends HTMLElement {}\n\n\
