@@ -1063,3 +1063,135 @@ fn sync_svg_brings_a_chart_from_one_drawing_to_the_next() {
     browser::redraw_svg(&svg, &mut drawn, &first);
     assert_eq!(describe(&svg), expected(&first));
 }
+
+/// A `<delivery-playground>`'s container, in a shadow root as web/delivery-playground.js
+/// makes it.
+fn shadow_container() -> (HtmlElement, Element) {
+    let host = container();
+    let shadow = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .unwrap();
+    let inner: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    shadow.append_child(&inner).unwrap();
+    let root: Element = inner.clone().into();
+    (inner, root)
+}
+
+fn attributes(pairs: &[(&str, &str)]) -> js_sys::Array {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let pair = js_sys::Array::new();
+            pair.push(&JsValue::from_str(k));
+            pair.push(&JsValue::from_str(v));
+            JsValue::from(pair)
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn an_element_shows_its_own_run_in_its_shadow_root_and_leaves_the_address_alone() {
+    let before = browser::query();
+    let (container, root) = shadow_container();
+    let pairs = [
+        ("mode", "at-least-once"),
+        ("crash-after-process", "0.01"),
+        ("messages", "500"),
+        ("seed", "3"),
+        ("view", "counters"),
+        ("height", "420"),
+        ("id", "a-page-id"),
+    ];
+    let _mounted =
+        browser::element::mount_element(container.clone(), attributes(&pairs), 1, "http://x/");
+    tick().await;
+    until("the element's run finishes", || {
+        get(&root, "element-root")
+            .get_attribute("data-run-state")
+            .as_deref()
+            == Some("finished")
+    })
+    .await;
+    let owned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (element, errors) = dsim_core::element::Element::from_attributes(&owned);
+    assert!(errors.is_empty(), "{errors:?}");
+    let report = dsim_core::simulate(&element.scenario).unwrap();
+    for (id, want) in [
+        ("produced", report.produced),
+        ("duplicates", report.duplicates),
+        ("lost", report.lost),
+    ] {
+        assert_eq!(
+            attr(&root, &format!("counter-{id}"), "data-value"),
+            want.to_string(),
+            "{id}"
+        );
+    }
+    assert!(
+        report.duplicates > 0,
+        "the scenario shows something going wrong"
+    );
+    // Its example links open the playground (where `assets` said) on the message.
+    let link = root
+        .query_selector("a.example-link")
+        .unwrap()
+        .expect("an example link");
+    assert!(
+        link.get_attribute("href")
+            .unwrap()
+            .starts_with("http://x/index.html?mode=at-least-once")
+    );
+    assert_eq!(
+        container.style().get_property_value("height").unwrap(),
+        "420px"
+    );
+    assert!(find(&root, "url-error").is_none());
+    sleep(300).await; // past the page's URL debounce
+    assert_eq!(
+        browser::query(),
+        before,
+        "an element never writes its host page's address"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_elements_bad_attributes_are_named_and_the_rest_applies() {
+    let (container, root) = shadow_container();
+    let pairs = [
+        ("mode", "at-most-once"),
+        ("publish-loss", "3"),
+        ("view", "pie"),
+        ("messages", "400"),
+        ("seed", "5"),
+    ];
+    let _mounted = browser::element::mount_element(container, attributes(&pairs), 2, "./");
+    tick().await;
+    let line = get(&root, "url-error").text_content().unwrap();
+    assert!(line.contains("attributes of this element"), "{line}");
+    assert!(
+        line.contains("publish-loss") && line.contains("view"),
+        "{line}"
+    );
+    until("the element's run finishes", || {
+        get(&root, "element-root")
+            .get_attribute("data-run-state")
+            .as_deref()
+            == Some("finished")
+    })
+    .await;
+    // The counters view (the default), on the scenario the good attributes make.
+    assert_eq!(attr(&root, "element-root", "data-view"), "counters");
+    let (good, _) = dsim_core::Scenario::from_query("mode=at-most-once&messages=400&seed=5", &[]);
+    let report = dsim_core::simulate(&good).unwrap();
+    assert_eq!(
+        attr(&root, "counter-produced", "data-value"),
+        report.produced.to_string()
+    );
+    assert_eq!(
+        attr(&root, "counter-lost", "data-value"),
+        report.lost.to_string()
+    );
+}

@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, release: bool) -> Result<(), String> {
             Scope::Web
         },
     )?;
-    header("serve the web UI on http://127.0.0.1:8080");
+    header("serve the web UI on http://127.0.0.1:8080 (the book on http://127.0.0.1:8080/book/)");
     // Trunk.toml sets offline = true, so cargo must have every crate already.
     ctx.cargo().arg("fetch").run()?;
     let mut serve = trunk(ctx).args(["serve", "--address", "127.0.0.1", "--port", "8080"]);
