@@ -186,7 +186,9 @@ fn attribute(value: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The element for a checked block, and the link that opens its scenario in the playground.
+/// The element for a checked block, and under it the settings that make its numbers (the
+/// reader sees each number beside what produces it) with the link that opens them in the
+/// playground.
 fn render(entries: &[Entry], playground: &str) -> String {
     let attributes: String = entries
         .iter()
@@ -198,10 +200,28 @@ fn render(entries: &[Entry], playground: &str) -> String {
     } else {
         format!("{playground}?{query}")
     };
+    let settings: Vec<String> = entries
+        .iter()
+        .filter(|e| !ELEMENT_KEYS.contains(&e.key.as_str()))
+        .map(|e| format!("<code>{} = {}</code>", e.key, text(&e.value)))
+        .collect();
+    let settings = if settings.is_empty() {
+        "The default scenario".to_string()
+    } else {
+        settings.join(", ")
+    };
     format!(
-        "<{ELEMENT}{attributes}></{ELEMENT}>\n<p class=\"dsim-open\"><a href=\"{}\">Open in the playground</a></p>\n",
+        "<{ELEMENT}{attributes}></{ELEMENT}>\n<p class=\"dsim-open\">{settings} · <a href=\"{}\">Open in the playground</a></p>\n",
         attribute(&href)
     )
+}
+
+/// Text for HTML content.
+fn text(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The element's module, beside the playground page (`dist/delivery-playground.js`).
@@ -386,6 +406,11 @@ mod tests {
         );
         assert!(
             out.contains("href=\"../index.html?mode=at-least-once&amp;crash-after-process=0.01\""),
+            "{out}"
+        );
+        // The numbers' settings under the element, the element's own keys left out.
+        assert!(
+            out.contains("<p class=\"dsim-open\"><code>mode = at-least-once</code>, <code>crash-after-process = 0.01</code> · <a href="),
             "{out}"
         );
         assert!(out.starts_with("# Crash after processing\n\nText.\n\n"));
