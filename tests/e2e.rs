@@ -404,7 +404,29 @@ impl Shown {
 /// applies).
 async fn book_chapter(page: &mut Page<'_>) -> Step {
     page.console_errors().await?; // what earlier steps left in the log is theirs
+    // The playground's header leads to the book, and every page of the book back.
+    page.open("/").await?;
+    let to_book = page
+        .js(
+            "return document.querySelector('[data-testid=book-link]')?.href ?? null;",
+            vec![],
+        )
+        .await?;
+    if to_book != json!(format!("{}/book/index.html", page.base)) {
+        return Err(format!(
+            "the playground's link to the book goes to {to_book}"
+        ));
+    }
     page.open_as_served("/book/failure-cases.html").await?;
+    let back = page
+        .js(
+            "return document.querySelector('a.playground-link')?.href ?? null;",
+            vec![],
+        )
+        .await?;
+    if back != json!(format!("{}/index.html", page.base)) {
+        return Err(format!("the book's link to the playground goes to {back}"));
+    }
     let finished = async || -> Result<Option<Vec<Shown>>, String> {
         let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
         let done =

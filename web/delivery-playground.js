@@ -36,6 +36,10 @@ function playground() {
 
 let elements = 0;
 
+// The `theme` values the stylesheet knows (dsim_core::element::THEMES); any other gets a line.
+const THEMES = ["light", "dark", "auto"];
+const badTheme = (value) => value !== null && !THEMES.includes(value.trim());
+
 export class DeliveryPlayground extends HTMLElement {
   // Its own number on the page, the same for each of its mounts: its workers are its own.
   #number = ++elements;
@@ -84,9 +88,7 @@ export class DeliveryPlayground extends HTMLElement {
 
   // Whether the element's error line names `theme` now, or should.
   #themeNamed() {
-    const value = this.getAttribute("theme");
-    const bad = value !== null && !["light", "dark", "auto"].includes(value.trim());
-    return bad || this.#badTheme;
+    return badTheme(this.getAttribute("theme")) || this.#badTheme;
   }
 
   async #render() {
@@ -94,8 +96,7 @@ export class DeliveryPlayground extends HTMLElement {
     if (!this.isConnected) return;
     this.#unmount();
     const attributes = [...this.attributes].map((a) => [a.name, a.value]);
-    const theme = this.getAttribute("theme");
-    this.#badTheme = theme !== null && !["light", "dark", "auto"].includes(theme.trim());
+    this.#badTheme = badTheme(this.getAttribute("theme"));
     this.#mounted = module.mount_element(this.#container, attributes, this.#number, assets);
   }
 
