@@ -1077,6 +1077,10 @@ fn shadow_container() -> (HtmlElement, Element) {
     (inner, root)
 }
 
+fn element_finished(root: &Element) -> bool {
+    attr(root, "element-root", "data-run-state") == "finished"
+}
+
 fn attributes(pairs: &[(&str, &str)]) -> js_sys::Array {
     pairs
         .iter()
@@ -1105,20 +1109,14 @@ async fn an_element_shows_its_own_run_in_its_shadow_root_and_leaves_the_address_
     let _mounted =
         browser::element::mount_element(container.clone(), attributes(&pairs), 1, "http://x/");
     tick().await;
-    until("the element's run finishes", || {
-        get(&root, "element-root")
-            .get_attribute("data-run-state")
-            .as_deref()
-            == Some("finished")
-    })
-    .await;
-    let owned: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let (element, errors) = dsim_core::element::Element::from_attributes(&owned);
+    until("the element's run finishes", || element_finished(&root)).await;
+    // The same settings as a link to the playground says them.
+    let (scenario, errors) = dsim_core::Scenario::from_query(
+        "mode=at-least-once&crash-after-process=0.01&messages=500&seed=3",
+        &[],
+    );
     assert!(errors.is_empty(), "{errors:?}");
-    let report = dsim_core::simulate(&element.scenario).unwrap();
+    let report = dsim_core::simulate(&scenario).unwrap();
     for (id, want) in [
         ("produced", report.produced),
         ("duplicates", report.duplicates),
@@ -1164,6 +1162,7 @@ async fn an_elements_bad_attributes_are_named_and_the_rest_applies() {
         ("mode", "at-most-once"),
         ("publish-loss", "3"),
         ("view", "pie"),
+        ("crash-before-process", "0.01"),
         ("messages", "400"),
         ("seed", "5"),
     ];
@@ -1175,17 +1174,18 @@ async fn an_elements_bad_attributes_are_named_and_the_rest_applies() {
         line.contains("publish-loss") && line.contains("view"),
         "{line}"
     );
-    until("the element's run finishes", || {
-        get(&root, "element-root")
-            .get_attribute("data-run-state")
-            .as_deref()
-            == Some("finished")
-    })
-    .await;
+    until("the element's run finishes", || element_finished(&root)).await;
     // The counters view (the default), on the scenario the good attributes make.
     assert_eq!(attr(&root, "element-root", "data-view"), "counters");
-    let (good, _) = dsim_core::Scenario::from_query("mode=at-most-once&messages=400&seed=5", &[]);
+    let (good, _) = dsim_core::Scenario::from_query(
+        "mode=at-most-once&crash-before-process=0.01&messages=400&seed=5",
+        &[],
+    );
     let report = dsim_core::simulate(&good).unwrap();
+    assert!(
+        report.lost > 0,
+        "the scenario loses payments, as many as its seed says"
+    );
     assert_eq!(
         attr(&root, "counter-produced", "data-value"),
         report.produced.to_string()
@@ -1193,5 +1193,38 @@ async fn an_elements_bad_attributes_are_named_and_the_rest_applies() {
     assert_eq!(
         attr(&root, "counter-lost", "data-value"),
         report.lost.to_string()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_elements_timeline_follows_a_typed_message_and_leaves_the_address_alone() {
+    let before = browser::query();
+    let (container, root) = shadow_container();
+    let pairs = [
+        ("mode", "at-least-once"),
+        ("crash-after-process", "0.01"),
+        ("messages", "500"),
+        ("seed", "3"),
+        ("view", "timeline"),
+    ];
+    let _mounted = browser::element::mount_element(container, attributes(&pairs), 3, "./");
+    tick().await;
+    until("the element's run finishes", || element_finished(&root)).await;
+    // It opens on the run's first message gone wrong, then on the one a reader asks for: the
+    // page would record that in its address (`message=`), an element never does.
+    until("the timeline shows a message", || {
+        find(&root, "timeline-list").is_some()
+    })
+    .await;
+    type_value(&root, "timeline-message-input", "7");
+    until("the timeline shows message 7", || {
+        attr(&root, "timeline-list", "data-message") == "7"
+    })
+    .await;
+    sleep(300).await; // past the page's URL debounce
+    assert_eq!(
+        browser::query(),
+        before,
+        "an element never writes its host page's address"
     );
 }
