@@ -34,10 +34,12 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12_345_678), "12,345,678");
         assert_eq!(dollars(0), "$0.00");
         assert_eq!(dollars(5), "$0.05");
         assert_eq!(dollars(251_877_553), "$2,518,775.53");
+        assert_eq!(dollars(250_064_421), "$2,500,644.21");
     }
 
     #[test]
@@ -45,6 +47,8 @@ mod tests {
         assert_eq!(whole_dollars(0), "$0");
         assert_eq!(whole_dollars(49), "$0");
         assert_eq!(whole_dollars(50), "$1");
+        assert_eq!(whole_dollars(41_249), "$412");
+        assert_eq!(whole_dollars(41_250), "$413");
         assert_eq!(whole_dollars(532_995), "$5,330");
         assert_eq!(whole_dollars(12_345_678_900), "$123,456,789");
     }

@@ -73,22 +73,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn money() {
-        assert_eq!(dollars(250_064_421), "$2,500,644.21");
-        assert_eq!(dollars(5), "$0.05");
-        assert_eq!(dollars_rounded(41_249), "$412");
-        assert_eq!(dollars_rounded(41_250), "$413");
-    }
-
-    #[test]
     fn durations_and_short_numbers() {
         assert_eq!(millis(11.456), "11.5 ms");
         assert_eq!(millis(1.234), "1.23 ms");
