@@ -30,7 +30,7 @@ export interface DeliveryPlaygroundAttributes {
   "replication-ms"?: string;
   /** Failover time (ms): How long the partition is unavailable after its leader crashes (Kafka), the node takes to restart (RabbitMQ), or the SQS endpoint stays unavailable. */
   "failover-ms"?: string;
-  /** Visibility timeout (ms): SQS: how long a received message stays invisible to other receives. Not deleted by then, it is visible again and received again, even if its first consumer is still working on it. */
+  /** Visibility timeout (ms): SQS: how long a received message stays invisible to other receives. Not deleted by then, it is visible again and received again, even if its first consumer is still working on it (SQS takes whole seconds, 30 s by default; this simulation's times are scaled down). */
   "visibility-timeout-ms"?: string;
   /** Crash before processing: The consumer crashes after receiving a message, before applying it. */
   "crash-before-process"?: string;
@@ -44,7 +44,7 @@ export interface DeliveryPlaygroundAttributes {
   "max-poll"?: string;
   /** Restart time (ms): Time until a crashed consumer, or a restarted producer or outbox relay, is back. */
   "restart-ms"?: string;
-  /** Session timeout (ms): Time until the group notices a silent consumer and hands its partitions to the others. */
+  /** Session timeout (ms): Time until the group notices a silent consumer and hands its partitions to the others (Kafka session.timeout.ms, 45 s by default; this simulation's times are scaled down). */
   "session-timeout-ms"?: string;
   /** Commit interval (ms): Kafka's auto.commit.interval.ms: how often a consumer commits its offsets, inside its poll; 0 commits after each poll's records are processed. A crash replays everything processed since the last commit. */
   "commit-interval-ms"?: string;
@@ -58,7 +58,7 @@ export interface DeliveryPlaygroundAttributes {
   "jitter-ms"?: string;
   /** Delivery lost: A delivery from broker to consumer is lost on the network (SQS: a ReceiveMessage response; its messages stay invisible until their visibility timeout passes, their receives counted). */
   "delivery-loss"?: string;
-  /** Network duplicate: The network delivers a publish or a delivery twice. */
+  /** Network duplicate: A publish or a delivery arrives twice, copied on the way. TCP never repeats a request, so Kafka's and RabbitMQ's own connections never do this: it stands for a layer in between that resends (a retrying proxy or gateway). */
   "duplicate"?: string;
   /** Delay: A message on any hop is held back by the extra delay. */
   "delay"?: string;
@@ -106,7 +106,7 @@ export interface DeliveryPlaygroundAttributes {
   "unclean-election"?: "off" | "on";
   /** Idempotent producer: Kafka enable.idempotence: a producer ID, an epoch and per-partition sequence numbers let the broker drop retries. auto: on exactly when acks=all (Kafka >= 3.0); on is refused with acks=leader. At-most-once (acks=0) never is, exactly-once always is. */
   "producer-idempotence"?: "auto" | "on" | "off";
-  /** Max in flight: Kafka max.in.flight.requests.per.connection: unacknowledged requests per producer and partition (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one. */
+  /** Max in flight: Kafka max.in.flight.requests.per.connection: unacknowledged produce requests per connection, modelled per producer and partition since each partition here has its own leader (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one. */
   "max-in-flight"?: string;
   /** Producer restart: Per message: its producer dies after sending it, before its ack, and restarts after the restart time, resending every record it has no ack for. Without a transactional.id it gets a new producer ID, so the broker cannot recognise the resends. */
   "producer-restart"?: string;
@@ -126,7 +126,7 @@ export interface DeliveryPlaygroundAttributes {
   "extra-copy"?: string;
   /** Queue type: RabbitMQ x-queue-type: classic (one node, confirms after the disk write) or quorum (Raft-replicated on three nodes, confirms once a majority has the message, and may dead-letter after delivery-limit). */
   "queue-type"?: "classic" | "quorum";
-  /** Delivery limit: A quorum queue's x-delivery-limit: a message returned more often than this (its consumer's channel closed while holding it) is dead-lettered instead of delivered again; 0 = no limit (RabbitMQ 3.x; 4.0 defaults to 20). Classic queues have none. */
+  /** Delivery limit: A quorum queue's x-delivery-limit: a message returned more often than this (its consumer's channel closed while holding it) is dead-lettered (to its dead-letter exchange, which this model assumes; without one it is dropped) instead of delivered again; 0 = no limit (RabbitMQ 3.x; 4.0 defaults to 20). Classic queues have none. */
   "delivery-limit"?: string;
   /** Start from a named preset; the other attributes change it. */
   "preset"?: "consumer-crash-after-processing" | "ack-before-processing" | "network-failure-during-commit" | "double-charge" | "lossy-metrics" | "dedup-window-too-short" | "broker-crash-acks-leader" | "broker-crash-acks-all" | "min-insync-1-loses-acked" | "dual-write" | "kafka-auto-commit-replay" | "exactly-once-trap" | "zombie-consumer" | "read-uncommitted-sees-aborted" | "producer-restart-new-pid" | "rabbitmq-auto-ack-crash" | "rabbitmq-requeue-on-close" | "sqs-visibility-timeout-too-short" | "sqs-fifo-retry-after-window";

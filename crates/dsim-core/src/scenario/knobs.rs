@@ -510,7 +510,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[(Broker::RabbitMq, "RabbitMQ has no acks setting: a publisher confirm comes once the queue has the message on disk"), (Broker::Sqs, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message"), (Broker::SqsFifo, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message")],
+        why_not: &[(Broker::RabbitMq, "RabbitMQ has no acks setting: a publisher confirm comes once a classic queue has the message on disk, or once a majority of a quorum queue's replicas have it"), (Broker::Sqs, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message"), (Broker::SqsFifo, "SQS has no acks setting: SendMessage succeeds once the queue has stored the message")],
         get: |s| s.acks as usize as f64,
         set: |s, v| s.acks = if v == 0.0 { Acks::Leader } else { Acks::All },
     },
@@ -527,7 +527,7 @@ static KNOBS: &[Knob] = &[
         1,
         "Copies of each partition, leader included."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: it writes to disk before it confirms"), (Broker::Sqs, "SQS stores every message on several servers itself; how many is not a setting"), (Broker::SqsFifo, "SQS stores every message on several servers itself; how many is not a setting")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ's replication is its queue type (queue-type): a classic queue lives on one node, a quorum queue keeps three Raft replicas"), (Broker::Sqs, "SQS stores every message on several servers itself; how many is not a setting"), (Broker::SqsFifo, "SQS stores every message on several servers itself; how many is not a setting")]),
     knob!(
         "replication-ms",
         "replicationMs",
@@ -565,7 +565,7 @@ static KNOBS: &[Knob] = &[
         1,
         600_000,
         10,
-        "SQS: how long a received message stays invisible to other receives. Not deleted by then, it is visible again and received again, even if its first consumer is still working on it."
+        "SQS: how long a received message stays invisible to other receives. Not deleted by then, it is visible again and received again, even if its first consumer is still working on it (SQS takes whole seconds, 30 s by default; this simulation's times are scaled down)."
     )
     .only_on(
         SQS,
@@ -671,7 +671,7 @@ static KNOBS: &[Knob] = &[
         1,
         600_000,
         10,
-        "Time until the group notices a silent consumer and hands its partitions to the others."
+        "Time until the group notices a silent consumer and hands its partitions to the others (Kafka session.timeout.ms, 45 s by default; this simulation's times are scaled down)."
     )
     .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no consumer group: a crashed consumer's connection closes and the broker requeues its unacknowledged deliveries at once"), (Broker::Sqs, "SQS has no consumer group: a crashed consumer's messages come back when their visibility timeout passes"), (Broker::SqsFifo, "SQS has no consumer group: a crashed consumer's messages come back when their visibility timeout passes")]),
     knob!(
@@ -700,7 +700,7 @@ static KNOBS: &[Knob] = &[
         max: 1.0,
         step: 1.0,
         brokers: KAFKA,
-        why_not: &[(Broker::RabbitMq, "RabbitMQ has no transactions over its queue, so nothing is uncommitted to read or skip"), (Broker::Sqs, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip"), (Broker::SqsFifo, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip")],
+        why_not: &[(Broker::RabbitMq, "a RabbitMQ queue never holds an uncommitted message to read or skip: a channel transaction's (tx.select) publishes reach the queue only when it commits"), (Broker::Sqs, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip"), (Broker::SqsFifo, "SQS has no transactions over its queue, so nothing is uncommitted to read or skip")],
         get: |s| s.isolation as usize as f64,
         set: |s, v| {
             s.isolation = if v == 0.0 {
@@ -775,7 +775,7 @@ static KNOBS: &[Knob] = &[
         0,
         1,
         0.01,
-        "The network delivers a publish or a delivery twice."
+        "A publish or a delivery arrives twice, copied on the way. TCP never repeats a request, so Kafka's and RabbitMQ's own connections never do this: it stands for a layer in between that resends (a retrying proxy or gateway)."
     ),
     knob!(
         "delay",
@@ -1022,7 +1022,7 @@ static KNOBS: &[Knob] = &[
         0.001,
         "After an append, a follower falls out of the in-sync replicas (it stops copying) for the replica lag time."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no in-sync replica set for a follower to fall out of: a classic queue lives on one node, a quorum queue (queue-type=quorum) commits by Raft majority"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
     knob!(
         "replica-lag-ms",
         "replicaLagMs",
@@ -1036,7 +1036,7 @@ static KNOBS: &[Knob] = &[
         10,
         "How long a lagging follower stays out of the in-sync replicas before it has caught up (Kafka removes it after replica.lag.time.max.ms)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no follower to fall behind"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no in-sync replica set for a follower to fall out of: a classic queue lives on one node, a quorum queue (queue-type=quorum) commits by Raft majority"), (Broker::Sqs, "SQS replicates inside the service: no follower's lag is a setting"), (Broker::SqsFifo, "SQS replicates inside the service: no follower's lag is a setting")]),
     knob!(
         "min-insync-replicas",
         "minInsyncReplicas",
@@ -1050,7 +1050,7 @@ static KNOBS: &[Knob] = &[
         1,
         "With acks=all, a partition with fewer in-sync replicas refuses writes (NotEnoughReplicas); at most the replication factor (Kafka min.insync.replicas)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no in-sync replica set"), (Broker::Sqs, "SQS replicates inside the service: there is no in-sync replica set to size"), (Broker::SqsFifo, "SQS replicates inside the service: there is no in-sync replica set to size")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no in-sync replica set to size: a classic queue lives on one node, a quorum queue (queue-type=quorum) commits by Raft majority"), (Broker::Sqs, "SQS replicates inside the service: there is no in-sync replica set to size"), (Broker::SqsFifo, "SQS replicates inside the service: there is no in-sync replica set to size")]),
     switch!(
         "unclean-election",
         "uncleanElection",
@@ -1059,7 +1059,7 @@ static KNOBS: &[Knob] = &[
         "Unclean leader election",
         "When the last in-sync replica dies, a lagging follower may lead: the partition is back at once but loses what that follower lacks (Kafka unclean.leader.election.enable)."
     )
-    .only_on(KAFKA, &[(Broker::RabbitMq, "a classic RabbitMQ queue lives on one node: there is no leader election"), (Broker::Sqs, "SQS replicates inside the service: there is no leader election to allow"), (Broker::SqsFifo, "SQS replicates inside the service: there is no leader election to allow")]),
+    .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no unclean election to allow: a classic queue lives on one node, and a quorum queue (queue-type=quorum) elects its leader by Raft among the replicas that have every committed message"), (Broker::Sqs, "SQS replicates inside the service: there is no leader election to allow"), (Broker::SqsFifo, "SQS replicates inside the service: there is no leader election to allow")]),
     // The producer (issue 24): Kafka's idempotent producer, `max.in.flight` and restarts.
     Knob {
         key: "producer-idempotence",
@@ -1088,7 +1088,7 @@ static KNOBS: &[Knob] = &[
         1,
         5,
         1,
-        "Kafka max.in.flight.requests.per.connection: unacknowledged requests per producer and partition (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
+        "Kafka max.in.flight.requests.per.connection: unacknowledged produce requests per connection, modelled per producer and partition since each partition here has its own leader (an idempotent producer's request carries a batch of up to 16 records); more wait in the producer. Above 1, without idempotence, a retried record can land behind a later one."
     )
     .only_on(KAFKA, &[(Broker::RabbitMq, "RabbitMQ has no idempotent producer whose in-flight requests it bounds: publishes stream on the channel, each confirmed on its own"), (Broker::Sqs, "SQS has no idempotent producer whose in-flight requests it bounds: each SendMessage is answered on its own"), (Broker::SqsFifo, "SQS has no idempotent producer whose in-flight requests it bounds: each SendMessage is answered on its own")]),
     knob!(
@@ -1208,7 +1208,7 @@ static KNOBS: &[Knob] = &[
         SQS,
         &[
             (Broker::Kafka, "Kafka has no receive count or dead-letter queue: a partition is read again from its committed offset as often as it takes"),
-            (Broker::RabbitMq, "a classic RabbitMQ queue has no delivery limit (a quorum queue's delivery-limit is not modelled)"),
+            (Broker::RabbitMq, "RabbitMQ counts returns, not receives: a quorum queue's limit is delivery-limit, and a classic queue has none"),
         ],
     ),
     knob!(
@@ -1272,7 +1272,7 @@ static KNOBS: &[Knob] = &[
         0,
         100,
         1,
-        "A quorum queue's x-delivery-limit: a message returned more often than this (its consumer's channel closed while holding it) is dead-lettered instead of delivered again; 0 = no limit (RabbitMQ 3.x; 4.0 defaults to 20). Classic queues have none."
+        "A quorum queue's x-delivery-limit: a message returned more often than this (its consumer's channel closed while holding it) is dead-lettered (to its dead-letter exchange, which this model assumes; without one it is dropped) instead of delivered again; 0 = no limit (RabbitMQ 3.x; 4.0 defaults to 20). Classic queues have none."
     )
     .only_on(
         &[Broker::RabbitMq],

@@ -222,13 +222,13 @@ impl Broker {
                 "Apache Kafka: a replicated, partitioned log; each partition is read in order by one member of a consumer group, and acks=all, idempotent producers and transactions give its guarantees."
             }
             Broker::RabbitMq => {
-                "RabbitMQ: one queue (classic, or a replicated quorum queue); the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, no transactions."
+                "RabbitMQ: one queue (classic, or a replicated quorum queue); the broker pushes each message to one of the competing consumers, at most `prefetch` unacknowledged at a time (basic.qos), and requeues a consumer's unacknowledged deliveries when its connection closes. Publisher confirms, no idempotent producer, and no transaction that spans the queue and a consumer's database (AMQP channel transactions, tx.select, cover only one channel's publishes and acks)."
             }
             Broker::Sqs => {
                 "Amazon SQS standard queue: consumers poll (ReceiveMessage, up to 10 at a time); a received message is invisible for the visibility timeout and comes back if it is not deleted by then; after max-receives receives it moves to a dead-letter queue. At-least-once with an occasional extra copy, best-effort order, no idempotent send, no transactions."
             }
             Broker::SqsFifo => {
-                "Amazon SQS FIFO queue: the standard queue's receive, visibility timeout and delete, plus one message group per account delivered in order (nothing more of a group while one of its messages is in flight) and a send deduplicated by its ID within five minutes of the first. Not modelled: the per-API throughput quota (300 requests/s, or more with batching or high-throughput mode), so faster runs go as if the quota were raised."
+                "Amazon SQS FIFO queue: the standard queue's receive, visibility timeout and delete, plus one message group per account delivered in order (nothing more of a group while one of its messages is in flight) and a send deduplicated by its ID within five minutes of the first. Not modelled: the per-API throughput quota (300 API calls per second per action, so up to 3,000 messages/s in batches of ten, more in high-throughput mode), so faster runs go as if the quota were raised."
             }
         }
     }

@@ -142,7 +142,7 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "broker-crash-acks-leader",
         title: "Broker crash with acks=leader",
-        explanation: "Kafka. The partition leader acks a publish as soon as it has written it, then crashes before its followers copied it. The new leader never had the message, and the producer, holding its ack, never retries: a silent loss even in at-least-once. Switch acks to all and the broker only acks what every replica has, so a crash makes the producer retry instead.",
+        explanation: "Kafka. The partition leader acks a publish as soon as it has written it, then crashes before its followers copied it. The new leader never had the message, and the producer, holding its ack, never retries: a silent loss even in at-least-once. Switch acks to all and the leader acks only once every in-sync replica has the record (no follower falls behind here, so that is every replica), so a crash makes the producer retry instead.",
         query: "mode=at-least-once&broker-crash=0.0003&acks=leader",
         #[cfg(feature = "claims")]
         claims: &[
@@ -153,7 +153,7 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "broker-crash-acks-all",
         title: "Broker crash with acks=all",
-        explanation: "Kafka, the same crashes, but the broker acks only once the replicas have the message. A crash can only take appends nobody was told about, so producers retry them and nothing is lost. A retry whose first copy did reach the replicas, its ack lost on the way back, would be a second record unless the producer is idempotent: it is by default with acks=all (since Kafka 3.0), so add publish-ack-loss and turn producer-idempotence off to see one.",
+        explanation: "Kafka, the same crashes, but the leader acks only once every in-sync replica has the record; no follower falls behind here, so that is every replica (min-insync-1-loses-acked shows what acks=all lets through when one does). A crash can only take appends nobody was told about, so producers retry them and nothing is lost. A retry whose first copy did reach the replicas, its ack lost on the way back, would be a second record unless the producer is idempotent: it is by default with acks=all (since Kafka 3.0), so add publish-ack-loss and turn producer-idempotence off to see one.",
         query: "mode=at-least-once&broker-crash=0.0003&acks=all",
         #[cfg(feature = "claims")]
         claims: &[
@@ -194,7 +194,7 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "kafka-auto-commit-replay",
         title: "Auto-commit replays a second of work",
-        explanation: "Kafka's consumer commits its offsets every auto.commit.interval.ms (here one second), inside its poll. A consumer that crashes after processing has its partitions read again from the last commit, so everything it applied in up to a second comes back: compare replayed and duplicates with commit-interval-ms at 0, which commits after every poll. Auto-commit is at-least-once, not at-most-once: it never commits what a poll has not yet finished.",
+        explanation: "Kafka's consumer commits its offsets every auto.commit.interval.ms (here one second), inside its poll. A consumer that crashes after processing has its partitions read again from the last commit, so everything it applied in up to a second comes back: compare replayed and duplicates with commit-interval-ms at 0, which commits after every poll. Auto-commit is at-least-once here because each poll's records are processed before the next poll, which is where it commits their offsets; a consumer that hands records to another thread can have them committed before they are processed, and a crash then loses them.",
         query: "mode=at-least-once&commit-interval-ms=1000&crash-after-process=0.0005",
         #[cfg(feature = "claims")]
         claims: &[
@@ -224,7 +224,7 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "zombie-consumer",
         title: "Zombie consumer without fencing",
-        explanation: "Kafka. Now and then a consumer freezes for a second (a long GC pause) holding records it has processed but not yet committed. That is longer than its session timeout, so the group gives its partitions to the others, which read them again from the committed offset. When it wakes it does not know it was replaced and commits anyway. Here fencing is switched off, so the coordinator accepts that stale transaction and the payments count twice, breaking exactly-once. Switch fencing on and the zombie's commit is rejected by its old generation (the trace says fenced). At-least-once's offset commit is rejected the same way, but its payments were applied before the commit, so it duplicates either way.",
+        explanation: "Kafka. Now and then a consumer freezes for a second (a long GC pause) holding records it has processed but not yet committed. That is longer than its session timeout, 300 ms here (times in this simulation are scaled down: Kafka's session.timeout.ms defaults to 45 s, so a real pause must last that long), so the group gives its partitions to the others, which read them again from the committed offset. When it wakes it does not know it was replaced and commits anyway. Here fencing is switched off, so the coordinator accepts that stale transaction and the payments count twice, breaking exactly-once. Switch fencing on and the zombie's commit is rejected by its old generation (the trace says fenced). At-least-once's offset commit is rejected the same way, but its payments were applied before the commit, so it duplicates either way.",
         query: "mode=exactly-once&fencing=off&consumer-stall=0.0005",
         #[cfg(feature = "claims")]
         claims: &[
@@ -301,7 +301,7 @@ static PRESETS: &[Preset] = &[
     Preset {
         key: "sqs-visibility-timeout-too-short",
         title: "SQS: visibility timeout shorter than processing",
-        explanation: "SQS standard queue, at-least-once. Each payment takes 300 ms to process, and the queue's visibility timeout is 200 ms. The timeout is not a lock: 200 ms after consumer A received a message, SQS makes it visible again and the idle consumer B receives it too, while A is still working. A's DeleteMessage at 300 ms removes the message, but B already has its copy and charges the customer again: every payment here is applied twice, and the sqs panel counts one visibility timeout passed per payment. Raise visibility-timeout-ms above the processing time (AWS advises several times it, or ChangeMessageVisibility while working) and the duplicates go; or keep it and switch to the idempotent consumer, which skips the second copy.",
+        explanation: "SQS standard queue, at-least-once. Each payment takes 300 ms to process, and the queue's visibility timeout is 200 ms. The timeout is not a lock: 200 ms after consumer A received a message, SQS makes it visible again and the idle consumer B receives it too, while A is still working. A's DeleteMessage at 300 ms carries a receipt handle that is no longer the latest: SQS answers it with success and may or may not delete the message (this model deletes it), and either way B already has its copy and charges the customer again: every payment here is applied twice, and the sqs panel counts one visibility timeout passed per payment. Raise visibility-timeout-ms above the processing time (AWS advises the time it takes to process and delete a message, or extending it with ChangeMessageVisibility while working) and the duplicates go; or keep it and switch to the idempotent consumer, which skips the second copy.",
         query: "broker=sqs&mode=at-least-once&messages=100&producers=1&consumers=2&publish-rate=2&processing-ms=300&receive-batch=1&visibility-timeout-ms=200",
         #[cfg(feature = "claims")]
         claims: &[

@@ -536,7 +536,7 @@ impl Simulation {
                         "DeleteMessage: the message leaves the queue".to_string()
                     } else {
                         format!(
-                            "DeleteMessage with the receipt handle of receive {receive}: the message leaves the queue, though receive {latest} holds it now (its consumer processes it anyway)"
+                            "DeleteMessage with the stale receipt handle of receive {receive}, though receive {latest} holds it now: SQS answers success and may or may not delete; this model deletes it (receive {latest}'s consumer processes it anyway)"
                         )
                     },
                 );
