@@ -87,13 +87,16 @@ pub struct Budget {
 /// three panels an element shows alone), and a budget for the element's own chunk. Issue 30's 250 KB
 /// for the first download is not met: it needs the dashboard's
 /// module split further, or the core's code for other brokers fetched when chosen.
+/// Raised to 392,000 the same evening (measured 391,561) for the texts an audit against
+/// `shared/brokers.md` made faithful (knob help, refusals and presets say more: the in-sync
+/// set of acks=all, quorum queues, scaled-down times, what TCP never does).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 391_000,
+        max_gzipped: 392_000,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
