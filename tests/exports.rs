@@ -114,7 +114,9 @@ fn the_metrics_csv_reads_back_to_the_same_series() {
     assert_eq!(
         lines.next(),
         Some(
-            "t_ms,throughput_per_s,applied,duplicates_cumulative,lost_cumulative,latency_p50_ms,latency_p99_ms"
+            "t_ms,throughput_per_s,applied,duplicates_cumulative,lost_cumulative,latency_p50_ms,latency_p99_ms,\
+             backlog_partition_0,backlog_partition_1,backlog_partition_2,backlog_partition_3,\
+             backlog_partition_4,backlog_partition_5,backlog_partition_6,backlog_partition_7"
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -122,7 +124,7 @@ fn the_metrics_csv_reads_back_to_the_same_series() {
     let number = |cell: &str| cell.parse::<f64>().expect("a number");
     let optional = |cell: &str| (!cell.is_empty()).then(|| number(cell));
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row.len(), 7);
+        assert_eq!(row.len(), 7 + 8);
         assert_eq!(number(row[0]), series.t_ms[i]);
         assert_eq!(number(row[1]), series.throughput_per_s[i]);
         assert_eq!(number(row[2]) as u64, series.applied[i]);
@@ -130,7 +132,15 @@ fn the_metrics_csv_reads_back_to_the_same_series() {
         assert_eq!(number(row[4]) as u64, series.lost_cumulative[i]);
         assert_eq!(optional(row[5]), series.latency_p50_ms[i]);
         assert_eq!(optional(row[6]), series.latency_p99_ms[i]);
+        for (p, lag) in series.backlog.iter().enumerate() {
+            assert_eq!(
+                number(row[7 + p]) as u64,
+                lag[i],
+                "partition {p}'s lag in row {i}"
+            );
+        }
     }
+    assert!(series.backlog.iter().flatten().any(|&lag| lag > 0));
     assert!(series.lost_cumulative.last().copied().unwrap_or(0) > 0);
 }
 

@@ -19,6 +19,9 @@ mod textbook_cases;
 mod kafka_offsets;
 
 #[cfg(test)]
+mod backlog;
+
+#[cfg(test)]
 mod rabbitmq;
 
 #[cfg(test)]

@@ -144,6 +144,26 @@ pub fn run(r: &Report) -> String {
             ),
         );
     }
+    // Kafka's consumer lag per partition (the queue families' depth is in their own lines).
+    if r.queue.is_none()
+        && r.sqs.is_none()
+        && let Some((line_no, peak, at)) = r.series.peak_backlog()
+    {
+        let end: u64 = r.series.final_backlog().iter().sum();
+        line(
+            "consumer lag",
+            format!(
+                "peak {} records in {} (log end offset minus committed offset, sampled at {:.0} ms); {} in all partitions at the end",
+                peak,
+                r.series
+                    .backlog_lines
+                    .get(line_no)
+                    .map_or("?", String::as_str),
+                at,
+                end
+            ),
+        );
+    }
     if let Some(q) = &r.queue {
         let prefetch = match (q.auto_ack, q.prefetch) {
             (true, _) => "auto-ack (prefetch does not apply)".to_string(),

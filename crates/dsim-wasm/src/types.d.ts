@@ -1191,6 +1191,18 @@ export type SeriesReport = {
    */
   latency_p50_ms: Array<number | null>,
   latency_p99_ms: Array<number | null>,
+  /**
+   * What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...),
+   * RabbitMQ's `ready` and `unacked`, SQS's `visible` and `in flight`.
+   */
+  backlog_lines: Array<string>,
+  /**
+   * What waited in the broker at the end of each bucket (at the run's last event for the
+   * last one), one list per line of `backlog_lines`, each as long as `t_ms`. Kafka: each
+   * partition's consumer lag, its log end offset minus the group's committed offset;
+   * RabbitMQ: messages ready and unacknowledged; SQS: messages visible and in flight.
+   */
+  backlog: Array<Array<number>>,
 };
 
 /**

@@ -332,6 +332,7 @@ async fn a_double_charge_shows_two_charges_and_copies_as_mermaid() {
         "chart-latency",
         "chart-latency-histogram",
         "chart-dup-loss",
+        "chart-backlog",
     ] {
         assert!(find(&root, &format!("{chart}-svg")).is_some(), "{chart}");
     }

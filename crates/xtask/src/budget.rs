@@ -90,20 +90,24 @@ pub struct Budget {
 /// Raised to 392,000 the same evening (measured 391,561) for the texts an audit against
 /// `shared/brokers.md` made faithful (knob help, refusals and presets say more: the in-sync
 /// set of acks=all, quorum queues, scaled-down times, what TCP never does).
+/// Then for the broker's backlog over time (Kafka's consumer lag per partition, RabbitMQ's
+/// ready and unacked, SQS's visible and in flight: its sampling in the core, the report's
+/// series, the chart): the main module to 395,500 (395,031), the lower panels to 108,500
+/// (108,261), the worker to 290,100 (289,902), the JS API to 315,500 (315,308).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 392_000,
+        max_gzipped: 395_500,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 108_000,
+        max_gzipped: 108_500,
     },
     Budget {
         what: "the <delivery-playground> element's view (a chunk of the page's wasm, fetched by the first element of a page)",
@@ -117,14 +121,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 288_800,
+        max_gzipped: 290_100,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 314_100,
+        max_gzipped: 315_500,
     },
 ];
 

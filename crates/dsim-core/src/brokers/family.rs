@@ -402,3 +402,38 @@ impl Simulation {
         }
     }
 }
+
+/// What waits in the broker, sampled over time (`Series::record_backlog`): what an operator of
+/// each system watches.
+impl Simulation {
+    /// Kafka: the consumer lag of each partition, its log end offset minus the group's
+    /// committed offset (kafka-consumer-groups' LAG, which counts from the high watermark: it
+    /// trails the log end by the records still replicating); RabbitMQ: the queue's messages
+    /// ready and unacknowledged (`messages_ready`, `messages_unacknowledged`); SQS: messages
+    /// visible and in flight (`ApproximateNumberOfMessagesVisible`, `...NotVisible`).
+    pub(crate) fn backlog(&self, out: &mut Vec<u64>) {
+        out.clear();
+        match &self.family {
+            Family::Kafka => out.extend(
+                self.logs
+                    .iter()
+                    .map(|log| log.end().saturating_sub(log.committed)),
+            ),
+            Family::RabbitMq(q) => out.extend([q.ready() as u64, q.unacked() as u64]),
+            Family::Sqs { queue, .. } => {
+                out.extend([queue.visible() as u64, queue.in_flight() as u64])
+            }
+        }
+    }
+
+    /// The names of `backlog`'s numbers, for the report.
+    pub(crate) fn backlog_lines(&self) -> Vec<String> {
+        match &self.family {
+            Family::Kafka => (0..self.logs.len())
+                .map(|p| format!("partition {p}"))
+                .collect(),
+            Family::RabbitMq(_) => vec!["ready".into(), "unacked".into()],
+            Family::Sqs { .. } => vec!["visible".into(), "in flight".into()],
+        }
+    }
+}

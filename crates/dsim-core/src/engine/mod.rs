@@ -378,6 +378,8 @@ pub struct Simulation {
     pub(crate) loss_causes: BTreeMap<u32, crate::engine::messages::Cause>,
     pub(crate) status: Status,
     max_events: u64,
+    /// `sample_limit`, kept so the event loop reads one field.
+    pop_limit: Micros,
 }
 
 /// The most events any run may take, however hopeless the fault mix: under 20 s of wall time
@@ -477,9 +479,11 @@ impl Simulation {
             loss_causes: BTreeMap::new(),
             status: Status::Running,
             max_events: event_budget(s.messages),
+            pop_limit: 0,
             timing,
             scenario: s,
         };
+        sim.pop_limit = sim.sample_limit();
         if sim.scenario.messages > 0 {
             sim.queue.schedule(0, Event::Produce { msg: 0 });
         }
@@ -603,25 +607,56 @@ impl Simulation {
             self.status = Status::Stalled;
             return false;
         }
-        match self.queue.pop_until(self.timing.horizon) {
-            Some((at, event)) => {
-                self.now = at;
-                self.metrics.counters.events += 1;
-                self.handle(event);
-                true
+        // `pop_limit` stops short of the next backlog sample as well as of the horizon, so
+        // the sample costs the hot path nothing: one comparison the queue makes anyway.
+        let (at, event) = loop {
+            match self.queue.pop_until(self.pop_limit) {
+                Some(next) => break next,
+                // Sampling moves the limit past `at`, so the next pop takes that event.
+                None => match self.queue.peek_time() {
+                    Some(at) if at <= self.timing.horizon => self.sample_backlog(at),
+                    _ => return self.stop_or_finish(),
+                },
             }
-            None => {
-                match self.queue.peek_time() {
-                    // The next event lies beyond the horizon: stop there.
-                    Some(_) => {
-                        self.now = self.now.max(self.timing.horizon);
-                        self.status = Status::Stalled;
-                    }
-                    None => self.finish(),
-                }
-                false
+        };
+        self.now = at;
+        self.metrics.counters.events += 1;
+        self.handle(event);
+        true
+    }
+
+    /// No event is left before the horizon: the run stops there, or, with nothing left at
+    /// all, ends (`finish`).
+    #[cold]
+    fn stop_or_finish(&mut self) -> bool {
+        match self.queue.peek_time() {
+            // The next event lies beyond the horizon: stop there.
+            Some(_) => {
+                self.now = self.now.max(self.timing.horizon);
+                self.status = Status::Stalled;
             }
+            None => self.finish(),
         }
+        false
+    }
+
+    /// Samples what waits in the broker at each bucket end up to `at`, before the event at
+    /// `at` changes it (`Family::backlog`).
+    #[cold]
+    #[inline(never)]
+    fn sample_backlog(&mut self, at: Micros) {
+        let mut backlog = Vec::new();
+        self.backlog(&mut backlog);
+        self.metrics.series.record_backlog(at, &backlog);
+        self.pop_limit = self.sample_limit();
+    }
+
+    /// How far the event loop may pop before it must stop: the horizon, or just short of the
+    /// next bucket end whose backlog is due.
+    fn sample_limit(&self) -> Micros {
+        self.timing
+            .horizon
+            .min(self.metrics.series.next_sample_us() - 1)
     }
 
     #[cold]

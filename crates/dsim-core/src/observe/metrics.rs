@@ -158,6 +158,9 @@ pub struct Bucket {
     pub lost: u64,
     latency: Vec<u32>,
     latency_count: u64,
+    /// What waits at the bucket's end, one number per line of the broker's backlog (see
+    /// `Family::backlog`); empty until the run has passed that instant.
+    pub backlog: Vec<u64>,
 }
 
 impl Bucket {
@@ -169,10 +172,15 @@ impl Bucket {
             lost: 0,
             latency: Vec::new(),
             latency_count: 0,
+            backlog: Vec::new(),
         }
     }
 
     fn merge(&mut self, other: &Bucket) {
+        // Two buckets become one that ends where the second ends: its backlog, once sampled.
+        if !other.backlog.is_empty() {
+            self.backlog.clone_from(&other.backlog);
+        }
         self.applied += other.applied;
         self.unique += other.unique;
         self.duplicates += other.duplicates;
@@ -214,6 +222,8 @@ pub struct Series {
     /// The bucket last recorded into and the times it covers, `[from, to)`: records come in
     /// time order, so nearly every one lands there without a 64-bit division.
     last: (Micros, Micros, usize),
+    /// The next bucket end at which the backlog is due to be sampled (`sample_due`).
+    next_sample_us: Micros,
 }
 
 const MAX_BUCKETS: usize = 240;
@@ -236,6 +246,30 @@ impl Series {
             bucket_us: width,
             buckets: Vec::new(),
             last: (0, 0, 0),
+            next_sample_us: width,
+        }
+    }
+
+    /// The next bucket end whose backlog has not been sampled: the event loop stops short of
+    /// it to sample (`Simulation::step_one`).
+    pub fn next_sample_us(&self) -> Micros {
+        self.next_sample_us
+    }
+
+    /// Records `backlog`, the state before the event at `at`, as the backlog at every bucket
+    /// end up to `at` not yet sampled: nothing changed between the last event and this one.
+    /// Creates the buckets it fills, so the series reaches the run's last event.
+    pub fn record_backlog(&mut self, at: Micros, backlog: &[u64]) {
+        while self.next_sample_us <= at {
+            let end = self.next_sample_us;
+            self.bucket(end - 1).backlog.clear();
+            self.bucket(end - 1).backlog.extend_from_slice(backlog);
+            // `bucket` may have merged buckets (twice as wide): the next end is that of the
+            // bucket after the one just filled, at the width now in force.
+            self.next_sample_us = ((end - 1) / self.bucket_us + 1) * self.bucket_us;
+            if self.next_sample_us <= end {
+                self.next_sample_us = end + self.bucket_us;
+            }
         }
     }
 

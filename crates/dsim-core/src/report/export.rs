@@ -247,15 +247,22 @@ fn csv_number(v: f64) -> String {
 }
 
 /// The metrics' time series, one row per bucket of simulated time. Latency cells are empty
-/// in buckets where no message was applied for the first time.
+/// in buckets where no message was applied for the first time. The broker's backlog at each
+/// bucket's end follows, one column per line (`backlog_partition_0`, ..., or
+/// `backlog_ready`, `backlog_unacked`, or `backlog_visible`, `backlog_in_flight`).
 pub fn series_csv(series: &SeriesReport) -> String {
     let mut out = String::from(
-        "t_ms,throughput_per_s,applied,duplicates_cumulative,lost_cumulative,latency_p50_ms,latency_p99_ms\n",
+        "t_ms,throughput_per_s,applied,duplicates_cumulative,lost_cumulative,latency_p50_ms,latency_p99_ms",
     );
+    for name in &series.backlog_lines {
+        out.push_str(",backlog_");
+        out.push_str(&name.replace(' ', "_"));
+    }
+    out.push('\n');
     let optional = |v: Option<f64>| v.map(csv_number).unwrap_or_default();
     for i in 0..series.t_ms.len() {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{}",
             csv_number(series.t_ms[i]),
             csv_number(series.throughput_per_s[i]),
             series.applied[i],
@@ -264,6 +271,11 @@ pub fn series_csv(series: &SeriesReport) -> String {
             optional(series.latency_p50_ms[i]),
             optional(series.latency_p99_ms[i]),
         ));
+        for line in &series.backlog {
+            out.push(',');
+            out.push_str(&line.get(i).copied().unwrap_or(0).to_string());
+        }
+        out.push('\n');
     }
     out
 }

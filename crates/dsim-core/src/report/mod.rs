@@ -55,6 +55,41 @@ pub struct SeriesReport {
     /// Approximate latency percentiles of the messages first applied in each bucket.
     pub latency_p50_ms: Vec<Option<f64>>,
     pub latency_p99_ms: Vec<Option<f64>>,
+    /// What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...),
+    /// RabbitMQ's `ready` and `unacked`, SQS's `visible` and `in flight`.
+    pub backlog_lines: Vec<String>,
+    /// What waited in the broker at the end of each bucket (at the run's last event for the
+    /// last one), one list per line of `backlog_lines`, each as long as `t_ms`. Kafka: each
+    /// partition's consumer lag, its log end offset minus the group's committed offset;
+    /// RabbitMQ: messages ready and unacknowledged; SQS: messages visible and in flight.
+    pub backlog: Vec<Vec<u64>>,
+}
+
+impl SeriesReport {
+    /// The largest backlog sampled and where: `(line, value, ms)`, the time being the end of
+    /// its bucket, where it was sampled; the earliest of equal peaks. `None` when nothing was
+    /// sampled.
+    pub fn peak_backlog(&self) -> Option<(usize, u64, f64)> {
+        let mut peak: Option<(usize, u64, f64)> = None;
+        for (line, values) in self.backlog.iter().enumerate() {
+            for (i, &v) in values.iter().enumerate() {
+                let t = self.t_ms.get(i).copied().unwrap_or(0.0) + self.bucket_ms;
+                match peak {
+                    Some((_, best, at)) if v < best || (v == best && t >= at) => {}
+                    _ => peak = Some((line, v, t)),
+                }
+            }
+        }
+        peak
+    }
+
+    /// The backlog at the run's end (the last sample), one number per line.
+    pub fn final_backlog(&self) -> Vec<u64> {
+        self.backlog
+            .iter()
+            .map(|l| l.last().copied().unwrap_or(0))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -870,7 +905,13 @@ impl Simulation {
             lost_cumulative: Vec::with_capacity(s.buckets.len()),
             latency_p50_ms: Vec::with_capacity(s.buckets.len()),
             latency_p99_ms: Vec::with_capacity(s.buckets.len()),
+            backlog_lines: self.backlog_lines(),
+            backlog: Vec::new(),
         };
+        // Bucket ends the run has not passed yet have no sample: what waits now stands there.
+        let mut now = Vec::new();
+        self.backlog(&mut now);
+        out.backlog = vec![Vec::with_capacity(s.buckets.len()); now.len()];
         for (i, b) in s.buckets.iter().enumerate() {
             dup += b.duplicates;
             lost += b.lost;
@@ -883,6 +924,14 @@ impl Simulation {
                 .push(b.latency_quantile(0.5).map(us_to_ms));
             out.latency_p99_ms
                 .push(b.latency_quantile(0.99).map(us_to_ms));
+            let sample = if b.backlog.len() == now.len() {
+                &b.backlog
+            } else {
+                &now
+            };
+            for (line, v) in out.backlog.iter_mut().zip(sample) {
+                line.push(*v);
+            }
         }
         out
     }

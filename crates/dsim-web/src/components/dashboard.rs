@@ -191,6 +191,9 @@ pub fn LiveCharts() -> impl IntoView {
             .with(|r| charts::latency_histogram(&r.latency_histogram, LARGE))
     });
     let dup_loss = Memo::new(move |_| store.report.with(|r| charts::dup_loss(r, LARGE, None)));
+    let backlog = Memo::new(move |_| store.report.with(|r| charts::backlog(r, LARGE)));
+    // The chart's title names what the broker of the run shown keeps waiting.
+    let backlog_title = Memo::new(move |_| store.report.with(|r| charts::backlog_title(r).0));
     // While time-travelling, a line at the instant shown on every chart over time.
     let marker = Signal::derive(move || {
         let t_ms = store.travel.with(|m| m.as_ref().map(|m| m.t_ms))?;
@@ -202,6 +205,10 @@ pub fn LiveCharts() -> impl IntoView {
             <ChartView chart=latency testid="chart-latency" title="End-to-end latency over time" marker />
             <ChartView chart=histogram testid="chart-latency-histogram" title="Latency histogram" />
             <ChartView chart=dup_loss testid="chart-dup-loss" title="Duplicates and losses, cumulative" marker />
+            {move || {
+                let title = backlog_title.get();
+                view! { <ChartView chart=backlog testid="chart-backlog" title marker /> }
+            }}
         </div>
     }
 }

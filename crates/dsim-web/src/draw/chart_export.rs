@@ -27,6 +27,14 @@ text{fill:#5b6474;font-size:11px;font-family:system-ui,-apple-system,'Segoe UI',
 .s-dup{stroke:#d97706;fill:#d97706}\
 .s-lost{stroke:#c0262d;fill:#c0262d}\
 .s-hist{stroke:#6d5bd0;fill:#6d5bd0}\
+.s-part0,.s-ready{stroke:#2857b8;fill:#2857b8}\
+.s-part1{stroke:#0f7d70;fill:#0f7d70}\
+.s-part2,.s-unacked{stroke:#c2410c;fill:#c2410c}\
+.s-part3{stroke:#7c3aed;fill:#7c3aed}\
+.s-part4{stroke:#a16207;fill:#a16207}\
+.s-part5{stroke:#be185d;fill:#be185d}\
+.s-part6{stroke:#4d7c0f;fill:#4d7c0f}\
+.s-part7{stroke:#475569;fill:#475569}\
 .fault-band{fill:#7c3aed;fill-opacity:.12;stroke:none}\
 .fault-line{stroke:#7c3aed;stroke-width:1.5;stroke-dasharray:3 3}\
 .fault-label{fill:#6d28d9;font-size:10px}\

@@ -494,6 +494,106 @@ pub fn dup_loss(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart
     )
 }
 
+/// Up to this many Kafka partitions get a line each on the backlog chart; more are drawn as
+/// their sum and their largest.
+pub const PARTITION_LINES: usize = 8;
+/// Short, so that eight fit the legend's row; the chart's title says they are partitions.
+const PARTITION_NAMES: [&str; PARTITION_LINES] = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+const PARTITION_CLASSES: [&str; PARTITION_LINES] = [
+    "s-part0", "s-part1", "s-part2", "s-part3", "s-part4", "s-part5", "s-part6", "s-part7",
+];
+
+/// What the backlog chart is about for the report's broker: its title and its y axis.
+pub fn backlog_title(report: &Report) -> (&'static str, &'static str) {
+    match report.scenario.broker {
+        dsim_core::Broker::Kafka => ("Consumer lag per partition over time", "records behind"),
+        dsim_core::Broker::RabbitMq => (
+            "Queue depth over time: ready and unacknowledged",
+            "messages",
+        ),
+        dsim_core::Broker::Sqs | dsim_core::Broker::SqsFifo => {
+            ("Messages visible and in flight over time", "messages")
+        }
+    }
+}
+
+/// What waited in the broker at each bucket's end (`SeriesReport::backlog`): Kafka's consumer
+/// lag, one line per partition (their sum and the largest past `PARTITION_LINES`
+/// partitions); RabbitMQ's messages ready and unacknowledged; SQS's visible and in flight.
+pub fn backlog(report: &Report, frame: Frame) -> Chart {
+    let s = &report.series;
+    let show = |v: f64| thousands(v as u64);
+    let as_values = |line: &[u64]| line.iter().map(|v| Some(*v as f64)).collect::<Vec<_>>();
+    let lines: Vec<Series> = match report.scenario.broker {
+        dsim_core::Broker::Kafka if s.backlog.len() <= PARTITION_LINES => s
+            .backlog
+            .iter()
+            .enumerate()
+            .map(|(p, line)| Series {
+                name: PARTITION_NAMES[p],
+                class: PARTITION_CLASSES[p],
+                dashed: false,
+                values: as_values(line),
+                show: &show,
+            })
+            .collect(),
+        dsim_core::Broker::Kafka => {
+            let at = |i: usize| {
+                s.backlog
+                    .iter()
+                    .map(move |l| l.get(i).copied().unwrap_or(0))
+            };
+            vec![
+                Series {
+                    name: "all partitions",
+                    class: "s-part0",
+                    dashed: false,
+                    values: (0..s.t_ms.len())
+                        .map(|i| Some(at(i).sum::<u64>() as f64))
+                        .collect(),
+                    show: &show,
+                },
+                Series {
+                    name: "largest partition",
+                    class: "s-part1",
+                    dashed: true,
+                    values: (0..s.t_ms.len())
+                        .map(|i| Some(at(i).max().unwrap_or(0) as f64))
+                        .collect(),
+                    show: &show,
+                },
+            ]
+        }
+        broker => {
+            let names = if broker == dsim_core::Broker::RabbitMq {
+                ["ready", "unacked"]
+            } else {
+                ["visible", "in flight"]
+            };
+            s.backlog
+                .iter()
+                .zip(names.into_iter().zip(["s-ready", "s-unacked"]))
+                .map(|(line, (name, class))| Series {
+                    name,
+                    class,
+                    dashed: false,
+                    values: as_values(line),
+                    show: &show,
+                })
+                .collect()
+        }
+    };
+    time_chart(
+        frame,
+        s,
+        &report.scripted_faults,
+        time_extent(report),
+        backlog_title(report).1,
+        4.0,
+        lines,
+    )
+}
+
 /// The latency histogram: one bar per 1-2-5 bin, empty bins at either end left out.
 pub fn latency_histogram(bins: &[HistogramBin], frame: Frame) -> Chart {
     let first = bins.iter().position(|b| b.count > 0);
@@ -588,6 +688,44 @@ mod tests {
         let mut sim = Simulation::new(&s);
         sim.run_to_end();
         sim.report()
+    }
+
+    /// The backlog chart draws what the report sampled, named as each system names it: a line
+    /// per Kafka partition up to eight (their sum and the largest beyond), RabbitMQ's ready and
+    /// unacked, SQS's visible and in flight; its tooltip reads the report's numbers.
+    #[test]
+    fn the_backlog_chart_names_each_brokers_lines_and_reads_the_report() {
+        let kafka = finished("messages=2000");
+        let chart = backlog(&kafka, LARGE);
+        let names: Vec<&str> = chart.lines.iter().map(|l| l.name).collect();
+        assert_eq!(names, PARTITION_NAMES);
+        assert_eq!(chart.y_axis.title, "records behind");
+        let (line, peak, _) = kafka.series.peak_backlog().expect("sampled");
+        let at = kafka.series.backlog[line]
+            .iter()
+            .position(|&v| v == peak)
+            .unwrap();
+        let want = format!("p{line}: {}", thousands(peak));
+        assert!(
+            chart.hover[at].rows.iter().any(|(_, row)| *row == want),
+            "{want}"
+        );
+
+        let wide = finished("messages=2000&partitions=16&consumers=16");
+        let names: Vec<&str> = backlog(&wide, LARGE).lines.iter().map(|l| l.name).collect();
+        assert_eq!(names, ["all partitions", "largest partition"]);
+
+        let rabbit = finished("broker=rabbitmq&messages=500&processing-ms=10");
+        let chart = backlog(&rabbit, LARGE);
+        let names: Vec<&str> = chart.lines.iter().map(|l| l.name).collect();
+        assert_eq!(names, ["ready", "unacked"]);
+        assert_eq!(
+            backlog_title(&rabbit).0,
+            "Queue depth over time: ready and unacknowledged"
+        );
+        let sqs = finished("broker=sqs&messages=500");
+        let names: Vec<&str> = backlog(&sqs, LARGE).lines.iter().map(|l| l.name).collect();
+        assert_eq!(names, ["visible", "in flight"]);
     }
 
     #[test]
