@@ -93,7 +93,7 @@ pub struct Budget {
 /// Then for the broker's backlog over time (Kafka's consumer lag per partition, RabbitMQ's
 /// ready and unacked, SQS's visible and in flight: its sampling in the core, the report's
 /// series, the chart): the main module to 395,500 (395,031), the lower panels to 108,500
-/// (108,261), the worker to 290,100 (289,902), the JS API to 315,500 (315,308).
+/// (108,261), the worker to 290,100 (289,902), the JS API to 315,600 (315,519).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
@@ -128,7 +128,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 315_500,
+        max_gzipped: 315_600,
     },
 ];
 
