@@ -10,9 +10,10 @@ pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::brokers::Family;
+use crate::brokers::kafka::TxnCoordinator;
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
+use crate::brokers::{Family, PollState};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::clients::producer_session::ProducerSession;
@@ -352,6 +353,10 @@ pub struct Simulation {
     /// Consumers the group currently counts as members, sorted: partition `p` belongs to
     /// `members[p % members.len()]`.
     pub(crate) members: Vec<u16>,
+    /// The broker's side of each consumer's polls (`brokers::PollState`).
+    pub(crate) polls: Vec<PollState>,
+    /// The transaction coordinator's state per consumer (`brokers/kafka/coordinator.rs`).
+    pub(crate) txn_coordinator: TxnCoordinator,
     pub(crate) relays: Vec<Relay>,
     /// Each producer's (or relay's) session: producer ID, epoch, per-partition sequence
     /// numbers and in-flight window (see `producer_session`).
@@ -457,6 +462,8 @@ impl Simulation {
             },
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
             members: (0..consumers as u16).collect(),
+            polls: vec![PollState::default(); consumers],
+            txn_coordinator: TxnCoordinator::new(consumers),
             relays: (0..producers).map(|_| Relay::default()).collect(),
             sessions,
             producer_states,
@@ -823,6 +830,14 @@ impl Simulation {
     }
 
     // ----- Shared bookkeeping -----
+
+    /// Which producer publishes `msg`: message IDs are dealt round robin over the producers
+    /// (one relay each). Each message's state keeps it from its creation (see
+    /// `MsgState::producer`); this is the rule, for where the state is not at hand (a
+    /// resolved message's record still in the log).
+    pub(crate) fn producer_of(&self, msg: u32) -> u16 {
+        (msg % self.relays.len() as u32) as u16
+    }
 
     pub(crate) fn new_message(&mut self) -> u32 {
         let created_at = self.now;

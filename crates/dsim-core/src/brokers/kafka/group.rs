@@ -9,13 +9,29 @@
 
 use super::log::{EntryState, Txn};
 use crate::brokers::kafka::delivery_key;
-use crate::clients::consumer::Assignment;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
+
+/// A partition the group gave a consumer, and how far that consumer has got in it. The group
+/// hands it out (`assign_owned`) with the partition's new epoch; the consumer moves its
+/// positions on and carries them in its offset commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub partition: u16,
+    /// The partition's epoch when it was given to this consumer: a commit carries it, and
+    /// the coordinator accepts it only while nobody has been given the partition since.
+    pub epoch: u32,
+    /// The next offset to receive (Kafka's consumer position).
+    pub position: u64,
+    /// The offset after the last processed record: what an offset commit carries.
+    pub processed: u64,
+    /// The offset the coordinator confirmed last.
+    pub acked: u64,
+}
 
 impl Simulation {
     // ----- Membership and assignment -----
@@ -175,7 +191,7 @@ impl Simulation {
         if !c.alive || c.session != session {
             return;
         }
-        c.parked_fetch = true;
+        self.polls[consumer as usize].parked = true;
         self.serve_fetch(consumer);
     }
 
@@ -187,7 +203,7 @@ impl Simulation {
             return;
         }
         let c = &self.consumers[consumer as usize];
-        if !c.parked_fetch || !c.alive || !c.member {
+        if !self.polls[consumer as usize].parked || !c.alive || !c.member {
             return;
         }
         let session = c.session;
@@ -238,7 +254,7 @@ impl Simulation {
             self.fetch_scratch = batch;
             return;
         }
-        self.consumers[consumer as usize].parked_fetch = false;
+        self.polls[consumer as usize].parked = false;
         self.send_fetch_response(consumer, session, &batch);
         self.fetch_scratch = batch;
     }
@@ -252,7 +268,7 @@ impl Simulation {
         let first = self.entries.get(batch[0]);
         // Keyed on the first record's read and on the responses lost in a row before this
         // one, so that each request after a lost response draws afresh.
-        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let lost_before = self.polls[consumer as usize].lost_responses;
         let verdict = self.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
@@ -265,11 +281,11 @@ impl Simulation {
             Verdict::Drop { scripted } => (None, scripted),
             Verdict::Deliver { delay, .. } => (Some(delay), None),
         };
-        let c = &mut self.consumers[consumer as usize];
-        c.lost_fetches = if delay.is_some() {
+        let poll = &mut self.polls[consumer as usize];
+        poll.lost_responses = if delay.is_some() {
             0
         } else {
-            c.lost_fetches.wrapping_add(1)
+            poll.lost_responses.wrapping_add(1)
         };
         for &entry in batch {
             let e = self.entries.get_mut(entry);

@@ -8,6 +8,8 @@ mod produce;
 pub(crate) mod producer_state;
 mod replication;
 
+pub(crate) use coordinator::TxnCoordinator;
+pub(crate) use group::Assignment;
 pub(crate) use log::delivery_key;
 pub use log::{Entries, EntryState, PartitionLog, Txn, Writer};
 pub use replication::Isr;

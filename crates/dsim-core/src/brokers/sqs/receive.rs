@@ -96,7 +96,7 @@ impl Simulation {
             if self.family.sqs().is_none_or(|q| q.visible() == 0) {
                 return;
             }
-            if self.consumers[c].parked_fetch {
+            if self.polls[c].parked {
                 self.sqs_serve(c as u16);
             }
         }
@@ -110,7 +110,7 @@ impl Simulation {
         if !c.alive || c.session != session {
             return;
         }
-        c.parked_fetch = true;
+        self.polls[consumer as usize].parked = true;
         self.sqs_serve(consumer);
     }
 
@@ -123,7 +123,7 @@ impl Simulation {
             return;
         }
         let c = &self.consumers[consumer as usize];
-        if !c.parked_fetch || !c.alive {
+        if !self.polls[consumer as usize].parked || !c.alive {
             return;
         }
         let session = c.session;
@@ -165,7 +165,7 @@ impl Simulation {
             // Nothing visible: the poll keeps waiting.
             return;
         }
-        self.consumers[consumer as usize].parked_fetch = false;
+        self.polls[consumer as usize].parked = false;
         self.sqs_send_receive_response(consumer, session, &batch);
     }
 
@@ -181,7 +181,7 @@ impl Simulation {
     ) {
         self.metrics.counters.network_messages += 1;
         let first = self.entries.get(batch[0].1.held.0);
-        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let lost_before = self.polls[consumer as usize].lost_responses;
         let verdict = self.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
@@ -194,11 +194,11 @@ impl Simulation {
             Verdict::Drop { scripted } => (None, scripted),
             Verdict::Deliver { delay, .. } => (Some(delay), None),
         };
-        let c = &mut self.consumers[consumer as usize];
-        c.lost_fetches = if delay.is_some() {
+        let poll = &mut self.polls[consumer as usize];
+        poll.lost_responses = if delay.is_some() {
             0
         } else {
-            c.lost_fetches.wrapping_add(1)
+            poll.lost_responses.wrapping_add(1)
         };
         let vt_ms = self.scenario.visibility_timeout_ms;
         for &(position, stored, receive) in batch {
@@ -604,7 +604,8 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
-        c.parked_fetch = false;
+        self.polls[consumer as usize].parked = false;
+        let c = &mut self.consumers[consumer as usize];
         let mut dropped: Vec<(Item, bool)> = in_hand.into_iter().map(|i| (i, amo)).collect();
         if let Some((item, _)) = c.current.take() {
             dropped.push((item, amo));
