@@ -109,12 +109,16 @@ pub(crate) const ARROWS: &[(&str, &str, &str)] = &[
     ("report", "time", "µs to ms"),
 ];
 
-/// The one file that may ask which broker family a run has (match `Family`'s variants).
-pub(crate) const FAMILY_DISPATCH: &str = "brokers/family.rs";
+/// The files that may ask which broker family a run has (match `Family`'s variants): the
+/// dispatch of the broker's side, and the dispatch of the consumer's side. Two, not one,
+/// because the brokers may not call the clients: a consumer's step that differs by family
+/// (its next work, a delivery arriving, its crash) is dispatched on the clients' side, so
+/// that each arm calls that family's consumer and, through it, its broker.
+pub(crate) const FAMILY_DISPATCH: &[&str] = &["brokers/family.rs", "clients/family_side.rs"];
 
-/// Files other than `FAMILY_DISPATCH` that match on `Family::Kafka`, `Family::RabbitMq` or
-/// `Family::Sqs`, with the first such line: each is a branch on the broker family outside
-/// the dispatch methods.
+/// Files other than the `FAMILY_DISPATCH` ones that match on `Family::Kafka`,
+/// `Family::RabbitMq` or `Family::Sqs`, with the first such line: each is a branch on the
+/// broker family outside the dispatch methods.
 pub(crate) fn family_branches(src: &Path) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
     collect(src, &mut files)?;
@@ -123,7 +127,7 @@ pub(crate) fn family_branches(src: &Path) -> Result<Vec<String>, String> {
     for path in files {
         let rel = path.strip_prefix(src).map_err(|e| e.to_string())?;
         let rel = rel.display().to_string();
-        if rel == FAMILY_DISPATCH {
+        if FAMILY_DISPATCH.contains(&rel.as_str()) {
             continue;
         }
         let code = read_code(&path)?;
@@ -670,7 +674,7 @@ mod tests {
         }
     }
 
-    /// Only `brokers/family.rs` branches on the broker family.
+    /// Only `brokers/family.rs` and `clients/family_side.rs` branch on the broker family.
     #[test]
     fn only_the_family_dispatch_branches_on_the_family() {
         let branches = family_branches(&core_src()).expect("dsim-core's source reads");
@@ -685,6 +689,11 @@ mod tests {
         fs::write(
             dir.join("brokers/family.rs"),
             "match f { Family::Kafka => 1 }",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("clients/family_side.rs"),
+            "match f { Family::Sqs { .. } => 1 }",
         )
         .unwrap();
         fs::write(

@@ -3,6 +3,10 @@
 //! (with their stalls, the zombie case).
 
 pub(crate) mod consumer;
+mod family_side;
+mod group_member;
 pub(crate) mod producer;
 pub(crate) mod producer_session;
+mod rabbitmq;
+mod sqs;
 pub(crate) mod zombie;

@@ -4,6 +4,7 @@
 //! advanced a number of events or up to a simulated time, so a UI can animate a run.
 
 pub mod faults;
+mod handoffs;
 pub(crate) mod messages;
 pub(crate) mod queue;
 pub(crate) mod timers;

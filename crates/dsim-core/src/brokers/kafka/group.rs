@@ -36,32 +36,20 @@ pub struct Assignment {
 impl Simulation {
     // ----- Membership and assignment -----
 
+    /// The coordinator's member list follows the consumers it counts (`Consumer::member`):
+    /// after a join, a restart or a session timeout.
+    pub(crate) fn count_members(&mut self) {
+        self.members = (0..self.consumers.len() as u16)
+            .filter(|&c| self.consumers[c as usize].member)
+            .collect();
+    }
+
     pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
         if self.members.is_empty() {
             None
         } else {
             Some(self.members[partition as usize % self.members.len()])
         }
-    }
-
-    /// Membership changed: the group hands the partitions out again. A member gives up the
-    /// partitions it loses at a poll, committing what it processed first (Kafka commits
-    /// before it rejoins, `onJoinPrepare`): an idle member at once, a busy one when it has
-    /// finished its poll's records. A partition goes to its new owner, from the committed
-    /// offset, once its live holder has let it go. A stalled or crashed consumer takes no
-    /// part: it learns at its next poll or restart, and once the group has removed it, its
-    /// partitions move without waiting for it.
-    pub(crate) fn rebalance(&mut self) {
-        self.members = (0..self.consumers.len() as u16)
-            .filter(|&c| self.consumers[c as usize].member)
-            .collect();
-        let n = self.consumers.len() as u16;
-        for c in 0..n {
-            if self.takes_part(c) && self.at_poll(c) {
-                self.revoke_lost(c);
-            }
-        }
-        self.assign_all();
     }
 
     /// Gives every member the partitions that are free to take, and serves its fetch.
@@ -77,24 +65,11 @@ impl Simulation {
         }
     }
 
-    /// Whether a consumer is between polls' work: nothing in hand, buffered or committing.
-    fn at_poll(&self, consumer: u16) -> bool {
-        let c = &self.consumers[consumer as usize];
-        c.current.is_none() && c.queue.is_empty() && c.txn.is_empty() && c.committing.is_none()
-    }
-
-    fn takes_part(&self, consumer: u16) -> bool {
+    /// Whether a consumer takes part in a rebalance: alive and awake (a stalled one sends no
+    /// heartbeats; it learns at its next poll).
+    pub(crate) fn takes_part(&self, consumer: u16) -> bool {
         let c = &self.consumers[consumer as usize];
         c.alive && !c.stalled
-    }
-
-    /// Brings one consumer's assignment up to date with the group, at its poll or restart.
-    /// Partitions it lets go can now go to their new owners.
-    pub(crate) fn sync_assignment(&mut self, consumer: u16) {
-        if self.revoke_lost(consumer) {
-            self.assign_all();
-        }
-        self.assign_owned(consumer);
     }
 
     /// Whether `a` is still the partition's current assignment: nobody was given the
@@ -103,40 +78,10 @@ impl Simulation {
         self.logs[a.partition as usize].epoch == a.epoch
     }
 
-    /// Drops the assignments a consumer no longer holds, and the records it buffered from
-    /// them (their next owner reads them from the committed offset). Returns whether it let
-    /// go of a partition that was still its current assignment.
-    fn revoke_lost(&mut self, consumer: u16) -> bool {
-        let mut released = false;
-        let mut i = self.consumers[consumer as usize].assigned.len();
-        while i > 0 {
-            i -= 1;
-            let a = self.consumers[consumer as usize].assigned[i];
-            let current = self.is_current(&a);
-            let member = self.consumers[consumer as usize].member;
-            if current && member && self.owner_of(a.partition) == Some(consumer) {
-                continue;
-            }
-            if current && self.mode.commits_after_processing() && !self.stalled(consumer) {
-                // Kafka's consumer commits its positions before it gives a partition up
-                // (auto-commit in `onJoinPrepare`), so the next owner does not redo them.
-                self.advance_committed(a.partition, a.processed);
-            }
-            released |= current;
-            self.consumers[consumer as usize].assigned.swap_remove(i);
-            self.drop_buffered(consumer, a.partition);
-        }
-        released
-    }
-
-    fn stalled(&self, consumer: u16) -> bool {
-        self.consumers[consumer as usize].stalled
-    }
-
     /// Gives a member the partitions it owns and has no assignment for, each from the
     /// group's committed offset. The partition's epoch moves on, so anything the previous
     /// holder still commits for it is rejected.
-    fn assign_owned(&mut self, consumer: u16) {
+    pub(crate) fn assign_owned(&mut self, consumer: u16) {
         if !self.consumers[consumer as usize].member {
             return;
         }
