@@ -334,9 +334,10 @@ pub struct Simulation {
     /// The partition logs, with the group's committed offsets (Kafka).
     pub(crate) logs: Vec<PartitionLog>,
     /// The broker family and the state only it has (`brokers::Family`): the engine and the
-    /// clients call it through the dispatch methods of `brokers/family.rs` where the families
-    /// differ (a message becomes ready, a consumer polls, acks, crashes or comes back, the
-    /// broker crashes).
+    /// clients call it through the dispatch methods of `brokers/family.rs` (the broker's side:
+    /// a message becomes ready, a poll arrives, the broker crashes) and
+    /// `clients/family_side.rs` (the consumer's side: it polls, processes, acks, crashes or
+    /// comes back) where the families differ.
     pub(crate) family: Family,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Records a transactional producer commits at one ack, kept between acks.
@@ -680,7 +681,7 @@ impl Simulation {
                 attempt,
                 copy,
                 batch,
-            } => self.on_publish_arrive(msg, attempt, copy, batch),
+            } => self.publish_arrive(msg, attempt, copy, batch),
             Event::PublishAckArrive {
                 msg,
                 producer_id,

@@ -12,4 +12,5 @@ pub(crate) use coordinator::TxnCoordinator;
 pub(crate) use group::Assignment;
 pub(crate) use log::delivery_key;
 pub use log::{Entries, EntryState, PartitionLog, Txn, Writer};
+pub(crate) use produce::{Arrival, Refusal};
 pub use replication::Isr;
