@@ -223,7 +223,7 @@ impl Simulation {
         self.broker_down_until = None;
         match self.family {
             Family::Kafka => {
-                for c in self.members.clone() {
+                for c in self.group.members().to_vec() {
                     self.serve_fetch(c);
                 }
             }

@@ -28,9 +28,6 @@ pub struct Consumer {
     pub alive: bool,
     /// Bumped at every restart; events for an older session are ignored.
     pub session: u32,
-    /// Whether the group counts this consumer (it stays a member until its session times
-    /// out, even while crashed).
-    pub member: bool,
     pub queue: VecDeque<Item>,
     pub current: Option<(Item, Work)>,
     pub fetching: bool,
@@ -70,7 +67,6 @@ impl Default for Consumer {
         Consumer {
             alive: true,
             session: 0,
-            member: true,
             queue: VecDeque::new(),
             current: None,
             fetching: false,
@@ -957,8 +953,9 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
-        if !c.member {
-            c.member = true;
+        if !self.group.is_member(consumer) {
+            // Removed while it was down: it joins again (Kafka's JoinGroup), a rebalance.
+            self.group.set_member(consumer, true);
             self.rebalance();
         } else {
             // Still a member (back before its session timed out): it fetches its committed
@@ -970,11 +967,12 @@ impl Simulation {
 
     #[cold]
     pub(crate) fn on_session_expire(&mut self, consumer: u16, session: u32) {
-        let c = &mut self.consumers[consumer as usize];
-        if c.alive || c.session != session || !c.member {
+        let c = &self.consumers[consumer as usize];
+        if c.alive || c.session != session || !self.group.is_member(consumer) {
             return;
         }
-        c.member = false;
+        // The coordinator heard nothing for a session timeout: it removes the member.
+        self.group.set_member(consumer, false);
         self.rebalance();
     }
 }

@@ -50,7 +50,7 @@ impl Simulation {
             i -= 1;
             let a = self.consumers[consumer as usize].assigned[i];
             let current = self.is_current(&a);
-            let member = self.consumers[consumer as usize].member;
+            let member = self.group.is_member(consumer);
             if current && member && self.owner_of(a.partition) == Some(consumer) {
                 continue;
             }

@@ -11,9 +11,9 @@ pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::brokers::kafka::TxnCoordinator;
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
+use crate::brokers::kafka::{Group, TxnCoordinator};
 use crate::brokers::{Family, PollState};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
@@ -352,9 +352,8 @@ pub struct Simulation {
     /// `acks=0`), so the append path makes one comparison.
     pub(crate) min_insync: u8,
     pub(crate) consumers: Vec<Consumer>,
-    /// Consumers the group currently counts as members, sorted: partition `p` belongs to
-    /// `members[p % members.len()]`.
-    pub(crate) members: Vec<u16>,
+    /// The consumer group's membership, kept by its coordinator (`brokers/kafka/group.rs`).
+    pub(crate) group: Group,
     /// The broker's side of each consumer's polls (`brokers::PollState`).
     pub(crate) polls: Vec<PollState>,
     /// The transaction coordinator's state per consumer (`brokers/kafka/coordinator.rs`).
@@ -463,7 +462,7 @@ impl Simulation {
                 1
             },
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
-            members: (0..consumers as u16).collect(),
+            group: Group::new(consumers),
             polls: vec![PollState::default(); consumers],
             txn_coordinator: TxnCoordinator::new(consumers),
             relays: (0..producers).map(|_| Relay::default()).collect(),

@@ -33,22 +33,61 @@ pub struct Assignment {
     pub acked: u64,
 }
 
+/// The group coordinator's membership. A consumer stays a member until its session times out,
+/// even while crashed or stalled (it sends no heartbeats then); one the group removed learns it
+/// at its next poll or restart and joins again. The partitions are dealt over the member list,
+/// which follows the counted consumers at each rebalance (`count_members`).
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    /// Per consumer, whether the group counts it as a member.
+    counted: Vec<bool>,
+    /// The members at the last rebalance, sorted: partition `p` belongs to
+    /// `members[p % members.len()]`.
+    members: Vec<u16>,
+}
+
+impl Group {
+    /// Every consumer a member, as at the start of a run.
+    pub(crate) fn new(consumers: usize) -> Group {
+        Group {
+            counted: vec![true; consumers],
+            members: (0..consumers as u16).collect(),
+        }
+    }
+
+    pub(crate) fn is_member(&self, consumer: u16) -> bool {
+        self.counted[consumer as usize]
+    }
+
+    /// A consumer joins (`true`) or is removed (`false`); the partitions move at the
+    /// rebalance that follows.
+    pub(crate) fn set_member(&mut self, consumer: u16, member: bool) {
+        self.counted[consumer as usize] = member;
+    }
+
+    /// The members at the last rebalance, sorted.
+    pub(crate) fn members(&self) -> &[u16] {
+        &self.members
+    }
+}
+
 impl Simulation {
     // ----- Membership and assignment -----
 
-    /// The coordinator's member list follows the consumers it counts (`Consumer::member`):
-    /// after a join, a restart or a session timeout.
+    /// A rebalance starts: the member list follows the consumers the group counts.
     pub(crate) fn count_members(&mut self) {
-        self.members = (0..self.consumers.len() as u16)
-            .filter(|&c| self.consumers[c as usize].member)
+        let group = &mut self.group;
+        group.members = (0..group.counted.len() as u16)
+            .filter(|&c| group.counted[c as usize])
             .collect();
     }
 
     pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
-        if self.members.is_empty() {
+        let members = &self.group.members;
+        if members.is_empty() {
             None
         } else {
-            Some(self.members[partition as usize % self.members.len()])
+            Some(members[partition as usize % members.len()])
         }
     }
 
@@ -60,7 +99,7 @@ impl Simulation {
                 self.assign_owned(c);
             }
         }
-        for c in self.members.clone() {
+        for c in self.group.members.clone() {
             self.serve_fetch(c);
         }
     }
@@ -82,13 +121,13 @@ impl Simulation {
     /// group's committed offset. The partition's epoch moves on, so anything the previous
     /// holder still commits for it is rejected.
     pub(crate) fn assign_owned(&mut self, consumer: u16) {
-        if !self.consumers[consumer as usize].member {
+        if !self.group.is_member(consumer) {
             return;
         }
-        let Some(index) = self.members.iter().position(|&m| m == consumer) else {
+        let Some(index) = self.group.members.iter().position(|&m| m == consumer) else {
             return;
         };
-        let n = self.members.len();
+        let n = self.group.members.len();
         let mut p = index;
         while p < self.logs.len() {
             let partition = p as u16;
@@ -116,10 +155,10 @@ impl Simulation {
     /// go at its next poll, and until then nobody else reads the partition.
     fn held_by_live_member(&self, partition: u16) -> bool {
         let epoch = self.logs[partition as usize].epoch;
-        self.consumers.iter().any(|c| {
+        self.consumers.iter().enumerate().any(|(i, c)| {
             c.alive
                 && !c.stalled
-                && c.member
+                && self.group.is_member(i as u16)
                 && c.assigned
                     .iter()
                     .any(|a| a.partition == partition && a.epoch == epoch)
@@ -148,7 +187,7 @@ impl Simulation {
             return;
         }
         let c = &self.consumers[consumer as usize];
-        if !self.polls[consumer as usize].parked || !c.alive || !c.member {
+        if !self.polls[consumer as usize].parked || !c.alive || !self.group.is_member(consumer) {
             return;
         }
         let session = c.session;
