@@ -12,11 +12,12 @@
 //! RabbitMQ or SQS queue is a partition of one whose offsets are queue positions), so it
 //! stays in `Simulation`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
 //!
-//! The dispatchers sit on the hot path of every event (a record becoming ready, a delivery,
-//! the end of processing): a `match` on the variant's tag, the same test the `Option`s it
-//! replaced made; no trait objects, no allocation. Each dispatcher keeps the inlining
-//! attributes of the function it replaced, and the family bodies it calls are `#[inline]`,
-//! so LLVM sees the one function it saw before (instruction counts in the commit message).
+//! The dispatchers sit on the hot path of every event (a record becoming ready, a publish
+//! stored; a delivery and the end of processing on the consumer's side): a `match` on the
+//! variant's tag, the same test the `Option`s it replaced made; no trait objects, no
+//! allocation. Each dispatcher keeps the inlining attributes of the function it replaced, and
+//! the family bodies it calls are `#[inline]`, so LLVM sees the one function it saw before
+//! (instruction counts in the commit message).
 
 use super::kafka::{EntryState, Writer};
 use super::rabbitmq::RabbitQueue;
