@@ -165,7 +165,7 @@ fn boundary(ctx: &Ctx) -> Result<Outcome, String> {
         return Err(format!(
             "only {} may branch on the broker family (a dispatch method there, named after the \
              step, calls each family's folder); found:\n  {}",
-            folders::FAMILY_DISPATCH,
+            folders::FAMILY_DISPATCH.join(" and "),
             branches.join("\n  ")
         ));
     }

@@ -1,8 +1,9 @@
-//! The one place the engine and the clients meet the broker family a run simulates. `Family`
-//! holds what only one family has (RabbitMQ's queue, SQS's queue and its visibility timers);
-//! every `impl Simulation` method here is a dispatch point: one `match` on the family, each
-//! arm calling that family's folder. Nothing else asks which broker a run has (`cargo xtask
-//! test boundary` refuses a match on `Family`'s variants anywhere else). Events that only one
+//! The one place the engine and the clients meet the broker family a run simulates, on the
+//! broker's side. `Family` holds what only one family has (RabbitMQ's queue, SQS's queue and
+//! its visibility timers); every `impl Simulation` method here is a dispatch point: one
+//! `match` on the family, each arm calling that family's folder. The consumer's side of the
+//! same dispatch is `clients/family_side.rs`; nothing else asks which broker a run has
+//! (`cargo xtask test boundary` refuses a match on `Family`'s variants anywhere else). Events that only one
 //! family has (`RabbitAckArrive`, `SqsDeleteArrive`, ...) go from the engine straight to that
 //! family's handler; a family folder reaches its own state with `rabbit_mut`, `sqs_mut`.
 //!
@@ -11,17 +12,17 @@
 //! RabbitMQ or SQS queue is a partition of one whose offsets are queue positions), so it
 //! stays in `Simulation`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
 //!
-//! The dispatchers sit on the hot path of every event (a record becoming ready, a delivery,
-//! the end of processing): a `match` on the variant's tag, the same test the `Option`s it
-//! replaced made; no trait objects, no allocation. Each dispatcher keeps the inlining
-//! attributes of the function it replaced, and the family bodies it calls are `#[inline]`,
-//! so LLVM sees the one function it saw before (instruction counts in the commit message).
+//! The dispatchers sit on the hot path of every event (a record becoming ready, a publish
+//! stored; a delivery and the end of processing on the consumer's side): a `match` on the
+//! variant's tag, the same test the `Option`s it replaced made; no trait objects, no
+//! allocation. Each dispatcher keeps the inlining attributes of the function it replaced, and
+//! the family bodies it calls are `#[inline]`, so LLVM sees the one function it saw before
+//! (instruction counts in the commit message).
 
 use super::kafka::{EntryState, Writer};
-use super::rabbitmq::{Closed, RabbitQueue};
+use super::rabbitmq::RabbitQueue;
 use super::sqs::SqsQueue;
 use crate::engine::Simulation;
-use crate::engine::messages::Item;
 use crate::engine::timers::TimerList;
 use crate::scenario::{Broker, Mode, Scenario};
 use crate::time::Micros;
@@ -200,11 +201,12 @@ impl Simulation {
         }
     }
 
-    /// The broker crashes. Kafka: the partition leader, with a clean or unclean election and
-    /// `failover-ms` of unavailability (`kafka_crash_broker`); RabbitMQ: the node, closing
-    /// every channel and losing what was not yet on disk; SQS: an endpoint outage.
+    /// The broker's side of a crash (see the engine's `crash_broker`). Kafka: the partition
+    /// leader, with a clean or unclean election and `failover-ms` of unavailability
+    /// (`kafka_crash_broker`); RabbitMQ: the node, losing what was not yet on disk; SQS: an
+    /// endpoint outage.
     #[cold]
-    pub(crate) fn crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+    pub(crate) fn broker_goes_down(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
         match self.family {
             Family::Kafka => self.kafka_crash_broker(trigger, scripted),
             Family::RabbitMq(_) => self.rabbit_crash_broker(trigger, scripted),
@@ -222,7 +224,7 @@ impl Simulation {
         self.broker_down_until = None;
         match self.family {
             Family::Kafka => {
-                for c in self.members.clone() {
+                for c in self.group.members().to_vec() {
                     self.serve_fetch(c);
                 }
             }
@@ -240,21 +242,7 @@ impl Simulation {
         }
     }
 
-    // ----- The consumer's side -----
-
-    /// A consumer starts consuming, at the start of a run.
-    /// Kafka: it syncs its partition assignment and polls (`Fetch`); RabbitMQ: it opens its
-    /// channel (`basic.consume`) and waits for pushes; SQS: it long-polls `ReceiveMessage`.
-    pub(crate) fn start_fetching(&mut self, consumer: u16) {
-        match self.family {
-            Family::Kafka => {
-                self.sync_assignment(consumer);
-                self.next_work(consumer);
-            }
-            Family::RabbitMq(_) => self.rabbit_consume(consumer),
-            Family::Sqs { .. } => self.next_work(consumer),
-        }
-    }
+    // ----- The consumer's requests at the broker -----
 
     /// A consumer's poll reaches the broker. Kafka: a `Fetch`, parked until records are
     /// below the high watermark; SQS: a `ReceiveMessage` long poll. RabbitMQ pushes: its
@@ -264,124 +252,6 @@ impl Simulation {
             Family::Kafka => self.kafka_fetch_arrive(consumer, session),
             Family::Sqs { .. } => self.on_sqs_receive_arrive(consumer, session),
             Family::RabbitMq(_) => {}
-        }
-    }
-
-    /// Decides what an idle consumer does next. Kafka: commit what it received
-    /// (at-most-once), process the next record, commit the open transaction, or poll again,
-    /// committing its offsets first when due (`auto.commit.interval.ms`); RabbitMQ: process
-    /// the next pushed delivery; SQS: process what the last receive returned, then
-    /// `ReceiveMessage` again.
-    pub(crate) fn next_work(&mut self, consumer: u16) {
-        let c = &self.consumers[consumer as usize];
-        if !c.alive || c.stalled || c.current.is_some() || c.committing.is_some() {
-            return;
-        }
-        match self.family {
-            Family::Kafka => self.kafka_next_work(consumer),
-            Family::RabbitMq(_) => self.rabbit_next_work(consumer),
-            Family::Sqs { .. } => self.sqs_next_work(consumer),
-        }
-    }
-
-    /// A record reaches a consumer. Kafka: one record of a fetch response, at its partition
-    /// and offset; RabbitMQ: a `basic.deliver` at a queue position (the `basic.ack`'s
-    /// delivery tag); SQS: a message of a receive, whose receive is its receipt handle.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn on_delivery_arrive(
-        &mut self,
-        msg: u32,
-        entry: u32,
-        generation: u32,
-        delivery: u32,
-        key: u8,
-        consumer: u16,
-        session: u32,
-    ) {
-        match self.family {
-            Family::Kafka => {
-                self.kafka_delivery_arrive(msg, entry, generation, delivery, key, consumer, session)
-            }
-            Family::RabbitMq(_) => {
-                let item = self.queue_item(msg, entry, generation, delivery, key);
-                self.rabbit_delivery_arrived(consumer, item, session);
-            }
-            Family::Sqs { .. } => {
-                let item = self.queue_item(msg, entry, generation, delivery, key);
-                self.sqs_delivery_arrived(consumer, item, session);
-            }
-        }
-    }
-
-    /// A queue family's delivery as a consumer's item: partition 0, its queue position as
-    /// the offset (an auto-acked delivery's record is gone: 0).
-    #[inline]
-    fn queue_item(&self, msg: u32, entry: u32, generation: u32, delivery: u32, key: u8) -> Item {
-        let offset = self.entries.live(entry, generation).map_or(0, |e| e.offset);
-        Item {
-            msg,
-            entry,
-            generation,
-            delivery,
-            key,
-            partition: 0,
-            offset,
-            epoch: 0,
-        }
-    }
-
-    /// A record is processed outside a transaction. Kafka: the partition's processed offset
-    /// moves past it, for the next offset commit (`commit_offsets`); RabbitMQ: a manual-ack
-    /// consumer sends `basic.ack`; SQS: `DeleteMessage` (at-most-once deleted it before).
-    pub(crate) fn finish_processed(&mut self, consumer: u16, item: Item) {
-        match &self.family {
-            Family::Kafka => self.kafka_finish_processed(consumer, item),
-            Family::RabbitMq(q) => {
-                if !q.auto_ack {
-                    self.rabbit_send_ack(consumer, item);
-                }
-                self.release(item.msg);
-            }
-            Family::Sqs { .. } => {
-                if self.mode != Mode::AtMostOnce {
-                    self.sqs_send_delete(consumer, item, false);
-                }
-                self.release(item.msg);
-            }
-        }
-    }
-
-    /// The consumer process dies. Kafka: its positions die with it, and whoever reads its
-    /// partitions next starts from the committed offsets; RabbitMQ: its channel closes and
-    /// the broker requeues its unacknowledged deliveries; SQS: what it received comes back
-    /// when each visibility timeout passes.
-    #[cold]
-    pub(crate) fn crash_consumer(
-        &mut self,
-        consumer: u16,
-        in_hand: Option<Item>,
-        scripted: Option<u16>,
-    ) {
-        self.metrics.counters.consumer_crashes += 1;
-        match self.family {
-            Family::Kafka => self.kafka_crash_consumer(consumer, in_hand, scripted),
-            Family::RabbitMq(_) => self.rabbit_close(consumer, Closed::Crash, in_hand, scripted),
-            Family::Sqs { .. } => self.sqs_crash_consumer(consumer, in_hand, scripted),
-        }
-    }
-
-    /// A crashed consumer comes back. Kafka: it rejoins the group (a rebalance) or, still a
-    /// member, fetches from its committed offsets; RabbitMQ: it reconnects and opens a new
-    /// channel; SQS: it polls again.
-    #[cold]
-    pub(crate) fn on_consumer_restart(&mut self, consumer: u16) {
-        match self.family {
-            Family::Kafka => self.kafka_consumer_restart(consumer),
-            Family::RabbitMq(_) => {
-                self.rabbit_reopen(consumer);
-                self.next_work(consumer);
-            }
-            Family::Sqs { .. } => self.sqs_restart_consumer(consumer),
         }
     }
 

@@ -10,3 +10,15 @@ pub(crate) mod rabbitmq;
 pub(crate) mod sqs;
 
 pub(crate) use family::Family;
+
+/// The broker's side of one consumer's polls (Kafka's `Fetch`, SQS's `ReceiveMessage`):
+/// state the broker keeps, not the consumer. A consumer's crash closes its connection, and
+/// the poll parked on it goes too.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PollState {
+    /// A poll waiting at the broker for records (a long poll).
+    pub parked: bool,
+    /// Responses lost in a row: each response after a lost one draws its network fault
+    /// afresh (see `serve_fetch`); the consumer asks again after its request timeout.
+    pub lost_responses: u32,
+}

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::brokers::kafka::delivery_key;
+use crate::brokers::kafka::{Assignment, delivery_key};
 use crate::effects::external::Charge;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
@@ -15,21 +15,6 @@ use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 use crate::scenario::{Isolation, Mode};
 use crate::time::Micros;
-
-/// A partition the group gave this consumer, and how far it has got in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Assignment {
-    pub partition: u16,
-    /// The partition's epoch when it was given to this consumer: a commit carries it, and
-    /// the coordinator accepts it only while nobody has been given the partition since.
-    pub epoch: u32,
-    /// The next offset to receive (Kafka's consumer position).
-    pub position: u64,
-    /// The offset after the last processed record: what an offset commit carries.
-    pub processed: u64,
-    /// The offset the coordinator confirmed last.
-    pub acked: u64,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Work {
@@ -43,14 +28,9 @@ pub struct Consumer {
     pub alive: bool,
     /// Bumped at every restart; events for an older session are ignored.
     pub session: u32,
-    /// Whether the group counts this consumer (it stays a member until its session times
-    /// out, even while crashed).
-    pub member: bool,
     pub queue: VecDeque<Item>,
     pub current: Option<(Item, Work)>,
     pub fetching: bool,
-    /// Broker side: a fetch from this consumer is waiting for records.
-    pub parked_fetch: bool,
     /// Exactly-once: records processed in the open transaction.
     pub txn: Vec<Item>,
     /// When the open transaction began (its first record staged): the coordinator aborts it
@@ -59,10 +39,6 @@ pub struct Consumer {
     /// The open transaction's commit in progress: `(txn, attempt)`.
     pub committing: Option<(u32, u32)>,
     pub next_txn: u32,
-    /// Coordinator side: a commit being written, with the records it covers.
-    pub coordinator_pending: Option<(u32, u32, Vec<Item>)>,
-    /// Coordinator side: the last committed transaction, to answer retried commits.
-    pub coordinator_committed: Option<(u32, u32)>,
     /// Frozen in a stall (see `zombie`): alive, but doing nothing until it wakes.
     pub stalled: bool,
     /// Stalls so far; tells a stall's events apart from an earlier one's.
@@ -81,8 +57,6 @@ pub struct Consumer {
     pub last_commit_at: Micros,
     /// A wake-up for a commit that falls due while the consumer waits on a long poll.
     pub commit_due_armed: bool,
-    /// Fetch responses lost in a row (each asked for again after the request timeout).
-    pub lost_fetches: u32,
     /// SQS at-most-once: received messages whose DeleteMessage is on its way; each is
     /// processed once its delete succeeds.
     pub deleting: Vec<Item>,
@@ -93,17 +67,13 @@ impl Default for Consumer {
         Consumer {
             alive: true,
             session: 0,
-            member: true,
             queue: VecDeque::new(),
             current: None,
             fetching: false,
-            parked_fetch: false,
             txn: Vec::new(),
             txn_started: 0,
             committing: None,
             next_txn: 0,
-            coordinator_pending: None,
-            coordinator_committed: None,
             stalled: false,
             stall: 0,
             ack_after_stall: None,
@@ -113,7 +83,6 @@ impl Default for Consumer {
             commit_sent: Vec::new(),
             last_commit_at: 0,
             commit_due_armed: false,
-            lost_fetches: 0,
             deleting: Vec::new(),
         }
     }
@@ -906,7 +875,6 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
-        c.parked_fetch = false;
         c.committing = None;
         // Its positions and any commit in flight die with the process: whoever reads its
         // partitions next starts from the group's committed offsets.
@@ -914,6 +882,9 @@ impl Simulation {
         c.offset_commit = None;
         c.commit_due_armed = false;
         let session = c.session;
+        // Its connection closes, and the fetch it had parked at the broker with it.
+        self.polls[consumer as usize].parked = false;
+        let c = &mut self.consumers[consumer as usize];
         let mut dropped: Vec<(Item, bool)> = Vec::new();
         if let Some(item) = in_hand {
             dropped.push((item, false));
@@ -982,8 +953,9 @@ impl Simulation {
         let c = &mut self.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
-        if !c.member {
-            c.member = true;
+        if !self.group.is_member(consumer) {
+            // Removed while it was down: it joins again (Kafka's JoinGroup), a rebalance.
+            self.group.set_member(consumer, true);
             self.rebalance();
         } else {
             // Still a member (back before its session timed out): it fetches its committed
@@ -995,11 +967,12 @@ impl Simulation {
 
     #[cold]
     pub(crate) fn on_session_expire(&mut self, consumer: u16, session: u32) {
-        let c = &mut self.consumers[consumer as usize];
-        if c.alive || c.session != session || !c.member {
+        let c = &self.consumers[consumer as usize];
+        if c.alive || c.session != session || !self.group.is_member(consumer) {
             return;
         }
-        c.member = false;
+        // The coordinator heard nothing for a session timeout: it removes the member.
+        self.group.set_member(consumer, false);
         self.rebalance();
     }
 }

@@ -36,12 +36,6 @@ pub struct Relay {
 }
 
 impl Simulation {
-    /// Which producer publishes `msg`. Each message's state keeps it from its creation (see
-    /// `MsgState::producer`); this is the rule, for where the state is not at hand.
-    pub(crate) fn producer_of(&self, msg: u32) -> u16 {
-        (msg % self.relays.len() as u32) as u16
-    }
-
     pub(crate) fn on_produce(&mut self, msg_hint: u32) {
         let msg = self.new_message();
         debug_assert_eq!(msg, msg_hint);

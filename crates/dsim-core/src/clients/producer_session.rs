@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::brokers::kafka::producer_state::{
     Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
 };
-use crate::brokers::kafka::{EntryState, Txn, delivery_key};
+use crate::brokers::kafka::{EntryState, Refusal, Txn, delivery_key};
 use crate::engine::{Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::time::Micros;
@@ -325,6 +325,38 @@ impl Simulation {
         };
         if let Some(i) = i {
             w.in_flight[i].appended = Some(entry);
+        }
+    }
+
+    /// The partition refused a send with an error the client acts on (see `Refusal`). Out of
+    /// order: a leader that lost acknowledged records makes the producer bump its epoch
+    /// (`reset_after_lost_acks`); otherwise the send is refunded. A stale epoch: refunded only
+    /// if the producer has renumbered the record since, as the error names the epoch and the
+    /// record's new numbering is on its way.
+    pub(crate) fn on_publish_refused(&mut self, msg: u32, refusal: Refusal) {
+        match refusal {
+            Refusal::OutOfOrder {
+                producer,
+                partition,
+                batch,
+                expected,
+            } => {
+                if !self.reset_after_lost_acks(producer, partition, batch, expected) {
+                    self.refund_refused_send(producer, partition, msg, batch);
+                }
+            }
+            Refusal::StaleEpoch {
+                producer,
+                partition,
+                batch,
+            } => {
+                if self
+                    .sent(producer, partition, msg)
+                    .is_some_and(|s| s.epoch > batch.epoch)
+                {
+                    self.refund_refused_send(producer, partition, msg, batch);
+                }
+            }
         }
     }
 

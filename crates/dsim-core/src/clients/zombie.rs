@@ -63,11 +63,11 @@ impl Simulation {
     /// and its partitions go to the others, who will be sent its unacknowledged records.
     #[cold]
     pub(crate) fn on_stall_expire(&mut self, consumer: u16, stall: u32) {
-        let c = &mut self.consumers[consumer as usize];
-        if !c.stalled || c.stall != stall || !c.member {
+        let c = &self.consumers[consumer as usize];
+        if !c.stalled || c.stall != stall || !self.group.is_member(consumer) {
             return;
         }
-        c.member = false;
+        self.group.set_member(consumer, false);
         self.metrics.counters.stall_expulsions += 1;
         let held = if self.traced.is_empty() {
             Vec::new()
@@ -100,7 +100,7 @@ impl Simulation {
             return;
         }
         c.stalled = false;
-        let expelled = !c.member;
+        let expelled = !self.group.is_member(consumer);
         let pending = c.ack_after_stall.take();
         let held = if self.traced.is_empty() {
             Vec::new()
@@ -134,9 +134,8 @@ impl Simulation {
 
     /// At its next poll a consumer the group removed learns it, and joins again.
     pub(crate) fn rejoin_if_expelled(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
-        if c.alive && !c.member {
-            c.member = true;
+        if self.consumers[consumer as usize].alive && !self.group.is_member(consumer) {
+            self.group.set_member(consumer, true);
             self.rebalance();
         }
     }

@@ -4,15 +4,17 @@
 //! advanced a number of events or up to a simulated time, so a UI can animate a run.
 
 pub mod faults;
+mod handoffs;
 pub(crate) mod messages;
 pub(crate) mod queue;
 pub(crate) mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::brokers::Family;
 use crate::brokers::kafka::producer_state::{Batch, ProducerStates};
 use crate::brokers::kafka::{Entries, Isr, PartitionLog};
+use crate::brokers::kafka::{Group, TxnCoordinator};
+use crate::brokers::{Family, PollState};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Relay;
 use crate::clients::producer_session::ProducerSession;
@@ -332,9 +334,10 @@ pub struct Simulation {
     /// The partition logs, with the group's committed offsets (Kafka).
     pub(crate) logs: Vec<PartitionLog>,
     /// The broker family and the state only it has (`brokers::Family`): the engine and the
-    /// clients call it through the dispatch methods of `brokers/family.rs` where the families
-    /// differ (a message becomes ready, a consumer polls, acks, crashes or comes back, the
-    /// broker crashes).
+    /// clients call it through the dispatch methods of `brokers/family.rs` (the broker's side:
+    /// a message becomes ready, a poll arrives, the broker crashes) and
+    /// `clients/family_side.rs` (the consumer's side: it polls, processes, acks, crashes or
+    /// comes back) where the families differ.
     pub(crate) family: Family,
     pub(crate) fetch_scratch: Vec<u32>,
     /// Records a transactional producer commits at one ack, kept between acks.
@@ -349,9 +352,12 @@ pub struct Simulation {
     /// `acks=0`), so the append path makes one comparison.
     pub(crate) min_insync: u8,
     pub(crate) consumers: Vec<Consumer>,
-    /// Consumers the group currently counts as members, sorted: partition `p` belongs to
-    /// `members[p % members.len()]`.
-    pub(crate) members: Vec<u16>,
+    /// The consumer group's membership, kept by its coordinator (`brokers/kafka/group.rs`).
+    pub(crate) group: Group,
+    /// The broker's side of each consumer's polls (`brokers::PollState`).
+    pub(crate) polls: Vec<PollState>,
+    /// The transaction coordinator's state per consumer (`brokers/kafka/coordinator.rs`).
+    pub(crate) txn_coordinator: TxnCoordinator,
     pub(crate) relays: Vec<Relay>,
     /// Each producer's (or relay's) session: producer ID, epoch, per-partition sequence
     /// numbers and in-flight window (see `producer_session`).
@@ -458,7 +464,9 @@ impl Simulation {
                 1
             },
             consumers: (0..consumers).map(|_| Consumer::default()).collect(),
-            members: (0..consumers as u16).collect(),
+            group: Group::new(consumers),
+            polls: vec![PollState::default(); consumers],
+            txn_coordinator: TxnCoordinator::new(consumers),
             relays: (0..producers).map(|_| Relay::default()).collect(),
             sessions,
             producer_states,
@@ -707,7 +715,7 @@ impl Simulation {
                 attempt,
                 copy,
                 batch,
-            } => self.on_publish_arrive(msg, attempt, copy, batch),
+            } => self.publish_arrive(msg, attempt, copy, batch),
             Event::PublishAckArrive {
                 msg,
                 producer_id,
@@ -858,6 +866,14 @@ impl Simulation {
     }
 
     // ----- Shared bookkeeping -----
+
+    /// Which producer publishes `msg`: message IDs are dealt round robin over the producers
+    /// (one relay each). Each message's state keeps it from its creation (see
+    /// `MsgState::producer`); this is the rule, for where the state is not at hand (a
+    /// resolved message's record still in the log).
+    pub(crate) fn producer_of(&self, msg: u32) -> u16 {
+        (msg % self.relays.len() as u32) as u16
+    }
 
     pub(crate) fn new_message(&mut self) -> u32 {
         let created_at = self.now;

@@ -172,7 +172,7 @@ impl Simulation {
                 } else {
                     ConsumerStatus::Idle
                 },
-                member: c.member,
+                member: self.group.is_member(i as u16),
                 buffered: c.queue.len() as u32 + c.current.is_some() as u32,
                 uncommitted: c.txn.len() as u32,
             })

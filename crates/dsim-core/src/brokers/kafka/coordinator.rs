@@ -8,12 +8,35 @@ use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Isolation;
 use crate::scenario::script::Link;
 
+/// What the transaction coordinator keeps per consumer (its transactional ID). Broker state:
+/// it outlives a consumer's crash, and a coordinator failover loses only the commits being
+/// written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TxnCoordinator {
+    /// Per consumer, a commit being written, `(session, txn, records)`.
+    pending: Vec<Option<(u32, u32, Vec<Item>)>>,
+    /// Per consumer, the last committed transaction, `(session, txn)`, to answer a retried
+    /// commit again.
+    committed: Vec<Option<(u32, u32)>>,
+}
+
+impl TxnCoordinator {
+    pub(crate) fn new(consumers: usize) -> TxnCoordinator {
+        TxnCoordinator {
+            pending: vec![None; consumers],
+            committed: vec![None; consumers],
+        }
+    }
+}
+
 impl Simulation {
     // ----- The transaction coordinator (exactly-once) -----
 
+    /// The coordinator fails over: the commits it was writing are gone (their consumers
+    /// retry them).
     pub(super) fn coordinator_reset(&mut self) {
-        for c in &mut self.consumers {
-            c.coordinator_pending = None;
+        for pending in &mut self.txn_coordinator.pending {
+            *pending = None;
         }
     }
 
@@ -22,13 +45,13 @@ impl Simulation {
         if self.broker_down() {
             return;
         }
-        let c = &self.consumers[consumer as usize];
-        if c.coordinator_committed == Some((session, txn)) {
+        let coordinator = &self.txn_coordinator;
+        if coordinator.committed[consumer as usize] == Some((session, txn)) {
             // A retried commit of a transaction that already committed: answer again.
             self.send_commit_response(consumer, session, txn, true);
             return;
         }
-        if c.coordinator_pending
+        if coordinator.pending[consumer as usize]
             .as_ref()
             .is_some_and(|(s, t, _)| (*s, *t) == (session, txn))
         {
@@ -36,6 +59,7 @@ impl Simulation {
         }
         // The request lists the records (offsets) the transaction covers; a consumer that died
         // since sending it took its connection, and the request, with it.
+        let c = &self.consumers[consumer as usize];
         if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
             return;
         }
@@ -57,7 +81,7 @@ impl Simulation {
             self.reject_commit(consumer, session, txn, &items);
             return;
         }
-        self.consumers[consumer as usize].coordinator_pending = Some((session, txn, items));
+        self.txn_coordinator.pending[consumer as usize] = Some((session, txn, items));
         let rf = self.scenario.replication_factor.max(1) as u64;
         let replication = if rf > 1 { self.timing.replication } else { 0 };
         self.metrics.counters.network_messages += rf - 1;
@@ -128,10 +152,10 @@ impl Simulation {
 
     #[inline(never)]
     pub(crate) fn on_commit_applied(&mut self, consumer: u16, session: u32, txn: u32) {
-        let pending = self.consumers[consumer as usize].coordinator_pending.take();
+        let pending = self.txn_coordinator.pending[consumer as usize].take();
         let Some((s, t, items)) = pending else { return };
         if (s, t) != (session, txn) {
-            self.consumers[consumer as usize].coordinator_pending = Some((s, t, items));
+            self.txn_coordinator.pending[consumer as usize] = Some((s, t, items));
             return;
         }
         if self.fences(consumer, session, &items) {
@@ -141,7 +165,7 @@ impl Simulation {
         // Only reachable with fencing off: a commit from a consumer that lost its records.
         let stale = !self.txn_still_owned(consumer, session, &items);
         self.metrics.counters.stale_commits_accepted += stale as u64;
-        self.consumers[consumer as usize].coordinator_committed = Some((session, txn));
+        self.txn_coordinator.committed[consumer as usize] = Some((session, txn));
         self.metrics.counters.transactions += 1;
         let size = items.len();
         let read_committed = self.scenario.isolation == Isolation::ReadCommitted;

@@ -9,7 +9,6 @@
 
 use super::log::{EntryState, Txn};
 use crate::brokers::kafka::delivery_key;
-use crate::clients::consumer::Assignment;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::{Event, Simulation, trace};
@@ -17,35 +16,79 @@ use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
-impl Simulation {
-    // ----- Membership and assignment -----
+/// A partition the group gave a consumer, and how far that consumer has got in it. The group
+/// hands it out (`assign_owned`) with the partition's new epoch; the consumer moves its
+/// positions on and carries them in its offset commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub partition: u16,
+    /// The partition's epoch when it was given to this consumer: a commit carries it, and
+    /// the coordinator accepts it only while nobody has been given the partition since.
+    pub epoch: u32,
+    /// The next offset to receive (Kafka's consumer position).
+    pub position: u64,
+    /// The offset after the last processed record: what an offset commit carries.
+    pub processed: u64,
+    /// The offset the coordinator confirmed last.
+    pub acked: u64,
+}
 
-    pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
-        if self.members.is_empty() {
-            None
-        } else {
-            Some(self.members[partition as usize % self.members.len()])
+/// The group coordinator's membership. A consumer stays a member until its session times out,
+/// even while crashed or stalled (it sends no heartbeats then); one the group removed learns it
+/// at its next poll or restart and joins again. The partitions are dealt over the member list,
+/// which follows the counted consumers at each rebalance (`count_members`).
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    /// Per consumer, whether the group counts it as a member.
+    counted: Vec<bool>,
+    /// The members at the last rebalance, sorted: partition `p` belongs to
+    /// `members[p % members.len()]`.
+    members: Vec<u16>,
+}
+
+impl Group {
+    /// Every consumer a member, as at the start of a run.
+    pub(crate) fn new(consumers: usize) -> Group {
+        Group {
+            counted: vec![true; consumers],
+            members: (0..consumers as u16).collect(),
         }
     }
 
-    /// Membership changed: the group hands the partitions out again. A member gives up the
-    /// partitions it loses at a poll, committing what it processed first (Kafka commits
-    /// before it rejoins, `onJoinPrepare`): an idle member at once, a busy one when it has
-    /// finished its poll's records. A partition goes to its new owner, from the committed
-    /// offset, once its live holder has let it go. A stalled or crashed consumer takes no
-    /// part: it learns at its next poll or restart, and once the group has removed it, its
-    /// partitions move without waiting for it.
-    pub(crate) fn rebalance(&mut self) {
-        self.members = (0..self.consumers.len() as u16)
-            .filter(|&c| self.consumers[c as usize].member)
+    pub(crate) fn is_member(&self, consumer: u16) -> bool {
+        self.counted[consumer as usize]
+    }
+
+    /// A consumer joins (`true`) or is removed (`false`); the partitions move at the
+    /// rebalance that follows.
+    pub(crate) fn set_member(&mut self, consumer: u16, member: bool) {
+        self.counted[consumer as usize] = member;
+    }
+
+    /// The members at the last rebalance, sorted.
+    pub(crate) fn members(&self) -> &[u16] {
+        &self.members
+    }
+}
+
+impl Simulation {
+    // ----- Membership and assignment -----
+
+    /// A rebalance starts: the member list follows the consumers the group counts.
+    pub(crate) fn count_members(&mut self) {
+        let group = &mut self.group;
+        group.members = (0..group.counted.len() as u16)
+            .filter(|&c| group.counted[c as usize])
             .collect();
-        let n = self.consumers.len() as u16;
-        for c in 0..n {
-            if self.takes_part(c) && self.at_poll(c) {
-                self.revoke_lost(c);
-            }
+    }
+
+    pub(crate) fn owner_of(&self, partition: u16) -> Option<u16> {
+        let members = &self.group.members;
+        if members.is_empty() {
+            None
+        } else {
+            Some(members[partition as usize % members.len()])
         }
-        self.assign_all();
     }
 
     /// Gives every member the partitions that are free to take, and serves its fetch.
@@ -56,29 +99,16 @@ impl Simulation {
                 self.assign_owned(c);
             }
         }
-        for c in self.members.clone() {
+        for c in self.group.members.clone() {
             self.serve_fetch(c);
         }
     }
 
-    /// Whether a consumer is between polls' work: nothing in hand, buffered or committing.
-    fn at_poll(&self, consumer: u16) -> bool {
-        let c = &self.consumers[consumer as usize];
-        c.current.is_none() && c.queue.is_empty() && c.txn.is_empty() && c.committing.is_none()
-    }
-
-    fn takes_part(&self, consumer: u16) -> bool {
+    /// Whether a consumer takes part in a rebalance: alive and awake (a stalled one sends no
+    /// heartbeats; it learns at its next poll).
+    pub(crate) fn takes_part(&self, consumer: u16) -> bool {
         let c = &self.consumers[consumer as usize];
         c.alive && !c.stalled
-    }
-
-    /// Brings one consumer's assignment up to date with the group, at its poll or restart.
-    /// Partitions it lets go can now go to their new owners.
-    pub(crate) fn sync_assignment(&mut self, consumer: u16) {
-        if self.revoke_lost(consumer) {
-            self.assign_all();
-        }
-        self.assign_owned(consumer);
     }
 
     /// Whether `a` is still the partition's current assignment: nobody was given the
@@ -87,47 +117,17 @@ impl Simulation {
         self.logs[a.partition as usize].epoch == a.epoch
     }
 
-    /// Drops the assignments a consumer no longer holds, and the records it buffered from
-    /// them (their next owner reads them from the committed offset). Returns whether it let
-    /// go of a partition that was still its current assignment.
-    fn revoke_lost(&mut self, consumer: u16) -> bool {
-        let mut released = false;
-        let mut i = self.consumers[consumer as usize].assigned.len();
-        while i > 0 {
-            i -= 1;
-            let a = self.consumers[consumer as usize].assigned[i];
-            let current = self.is_current(&a);
-            let member = self.consumers[consumer as usize].member;
-            if current && member && self.owner_of(a.partition) == Some(consumer) {
-                continue;
-            }
-            if current && self.mode.commits_after_processing() && !self.stalled(consumer) {
-                // Kafka's consumer commits its positions before it gives a partition up
-                // (auto-commit in `onJoinPrepare`), so the next owner does not redo them.
-                self.advance_committed(a.partition, a.processed);
-            }
-            released |= current;
-            self.consumers[consumer as usize].assigned.swap_remove(i);
-            self.drop_buffered(consumer, a.partition);
-        }
-        released
-    }
-
-    fn stalled(&self, consumer: u16) -> bool {
-        self.consumers[consumer as usize].stalled
-    }
-
     /// Gives a member the partitions it owns and has no assignment for, each from the
     /// group's committed offset. The partition's epoch moves on, so anything the previous
     /// holder still commits for it is rejected.
-    fn assign_owned(&mut self, consumer: u16) {
-        if !self.consumers[consumer as usize].member {
+    pub(crate) fn assign_owned(&mut self, consumer: u16) {
+        if !self.group.is_member(consumer) {
             return;
         }
-        let Some(index) = self.members.iter().position(|&m| m == consumer) else {
+        let Some(index) = self.group.members.iter().position(|&m| m == consumer) else {
             return;
         };
-        let n = self.members.len();
+        let n = self.group.members.len();
         let mut p = index;
         while p < self.logs.len() {
             let partition = p as u16;
@@ -155,10 +155,10 @@ impl Simulation {
     /// go at its next poll, and until then nobody else reads the partition.
     fn held_by_live_member(&self, partition: u16) -> bool {
         let epoch = self.logs[partition as usize].epoch;
-        self.consumers.iter().any(|c| {
+        self.consumers.iter().enumerate().any(|(i, c)| {
             c.alive
                 && !c.stalled
-                && c.member
+                && self.group.is_member(i as u16)
                 && c.assigned
                     .iter()
                     .any(|a| a.partition == partition && a.epoch == epoch)
@@ -175,7 +175,7 @@ impl Simulation {
         if !c.alive || c.session != session {
             return;
         }
-        c.parked_fetch = true;
+        self.polls[consumer as usize].parked = true;
         self.serve_fetch(consumer);
     }
 
@@ -187,7 +187,7 @@ impl Simulation {
             return;
         }
         let c = &self.consumers[consumer as usize];
-        if !c.parked_fetch || !c.alive || !c.member {
+        if !self.polls[consumer as usize].parked || !c.alive || !self.group.is_member(consumer) {
             return;
         }
         let session = c.session;
@@ -238,7 +238,7 @@ impl Simulation {
             self.fetch_scratch = batch;
             return;
         }
-        self.consumers[consumer as usize].parked_fetch = false;
+        self.polls[consumer as usize].parked = false;
         self.send_fetch_response(consumer, session, &batch);
         self.fetch_scratch = batch;
     }
@@ -252,7 +252,7 @@ impl Simulation {
         let first = self.entries.get(batch[0]);
         // Keyed on the first record's read and on the responses lost in a row before this
         // one, so that each request after a lost response draws afresh.
-        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let lost_before = self.polls[consumer as usize].lost_responses;
         let verdict = self.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
@@ -265,11 +265,11 @@ impl Simulation {
             Verdict::Drop { scripted } => (None, scripted),
             Verdict::Deliver { delay, .. } => (Some(delay), None),
         };
-        let c = &mut self.consumers[consumer as usize];
-        c.lost_fetches = if delay.is_some() {
+        let poll = &mut self.polls[consumer as usize];
+        poll.lost_responses = if delay.is_some() {
             0
         } else {
-            c.lost_fetches.wrapping_add(1)
+            poll.lost_responses.wrapping_add(1)
         };
         for &entry in batch {
             let e = self.entries.get_mut(entry);

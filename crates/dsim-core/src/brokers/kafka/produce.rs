@@ -11,36 +11,76 @@ use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
+/// What came of a publish at the broker: what the engine does with the publish's reference,
+/// and what the producer learns at once (`engine/handoffs.rs`). The broker never edits a
+/// producer's session itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Arrival {
+    /// Nothing more to do: the message is gone, or the run stopped at the log's bound with
+    /// this publish still in flight (its reference is kept, so it is not miscounted as lost).
+    Kept,
+    /// Not stored: the publish's reference goes.
+    Dropped,
+    /// Appended as a new record, which took over the publish's reference (a hold and a
+    /// release that cancel out are two look-ups saved on every append). `entry` is the
+    /// record, `(entry, generation)`, that the producer's ack will name. `crashes`: the
+    /// broker crashes right after this append (`broker-crash`), which the engine carries out.
+    Appended {
+        producer: u16,
+        partition: u16,
+        entry: (u32, u32),
+        crashes: bool,
+    },
+    /// Refused by the idempotent producer's checks with an error its client acts on.
+    Refused(Refusal),
+}
+
+/// An idempotent producer's write the partition refused with an error that changes the
+/// producer's session (Kafka's error response, taken at once here).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Refusal {
+    /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: the partition expects sequence `expected`.
+    OutOfOrder {
+        producer: u16,
+        partition: u16,
+        batch: Batch,
+        expected: u32,
+    },
+    /// `INVALID_PRODUCER_EPOCH`: an epoch older than the partition's.
+    StaleEpoch {
+        producer: u16,
+        partition: u16,
+        batch: Batch,
+    },
+}
+
 impl Simulation {
     pub(crate) fn broker_down(&self) -> bool {
         self.broker_down_until.is_some_and(|t| t > self.now)
     }
 
-    pub(crate) fn on_publish_arrive(&mut self, msg: u32, attempt: u16, net_copy: u8, batch: Batch) {
-        if self.msgs.get(msg).is_none() {
-            return;
-        }
-        if self.entries.is_full() {
-            // The log is at its bound: stop the run here, with this publish still in flight
-            // (its reference is kept, so it is not miscounted as lost).
-            self.status = Status::Stalled;
-            return;
-        }
-        if !self.publish_arrived(msg, attempt, net_copy, batch) {
-            self.release(msg);
-        }
-    }
-
-    /// Handles a publish that reached the broker. Returns whether its reference passed to a
-    /// new log record (otherwise the caller drops it): a hold and a release that cancel out
-    /// are two look-ups saved on every append.
-    pub(super) fn publish_arrived(
+    /// A publish reaches the partition leader (the queue, for RabbitMQ and SQS). The engine
+    /// takes the outcome to the producer (`engine/handoffs.rs`).
+    pub(crate) fn on_publish_arrive(
         &mut self,
         msg: u32,
         attempt: u16,
         net_copy: u8,
         batch: Batch,
-    ) -> bool {
+    ) -> Arrival {
+        if self.msgs.get(msg).is_none() {
+            return Arrival::Kept;
+        }
+        if self.entries.is_full() {
+            // The log is at its bound: stop the run here, with this publish still in flight.
+            self.status = Status::Stalled;
+            return Arrival::Kept;
+        }
+        self.publish_arrived(msg, attempt, net_copy, batch)
+    }
+
+    /// Handles a publish that reached the broker, with its message still there.
+    fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8, batch: Batch) -> Arrival {
         if self.broker_down() {
             if let Some(m) = self.msgs.get_mut(msg) {
                 m.cause = Cause::BrokerUnavailable;
@@ -56,14 +96,14 @@ impl Simulation {
                 net_copy as u32,
                 "the partition has no leader (failover in progress): publish refused",
             );
-            return false;
+            return Arrival::Dropped;
         }
         if self.isr.rejoin_due(self.now) {
             self.isr_rejoin(Some(msg));
         }
         if self.isr.in_sync() < self.min_insync {
             self.refuse_not_enough_replicas(msg, attempt, net_copy);
-            return false;
+            return Arrival::Dropped;
         }
         let m = self.msgs.get(msg).expect("checked by caller");
         let (producer, partition) = (m.producer, m.partition);
@@ -71,12 +111,14 @@ impl Simulation {
             producer_id: batch.producer_id,
             epoch: batch.epoch,
         };
-        if self.idempotent && !self.sequence_allows_append(msg, attempt, net_copy, batch, partition)
+        if self.idempotent
+            && let Err(refused) =
+                self.sequence_allows_append(msg, attempt, net_copy, batch, producer, partition)
         {
-            return false;
+            return refused.map_or(Arrival::Dropped, Arrival::Refused);
         }
         if !self.accepts_send(msg, attempt, net_copy, writer) {
-            return false;
+            return Arrival::Dropped;
         }
         let m = self.msgs.get_mut(msg).expect("checked by caller");
         let partition = m.partition;
@@ -106,7 +148,6 @@ impl Simulation {
             self.producer_states
                 .appended(batch, partition, entry, generation);
         }
-        self.note_append(producer, partition, msg, batch, (entry, generation));
         self.metrics.counters.appends += 1;
         if self
             .faults
@@ -150,7 +191,7 @@ impl Simulation {
         if ack_now {
             self.send_publish_ack(msg, producer, attempt, writer);
         }
-        if self
+        let crashes = self
             .faults
             .crash(
                 FaultSite::BrokerAppend,
@@ -160,15 +201,13 @@ impl Simulation {
                 attempt as u32,
                 net_copy as u32,
             )
-            .struck()
-        {
-            // The crash truncates the new record and drops its reference: the message must
-            // stay until the caller drops the publish's own, as with any other record.
-            self.hold(msg);
-            self.crash_broker(Some(msg), None);
-            return false;
+            .struck();
+        Arrival::Appended {
+            producer,
+            partition,
+            entry: (entry, generation),
+            crashes,
         }
-        true
     }
 
     /// `min.insync.replicas`: with acks=all and fewer replicas in sync, the leader refuses the
@@ -198,20 +237,22 @@ impl Simulation {
 
     /// The idempotent producer's checks on a write (see `producer_state`): whether to append
     /// it. A retry of one of the last five batches is acked without an append; an out-of-order
-    /// or stale write is refused and retried later by its producer; a write of a fenced epoch
-    /// is refused for good.
+    /// or stale write is refused (`Err(Some(_))`, the producer retries it later, and the
+    /// refusal is traced once the producer has taken it: `trace_refusal`); a write of a
+    /// fenced epoch is refused for good.
     fn sequence_allows_append(
         &mut self,
         msg: u32,
         attempt: u16,
         net_copy: u8,
         batch: Batch,
+        producer: u16,
         partition: u16,
-    ) -> bool {
+    ) -> Result<(), Option<Refusal>> {
         let (a, c) = (attempt as u32, net_copy as u32);
         let (pid, seq) = (batch.producer_id, batch.seq);
         match self.producer_states.check(batch, partition) {
-            Check::Append => return true,
+            Check::Append => return Ok(()),
             Check::Duplicate { entry, generation } => {
                 self.metrics.counters.duplicates_dropped_by_broker += 1;
                 trace!(
@@ -243,36 +284,20 @@ impl Simulation {
             }
             Check::OutOfOrder { expected } => {
                 self.metrics.counters.sequence_rejections += 1;
-                if let Some(m) = self.msgs.get(msg) {
-                    let (producer, partition) = (m.producer, m.partition);
-                    if !self.reset_after_lost_acks(producer, partition, batch, expected) {
-                        self.refund_refused_send(producer, partition, msg, batch);
-                    }
-                }
-                self.trace_refused_write(msg, (a, c), || {
-                    format!(
-                        "producer ID {pid}, sequence {seq}: partition {partition} expects sequence {expected} (OutOfOrderSequenceException): refused, the producer retries it later"
-                    )
-                });
+                return Err(Some(Refusal::OutOfOrder {
+                    producer,
+                    partition,
+                    batch,
+                    expected,
+                }));
             }
             Check::StaleEpoch => {
                 self.metrics.counters.sequence_rejections += 1;
-                // Refunded only if the producer has renumbered the record since: the error
-                // names the epoch, and the record's new numbering is on its way.
-                if let Some(m) = self.msgs.get(msg) {
-                    let (producer, partition) = (m.producer, m.partition);
-                    if self
-                        .sent(producer, partition, msg)
-                        .is_some_and(|s| s.epoch > batch.epoch)
-                    {
-                        self.refund_refused_send(producer, partition, msg, batch);
-                    }
-                }
-                self.trace_refused_write(msg, (a, c), || {
-                    format!(
-                        "producer ID {pid}: an epoch older than partition {partition}'s (InvalidProducerEpochException): refused"
-                    )
-                });
+                return Err(Some(Refusal::StaleEpoch {
+                    producer,
+                    partition,
+                    batch,
+                }));
             }
             Check::Fenced => {
                 self.metrics.counters.producer_fenced += 1;
@@ -292,17 +317,32 @@ impl Simulation {
                 );
             }
         }
-        false
+        Err(None)
     }
 
-    /// The partition refused an idempotent producer's write: a row in its record's trace.
-    /// The note is built only for a traced message, as `trace!` does.
-    fn trace_refused_write(
-        &mut self,
-        msg: u32,
-        (attempt, copy): (u32, u32),
-        note: impl FnOnce() -> String,
-    ) {
+    /// The partition refused an idempotent producer's write (`Refusal`): a row in its
+    /// record's trace, written after the producer has taken the error, as it always was.
+    pub(crate) fn trace_refusal(&mut self, msg: u32, attempt: u16, net_copy: u8, refusal: Refusal) {
+        if !self.is_traced(msg) {
+            return;
+        }
+        let note = match refusal {
+            Refusal::OutOfOrder {
+                partition,
+                batch,
+                expected,
+                ..
+            } => format!(
+                "producer ID {}, sequence {}: partition {partition} expects sequence {expected} (OutOfOrderSequenceException): refused, the producer retries it later",
+                batch.producer_id, batch.seq
+            ),
+            Refusal::StaleEpoch {
+                partition, batch, ..
+            } => format!(
+                "producer ID {}: an epoch older than partition {partition}'s (InvalidProducerEpochException): refused",
+                batch.producer_id
+            ),
+        };
         trace!(
             self,
             msg,
@@ -310,9 +350,9 @@ impl Simulation {
             Actor::Broker,
             None,
             None,
-            attempt,
-            copy,
-            note()
+            attempt as u32,
+            net_copy as u32,
+            note
         );
     }
 

@@ -441,8 +441,6 @@ impl Simulation {
             Election::WaitForLeader => {}
         }
         self.coordinator_reset();
-        self.queue
-            .schedule(self.now + self.timing.failover, Event::BrokerRecover);
     }
 
     /// A queue broker's crash (RabbitMQ's node, SQS's endpoint): it counts, the broker is

@@ -6,5 +6,4 @@
 mod deliver;
 mod queue;
 
-pub(crate) use deliver::Closed;
 pub(crate) use queue::RabbitQueue;

@@ -1,17 +1,16 @@
 //! The broker's side of an SQS run: storing a sent message (with FIFO's deduplication),
 //! answering `ReceiveMessage` (a long poll), the visibility timeout, `DeleteMessage`, the
 //! redrive to a dead-letter queue, and an endpoint outage. The engine and the consumer reach
-//! it through `brokers/family.rs` where the families differ; the consumer's receive loop
-//! (`sqs_next_work`) is here too.
+//! it through `brokers/family.rs` where the families differ; the consumer's side (its
+//! receive loop, its deletes, its crashes) is `clients/sqs.rs`.
 
 use super::queue::Stored;
 use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{FaultSite, Verdict};
-use crate::engine::messages::{Cause, Item};
+use crate::engine::messages::Cause;
 use crate::engine::timers::TimerKind;
 use crate::engine::{Event, Simulation, trace};
 use crate::observe::trace::{Actor, TraceKind};
-use crate::scenario::Mode;
 use crate::scenario::script::Link;
 use crate::time::Micros;
 
@@ -96,7 +95,7 @@ impl Simulation {
             if self.family.sqs().is_none_or(|q| q.visible() == 0) {
                 return;
             }
-            if self.consumers[c].parked_fetch {
+            if self.polls[c].parked {
                 self.sqs_serve(c as u16);
             }
         }
@@ -110,7 +109,7 @@ impl Simulation {
         if !c.alive || c.session != session {
             return;
         }
-        c.parked_fetch = true;
+        self.polls[consumer as usize].parked = true;
         self.sqs_serve(consumer);
     }
 
@@ -123,7 +122,7 @@ impl Simulation {
             return;
         }
         let c = &self.consumers[consumer as usize];
-        if !c.parked_fetch || !c.alive {
+        if !self.polls[consumer as usize].parked || !c.alive {
             return;
         }
         let session = c.session;
@@ -165,7 +164,7 @@ impl Simulation {
             // Nothing visible: the poll keeps waiting.
             return;
         }
-        self.consumers[consumer as usize].parked_fetch = false;
+        self.polls[consumer as usize].parked = false;
         self.sqs_send_receive_response(consumer, session, &batch);
     }
 
@@ -181,7 +180,7 @@ impl Simulation {
     ) {
         self.metrics.counters.network_messages += 1;
         let first = self.entries.get(batch[0].1.held.0);
-        let lost_before = self.consumers[consumer as usize].lost_fetches;
+        let lost_before = self.polls[consumer as usize].lost_responses;
         let verdict = self.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
@@ -194,11 +193,11 @@ impl Simulation {
             Verdict::Drop { scripted } => (None, scripted),
             Verdict::Deliver { delay, .. } => (Some(delay), None),
         };
-        let c = &mut self.consumers[consumer as usize];
-        c.lost_fetches = if delay.is_some() {
+        let poll = &mut self.polls[consumer as usize];
+        poll.lost_responses = if delay.is_some() {
             0
         } else {
-            c.lost_fetches.wrapping_add(1)
+            poll.lost_responses.wrapping_add(1)
         };
         let vt_ms = self.scenario.visibility_timeout_ms;
         for &(position, stored, receive) in batch {
@@ -365,109 +364,6 @@ impl Simulation {
         self.sqs_serve_parked();
     }
 
-    /// A message reached its consumer (one of a receive's batch). At-most-once deletes it
-    /// before processing; the others process it first.
-    pub(crate) fn sqs_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
-        let c = &self.consumers[consumer as usize];
-        if !c.alive || c.session != session {
-            trace!(
-                self,
-                item.msg,
-                TraceKind::DeliveryLost,
-                Actor::Broker,
-                Some(Actor::Consumer),
-                Some(consumer as u32),
-                item.delivery,
-                item.key as u32,
-                "arrived after the consumer crashed: the message stays invisible until its visibility timeout passes",
-            );
-            self.release(item.msg);
-            return;
-        }
-        trace!(
-            self,
-            item.msg,
-            TraceKind::Received,
-            Actor::Consumer,
-            None,
-            Some(consumer as u32),
-            item.delivery,
-            item.key as u32,
-            format!("consumer {consumer} has it (receive {})", item.delivery),
-        );
-        if self.mode == Mode::AtMostOnce {
-            self.consumers[consumer as usize].deleting.push(item);
-            self.sqs_send_delete(consumer, item, true);
-        } else {
-            self.consumers[consumer as usize].queue.push_back(item);
-            self.next_work(consumer);
-        }
-    }
-
-    /// `DeleteMessage` with the receipt handle of the item's receive. At-most-once waits for
-    /// its answer before processing (`then_process`).
-    pub(crate) fn sqs_send_delete(&mut self, consumer: u16, item: Item, then_process: bool) {
-        let session = self.consumers[consumer as usize].session;
-        self.metrics.counters.network_messages += 1;
-        match self.faults.network(
-            FaultSite::Ack,
-            Link::Consumer(consumer),
-            self.now,
-            item.msg,
-            item.delivery,
-            item.key as u32,
-        ) {
-            Verdict::Drop { scripted } => {
-                trace!(
-                    self,
-                    item.msg,
-                    TraceKind::AckLost,
-                    Actor::Consumer,
-                    Some(Actor::Broker),
-                    Some(consumer as u32),
-                    item.delivery,
-                    item.key as u32,
-                    self.scripted_note(
-                        scripted,
-                        if then_process {
-                            "the DeleteMessage was lost on the network: without its answer the at-most-once consumer does not process the message; it is visible again once its visibility timeout passes"
-                        } else {
-                            "the DeleteMessage was lost on the network: the message stays in the queue and is received again once its visibility timeout passes"
-                        }
-                    ),
-                );
-                if then_process {
-                    // The request timed out: the consumer cannot tell whether it was deleted,
-                    // so at-most-once drops the message rather than risk a second payment.
-                    self.sqs_drop_undeleted(consumer, item);
-                }
-            }
-            Verdict::Deliver { delay, .. } => {
-                self.queue.schedule(
-                    self.now + delay,
-                    Event::SqsDeleteArrive {
-                        consumer,
-                        session,
-                        msg: item.msg,
-                        entry: item.entry,
-                        generation: item.generation,
-                        receive: item.delivery,
-                        then_process,
-                    },
-                );
-            }
-        }
-    }
-
-    fn sqs_drop_undeleted(&mut self, consumer: u16, item: Item) {
-        let c = &mut self.consumers[consumer as usize];
-        if let Some(i) = c.deleting.iter().position(|d| *d == item) {
-            c.deleting.remove(i);
-            self.release(item.msg);
-        }
-        self.next_work(consumer);
-    }
-
     /// A `DeleteMessage` reached the queue. It deletes the message whether it is visible or
     /// in flight under a later receive (the API reference: "Amazon SQS can delete a message
     /// from a queue even if a visibility timeout setting causes the message to be locked by
@@ -561,92 +457,6 @@ impl Simulation {
         }
     }
 
-    /// At-most-once: the answer to the delete it sent before processing. Success, the message
-    /// is the consumer's to process (and lost if it crashes now); failure, it drops it.
-    pub(crate) fn on_sqs_delete_done(
-        &mut self,
-        consumer: u16,
-        session: u32,
-        msg: u32,
-        receive: u32,
-        ok: bool,
-    ) {
-        let c = &mut self.consumers[consumer as usize];
-        if !c.alive || c.session != session {
-            return;
-        }
-        let Some(i) = c
-            .deleting
-            .iter()
-            .position(|d| d.msg == msg && d.delivery == receive)
-        else {
-            return;
-        };
-        let item = c.deleting.remove(i);
-        if ok {
-            c.queue.push_back(item);
-            self.next_work(consumer);
-        } else {
-            self.release(item.msg);
-            self.next_work(consumer);
-        }
-    }
-
-    /// The consumer process dies. SQS does not notice: what it had received stays invisible
-    /// until each receive's visibility timeout passes, then comes back.
-    pub(crate) fn sqs_crash_consumer(
-        &mut self,
-        consumer: u16,
-        in_hand: Option<Item>,
-        scripted: Option<u16>,
-    ) {
-        let amo = self.mode == Mode::AtMostOnce;
-        let c = &mut self.consumers[consumer as usize];
-        c.alive = false;
-        c.fetching = false;
-        c.parked_fetch = false;
-        let mut dropped: Vec<(Item, bool)> = in_hand.into_iter().map(|i| (i, amo)).collect();
-        if let Some((item, _)) = c.current.take() {
-            dropped.push((item, amo));
-        }
-        dropped.extend(c.queue.drain(..).map(|i| (i, amo)));
-        dropped.extend(c.deleting.drain(..).map(|i| (i, false)));
-        for (item, deleted) in dropped {
-            if deleted && let Some(m) = self.msgs.get_mut(item.msg) {
-                m.cause = Cause::AckedThenCrashed;
-            }
-            let note = if deleted {
-                "the consumer died holding this message, which it had already deleted: nobody will receive it again"
-            } else {
-                "the consumer died holding this message; SQS does not notice, and the message is received again once its visibility timeout passes"
-            };
-            trace!(
-                self,
-                item.msg,
-                TraceKind::DroppedByCrash,
-                Actor::Consumer,
-                None,
-                Some(consumer as u32),
-                item.delivery,
-                item.key as u32,
-                self.scripted_note(scripted, note),
-            );
-            self.release(item.msg);
-        }
-        self.queue.schedule(
-            self.now + self.timing.restart,
-            Event::ConsumerRestart { consumer },
-        );
-    }
-
-    /// The consumer is back: a new process that polls again.
-    pub(crate) fn sqs_restart_consumer(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
-        c.alive = true;
-        c.session += 1;
-        self.next_work(consumer);
-    }
-
     /// The SQS endpoint fails: a `SendMessage` it was storing is not stored (never answered
     /// with success, so its producer sends it again, and a FIFO queue does not count it for
     /// deduplication), and nothing is sent, received or deleted until it is back after
@@ -664,8 +474,6 @@ impl Simulation {
                 q.dedup.forget(msg);
             }
         }
-        self.queue
-            .schedule(self.now + self.timing.failover, Event::BrokerRecover);
     }
 
     /// The endpoint is back: waiting receives are answered.
@@ -704,17 +512,5 @@ impl Simulation {
             *slot = timers;
         }
         next
-    }
-
-    /// An idle consumer processes what the last receive returned, then receives again (an
-    /// at-most-once consumer once its deletes are answered).
-    #[inline]
-    pub(crate) fn sqs_next_work(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
-        if let Some(item) = c.queue.pop_front() {
-            self.start_processing(consumer, item);
-        } else if !c.fetching && c.deleting.is_empty() {
-            self.send_fetch(consumer);
-        }
     }
 }
