@@ -94,13 +94,16 @@ pub struct Budget {
 /// ready and unacked, SQS's visible and in flight: its sampling in the core, the report's
 /// series, the chart): the main module to 395,500 (395,031), the lower panels to 108,500
 /// (108,261), the worker to 290,100 (289,902), the JS API to 315,600 (315,519).
+/// Then issue 24's first stage (the brokers stop reaching into the clients: a publish's outcome
+/// comes back as a value the engine hands to the producer): the main module to 396,000
+/// (395,845), the JS API to 316,000 (315,899).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 395_500,
+        max_gzipped: 396_000,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
@@ -128,7 +131,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 315_600,
+        max_gzipped: 316_000,
     },
 ];
 
