@@ -118,3 +118,21 @@ fn the_backlog_is_the_same_however_the_run_is_stepped() {
     assert_eq!(whole.backlog, stepped.backlog);
     assert_eq!(whole.t_ms, stepped.t_ms);
 }
+
+/// Past eight partitions the report keeps Kafka's lag as the sum and the largest partition's,
+/// so that a report stays the same size however many partitions a topic has: here, with
+/// nobody reading, the sum is every record produced and the largest is at least its share.
+#[test]
+fn past_eight_partitions_the_lag_is_their_sum_and_their_largest() {
+    let s = scenario("consumers=0&messages=480&partitions=16");
+    let r = run(&s);
+    assert_eq!(
+        r.series.backlog_lines,
+        ["all partitions", "largest partition"]
+    );
+    let [sum, largest] = r.series.final_backlog()[..] else {
+        panic!("two lines: {:?}", r.series.final_backlog());
+    };
+    assert_eq!(sum, 480, "{}", replay(&s));
+    assert!((30..480).contains(&largest), "largest partition {largest}");
+}

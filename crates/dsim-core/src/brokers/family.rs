@@ -273,6 +273,11 @@ impl Simulation {
     }
 }
 
+/// Up to this many Kafka partitions each get a backlog line of their own; more are kept as
+/// their sum and their largest, so that a sample, a report and a time-travel snapshot stay
+/// the same size however many partitions a topic has.
+pub const BACKLOG_PARTITIONS: usize = 8;
+
 /// What waits in the broker, sampled over time (`Series::record_backlog`): what an operator of
 /// each system watches.
 impl Simulation {
@@ -284,11 +289,18 @@ impl Simulation {
     pub(crate) fn backlog(&self, out: &mut Vec<u64>) {
         out.clear();
         match &self.family {
-            Family::Kafka => out.extend(
-                self.logs
+            Family::Kafka => {
+                let lags = self
+                    .logs
                     .iter()
-                    .map(|log| log.end().saturating_sub(log.committed)),
-            ),
+                    .map(|log| log.end().saturating_sub(log.committed));
+                if self.logs.len() <= BACKLOG_PARTITIONS {
+                    out.extend(lags);
+                } else {
+                    let (sum, max) = lags.fold((0, 0), |(s, m), lag| (s + lag, m.max(lag)));
+                    out.extend([sum, max]);
+                }
+            }
             Family::RabbitMq(q) => out.extend([q.ready() as u64, q.unacked() as u64]),
             Family::Sqs { queue, .. } => {
                 out.extend([queue.visible() as u64, queue.in_flight() as u64])
@@ -299,9 +311,10 @@ impl Simulation {
     /// The names of `backlog`'s numbers, for the report.
     pub(crate) fn backlog_lines(&self) -> Vec<String> {
         match &self.family {
-            Family::Kafka => (0..self.logs.len())
+            Family::Kafka if self.logs.len() <= BACKLOG_PARTITIONS => (0..self.logs.len())
                 .map(|p| format!("partition {p}"))
                 .collect(),
+            Family::Kafka => vec!["all partitions".into(), "largest partition".into()],
             Family::RabbitMq(_) => vec!["ready".into(), "unacked".into()],
             Family::Sqs { .. } => vec!["visible".into(), "in flight".into()],
         }

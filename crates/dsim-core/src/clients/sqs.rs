@@ -174,18 +174,7 @@ impl Simulation {
             } else {
                 "the consumer died holding this message; SQS does not notice, and the message is received again once its visibility timeout passes"
             };
-            trace!(
-                self,
-                item.msg,
-                TraceKind::DroppedByCrash,
-                Actor::Consumer,
-                None,
-                Some(consumer as u32),
-                item.delivery,
-                item.key as u32,
-                self.scripted_note(scripted, note),
-            );
-            self.release(item.msg);
+            self.drop_held(consumer, item, scripted, note);
         }
         self.queue.schedule(
             self.now + self.timing.restart,

@@ -55,8 +55,9 @@ pub struct SeriesReport {
     /// Approximate latency percentiles of the messages first applied in each bucket.
     pub latency_p50_ms: Vec<Option<f64>>,
     pub latency_p99_ms: Vec<Option<f64>>,
-    /// What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...),
-    /// RabbitMQ's `ready` and `unacked`, SQS's `visible` and `in flight`.
+    /// What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...; past
+    /// eight partitions, `all partitions` and `largest partition`), RabbitMQ's `ready` and
+    /// `unacked`, SQS's `visible` and `in flight`.
     pub backlog_lines: Vec<String>,
     /// What waited in the broker at the end of each bucket (at the run's last event for the
     /// last one), one list per line of `backlog_lines`, each as long as `t_ms`. Kafka: each

@@ -494,8 +494,8 @@ pub fn dup_loss(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart
     )
 }
 
-/// Up to this many Kafka partitions get a line each on the backlog chart; more are drawn as
-/// their sum and their largest.
+/// Up to this many Kafka partitions get a line each on the backlog chart; the report keeps
+/// more as their sum and their largest (`dsim_core`'s `BACKLOG_PARTITIONS`).
 pub const PARTITION_LINES: usize = 8;
 /// Short, so that eight fit the legend's row; the chart's title says they are partitions.
 const PARTITION_NAMES: [&str; PARTITION_LINES] = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
@@ -525,45 +525,39 @@ pub fn backlog(report: &Report, frame: Frame) -> Chart {
     let show = |v: f64| thousands(v as u64);
     let as_values = |line: &[u64]| line.iter().map(|v| Some(*v as f64)).collect::<Vec<_>>();
     let lines: Vec<Series> = match report.scenario.broker {
-        dsim_core::Broker::Kafka if s.backlog.len() <= PARTITION_LINES => s
+        dsim_core::Broker::Kafka
+            if s.backlog_lines
+                .first()
+                .is_some_and(|l| l.starts_with("partition"))
+                && s.backlog.len() <= PARTITION_LINES =>
+        {
+            s.backlog
+                .iter()
+                .enumerate()
+                .map(|(p, line)| Series {
+                    name: PARTITION_NAMES[p],
+                    class: PARTITION_CLASSES[p],
+                    dashed: false,
+                    values: as_values(line),
+                    show: &show,
+                })
+                .collect()
+        }
+        dsim_core::Broker::Kafka => s
             .backlog
             .iter()
-            .enumerate()
-            .map(|(p, line)| Series {
-                name: PARTITION_NAMES[p],
-                class: PARTITION_CLASSES[p],
-                dashed: false,
+            .zip([
+                ("all partitions", "s-part0", false),
+                ("largest partition", "s-part1", true),
+            ])
+            .map(|(line, (name, class, dashed))| Series {
+                name,
+                class,
+                dashed,
                 values: as_values(line),
                 show: &show,
             })
             .collect(),
-        dsim_core::Broker::Kafka => {
-            let at = |i: usize| {
-                s.backlog
-                    .iter()
-                    .map(move |l| l.get(i).copied().unwrap_or(0))
-            };
-            vec![
-                Series {
-                    name: "all partitions",
-                    class: "s-part0",
-                    dashed: false,
-                    values: (0..s.t_ms.len())
-                        .map(|i| Some(at(i).sum::<u64>() as f64))
-                        .collect(),
-                    show: &show,
-                },
-                Series {
-                    name: "largest partition",
-                    class: "s-part1",
-                    dashed: true,
-                    values: (0..s.t_ms.len())
-                        .map(|i| Some(at(i).max().unwrap_or(0) as f64))
-                        .collect(),
-                    show: &show,
-                },
-            ]
-        }
         broker => {
             let names = if broker == dsim_core::Broker::RabbitMq {
                 ["ready", "unacked"]
