@@ -1192,8 +1192,9 @@ export type SeriesReport = {
   latency_p50_ms: Array<number | null>,
   latency_p99_ms: Array<number | null>,
   /**
-   * What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...),
-   * RabbitMQ's `ready` and `unacked`, SQS's `visible` and `in flight`.
+   * What `backlog` counts, one name per line: Kafka's partitions (`partition 0`, ...; past
+   * eight partitions, `all partitions` and `largest partition`), RabbitMQ's `ready` and
+   * `unacked`, SQS's `visible` and `in flight`.
    */
   backlog_lines: Array<string>,
   /**
