@@ -97,6 +97,7 @@ pub struct Budget {
 /// Then issue 24's first stage (the brokers stop reaching into the clients: a publish's outcome
 /// comes back as a value the engine hands to the producer): the main module to 396,000
 /// (395,845), the JS API to 316,000 (315,899).
+/// The JS API to 316,600 (316,412) for the backlog's sum and largest past eight partitions.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
@@ -131,7 +132,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 316_000,
+        max_gzipped: 316_600,
     },
 ];
 
