@@ -222,7 +222,7 @@ pub struct Series {
     /// The bucket last recorded into and the times it covers, `[from, to)`: records come in
     /// time order, so nearly every one lands there without a 64-bit division.
     last: (Micros, Micros, usize),
-    /// The next bucket end at which the backlog is due to be sampled (`sample_due`).
+    /// The next bucket end at which the backlog is due to be sampled (`next_sample_us`).
     next_sample_us: Micros,
 }
 
@@ -262,8 +262,9 @@ impl Series {
     pub fn record_backlog(&mut self, at: Micros, backlog: &[u64]) {
         while self.next_sample_us <= at {
             let end = self.next_sample_us;
-            self.bucket(end - 1).backlog.clear();
-            self.bucket(end - 1).backlog.extend_from_slice(backlog);
+            let bucket = self.bucket(end - 1);
+            bucket.backlog.clear();
+            bucket.backlog.extend_from_slice(backlog);
             // `bucket` may have merged buckets (twice as wide): the next end is that of the
             // bucket after the one just filled, at the width now in force.
             self.next_sample_us = ((end - 1) / self.bucket_us + 1) * self.bucket_us;
