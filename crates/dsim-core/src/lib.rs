@@ -20,6 +20,7 @@ mod engine;
 mod observe;
 pub mod report;
 pub mod scenario;
+mod simulation;
 pub mod time;
 
 // The public paths the CLI, the page and the tests use, whichever folder holds the module.
@@ -30,7 +31,7 @@ pub use report::claims;
 pub use report::{checker, export, in_flight, matrix, stats, sweep, theory, time_travel};
 pub use scenario::{element, knobs, presets, script};
 
-pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Simulation, Status, event_budget};
+pub use engine::{MAX_EVENTS, MAX_LOG_RECORDS, Status, event_budget};
 pub use in_flight::{ConsumerStatus, ConsumerView, PartitionQueue, QueueState, WireCounts};
 pub use knobs::{Group, Kind, Knob, ScenarioError, knob, knobs};
 pub use presets::{Preset, presets};
@@ -40,6 +41,7 @@ pub use report::{
 };
 pub use scenario::{Acks, Broker, Idempotence, Mode, Promise, QueueType, Scenario};
 pub use script::{CrashPoint, Link, ScriptedFault};
+pub use simulation::Simulation;
 pub use stats::Estimate;
 pub use sweep::{Sweep, SweepProgress, SweepResult, SweepSpec, sweep};
 pub use time_travel::{Replay, Target, TimeTravel};
@@ -60,8 +62,8 @@ impl Simulation {
     pub fn full_report(&self) -> Report {
         let mut report = self.report();
         if let Some(ce) = report.guarantee.counterexample.as_mut() {
-            ce.trace = trace_message(&self.scenario, ce.message);
-            ce.explanation = checker::explain(ce.message, &ce.problem, self.mode, &ce.trace);
+            ce.trace = trace_message(&self.world.scenario, ce.message);
+            ce.explanation = checker::explain(ce.message, &ce.problem, self.world.mode, &ce.trace);
         }
         report
     }

@@ -7,10 +7,10 @@
 //! Two things make an arrow from module A to module B:
 //! - a path: A's code names `crate::B::…` (in a `use` or inline), or an item `lib.rs`
 //!   re-exports from B (`crate::Simulation` is B = engine);
-//! - a call: A's code calls a method of `Simulation` that B defines (`self.serve_fetch(…)`,
-//!   `sim.report()`). The engine, the brokers, the clients and the effects are
-//!   `impl Simulation` blocks on one world, so calls cross folders without any import;
-//!   counting only imports would hide half the graph.
+//! - a call: A's code calls a method of `Simulation`, `World`, `Brokers` or `Clients` that B
+//!   defines (`sim.report()`, `brokers.serve_fetch(…)`, `world.hold(…)`). A method call
+//!   on a field needs no import (`self.brokers.broker_down(…)`), so counting only imports
+//!   would hide part of the graph.
 //!
 //! Comments and string literals are blanked before reading, so a doc comment naming
 //! `crate::x` is no arrow. `lib.rs`, the facade that re-exports everything, is not a node.
@@ -29,33 +29,19 @@ pub(crate) const ARROWS: &[(&str, &str, &str)] = &[
     ("observe", "time", "metrics are kept in µs"),
     ("scenario", "time", "a script's instants in µs"),
     ("effects", "time", "the dedup window"),
-    // The world. CIRCLE engine <-> brokers and engine <-> clients: `Simulation` is the one
-    // world (STYLE: all state in one World). The engine defines it, so it names the state
-    // every role keeps there and hands each event to the role's handler; the brokers and the
-    // clients are `impl Simulation` blocks, so they name `Simulation`, `Event` and `Item`
-    // and call the engine's bookkeeping (hold, release, apply_effect). Breaking it needs
-    // handlers that take their own state instead of the world (issue 24's later stages).
-    // Within one event, a broker's outcome reaches a client through the engine
-    // (`engine/handoffs.rs`: a publish's outcome, a broker crash), never by a broker's call.
-    (
-        "engine",
-        "brokers",
-        "Simulation holds brokers::Family and Kafka's log; events go to broker handlers",
-    ),
-    (
-        "engine",
-        "clients",
-        "Simulation holds the consumers, relays and producer sessions; events go to client handlers; handoffs.rs gives a client a broker's outcome",
-    ),
+    // The world: simulated time, the event queue, timers, messages, faults, the effects and
+    // each consumer's state record (`engine::World`). It names neither the brokers nor the
+    // clients: they keep their own state (`brokers::Brokers`, `clients::Clients`) and their
+    // handlers are handed the world (`impl Brokers { fn f(&mut self, world: &mut World) }`).
     (
         "engine",
         "effects",
-        "Simulation holds the ledger, dedup store and card provider; apply_effect",
+        "World holds the ledger, dedup store and card provider; apply_effect",
     ),
     (
         "engine",
         "observe",
-        "Simulation holds the metrics and the traces it records",
+        "World holds the metrics and the traces it records",
     ),
     (
         "engine",
@@ -66,12 +52,12 @@ pub(crate) const ARROWS: &[(&str, &str, &str)] = &[
     (
         "brokers",
         "engine",
-        "impl Simulation: Event, the queue, faults, messages, hold and release",
+        "handlers take the World: Event, the queue, faults, messages, hold and release; a request's contents read off the consumer's state record",
     ),
     (
         "clients",
         "engine",
-        "impl Simulation: Event, the queue, faults, messages, apply_effect",
+        "handlers take the World: Event, the queue, faults, messages, apply_effect; the consumer's state record",
     ),
     // No arrow brokers -> clients: a broker keeps its own state (the group's members,
     // assignments and epochs, the transaction coordinator's commits, parked polls) and sends
@@ -91,11 +77,42 @@ pub(crate) const ARROWS: &[(&str, &str, &str)] = &[
     ("clients", "observe", "trace rows"),
     ("clients", "scenario", "settings and the script's links"),
     ("clients", "time", "µs"),
+    // A run: the world, the brokers and the clients, and the event loop that hands each
+    // event to its handler. The one folder that names both the brokers and the clients;
+    // within one event, a broker's outcome reaches a client here (`simulation/handoffs.rs`:
+    // a publish's outcome, a broker crash), never by a broker's call.
+    (
+        "simulation",
+        "engine",
+        "the World, the event queue and Event; the loop's status and budget",
+    ),
+    (
+        "simulation",
+        "brokers",
+        "holds Brokers; events go to broker handlers; a publish's outcome",
+    ),
+    (
+        "simulation",
+        "clients",
+        "holds Clients; events go to client handlers; handoffs give a client a broker's outcome",
+    ),
+    ("simulation", "observe", "a message's recorded trace"),
+    (
+        "simulation",
+        "scenario",
+        "a run of a scenario; its script's entries",
+    ),
+    ("simulation", "time", "µs"),
     // At the top: what a run tells, read off the world; nothing depends on it.
     (
         "report",
+        "simulation",
+        "runs Simulation; sweeps, matrices, time travel, exports read it",
+    ),
+    (
+        "report",
         "engine",
-        "reads Simulation; runs sweeps, matrices, time travel, exports",
+        "reads the World: status, metrics, messages, the queue",
     ),
     (
         "report",
@@ -187,7 +204,7 @@ pub(crate) fn graph(src: &Path) -> Result<Graph, String> {
         }
         sources.push((rel.display().to_string(), node, parts, read_code(path)?));
     }
-    // Who defines each method of `Simulation`: methods of one type have unique names.
+    // Who defines each method of the run's parts: their methods have unique names.
     let mut methods: BTreeMap<String, String> = BTreeMap::new();
     for (_, node, _, code) in &sources {
         for name in simulation_methods(code) {
@@ -474,12 +491,21 @@ fn crate_paths(code: &str, depth: usize) -> Vec<(String, String)> {
     out
 }
 
-/// The names of the methods defined in the file's `impl Simulation` blocks.
+/// The names of the methods defined in the file's `impl Simulation`, `impl World`, `impl Brokers`
+/// and `impl Clients` blocks.
 fn simulation_methods(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;
     for line in code.lines() {
-        if line.starts_with("impl Simulation") {
+        if [
+            "impl Simulation",
+            "impl World",
+            "impl Brokers",
+            "impl Clients",
+        ]
+        .iter()
+        .any(|t| line.starts_with(t))
+        {
             inside = true;
             continue;
         }
@@ -508,12 +534,13 @@ fn simulation_methods(code: &str) -> Vec<String> {
     out
 }
 
-/// Every `self.name(` and `sim.name(` in the code (rustfmt may put the `.name(` on the next
-/// line).
+/// Every `self.name(`, `sim.name(`, `world.name(`, `brokers.name(` and `clients.name(` in
+/// the code (rustfmt may put the `.name(` on the next line; `self.brokers.name(` counts as
+/// `brokers.name(`).
 fn method_calls(code: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let bytes = code.as_bytes();
-    for receiver in ["self", "sim"] {
+    for receiver in ["self", "sim", "world", "brokers", "clients"] {
         let mut from = 0;
         while let Some(pos) = code[from..].find(receiver) {
             let start = from + pos;

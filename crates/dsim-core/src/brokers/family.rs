@@ -1,10 +1,10 @@
-//! The one place the engine and the clients meet the broker family a run simulates, on the
+//! The one place the event loop and the clients meet the broker family a run simulates, on the
 //! broker's side. `Family` holds what only one family has (RabbitMQ's queue, SQS's queue and
-//! its visibility timers); every `impl Simulation` method here is a dispatch point: one
+//! its visibility timers); every `impl Brokers` method here is a dispatch point: one
 //! `match` on the family, each arm calling that family's folder. The consumer's side of the
 //! same dispatch is `clients/family_side.rs`; nothing else asks which broker a run has
 //! (`cargo xtask test boundary` refuses a match on `Family`'s variants anywhere else). Events that only one
-//! family has (`RabbitAckArrive`, `SqsDeleteArrive`, ...) go from the engine straight to that
+//! family has (`RabbitAckArrive`, `SqsDeleteArrive`, ...) go from the event loop straight to that
 //! family's handler; a family folder reaches its own state with `rabbit_mut`, `sqs_mut`.
 //!
 //! Kafka's log (`kafka::Entries`, the partition logs, replication and the in-sync replica
@@ -22,7 +22,8 @@
 use super::kafka::{EntryState, Writer};
 use super::rabbitmq::RabbitQueue;
 use super::sqs::SqsQueue;
-use crate::engine::Simulation;
+use crate::brokers::Brokers;
+use crate::engine::World;
 use crate::engine::timers::TimerList;
 use crate::scenario::{Broker, Mode, Scenario};
 use crate::time::Micros;
@@ -117,7 +118,7 @@ impl Family {
     }
 }
 
-impl Simulation {
+impl Brokers {
     // ----- The broker's side -----
 
     /// A stored record becomes deliverable. Kafka: it is below the high watermark, so the
@@ -126,23 +127,23 @@ impl Simulation {
     /// its prefetch; SQS: the message becomes visible to `ReceiveMessage`.
     // Inlined: in wasm, LLVM kept it a call on the hot path (docs/performance-notes.md, wasm inlining).
     #[inline]
-    pub(crate) fn make_ready(&mut self, entry: u32, partition: u16) {
+    pub(crate) fn make_ready(&mut self, world: &mut World, entry: u32, partition: u16) {
         // A record of a producer's open transaction is ready too: the fetch path stops before
         // it (the last stable offset) until its transaction commits or aborts.
         self.entries.get_mut(entry).state = EntryState::Ready;
         match self.family {
             Family::Kafka => {
                 if let Some(owner) = self.owner_of(partition) {
-                    self.serve_fetch(owner);
+                    self.serve_fetch(world, owner);
                 }
             }
             Family::RabbitMq(_) => {
                 let generation = self.entries.get(entry).generation;
-                self.rabbit_enqueue(entry, generation);
+                self.rabbit_enqueue(world, entry, generation);
             }
             Family::Sqs { .. } => {
                 let generation = self.entries.get(entry).generation;
-                self.sqs_enqueue(entry, generation);
+                self.sqs_enqueue(world, entry, generation);
             }
         }
     }
@@ -153,6 +154,7 @@ impl Simulation {
     #[inline]
     pub(crate) fn accepts_send(
         &mut self,
+        world: &mut World,
         msg: u32,
         attempt: u16,
         copy: u8,
@@ -160,7 +162,7 @@ impl Simulation {
     ) -> bool {
         match self.family {
             Family::Kafka | Family::RabbitMq(_) => true,
-            Family::Sqs { .. } => self.sqs_fifo_accepts(msg, attempt, copy, writer),
+            Family::Sqs { .. } => self.sqs_fifo_accepts(world, msg, attempt, copy, writer),
         }
     }
 
@@ -180,10 +182,11 @@ impl Simulation {
     /// (acks=all waits for the current ISR); RabbitMQ: never, a publisher confirm waits for
     /// the disk write; SQS: never, SendMessage succeeds once the message is stored.
     #[inline]
-    pub(crate) fn acks_at_append(&self, in_sync: u8) -> bool {
+    pub(crate) fn acks_at_append(&self, world: &World, in_sync: u8) -> bool {
         match self.family {
             Family::Kafka => {
-                self.acks == crate::scenario::Acks::Leader || (in_sync == 1 && self.min_insync == 1)
+                world.acks == crate::scenario::Acks::Leader
+                    || (in_sync == 1 && self.min_insync == 1)
             }
             Family::RabbitMq(_) | Family::Sqs { .. } => false,
         }
@@ -193,51 +196,63 @@ impl Simulation {
     /// offset; RabbitMQ: received by the queue at a position, confirmed once on disk; SQS:
     /// SendMessage stored at a position. Only for traced messages (inside `trace!`).
     #[cold]
-    pub(crate) fn stored_note(&self, entry: u32, partition: u16, copy: u8, in_sync: u8) -> String {
+    pub(crate) fn stored_note(
+        &self,
+        world: &World,
+        entry: u32,
+        partition: u16,
+        copy: u8,
+        in_sync: u8,
+    ) -> String {
         match self.family {
-            Family::Kafka => self.kafka_stored_note(partition, copy, in_sync),
+            Family::Kafka => self.kafka_stored_note(world, partition, copy, in_sync),
             Family::RabbitMq(_) => self.rabbit_stored_note(entry, copy),
             Family::Sqs { .. } => self.sqs_stored_note(entry, copy),
         }
     }
 
-    /// The broker's side of a crash (see the engine's `crash_broker`). Kafka: the partition
+    /// The broker's side of a crash (see the event loop's `crash_broker`). Kafka: the partition
     /// leader, with a clean or unclean election and `failover-ms` of unavailability
     /// (`kafka_crash_broker`); RabbitMQ: the node, losing what was not yet on disk; SQS: an
     /// endpoint outage.
     #[cold]
-    pub(crate) fn broker_goes_down(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+    pub(crate) fn broker_goes_down(
+        &mut self,
+        world: &mut World,
+        trigger: Option<u32>,
+        scripted: Option<u16>,
+    ) {
         match self.family {
-            Family::Kafka => self.kafka_crash_broker(trigger, scripted),
-            Family::RabbitMq(_) => self.rabbit_crash_broker(trigger, scripted),
-            Family::Sqs { .. } => self.sqs_crash_broker(trigger, scripted),
+            Family::Kafka => self.kafka_crash_broker(world, trigger, scripted),
+            Family::RabbitMq(_) => self.rabbit_crash_broker(world, trigger, scripted),
+            Family::Sqs { .. } => self.sqs_crash_broker(world, trigger, scripted),
         }
     }
 
     /// The broker is back. Kafka: the new leader answers the members' parked fetches;
     /// RabbitMQ: the node pushes deliveries again; SQS: parked receives are answered.
     #[cold]
-    pub(crate) fn on_broker_recover(&mut self) {
-        if self.broker_down() {
+    pub(crate) fn on_broker_recover(&mut self, world: &mut World) {
+        if self.broker_down(world) {
             return;
         }
         self.broker_down_until = None;
         match self.family {
             Family::Kafka => {
                 for c in self.group.members().to_vec() {
-                    self.serve_fetch(c);
+                    self.serve_fetch(world, c);
                 }
             }
-            Family::RabbitMq(_) => self.rabbit_dispatch(),
-            Family::Sqs { .. } => self.sqs_recover(),
+            Family::RabbitMq(_) => self.rabbit_dispatch(world),
+            Family::Sqs { .. } => self.sqs_recover(world),
         }
     }
 
     /// A wake-up of the family's own timers (`TimerKind::Visibility`): SQS's visibility
     /// timeouts, the only family that has any. Returns when to wake up next.
-    pub(crate) fn on_visibility_wake(&mut self) -> Option<Micros> {
+    pub(crate) fn on_visibility_wake(&mut self, world: &mut World) -> Option<Micros> {
         match self.family {
-            Family::Sqs { .. } => self.sqs_visibility_wake(),
+            Family::Sqs { .. } => self.sqs_visibility_wake(world),
             Family::Kafka | Family::RabbitMq(_) => None,
         }
     }
@@ -247,10 +262,10 @@ impl Simulation {
     /// A consumer's poll reaches the broker. Kafka: a `Fetch`, parked until records are
     /// below the high watermark; SQS: a `ReceiveMessage` long poll. RabbitMQ pushes: its
     /// consumers never poll.
-    pub(crate) fn on_fetch_arrive(&mut self, consumer: u16, session: u32) {
+    pub(crate) fn on_fetch_arrive(&mut self, world: &mut World, consumer: u16, session: u32) {
         match self.family {
-            Family::Kafka => self.kafka_fetch_arrive(consumer, session),
-            Family::Sqs { .. } => self.on_sqs_receive_arrive(consumer, session),
+            Family::Kafka => self.kafka_fetch_arrive(world, consumer, session),
+            Family::Sqs { .. } => self.on_sqs_receive_arrive(world, consumer, session),
             Family::RabbitMq(_) => {}
         }
     }
@@ -262,9 +277,9 @@ impl Simulation {
     /// remembers; RabbitMQ: unbounded, a publisher streams on its channel and takes confirms
     /// as they come (asynchronous confirms); SQS: unbounded, each SendMessage is answered on
     /// its own.
-    pub(crate) fn max_requests(&self) -> usize {
+    pub(crate) fn max_requests(&self, world: &World) -> usize {
         match self.family {
-            Family::Kafka => self.scenario.max_in_flight.clamp(
+            Family::Kafka => world.scenario.max_in_flight.clamp(
                 1,
                 super::kafka::producer_state::NUM_BATCHES_TO_RETAIN as u32,
             ) as usize,
@@ -280,7 +295,7 @@ pub const BACKLOG_PARTITIONS: usize = 8;
 
 /// What waits in the broker, sampled over time (`Series::record_backlog`): what an operator of
 /// each system watches.
-impl Simulation {
+impl Brokers {
     /// Kafka: the consumer lag of each partition, its log end offset minus the group's
     /// committed offset (kafka-consumer-groups' LAG, which counts from the high watermark: it
     /// trails the log end by the records still replicating); RabbitMQ: the queue's messages

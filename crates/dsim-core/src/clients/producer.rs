@@ -2,13 +2,15 @@
 
 use std::collections::VecDeque;
 
+use crate::brokers::Brokers;
 use crate::brokers::kafka::Txn;
 use crate::brokers::kafka::producer_state::{Batch, instance_epoch};
+use crate::clients::Clients;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, MsgTable};
 use crate::engine::queue::Lane;
 use crate::engine::timers::TimerKind;
-use crate::engine::{Event, Simulation, backoff_step, trace};
+use crate::engine::{Event, World, backoff_step, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
@@ -35,31 +37,31 @@ pub struct Relay {
     pub poll_scheduled: bool,
 }
 
-impl Simulation {
-    pub(crate) fn on_produce(&mut self, msg_hint: u32) {
-        let msg = self.new_message();
+impl Clients {
+    pub(crate) fn on_produce(&mut self, brokers: &mut Brokers, world: &mut World, msg_hint: u32) {
+        let msg = world.new_message();
         debug_assert_eq!(msg, msg_hint);
         let next = msg + 1;
-        if next < self.scenario.messages {
-            self.queue.schedule_in_lane(
+        if next < world.scenario.messages {
+            world.queue.schedule_in_lane(
                 Lane::Produce,
-                self.timing.produce_at(next),
+                world.timing.produce_at(next),
                 Event::Produce { msg: next },
             );
         }
-        let producer = self.producer_of(msg);
-        let crashed = self
+        let producer = world.producer_of(msg);
+        let crashed = world
             .faults
-            .crash(FaultSite::ProducerWrite, 0, self.now, msg, 1, 0)
+            .crash(FaultSite::ProducerWrite, 0, world.now, msg, 1, 0)
             .struck();
-        if self.mode == Mode::Outbox {
+        if world.mode == Mode::Outbox {
             // The payment and its outbox row commit together, so the relay publishes it even
             // if the producer dies right after.
-            let commit_at = self.now + self.timing.txn_write;
-            self.metrics.counters.transactions += 1;
-            self.hold(msg);
+            let commit_at = world.now + world.timing.txn_write;
+            world.metrics.counters.transactions += 1;
+            world.hold(msg);
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::OutboxCommitted,
                 Actor::Producer,
@@ -74,20 +76,20 @@ impl Simulation {
                 }
             );
             if crashed {
-                self.metrics.counters.producer_crashes += 1;
+                world.metrics.counters.producer_crashes += 1;
             }
             let relay = &mut self.relays[producer as usize];
             relay.rows.push_back((commit_at, msg));
             if !relay.poll_scheduled {
                 relay.poll_scheduled = true;
-                let poll = self.timing.outbox_poll;
+                let poll = world.timing.outbox_poll;
                 let at = commit_at.div_ceil(poll) * poll;
-                self.queue.schedule(at, Event::OutboxPoll { producer });
+                world.queue.schedule(at, Event::OutboxPoll { producer });
             }
             return;
         }
         trace!(
-            self,
+            world,
             msg,
             TraceKind::Created,
             Actor::Producer,
@@ -98,12 +100,12 @@ impl Simulation {
             "payment request written to the producer's database",
         );
         if crashed {
-            self.metrics.counters.producer_crashes += 1;
-            if let Some(m) = self.msgs.get_mut(msg) {
+            world.metrics.counters.producer_crashes += 1;
+            if let Some(m) = world.msgs.get_mut(msg) {
                 m.cause = Cause::ProducerCrash;
             }
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::ProducerCrash,
                 Actor::Producer,
@@ -114,18 +116,23 @@ impl Simulation {
                 "the producer crashed between its database write and the publish; nothing will ever publish this payment"
             );
             // Nothing holds the message: it is resolved as lost right away.
-            self.hold(msg);
-            self.release(msg);
+            world.hold(msg);
+            world.release(msg);
             return;
         }
-        self.hold(msg);
-        self.publish(msg);
-        self.release(msg);
+        world.hold(msg);
+        self.publish(brokers, world, msg);
+        world.release(msg);
     }
 
     #[inline(never)]
-    pub(crate) fn on_outbox_poll(&mut self, producer: u16) {
-        let now = self.now;
+    pub(crate) fn on_outbox_poll(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+    ) {
+        let now = world.now;
         let mut due = Vec::new();
         {
             let relay = &mut self.relays[producer as usize];
@@ -134,16 +141,16 @@ impl Simulation {
             }
         }
         for msg in due {
-            self.publish(msg);
+            self.publish(brokers, world, msg);
             // The row's reference passes to the relay's wait for the ack.
-            self.release(msg);
+            world.release(msg);
         }
         let relay = &mut self.relays[producer as usize];
         match relay.rows.front() {
             Some(&(at, _)) => {
-                let poll = self.timing.outbox_poll;
+                let poll = world.timing.outbox_poll;
                 let next = at.max(now + 1).div_ceil(poll) * poll;
-                self.queue.schedule(next, Event::OutboxPoll { producer });
+                world.queue.schedule(next, Event::OutboxPoll { producer });
             }
             None => relay.poll_scheduled = false,
         }
@@ -153,8 +160,8 @@ impl Simulation {
     /// the producer waits for it: it joins its partition's window and is sent once fewer
     /// than `max-in-flight` sends to that partition are unacknowledged (Kafka's
     /// `max.in.flight.requests.per.connection`), numbered in its producer's sequence.
-    pub(crate) fn publish(&mut self, msg: u32) {
-        if !self.mode.retries_publish() {
+    pub(crate) fn publish(&mut self, brokers: &mut Brokers, world: &mut World, msg: u32) {
+        if !world.mode.retries_publish() {
             // acks=0: no producer ID, no window, nobody waits for an answer.
             let batch = Batch {
                 producer_id: NO_PRODUCER_ID,
@@ -162,10 +169,10 @@ impl Simulation {
                 seq: 0,
                 lead: msg,
             };
-            self.send_publish(msg, batch);
+            self.send_publish(world, msg, batch);
             return;
         }
-        let Some(m) = self.msgs.get_mut(msg) else {
+        let Some(m) = world.msgs.get_mut(msg) else {
             return;
         };
         if m.waiting_ack {
@@ -174,31 +181,31 @@ impl Simulation {
         m.waiting_ack = true;
         let (producer, partition) = (m.producer, m.partition);
         // The producer's reference, until the ack or until it gives up.
-        self.hold(msg);
+        world.hold(msg);
         self.sessions[producer as usize].windows[partition as usize]
             .waiting
             .push_back(msg);
-        self.admit(producer, partition);
+        self.admit(brokers, world, producer, partition);
     }
 
     /// Sends one publish attempt and, where the mode retries, arms the ack timer.
-    pub(crate) fn send_publish(&mut self, msg: u32, batch: Batch) {
-        let retries = self.mode.retries_publish();
-        let Some(m) = self.msgs.get_mut(msg) else {
+    pub(crate) fn send_publish(&mut self, world: &mut World, msg: u32, batch: Batch) {
+        let retries = world.mode.retries_publish();
+        let Some(m) = world.msgs.get_mut(msg) else {
             return;
         };
         // Saturating: a bound, not a count anyone relies on past it (see `MsgState`).
         m.publish_attempts = m.publish_attempts.saturating_add(1);
         let attempt = m.publish_attempts;
         let (producer, partition) = (m.producer as u32, m.partition);
-        let from = if self.mode == Mode::Outbox {
+        let from = if world.mode == Mode::Outbox {
             "relay"
         } else {
             "producer"
         };
-        self.metrics.counters.network_messages += 1;
+        world.metrics.counters.network_messages += 1;
         trace!(
-            self,
+            world,
             msg,
             TraceKind::Publish,
             Actor::Producer,
@@ -206,7 +213,7 @@ impl Simulation {
             Some(producer),
             attempt as u32,
             0,
-            match (attempt, self.idempotent) {
+            match (attempt, world.idempotent) {
                 (1, false) => format!("{from} publishes"),
                 (1, true) => format!(
                     "{from} publishes (producer ID {}, epoch {}, sequence {})",
@@ -224,20 +231,20 @@ impl Simulation {
             },
         );
         let link = Link::Producer(producer as u16);
-        match self.faults.network(
+        match world.faults.network(
             FaultSite::Publish,
             link,
-            self.now,
+            world.now,
             batch.lead,
             attempt as u32,
             0,
         ) {
             Verdict::Drop { scripted } => {
-                if let Some(m) = self.msgs.get_mut(msg) {
+                if let Some(m) = world.msgs.get_mut(msg) {
                     m.cause = Cause::PublishLost;
                 }
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::PublishLost,
                     Actor::Producer,
@@ -245,13 +252,13 @@ impl Simulation {
                     Some(producer),
                     attempt as u32,
                     0,
-                    self.scripted_note(scripted, "the publish was lost on the network"),
+                    world.scripted_note(scripted, "the publish was lost on the network"),
                 );
             }
             Verdict::Deliver { delay, twice } => {
-                self.hold(msg);
-                let at = self.in_order_arrival(producer as u16, partition, delay);
-                self.queue.schedule(
+                world.hold(msg);
+                let at = self.in_order_arrival(world, producer as u16, partition, delay);
+                world.queue.schedule(
                     at,
                     Event::PublishArrive {
                         msg,
@@ -261,10 +268,10 @@ impl Simulation {
                     },
                 );
                 if let Some(second) = twice {
-                    self.hold(msg);
-                    self.metrics.counters.network_messages += 1;
+                    world.hold(msg);
+                    world.metrics.counters.network_messages += 1;
                     trace!(
-                        self,
+                        world,
                         msg,
                         TraceKind::PublishDuplicated,
                         Actor::Producer,
@@ -274,8 +281,8 @@ impl Simulation {
                         1,
                         "the network delivers this publish twice",
                     );
-                    let at = self.in_order_arrival(producer as u16, partition, second);
-                    self.queue.schedule(
+                    let at = self.in_order_arrival(world, producer as u16, partition, second);
+                    world.queue.schedule(
                         at,
                         Event::PublishArrive {
                             msg,
@@ -288,27 +295,27 @@ impl Simulation {
             }
         }
         if retries {
-            self.arm_publish_timer(msg, attempt);
+            self.arm_publish_timer(world, msg, attempt);
             // The producer has sent and waits for the ack: the moment `producer-restart`
             // strikes, once per message (at its first send; a restart's resends are not
             // drawn again), so restarts are at most one per message.
             if attempt == 1
-                && self
+                && world
                     .faults
                     .random_crash(FaultSite::ProducerRestart, msg, 1, 0)
             {
-                self.crash_producer(producer as u16, msg, false);
+                self.crash_producer(world, producer as u16, msg, false);
             }
         }
     }
 
     /// Arms the ack timeout of a publish attempt. One constant delay per backoff step: a FIFO
     /// timer list each (see `timers`).
-    fn arm_publish_timer(&mut self, msg: u32, attempt: u16) {
-        let at = self.now + self.timing.retry_timeout(attempt as u32);
+    fn arm_publish_timer(&mut self, world: &mut World, msg: u32, attempt: u16) {
+        let at = world.now + world.timing.retry_timeout(attempt as u32);
         let step = backoff_step(attempt as u32);
         if let Some(wake) = self.publish_timers[step as usize].add(at, (msg, attempt)) {
-            self.queue.schedule(
+            world.queue.schedule(
                 wake,
                 Event::TimerWake {
                     kind: TimerKind::PublishAck(step as u8),
@@ -320,8 +327,8 @@ impl Simulation {
     /// A retry of a record in its producer's window, with the same producer ID, epoch and
     /// sequence number (renumbered only by an epoch bump). A producer that is down resends
     /// everything when it restarts instead.
-    fn resend(&mut self, msg: u32) {
-        let Some(m) = self.msgs.get(msg) else {
+    fn resend(&mut self, world: &mut World, msg: u32) {
+        let Some(m) = world.msgs.get(msg) else {
             return;
         };
         let (producer, partition) = (m.producer, m.partition);
@@ -330,12 +337,19 @@ impl Simulation {
         }
         if let Some(sent) = self.sent(producer, partition, msg) {
             let batch = self.sessions[producer as usize].batch(&sent);
-            self.send_publish(msg, batch);
+            self.send_publish(world, msg, batch);
         }
     }
 
-    pub(crate) fn on_publish_ack(&mut self, msg: u32, producer_id: u32, epoch: u32) {
-        let Some(m) = self.msgs.get(msg) else {
+    pub(crate) fn on_publish_ack(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        msg: u32,
+        producer_id: u32,
+        epoch: u32,
+    ) {
+        let Some(m) = world.msgs.get(msg) else {
             return;
         };
         if !m.waiting_ack {
@@ -349,32 +363,43 @@ impl Simulation {
         }
         // Once per message: at the ack of the row's first publish (the republished row's ack
         // is not drawn again).
-        if self.mode == Mode::Outbox
+        if world.mode == Mode::Outbox
             && attempt == 1
-            && self.faults.random_crash(FaultSite::RelayCrash, msg, 1, 0)
+            && world.faults.random_crash(FaultSite::RelayCrash, msg, 1, 0)
         {
             // The row is published but not yet marked sent: the restarted relay publishes it
             // again.
-            self.crash_producer(producer, msg, true);
+            self.crash_producer(world, producer, msg, true);
             return;
         }
-        if self.scenario.transactional_producer() {
-            self.ack_transactional(producer, partition, msg);
-            self.admit(producer, partition);
+        if world.scenario.transactional_producer() {
+            self.ack_transactional(brokers, world, producer, partition, msg);
+            self.admit(brokers, world, producer, partition);
             return;
         }
-        self.ack_sent(producer, partition, msg);
-        if let Some(m) = self.msgs.get_mut(msg) {
+        self.ack_sent(world, producer, partition, msg);
+        if let Some(m) = world.msgs.get_mut(msg) {
             m.waiting_ack = false;
         }
-        self.trace_publish_ack(msg, producer, "the producer has its ack and stops retrying");
-        self.release(msg);
-        self.admit(producer, partition);
+        self.trace_publish_ack(
+            world,
+            msg,
+            producer,
+            "the producer has its ack and stops retrying",
+        );
+        world.release(msg);
+        self.admit(brokers, world, producer, partition);
     }
 
-    fn trace_publish_ack(&mut self, msg: u32, producer: u16, note: &'static str) {
+    fn trace_publish_ack(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        producer: u16,
+        note: &'static str,
+    ) {
         trace!(
-            self,
+            world,
             msg,
             TraceKind::PublishAck,
             Actor::Broker,
@@ -392,14 +417,21 @@ impl Simulation {
     /// So the ack commits this record, and the acked ones behind it, only once every record
     /// before it has its ack; until then the record waits in the window, and a restart
     /// aborts and resends it with the rest.
-    fn ack_transactional(&mut self, producer: u16, partition: u16, msg: u32) {
+    fn ack_transactional(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+        partition: u16,
+        msg: u32,
+    ) {
         let w = &mut self.sessions[producer as usize].windows[partition as usize];
         let Some(i) = w.position_of(msg) else {
             return;
         };
         w.in_flight[i].acked = true;
         let front = i == 0;
-        self.trace_publish_ack(
+        self.trace_publish_ack(world,
             msg,
             producer,
             if front {
@@ -415,13 +447,13 @@ impl Simulation {
         done.clear();
         self.sessions[producer as usize].windows[partition as usize].take_acked_prefix(&mut done);
         for sent in &done {
-            if let Some(m) = self.msgs.get_mut(sent.msg) {
+            if let Some(m) = world.msgs.get_mut(sent.msg) {
                 m.waiting_ack = false;
             }
             if let Some(entry) = sent.appended {
-                self.commit_producer_record(entry);
+                self.commit_producer_record(brokers, world, entry);
             }
-            self.release(sent.msg);
+            world.release(sent.msg);
         }
         self.commit_scratch = done;
     }
@@ -433,41 +465,47 @@ impl Simulation {
             .is_some_and(|m| m.waiting_ack && m.publish_attempts == attempt)
     }
 
-    pub(crate) fn on_publish_timeout(&mut self, msg: u32, attempt: u16) {
-        if !Self::publish_timeout_live(&self.msgs, msg, attempt) {
+    pub(crate) fn on_publish_timeout(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        msg: u32,
+        attempt: u16,
+    ) {
+        if !Self::publish_timeout_live(&world.msgs, msg, attempt) {
             return;
         }
-        let producer = self.producer_of(msg) as u32;
+        let producer = world.producer_of(msg) as u32;
         if !self.sessions[producer as usize].alive {
             // The restart resends it.
             return;
         }
-        let partition = self.msgs.get(msg).map_or(0, |m| m.partition);
+        let partition = world.msgs.get(msg).map_or(0, |m| m.partition);
         // The outbox row stays until it is published, so the relay never gives up; nor does
         // exactly-once's transactional producer (Kafka's application aborts a transaction
         // whose send failed and produces the record again: folded here into one record
         // retried until acked). Only the horizon stops them.
-        let never_gives_up = matches!(self.mode, Mode::Outbox | Mode::ExactlyOnce);
-        let may_retry = if self.idempotent {
+        let never_gives_up = matches!(world.mode, Mode::Outbox | Mode::ExactlyOnce);
+        let may_retry = if world.idempotent {
             // An idempotent producer's window is retried from its oldest record
             // (`resend_window`), and only that one may be given up: a later record's timeout
             // waits for it (giving up a later one while an older one may still land would
             // leave a gap no epoch bump can close safely). The budget counts a record's
             // sends, less those refused as out of order (`refund_refused_send`).
             if !self.oldest_unacked(producer as u16, partition, msg) {
-                self.arm_publish_timer(msg, attempt);
+                self.arm_publish_timer(world, msg, attempt);
                 return;
             }
             let Some(sent) = self.sent(producer as u16, partition, msg) else {
                 return;
             };
-            never_gives_up || (sent.tries as u32) <= self.scenario.max_retries
+            never_gives_up || (sent.tries as u32) <= world.scenario.max_retries
         } else {
-            never_gives_up || (attempt as u32) <= self.scenario.max_retries
+            never_gives_up || (attempt as u32) <= world.scenario.max_retries
         };
         if may_retry {
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::AckTimeout,
                 Actor::Producer,
@@ -477,14 +515,14 @@ impl Simulation {
                 0,
                 "no ack in time",
             );
-            if self.idempotent {
-                self.resend_window(producer as u16, partition);
+            if world.idempotent {
+                self.resend_window(world, producer as u16, partition);
             } else {
-                self.metrics.counters.retries += 1;
-                self.resend(msg);
+                world.metrics.counters.retries += 1;
+                self.resend(world, msg);
             }
         } else {
-            let (producer16, partition) = match self.msgs.get_mut(msg) {
+            let (producer16, partition) = match world.msgs.get_mut(msg) {
                 Some(m) => {
                     m.waiting_ack = false;
                     m.gave_up = true;
@@ -493,12 +531,12 @@ impl Simulation {
                 None => return,
             };
             if let Some(sent) = self.take_sent(producer16, partition, msg)
-                && self.idempotent
+                && world.idempotent
             {
-                self.close_sequence_gap(producer16, partition, sent);
+                self.close_sequence_gap(brokers, world, producer16, partition, sent);
             }
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::GaveUp,
                 Actor::Producer,
@@ -510,8 +548,8 @@ impl Simulation {
                     "no ack after {attempt} attempts: the producer gives up and reports the failure"
                 ),
             );
-            self.release(msg);
-            self.admit(producer16, partition);
+            world.release(msg);
+            self.admit(brokers, world, producer16, partition);
         }
     }
 
@@ -519,21 +557,27 @@ impl Simulation {
     /// taken its ack. Its records stay in its database, unacknowledged; it comes back after
     /// the restart time and sends them all again.
     #[cold]
-    pub(crate) fn crash_producer(&mut self, producer: u16, msg: u32, relay: bool) {
+    pub(crate) fn crash_producer(
+        &mut self,
+        world: &mut World,
+        producer: u16,
+        msg: u32,
+        relay: bool,
+    ) {
         let s = &mut self.sessions[producer as usize];
         if !s.alive {
             return;
         }
         s.alive = false;
-        let c = &mut self.metrics.counters;
+        let c = &mut world.metrics.counters;
         if relay {
             c.relay_crashes += 1;
         } else {
             c.producer_restarts += 1;
         }
-        let attempt = self.msgs.get(msg).map_or(0, |m| m.publish_attempts as u32);
+        let attempt = world.msgs.get(msg).map_or(0, |m| m.publish_attempts as u32);
         trace!(
-            self,
+            world,
             msg,
             if relay {
                 TraceKind::RelayCrash
@@ -551,20 +595,20 @@ impl Simulation {
                 "the producer dies after sending this record, before its ack: it will restart and resend every record it has no ack for"
             },
         );
-        self.queue.schedule(
-            self.now + self.timing.restart,
+        world.queue.schedule(
+            world.now + world.timing.restart,
             Event::ProducerRestart { producer },
         );
         // Down longer than `transaction.timeout.ms`: the coordinator aborts the open
         // transaction before the new instance can (timed from the death, which comes right
         // after the transaction's last send).
         if !relay
-            && self.scenario.transactional_producer()
-            && self.timing.restart > self.timing.txn_timeout
+            && world.scenario.transactional_producer()
+            && world.timing.restart > world.timing.txn_timeout
         {
             let epoch = self.sessions[producer as usize].epoch;
-            self.queue.schedule(
-                self.now + self.timing.txn_timeout,
+            world.queue.schedule(
+                world.now + world.timing.txn_timeout,
                 Event::ProducerTxnTimeout { producer, epoch },
             );
         }
@@ -574,7 +618,13 @@ impl Simulation {
     /// coordinator aborts its open transaction, so a read-committed reader's last stable
     /// offset moves past it before the producer is back.
     #[cold]
-    pub(crate) fn on_producer_txn_timeout(&mut self, producer: u16, epoch: u16) {
+    pub(crate) fn on_producer_txn_timeout(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+        epoch: u16,
+    ) {
         let s = &self.sessions[producer as usize];
         if s.alive || s.epoch != epoch {
             return;
@@ -584,7 +634,8 @@ impl Simulation {
             .iter()
             .flat_map(|w| w.in_flight.iter().filter_map(|x| x.appended))
             .filter(|&(entry, generation)| {
-                self.entries
+                brokers
+                    .entries
                     .live(entry, generation)
                     .is_some_and(|e| e.txn == Txn::Open)
             })
@@ -592,9 +643,9 @@ impl Simulation {
         if open.is_empty() {
             return;
         }
-        self.metrics.counters.transactions_timed_out += 1;
+        world.metrics.counters.transactions_timed_out += 1;
         for entry in open {
-            self.abort_producer_record(
+            self.abort_producer_record(brokers, world,
                 entry,
                 "the producer stayed down longer than transaction.timeout.ms: the coordinator aborted its open transaction",
             );
@@ -610,20 +661,25 @@ impl Simulation {
     /// way the new instance numbers its records from sequence 0 and resends, in order, every
     /// record its database has no ack for.
     #[cold]
-    pub(crate) fn on_producer_restart(&mut self, producer: u16) {
-        let transactional = self.scenario.transactional_producer();
+    pub(crate) fn on_producer_restart(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+    ) {
+        let transactional = world.scenario.transactional_producer();
         let p = producer as usize;
         let old_id = self.sessions[p].producer_id;
         if transactional && self.sessions[p].epoch < u16::MAX {
             let epoch = self.sessions[p].epoch + 1;
             self.sessions[p].epoch = epoch;
-            self.producer_states.fence_older_epochs(old_id, epoch);
+            brokers.producer_states.fence_older_epochs(old_id, epoch);
         } else {
             // Also where a transactional ID's epoch is exhausted: Kafka's coordinator then
             // hands out a new producer ID.
-            let id = self.producer_states.new_producer_id();
+            let id = brokers.producer_states.new_producer_id();
             if let Some(previous) = self.sessions[p].previous_id {
-                self.producer_states.forget(previous);
+                brokers.producer_states.forget(previous);
             }
             let s = &mut self.sessions[p];
             s.previous_id = Some(old_id);
@@ -654,7 +710,7 @@ impl Simulation {
             if transactional {
                 for s in &sent {
                     if let Some(entry) = s.appended {
-                        self.abort_producer_record(
+                        self.abort_producer_record(brokers, world,
                             entry,
                             "a new instance with the same transactional.id bumped the epoch, and the coordinator aborted the old instance's open transaction",
                         );
@@ -663,7 +719,7 @@ impl Simulation {
             }
             sent.clear();
             self.sessions[p].windows[partition].in_flight = sent;
-            if !self.traced.is_empty() {
+            if !world.traced.is_empty() {
                 let waiting: Vec<u32> = self.sessions[p].windows[partition]
                     .waiting
                     .iter()
@@ -671,7 +727,7 @@ impl Simulation {
                     .collect();
                 for msg in waiting {
                     trace!(
-                        self,
+                        world,
                         msg,
                         TraceKind::ProducerRestarted,
                         Actor::Producer,
@@ -691,7 +747,7 @@ impl Simulation {
                     );
                 }
             }
-            self.admit(producer, partition as u16);
+            self.admit(brokers, world, producer, partition as u16);
         }
     }
 }

@@ -9,11 +9,13 @@
 
 use std::collections::VecDeque;
 
+use crate::brokers::Brokers;
 use crate::brokers::kafka::producer_state::{
     Batch, NUM_BATCHES_TO_RETAIN, RECORDS_PER_BATCH, wire_epoch,
 };
 use crate::brokers::kafka::{EntryState, Refusal, Txn, delivery_key};
-use crate::engine::{Simulation, trace};
+use crate::clients::Clients;
+use crate::engine::{World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::time::Micros;
 
@@ -159,7 +161,7 @@ impl ProducerSession {
 // most five requests in flight per partition (Kafka refuses more).
 const _: () = assert!(crate::scenario::DEFAULT_MAX_IN_FLIGHT as usize <= NUM_BATCHES_TO_RETAIN);
 
-impl Simulation {
+impl Clients {
     /// Sends the partition's waiting records while its window has room and the producer is
     /// up. Records waiting together go out as one batch (one request) of up to
     /// `RECORDS_PER_BATCH`, as Kafka's record accumulator fills a batch while the requests
@@ -167,9 +169,15 @@ impl Simulation {
     /// idempotence a batch is one record: each record's fate on the network is its own here,
     /// while a lost Kafka batch is retried whole, so larger batches would let a retried
     /// record fall behind its batch mates, which Kafka never does.
-    pub(crate) fn admit(&mut self, producer: u16, partition: u16) {
-        let max = self.max_requests();
-        let per_batch = if self.idempotent {
+    pub(crate) fn admit(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+        partition: u16,
+    ) {
+        let max = brokers.max_requests(world);
+        let per_batch = if world.idempotent {
             RECORDS_PER_BATCH
         } else {
             1
@@ -211,7 +219,7 @@ impl Simulation {
                 }
                 let sent = s.windows[partition as usize].in_flight[i];
                 let batch = s.batch(&sent);
-                self.send_publish(sent.msg, batch);
+                self.send_publish(world, sent.msg, batch);
             }
         }
     }
@@ -229,12 +237,13 @@ impl Simulation {
     /// before.
     pub(crate) fn in_order_arrival(
         &mut self,
+        world: &mut World,
         producer: u16,
         partition: u16,
         delay: Micros,
     ) -> Micros {
-        let at = self.now + delay;
-        if delay > self.faults.on_time_bound() {
+        let at = world.now + delay;
+        if delay > world.faults.on_time_bound() {
             return at;
         }
         let w = &mut self.sessions[producer as usize].windows[partition as usize];
@@ -248,8 +257,14 @@ impl Simulation {
     /// only counts unacknowledged sends (the brief's `max-in-flight`), so a record stuck in
     /// retries holds one place and the others flow past it, which is how it can land behind
     /// a later one.
-    pub(crate) fn ack_sent(&mut self, producer: u16, partition: u16, msg: u32) -> Option<Sent> {
-        let sliding = self.idempotent;
+    pub(crate) fn ack_sent(
+        &mut self,
+        world: &mut World,
+        producer: u16,
+        partition: u16,
+        msg: u32,
+    ) -> Option<Sent> {
+        let sliding = world.idempotent;
         let w = &mut self.sessions[producer as usize].windows[partition as usize];
         let i = w.position_of(msg)?;
         if !sliding {
@@ -278,7 +293,7 @@ impl Simulation {
     /// unacknowledged record of the partition again, in sequence order. In Kafka a request timeout closes the connection,
     /// failing every request in flight on it, and the client sends them again in order; a
     /// later record alone would only be refused as out of order behind a missing one.
-    pub(crate) fn resend_window(&mut self, producer: u16, partition: u16) {
+    pub(crate) fn resend_window(&mut self, world: &mut World, producer: u16, partition: u16) {
         let unacked: Vec<u32> = self.sessions[producer as usize].windows[partition as usize]
             .in_flight
             .iter()
@@ -296,8 +311,8 @@ impl Simulation {
                 sent.tries = sent.tries.saturating_add(1);
                 let sent = *sent;
                 let batch = self.sessions[producer as usize].batch(&sent);
-                self.metrics.counters.retries += 1;
-                self.send_publish(msg, batch);
+                world.metrics.counters.retries += 1;
+                self.send_publish(world, msg, batch);
             }
         }
     }
@@ -333,7 +348,13 @@ impl Simulation {
     /// (`reset_after_lost_acks`); otherwise the send is refunded. A stale epoch: refunded only
     /// if the producer has renumbered the record since, as the error names the epoch and the
     /// record's new numbering is on its way.
-    pub(crate) fn on_publish_refused(&mut self, msg: u32, refusal: Refusal) {
+    pub(crate) fn on_publish_refused(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        msg: u32,
+        refusal: Refusal,
+    ) {
         match refusal {
             Refusal::OutOfOrder {
                 producer,
@@ -341,7 +362,8 @@ impl Simulation {
                 batch,
                 expected,
             } => {
-                if !self.reset_after_lost_acks(producer, partition, batch, expected) {
+                if !self.reset_after_lost_acks(brokers, world, producer, partition, batch, expected)
+                {
                     self.refund_refused_send(producer, partition, msg, batch);
                 }
             }
@@ -399,9 +421,16 @@ impl Simulation {
     /// whether the record landed from the responses of the later ones (its "unresolved
     /// sequences"); the simulator asks the broker's state directly, which gives the same
     /// outcome without modelling those responses.
-    pub(crate) fn close_sequence_gap(&mut self, producer: u16, partition: u16, given_up: Sent) {
+    pub(crate) fn close_sequence_gap(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        producer: u16,
+        partition: u16,
+        given_up: Sent,
+    ) {
         let pid = self.sessions[producer as usize].producer_id;
-        if self
+        if brokers
             .producer_states
             .landed_or_moved_on(pid, partition, given_up.epoch, given_up.seq)
         {
@@ -430,9 +459,9 @@ impl Simulation {
             .filter(|s| s.epoch == epoch)
             .map(|s| s.msg)
             .collect();
-        self.producer_states.bump_epoch(pid, partition, epoch);
+        brokers.producer_states.bump_epoch(pid, partition, epoch);
         trace!(
-            self,
+            world,
             given_up.msg,
             TraceKind::EpochBumped,
             Actor::Producer,
@@ -454,7 +483,7 @@ impl Simulation {
             }
             if let Some(sent) = self.sent(producer, partition, msg) {
                 let batch = self.sessions[producer as usize].batch(&sent);
-                self.send_publish(msg, batch);
+                self.send_publish(world, msg, batch);
             }
         }
     }
@@ -467,6 +496,8 @@ impl Simulation {
     /// from 0 (KIP-360), as after a record given up. Returns whether it did.
     pub(crate) fn reset_after_lost_acks(
         &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
         producer: u16,
         partition: u16,
         refused: Batch,
@@ -474,7 +505,7 @@ impl Simulation {
     ) -> bool {
         // A transactional producer's acked records still in the window are uncommitted:
         // they are renumbered and resent with the rest, their first records aborted.
-        let transactional = self.scenario.transactional_producer();
+        let transactional = world.scenario.transactional_producer();
         let s = &mut self.sessions[producer as usize];
         if s.producer_id != refused.producer_id || !s.alive {
             return false;
@@ -509,15 +540,17 @@ impl Simulation {
         let renumbered: Vec<u32> = w.in_flight.iter().map(|x| x.msg).collect();
         for entry in open {
             self.abort_producer_record(
+                brokers,
+                world,
                 entry,
                 "the producer bumped its epoch and sends this record again",
             );
         }
         let pid = refused.producer_id;
-        self.producer_states.bump_epoch(pid, partition, epoch);
+        brokers.producer_states.bump_epoch(pid, partition, epoch);
         if let Some(&first) = renumbered.first() {
             trace!(
-                self,
+                world,
                 first,
                 TraceKind::EpochBumped,
                 Actor::Producer,
@@ -536,7 +569,7 @@ impl Simulation {
             }
             if let Some(sent) = self.sent(producer, partition, msg) {
                 let batch = self.sessions[producer as usize].batch(&sent);
-                self.send_publish(msg, batch);
+                self.send_publish(world, msg, batch);
             }
         }
         true
@@ -544,38 +577,49 @@ impl Simulation {
 
     /// Exactly-once: the producer has the ack and commits the record's transaction (one
     /// record per transaction); a read-committed reader may now fetch it.
-    pub(crate) fn commit_producer_record(&mut self, entry: (u32, u32)) {
-        let Some(e) = self.entries.live(entry.0, entry.1) else {
+    pub(crate) fn commit_producer_record(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        entry: (u32, u32),
+    ) {
+        let Some(e) = brokers.entries.live(entry.0, entry.1) else {
             return;
         };
         if e.txn != Txn::Open {
             return;
         }
         let (state, partition) = (e.state, e.partition);
-        self.entries.get_mut(entry.0).txn = Txn::Committed;
+        brokers.entries.get_mut(entry.0).txn = Txn::Committed;
         // The partition's last stable offset may have been held at this record: its owner's
         // parked fetch can read on now.
         if state == EntryState::Ready
-            && let Some(owner) = self.owner_of(partition)
+            && let Some(owner) = brokers.owner_of(partition)
         {
-            self.serve_fetch(owner);
+            brokers.serve_fetch(world, owner);
         }
     }
 
     /// Exactly-once: the record's transaction is aborted. It stays in the log, marked, and
     /// the fetch path skips it (`group.rs`): a read-committed reader never sees it.
-    pub(crate) fn abort_producer_record(&mut self, entry: (u32, u32), why: &str) {
-        let Some(e) = self.entries.live(entry.0, entry.1) else {
+    pub(crate) fn abort_producer_record(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        entry: (u32, u32),
+        why: &str,
+    ) {
+        let Some(e) = brokers.entries.live(entry.0, entry.1) else {
             return;
         };
         if e.txn != Txn::Open {
             return;
         }
         let (state, partition, msg, copy) = (e.state, e.partition, e.msg, e.copy);
-        self.entries.get_mut(entry.0).txn = Txn::Aborted;
-        self.metrics.counters.records_aborted += 1;
+        brokers.entries.get_mut(entry.0).txn = Txn::Aborted;
+        world.metrics.counters.records_aborted += 1;
         trace!(
-            self,
+            world,
             msg,
             TraceKind::RecordAborted,
             Actor::Broker,
@@ -590,40 +634,9 @@ impl Simulation {
         // The partition's last stable offset may have been held at this record: its owner's
         // parked fetch can read on now.
         if state == EntryState::Ready
-            && let Some(owner) = self.owner_of(partition)
+            && let Some(owner) = brokers.owner_of(partition)
         {
-            self.serve_fetch(owner);
+            brokers.serve_fetch(world, owner);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::engine::Simulation;
-    use crate::scenario::Scenario;
-
-    /// Memory per producer and partition, not per message or per restart: every restart
-    /// without a transactional ID is a new producer ID, and the broker forgets the one from
-    /// two restarts back.
-    #[test]
-    fn the_brokers_producer_state_stays_within_two_ids_per_producer_and_partition() {
-        let s = Scenario {
-            messages: 20_000,
-            producer_restart: 0.05,
-            ..Scenario::default()
-        };
-        let mut sim = Simulation::new(&s);
-        let bound = 2 * s.producers as usize * s.partitions as usize;
-        while !sim.is_finished() {
-            sim.step(1_000);
-            assert!(sim.producer_states.tracked() <= bound);
-        }
-        assert!(sim.metrics.counters.producer_restarts > 100);
-        let windows = sim.sessions.iter().flat_map(|p| &p.windows);
-        assert!(
-            windows
-                .clone()
-                .all(|w| w.in_flight.is_empty() && w.waiting.is_empty())
-        );
     }
 }

@@ -3,9 +3,11 @@
 //! dies, an ack is lost or the node crashes, and opens again when it comes back. What the
 //! broker does with a closed channel (requeueing) is the broker's (`brokers/rabbitmq`).
 
+use crate::brokers::Brokers;
+use crate::clients::Clients;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 
@@ -19,17 +21,24 @@ pub(crate) enum Closed {
     ConnectionLost,
 }
 
-impl Simulation {
+impl Clients {
     /// A delivery reached its consumer: into its client's buffer, in arrival order.
-    pub(crate) fn rabbit_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
-        let c = &self.consumers[consumer as usize];
+    pub(crate) fn rabbit_delivery_arrived(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+        session: u32,
+    ) {
+        let c = &world.consumers[consumer as usize];
         if !c.alive || c.session != session {
-            let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
-            if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
+            let auto_ack = brokers.family.rabbit().is_some_and(|q| q.auto_ack);
+            if auto_ack && let Some(m) = world.msgs.get_mut(item.msg) {
                 m.cause = Cause::AutoAckBufferLost;
             }
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::DeliveryLost,
                 Actor::Broker,
@@ -43,11 +52,11 @@ impl Simulation {
                     "arrived after the consumer's connection closed; the broker had already requeued it"
                 },
             );
-            self.release(item.msg);
+            world.release(item.msg);
             return;
         }
         trace!(
-            self,
+            world,
             item.msg,
             TraceKind::Received,
             Actor::Consumer,
@@ -57,27 +66,32 @@ impl Simulation {
             item.key as u32,
             format!("consumer {consumer} received it into its client's buffer"),
         );
-        self.consumers[consumer as usize].queue.push_back(item);
-        self.next_work(consumer);
+        world.consumers[consumer as usize].queue.push_back(item);
+        self.next_work(brokers, world, consumer);
     }
 
     /// After processing with manual ack: `basic.ack` for the delivery. TCP loses no single
     /// frame, so a lost ack is a dropped connection: the broker requeues every delivery the
     /// consumer had unacknowledged, this one too, and the consumer reconnects.
-    pub(crate) fn rabbit_send_ack(&mut self, consumer: u16, item: Item) {
-        let session = self.consumers[consumer as usize].session;
-        self.metrics.counters.network_messages += 1;
-        match self.faults.network(
+    pub(crate) fn rabbit_send_ack(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+    ) {
+        let session = world.consumers[consumer as usize].session;
+        world.metrics.counters.network_messages += 1;
+        match world.faults.network(
             FaultSite::Ack,
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             item.msg,
             item.delivery,
             item.key as u32,
         ) {
             Verdict::Drop { scripted } => {
-                trace!(
-                    self,
+                trace!(world,
                     item.msg,
                     TraceKind::AckLost,
                     Actor::Consumer,
@@ -85,20 +99,27 @@ impl Simulation {
                     Some(consumer as u32),
                     item.delivery,
                     item.key as u32,
-                    self.scripted_note(
+                    world.scripted_note(
                         scripted,
                         "the connection dropped before this basic.ack reached the broker: the broker requeues every delivery the consumer had not acknowledged, this one too"
                     ),
                 );
-                self.rabbit_close(consumer, Closed::ConnectionLost, None, scripted);
+                self.rabbit_close(
+                    brokers,
+                    world,
+                    consumer,
+                    Closed::ConnectionLost,
+                    None,
+                    scripted,
+                );
             }
             Verdict::Deliver { delay, .. } => {
-                if let Some(q) = self.family.rabbit_mut() {
+                if let Some(q) = brokers.family.rabbit_mut() {
                     let at = &mut q.last_ack_arrival[consumer as usize];
-                    *at = (*at).max(self.now + delay);
+                    *at = (*at).max(world.now + delay);
                 }
-                self.queue.schedule(
-                    self.now + delay,
+                world.queue.schedule(
+                    world.now + delay,
                     Event::RabbitAckArrive {
                         consumer,
                         session,
@@ -115,12 +136,14 @@ impl Simulation {
     /// consumer comes back after `restart-ms`, as a new process or a reconnect.
     pub(crate) fn rabbit_close(
         &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
         consumer: u16,
         why: Closed,
         in_hand: Option<Item>,
         scripted: Option<u16>,
     ) {
-        let c = &mut self.consumers[consumer as usize];
+        let c = &mut world.consumers[consumer as usize];
         if !c.alive {
             return;
         }
@@ -131,11 +154,11 @@ impl Simulation {
         }
         dropped.extend(c.queue.drain(..));
         if why == Closed::ConnectionLost {
-            self.metrics.counters.connections_lost += 1;
+            world.metrics.counters.connections_lost += 1;
         }
-        let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
+        let auto_ack = brokers.family.rabbit().is_some_and(|q| q.auto_ack);
         for item in dropped {
-            if auto_ack && let Some(m) = self.msgs.get_mut(item.msg) {
+            if auto_ack && let Some(m) = world.msgs.get_mut(item.msg) {
                 m.cause = Cause::AutoAckBufferLost;
             }
             let note = match (why, auto_ack) {
@@ -152,33 +175,43 @@ impl Simulation {
                     "the connection dropped with this delivery unacknowledged: the broker requeues it at its position, marked redelivered"
                 }
             };
-            self.drop_held(consumer, item, scripted, note);
+            self.drop_held(world, consumer, item, scripted, note);
         }
         // The close reaches the broker, which requeues what the channel left unacknowledged.
-        self.rabbit_channel_closing(consumer);
-        self.queue.schedule(
-            self.now + self.timing.restart,
+        brokers.rabbit_channel_closing(world, consumer);
+        world.queue.schedule(
+            world.now + world.timing.restart,
             Event::ConsumerRestart { consumer },
         );
     }
 
     /// The consumer is back (restarted or reconnected): a new channel, a new `basic.consume`.
-    pub(crate) fn rabbit_reopen(&mut self, consumer: u16) {
+    pub(crate) fn rabbit_reopen(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+    ) {
         // A close still on its way is taken first: the old channel and the new are two.
-        self.rabbit_requeue(consumer);
-        let c = &mut self.consumers[consumer as usize];
+        brokers.rabbit_requeue(world, consumer);
+        let c = &mut world.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
-        self.rabbit_consume(consumer);
+        brokers.rabbit_consume(world, consumer);
     }
 
     /// An idle consumer processes its next pushed delivery. Deliveries are pushed into its
     /// buffer; an auto-ack consumer has nothing to commit first, a manual-ack one acks after
     /// processing.
     #[inline]
-    pub(crate) fn rabbit_next_work(&mut self, consumer: u16) {
-        if let Some(item) = self.consumers[consumer as usize].queue.pop_front() {
-            self.start_processing(consumer, item);
+    pub(crate) fn rabbit_next_work(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+    ) {
+        if let Some(item) = world.consumers[consumer as usize].queue.pop_front() {
+            self.start_processing(brokers, world, consumer, item);
         }
     }
 }

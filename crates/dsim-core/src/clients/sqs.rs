@@ -3,21 +3,30 @@
 //! answer), its receive loop, and its crash and restart, which SQS does not notice. The queue's
 //! side (receives, visibility timeouts, deletes arriving) is `brokers/sqs`.
 
+use crate::brokers::Brokers;
+use crate::clients::Clients;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::{Cause, Item};
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
-impl Simulation {
+impl Clients {
     /// A message reached its consumer (one of a receive's batch). At-most-once deletes it
     /// before processing; the others process it first.
-    pub(crate) fn sqs_delivery_arrived(&mut self, consumer: u16, item: Item, session: u32) {
-        let c = &self.consumers[consumer as usize];
+    pub(crate) fn sqs_delivery_arrived(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+        session: u32,
+    ) {
+        let c = &world.consumers[consumer as usize];
         if !c.alive || c.session != session {
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::DeliveryLost,
                 Actor::Broker,
@@ -27,11 +36,11 @@ impl Simulation {
                 item.key as u32,
                 "arrived after the consumer crashed: the message stays invisible until its visibility timeout passes",
             );
-            self.release(item.msg);
+            world.release(item.msg);
             return;
         }
         trace!(
-            self,
+            world,
             item.msg,
             TraceKind::Received,
             Actor::Consumer,
@@ -41,31 +50,37 @@ impl Simulation {
             item.key as u32,
             format!("consumer {consumer} has it (receive {})", item.delivery),
         );
-        if self.mode == Mode::AtMostOnce {
-            self.consumers[consumer as usize].deleting.push(item);
-            self.sqs_send_delete(consumer, item, true);
+        if world.mode == Mode::AtMostOnce {
+            world.consumers[consumer as usize].deleting.push(item);
+            self.sqs_send_delete(brokers, world, consumer, item, true);
         } else {
-            self.consumers[consumer as usize].queue.push_back(item);
-            self.next_work(consumer);
+            world.consumers[consumer as usize].queue.push_back(item);
+            self.next_work(brokers, world, consumer);
         }
     }
 
     /// `DeleteMessage` with the receipt handle of the item's receive. At-most-once waits for
     /// its answer before processing (`then_process`).
-    pub(crate) fn sqs_send_delete(&mut self, consumer: u16, item: Item, then_process: bool) {
-        let session = self.consumers[consumer as usize].session;
-        self.metrics.counters.network_messages += 1;
-        match self.faults.network(
+    pub(crate) fn sqs_send_delete(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+        then_process: bool,
+    ) {
+        let session = world.consumers[consumer as usize].session;
+        world.metrics.counters.network_messages += 1;
+        match world.faults.network(
             FaultSite::Ack,
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             item.msg,
             item.delivery,
             item.key as u32,
         ) {
             Verdict::Drop { scripted } => {
-                trace!(
-                    self,
+                trace!(world,
                     item.msg,
                     TraceKind::AckLost,
                     Actor::Consumer,
@@ -73,7 +88,7 @@ impl Simulation {
                     Some(consumer as u32),
                     item.delivery,
                     item.key as u32,
-                    self.scripted_note(
+                    world.scripted_note(
                         scripted,
                         if then_process {
                             "the DeleteMessage was lost on the network: without its answer the at-most-once consumer does not process the message; it is visible again once its visibility timeout passes"
@@ -85,12 +100,12 @@ impl Simulation {
                 if then_process {
                     // The request timed out: the consumer cannot tell whether it was deleted,
                     // so at-most-once drops the message rather than risk a second payment.
-                    self.sqs_drop_undeleted(consumer, item);
+                    self.sqs_drop_undeleted(brokers, world, consumer, item);
                 }
             }
             Verdict::Deliver { delay, .. } => {
-                self.queue.schedule(
-                    self.now + delay,
+                world.queue.schedule(
+                    world.now + delay,
                     Event::SqsDeleteArrive {
                         consumer,
                         session,
@@ -105,26 +120,35 @@ impl Simulation {
         }
     }
 
-    fn sqs_drop_undeleted(&mut self, consumer: u16, item: Item) {
-        let c = &mut self.consumers[consumer as usize];
+    fn sqs_drop_undeleted(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+    ) {
+        let c = &mut world.consumers[consumer as usize];
         if let Some(i) = c.deleting.iter().position(|d| *d == item) {
             c.deleting.remove(i);
-            self.release(item.msg);
+            world.release(item.msg);
         }
-        self.next_work(consumer);
+        self.next_work(brokers, world, consumer);
     }
 
     /// At-most-once: the answer to the delete it sent before processing. Success, the message
     /// is the consumer's to process (and lost if it crashes now); failure, it drops it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_sqs_delete_done(
         &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
         consumer: u16,
         session: u32,
         msg: u32,
         receive: u32,
         ok: bool,
     ) {
-        let c = &mut self.consumers[consumer as usize];
+        let c = &mut world.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;
         }
@@ -138,10 +162,10 @@ impl Simulation {
         let item = c.deleting.remove(i);
         if ok {
             c.queue.push_back(item);
-            self.next_work(consumer);
+            self.next_work(brokers, world, consumer);
         } else {
-            self.release(item.msg);
-            self.next_work(consumer);
+            world.release(item.msg);
+            self.next_work(brokers, world, consumer);
         }
     }
 
@@ -149,16 +173,18 @@ impl Simulation {
     /// until each receive's visibility timeout passes, then comes back.
     pub(crate) fn sqs_crash_consumer(
         &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
         consumer: u16,
         in_hand: Option<Item>,
         scripted: Option<u16>,
     ) {
-        let amo = self.mode == Mode::AtMostOnce;
-        let c = &mut self.consumers[consumer as usize];
+        let amo = world.mode == Mode::AtMostOnce;
+        let c = &mut world.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
-        self.polls[consumer as usize].parked = false;
-        let c = &mut self.consumers[consumer as usize];
+        brokers.polls[consumer as usize].parked = false;
+        let c = &mut world.consumers[consumer as usize];
         let mut dropped: Vec<(Item, bool)> = in_hand.into_iter().map(|i| (i, amo)).collect();
         if let Some((item, _)) = c.current.take() {
             dropped.push((item, amo));
@@ -166,7 +192,7 @@ impl Simulation {
         dropped.extend(c.queue.drain(..).map(|i| (i, amo)));
         dropped.extend(c.deleting.drain(..).map(|i| (i, false)));
         for (item, deleted) in dropped {
-            if deleted && let Some(m) = self.msgs.get_mut(item.msg) {
+            if deleted && let Some(m) = world.msgs.get_mut(item.msg) {
                 m.cause = Cause::AckedThenCrashed;
             }
             let note = if deleted {
@@ -174,31 +200,41 @@ impl Simulation {
             } else {
                 "the consumer died holding this message; SQS does not notice, and the message is received again once its visibility timeout passes"
             };
-            self.drop_held(consumer, item, scripted, note);
+            self.drop_held(world, consumer, item, scripted, note);
         }
-        self.queue.schedule(
-            self.now + self.timing.restart,
+        world.queue.schedule(
+            world.now + world.timing.restart,
             Event::ConsumerRestart { consumer },
         );
     }
 
     /// The consumer is back: a new process that polls again.
-    pub(crate) fn sqs_restart_consumer(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn sqs_restart_consumer(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+    ) {
+        let c = &mut world.consumers[consumer as usize];
         c.alive = true;
         c.session += 1;
-        self.next_work(consumer);
+        self.next_work(brokers, world, consumer);
     }
 
     /// An idle consumer processes what the last receive returned, then receives again (an
     /// at-most-once consumer once its deletes are answered).
     #[inline]
-    pub(crate) fn sqs_next_work(&mut self, consumer: u16) {
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn sqs_next_work(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+    ) {
+        let c = &mut world.consumers[consumer as usize];
         if let Some(item) = c.queue.pop_front() {
-            self.start_processing(consumer, item);
+            self.start_processing(brokers, world, consumer, item);
         } else if !c.fetching && c.deleting.is_empty() {
-            self.send_fetch(consumer);
+            self.send_fetch(world, consumer);
         }
     }
 }

@@ -6,20 +6,28 @@
 //! commit (`broker::txn_still_owned`); with `fencing` off, or in at-least-once, which has no
 //! commit to fence, the zombie's work counts a second time.
 
+use crate::brokers::Brokers;
+use crate::clients::Clients;
 use crate::engine::messages::Item;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::time::us_to_ms;
 
-impl Simulation {
+impl Clients {
     /// Consumer `consumer` freezes right after processing `item`. `pending_ack` is the item
     /// whose ack (and reference) waits for the wake-up; a staged item waits in the open
     /// transaction instead.
-    pub(crate) fn stall_consumer(&mut self, consumer: u16, item: Item, pending_ack: bool) {
-        self.metrics.counters.consumer_stalls += 1;
-        let stall_us = self.timing.stall;
-        let session_us = self.timing.session_timeout;
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn stall_consumer(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        item: Item,
+        pending_ack: bool,
+    ) {
+        world.metrics.counters.consumer_stalls += 1;
+        let stall_us = world.timing.stall;
+        let session_us = world.timing.session_timeout;
+        let c = &mut world.consumers[consumer as usize];
         c.stalled = true;
         c.stall += 1;
         let stall = c.stall;
@@ -27,7 +35,7 @@ impl Simulation {
             c.ack_after_stall = Some(item);
         }
         trace!(
-            self,
+            world,
             item.msg,
             TraceKind::Stalled,
             Actor::Consumer,
@@ -49,11 +57,12 @@ impl Simulation {
                 )
             },
         );
-        self.queue
-            .schedule(self.now + stall_us, Event::StallEnd { consumer, stall });
+        world
+            .queue
+            .schedule(world.now + stall_us, Event::StallEnd { consumer, stall });
         if stall_us > session_us {
-            self.queue.schedule(
-                self.now + session_us,
+            world.queue.schedule(
+                world.now + session_us,
                 Event::StallExpire { consumer, stall },
             );
         }
@@ -62,21 +71,27 @@ impl Simulation {
     /// The group has not heard from the stalled consumer for a session timeout: it is removed
     /// and its partitions go to the others, who will be sent its unacknowledged records.
     #[cold]
-    pub(crate) fn on_stall_expire(&mut self, consumer: u16, stall: u32) {
-        let c = &self.consumers[consumer as usize];
-        if !c.stalled || c.stall != stall || !self.group.is_member(consumer) {
+    pub(crate) fn on_stall_expire(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        stall: u32,
+    ) {
+        let c = &world.consumers[consumer as usize];
+        if !c.stalled || c.stall != stall || !brokers.group.is_member(consumer) {
             return;
         }
-        self.group.set_member(consumer, false);
-        self.metrics.counters.stall_expulsions += 1;
-        let held = if self.traced.is_empty() {
+        brokers.group.set_member(consumer, false);
+        world.metrics.counters.stall_expulsions += 1;
+        let held = if world.traced.is_empty() {
             Vec::new()
         } else {
-            self.items_held(consumer)
+            self.items_held(world, consumer)
         };
         for item in held {
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::SessionExpired,
                 Actor::Broker,
@@ -89,27 +104,33 @@ impl Simulation {
                 ),
             );
         }
-        self.rebalance();
+        self.rebalance(brokers, world);
     }
 
     /// The pause ends. The consumer carries on where it stopped, with the records it holds.
     #[cold]
-    pub(crate) fn on_stall_end(&mut self, consumer: u16, stall: u32) {
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn on_stall_end(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+        stall: u32,
+    ) {
+        let c = &mut world.consumers[consumer as usize];
         if !c.stalled || c.stall != stall {
             return;
         }
         c.stalled = false;
-        let expelled = !self.group.is_member(consumer);
+        let expelled = !brokers.group.is_member(consumer);
         let pending = c.ack_after_stall.take();
-        let held = if self.traced.is_empty() {
+        let held = if world.traced.is_empty() {
             Vec::new()
         } else {
-            self.items_held(consumer)
+            self.items_held(world, consumer)
         };
         for item in held.into_iter().chain(pending) {
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::Woke,
                 Actor::Consumer,
@@ -127,22 +148,27 @@ impl Simulation {
             );
         }
         if let Some(item) = pending {
-            self.finish_processed(consumer, item);
+            self.finish_processed(brokers, world, consumer, item);
         }
-        self.next_work(consumer);
+        self.next_work(brokers, world, consumer);
     }
 
     /// At its next poll a consumer the group removed learns it, and joins again.
-    pub(crate) fn rejoin_if_expelled(&mut self, consumer: u16) {
-        if self.consumers[consumer as usize].alive && !self.group.is_member(consumer) {
-            self.group.set_member(consumer, true);
-            self.rebalance();
+    pub(crate) fn rejoin_if_expelled(
+        &mut self,
+        brokers: &mut Brokers,
+        world: &mut World,
+        consumer: u16,
+    ) {
+        if world.consumers[consumer as usize].alive && !brokers.group.is_member(consumer) {
+            brokers.group.set_member(consumer, true);
+            self.rebalance(brokers, world);
         }
     }
 
     /// The records a consumer holds (buffered, staged, or waiting for their ack), in order.
-    fn items_held(&self, consumer: u16) -> Vec<Item> {
-        let c = &self.consumers[consumer as usize];
+    fn items_held(&self, world: &World, consumer: u16) -> Vec<Item> {
+        let c = &world.consumers[consumer as usize];
         c.txn
             .iter()
             .chain(c.queue.iter())

@@ -375,3 +375,15 @@ mod tests {
         }
     }
 }
+
+/// The producer's identity and numbering of one record, as its batch header carries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batch {
+    pub producer_id: u32,
+    pub epoch: u32,
+    pub seq: u32,
+    /// The first record's message of the producer batch this record travels in: the
+    /// network decides a request's fate once, so every record of one batch is lost, delayed
+    /// or duplicated together (keyed on it).
+    pub lead: u32,
+}

@@ -10,7 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::brokers::kafka::EntryState;
-use crate::engine::{Event, Simulation};
+use crate::engine::Event;
+use crate::simulation::Simulation;
 use crate::time::us_to_ms;
 
 /// The queue state of a run at one instant.
@@ -109,12 +110,12 @@ pub struct ConsumerView {
 impl Simulation {
     /// What is in flight now, per partition, hop and consumer.
     pub fn queue_state(&self) -> QueueState {
-        let mut partitions: Vec<PartitionQueue> = (0..self.logs.len() as u16)
+        let mut partitions: Vec<PartitionQueue> = (0..self.brokers.logs.len() as u16)
             .map(|p| {
-                let log = &self.logs[p as usize];
+                let log = &self.brokers.logs[p as usize];
                 PartitionQueue {
                     partition: p,
-                    owner: self.owner_of(p),
+                    owner: self.brokers.owner_of(p),
                     replicating: 0,
                     ready: 0,
                     delivered: 0,
@@ -125,14 +126,14 @@ impl Simulation {
             .collect();
         // The current reader's position splits the visible records into fetched and not.
         let mut position: Vec<u64> = partitions.iter().map(|p| p.committed).collect();
-        for c in &self.consumers {
+        for c in &self.world.consumers {
             for a in &c.assigned {
-                if self.logs[a.partition as usize].epoch == a.epoch {
+                if self.brokers.logs[a.partition as usize].epoch == a.epoch {
                     position[a.partition as usize] = a.position;
                 }
             }
         }
-        for entry in self.entries.slots() {
+        for entry in self.brokers.entries.slots() {
             let Some(p) = partitions.get_mut(entry.partition as usize) else {
                 continue;
             };
@@ -146,7 +147,7 @@ impl Simulation {
             }
         }
         let mut wire = WireCounts::default();
-        self.queue.for_each_event(|event| match event {
+        self.world.queue.for_each_event(|event| match event {
             Event::PublishArrive { .. } => wire.publish += 1,
             Event::PublishAckArrive { .. } => wire.publish_ack += 1,
             Event::FetchArrive { .. } | Event::FetchDone { .. } => wire.fetch += 1,
@@ -156,6 +157,7 @@ impl Simulation {
             _ => {}
         });
         let consumers = self
+            .world
             .consumers
             .iter()
             .enumerate()
@@ -172,30 +174,36 @@ impl Simulation {
                 } else {
                     ConsumerStatus::Idle
                 },
-                member: self.group.is_member(i as u16),
+                member: self.brokers.group.is_member(i as u16),
                 buffered: c.queue.len() as u32 + c.current.is_some() as u32,
                 uncommitted: c.txn.len() as u32,
             })
             .collect();
         let awaiting_publish_ack = self
+            .world
             .msgs
             .unresolved()
-            .filter(|&id| self.msgs.get(id).is_some_and(|m| m.waiting_ack))
+            .filter(|&id| self.world.msgs.get(id).is_some_and(|m| m.waiting_ack))
             .count() as u64;
-        let c = &self.metrics.counters;
+        let c = &self.world.metrics.counters;
         QueueState {
-            now_ms: us_to_ms(self.now),
+            now_ms: us_to_ms(self.world.now),
             events: c.events,
-            messages_in_flight: c.produced - self.resolved,
-            broker_down: self.broker_down(),
-            in_sync_replicas: self.isr.in_sync_at(self.now) as u32,
+            messages_in_flight: c.produced - self.world.resolved,
+            broker_down: self.brokers.broker_down(&self.world),
+            in_sync_replicas: self.brokers.isr.in_sync_at(self.world.now) as u32,
             partitions,
             wire,
             consumers,
             awaiting_publish_ack,
-            outbox_rows: self.relays.iter().map(|r| r.rows.len() as u64).sum(),
-            dedup_ids: self.dedup.len() as u64,
-            pending_events: self.queue.len() as u64,
+            outbox_rows: self
+                .clients
+                .relays
+                .iter()
+                .map(|r| r.rows.len() as u64)
+                .sum(),
+            dedup_ids: self.world.dedup.len() as u64,
+            pending_events: self.world.queue.len() as u64,
         }
     }
 }

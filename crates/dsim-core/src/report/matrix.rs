@@ -6,9 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Simulation, Status};
+use crate::engine::Status;
 use crate::scenario::knobs::ScenarioError;
 use crate::scenario::{Broker, Mode, Scenario};
+use crate::simulation::Simulation;
 
 /// What one broker × mode run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,10 +14,11 @@ pub mod time_travel;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Simulation, Status};
+use crate::engine::Status;
 use crate::observe::trace::TraceEvent;
 use crate::scenario::script::Compiled;
 use crate::scenario::{Mode, Scenario};
+use crate::simulation::Simulation;
 use crate::time::{Micros, us_to_ms};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -546,18 +547,19 @@ fn plural(n: u64, noun: &str) -> String {
 impl Simulation {
     /// What each scripted fault has done so far.
     pub fn scripted_firings(&self) -> Vec<ScriptedFiring> {
-        let plan = self.faults.script();
-        self.scenario
+        let plan = self.world.faults.script();
+        self.world
+            .scenario
             .script
             .iter()
             .zip(plan.entries.iter().zip(&plan.struck))
             .map(|(fault, (compiled, struck))| {
                 let (from_ms, to_ms, window) = match *compiled {
                     Compiled::Partition { from, to, .. } => {
-                        let opened = self.now >= from;
+                        let opened = self.world.now >= from;
                         (
                             opened.then(|| us_to_ms(from)),
-                            opened.then(|| us_to_ms(to.min(self.now))),
+                            opened.then(|| us_to_ms(to.min(self.world.now))),
                             true,
                         )
                     }
@@ -579,27 +581,31 @@ impl Simulation {
 impl Simulation {
     /// `Report::capacity_per_s`, from the consumers' busy time so far.
     fn capacity_per_s(&self) -> Option<f64> {
-        let busy = &self.metrics.busy;
+        let busy = &self.world.metrics.busy;
         if busy.records == 0 {
             return None;
         }
         let mut per_record_us = busy.records_us as f64 / busy.records as f64;
         if busy.commits > 0 {
             let per_commit_us = busy.commits_us as f64 / busy.commits as f64;
-            per_record_us += per_commit_us / self.scenario.max_poll.max(1) as f64;
+            per_record_us += per_commit_us / self.world.scenario.max_poll.max(1) as f64;
         }
-        let owners = self.scenario.consumers.min(self.scenario.partitions);
+        let owners = self
+            .world
+            .scenario
+            .consumers
+            .min(self.world.scenario.partitions);
         (per_record_us > 0.0).then(|| owners as f64 * 1e6 / per_record_us)
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let c = &self.metrics.counters;
-        let h = &self.metrics.latency;
+        let c = &self.world.metrics.counters;
+        let h = &self.world.metrics.latency;
         let lost = c.lost + c.gave_up + c.dead_lettered;
         Snapshot {
-            now_ms: us_to_ms(self.now),
+            now_ms: us_to_ms(self.world.now),
             progress: self.progress(),
-            status: self.status,
+            status: self.world.status,
             produced: c.produced,
             side_effects: c.side_effects,
             unique_processed: c.unique_processed,
@@ -626,8 +632,8 @@ impl Simulation {
     /// The report of the run so far. The counterexample's trace is left empty here; `simulate`
     /// fills it by replaying the run with that message traced.
     pub fn report(&self) -> Report {
-        let c = &self.metrics.counters;
-        let h = &self.metrics.latency;
+        let c = &self.world.metrics.counters;
+        let h = &self.world.metrics.latency;
         let q = |quantile: f64| {
             if h.is_empty() {
                 0.0
@@ -643,7 +649,7 @@ impl Simulation {
             mean: if c.unique_processed == 0 {
                 0.0
             } else {
-                (self.metrics.latency_sum_us as f64 / c.unique_processed as f64) / 1000.0
+                (self.world.metrics.latency_sum_us as f64 / c.unique_processed as f64) / 1000.0
             },
         };
         let latency_histogram = if h.is_empty() {
@@ -661,32 +667,36 @@ impl Simulation {
         };
         let lost = c.lost + c.gave_up + c.dead_lettered;
         let span = self
+            .world
             .metrics
             .last_apply_at
-            .saturating_sub(self.metrics.first_publish_at.unwrap_or(0));
+            .saturating_sub(self.world.metrics.first_publish_at.unwrap_or(0));
         let throughput_per_s = if span == 0 {
             0.0
         } else {
             c.unique_processed as f64 * 1e6 / span as f64
         };
         let capacity_per_s = self.capacity_per_s();
-        let promise = self.mode.promise();
+        let promise = self.world.mode.promise();
         let no_loss = lost == 0;
         let no_duplicates = c.duplicates == 0;
         let held = (!promise.no_loss || no_loss) && (!promise.no_duplicates || no_duplicates);
         let counterexample = if held {
             None
         } else if promise.no_duplicates && !no_duplicates {
-            self.first_duplicate
+            self.world
+                .first_duplicate
                 .map(|m| self.counterexample(m, "duplicate"))
         } else {
-            self.first_loss.map(|m| self.counterexample(m, "loss"))
+            self.world
+                .first_loss
+                .map(|m| self.counterexample(m, "loss"))
         };
         Report {
-            mode: self.mode,
-            seed: self.scenario.seed,
-            messages: self.scenario.messages,
-            status: self.status,
+            mode: self.world.mode,
+            seed: self.world.scenario.seed,
+            messages: self.world.scenario.messages,
+            status: self.world.status,
             produced: c.produced,
             side_effects: c.side_effects,
             unique_processed: c.unique_processed,
@@ -704,19 +714,19 @@ impl Simulation {
             reordered: c.reordered,
             network_messages: c.network_messages,
             events: c.events,
-            duration_ms: us_to_ms(self.now),
+            duration_ms: us_to_ms(self.world.now),
             throughput_per_s,
             capacity_per_s,
             latency_ms,
             latency_histogram,
             series: self.series_report(),
             ledger: LedgerReport {
-                expected_cents: self.ledger.expected_cents,
-                actual_cents: self.ledger.actual_cents,
-                overcharged_cents: self.ledger.overcharged_cents,
-                missing_cents: self.ledger.missing_cents,
-                accounts_double_charged: self.ledger.accounts_double_charged(),
-                accounts_missing_payments: self.ledger.accounts_missing_payments(),
+                expected_cents: self.world.ledger.expected_cents,
+                actual_cents: self.world.ledger.actual_cents,
+                overcharged_cents: self.world.ledger.overcharged_cents,
+                missing_cents: self.world.ledger.missing_cents,
+                accounts_double_charged: self.world.ledger.accounts_double_charged(),
+                accounts_missing_payments: self.world.ledger.accounts_missing_payments(),
             },
             cost: CostReport {
                 network_messages_per_message: if c.produced == 0 {
@@ -726,9 +736,9 @@ impl Simulation {
                 },
                 log_appends: c.appends,
                 duplicates_dropped_by_broker: c.duplicates_dropped_by_broker,
-                dedup_lookups: self.dedup.lookups,
+                dedup_lookups: self.world.dedup.lookups,
                 dedup_skips: c.dedup_skips,
-                dedup_store_peak: self.dedup.peak as u64,
+                dedup_store_peak: self.world.dedup.peak as u64,
                 transactions: c.transactions,
                 aborted_transactions: c.aborted_transactions,
                 fenced_commits: c.fenced_commits,
@@ -741,9 +751,9 @@ impl Simulation {
                 producer_fenced: c.producer_fenced,
                 records_aborted: c.records_aborted,
                 sequence_rejections: c.sequence_rejections,
-                peak_in_flight_messages: self.peak_in_flight,
-                peak_tracked_messages: self.msgs.peak as u64,
-                peak_log_records: self.entries.peak() as u64,
+                peak_in_flight_messages: self.world.peak_in_flight,
+                peak_tracked_messages: self.world.msgs.peak as u64,
+                peak_log_records: self.brokers.entries.peak() as u64,
             },
             guarantee: Guarantee {
                 promise: promise.describe().to_string(),
@@ -752,23 +762,23 @@ impl Simulation {
                 held,
                 counterexample,
             },
-            example_duplicate: self.first_duplicate,
-            example_loss: self.first_loss,
-            example_replayed: self.metrics.examples.replayed,
-            example_fenced: self.metrics.examples.fenced,
+            example_duplicate: self.world.first_duplicate,
+            example_loss: self.world.first_loss,
+            example_replayed: self.world.metrics.examples.replayed,
+            example_fenced: self.world.metrics.examples.fenced,
             scripted_faults: self.scripted_firings(),
-            scenario: self.scenario.clone(),
+            scenario: self.world.scenario.clone(),
             external: self.external_report(held),
-            zombies: (self.scenario.consumer_stall > 0.0).then_some(ZombieReport {
-                fencing: self.scenario.fencing,
+            zombies: (self.world.scenario.consumer_stall > 0.0).then_some(ZombieReport {
+                fencing: self.world.scenario.fencing,
                 stalls: c.consumer_stalls,
                 expelled: c.stall_expulsions,
                 fenced_commits: c.fenced_commits,
                 stale_commits_accepted: c.stale_commits_accepted,
             }),
             replication: self.replication_report(),
-            queue: self.family.rabbit().map(|q| QueueReport {
-                prefetch: self.scenario.prefetch,
+            queue: self.brokers.family.rabbit().map(|q| QueueReport {
+                prefetch: self.world.scenario.prefetch,
                 auto_ack: q.auto_ack,
                 redelivered: c.replayed,
                 connections_lost: c.connections_lost,
@@ -777,11 +787,11 @@ impl Simulation {
                 ready_at_end: q.ready() as u64,
                 unacked_at_end: q.unacked() as u64,
             }),
-            sqs: self.family.sqs().map(|q| SqsReport {
+            sqs: self.brokers.family.sqs().map(|q| SqsReport {
                 fifo: q.fifo,
-                visibility_timeout_ms: self.scenario.visibility_timeout_ms,
-                receive_batch: self.scenario.receive_batch,
-                max_receives: self.scenario.max_receives,
+                visibility_timeout_ms: self.world.scenario.visibility_timeout_ms,
+                receive_batch: self.world.scenario.receive_batch,
+                max_receives: self.world.scenario.max_receives,
                 receives: q.receives,
                 visibility_timeouts_expired: q.expired,
                 redriven_to_dlq: q.dead_lettered,
@@ -800,11 +810,11 @@ impl Simulation {
     }
 
     fn replication_report(&self) -> Option<ReplicationReport> {
-        let s = &self.scenario;
+        let s = &self.world.scenario;
         if s.replica_lag == 0.0 && s.min_insync_replicas <= 1 && !s.unclean_election {
             return None;
         }
-        let c = &self.metrics.counters;
+        let c = &self.world.metrics.counters;
         Some(ReplicationReport {
             replication_factor: s.replication_factor,
             min_insync_replicas: s.min_insync_replicas,
@@ -815,22 +825,22 @@ impl Simulation {
             not_enough_replicas_after_append: c.not_enough_replicas_after_append,
             unclean_elections: c.unclean_elections,
             unclean_truncated: c.unclean_truncated,
-            in_sync_replicas: self.isr.in_sync_at(self.now) as u32,
+            in_sync_replicas: self.brokers.isr.in_sync_at(self.world.now) as u32,
         })
     }
 
     fn external_report(&self, held: bool) -> Option<ExternalReport> {
-        let p = self.external.as_ref()?;
+        let p = self.world.external.as_ref()?;
         let overcharged = crate::observe::money::whole_dollars(p.overcharged_cents);
         let note = if p.double_charges > 0 {
             let what = format!(
                 "the card provider charged {} twice ({overcharged} too much)",
                 plural(p.double_charges, "payment")
             );
-            let lead = if held && self.mode.promise().no_duplicates {
+            let lead = if held && self.world.mode.promise().no_duplicates {
                 format!(
                     "{} held its promise for the broker's ledger, yet {what}",
-                    self.mode.title()
+                    self.world.mode.title()
                 )
             } else {
                 format!("Besides the ledger, {what}")
@@ -845,7 +855,7 @@ impl Simulation {
             );
             // The key guards the card, not the broker's ledger: say so where the ledger
             // counts double charges of its own, so the two books never read as one.
-            match self.metrics.counters.duplicates {
+            match self.world.metrics.counters.duplicates {
                 0 => format!("{cards}."),
                 d => format!(
                     "{cards}. The broker's ledger is a book of its own, which the key does not cover: it applied {}.",
@@ -856,7 +866,7 @@ impl Simulation {
             "No card was charged twice: no payment was processed a second time.".to_string()
         };
         Some(ExternalReport {
-            idempotency_key: self.scenario.idempotency_key,
+            idempotency_key: self.world.scenario.idempotency_key,
             calls: p.calls,
             charges: p.charged,
             double_charges: p.double_charges,
@@ -875,14 +885,14 @@ impl Simulation {
             .map(<[TraceEvent]>::to_vec)
             .unwrap_or_default();
         let explanation = if trace.is_empty() {
-            match (problem, self.loss_causes.get(&message)) {
+            match (problem, self.world.loss_causes.get(&message)) {
                 ("loss", Some(cause)) => {
                     format!("Message {message} was lost: {}.", cause.describe())
                 }
                 _ => format!("Message {message} broke the promise; ask for its trace to see why."),
             }
         } else {
-            crate::report::checker::explain(message, problem, self.mode, &trace)
+            crate::report::checker::explain(message, problem, self.world.mode, &trace)
         };
         Counterexample {
             message,
@@ -893,7 +903,7 @@ impl Simulation {
     }
 
     fn series_report(&self) -> SeriesReport {
-        let s = &self.metrics.series;
+        let s = &self.world.metrics.series;
         let bucket_s = s.bucket_us as f64 / 1e6;
         let mut dup = 0;
         let mut lost = 0;
@@ -906,12 +916,12 @@ impl Simulation {
             lost_cumulative: Vec::with_capacity(s.buckets.len()),
             latency_p50_ms: Vec::with_capacity(s.buckets.len()),
             latency_p99_ms: Vec::with_capacity(s.buckets.len()),
-            backlog_lines: self.backlog_lines(),
+            backlog_lines: self.brokers.backlog_lines(),
             backlog: Vec::new(),
         };
         // Bucket ends the run has not passed yet have no sample: what waits now stands there.
         let mut now = Vec::new();
-        self.backlog(&mut now);
+        self.brokers.backlog(&mut now);
         out.backlog = vec![Vec::with_capacity(s.buckets.len()); now.len()];
         for (i, b) in s.buckets.iter().enumerate() {
             dup += b.duplicates;
@@ -952,13 +962,16 @@ impl Simulation {
     /// record that keeps failing its consumer. A backlog the horizon cut short, or a topic
     /// nobody reads, is not stuck on a record, and has none.
     fn stuck_at(&self) -> Option<StuckAt> {
-        if self.status != Status::Stalled {
+        if self.world.status != Status::Stalled {
             return None;
         }
-        self.logs.iter().enumerate().find_map(|(p, log)| {
+        self.brokers.logs.iter().enumerate().find_map(|(p, log)| {
             let next = (log.committed..log.end()).find_map(|o| {
                 let (e, g) = log.at(o)?;
-                self.entries.live(e, g).map(|entry| (o, entry.deliveries))
+                self.brokers
+                    .entries
+                    .live(e, g)
+                    .map(|entry| (o, entry.deliveries))
             });
             match next {
                 Some((offset, reads)) if reads > 1 => Some(StuckAt {

@@ -21,9 +21,9 @@
 //! "Step back" and "step forward" move by one event, which is what a step is elsewhere in the
 //! engine.
 
-use crate::engine::Simulation;
 use crate::engine::timers::TimerList;
 use crate::scenario::Scenario;
+use crate::simulation::Simulation;
 use crate::time::Micros;
 
 /// A position in a run.
@@ -82,7 +82,7 @@ impl Replay {
     }
 
     fn next_after(&self, t: Micros) -> bool {
-        self.sim.queue.peek_time().is_none_or(|next| next > t)
+        self.sim.world.queue.peek_time().is_none_or(|next| next > t)
     }
 
     pub fn is_done(&self) -> bool {
@@ -215,7 +215,12 @@ impl TimeTravel {
     pub fn advance_to(&mut self, until_us: Micros, max_events: u64) -> u64 {
         let mut ran = 0;
         while !self.live.is_finished() {
-            let due = self.live.queue.peek_time().is_some_and(|t| t <= until_us);
+            let due = self
+                .live
+                .world
+                .queue
+                .peek_time()
+                .is_some_and(|t| t <= until_us);
             if !due {
                 break;
             }
@@ -228,7 +233,12 @@ impl TimeTravel {
             let mut batch = 0;
             while batch < to_snapshot.max(1)
                 && ran + batch < max_events
-                && self.live.queue.peek_time().is_some_and(|t| t <= until_us)
+                && self
+                    .live
+                    .world
+                    .queue
+                    .peek_time()
+                    .is_some_and(|t| t <= until_us)
             {
                 if self.live.step(1) == 0 {
                     break;
@@ -345,28 +355,31 @@ impl Simulation {
     pub fn footprint_bytes(&self) -> usize {
         const FIXED: usize = 200 * 1024 + 160 * 1024;
         let buffered: usize = self
+            .world
             .consumers
             .iter()
             .map(|c| c.queue.len() + c.txn.len())
             .sum::<usize>();
-        let outbox: usize = self.relays.iter().map(|r| r.rows.len()).sum();
+        let outbox: usize = self.clients.relays.iter().map(|r| r.rows.len()).sum();
         let logged: usize = self
+            .brokers
             .logs
             .iter()
             .map(|l| (l.end() - l.committed) as usize)
             .sum();
         FIXED
-            + self.msgs.len() * 32
-            + self.entries.peak() * 24
-            + (self.queue.len()
+            + self.world.msgs.len() * 32
+            + self.brokers.entries.peak() * 24
+            + (self.world.queue.len()
                 + self
+                    .clients
                     .publish_timers
                     .iter()
                     .map(TimerList::len)
                     .sum::<usize>())
                 * 32
-            + self.dedup.len() * 48
-            + (buffered + outbox + logged + self.replicating.len()) * 16
-            + self.scenario.accounts as usize * 8
+            + self.world.dedup.len() * 48
+            + (buffered + outbox + logged + self.brokers.replicating.len()) * 16
+            + self.world.scenario.accounts as usize * 8
     }
 }

@@ -1,9 +1,10 @@
 //! The transaction coordinator (exactly-once): commits of a consumer's transaction, with
 //! generation fencing.
 
+use crate::brokers::Brokers;
 use crate::engine::messages::Item;
 use crate::engine::queue::Lane;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Isolation;
 use crate::scenario::script::Link;
@@ -29,7 +30,7 @@ impl TxnCoordinator {
     }
 }
 
-impl Simulation {
+impl Brokers {
     // ----- The transaction coordinator (exactly-once) -----
 
     /// The coordinator fails over: the commits it was writing are gone (their consumers
@@ -41,14 +42,20 @@ impl Simulation {
     }
 
     #[inline(never)]
-    pub(crate) fn on_commit_arrive(&mut self, consumer: u16, session: u32, txn: u32) {
-        if self.broker_down() {
+    pub(crate) fn on_commit_arrive(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        txn: u32,
+    ) {
+        if self.broker_down(world) {
             return;
         }
         let coordinator = &self.txn_coordinator;
         if coordinator.committed[consumer as usize] == Some((session, txn)) {
             // A retried commit of a transaction that already committed: answer again.
-            self.send_commit_response(consumer, session, txn, true);
+            self.send_commit_response(world, consumer, session, txn, true);
             return;
         }
         if coordinator.pending[consumer as usize]
@@ -59,16 +66,16 @@ impl Simulation {
         }
         // The request lists the records (offsets) the transaction covers; a consumer that died
         // since sending it took its connection, and the request, with it.
-        let c = &self.consumers[consumer as usize];
+        let c = &world.consumers[consumer as usize];
         if !c.alive || c.session != session || c.committing.map(|(t, _)| t) != Some(txn) {
             return;
         }
         let items = c.txn.clone();
         // `transaction.timeout.ms`: the coordinator aborted the transaction when it ran out,
         // and bumped the producer's epoch, so this late commit is refused like a zombie's.
-        if self.now.saturating_sub(c.txn_started) > self.timing.txn_timeout {
-            self.metrics.counters.transactions_timed_out += 1;
-            self.refuse_commit(
+        if world.now.saturating_sub(c.txn_started) > world.timing.txn_timeout {
+            world.metrics.counters.transactions_timed_out += 1;
+            self.refuse_commit(world,
                 consumer,
                 session,
                 txn,
@@ -77,17 +84,17 @@ impl Simulation {
             );
             return;
         }
-        if self.fences(consumer, session, &items) {
-            self.reject_commit(consumer, session, txn, &items);
+        if self.fences(world, consumer, session, &items) {
+            self.reject_commit(world, consumer, session, txn, &items);
             return;
         }
         self.txn_coordinator.pending[consumer as usize] = Some((session, txn, items));
-        let rf = self.scenario.replication_factor.max(1) as u64;
-        let replication = if rf > 1 { self.timing.replication } else { 0 };
-        self.metrics.counters.network_messages += rf - 1;
-        self.queue.schedule_in_lane(
+        let rf = world.scenario.replication_factor.max(1) as u64;
+        let replication = if rf > 1 { world.timing.replication } else { 0 };
+        world.metrics.counters.network_messages += rf - 1;
+        world.queue.schedule_in_lane(
             Lane::TxnWrite,
-            self.now + self.timing.txn_write + replication,
+            world.now + world.timing.txn_write + replication,
             Event::CommitApplied {
                 consumer,
                 session,
@@ -107,16 +114,30 @@ impl Simulation {
 
     /// Whether fencing rejects this commit: it is on, and the commit is stale. With fencing
     /// off, a zombie's commit goes through and its records count a second time.
-    pub(super) fn fences(&self, consumer: u16, session: u32, items: &[Item]) -> bool {
-        self.scenario.fencing && !self.txn_still_owned(consumer, session, items)
+    pub(super) fn fences(
+        &self,
+        world: &World,
+        consumer: u16,
+        session: u32,
+        items: &[Item],
+    ) -> bool {
+        world.scenario.fencing && !self.txn_still_owned(consumer, session, items)
     }
 
-    pub(super) fn reject_commit(&mut self, consumer: u16, session: u32, txn: u32, items: &[Item]) {
-        self.metrics.counters.fenced_commits += 1;
+    pub(super) fn reject_commit(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        txn: u32,
+        items: &[Item],
+    ) {
+        world.metrics.counters.fenced_commits += 1;
         if let Some(item) = items.first() {
-            self.metrics.examples.fenced.get_or_insert(item.msg);
+            world.metrics.examples.fenced.get_or_insert(item.msg);
         }
         self.refuse_commit(
+            world,
             consumer,
             session,
             txn,
@@ -128,6 +149,7 @@ impl Simulation {
     /// Answers a commit with a refusal, naming why on each of its records.
     fn refuse_commit(
         &mut self,
+        world: &mut World,
         consumer: u16,
         session: u32,
         txn: u32,
@@ -136,7 +158,7 @@ impl Simulation {
     ) {
         for item in items {
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::Fenced,
                 Actor::Broker,
@@ -147,33 +169,39 @@ impl Simulation {
                 why,
             );
         }
-        self.send_commit_response(consumer, session, txn, false);
+        self.send_commit_response(world, consumer, session, txn, false);
     }
 
     #[inline(never)]
-    pub(crate) fn on_commit_applied(&mut self, consumer: u16, session: u32, txn: u32) {
+    pub(crate) fn on_commit_applied(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        txn: u32,
+    ) {
         let pending = self.txn_coordinator.pending[consumer as usize].take();
         let Some((s, t, items)) = pending else { return };
         if (s, t) != (session, txn) {
             self.txn_coordinator.pending[consumer as usize] = Some((s, t, items));
             return;
         }
-        if self.fences(consumer, session, &items) {
-            self.reject_commit(consumer, session, txn, &items);
+        if self.fences(world, consumer, session, &items) {
+            self.reject_commit(world, consumer, session, txn, &items);
             return;
         }
         // Only reachable with fencing off: a commit from a consumer that lost its records.
         let stale = !self.txn_still_owned(consumer, session, &items);
-        self.metrics.counters.stale_commits_accepted += stale as u64;
+        world.metrics.counters.stale_commits_accepted += stale as u64;
         self.txn_coordinator.committed[consumer as usize] = Some((session, txn));
-        self.metrics.counters.transactions += 1;
+        world.metrics.counters.transactions += 1;
         let size = items.len();
-        let read_committed = self.scenario.isolation == Isolation::ReadCommitted;
+        let read_committed = world.scenario.isolation == Isolation::ReadCommitted;
         for &item in &items {
             // Read-committed: the payment becomes visible in the ledger only now, together
             // with the offset commit.
             trace!(
-                self,
+                world,
                 item.msg,
                 TraceKind::Committed,
                 Actor::Broker,
@@ -193,28 +221,35 @@ impl Simulation {
             );
             // A read-uncommitted reader applied the output record when it was written.
             if read_committed {
-                self.apply_effect(item, consumer);
+                world.apply_effect(item, consumer);
             }
         }
         // The input offsets commit in the same transaction (`sendOffsetsToTransaction`).
         for item in items {
-            self.advance_committed(item.partition, item.offset + 1);
+            self.advance_committed(world, item.partition, item.offset + 1);
         }
-        self.send_commit_response(consumer, session, txn, true);
+        self.send_commit_response(world, consumer, session, txn, true);
     }
 
-    pub(super) fn send_commit_response(&mut self, consumer: u16, session: u32, txn: u32, ok: bool) {
-        self.metrics.counters.network_messages += 1;
-        let delay = self.timing.txn_ack
-            + self.faults.latency(
+    pub(super) fn send_commit_response(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        txn: u32,
+        ok: bool,
+    ) {
+        world.metrics.counters.network_messages += 1;
+        let delay = world.timing.txn_ack
+            + world.faults.latency(
                 Link::Consumer(consumer),
-                self.now,
+                world.now,
                 u32::MAX - consumer as u32,
                 txn,
                 1,
             );
-        self.queue.schedule(
-            self.now + delay,
+        world.queue.schedule(
+            world.now + delay,
             Event::CommitResponse {
                 consumer,
                 session,

@@ -8,30 +8,15 @@
 //! and every record after it is delivered again: the report's `replayed`.
 
 use super::log::{EntryState, Txn};
+use crate::brokers::Brokers;
 use crate::brokers::kafka::delivery_key;
+use crate::engine::consumer_state::Assignment;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
-
-/// A partition the group gave a consumer, and how far that consumer has got in it. The group
-/// hands it out (`assign_owned`) with the partition's new epoch; the consumer moves its
-/// positions on and carries them in its offset commits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Assignment {
-    pub partition: u16,
-    /// The partition's epoch when it was given to this consumer: a commit carries it, and
-    /// the coordinator accepts it only while nobody has been given the partition since.
-    pub epoch: u32,
-    /// The next offset to receive (Kafka's consumer position).
-    pub position: u64,
-    /// The offset after the last processed record: what an offset commit carries.
-    pub processed: u64,
-    /// The offset the coordinator confirmed last.
-    pub acked: u64,
-}
 
 /// The group coordinator's membership. A consumer stays a member until its session times out,
 /// even while crashed or stalled (it sends no heartbeats then); one the group removed learns it
@@ -71,7 +56,7 @@ impl Group {
     }
 }
 
-impl Simulation {
+impl Brokers {
     // ----- Membership and assignment -----
 
     /// A rebalance starts: the member list follows the consumers the group counts.
@@ -92,22 +77,22 @@ impl Simulation {
     }
 
     /// Gives every member the partitions that are free to take, and serves its fetch.
-    pub(crate) fn assign_all(&mut self) {
-        let n = self.consumers.len() as u16;
+    pub(crate) fn assign_all(&mut self, world: &mut World) {
+        let n = world.consumers.len() as u16;
         for c in 0..n {
-            if self.takes_part(c) {
-                self.assign_owned(c);
+            if self.takes_part(world, c) {
+                self.assign_owned(world, c);
             }
         }
         for c in self.group.members.clone() {
-            self.serve_fetch(c);
+            self.serve_fetch(world, c);
         }
     }
 
     /// Whether a consumer takes part in a rebalance: alive and awake (a stalled one sends no
     /// heartbeats; it learns at its next poll).
-    pub(crate) fn takes_part(&self, consumer: u16) -> bool {
-        let c = &self.consumers[consumer as usize];
+    pub(crate) fn takes_part(&self, world: &World, consumer: u16) -> bool {
+        let c = &world.consumers[consumer as usize];
         c.alive && !c.stalled
     }
 
@@ -120,7 +105,7 @@ impl Simulation {
     /// Gives a member the partitions it owns and has no assignment for, each from the
     /// group's committed offset. The partition's epoch moves on, so anything the previous
     /// holder still commits for it is rejected.
-    pub(crate) fn assign_owned(&mut self, consumer: u16) {
+    pub(crate) fn assign_owned(&mut self, world: &mut World, consumer: u16) {
         if !self.group.is_member(consumer) {
             return;
         }
@@ -131,21 +116,23 @@ impl Simulation {
         let mut p = index;
         while p < self.logs.len() {
             let partition = p as u16;
-            let held = self.consumers[consumer as usize]
+            let held = world.consumers[consumer as usize]
                 .assigned
                 .iter()
                 .any(|a| a.partition == partition);
-            if !held && !self.held_by_live_member(partition) {
+            if !held && !self.held_by_live_member(world, partition) {
                 let log = &mut self.logs[p];
                 log.epoch += 1;
                 let committed = log.committed;
-                self.consumers[consumer as usize].assigned.push(Assignment {
-                    partition,
-                    epoch: log.epoch,
-                    position: committed,
-                    processed: committed,
-                    acked: committed,
-                });
+                world.consumers[consumer as usize]
+                    .assigned
+                    .push(Assignment {
+                        partition,
+                        epoch: log.epoch,
+                        position: committed,
+                        processed: committed,
+                        acked: committed,
+                    });
             }
             p += n;
         }
@@ -153,9 +140,9 @@ impl Simulation {
 
     /// Whether a live, awake member still holds the partition's current assignment: it lets
     /// go at its next poll, and until then nobody else reads the partition.
-    fn held_by_live_member(&self, partition: u16) -> bool {
+    fn held_by_live_member(&self, world: &World, partition: u16) -> bool {
         let epoch = self.logs[partition as usize].epoch;
-        self.consumers.iter().enumerate().any(|(i, c)| {
+        world.consumers.iter().enumerate().any(|(i, c)| {
             c.alive
                 && !c.stalled
                 && self.group.is_member(i as u16)
@@ -170,33 +157,33 @@ impl Simulation {
     /// A consumer's `Fetch` reaches the partition leader: it is parked there until records
     /// are below the high watermark, then answered (`serve_fetch`).
     #[inline]
-    pub(crate) fn kafka_fetch_arrive(&mut self, consumer: u16, session: u32) {
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn kafka_fetch_arrive(&mut self, world: &mut World, consumer: u16, session: u32) {
+        let c = &mut world.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;
         }
         self.polls[consumer as usize].parked = true;
-        self.serve_fetch(consumer);
+        self.serve_fetch(world, consumer);
     }
 
     /// Answers a consumer's parked fetch with up to `max-poll` records from its positions in
     /// the partitions it is assigned, below the high watermark (only records on the
     /// replicas are visible); with none the fetch waits (a long poll).
-    pub(crate) fn serve_fetch(&mut self, consumer: u16) {
-        if self.broker_down() {
+    pub(crate) fn serve_fetch(&mut self, world: &mut World, consumer: u16) {
+        if self.broker_down(world) {
             return;
         }
-        let c = &self.consumers[consumer as usize];
+        let c = &world.consumers[consumer as usize];
         if !self.polls[consumer as usize].parked || !c.alive || !self.group.is_member(consumer) {
             return;
         }
         let session = c.session;
-        let max = self.scenario.max_poll.max(1) as usize;
+        let max = world.scenario.max_poll.max(1) as usize;
         // A scratch vector kept between fetches: serving a fetch allocates nothing.
         let mut batch = std::mem::take(&mut self.fetch_scratch);
         batch.clear();
-        for i in 0..self.consumers[consumer as usize].assigned.len() {
-            let a = self.consumers[consumer as usize].assigned[i];
+        for i in 0..world.consumers[consumer as usize].assigned.len() {
+            let a = world.consumers[consumer as usize].assigned[i];
             if !self.is_current(&a) {
                 continue;
             }
@@ -232,14 +219,14 @@ impl Simulation {
                 }
                 offset += 1;
             }
-            self.consumers[consumer as usize].assigned[i].position = skipped;
+            world.consumers[consumer as usize].assigned[i].position = skipped;
         }
         if batch.is_empty() {
             self.fetch_scratch = batch;
             return;
         }
         self.polls[consumer as usize].parked = false;
-        self.send_fetch_response(consumer, session, &batch);
+        self.send_fetch_response(world, consumer, session, &batch);
         self.fetch_scratch = batch;
     }
 
@@ -247,16 +234,22 @@ impl Simulation {
     /// decides its fate once (by its first record): lost, the consumer asks again from the
     /// same position after its request timeout; delayed, all of it is late. TCP does not
     /// duplicate it.
-    fn send_fetch_response(&mut self, consumer: u16, session: u32, batch: &[u32]) {
-        self.metrics.counters.network_messages += 1;
+    fn send_fetch_response(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        batch: &[u32],
+    ) {
+        world.metrics.counters.network_messages += 1;
         let first = self.entries.get(batch[0]);
         // Keyed on the first record's read and on the responses lost in a row before this
         // one, so that each request after a lost response draws afresh.
         let lost_before = self.polls[consumer as usize].lost_responses;
-        let verdict = self.faults.network(
+        let verdict = world.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             first.msg,
             (first.deliveries + 1).wrapping_add(lost_before.wrapping_mul(1000)),
             delivery_key(first.copy, 0) as u32,
@@ -283,12 +276,12 @@ impl Simulation {
             let (msg, generation, copy, offset, partition) =
                 (e.msg, e.generation, e.copy, e.offset, e.partition);
             if delivery > 1 && delay.is_some() {
-                self.metrics.counters.replayed += 1;
-                self.metrics.examples.replayed.get_or_insert(msg);
+                world.metrics.counters.replayed += 1;
+                world.metrics.examples.replayed.get_or_insert(msg);
             }
             let key = delivery_key(copy, 0);
             trace!(
-                self,
+                world,
                 msg,
                 if delivery == 1 {
                     TraceKind::Delivered
@@ -312,11 +305,10 @@ impl Simulation {
             );
             match delay {
                 None => {
-                    if let Some(m) = self.msgs.get_mut(msg) {
+                    if let Some(m) = world.msgs.get_mut(msg) {
                         m.cause = Cause::DeliveryLost;
                     }
-                    trace!(
-                        self,
+                    trace!(world,
                         msg,
                         TraceKind::DeliveryLost,
                         Actor::Broker,
@@ -324,16 +316,16 @@ impl Simulation {
                         Some(consumer as u32),
                         delivery,
                         key as u32,
-                        self.scripted_note(
+                        world.scripted_note(
                             scripted,
                             "the fetch response was lost on the network: the consumer asks again from the same offset"
                         ),
                     );
                 }
                 Some(delay) => {
-                    self.hold(msg);
-                    self.queue.schedule(
-                        self.now + delay,
+                    world.hold(msg);
+                    world.queue.schedule(
+                        world.now + delay,
                         Event::DeliveryArrive {
                             msg,
                             entry,
@@ -348,16 +340,17 @@ impl Simulation {
             }
         }
         // Kafka's `request.timeout.ms`: a consumer that got no response fetches again.
-        let done = delay.unwrap_or(self.timing.ack_timeout);
-        self.queue
-            .schedule(self.now + done, Event::FetchDone { consumer, session });
+        let done = delay.unwrap_or(world.timing.ack_timeout);
+        world
+            .queue
+            .schedule(world.now + done, Event::FetchDone { consumer, session });
     }
 
     /// The record needs nothing more: the committed offset passed it, or it was truncated.
-    pub(crate) fn finish_entry(&mut self, entry: u32) {
+    pub(crate) fn finish_entry(&mut self, world: &mut World, entry: u32) {
         let msg = self.entries.get(entry).msg;
         self.entries.free(entry);
-        self.release(msg);
+        world.release(msg);
     }
 
     // ----- The group coordinator: offset commits -----
@@ -366,40 +359,46 @@ impl Simulation {
     /// partition in it is still the committer's current assignment (Kafka checks the
     /// group generation and member ID: `ILLEGAL_GENERATION`); the committed offsets then move
     /// forward, and the records below them are done.
-    pub(crate) fn on_offset_commit_arrive(&mut self, consumer: u16, session: u32, id: u32) {
-        if self.broker_down() {
+    pub(crate) fn on_offset_commit_arrive(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        id: u32,
+    ) {
+        if self.broker_down(world) {
             // The coordinator is failing over: the request is lost, the consumer retries.
             return;
         }
-        let c = &self.consumers[consumer as usize];
+        let c = &world.consumers[consumer as usize];
         // A consumer that died since took its connection, and the request, with it.
         if !c.alive || c.session != session || c.offset_commit.map(|(i, _)| i) != Some(id) {
             return;
         }
-        let offsets = std::mem::take(&mut self.consumers[consumer as usize].commit_sent);
+        let offsets = std::mem::take(&mut world.consumers[consumer as usize].commit_sent);
         let ok = offsets
             .iter()
             .all(|&(p, _, epoch)| self.logs[p as usize].epoch == epoch);
         if ok {
-            self.metrics.counters.offset_commits += 1;
+            world.metrics.counters.offset_commits += 1;
             for &(p, offset, _) in &offsets {
-                if !self.traced.is_empty() {
-                    self.trace_committed_range(consumer, p, offset);
+                if !world.traced.is_empty() {
+                    self.trace_committed_range(world, consumer, p, offset);
                 }
-                self.advance_committed(p, offset);
+                self.advance_committed(world, p, offset);
             }
         }
-        self.consumers[consumer as usize].commit_sent = offsets;
-        self.metrics.counters.network_messages += 1;
-        let delay = self.faults.latency(
+        world.consumers[consumer as usize].commit_sent = offsets;
+        world.metrics.counters.network_messages += 1;
+        let delay = world.faults.latency(
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             u32::MAX - consumer as u32,
             id,
             3,
         );
-        self.queue.schedule(
-            self.now + delay,
+        world.queue.schedule(
+            world.now + delay,
             Event::OffsetCommitResponse {
                 consumer,
                 session,
@@ -411,7 +410,7 @@ impl Simulation {
 
     /// Trace rows for the traced records an accepted commit covers.
     #[cold]
-    fn trace_committed_range(&mut self, consumer: u16, partition: u16, to: u64) {
+    fn trace_committed_range(&mut self, world: &mut World, consumer: u16, partition: u16, to: u64) {
         let log = &self.logs[partition as usize];
         let from = log.committed;
         let mut covered = Vec::new();
@@ -422,10 +421,10 @@ impl Simulation {
                 covered.push((e.msg, e.deliveries, e.copy, offset));
             }
         }
-        let before = self.mode == Mode::AtMostOnce;
+        let before = world.mode == Mode::AtMostOnce;
         for (msg, delivery, copy, offset) in covered {
             trace!(
-                self,
+                world,
                 msg,
                 if before {
                     TraceKind::AckedBeforeProcessing

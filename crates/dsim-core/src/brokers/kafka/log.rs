@@ -6,7 +6,8 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::Simulation;
+use crate::brokers::Brokers;
+use crate::engine::World;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {
@@ -196,7 +197,7 @@ impl PartitionLog {
     }
 }
 
-impl Simulation {
+impl Brokers {
     /// Appends a record of `msg` to its partition's log.
     pub(super) fn append_record(
         &mut self,
@@ -213,7 +214,7 @@ impl Simulation {
 
     /// The group committed `offset` for `partition`: every record below it is done, and its
     /// reference on its message goes. Commits only move forward.
-    pub(crate) fn advance_committed(&mut self, partition: u16, offset: u64) {
+    pub(crate) fn advance_committed(&mut self, world: &mut World, partition: u16, offset: u64) {
         let log = &mut self.logs[partition as usize];
         if offset <= log.committed {
             return;
@@ -221,7 +222,7 @@ impl Simulation {
         log.committed = offset;
         while let Some((entry, generation)) = self.logs[partition as usize].pop_committed() {
             if self.entries.live(entry, generation).is_some() {
-                self.finish_entry(entry);
+                self.finish_entry(world, entry);
             }
         }
     }

@@ -9,7 +9,7 @@ pub(crate) mod producer_state;
 mod replication;
 
 pub(crate) use coordinator::TxnCoordinator;
-pub(crate) use group::{Assignment, Group};
+pub(crate) use group::Group;
 pub(crate) use log::delivery_key;
 pub use log::{Entries, EntryState, PartitionLog, Txn, Writer};
 pub(crate) use produce::{Arrival, Refusal};

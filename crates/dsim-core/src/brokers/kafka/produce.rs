@@ -3,16 +3,17 @@
 
 use super::log::{EntryState, Txn, Writer, delivery_key};
 use super::producer_state::{Batch, Check};
+use crate::brokers::Brokers;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::queue::Lane;
-use crate::engine::{Event, Simulation, Status, trace};
+use crate::engine::{Event, Status, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
 use crate::scenario::script::Link;
 
-/// What came of a publish at the broker: what the engine does with the publish's reference,
-/// and what the producer learns at once (`engine/handoffs.rs`). The broker never edits a
+/// What came of a publish at the broker: what the event loop does with the publish's reference,
+/// and what the producer learns at once (`simulation/handoffs.rs`). The broker never edits a
 /// producer's session itself.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Arrival {
@@ -24,7 +25,7 @@ pub(crate) enum Arrival {
     /// Appended as a new record, which took over the publish's reference (a hold and a
     /// release that cancel out are two look-ups saved on every append). `entry` is the
     /// record, `(entry, generation)`, that the producer's ack will name. `crashes`: the
-    /// broker crashes right after this append (`broker-crash`), which the engine carries out.
+    /// broker crashes right after this append (`broker-crash`), which the event loop carries out.
     Appended {
         producer: u16,
         partition: u16,
@@ -54,39 +55,47 @@ pub(crate) enum Refusal {
     },
 }
 
-impl Simulation {
-    pub(crate) fn broker_down(&self) -> bool {
-        self.broker_down_until.is_some_and(|t| t > self.now)
+impl Brokers {
+    pub(crate) fn broker_down(&self, world: &World) -> bool {
+        self.broker_down_until.is_some_and(|t| t > world.now)
     }
 
     /// A publish reaches the partition leader (the queue, for RabbitMQ and SQS). The engine
-    /// takes the outcome to the producer (`engine/handoffs.rs`).
+    /// takes the outcome to the producer (`simulation/handoffs.rs`).
     pub(crate) fn on_publish_arrive(
         &mut self,
+        world: &mut World,
         msg: u32,
         attempt: u16,
         net_copy: u8,
         batch: Batch,
     ) -> Arrival {
-        if self.msgs.get(msg).is_none() {
+        if world.msgs.get(msg).is_none() {
             return Arrival::Kept;
         }
         if self.entries.is_full() {
             // The log is at its bound: stop the run here, with this publish still in flight.
-            self.status = Status::Stalled;
+            world.status = Status::Stalled;
             return Arrival::Kept;
         }
-        self.publish_arrived(msg, attempt, net_copy, batch)
+        self.publish_arrived(world, msg, attempt, net_copy, batch)
     }
 
     /// Handles a publish that reached the broker, with its message still there.
-    fn publish_arrived(&mut self, msg: u32, attempt: u16, net_copy: u8, batch: Batch) -> Arrival {
-        if self.broker_down() {
-            if let Some(m) = self.msgs.get_mut(msg) {
+    fn publish_arrived(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+        batch: Batch,
+    ) -> Arrival {
+        if self.broker_down(world) {
+            if let Some(m) = world.msgs.get_mut(msg) {
                 m.cause = Cause::BrokerUnavailable;
             }
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::BrokerUnavailable,
                 Actor::Broker,
@@ -98,29 +107,29 @@ impl Simulation {
             );
             return Arrival::Dropped;
         }
-        if self.isr.rejoin_due(self.now) {
-            self.isr_rejoin(Some(msg));
+        if self.isr.rejoin_due(world.now) {
+            self.isr_rejoin(world, Some(msg));
         }
         if self.isr.in_sync() < self.min_insync {
-            self.refuse_not_enough_replicas(msg, attempt, net_copy);
+            self.refuse_not_enough_replicas(world, msg, attempt, net_copy);
             return Arrival::Dropped;
         }
-        let m = self.msgs.get(msg).expect("checked by caller");
+        let m = world.msgs.get(msg).expect("checked by caller");
         let (producer, partition) = (m.producer, m.partition);
         let writer = Writer {
             producer_id: batch.producer_id,
             epoch: batch.epoch,
         };
-        if self.idempotent
-            && let Err(refused) =
-                self.sequence_allows_append(msg, attempt, net_copy, batch, producer, partition)
+        if world.idempotent
+            && let Err(refused) = self
+                .sequence_allows_append(world, msg, attempt, net_copy, batch, producer, partition)
         {
             return refused.map_or(Arrival::Dropped, Arrival::Refused);
         }
-        if !self.accepts_send(msg, attempt, net_copy, writer) {
+        if !self.accepts_send(world, msg, attempt, net_copy, writer) {
             return Arrival::Dropped;
         }
-        let m = self.msgs.get_mut(msg).expect("checked by caller");
+        let m = world.msgs.get_mut(msg).expect("checked by caller");
         let partition = m.partition;
         let copy = m.entries;
         m.entries = m.entries.saturating_add(1);
@@ -129,7 +138,7 @@ impl Simulation {
         // found it). Nothing decides on it any more: the idempotent producer's sequence numbers
         // (`producer_state`) replaced the look-up of a live record that once stood for them.
         m.live_entries = m.live_entries.saturating_add(1);
-        let append_no = self.metrics.counters.appends as u32;
+        let append_no = world.metrics.counters.appends as u32;
         let (entry, generation) = match self.next_queue_position() {
             // RabbitMQ and SQS: no log; the message takes the next queue position on arrival.
             Some(position) => {
@@ -141,19 +150,19 @@ impl Simulation {
         };
         let e = self.entries.get_mut(entry);
         e.writer = writer;
-        if self.scenario.transactional_producer() {
+        if world.scenario.transactional_producer() {
             e.txn = Txn::Open;
         }
-        if self.idempotent {
+        if world.idempotent {
             self.producer_states
                 .appended(batch, partition, entry, generation);
         }
-        self.metrics.counters.appends += 1;
-        if self
+        world.metrics.counters.appends += 1;
+        if world
             .faults
             .replica_lags(msg, attempt as u32, net_copy as u32)
         {
-            self.follower_falls_behind(msg, append_no, attempt);
+            self.follower_falls_behind(world, msg, append_no, attempt);
         }
         self.isr.note_append(append_no, entry, generation);
         // Copies go to the followers in sync; with one replica there is nobody to wait for,
@@ -161,14 +170,14 @@ impl Simulation {
         // (Kafka's acks=all waits for the current ISR, not for every replica), unless
         // `min.insync.replicas` asks for more (see `on_durable`).
         let in_sync = self.isr.in_sync();
-        self.metrics.counters.network_messages += in_sync as u64 - 1;
+        world.metrics.counters.network_messages += in_sync as u64 - 1;
         // A RabbitMQ confirm waits for the disk write (`on_durable`), SendMessage's success
         // for the message to be stored.
-        let ack_now = self.acks_at_append(in_sync);
+        let ack_now = self.acks_at_append(world, in_sync);
         self.replicating.push_back((entry, generation));
-        self.queue.schedule_in_lane(
+        world.queue.schedule_in_lane(
             Lane::Replication,
-            self.now + self.timing.replication,
+            world.now + world.timing.replication,
             Event::Durable {
                 entry,
                 generation,
@@ -176,7 +185,7 @@ impl Simulation {
             },
         );
         trace!(
-            self,
+            world,
             msg,
             TraceKind::Stored,
             Actor::Broker,
@@ -186,17 +195,17 @@ impl Simulation {
             // The one copy encoding of every trace event: this log entry, and the network
             // copy of the publish that made it.
             delivery_key(copy, net_copy) as u32,
-            self.stored_note(entry, partition, copy, in_sync)
+            self.stored_note(world, entry, partition, copy, in_sync)
         );
         if ack_now {
-            self.send_publish_ack(msg, producer, attempt, writer);
+            self.send_publish_ack(world, msg, producer, attempt, writer);
         }
-        let crashes = self
+        let crashes = world
             .faults
             .crash(
                 FaultSite::BrokerAppend,
                 0,
-                self.now,
+                world.now,
                 msg,
                 attempt as u32,
                 net_copy as u32,
@@ -214,14 +223,20 @@ impl Simulation {
     /// write before appending it (Kafka's NotEnoughReplicas, a retriable error). The producer
     /// retries as it does when the leader is unavailable: its ack timeout runs out.
     #[cold]
-    fn refuse_not_enough_replicas(&mut self, msg: u32, attempt: u16, net_copy: u8) {
-        self.metrics.counters.not_enough_replicas += 1;
-        if let Some(m) = self.msgs.get_mut(msg) {
+    fn refuse_not_enough_replicas(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+    ) {
+        world.metrics.counters.not_enough_replicas += 1;
+        if let Some(m) = world.msgs.get_mut(msg) {
             m.cause = Cause::BrokerUnavailable;
         }
         let (isr, min) = (self.isr.in_sync(), self.min_insync);
         trace!(
-            self,
+            world,
             msg,
             TraceKind::NotEnoughReplicas,
             Actor::Broker,
@@ -240,8 +255,10 @@ impl Simulation {
     /// or stale write is refused (`Err(Some(_))`, the producer retries it later, and the
     /// refusal is traced once the producer has taken it: `trace_refusal`); a write of a
     /// fenced epoch is refused for good.
+    #[allow(clippy::too_many_arguments)]
     fn sequence_allows_append(
         &mut self,
+        world: &mut World,
         msg: u32,
         attempt: u16,
         net_copy: u8,
@@ -254,9 +271,9 @@ impl Simulation {
         match self.producer_states.check(batch, partition) {
             Check::Append => return Ok(()),
             Check::Duplicate { entry, generation } => {
-                self.metrics.counters.duplicates_dropped_by_broker += 1;
+                world.metrics.counters.duplicates_dropped_by_broker += 1;
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::DuplicateDropped,
                     Actor::Broker,
@@ -274,16 +291,16 @@ impl Simulation {
                     .entries
                     .live(entry, generation)
                     .is_none_or(|e| e.state != EntryState::Replicating);
-                if durable && let Some(m) = self.msgs.get(msg) {
+                if durable && let Some(m) = world.msgs.get(msg) {
                     let writer = Writer {
                         producer_id: pid,
                         epoch: batch.epoch,
                     };
-                    self.send_publish_ack(msg, m.producer, attempt, writer);
+                    self.send_publish_ack(world, msg, m.producer, attempt, writer);
                 }
             }
             Check::OutOfOrder { expected } => {
-                self.metrics.counters.sequence_rejections += 1;
+                world.metrics.counters.sequence_rejections += 1;
                 return Err(Some(Refusal::OutOfOrder {
                     producer,
                     partition,
@@ -292,7 +309,7 @@ impl Simulation {
                 }));
             }
             Check::StaleEpoch => {
-                self.metrics.counters.sequence_rejections += 1;
+                world.metrics.counters.sequence_rejections += 1;
                 return Err(Some(Refusal::StaleEpoch {
                     producer,
                     partition,
@@ -300,10 +317,10 @@ impl Simulation {
                 }));
             }
             Check::Fenced => {
-                self.metrics.counters.producer_fenced += 1;
-                self.metrics.examples.fenced.get_or_insert(msg);
+                world.metrics.counters.producer_fenced += 1;
+                world.metrics.examples.fenced.get_or_insert(msg);
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::ProducerFenced,
                     Actor::Broker,
@@ -322,8 +339,15 @@ impl Simulation {
 
     /// The partition refused an idempotent producer's write (`Refusal`): a row in its
     /// record's trace, written after the producer has taken the error, as it always was.
-    pub(crate) fn trace_refusal(&mut self, msg: u32, attempt: u16, net_copy: u8, refusal: Refusal) {
-        if !self.is_traced(msg) {
+    pub(crate) fn trace_refusal(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        attempt: u16,
+        net_copy: u8,
+        refusal: Refusal,
+    ) {
+        if !world.is_traced(msg) {
             return;
         }
         let note = match refusal {
@@ -344,7 +368,7 @@ impl Simulation {
             ),
         };
         trace!(
-            self,
+            world,
             msg,
             TraceKind::SequenceRejected,
             Actor::Broker,
@@ -356,24 +380,30 @@ impl Simulation {
         );
     }
 
-    pub(crate) fn send_publish_ack(&mut self, msg: u32, producer: u16, attempt: u16, to: Writer) {
-        if self.mode == Mode::AtMostOnce {
+    pub(crate) fn send_publish_ack(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        producer: u16,
+        attempt: u16,
+        to: Writer,
+    ) {
+        if world.mode == Mode::AtMostOnce {
             // acks=0: fire and forget, nobody waits for an answer.
             return;
         }
-        self.metrics.counters.network_messages += 1;
+        world.metrics.counters.network_messages += 1;
         let link = Link::Producer(producer);
-        match self.faults.network(
+        match world.faults.network(
             FaultSite::PublishAck,
             link,
-            self.now,
+            world.now,
             msg,
             attempt as u32,
             0,
         ) {
             Verdict::Drop { scripted } => {
-                trace!(
-                    self,
+                trace!(world,
                     msg,
                     TraceKind::PublishAckLost,
                     Actor::Broker,
@@ -381,15 +411,15 @@ impl Simulation {
                     None,
                     attempt as u32,
                     0,
-                    self.scripted_note(
+                    world.scripted_note(
                         scripted,
                         "the broker's ack was lost on the network: the producer will think the publish failed"
                     )
                 );
             }
             Verdict::Deliver { delay, .. } => {
-                self.queue.schedule(
-                    self.now + delay,
+                world.queue.schedule(
+                    world.now + delay,
                     Event::PublishAckArrive {
                         msg,
                         producer_id: to.producer_id,
@@ -403,7 +433,13 @@ impl Simulation {
     /// The trace note of a record appended to its partition's log (a second record for a
     /// message that is already in the log: the idempotent producer did not catch it).
     #[cold]
-    pub(crate) fn kafka_stored_note(&self, partition: u16, copy: u8, in_sync: u8) -> String {
+    pub(crate) fn kafka_stored_note(
+        &self,
+        world: &World,
+        partition: u16,
+        copy: u8,
+        in_sync: u8,
+    ) -> String {
         let rf = self.isr.replicas();
         let isr = if in_sync < rf {
             format!(" ({in_sync} of {rf} replicas in sync)")
@@ -415,7 +451,7 @@ impl Simulation {
         } else {
             format!(
                 "appended to partition {partition} AGAIN, as a second record ({}){isr}",
-                if self.idempotent {
+                if world.idempotent {
                     "the partition's producer state lacks the first one's sequence: another producer ID or epoch, or a leader that never had it"
                 } else {
                     "no idempotent producer"

@@ -19,8 +19,9 @@
 use std::collections::VecDeque;
 
 use super::log::{EntryState, Txn, Writer, delivery_key};
+use crate::brokers::Brokers;
 use crate::engine::messages::Cause;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Acks;
 use crate::time::Micros;
@@ -229,8 +230,14 @@ impl Isr {
     }
 }
 
-impl Simulation {
-    pub(crate) fn on_durable(&mut self, entry: u32, generation: u32, acked: bool) {
+impl Brokers {
+    pub(crate) fn on_durable(
+        &mut self,
+        world: &mut World,
+        entry: u32,
+        generation: u32,
+        acked: bool,
+    ) {
         let Some(e) = self.entries.live(entry, generation) else {
             return;
         };
@@ -239,8 +246,8 @@ impl Simulation {
         }
         // Only after a crash that elected nobody: the leader kept this append in its log,
         // and it is committed once the leader is back.
-        if let Some(up) = self.broker_down_until.filter(|&t| t > self.now) {
-            self.queue.schedule(
+        if let Some(up) = self.broker_down_until.filter(|&t| t > world.now) {
+            world.queue.schedule(
                 up,
                 Event::Durable {
                     entry,
@@ -260,15 +267,15 @@ impl Simulation {
             self.replicating.remove(pos);
         }
         // The entry holds a reference, so the message is still there.
-        let (attempt, producer) = match self.msgs.get_mut(msg) {
+        let (attempt, producer) = match world.msgs.get_mut(msg) {
             Some(m) => {
                 m.durable = true;
                 (m.publish_attempts, m.producer)
             }
-            None => (1, self.producer_of(msg)),
+            None => (1, world.producer_of(msg)),
         };
-        let rf = self.scenario.replicas().max(1);
-        if self.is_traced(msg) {
+        let rf = world.scenario.replicas().max(1);
+        if world.is_traced(msg) {
             let isr = self.isr.in_sync() as u32;
             let visible = if open {
                 "in its producer's open transaction: a read-committed reader stops before it (the last stable offset) until the transaction ends"
@@ -287,7 +294,7 @@ impl Simulation {
                 format!("on the {isr} in-sync replicas of {rf}; {visible}")
             };
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::Replicated,
                 Actor::Broker,
@@ -298,33 +305,40 @@ impl Simulation {
                 note
             );
         }
-        if self.acks == Acks::All && !acked {
+        if world.acks == Acks::All && !acked {
             if self.isr.in_sync() < self.min_insync {
-                self.refuse_after_append(msg, attempt, copy, writer);
+                self.refuse_after_append(world, msg, attempt, copy, writer);
             } else {
-                self.send_publish_ack(msg, producer, attempt, writer);
+                self.send_publish_ack(world, msg, producer, attempt, writer);
             }
         }
-        self.make_ready(entry, partition);
+        self.make_ready(world, entry, partition);
     }
 
     /// The ISR shrank below `min.insync.replicas` after this record was appended: Kafka
     /// answers NotEnoughReplicasAfterAppend instead of the ack. The record stays in the log,
     /// and the producer retries it: a second record without an idempotent producer.
     #[cold]
-    fn refuse_after_append(&mut self, msg: u32, attempt: u16, copy: u8, writer: Writer) {
-        if self.isr.rejoin_due(self.now) {
-            self.isr_rejoin(Some(msg));
+    fn refuse_after_append(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        attempt: u16,
+        copy: u8,
+        writer: Writer,
+    ) {
+        if self.isr.rejoin_due(world.now) {
+            self.isr_rejoin(world, Some(msg));
         }
         if self.isr.in_sync() >= self.min_insync {
-            let producer = self.msgs.get(msg).map_or(0, |m| m.producer);
-            self.send_publish_ack(msg, producer, attempt, writer);
+            let producer = world.msgs.get(msg).map_or(0, |m| m.producer);
+            self.send_publish_ack(world, msg, producer, attempt, writer);
             return;
         }
-        self.metrics.counters.not_enough_replicas_after_append += 1;
+        world.metrics.counters.not_enough_replicas_after_append += 1;
         let (isr, min) = (self.isr.in_sync(), self.min_insync);
         trace!(
-            self,
+            world,
             msg,
             TraceKind::NotEnoughReplicas,
             Actor::Broker,
@@ -341,16 +355,16 @@ impl Simulation {
     /// Followers whose lag is over rejoin the ISR, caught up; the append `msg` is the first
     /// to go to them again (its trace says so).
     #[cold]
-    pub(super) fn isr_rejoin(&mut self, msg: Option<u32>) {
+    pub(super) fn isr_rejoin(&mut self, world: &mut World, msg: Option<u32>) {
         let back = self
             .isr
-            .rejoin(self.now, self.metrics.counters.appends as u32);
+            .rejoin(world.now, world.metrics.counters.appends as u32);
         if back > 0 {
-            self.metrics.counters.isr_expands += back as u64;
+            world.metrics.counters.isr_expands += back as u64;
             if let Some(msg) = msg {
                 let (isr, rf) = (self.isr.in_sync(), self.isr.replicas());
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::IsrExpanded,
                     Actor::Broker,
@@ -371,15 +385,21 @@ impl Simulation {
     /// the ISR for `replica-lag-ms`, and neither this record nor later ones reach it until it
     /// is back (Kafka: a follower that has not caught up for `replica.lag.time.max.ms`).
     #[cold]
-    pub(super) fn follower_falls_behind(&mut self, msg: u32, append_no: u32, attempt: u16) {
-        let until = self.now + self.timing.replica_lag;
+    pub(super) fn follower_falls_behind(
+        &mut self,
+        world: &mut World,
+        msg: u32,
+        append_no: u32,
+        attempt: u16,
+    ) {
+        let until = world.now + world.timing.replica_lag;
         let Some(follower) = self.isr.fall_behind(until, append_no) else {
             return;
         };
-        self.metrics.counters.isr_shrinks += 1;
+        world.metrics.counters.isr_shrinks += 1;
         let (isr, rf) = (self.isr.in_sync(), self.isr.replicas());
         trace!(
-            self,
+            world,
             msg,
             TraceKind::IsrShrunk,
             Actor::Broker,
@@ -389,7 +409,7 @@ impl Simulation {
             0,
             format!(
                 "replica {follower} fell behind and left the in-sync replicas ({isr} of {rf} left, replica.lag.time.max.ms) for {} ms: it does not get this record or later ones until it catches up{}",
-                crate::scenario::knobs::format_number(self.scenario.replica_lag_ms),
+                crate::scenario::knobs::format_number(world.scenario.replica_lag_ms),
                 if isr == 1 {
                     "; the leader alone is the ISR, so acks=all acks what only the leader has"
                 } else {
@@ -406,12 +426,17 @@ impl Simulation {
     /// fell behind. `trigger` is the append a random crash follows; `scripted` the script's
     /// entry that crashed it at its time.
     #[cold]
-    pub(crate) fn kafka_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
-        self.metrics.counters.broker_crashes += 1;
-        self.broker_down_until = Some(self.now + self.timing.failover);
+    pub(crate) fn kafka_crash_broker(
+        &mut self,
+        world: &mut World,
+        trigger: Option<u32>,
+        scripted: Option<u16>,
+    ) {
+        world.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(world.now + world.timing.failover);
         if let Some(trigger) = trigger {
             trace!(
-                self,
+                world,
                 trigger,
                 TraceKind::BrokerCrash,
                 Actor::Broker,
@@ -422,21 +447,23 @@ impl Simulation {
                 "the partition leader crashes right after this append",
             );
         }
-        if self.isr.rejoin_due(self.now) {
-            self.isr_rejoin(None);
+        if self.isr.rejoin_due(world.now) {
+            self.isr_rejoin(world, None);
         }
-        let append_no = self.metrics.counters.appends as u32;
+        let append_no = world.metrics.counters.appends as u32;
         let election = self.isr.crash_leader(
-            self.now + self.timing.failover,
+            world.now + world.timing.failover,
             append_no,
-            self.scenario.unclean_election,
+            world.scenario.unclean_election,
         );
         match election {
-            Election::Clean { has_below, .. } => self.truncate_unreplicated(has_below, scripted),
-            Election::Single => self.truncate_unreplicated(0, scripted),
+            Election::Clean { has_below, .. } => {
+                self.truncate_unreplicated(world, has_below, scripted)
+            }
+            Election::Single => self.truncate_unreplicated(world, 0, scripted),
             Election::Unclean { leader, lacks_from } => {
-                self.metrics.counters.unclean_elections += 1;
-                self.truncate_unclean(leader, lacks_from, scripted);
+                world.metrics.counters.unclean_elections += 1;
+                self.truncate_unclean(world, leader, lacks_from, scripted);
             }
             Election::WaitForLeader => {}
         }
@@ -450,16 +477,17 @@ impl Simulation {
     #[cold]
     pub(crate) fn queue_broker_down(
         &mut self,
+        world: &mut World,
         trigger: Option<u32>,
         scripted: Option<u16>,
         trigger_note: &str,
         lost_note: &str,
     ) -> Vec<u32> {
-        self.metrics.counters.broker_crashes += 1;
-        self.broker_down_until = Some(self.now + self.timing.failover);
+        world.metrics.counters.broker_crashes += 1;
+        self.broker_down_until = Some(world.now + world.timing.failover);
         if let Some(trigger) = trigger {
             trace!(
-                self,
+                world,
                 trigger,
                 TraceKind::BrokerCrash,
                 Actor::Broker,
@@ -477,12 +505,12 @@ impl Simulation {
                 continue;
             };
             let (msg, copy) = (e.msg, e.copy);
-            if let Some(m) = self.msgs.get_mut(msg) {
+            if let Some(m) = world.msgs.get_mut(msg) {
                 m.live_entries = m.live_entries.saturating_sub(1);
             }
             lost.push(msg);
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::Truncated,
                 Actor::Broker,
@@ -490,16 +518,16 @@ impl Simulation {
                 None,
                 0,
                 delivery_key(copy, 0) as u32,
-                self.scripted_note(scripted, lost_note),
+                world.scripted_note(scripted, lost_note),
             );
-            self.finish_entry(entry);
+            self.finish_entry(world, entry);
         }
         lost
     }
 
     /// Every append not yet on the replicas is gone: the new leader never had it, unless it
     /// caught up past it when it rejoined the ISR (`has_below`).
-    fn truncate_unreplicated(&mut self, has_below: u32, scripted: Option<u16>) {
+    fn truncate_unreplicated(&mut self, world: &mut World, has_below: u32, scripted: Option<u16>) {
         let mut lost: Vec<(u32, u32)> = self.replicating.drain(..).collect();
         if has_below > 0 {
             let entries = &self.entries;
@@ -525,13 +553,12 @@ impl Simulation {
             };
             let (msg, copy) = (e.msg, e.copy);
             self.entries.free(entry);
-            if let Some(m) = self.msgs.get_mut(msg) {
+            if let Some(m) = world.msgs.get_mut(msg) {
                 m.live_entries = m.live_entries.saturating_sub(1);
                 m.cause = Cause::Truncated;
                 let waiting = m.waiting_ack;
-                let acks = self.acks;
-                trace!(
-                    self,
+                let acks = world.acks;
+                trace!(world,
                     msg,
                     TraceKind::Truncated,
                     Actor::Broker,
@@ -539,7 +566,7 @@ impl Simulation {
                     None,
                     0,
                     delivery_key(copy, 0) as u32,
-                    self.scripted_note(
+                    world.scripted_note(
                         scripted,
                         match (acks, waiting) {
                             (_, true) =>
@@ -552,7 +579,7 @@ impl Simulation {
                     )
                 );
             }
-            self.release(msg);
+            world.release(msg);
         }
     }
 
@@ -560,7 +587,13 @@ impl Simulation {
     /// record appended since (and any still replicating) is gone from the partition,
     /// acknowledged or not. A record a consumer has already read stays read; the rest is lost
     /// unless its producer is still waiting for the ack and retries.
-    fn truncate_unclean(&mut self, leader: u8, lacks_from: u32, scripted: Option<u16>) {
+    fn truncate_unclean(
+        &mut self,
+        world: &mut World,
+        leader: u8,
+        lacks_from: u32,
+        scripted: Option<u16>,
+    ) {
         // Those still replicating, then those appended since `lacks_from`, in append order;
         // a record in both is freed once (the second look-up finds it gone).
         let mut doomed: Vec<(u32, u32)> = self.replicating.drain(..).collect();
@@ -579,16 +612,15 @@ impl Simulation {
             };
             let (msg, copy) = (e.msg, e.copy);
             self.entries.free(entry);
-            self.metrics.counters.unclean_truncated += 1;
-            if let Some(m) = self.msgs.get_mut(msg) {
+            world.metrics.counters.unclean_truncated += 1;
+            if let Some(m) = world.msgs.get_mut(msg) {
                 m.live_entries = m.live_entries.saturating_sub(1);
                 if m.live_entries == 0 {
                     m.durable = false;
                 }
                 m.cause = Cause::UncleanElection;
                 let waiting = m.waiting_ack;
-                trace!(
-                    self,
+                trace!(world,
                     msg,
                     TraceKind::UncleanTruncated,
                     Actor::Broker,
@@ -596,7 +628,7 @@ impl Simulation {
                     None,
                     0,
                     delivery_key(copy, 0) as u32,
-                    self.scripted_note(
+                    world.scripted_note(
                         scripted,
                         &format!(
                             "the leader, the only in-sync replica, crashed and replica {leader}, which had fallen behind before this record, was elected anyway (unclean.leader.election.enable=true): the record is gone from the partition{}",
@@ -609,7 +641,7 @@ impl Simulation {
                     )
                 );
             }
-            self.release(msg);
+            world.release(msg);
         }
     }
 }

@@ -2,50 +2,58 @@
 //! taking acks, and requeueing when a consumer's connection closes or the node restarts.
 //! The consumer's side (its buffer, its acks, its connection) is `clients/rabbitmq.rs`.
 
+use crate::brokers::Brokers;
 use crate::brokers::kafka::delivery_key;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 
-impl Simulation {
+impl Brokers {
     /// A message is on disk: it joins the queue at the position it took on arrival.
-    pub(crate) fn rabbit_enqueue(&mut self, entry: u32, generation: u32) {
+    pub(crate) fn rabbit_enqueue(&mut self, world: &mut World, entry: u32, generation: u32) {
         let position = self.entries.get(entry).offset;
         if let Some(q) = self.family.rabbit_mut() {
             q.enqueue(position, (entry, generation));
         }
-        self.rabbit_dispatch();
+        self.rabbit_dispatch(world);
     }
 
     /// Pushes ready messages to consumers with room, round robin, until either runs out.
-    pub(crate) fn rabbit_dispatch(&mut self) {
-        if self.broker_down() {
+    pub(crate) fn rabbit_dispatch(&mut self, world: &mut World) {
+        if self.broker_down(world) {
             return;
         }
         while let Some((consumer, position, (entry, generation))) =
             self.family.rabbit_mut().and_then(|q| q.next_delivery())
         {
-            self.rabbit_deliver(consumer as u16, position, entry, generation);
+            self.rabbit_deliver(world, consumer as u16, position, entry, generation);
         }
     }
 
     /// `basic.deliver` to one consumer. Sent over its TCP connection, it is never lost on its
     /// own; a scripted partition holds it until the link heals. With auto-ack the broker
     /// forgets the message here.
-    fn rabbit_deliver(&mut self, consumer: u16, position: u64, entry: u32, generation: u32) {
-        let session = self.consumers[consumer as usize].session;
+    fn rabbit_deliver(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        position: u64,
+        entry: u32,
+        generation: u32,
+    ) {
+        let session = world.consumers[consumer as usize].session;
         let e = self.entries.get_mut(entry);
         e.deliveries = e.deliveries.saturating_add(1);
         let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
         let key = delivery_key(copy, 0);
         let auto_ack = self.family.rabbit().is_some_and(|q| q.auto_ack);
-        self.metrics.counters.network_messages += 1;
+        world.metrics.counters.network_messages += 1;
         if delivery > 1 {
-            self.metrics.counters.replayed += 1;
-            self.metrics.examples.replayed.get_or_insert(msg);
+            world.metrics.counters.replayed += 1;
+            world.metrics.examples.replayed.get_or_insert(msg);
         }
         trace!(
-            self,
+            world,
             msg,
             if delivery == 1 {
                 TraceKind::Delivered
@@ -69,16 +77,16 @@ impl Simulation {
                 ),
             },
         );
-        let delay = self.faults.latency(
+        let delay = world.faults.latency(
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             msg,
             delivery,
             key as u32,
         );
-        self.hold(msg);
+        world.hold(msg);
         if auto_ack {
-            self.finish_entry(entry);
+            self.finish_entry(world, entry);
         }
         // The consumer's connection delivers in the order the broker sent: jitter delays a
         // delivery but never lets a later one overtake it. Found by crates/dsim-validate:
@@ -86,15 +94,15 @@ impl Simulation {
         // so a scripted crash struck, and the quorum queue dead-lettered, other messages
         // than on RabbitMQ 3.10. One held back by the `delay` fault is still overtaken, as a
         // producer's publish is (`in_order_arrival`).
-        let mut at = self.now + delay;
-        if delay <= self.faults.on_time_bound()
+        let mut at = world.now + delay;
+        if delay <= world.faults.on_time_bound()
             && let Some(q) = self.family.rabbit_mut()
         {
             let last = &mut q.last_delivery_arrival[consumer as usize];
             at = at.max(*last);
             *last = at;
         }
-        self.queue.schedule(
+        world.queue.schedule(
             at,
             Event::DeliveryArrive {
                 msg,
@@ -110,8 +118,14 @@ impl Simulation {
 
     /// A `basic.ack` reached the broker. One for a channel that has since closed names a
     /// delivery tag the broker no longer knows: that message was requeued.
-    pub(crate) fn on_rabbit_ack_arrive(&mut self, consumer: u16, session: u32, position: u64) {
-        if self.consumers[consumer as usize].session != session {
+    pub(crate) fn on_rabbit_ack_arrive(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+        position: u64,
+    ) {
+        if world.consumers[consumer as usize].session != session {
             return;
         }
         let Some((entry, generation)) = self
@@ -124,7 +138,7 @@ impl Simulation {
         if let Some(e) = self.entries.live(entry, generation) {
             let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::Ack,
                 Actor::Broker,
@@ -134,26 +148,26 @@ impl Simulation {
                 delivery_key(copy, 0) as u32,
                 "basic.ack arrived: the broker deletes the message",
             );
-            self.finish_entry(entry);
+            self.finish_entry(world, entry);
         }
-        self.rabbit_dispatch();
+        self.rabbit_dispatch(world);
     }
 
     /// A consumer's connection closed (its process died, or the connection dropped). The
     /// close reaches the broker after every `basic.ack` the consumer sent before it
     /// (`on_rabbit_channel_closed`); a node that is down closed every channel itself.
-    pub(crate) fn rabbit_channel_closing(&mut self, consumer: u16) {
-        let session = self.consumers[consumer as usize].session;
-        if self.broker_down() {
+    pub(crate) fn rabbit_channel_closing(&mut self, world: &mut World, consumer: u16) {
+        let session = world.consumers[consumer as usize].session;
+        if self.broker_down(world) {
             // The node itself went down: every channel is gone with it, at once.
             if let Some(q) = self.family.rabbit_mut() {
                 q.close(consumer as usize);
             }
         } else {
             // The close reaches the broker after every basic.ack sent before it.
-            let wire = self.faults.latency(
+            let wire = world.faults.latency(
                 Link::Consumer(consumer),
-                self.now,
+                world.now,
                 u32::MAX - consumer as u32,
                 session,
                 3,
@@ -162,8 +176,8 @@ impl Simulation {
                 .family
                 .rabbit()
                 .map_or(0, |q| q.last_ack_arrival[consumer as usize]);
-            self.queue.schedule(
-                (self.now + wire).max(last_ack),
+            world.queue.schedule(
+                (world.now + wire).max(last_ack),
                 Event::RabbitChannelClosed { consumer, session },
             );
         }
@@ -172,16 +186,21 @@ impl Simulation {
     /// The broker learns that a consumer's connection closed: everything that session left
     /// unacknowledged goes back to the queue at once, at its old positions, and out again to
     /// the consumers with room.
-    pub(crate) fn on_rabbit_channel_closed(&mut self, consumer: u16, session: u32) {
-        if self.consumers[consumer as usize].session != session {
+    pub(crate) fn on_rabbit_channel_closed(
+        &mut self,
+        world: &mut World,
+        consumer: u16,
+        session: u32,
+    ) {
+        if world.consumers[consumer as usize].session != session {
             // Already closed when the consumer came back (`rabbit_reopen`).
             return;
         }
-        self.rabbit_requeue(consumer);
+        self.rabbit_requeue(world, consumer);
     }
 
     /// Requeues what a closed channel left unacknowledged, if the broker still counts it open.
-    pub(crate) fn rabbit_requeue(&mut self, consumer: u16) {
+    pub(crate) fn rabbit_requeue(&mut self, world: &mut World, consumer: u16) {
         let Some(q) = self.family.rabbit_mut() else {
             return;
         };
@@ -189,18 +208,18 @@ impl Simulation {
             return;
         }
         let back = q.close(consumer as usize);
-        let limit = self.scenario.delivery_limit;
+        let limit = world.scenario.delivery_limit;
         for (position, (entry, generation)) in back {
             if let Some(e) = self.entries.live(entry, generation) {
                 let (msg, delivery, copy) = (e.msg, e.deliveries, e.copy);
                 // A quorum queue counts each return (rabbit_fifo's delivery count) and
                 // dead-letters a message returned more often than x-delivery-limit.
                 if limit > 0 && delivery > limit {
-                    self.rabbit_dead_letter(position, entry, delivery, copy);
+                    self.rabbit_dead_letter(world, position, entry, delivery, copy);
                     continue;
                 }
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::Requeued,
                     Actor::Broker,
@@ -214,21 +233,28 @@ impl Simulation {
                 );
             }
         }
-        self.rabbit_dispatch();
+        self.rabbit_dispatch(world);
     }
 
     /// Dead-letters a returned message instead of requeueing it (`delivery-limit`): it
     /// leaves the queue for the dead-letter exchange, and the run reports it as given up.
-    fn rabbit_dead_letter(&mut self, position: u64, entry: u32, delivery: u32, copy: u8) {
+    fn rabbit_dead_letter(
+        &mut self,
+        world: &mut World,
+        position: u64,
+        entry: u32,
+        delivery: u32,
+        copy: u8,
+    ) {
         if let Some(q) = self.family.rabbit_mut() {
             q.remove_ready(position);
         }
         let msg = self.entries.get(entry).msg;
-        if let Some(m) = self.msgs.get_mut(msg) {
+        if let Some(m) = world.msgs.get_mut(msg) {
             m.dead_lettered = true;
         }
         trace!(
-            self,
+            world,
             msg,
             TraceKind::DeadLettered,
             Actor::Broker,
@@ -238,10 +264,10 @@ impl Simulation {
             delivery_key(copy, 0) as u32,
             format!(
                 "returned {delivery} times, more than the quorum queue's x-delivery-limit of {}: dead-lettered, never delivered again",
-                self.scenario.delivery_limit
+                world.scenario.delivery_limit
             ),
         );
-        self.finish_entry(entry);
+        self.finish_entry(world, entry);
     }
 
     /// The node crashes: what it had received but not yet written to disk is gone (never
@@ -249,8 +275,13 @@ impl Simulation {
     /// after `failover-ms`. Durable messages survive. Every connection closes with it: each
     /// consumer's side of that is `rabbit_close` (`clients/rabbitmq.rs`).
     #[cold]
-    pub(crate) fn rabbit_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
-        self.queue_broker_down(
+    pub(crate) fn rabbit_crash_broker(
+        &mut self,
+        world: &mut World,
+        trigger: Option<u32>,
+        scripted: Option<u16>,
+    ) {
+        self.queue_broker_down(world,
             trigger,
             scripted,
             "the RabbitMQ node crashes right after receiving this publish, before writing it to disk",
@@ -273,10 +304,10 @@ impl Simulation {
     }
 
     /// A consumer subscribes (`basic.consume`): it opens its channel and waits for pushes.
-    pub(crate) fn rabbit_consume(&mut self, consumer: u16) {
+    pub(crate) fn rabbit_consume(&mut self, world: &mut World, consumer: u16) {
         if let Some(q) = self.family.rabbit_mut() {
             q.open(consumer as usize);
         }
-        self.rabbit_dispatch();
+        self.rabbit_dispatch(world);
     }
 }

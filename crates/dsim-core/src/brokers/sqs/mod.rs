@@ -6,7 +6,7 @@
 //!
 //! What SQS does is taken from the AWS SQS Developer Guide and API reference (see
 //! /work/shared/brokers.md, "Amazon SQS"): the state lives in `queue` and `fifo`, pure and
-//! tested on their own; `receive` is the broker's side in the engine.
+//! tested on their own; `receive` is the broker's side of the run's events.
 
 mod fifo;
 mod queue;

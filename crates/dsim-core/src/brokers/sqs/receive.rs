@@ -5,16 +5,17 @@
 //! receive loop, its deletes, its crashes) is `clients/sqs.rs`.
 
 use super::queue::Stored;
+use crate::brokers::Brokers;
 use crate::brokers::kafka::delivery_key;
 use crate::engine::faults::{FaultSite, Verdict};
 use crate::engine::messages::Cause;
 use crate::engine::timers::TimerKind;
-use crate::engine::{Event, Simulation, trace};
+use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::script::Link;
 use crate::time::Micros;
 
-impl Simulation {
+impl Brokers {
     fn sqs_fifo(&self) -> bool {
         self.family.sqs().is_some_and(|q| q.fifo)
     }
@@ -24,12 +25,13 @@ impl Simulation {
     /// and not enqueued. Returns whether the queue takes it.
     pub(crate) fn sqs_fifo_accepts(
         &mut self,
+        world: &mut World,
         msg: u32,
         attempt: u16,
         net_copy: u8,
         writer: crate::brokers::kafka::Writer,
     ) -> bool {
-        let now = self.now;
+        let now = world.now;
         let Some(q) = self.family.sqs_mut().filter(|q| q.fifo) else {
             return true;
         };
@@ -37,9 +39,9 @@ impl Simulation {
             return true;
         }
         let first = q.dedup.first_sent(msg).unwrap_or(now);
-        self.metrics.counters.duplicates_dropped_by_broker += 1;
+        world.metrics.counters.duplicates_dropped_by_broker += 1;
         trace!(
-            self,
+            world,
             msg,
             TraceKind::DuplicateDropped,
             Actor::Broker,
@@ -60,20 +62,20 @@ impl Simulation {
                 .live(entry, generation)
                 .is_some_and(|e| e.msg == msg)
         });
-        if !storing && let Some(m) = self.msgs.get(msg) {
+        if !storing && let Some(m) = world.msgs.get(msg) {
             let producer = m.producer;
-            self.send_publish_ack(msg, producer, attempt, writer);
+            self.send_publish_ack(world, msg, producer, attempt, writer);
         }
         false
     }
 
     /// The queue has stored the message: it is visible, at the position it took on arrival.
-    pub(crate) fn sqs_enqueue(&mut self, entry: u32, generation: u32) {
+    pub(crate) fn sqs_enqueue(&mut self, world: &mut World, entry: u32, generation: u32) {
         let e = self.entries.get(entry);
         let (position, msg) = (e.offset, e.msg);
         // One message group per account (`MessageGroupId`), as a payments app would choose.
         let group = if self.sqs_fifo() {
-            self.faults.payment(msg, self.scenario.accounts.max(1)).0
+            world.faults.payment(msg, world.scenario.accounts.max(1)).0
         } else {
             0
         };
@@ -86,17 +88,17 @@ impl Simulation {
                 },
             );
         }
-        self.sqs_serve_parked();
+        self.sqs_serve_parked(world);
     }
 
     /// Answers the long polls waiting for a visible message, consumer by consumer.
-    fn sqs_serve_parked(&mut self) {
-        for c in 0..self.consumers.len() {
+    fn sqs_serve_parked(&mut self, world: &mut World) {
+        for c in 0..world.consumers.len() {
             if self.family.sqs().is_none_or(|q| q.visible() == 0) {
                 return;
             }
             if self.polls[c].parked {
-                self.sqs_serve(c as u16);
+                self.sqs_serve(world, c as u16);
             }
         }
     }
@@ -104,30 +106,30 @@ impl Simulation {
     /// A `ReceiveMessage` reached the queue: answered now if anything is visible, else it
     /// waits (long polling, `WaitTimeSeconds`; the client renews a poll that ran out at once,
     /// so the model keeps one waiting until a message becomes visible).
-    pub(crate) fn on_sqs_receive_arrive(&mut self, consumer: u16, session: u32) {
-        let c = &mut self.consumers[consumer as usize];
+    pub(crate) fn on_sqs_receive_arrive(&mut self, world: &mut World, consumer: u16, session: u32) {
+        let c = &mut world.consumers[consumer as usize];
         if !c.alive || c.session != session {
             return;
         }
         self.polls[consumer as usize].parked = true;
-        self.sqs_serve(consumer);
+        self.sqs_serve(world, consumer);
     }
 
     /// Takes up to `receive-batch` visible messages for a waiting receive: each is in flight
     /// (invisible) for the visibility timeout from now, its receive count one higher. One whose
     /// count has reached `max-receives` moves to the dead-letter queue instead (SQS redrives
     /// when `ApproximateReceiveCount` would exceed `maxReceiveCount`).
-    fn sqs_serve(&mut self, consumer: u16) {
-        if self.broker_down() {
+    fn sqs_serve(&mut self, world: &mut World, consumer: u16) {
+        if self.broker_down(world) {
             return;
         }
-        let c = &self.consumers[consumer as usize];
+        let c = &world.consumers[consumer as usize];
         if !self.polls[consumer as usize].parked || !c.alive {
             return;
         }
         let session = c.session;
-        let max = self.scenario.receive_batch.clamp(1, 10) as usize;
-        let max_receives = self.scenario.max_receives;
+        let max = world.scenario.receive_batch.clamp(1, 10) as usize;
+        let max_receives = world.scenario.max_receives;
         let Some(q) = self.family.sqs_mut() else {
             return;
         };
@@ -145,7 +147,7 @@ impl Simulation {
                 let (entry, _) = stored.held;
                 let receives = self.entries.get(entry).deliveries;
                 if max_receives > 0 && receives >= max_receives {
-                    self.sqs_dead_letter(entry, receives);
+                    self.sqs_dead_letter(world, entry, receives);
                     continue;
                 }
                 let receive = receives.saturating_add(1);
@@ -153,7 +155,7 @@ impl Simulation {
                 if let Some(q) = self.family.sqs_mut() {
                     q.receive(position, stored, receive);
                 }
-                self.sqs_arm_visibility(position, receive);
+                self.sqs_arm_visibility(world, position, receive);
                 batch.push((position, stored, receive));
             }
         }
@@ -165,7 +167,7 @@ impl Simulation {
             return;
         }
         self.polls[consumer as usize].parked = false;
-        self.sqs_send_receive_response(consumer, session, &batch);
+        self.sqs_send_receive_response(world, consumer, session, &batch);
     }
 
     /// The `ReceiveMessage` response: one HTTP response, so the network decides its fate once.
@@ -174,17 +176,18 @@ impl Simulation {
     /// again after its request timeout.
     fn sqs_send_receive_response(
         &mut self,
+        world: &mut World,
         consumer: u16,
         session: u32,
         batch: &[(u64, Stored, u32)],
     ) {
-        self.metrics.counters.network_messages += 1;
+        world.metrics.counters.network_messages += 1;
         let first = self.entries.get(batch[0].1.held.0);
         let lost_before = self.polls[consumer as usize].lost_responses;
-        let verdict = self.faults.network(
+        let verdict = world.faults.network(
             FaultSite::Delivery,
             Link::Consumer(consumer),
-            self.now,
+            world.now,
             first.msg,
             batch[0].2.wrapping_add(lost_before.wrapping_mul(1000)),
             delivery_key(first.copy, 0) as u32,
@@ -199,7 +202,7 @@ impl Simulation {
         } else {
             poll.lost_responses.wrapping_add(1)
         };
-        let vt_ms = self.scenario.visibility_timeout_ms;
+        let vt_ms = world.scenario.visibility_timeout_ms;
         for &(position, stored, receive) in batch {
             let (entry, generation) = stored.held;
             let e = self.entries.get(entry);
@@ -209,11 +212,11 @@ impl Simulation {
                 q.receives += 1;
             }
             if receive > 1 {
-                self.metrics.counters.replayed += 1;
-                self.metrics.examples.replayed.get_or_insert(msg);
+                world.metrics.counters.replayed += 1;
+                world.metrics.examples.replayed.get_or_insert(msg);
             }
             trace!(
-                self,
+                world,
                 msg,
                 if receive == 1 {
                     TraceKind::Delivered
@@ -237,11 +240,10 @@ impl Simulation {
             );
             match delay {
                 None => {
-                    if let Some(m) = self.msgs.get_mut(msg) {
+                    if let Some(m) = world.msgs.get_mut(msg) {
                         m.cause = Cause::DeliveryLost;
                     }
-                    trace!(
-                        self,
+                    trace!(world,
                         msg,
                         TraceKind::DeliveryLost,
                         Actor::Broker,
@@ -249,16 +251,16 @@ impl Simulation {
                         Some(consumer as u32),
                         receive,
                         key as u32,
-                        self.scripted_note(
+                        world.scripted_note(
                             scripted,
                             "the ReceiveMessage response was lost on the network: the receive counts, and the message stays invisible until its visibility timeout passes"
                         ),
                     );
                 }
                 Some(delay) => {
-                    self.hold(msg);
-                    self.queue.schedule(
-                        self.now + delay,
+                    world.hold(msg);
+                    world.queue.schedule(
+                        world.now + delay,
                         Event::DeliveryArrive {
                             msg,
                             entry,
@@ -272,25 +274,26 @@ impl Simulation {
                 }
             }
         }
-        let done = delay.unwrap_or(self.timing.ack_timeout);
-        self.queue
-            .schedule(self.now + done, Event::FetchDone { consumer, session });
+        let done = delay.unwrap_or(world.timing.ack_timeout);
+        world
+            .queue
+            .schedule(world.now + done, Event::FetchDone { consumer, session });
     }
 
     /// The redrive policy moves the message to the dead-letter queue: out of this queue, never
     /// applied from here.
-    fn sqs_dead_letter(&mut self, entry: u32, receives: u32) {
+    fn sqs_dead_letter(&mut self, world: &mut World, entry: u32, receives: u32) {
         let e = self.entries.get(entry);
         let (msg, copy, position) = (e.msg, e.copy, e.offset);
         if let Some(q) = self.family.sqs_mut() {
             q.dead_lettered += 1;
         }
-        if let Some(m) = self.msgs.get_mut(msg) {
+        if let Some(m) = world.msgs.get_mut(msg) {
             m.dead_lettered = true;
         }
-        let max = self.scenario.max_receives;
+        let max = world.scenario.max_receives;
         trace!(
-            self,
+            world,
             msg,
             TraceKind::DeadLettered,
             Actor::Broker,
@@ -302,18 +305,18 @@ impl Simulation {
                 "received {receives} times without a DeleteMessage, and maxReceiveCount is {max}: the redrive policy moves it from queue position {position} to the dead-letter queue"
             ),
         );
-        self.finish_entry(entry);
+        self.finish_entry(world, entry);
     }
 
     /// Arms the visibility timeout of a receive. It is one constant for the queue, so the
     /// timers fall due in the order they were armed (`TimerList`).
-    fn sqs_arm_visibility(&mut self, position: u64, receive: u32) {
-        let at = self.now + self.timing.visibility_timeout;
+    fn sqs_arm_visibility(&mut self, world: &mut World, position: u64, receive: u32) {
+        let at = world.now + world.timing.visibility_timeout;
         let Some(timers) = self.family.visibility_timers_mut() else {
             return;
         };
         if let Some(wake) = timers.add(at, (position, receive)) {
-            self.queue.schedule(
+            world.queue.schedule(
                 wake,
                 Event::TimerWake {
                     kind: TimerKind::Visibility,
@@ -332,7 +335,11 @@ impl Simulation {
     /// The visibility timeout of a receive passed with no DeleteMessage: the message is
     /// visible again, at its position, for any consumer, whether or not the one that received
     /// it is still working on it (the timeout is not a lock).
-    pub(crate) fn on_sqs_visibility_expired(&mut self, (position, receive): (u64, u32)) {
+    pub(crate) fn on_sqs_visibility_expired(
+        &mut self,
+        world: &mut World,
+        (position, receive): (u64, u32),
+    ) {
         let Some(stored) = self
             .family
             .sqs_mut()
@@ -346,9 +353,9 @@ impl Simulation {
         let (entry, generation) = stored.held;
         if let Some(e) = self.entries.live(entry, generation) {
             let (msg, copy) = (e.msg, e.copy);
-            let vt_ms = self.scenario.visibility_timeout_ms;
+            let vt_ms = world.scenario.visibility_timeout_ms;
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::VisibilityExpired,
                 Actor::Broker,
@@ -361,7 +368,7 @@ impl Simulation {
                 ),
             );
         }
-        self.sqs_serve_parked();
+        self.sqs_serve_parked(world);
     }
 
     /// A `DeleteMessage` reached the queue. It deletes the message whether it is visible or
@@ -375,6 +382,7 @@ impl Simulation {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_sqs_delete_arrive(
         &mut self,
+        world: &mut World,
         consumer: u16,
         session: u32,
         msg: u32,
@@ -383,10 +391,10 @@ impl Simulation {
         receive: u32,
         then_process: bool,
     ) {
-        let ok = !self.broker_down();
+        let ok = !self.broker_down(world);
         if !ok {
             trace!(
-                self,
+                world,
                 msg,
                 TraceKind::AckLost,
                 Actor::Consumer,
@@ -399,7 +407,7 @@ impl Simulation {
         } else if let Some(e) = self.entries.live(entry, generation) {
             let (position, copy) = (e.offset, e.copy);
             let key = delivery_key(copy, 0) as u32;
-            if self
+            if world
                 .faults
                 .random_crash(FaultSite::ExtraCopy, msg, receive, copy as u32)
             {
@@ -407,7 +415,7 @@ impl Simulation {
                     q.extra_copies += 1;
                 }
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::ExtraCopy,
                     Actor::Broker,
@@ -420,7 +428,7 @@ impl Simulation {
             } else if self.family.sqs_mut().is_some_and(|q| q.delete(position)) {
                 let latest = self.entries.get(entry).deliveries;
                 trace!(
-                    self,
+                    world,
                     msg,
                     TraceKind::Ack,
                     Actor::Broker,
@@ -436,16 +444,16 @@ impl Simulation {
                         )
                     },
                 );
-                self.finish_entry(entry);
-                self.sqs_serve_parked();
+                self.finish_entry(world, entry);
+                self.sqs_serve_parked(world);
             }
         }
         if then_process {
-            let wire = self
+            let wire = world
                 .faults
-                .latency(Link::Consumer(consumer), self.now, msg, receive, 4);
-            self.queue.schedule(
-                self.now + wire,
+                .latency(Link::Consumer(consumer), world.now, msg, receive, 4);
+            world.queue.schedule(
+                world.now + wire,
                 Event::SqsDeleteDone {
                     consumer,
                     session,
@@ -462,8 +470,14 @@ impl Simulation {
     /// deduplication), and nothing is sent, received or deleted until it is back after
     /// `failover-ms`. Stored messages, and the visibility timers of those in flight, survive.
     #[cold]
-    pub(crate) fn sqs_crash_broker(&mut self, trigger: Option<u32>, scripted: Option<u16>) {
+    pub(crate) fn sqs_crash_broker(
+        &mut self,
+        world: &mut World,
+        trigger: Option<u32>,
+        scripted: Option<u16>,
+    ) {
         let unstored = self.queue_broker_down(
+            world,
             trigger,
             scripted,
             "the SQS endpoint fails while storing this SendMessage",
@@ -477,8 +491,8 @@ impl Simulation {
     }
 
     /// The endpoint is back: waiting receives are answered.
-    pub(crate) fn sqs_recover(&mut self) {
-        self.sqs_serve_parked();
+    pub(crate) fn sqs_recover(&mut self, world: &mut World) {
+        self.sqs_serve_parked(world);
     }
 
     /// The trace note of a SendMessage stored at a queue position.
@@ -498,13 +512,13 @@ impl Simulation {
     }
 
     /// Fires the visibility timeouts that are due, and says when the next live one is.
-    pub(crate) fn sqs_visibility_wake(&mut self) -> Option<Micros> {
+    pub(crate) fn sqs_visibility_wake(&mut self, world: &mut World) -> Option<Micros> {
         while let Some(timer) = self
             .family
             .visibility_timers_mut()
-            .and_then(|timers| timers.pop_due(self.now))
+            .and_then(|timers| timers.pop_due(world.now))
         {
-            self.on_sqs_visibility_expired(timer);
+            self.on_sqs_visibility_expired(world, timer);
         }
         let mut timers = std::mem::take(self.family.visibility_timers_mut()?);
         let next = timers.rearm(|timer| self.sqs_visibility_live(timer));
