@@ -269,19 +269,27 @@ pub(crate) fn check(graph: &Graph) -> Result<String, String> {
             errors.join("\n  ")
         ));
     }
-    let circles = circles(graph);
+    no_circles(graph)?;
     Ok(format!(
-        "dsim-core: {} arrows between folders, all listed; circles: {}",
-        graph.len(),
-        if circles.is_empty() {
-            "none".to_string()
-        } else {
-            circles
-                .iter()
-                .map(|c| c.join(" <-> "))
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
+        "dsim-core: {} arrows between folders, all listed; circles: none",
+        graph.len()
+    ))
+}
+
+/// Fails on any circle between folders (ARCHITECTURE.md: "no circles between folders"), even
+/// one made only of listed arrows.
+fn no_circles(graph: &Graph) -> Result<(), String> {
+    let circles = circles(graph);
+    if circles.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "dsim-core's folders have a circle: {}. Point one of its arrows down",
+        circles
+            .iter()
+            .map(|c| c.join(" <-> "))
+            .collect::<Vec<_>>()
+            .join("; ")
     ))
 }
 
@@ -770,5 +778,32 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("arrow engine -> time"), "{err}");
+    }
+
+    #[test]
+    fn a_circle_of_listed_arrows_is_refused() {
+        let found = Found {
+            path: Some(("x.rs".into(), "crate::y".into())),
+            call: None,
+        };
+        let mut graph = Graph::new();
+        for &(from, to, _) in ARROWS {
+            graph.insert((from.into(), to.into()), found.clone());
+        }
+        assert!(no_circles(&graph).is_ok());
+        graph.insert(("engine".into(), "brokers".into()), found);
+        let err = no_circles(&graph).unwrap_err();
+        assert!(err.contains("brokers <-> engine"), "{err}");
+    }
+
+    #[test]
+    fn calls_through_the_runs_parts_are_read() {
+        let code = "fn f(&mut self, brokers: &mut Brokers, world: &mut World) {\n    brokers.serve_fetch(world, 1);\n    world\n        .hold(2);\n    self.clients.on_produce(brokers, world, 0);\n    crate::brokers::x();\n}";
+        let calls: Vec<String> = method_calls(code).into_iter().collect();
+        assert_eq!(calls, ["hold", "on_produce", "serve_fetch"]);
+        let methods = simulation_methods(
+            "impl World {\n    pub(crate) fn hold(&mut self) {}\n}\nimpl Brokers {\n    fn serve_fetch(&mut self) {}\n}\nimpl Other {\n    fn no(&self) {}\n}",
+        );
+        assert_eq!(methods, ["hold", "serve_fetch"]);
     }
 }
