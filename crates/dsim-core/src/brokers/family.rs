@@ -10,7 +10,7 @@
 //! Kafka's log (`kafka::Entries`, the partition logs, replication and the in-sync replica
 //! set) is not in the `Kafka` variant: it is the store every family's messages live in (a
 //! RabbitMQ or SQS queue is a partition of one whose offsets are queue positions), so it
-//! stays in `Simulation`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
+//! stays in `Brokers`, and `rabbitmq` and `sqs` use `kafka`, never the other way round.
 //!
 //! The dispatchers sit on the hot path of every event (a record becoming ready, a publish
 //! stored; a delivery and the end of processing on the consumer's side): a `match` on the
@@ -32,7 +32,7 @@ use crate::time::Micros;
 #[derive(Clone)]
 pub(crate) enum Family {
     /// Kafka: partitioned logs read by a consumer group that commits offsets. Its state is
-    /// the shared log in `Simulation` (see the module's doc).
+    /// the shared log in `Brokers` (see the module's doc).
     Kafka,
     /// RabbitMQ: one classic queue that pushes deliveries (`brokers/rabbitmq`).
     RabbitMq(RabbitQueue),
