@@ -25,6 +25,7 @@ pub fn run(r: &Report) -> String {
         line("still in flight", r.in_flight.to_string());
     }
     line("retries", r.retries.to_string());
+    line("commit retries", r.commit_retries.to_string());
     line("replayed", r.replayed.to_string());
     if r.reordered > 0 {
         line("reordered", r.reordered.to_string());

@@ -358,7 +358,17 @@ export type Report = {
    * partial run has any).
    */
   in_flight: number,
+  /**
+   * Producers' resends: a publish sent again because its ack did not come in time (or the
+   * broker refused it and the producer may retry). At-most-once (acks=0) never resends.
+   */
   retries: number,
+  /**
+   * Consumers' resends: an offset commit (or, in exactly-once, a transaction commit) sent
+   * again because its answer did not come in time. Apart from `retries`, so that an
+   * at-most-once run, whose producer never resends, does not seem to retry publishes.
+   */
+  commit_retries: number,
   /**
    * Records a consumer read again because its partition's reader restarted from the
    * group's committed offset (after a crash, a session timeout, a rebalance or an aborted

@@ -80,7 +80,8 @@ side effects             2111
 unique processed         2000
 duplicates               111
 lost                     0 (silently 0, gave up 0, dead-lettered 0)
-retries                  45
+retries                  0
+commit retries           45
 replayed                 0
 network messages         11151 (5.58 per message)
 events simulated         15718

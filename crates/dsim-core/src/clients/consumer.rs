@@ -629,7 +629,7 @@ impl Clients {
             return;
         }
         c.offset_commit = Some((id, attempt + 1));
-        world.metrics.counters.retries += 1;
+        world.metrics.counters.commit_retries += 1;
         self.send_offset_commit(brokers, world, consumer);
     }
 
@@ -789,7 +789,7 @@ impl Clients {
             return;
         }
         c.committing = Some((txn, attempt + 1));
-        world.metrics.counters.retries += 1;
+        world.metrics.counters.commit_retries += 1;
         self.send_commit(world, consumer);
     }
 

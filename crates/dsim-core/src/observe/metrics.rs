@@ -26,7 +26,11 @@ pub struct Counters {
     pub lost: u64,
     pub gave_up: u64,
     pub dead_lettered: u64,
+    /// Producers' resends of a publish whose ack did not come (or was refused).
     pub retries: u64,
+    /// Consumers' resends of an offset commit or a transaction commit whose answer did not
+    /// come.
+    pub commit_retries: u64,
     pub replayed: u64,
     pub offset_commits: u64,
     pub aborted_skipped: u64,

@@ -330,7 +330,13 @@ pub struct Report {
     /// Produced, never applied, and still in flight when the run stopped (only a stalled or
     /// partial run has any).
     pub in_flight: u64,
+    /// Producers' resends: a publish sent again because its ack did not come in time (or the
+    /// broker refused it and the producer may retry). At-most-once (acks=0) never resends.
     pub retries: u64,
+    /// Consumers' resends: an offset commit (or, in exactly-once, a transaction commit) sent
+    /// again because its answer did not come in time. Apart from `retries`, so that an
+    /// at-most-once run, whose producer never resends, does not seem to retry publishes.
+    pub commit_retries: u64,
     /// Records a consumer read again because its partition's reader restarted from the
     /// group's committed offset (after a crash, a session timeout, a rebalance or an aborted
     /// transaction): every record after that offset is delivered again.
@@ -707,6 +713,7 @@ impl Simulation {
             dead_lettered: c.dead_lettered,
             in_flight: c.produced - c.unique_processed - lost,
             retries: c.retries,
+            commit_retries: c.commit_retries,
             replayed: c.replayed,
             offset_commits: c.offset_commits,
             aborted_skipped: c.aborted_skipped,

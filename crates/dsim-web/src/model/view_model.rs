@@ -334,7 +334,7 @@ pub fn counters(r: &Report) -> Vec<Counter> {
         Counter {
             id: "retries",
             label: "retries",
-            counts: "Resends after a timeout: producers' publishes whose ack did not come, and consumers' offset or transaction commits whose answer did not come (so an at-most-once run, whose acks=0 producer never resends, can show commit retries). Replayed is the consumer side: deliveries of a message that had been delivered before (read again from the committed offset on Kafka, requeued on RabbitMQ, visible again on SQS); a replay duplicates a payment only if it had already been applied.",
+            counts: "Producers' resends: publishes sent again because their ack did not come in time (an at-most-once producer, with acks=0, never resends). Commit retries, counted apart, are consumers' offset or transaction commits sent again because their answer did not come. Replayed is the consumer side: deliveries of a message that had been delivered before (read again from the committed offset on Kafka, requeued on RabbitMQ, visible again on SQS); a replay duplicates a payment only if it had already been applied.",
             value: thousands(r.retries),
             // Kafka re-reads from the committed offset rather than redelivering one record:
             // the replays, and in exactly-once the aborted output a read-committed reader
@@ -379,6 +379,7 @@ fn retries_detail(r: &Report) -> String {
     let mut parts = vec![format!("+ {} replayed", thousands(r.replayed))];
     let c = &r.cost;
     for (n, what) in [
+        (r.commit_retries, "commit retries"),
         (r.aborted_skipped, "aborted skipped"),
         (c.producer_restarts, "producer restarts"),
         (c.relay_crashes, "relay crashes"),

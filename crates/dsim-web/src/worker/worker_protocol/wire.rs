@@ -44,6 +44,7 @@ pub struct ReportDef {
     dead_lettered: u64,
     in_flight: u64,
     retries: u64,
+    commit_retries: u64,
     replayed: u64,
     offset_commits: u64,
     aborted_skipped: u64,
