@@ -160,6 +160,13 @@ pub fn Compare() -> impl IntoView {
                                     <span class="key s-dup">"duplicates"</span> " / "
                                     <span class="key s-lost">"lost"</span> " (cumulative)"
                                 </span>
+                                <span>
+                                    {move || {
+                                        store
+                                            .compare_reports
+                                            .with(|reports| reports.first().map(charts::backlog_label))
+                                    }}
+                                </span>
                             </div>
                             <p class="multiples-x" data-testid="compare-time-axis">
                                 {move || {
@@ -185,12 +192,12 @@ pub fn Compare() -> impl IntoView {
     }
 }
 
-/// Per mode, its three small multiples, each drawn from a memo of its drawing: a progress
+/// Per mode, its four small multiples, each drawn from a memo of its drawing: a progress
 /// reply that brings no new report (one comes every 100 ms while a mode runs) redraws
 /// nothing, and a new report redraws only the attributes that change (the shared scales may
 /// move).
 fn small_multiples(store: Store) -> impl IntoView {
-    // The scales all fifteen charts share, worked out once per new report.
+    // The scales all twenty charts share, worked out once per new report.
     let shared = Memo::new(move |_| store.compare_reports.with(|reports| Shared::of(reports)));
     let drawing = move |mode: Mode, chart: fn(&Report, Frame, Option<&Shared>) -> Chart| {
         Memo::new(move |_| {
@@ -202,6 +209,18 @@ fn small_multiples(store: Store) -> impl IntoView {
                 )
             })
         })
+    };
+    // The backlog's column names what its broker's operators watch (Kafka's lag, RabbitMQ's
+    // ready and unacked, SQS's visible and in flight).
+    let backlog_label = move |mode: Mode| {
+        move || {
+            store.compare_reports.with(|reports| {
+                reports
+                    .iter()
+                    .find(|r| r.mode == mode)
+                    .map(charts::backlog_label)
+            })
+        }
     };
     Mode::ALL
         .iter()
@@ -223,6 +242,10 @@ fn small_multiples(store: Store) -> impl IntoView {
                             <div>
                                 <p class="multiple-label">"duplicates / lost (cumulative)"</p>
                                 {plot_view(SMALL, drawing(mode, charts::dup_loss), "duplicates and losses")}
+                            </div>
+                            <div>
+                                <p class="multiple-label">{backlog_label(mode)}</p>
+                                {plot_view(SMALL, drawing(mode, charts::backlog), "what waited in the broker")}
                             </div>
                         </div>
                     }

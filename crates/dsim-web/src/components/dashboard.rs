@@ -191,7 +191,7 @@ pub fn LiveCharts() -> impl IntoView {
             .with(|r| charts::latency_histogram(&r.latency_histogram, LARGE))
     });
     let dup_loss = Memo::new(move |_| store.report.with(|r| charts::dup_loss(r, LARGE, None)));
-    let backlog = Memo::new(move |_| store.report.with(|r| charts::backlog(r, LARGE)));
+    let backlog = Memo::new(move |_| store.report.with(|r| charts::backlog(r, LARGE, None)));
     // The chart's title names what the broker of the run shown keeps waiting.
     let backlog_title = Memo::new(move |_| store.report.with(|r| charts::backlog_title(r).0));
     // While time-travelling, a line at the instant shown on every chart over time.

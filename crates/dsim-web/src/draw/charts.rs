@@ -359,6 +359,8 @@ pub struct Shared {
     pub throughput: f64,
     pub latency: f64,
     pub dup_loss: f64,
+    /// The most that waited in the broker (`SeriesReport::backlog`), over every line.
+    pub backlog: f64,
     pub x_max_ms: f64,
 }
 
@@ -385,6 +387,15 @@ impl Shared {
                 let d = r.series.duplicates_cumulative.last().copied().unwrap_or(0);
                 let l = r.series.lost_cumulative.last().copied().unwrap_or(0);
                 d.max(l) as f64
+            }),
+            backlog: top(&|r| {
+                r.series
+                    .backlog
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .max()
+                    .unwrap_or(0) as f64
             }),
             x_max_ms: top(&time_extent),
         }
@@ -520,7 +531,7 @@ pub fn backlog_title(report: &Report) -> (&'static str, &'static str) {
 /// What waited in the broker at each bucket's end (`SeriesReport::backlog`): Kafka's consumer
 /// lag, one line per partition (their sum and the largest past `PARTITION_LINES`
 /// partitions); RabbitMQ's messages ready and unacknowledged; SQS's visible and in flight.
-pub fn backlog(report: &Report, frame: Frame) -> Chart {
+pub fn backlog(report: &Report, frame: Frame, shared: Option<&Shared>) -> Chart {
     let s = &report.series;
     let show = |v: f64| thousands(v as u64);
     let as_values = |line: &[u64]| line.iter().map(|v| Some(*v as f64)).collect::<Vec<_>>();
@@ -581,11 +592,20 @@ pub fn backlog(report: &Report, frame: Frame) -> Chart {
         frame,
         s,
         &report.scripted_faults,
-        time_extent(report),
+        extent(report, shared),
         backlog_title(report).1,
-        4.0,
+        shared.map_or(4.0, |sh| sh.backlog.max(4.0)),
         lines,
     )
+}
+
+/// The compare view's column head for `backlog`'s small multiples, with the unit.
+pub fn backlog_label(report: &Report) -> &'static str {
+    match report.scenario.broker {
+        dsim_core::Broker::Kafka => "consumer lag (records behind)",
+        dsim_core::Broker::RabbitMq => "ready / unacked (messages)",
+        dsim_core::Broker::Sqs | dsim_core::Broker::SqsFifo => "visible / in flight (messages)",
+    }
 }
 
 /// The latency histogram: one bar per 1-2-5 bin, empty bins at either end left out.
@@ -690,7 +710,7 @@ mod tests {
     #[test]
     fn the_backlog_chart_names_each_brokers_lines_and_reads_the_report() {
         let kafka = finished("messages=2000");
-        let chart = backlog(&kafka, LARGE);
+        let chart = backlog(&kafka, LARGE, None);
         let names: Vec<&str> = chart.lines.iter().map(|l| l.name).collect();
         assert_eq!(names, PARTITION_NAMES);
         assert_eq!(chart.y_axis.title, "records behind");
@@ -706,11 +726,11 @@ mod tests {
         );
 
         let wide = finished("messages=2000&partitions=16&consumers=16");
-        let names: Vec<&str> = backlog(&wide, LARGE).lines.iter().map(|l| l.name).collect();
+        let names: Vec<&str> = backlog(&wide, LARGE, None).lines.iter().map(|l| l.name).collect();
         assert_eq!(names, ["all partitions", "largest partition"]);
 
         let rabbit = finished("broker=rabbitmq&messages=500&processing-ms=10");
-        let chart = backlog(&rabbit, LARGE);
+        let chart = backlog(&rabbit, LARGE, None);
         let names: Vec<&str> = chart.lines.iter().map(|l| l.name).collect();
         assert_eq!(names, ["ready", "unacked"]);
         assert_eq!(
@@ -718,7 +738,7 @@ mod tests {
             "Queue depth over time: ready and unacknowledged"
         );
         let sqs = finished("broker=sqs&messages=500");
-        let names: Vec<&str> = backlog(&sqs, LARGE).lines.iter().map(|l| l.name).collect();
+        let names: Vec<&str> = backlog(&sqs, LARGE, None).lines.iter().map(|l| l.name).collect();
         assert_eq!(names, ["visible", "in flight"]);
     }
 
@@ -845,5 +865,33 @@ mod tests {
         let b = dup_loss(&reports[1], SMALL, Some(&shared));
         assert_eq!(a.y_axis, b.y_axis);
         assert_eq!(a.x_axis, b.x_axis);
+    }
+
+    /// The compare view's backlog column: every mode's lag on one scale, tall enough for the
+    /// mode that kept the most waiting (exactly-once's consumers, blocked on each commit, fall
+    /// further behind than at-most-once's).
+    #[test]
+    fn the_backlog_small_multiples_share_one_scale() {
+        let reports: Vec<Report> = ["at-most-once", "exactly-once"]
+            .iter()
+            .map(|m| finished(&format!("messages=3000&mode={m}&txn-write-ms=20")))
+            .collect();
+        let shared = Shared::of(&reports);
+        let own: Vec<Chart> = reports.iter().map(|r| backlog(r, SMALL, None)).collect();
+        assert_ne!(own[0].y_axis, own[1].y_axis, "the modes' lags differ");
+        let drawn: Vec<Chart> = reports
+            .iter()
+            .map(|r| backlog(r, SMALL, Some(&shared)))
+            .collect();
+        assert_eq!(drawn[0].y_axis, drawn[1].y_axis);
+        assert_eq!(drawn[0].x_axis, drawn[1].x_axis);
+        let most = reports
+            .iter()
+            .flat_map(|r| r.series.backlog.iter().flatten())
+            .copied()
+            .max()
+            .unwrap_or(0);
+        assert!(most > 0 && shared.backlog == most as f64);
+        assert_eq!(backlog_label(&reports[0]), "consumer lag (records behind)");
     }
 }
