@@ -3360,6 +3360,27 @@ async fn scrub_and_check(page: &Page<'_>, query: &str, t_ms: f64) -> Step {
             "at {t_ms} ms the in-flight view shows {in_flight} messages, a fresh run {want}"
         ));
     }
+    // Kafka's lag per partition at that instant: the log end offset minus the committed one.
+    if fresh.scenario().broker == dsim_core::Broker::Kafka {
+        let shown = page
+            .js(
+                "return Array.from(document.querySelectorAll('[data-testid=partition-lag]'))\
+                 .map(e => e.innerText.replace(/,/g, ''));",
+                vec![],
+            )
+            .await?;
+        let want: Vec<String> = fresh
+            .queue_state()
+            .partitions
+            .iter()
+            .map(|p| (p.end - p.committed).to_string())
+            .collect();
+        if shown != json!(want) {
+            return Err(format!(
+                "at {t_ms} ms the in-flight table's lag column reads {shown}, a fresh run {want:?}"
+            ));
+        }
+    }
     if !page.exists("[data-testid=chart-throughput-marker]").await? {
         return Err("no time marker on the throughput chart".into());
     }

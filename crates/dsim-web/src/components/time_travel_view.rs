@@ -137,9 +137,16 @@ pub fn TimeTravelPanel() -> impl IntoView {
 #[component]
 pub fn InFlightView() -> impl IntoView {
     let store = use_store();
+    // Kafka's partitions are logs read from a committed offset: their lag gets a column.
+    let kafka = move || {
+        store
+            .report
+            .with(|r| r.scenario.broker == dsim_core::Broker::Kafka)
+    };
     let body = move || {
+        let kafka = kafka();
         store.in_flight.with(|q| match q {
-            Some(q) => in_flight_body(q).into_any(),
+            Some(q) => in_flight_body(q, kafka).into_any(),
             None => view! {
                 <p class="note">
                     "This run is in a background worker, which keeps its queues to itself: move the time slider to see them at any instant."
@@ -182,7 +189,7 @@ pub fn InFlightView() -> impl IntoView {
     }
 }
 
-fn in_flight_body(q: &QueueState) -> impl IntoView + use<> {
+fn in_flight_body(q: &QueueState, kafka: bool) -> impl IntoView + use<> {
     let w = &q.wire;
     let hops = [
         ("publish", "producer → broker", w.publish),
@@ -221,6 +228,12 @@ fn in_flight_body(q: &QueueState) -> impl IntoView + use<> {
                     <td class:zero=p.replicating == 0>{p.replicating}</td>
                     <td class:zero=p.ready == 0>{p.ready}</td>
                     <td class:zero=p.delivered == 0>{p.delivered}</td>
+                    {kafka.then(|| {
+                        let lag = p.end.saturating_sub(p.committed);
+                        view! {
+                            <td class:zero=lag == 0 data-testid="partition-lag">{thousands(lag)}</td>
+                        }
+                    })}
                 </tr>
             }
         })
@@ -266,6 +279,11 @@ fn in_flight_body(q: &QueueState) -> impl IntoView + use<> {
                             <th>"replicating"</th>
                             <th>"ready"</th>
                             <th>"delivered"</th>
+                            {kafka.then(|| view! {
+                                <th title="Kafka's consumer lag: the log end offset minus the group's committed offset, the records a new owner would read from the committed offset on">
+                                    "lag"
+                                </th>
+                            })}
                         </tr>
                     </thead>
                     <tbody>{partitions}</tbody>

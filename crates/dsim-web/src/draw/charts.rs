@@ -726,7 +726,11 @@ mod tests {
         );
 
         let wide = finished("messages=2000&partitions=16&consumers=16");
-        let names: Vec<&str> = backlog(&wide, LARGE, None).lines.iter().map(|l| l.name).collect();
+        let names: Vec<&str> = backlog(&wide, LARGE, None)
+            .lines
+            .iter()
+            .map(|l| l.name)
+            .collect();
         assert_eq!(names, ["all partitions", "largest partition"]);
 
         let rabbit = finished("broker=rabbitmq&messages=500&processing-ms=10");
@@ -738,7 +742,11 @@ mod tests {
             "Queue depth over time: ready and unacknowledged"
         );
         let sqs = finished("broker=sqs&messages=500");
-        let names: Vec<&str> = backlog(&sqs, LARGE, None).lines.iter().map(|l| l.name).collect();
+        let names: Vec<&str> = backlog(&sqs, LARGE, None)
+            .lines
+            .iter()
+            .map(|l| l.name)
+            .collect();
         assert_eq!(names, ["visible", "in flight"]);
     }
 
