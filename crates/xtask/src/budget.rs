@@ -98,20 +98,27 @@ pub struct Budget {
 /// comes back as a value the engine hands to the producer): the main module to 396,000
 /// (395,845), the JS API to 316,000 (315,899).
 /// The JS API to 316,600 (316,412) for the backlog's sum and largest past eight partitions.
+/// Then issue 24's second stage (the handlers take the parts they may touch: a broker the
+/// world, a client the brokers and the world, instead of one `Simulation`; the functions that
+/// are not inlined pass a pointer or two more) and the report's `commit_retries`: the main
+/// module to 397,100 (measured 396,653 in CI's clean build, 396,432 here), the JS API to
+/// 317,400 (317,030). And the lower panels to 111,500 (110,988) for the compare view's fourth
+/// small multiple per mode (what waited in the broker, on a shared scale) and the in-flight
+/// table's lag column on Kafka: fetched after the dashboard is up, not in the first download.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 396_000,
+        max_gzipped: 397_100,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_lower_panels.wasm",
-        max_gzipped: 108_500,
+        max_gzipped: 111_500,
     },
     Budget {
         what: "the <delivery-playground> element's view (a chunk of the page's wasm, fetched by the first element of a page)",
@@ -132,7 +139,7 @@ pub const BUDGETS: &[Budget] = &[
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 316_600,
+        max_gzipped: 317_400,
     },
 ];
 

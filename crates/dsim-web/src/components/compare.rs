@@ -211,17 +211,12 @@ fn small_multiples(store: Store) -> impl IntoView {
         })
     };
     // The backlog's column names what its broker's operators watch (Kafka's lag, RabbitMQ's
-    // ready and unacked, SQS's visible and in flight).
-    let backlog_label = move |mode: Mode| {
-        move || {
-            store.compare_reports.with(|reports| {
-                reports
-                    .iter()
-                    .find(|r| r.mode == mode)
-                    .map(charts::backlog_label)
-            })
-        }
-    };
+    // ready and unacked, SQS's visible and in flight); every mode runs on the same broker.
+    let backlog_label = Memo::new(move |_| {
+        store
+            .compare_reports
+            .with(|reports| reports.first().map_or("", charts::backlog_label))
+    });
     Mode::ALL
         .iter()
         .map(|&mode| {
@@ -244,7 +239,7 @@ fn small_multiples(store: Store) -> impl IntoView {
                                 {plot_view(SMALL, drawing(mode, charts::dup_loss), "duplicates and losses")}
                             </div>
                             <div>
-                                <p class="multiple-label">{backlog_label(mode)}</p>
+                                <p class="multiple-label">{backlog_label}</p>
                                 {plot_view(SMALL, drawing(mode, charts::backlog), "what waited in the broker")}
                             </div>
                         </div>

@@ -378,17 +378,22 @@ fn produced_detail(r: &Report) -> String {
 fn retries_detail(r: &Report) -> String {
     let mut parts = vec![format!("+ {} replayed", thousands(r.replayed))];
     let c = &r.cost;
-    for (n, what) in [
-        (r.commit_retries, "commit retries"),
-        (r.aborted_skipped, "aborted skipped"),
-        (c.producer_restarts, "producer restarts"),
-        (c.relay_crashes, "relay crashes"),
-        (c.producer_fenced, "writes fenced"),
-        (c.records_aborted, "records aborted"),
-        (c.transactions_timed_out, "transactions timed out"),
-        (r.reordered, "reordered"),
+    for (n, one, many) in [
+        (r.commit_retries, "commit retry", "commit retries"),
+        (r.aborted_skipped, "aborted skipped", "aborted skipped"),
+        (c.producer_restarts, "producer restart", "producer restarts"),
+        (c.relay_crashes, "relay crash", "relay crashes"),
+        (c.producer_fenced, "write fenced", "writes fenced"),
+        (c.records_aborted, "record aborted", "records aborted"),
+        (
+            c.transactions_timed_out,
+            "transaction timed out",
+            "transactions timed out",
+        ),
+        (r.reordered, "reordered", "reordered"),
     ] {
         if n > 0 {
+            let what = if n == 1 { one } else { many };
             parts.push(format!("{} {what}", thousands(n)));
         }
     }
@@ -981,5 +986,18 @@ mod tests {
             millis(eos.latency_ms.p50 - alo.latency_ms.p50)
         )));
         assert!(notes[0].contains("up to 50 records"));
+    }
+
+    /// The line under the retries counter counts in words that agree with their number.
+    #[test]
+    fn the_retries_detail_says_one_retry_and_two_retries() {
+        let mut r = dsim_core::simulate(&scenario("messages=200&ack-loss=0.2")).unwrap();
+        assert!(r.commit_retries > 1, "{}", r.commit_retries);
+        assert!(retries_detail(&r).contains(&format!("{} commit retries", r.commit_retries)));
+        r.commit_retries = 1;
+        r.cost.relay_crashes = 1;
+        let detail = retries_detail(&r);
+        assert!(detail.contains("· 1 commit retry ·"), "{detail}");
+        assert!(detail.ends_with("· 1 relay crash"), "{detail}");
     }
 }
