@@ -214,7 +214,8 @@ impl Clients {
             item.key as u32,
         );
         if strike.struck() {
-            trace!(world,
+            trace!(
+                world,
                 item.msg,
                 TraceKind::Crash,
                 Actor::Consumer,
@@ -501,7 +502,8 @@ impl Clients {
             key as u32,
         ) {
             Verdict::Drop { scripted } => {
-                trace!(world,
+                trace!(
+                    world,
                     msg,
                     TraceKind::AckLost,
                     Actor::Consumer,
@@ -702,7 +704,8 @@ impl Clients {
         ) {
             Verdict::Drop { scripted } => {
                 for item in world.consumers[consumer as usize].txn.clone() {
-                    trace!(world,
+                    trace!(
+                        world,
                         item.msg,
                         TraceKind::CommitLost,
                         Actor::Consumer,
@@ -1013,5 +1016,42 @@ impl Clients {
             item.key as u32,
             note,
         );
+    }
+}
+
+/// Sends a queue consumer's acknowledgement for `item` (RabbitMQ's `basic.ack`, SQS's
+/// `DeleteMessage`): one network message, whose fate the fault plan decides at the `Ack` site.
+/// Its delay when it gets through; else the scripted fault that dropped it, if one did, once
+/// the loss is traced with `lost` (the family's words for what the loss means).
+pub(crate) fn send_queue_ack(
+    world: &mut World,
+    consumer: u16,
+    item: Item,
+    lost: &str,
+) -> Result<crate::time::Micros, Option<u16>> {
+    world.metrics.counters.network_messages += 1;
+    match world.faults.network(
+        FaultSite::Ack,
+        Link::Consumer(consumer),
+        world.now,
+        item.msg,
+        item.delivery,
+        item.key as u32,
+    ) {
+        Verdict::Drop { scripted } => {
+            trace!(
+                world,
+                item.msg,
+                TraceKind::AckLost,
+                Actor::Consumer,
+                Some(Actor::Broker),
+                Some(consumer as u32),
+                item.delivery,
+                item.key as u32,
+                world.scripted_note(scripted, lost),
+            );
+            Err(scripted)
+        }
+        Verdict::Deliver { delay, .. } => Ok(delay),
     }
 }

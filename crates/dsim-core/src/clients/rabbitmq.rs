@@ -5,11 +5,10 @@
 
 use crate::brokers::Brokers;
 use crate::clients::Clients;
-use crate::engine::faults::{FaultSite, Verdict};
+use crate::clients::consumer::send_queue_ack;
 use crate::engine::messages::{Cause, Item};
 use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
-use crate::scenario::script::Link;
 
 /// Why a consumer's channel closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,29 +80,9 @@ impl Clients {
         item: Item,
     ) {
         let session = world.consumers[consumer as usize].session;
-        world.metrics.counters.network_messages += 1;
-        match world.faults.network(
-            FaultSite::Ack,
-            Link::Consumer(consumer),
-            world.now,
-            item.msg,
-            item.delivery,
-            item.key as u32,
-        ) {
-            Verdict::Drop { scripted } => {
-                trace!(world,
-                    item.msg,
-                    TraceKind::AckLost,
-                    Actor::Consumer,
-                    Some(Actor::Broker),
-                    Some(consumer as u32),
-                    item.delivery,
-                    item.key as u32,
-                    world.scripted_note(
-                        scripted,
-                        "the connection dropped before this basic.ack reached the broker: the broker requeues every delivery the consumer had not acknowledged, this one too"
-                    ),
-                );
+        let lost = "the connection dropped before this basic.ack reached the broker: the broker requeues every delivery the consumer had not acknowledged, this one too";
+        match send_queue_ack(world, consumer, item, lost) {
+            Err(scripted) => {
                 self.rabbit_close(
                     brokers,
                     world,
@@ -113,7 +92,7 @@ impl Clients {
                     scripted,
                 );
             }
-            Verdict::Deliver { delay, .. } => {
+            Ok(delay) => {
                 if let Some(q) = brokers.family.rabbit_mut() {
                     let at = &mut q.last_ack_arrival[consumer as usize];
                     *at = (*at).max(world.now + delay);

@@ -5,12 +5,11 @@
 
 use crate::brokers::Brokers;
 use crate::clients::Clients;
-use crate::engine::faults::{FaultSite, Verdict};
+use crate::clients::consumer::send_queue_ack;
 use crate::engine::messages::{Cause, Item};
 use crate::engine::{Event, World, trace};
 use crate::observe::trace::{Actor, TraceKind};
 use crate::scenario::Mode;
-use crate::scenario::script::Link;
 
 impl Clients {
     /// A message reached its consumer (one of a receive's batch). At-most-once deletes it
@@ -70,40 +69,20 @@ impl Clients {
         then_process: bool,
     ) {
         let session = world.consumers[consumer as usize].session;
-        world.metrics.counters.network_messages += 1;
-        match world.faults.network(
-            FaultSite::Ack,
-            Link::Consumer(consumer),
-            world.now,
-            item.msg,
-            item.delivery,
-            item.key as u32,
-        ) {
-            Verdict::Drop { scripted } => {
-                trace!(world,
-                    item.msg,
-                    TraceKind::AckLost,
-                    Actor::Consumer,
-                    Some(Actor::Broker),
-                    Some(consumer as u32),
-                    item.delivery,
-                    item.key as u32,
-                    world.scripted_note(
-                        scripted,
-                        if then_process {
-                            "the DeleteMessage was lost on the network: without its answer the at-most-once consumer does not process the message; it is visible again once its visibility timeout passes"
-                        } else {
-                            "the DeleteMessage was lost on the network: the message stays in the queue and is received again once its visibility timeout passes"
-                        }
-                    ),
-                );
+        let lost = if then_process {
+            "the DeleteMessage was lost on the network: without its answer the at-most-once consumer does not process the message; it is visible again once its visibility timeout passes"
+        } else {
+            "the DeleteMessage was lost on the network: the message stays in the queue and is received again once its visibility timeout passes"
+        };
+        match send_queue_ack(world, consumer, item, lost) {
+            Err(_) => {
                 if then_process {
                     // The request timed out: the consumer cannot tell whether it was deleted,
                     // so at-most-once drops the message rather than risk a second payment.
                     self.sqs_drop_undeleted(brokers, world, consumer, item);
                 }
             }
-            Verdict::Deliver { delay, .. } => {
+            Ok(delay) => {
                 world.queue.schedule(
                     world.now + delay,
                     Event::SqsDeleteArrive {

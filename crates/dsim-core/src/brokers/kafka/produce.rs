@@ -403,7 +403,8 @@ impl Brokers {
             0,
         ) {
             Verdict::Drop { scripted } => {
-                trace!(world,
+                trace!(
+                    world,
                     msg,
                     TraceKind::PublishAckLost,
                     Actor::Broker,

@@ -558,7 +558,8 @@ impl Brokers {
                 m.cause = Cause::Truncated;
                 let waiting = m.waiting_ack;
                 let acks = world.acks;
-                trace!(world,
+                trace!(
+                    world,
                     msg,
                     TraceKind::Truncated,
                     Actor::Broker,
@@ -620,7 +621,8 @@ impl Brokers {
                 }
                 m.cause = Cause::UncleanElection;
                 let waiting = m.waiting_ack;
-                trace!(world,
+                trace!(
+                    world,
                     msg,
                     TraceKind::UncleanTruncated,
                     Actor::Broker,

@@ -243,7 +243,8 @@ impl Brokers {
                     if let Some(m) = world.msgs.get_mut(msg) {
                         m.cause = Cause::DeliveryLost;
                     }
-                    trace!(world,
+                    trace!(
+                        world,
                         msg,
                         TraceKind::DeliveryLost,
                         Actor::Broker,
