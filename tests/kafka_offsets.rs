@@ -156,10 +156,38 @@ fn an_aborted_transaction_is_skipped_by_a_read_committed_reader() {
     let dirty = run(&scenario(&format!("{q}&isolation=read-uncommitted")));
     assert!(dirty.duplicates > 0);
     assert_eq!(dirty.mode, Mode::ExactlyOnce);
+    // The one crash aborted one transaction, whatever the reader.
+    assert_eq!(committed.cost.aborted_transactions, 1);
+    assert_eq!(dirty.cost.aborted_transactions, 1);
     // Each duplicate is an output record of the aborted transaction, applied before the
-    // abort and again when the retried one committed; the isolation changes only the reader.
-    assert_eq!(dirty.duplicates, dirty.aborted_skipped);
-    assert_eq!(committed.aborted_skipped, dirty.aborted_skipped);
+    // abort and again when the retried one committed: exactly the records the read-committed
+    // reader skipped; the read-uncommitted one skipped none.
+    assert_eq!(dirty.duplicates, committed.aborted_skipped);
+    assert_eq!(dirty.aborted_skipped, 0);
+}
+
+/// A consumer that dies while its commit's answer is on the way (the coordinator's answer
+/// takes a second here) aborts nothing: the coordinator had committed the transaction, so the
+/// payment and its offset stand, and nothing is read again.
+#[test]
+fn a_crash_after_the_coordinator_committed_aborts_nothing() {
+    let s = scenario(
+        "mode=exactly-once&messages=10&consumers=1&partitions=1&txn-ack-ms=1000\
+         &script=0.5s:crash-consumer-0",
+    );
+    let r = run(&s);
+    assert_eq!((r.duplicates, r.lost, r.replayed), (0, 0, 0));
+    assert_eq!((r.cost.transactions, r.cost.aborted_transactions), (2, 0));
+    let trace = dsim_core::trace_message(&s, 0);
+    let crash = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::DroppedByCrash)
+        .expect("the crash reaches message 0's transaction");
+    assert!(
+        crash.note.contains("the coordinator had committed it"),
+        "{}",
+        crash.note
+    );
 }
 
 #[test]

@@ -97,11 +97,11 @@ pub fn run(r: &Report) -> String {
         );
     }
     let c = &r.cost;
-    if c.transactions > 0 {
+    if c.transactions + c.aborted_transactions > 0 {
         line(
             "transactions",
             format!(
-                "{} ({} aborted, {} fenced)",
+                "{} committed, {} aborted, {} fenced",
                 c.transactions, c.aborted_transactions, c.fenced_commits
             ),
         );

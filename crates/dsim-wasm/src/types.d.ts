@@ -381,8 +381,9 @@ export type Report = {
    */
   offset_commits: number,
   /**
-   * Exactly-once: output records of aborted transactions, which a read-committed reader
-   * skips (a read-uncommitted one applies them).
+   * Exactly-once: output records of aborted transactions that the read-committed reader
+   * skipped. A read-uncommitted reader applies them instead (they show as duplicates when
+   * the retried transaction applies them again), so with it this stays 0.
    */
   aborted_skipped: number,
   /**
@@ -808,7 +809,16 @@ export type CostReport = {
    * Most IDs the dedup store held at once.
    */
   dedup_store_peak: number,
+  /**
+   * Exactly-once: transactions the coordinator committed.
+   */
   transactions: number,
+  /**
+   * Exactly-once: open transactions aborted, because their consumer crashed (Kafka's
+   * coordinator aborts them when the restarted instance registers its transactional.id, or
+   * at transaction.timeout.ms) or because the coordinator refused their commit (fenced, or
+   * too late). Their output records stay in the log as aborted ones (`aborted_skipped`).
+   */
   aborted_transactions: number,
   fenced_commits: number,
   /**

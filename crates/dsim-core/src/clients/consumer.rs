@@ -322,7 +322,11 @@ impl Clients {
                     Some(consumer as u32),
                     item.delivery,
                     item.key as u32,
-                    "payment staged in the open transaction (invisible until commit)",
+                    if world.scenario.isolation == Isolation::ReadCommitted {
+                        "payment staged in the open transaction: its output record is in the log, but a read-committed reader applies it only once the transaction commits"
+                    } else {
+                        "payment staged in the open transaction: its output record is in the log, and the read-uncommitted reader applied it at once, before the commit"
+                    },
                 );
             }
             Work::Apply => {
@@ -803,8 +807,10 @@ impl Clients {
         c.committing = None;
         let items: Vec<Item> = c.txn.drain(..).collect();
         // The aborted transaction's output records stay in the log behind an abort marker:
-        // a read-committed reader skips them.
-        world.metrics.counters.aborted_skipped += items.len() as u64;
+        // a read-committed reader skips them (a read-uncommitted one applied them already).
+        if world.scenario.isolation == Isolation::ReadCommitted {
+            world.metrics.counters.aborted_skipped += items.len() as u64;
+        }
         for item in items {
             trace!(
                 world,
@@ -859,7 +865,7 @@ impl Clients {
         let c = &mut world.consumers[consumer as usize];
         c.alive = false;
         c.fetching = false;
-        c.committing = None;
+        let committing = c.committing.take();
         // Its positions and any commit in flight die with the process: whoever reads its
         // partitions next starts from the group's committed offsets.
         c.assigned.clear();
@@ -877,17 +883,33 @@ impl Clients {
             dropped.push((item, false));
         }
         dropped.extend(c.queue.drain(..).map(|i| (i, false)));
-        // The open transaction dies with it (the coordinator aborts it); its output records
-        // stay in the log as aborted ones.
-        world.metrics.counters.aborted_skipped += c.txn.len() as u64;
+        // The open transaction dies with it: the coordinator aborts it (Kafka's, when the
+        // restarted instance registers its transactional.id, or at transaction.timeout.ms), and
+        // its output records stay in the log as aborted ones. Unless the coordinator had
+        // committed it already and only its answer was still on the way.
+        let committed = committing.is_some_and(|(txn, _)| {
+            brokers
+                .txn_coordinator
+                .has_committed(consumer, session, txn)
+        });
+        if !c.txn.is_empty() && !committed {
+            world.metrics.counters.aborted_transactions += 1;
+            if world.scenario.isolation == Isolation::ReadCommitted {
+                world.metrics.counters.aborted_skipped += c.txn.len() as u64;
+            }
+        }
         dropped.extend(c.txn.drain(..).map(|i| (i, true)));
         let amo = world.mode == Mode::AtMostOnce;
         for (item, staged) in dropped {
             if amo && let Some(m) = world.msgs.get_mut(item.msg) {
                 m.cause = Cause::AckedThenCrashed;
             }
-            let note = if staged {
-                "the consumer died with this payment in an open transaction: it is aborted, never visible"
+            let note = if staged && committed {
+                "the consumer died before its transaction's commit answer came, but the coordinator had committed it: the payment and its offset stand"
+            } else if staged && world.scenario.isolation == Isolation::ReadCommitted {
+                "the consumer died with this payment in an open transaction: it is aborted, and a read-committed reader never applies it; the input is read again from the committed offset"
+            } else if staged {
+                "the consumer died with this payment in an open transaction: it is aborted, but the read-uncommitted reader had already applied it; the input is read again from the committed offset"
             } else if amo {
                 "the consumer died holding this record, whose offset it had already committed: nobody will read it again"
             } else {

@@ -118,7 +118,12 @@ pub struct CostReport {
     pub dedup_skips: u64,
     /// Most IDs the dedup store held at once.
     pub dedup_store_peak: u64,
+    /// Exactly-once: transactions the coordinator committed.
     pub transactions: u64,
+    /// Exactly-once: open transactions aborted, because their consumer crashed (Kafka's
+    /// coordinator aborts them when the restarted instance registers its transactional.id, or
+    /// at transaction.timeout.ms) or because the coordinator refused their commit (fenced, or
+    /// too late). Their output records stay in the log as aborted ones (`aborted_skipped`).
     pub aborted_transactions: u64,
     pub fenced_commits: u64,
     /// Transactions the coordinator aborted after `transaction.timeout.ms` (a consumer's whose
@@ -344,8 +349,9 @@ pub struct Report {
     /// Offset commits the group coordinator accepted (every mode but exactly-once, which
     /// commits its offsets inside its transactions).
     pub offset_commits: u64,
-    /// Exactly-once: output records of aborted transactions, which a read-committed reader
-    /// skips (a read-uncommitted one applies them).
+    /// Exactly-once: output records of aborted transactions that the read-committed reader
+    /// skipped. A read-uncommitted reader applies them instead (they show as duplicates when
+    /// the retried transaction applies them again), so with it this stays 0.
     pub aborted_skipped: u64,
     /// A stalled run on Kafka: the first partition whose committed offset never got past a
     /// record, and that offset (a record that keeps crashing its consumer blocks it).

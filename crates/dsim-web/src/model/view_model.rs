@@ -594,6 +594,9 @@ pub fn compare_rows(reports: &[Report]) -> Vec<CompareRow> {
             if c.transactions > 0 {
                 extra.push(format!("{} transactions", thousands(c.transactions)));
             }
+            if c.aborted_transactions > 0 {
+                extra.push(format!("{} aborted", thousands(c.aborted_transactions)));
+            }
             if c.dedup_lookups > 0 {
                 extra.push(format!(
                     "{} dedup look-ups (store peak {})",

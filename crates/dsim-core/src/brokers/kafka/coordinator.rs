@@ -28,6 +28,11 @@ impl TxnCoordinator {
             committed: vec![None; consumers],
         }
     }
+
+    /// Whether the coordinator has committed a consumer session's transaction `txn`.
+    pub(crate) fn has_committed(&self, consumer: u16, session: u32, txn: u32) -> bool {
+        self.committed[consumer as usize] == Some((session, txn))
+    }
 }
 
 impl Brokers {
