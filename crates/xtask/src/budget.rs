@@ -105,13 +105,17 @@ pub struct Budget {
 /// 317,400 (317,030). And the lower panels to 111,500 (110,988) for the compare view's fourth
 /// small multiple per mode (what waited in the broker, on a shared scale) and the in-flight
 /// table's lag column on Kafka: fetched after the dashboard is up, not in the first download.
+/// Then the exactly-once trace notes that say what each isolation level's reader does with a
+/// staged or aborted payment, and that a crash after the coordinator committed aborts
+/// nothing (every bundle carries the core's texts): the main module to 397,600 (measured
+/// 397,059 here), the worker to 290,500 (289,933), the JS API to 317,800 (317,282).
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 397_100,
+        max_gzipped: 397_600,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",
@@ -132,14 +136,14 @@ pub const BUDGETS: &[Budget] = &[
         dir: "",
         prefix: "dsim-worker",
         suffix: "_bg.wasm",
-        max_gzipped: 290_100,
+        max_gzipped: 290_500,
     },
     Budget {
         what: "the JS API's wasm",
         dir: "pkg",
         prefix: "dsim_wasm",
         suffix: "_bg.wasm",
-        max_gzipped: 317_400,
+        max_gzipped: 317_800,
     },
 ];
 
