@@ -431,7 +431,8 @@ impl Clients {
         };
         w.in_flight[i].acked = true;
         let front = i == 0;
-        self.trace_publish_ack(world,
+        self.trace_publish_ack(
+            world,
             msg,
             producer,
             if front {
@@ -645,7 +646,9 @@ impl Clients {
         }
         world.metrics.counters.transactions_timed_out += 1;
         for entry in open {
-            self.abort_producer_record(brokers, world,
+            self.abort_producer_record(
+                brokers,
+                world,
                 entry,
                 "the producer stayed down longer than transaction.timeout.ms: the coordinator aborted its open transaction",
             );
@@ -710,7 +713,9 @@ impl Clients {
             if transactional {
                 for s in &sent {
                     if let Some(entry) = s.appended {
-                        self.abort_producer_record(brokers, world,
+                        self.abort_producer_record(
+                            brokers,
+                            world,
                             entry,
                             "a new instance with the same transactional.id bumped the epoch, and the coordinator aborted the old instance's open transaction",
                         );

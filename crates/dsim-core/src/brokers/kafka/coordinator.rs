@@ -80,7 +80,8 @@ impl Brokers {
         // and bumped the producer's epoch, so this late commit is refused like a zombie's.
         if world.now.saturating_sub(c.txn_started) > world.timing.txn_timeout {
             world.metrics.counters.transactions_timed_out += 1;
-            self.refuse_commit(world,
+            self.refuse_commit(
+                world,
                 consumer,
                 session,
                 txn,

@@ -281,7 +281,8 @@ impl Brokers {
         trigger: Option<u32>,
         scripted: Option<u16>,
     ) {
-        self.queue_broker_down(world,
+        self.queue_broker_down(
+            world,
             trigger,
             scripted,
             "the RabbitMQ node crashes right after receiving this publish, before writing it to disk",
