@@ -190,6 +190,33 @@ fn a_crash_after_the_coordinator_committed_aborts_nothing() {
     );
 }
 
+/// A consumer that dies while the coordinator writes its commit (a second here) leaves the
+/// outcome to the coordinator, and the counts follow what it decides: the commit completes
+/// (nobody took the partition), is fenced (another member took it), or is overtaken by the
+/// restarted instance's commit of the records it read again (aborted).
+#[test]
+fn a_crash_during_the_commits_write_leaves_its_outcome_to_the_coordinator() {
+    let q = "mode=exactly-once&messages=10&partitions=1&txn-write-ms=1000\
+             &script=0.5s:crash-consumer-0";
+    for (extra, want) in [
+        ("consumers=1&restart-ms=3000", (2, 0, 0)),
+        (
+            "consumers=2&session-timeout-ms=100&restart-ms=3000",
+            (1, 1, 1),
+        ),
+        ("consumers=1&restart-ms=100", (1, 1, 0)),
+    ] {
+        let r = run(&scenario(&format!("{q}&{extra}")));
+        let c = &r.cost;
+        assert_eq!(
+            (c.transactions, c.aborted_transactions, c.fenced_commits),
+            want,
+            "{extra}: (committed, aborted, fenced)"
+        );
+        assert_eq!((r.duplicates, r.lost), (0, 0), "{extra}");
+    }
+}
+
 #[test]
 fn a_partition_waiting_for_its_holder_moves_on_when_the_holder_crashes() {
     // Found by the zombie property test: a woken zombie rejoins and the group gives it the

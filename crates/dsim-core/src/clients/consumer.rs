@@ -887,12 +887,13 @@ impl Clients {
         // restarted instance registers its transactional.id, or at transaction.timeout.ms), and
         // its output records stay in the log as aborted ones. Unless the coordinator had
         // committed it already and only its answer was still on the way.
-        let committed = committing.is_some_and(|(txn, _)| {
-            brokers
-                .txn_coordinator
-                .has_committed(consumer, session, txn)
-        });
-        if !c.txn.is_empty() && !committed {
+        let coordinator = &brokers.txn_coordinator;
+        let committed =
+            committing.is_some_and(|(txn, _)| coordinator.has_committed(consumer, session, txn));
+        // A commit the coordinator is writing is its to decide (`on_commit_applied`).
+        let writing =
+            committing.is_some_and(|(txn, _)| coordinator.is_writing(consumer, session, txn));
+        if !c.txn.is_empty() && !committed && !writing {
             world.metrics.counters.aborted_transactions += 1;
             if world.scenario.isolation == Isolation::ReadCommitted {
                 world.metrics.counters.aborted_skipped += c.txn.len() as u64;
@@ -906,6 +907,8 @@ impl Clients {
             }
             let note = if staged && committed {
                 "the consumer died before its transaction's commit answer came, but the coordinator had committed it: the payment and its offset stand"
+            } else if staged && writing {
+                "the consumer died while the coordinator was writing its transaction's commit: the coordinator completes it, or fences it if the partitions have moved on since"
             } else if staged && world.scenario.isolation == Isolation::ReadCommitted {
                 "the consumer died with this payment in an open transaction: it is aborted, and a read-committed reader never applies it; the input is read again from the committed offset"
             } else if staged {

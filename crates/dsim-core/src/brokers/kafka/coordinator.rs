@@ -33,6 +33,14 @@ impl TxnCoordinator {
     pub(crate) fn has_committed(&self, consumer: u16, session: u32, txn: u32) -> bool {
         self.committed[consumer as usize] == Some((session, txn))
     }
+
+    /// Whether the coordinator is writing the commit of a consumer session's transaction
+    /// `txn`: its outcome is the coordinator's now, whatever becomes of the consumer.
+    pub(crate) fn is_writing(&self, consumer: u16, session: u32, txn: u32) -> bool {
+        self.pending[consumer as usize]
+            .as_ref()
+            .is_some_and(|(s, t, _)| (*s, *t) == (session, txn))
+    }
 }
 
 impl Brokers {
@@ -93,6 +101,15 @@ impl Brokers {
         if self.fences(world, consumer, session, &items) {
             self.reject_commit(world, consumer, session, txn, &items);
             return;
+        }
+        // An earlier session's commit still being written: its consumer died during the write,
+        // and this one, from the instance that replaced it, covers the records it read again.
+        // The earlier transaction never completes: it is aborted.
+        if let Some((_, _, earlier)) = self.txn_coordinator.pending[consumer as usize].take() {
+            world.metrics.counters.aborted_transactions += 1;
+            if world.scenario.isolation == Isolation::ReadCommitted {
+                world.metrics.counters.aborted_skipped += earlier.len() as u64;
+            }
         }
         self.txn_coordinator.pending[consumer as usize] = Some((session, txn, items));
         let rf = world.scenario.replication_factor.max(1) as u64;
@@ -193,6 +210,16 @@ impl Brokers {
             return;
         }
         if self.fences(world, consumer, session, &items) {
+            // A consumer that died while this was written left the outcome to the
+            // coordinator: the refusal is the transaction's abort (a live one aborts it when
+            // the refusal reaches it).
+            let c = &world.consumers[consumer as usize];
+            if !c.alive || c.session != session {
+                world.metrics.counters.aborted_transactions += 1;
+                if world.scenario.isolation == Isolation::ReadCommitted {
+                    world.metrics.counters.aborted_skipped += items.len() as u64;
+                }
+            }
             self.reject_commit(world, consumer, session, txn, &items);
             return;
         }
