@@ -278,7 +278,8 @@ pub fn compare(reports: &[Report]) -> String {
             r.capacity_per_s
                 .map_or("-".to_string(), |c| format!("{c:.0}")),
             r.cost.network_messages_per_message,
-            r.retries + r.replayed,
+            // Everything sent or read again: producers' and consumers' resends, and replays.
+            r.retries + r.commit_retries + r.replayed,
             if r.guarantee.held {
                 format!("held ({})", r.guarantee.promise)
             } else {
