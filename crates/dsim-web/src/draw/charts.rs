@@ -14,7 +14,8 @@ pub const HEIGHT: f64 = 240.0;
 pub const SMALL: Frame = Frame {
     width: 300.0,
     height: 130.0,
-    left: 36.0,
+    // Room for a five-character tick label ("5,000") at the small multiples' type.
+    left: 46.0,
     right: 10.0,
     top: 8.0,
     bottom: 20.0,
