@@ -802,15 +802,10 @@ impl Clients {
 
     /// Discards the open transaction; its records will be fetched again.
     fn abort_txn(&mut self, brokers: &mut Brokers, world: &mut World, consumer: u16) {
-        world.metrics.counters.aborted_transactions += 1;
         let c = &mut world.consumers[consumer as usize];
         c.committing = None;
         let items: Vec<Item> = c.txn.drain(..).collect();
-        // The aborted transaction's output records stay in the log behind an abort marker:
-        // a read-committed reader skips them (a read-uncommitted one applied them already).
-        if world.scenario.isolation == Isolation::ReadCommitted {
-            world.metrics.counters.aborted_skipped += items.len() as u64;
-        }
+        world.transaction_aborted(items.len());
         for item in items {
             trace!(
                 world,
@@ -893,13 +888,11 @@ impl Clients {
         // A commit the coordinator is writing is its to decide (`on_commit_applied`).
         let writing =
             committing.is_some_and(|(txn, _)| coordinator.is_writing(consumer, session, txn));
-        if !c.txn.is_empty() && !committed && !writing {
-            world.metrics.counters.aborted_transactions += 1;
-            if world.scenario.isolation == Isolation::ReadCommitted {
-                world.metrics.counters.aborted_skipped += c.txn.len() as u64;
-            }
-        }
+        let staged = c.txn.len();
         dropped.extend(c.txn.drain(..).map(|i| (i, true)));
+        if staged > 0 && !committed && !writing {
+            world.transaction_aborted(staged);
+        }
         let amo = world.mode == Mode::AtMostOnce;
         for (item, staged) in dropped {
             if amo && let Some(m) = world.msgs.get_mut(item.msg) {

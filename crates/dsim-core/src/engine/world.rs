@@ -16,7 +16,7 @@ use crate::engine::queue::EventQueue;
 use crate::engine::{Status, Timing, trace};
 use crate::observe::metrics::Metrics;
 use crate::observe::trace::{Actor, TraceEvent, TraceKind};
-use crate::scenario::{Acks, Mode, Scenario};
+use crate::scenario::{Acks, Isolation, Mode, Scenario};
 use crate::time::{Micros, ms_to_us};
 
 #[derive(Clone)]
@@ -100,9 +100,17 @@ impl World {
             scenario: s,
         }
     }
-}
 
-impl World {
+    /// Counts an exactly-once transaction aborted with `records` output records. They stay in
+    /// the log behind an abort marker: the read-committed reader skips them (a read-uncommitted
+    /// one applied them when they were written, so nothing is skipped).
+    pub(crate) fn transaction_aborted(&mut self, records: usize) {
+        self.metrics.counters.aborted_transactions += 1;
+        if self.scenario.isolation == Isolation::ReadCommitted {
+            self.metrics.counters.aborted_skipped += records as u64;
+        }
+    }
+
     /// A trace note, prefixed with the scripted fault that caused it, if one did. Called only
     /// for traced messages (inside `trace!`).
     pub(crate) fn scripted_note(&self, scripted: Option<u16>, note: &str) -> String {

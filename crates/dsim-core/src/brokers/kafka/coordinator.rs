@@ -106,10 +106,7 @@ impl Brokers {
         // and this one, from the instance that replaced it, covers the records it read again.
         // The earlier transaction never completes: it is aborted.
         if let Some((_, _, earlier)) = self.txn_coordinator.pending[consumer as usize].take() {
-            world.metrics.counters.aborted_transactions += 1;
-            if world.scenario.isolation == Isolation::ReadCommitted {
-                world.metrics.counters.aborted_skipped += earlier.len() as u64;
-            }
+            world.transaction_aborted(earlier.len());
         }
         self.txn_coordinator.pending[consumer as usize] = Some((session, txn, items));
         let rf = world.scenario.replication_factor.max(1) as u64;
@@ -215,10 +212,7 @@ impl Brokers {
             // the refusal reaches it).
             let c = &world.consumers[consumer as usize];
             if !c.alive || c.session != session {
-                world.metrics.counters.aborted_transactions += 1;
-                if world.scenario.isolation == Isolation::ReadCommitted {
-                    world.metrics.counters.aborted_skipped += items.len() as u64;
-                }
+                world.transaction_aborted(items.len());
             }
             self.reject_commit(world, consumer, session, txn, &items);
             return;
