@@ -56,8 +56,13 @@ pub fn start() {
         return;
     }
     let (parent, shell) = browser::prerendered::mount_point();
-    leptos::mount::mount_to(parent.clone(), App).forget();
-    if let Some(shell) = shell {
-        browser::prerendered::swap_when_ready(parent, shell);
+    match shell {
+        None => leptos::mount::mount_to(parent, App).forget(),
+        Some(shell) => {
+            let host = parent.clone();
+            browser::prerendered::run_first(parent, shell, move || {
+                leptos::mount::mount_to(host, App).forget()
+            });
+        }
     }
 }

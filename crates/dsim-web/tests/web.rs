@@ -1229,3 +1229,90 @@ async fn an_elements_timeline_follows_a_typed_message_and_leaves_the_address_alo
         "an element never writes its host page's address"
     );
 }
+
+/// A prerendered copy and the hidden host the page is built into, as `index.html` and
+/// `browser::prerendered::mount_point` make them; and a way to put the address back (the
+/// default scenario's page rewrites it to say what it loaded).
+fn copy_and_host() -> (HtmlElement, Element, String) {
+    let shell = document().create_element("div").unwrap();
+    shell.set_inner_html("<p>the default run, as the build wrote it</p>");
+    document().body().unwrap().append_child(&shell).unwrap();
+    let host = container();
+    host.set_class_name("app-pending");
+    let href = web_sys::window().unwrap().location().href().unwrap();
+    (host, shell, href)
+}
+
+fn put_back_address(href: &str) {
+    let history = web_sys::window().unwrap().history().unwrap();
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(href))
+        .unwrap();
+}
+
+/// Behind the prerendered copy, the page's first run is simulated before the page is built
+/// (nothing is drawn while no one sees it); the page is then built with that finished run,
+/// a part per task, and takes the copy's place once every part is there. Its run is the
+/// default scenario's, whole: as many events as the engine's own run of it.
+#[wasm_bindgen_test]
+async fn behind_the_copy_the_page_is_built_with_its_finished_first_run() {
+    let (host, shell, href) = copy_and_host();
+    let into = host.clone();
+    browser::prerendered::run_first(host.clone(), shell.clone(), move || {
+        mount_to(into, || view! { <Playground loaded=url_state::load("") /> }).forget();
+    });
+    let root: Element = host.clone().unchecked_into();
+    assert!(
+        find(&root, "app-root").is_none(),
+        "the page is built only once its first run is simulated"
+    );
+    until("the page to be built", || find(&root, "app-root").is_some()).await;
+    assert_eq!(
+        attr(&root, "app-root", "data-run-state"),
+        "finished",
+        "the page adopts the run simulated behind the copy instead of starting its own"
+    );
+    until("the page to take the copy's place", || {
+        !shell.is_connected()
+    })
+    .await;
+    assert!(!host.class_list().contains("app-pending"));
+    assert!(
+        root.query_selector("[data-later]").unwrap().is_none(),
+        "a part of the page was still to be built when it replaced the copy"
+    );
+    assert!(
+        find(&root, "knob-messages").is_some(),
+        "the knob panel is there"
+    );
+    let engine = dsim_core::simulate(&url_state::load("").state.scenario).unwrap();
+    assert_eq!(
+        attr(&root, "time-travel", "data-events"),
+        engine.events.to_string()
+    );
+    put_back_address(&href);
+    host.remove();
+}
+
+/// A press on the copy while the first run is simulated finishes the run at once and puts
+/// the whole page in the copy's place in the same task, so the next press lands on it.
+#[wasm_bindgen_test]
+async fn a_press_on_the_copy_puts_the_whole_page_in_its_place_at_once() {
+    let (host, shell, href) = copy_and_host();
+    let into = host.clone();
+    browser::prerendered::run_first(host.clone(), shell.clone(), move || {
+        mount_to(into, || view! { <Playground loaded=url_state::load("") /> }).forget();
+    });
+    let press = web_sys::PointerEvent::new("pointerdown").unwrap();
+    shell.dispatch_event(&press).unwrap();
+    let root: Element = host.clone().unchecked_into();
+    assert!(!shell.is_connected(), "the copy is gone after the press");
+    assert!(!host.class_list().contains("app-pending"));
+    assert_eq!(attr(&root, "app-root", "data-run-state"), "finished");
+    assert!(
+        root.query_selector("[data-later]").unwrap().is_none(),
+        "after a press the page is built whole, not a part per task"
+    );
+    put_back_address(&href);
+    host.remove();
+}

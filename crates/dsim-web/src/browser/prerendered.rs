@@ -4,14 +4,21 @@
 //! its wasm has arrived. That copy is `#prerendered`; it has no `data-testid` and its ids are
 //! prefixed, so nothing can mistake it for the app.
 //!
-//! The app then mounts beside it, hidden, and takes its place once it shows the same thing:
-//! its run finished and its lower panels in (or failed), or as soon as someone presses on the
-//! copy. The copy and the app have the same
+//! Behind the copy, the page's first run is simulated before the app is built ([`run_first`]):
+//! a frame's budget of events at a time and nothing drawn, since no one sees it. The app is
+//! then built once, with the finished run, mounts beside the copy, hidden, and takes its place
+//! once it shows the same thing: its run finished and its lower panels in (or failed), or as
+//! soon as someone presses on the copy. The copy and the app have the same
 //! layout, so the swap moves nothing on screen. A link with a query of its own never shows
 //! the copy: `web/first-paint.js` hides it before the body is drawn (its numbers are the
 //! default scenario's), and here it is dropped at once and the app mounts as without one.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::JsCast;
+
+use crate::view_model::{LiveRun, RunState};
 
 /// The id of the prerendered copy in `index.html`; the build step writes the same name.
 pub const SHELL_ID: &str = "prerendered";
@@ -44,10 +51,99 @@ pub fn mount_point() -> (web_sys::HtmlElement, Option<web_sys::Element>) {
     (host, Some(shell))
 }
 
+/// The most animation frames the first run is simulated for before the app is built anyway
+/// (about 2 s): it then goes on as the app's live run.
+const FIRST_RUN_FRAMES: u32 = 120;
+
+/// What the first run needs until the app is built: taken by whichever comes first, the run's
+/// end (or its frames running out) or a press on the copy.
+struct FirstRun {
+    run: LiveRun,
+    mount: Box<dyn FnOnce()>,
+    host: web_sys::HtmlElement,
+    shell: web_sys::Element,
+}
+
+impl FirstRun {
+    /// Hands the run to the app, builds the app and swaps it in when it is ready (at once
+    /// after a press: the person wants the real page).
+    fn finish(self, pressed: bool) {
+        let FirstRun {
+            run,
+            mount,
+            host,
+            shell,
+        } = self;
+        crate::store::hand_over_first_run(run, !pressed);
+        mount();
+        swap_when_ready(host, shell, pressed);
+    }
+}
+
+/// Simulates the page's first run (the default scenario's: the copy is only kept for an
+/// address without a query) a frame's budget at a time (`LiveRun::frame`, `FrameBudget`),
+/// then calls `mount`, whose app adopts the run (`store::hand_over_first_run`), and swaps the
+/// app in.
+pub fn run_first(
+    host: web_sys::HtmlElement,
+    shell: web_sys::Element,
+    mount: impl FnOnce() + 'static,
+) {
+    let scenario = crate::url_state::load("").state.scenario;
+    let state = Rc::new(RefCell::new(Some(FirstRun {
+        run: LiveRun::new(&scenario, false),
+        mount: Box::new(mount),
+        host,
+        shell: shell.clone(),
+    })));
+    let on_press = {
+        let state = state.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let taken = state.borrow_mut().take();
+            if let Some(mut first) = taken {
+                first.run.run_to_end();
+                first.finish(true);
+            }
+        })
+    };
+    for event in ["pointerdown", "keydown"] {
+        let _ = shell.add_event_listener_with_callback(event, on_press.as_ref().unchecked_ref());
+    }
+    // It lives as long as the copy, which the swap removes.
+    on_press.forget();
+
+    fn frame(state: Rc<RefCell<Option<FirstRun>>>, frames: u32) {
+        let mut slot = state.borrow_mut();
+        let Some(first) = slot.as_mut() else {
+            return; // finished on a press
+        };
+        if first.run.state() == RunState::Running && frames < FIRST_RUN_FRAMES {
+            first.run.frame(&crate::browser::now_ms);
+            drop(slot);
+            leptos::prelude::request_animation_frame(move || frame(state, frames + 1));
+            return;
+        }
+        if first.run.state() == RunState::Finished {
+            // The final report (its counterexample replayed) in a frame of its own: the app
+            // finds it made, and its first task is only building itself.
+            let _ = first.run.report();
+        }
+        drop(slot);
+        leptos::prelude::request_animation_frame(move || {
+            let taken = state.borrow_mut().take();
+            if let Some(first) = taken {
+                first.finish(false);
+            }
+        });
+    }
+    leptos::prelude::request_animation_frame(move || frame(state, 0));
+}
+
 /// Swaps the hidden app in for the copy once the app's run has finished and its panels are no
 /// longer loading, checked each animation frame; or at once when someone reaches for the copy
-/// (a press or a key on it), so the next press lands on the app itself.
-pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
+/// (a press or a key on it, now or before the app was built: `at_once`), so the next press
+/// lands on the app itself.
+pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element, at_once: bool) {
     let swap = {
         let (host, shell) = (host.clone(), shell.clone());
         move || {
@@ -63,6 +159,10 @@ pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
     }
     // It lives as long as the copy, which it removes.
     on_touch.forget();
+    if at_once {
+        swap();
+        return;
+    }
 
     fn check(host: web_sys::HtmlElement, swap: impl Fn() + 'static, frames: u32) {
         if !host.class_list().contains(PENDING_CLASS) {
@@ -73,8 +173,9 @@ pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element) {
             .ok()
             .flatten()
             .is_some();
+        // The panels' chunk, or a part of the page built a task later (`app::Later`).
         let panels_loading = host
-            .query_selector("[data-testid=panels-loading]")
+            .query_selector("[data-testid=panels-loading], [data-later]")
             .ok()
             .flatten()
             .is_some();

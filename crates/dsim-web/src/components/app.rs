@@ -60,7 +60,9 @@ fn FullPage() -> impl IntoView {
             <UrlErrors />
             <div class="layout">
                 <aside class="sidebar" aria-label="Scenario">
-                    <Presets />
+                    <Later>
+                        <Presets />
+                    </Later>
                     <section class="panel run-panel">
                         <h2>"Run"</h2>
                         <RunButtons />
@@ -68,7 +70,9 @@ fn FullPage() -> impl IntoView {
                     </section>
                     <section class="panel knobs" aria-label="Faults and load">
                         <h2>"Faults and load"</h2>
-                        <KnobPanel />
+                        <Later>
+                            <KnobPanel />
+                        </Later>
                     </section>
                     <section class="panel script-panel" aria-label="Fault timeline">
                         <h2>"Fault timeline"</h2>
@@ -84,9 +88,13 @@ fn FullPage() -> impl IntoView {
                         <GuaranteeBadge />
                         <LedgerSummary />
                     </div>
-                    <Counters />
-                    <SideEffects />
-                    <LiveCharts />
+                    <Later>
+                        <Counters />
+                    </Later>
+                    <Later>
+                        <SideEffects />
+                        <LiveCharts />
+                    </Later>
                     <LowerPanels group=Group::Results chunk=panels />
                 </main>
             </div>
@@ -97,6 +105,33 @@ fn FullPage() -> impl IntoView {
             </footer>
         </div>
     }
+}
+
+/// Its children, built a task after the rest of the page when the page is built behind the
+/// prerendered copy (`Store::behind_copy`), at once otherwise. Building the whole page in one
+/// task blocked a phone's main thread for a third of a second (docs/performance-notes.md);
+/// behind the copy no one sees the parts arrive, and the copy stays until all have
+/// (`browser::prerendered`, which waits for no `data-later` to be left).
+#[component]
+fn Later(children: ChildrenFn) -> impl IntoView {
+    if !use_store().behind_copy {
+        return children().into_any();
+    }
+    let built = RwSignal::new(false);
+    set_timeout(
+        move || {
+            let _ = built.try_set(true);
+        },
+        Default::default(),
+    );
+    (move || {
+        if built.get() {
+            children().into_any()
+        } else {
+            view! { <div data-later="" /> }.into_any()
+        }
+    })
+    .into_any()
 }
 
 /// Charts and the controls the URL names, with no page chrome; it tells the embedding page its

@@ -90,14 +90,19 @@ impl PanelsChunk {
     fn fetch(self) {
         self.state.set(ChunkState::Loading);
         leptos::task::spawn_local(async move {
-            let state = match split::load_panels_chunk().await {
-                Ok(()) => ChunkState::Loaded,
+            match split::load_panels_chunk().await {
+                // Built in a task of their own, not in the one that resolved the fetch: a chunk
+                // already there (a second element, Try again) resolves within the task that
+                // built the page, and the two together blocked a phone for twice as long.
+                Ok(()) => set_timeout(
+                    move || self.state.set(ChunkState::Loaded),
+                    Default::default(),
+                ),
                 Err(err) => {
                     crate::browser::log_error(&format!("dsim: the panels' chunk: {err}"));
-                    ChunkState::Failed
+                    self.state.set(ChunkState::Failed);
                 }
-            };
-            self.state.set(state);
+            }
         });
     }
 }

@@ -62,6 +62,10 @@ pub struct Store {
     /// The sweep view's settings as the URL records them (`sweep_view` runs the sweep).
     pub sweep: RwSignal<Option<SweepForm>>,
     pub embed: bool,
+    /// The page is built behind the prerendered copy, with the run simulated there
+    /// (`hand_over_first_run`): no one sees it until it takes the copy's place, so it may be
+    /// built a part per task (`app::Later`).
+    pub behind_copy: bool,
     /// Some(n) in the n-th `<delivery-playground>` element of a page (from 1): its runs are its
     /// own (their workers too), and it never writes the address of the page it sits in.
     pub element: Option<u32>,
@@ -91,6 +95,30 @@ pub fn use_store() -> Store {
     expect_context::<Store>()
 }
 
+thread_local! {
+    /// A run simulated before the page was built (`browser::prerendered::run_first`), waiting
+    /// for the page's store to adopt it.
+    static FIRST_RUN: std::cell::RefCell<Option<(LiveRun, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hands the page a run simulated before it was built. Behind the prerendered copy, the
+/// default scenario's run is stepped a frame at a time with nothing to draw, and the page is
+/// built once, with the finished run: drawing every frame of a run no one sees, in a page
+/// that is not shown, was most of a phone's blocking time (docs/performance-notes.md).
+/// `staged`: the page may build itself a part per task (`Store::behind_copy`); not when
+/// someone pressed on the copy and the page replaces it at once.
+pub fn hand_over_first_run(run: LiveRun, staged: bool) {
+    FIRST_RUN.with(|slot| *slot.borrow_mut() = Some((run, staged)));
+}
+
+/// The handed-over run, if it is of this scenario (the page's own store takes it; an
+/// element's never does).
+fn take_first_run(scenario: &Scenario) -> Option<(LiveRun, bool)> {
+    FIRST_RUN
+        .with(|slot| slot.borrow_mut().take())
+        .filter(|(run, _)| run.scenario() == scenario)
+}
+
 impl Store {
     /// The state for a loaded URL, with its run started.
     pub fn new(loaded: &LoadedPage) -> Store {
@@ -104,8 +132,14 @@ impl Store {
 
     fn hosted(loaded: &LoadedPage, element: Option<u32>) -> Store {
         let s = loaded.state.scenario.clone();
-        // Only the signals' first value: `restart` below puts the run that really starts.
-        let mut first = LiveRun::new(&s, true);
+        // The run simulated behind the prerendered copy before the page was built, if there
+        // was one for this scenario: the page adopts it instead of starting its own.
+        let adopted = element.is_none().then(|| take_first_run(&s)).flatten();
+        let adopt = adopted.is_some();
+        let staged = adopted.as_ref().is_some_and(|(_, staged)| *staged);
+        // Otherwise only the signals' first value: `restart` below puts the run that really
+        // starts.
+        let mut first = adopted.map_or_else(|| LiveRun::new(&s, true), |(run, _)| run);
         let store = Store {
             report: RwSignal::new(first.report()),
             travel: RwSignal::new(None),
@@ -122,6 +156,7 @@ impl Store {
             matrix_open: RwSignal::new(loaded.state.matrix),
             sweep: RwSignal::new(loaded.state.sweep.clone()),
             embed: loaded.state.embed,
+            behind_copy: staged,
             element,
             offloaded: RwSignal::new(false),
             worker_run_ms: RwSignal::new(None),
@@ -140,7 +175,12 @@ impl Store {
         if loaded.defaulted && element.is_none() {
             store.write_url();
         }
-        store.restart(false);
+        if adopt {
+            store.publish();
+            store.ensure_loop();
+        } else {
+            store.restart(false);
+        }
         if loaded.state.compare {
             store.start_compare();
         }
