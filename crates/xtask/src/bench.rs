@@ -171,6 +171,33 @@ fn lighthouse_section(measured: &crate::lighthouse::Measured, ctx: &Ctx) -> Stri
             shown("speed-index"),
         ));
     }
+    for preset in ["mobile", "desktop"] {
+        let these: Vec<&Report> = measured
+            .runs
+            .iter()
+            .filter(|r| r.preset == preset)
+            .collect();
+        if these.len() > 1 {
+            let each: Vec<String> = these
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} ({})",
+                        r.score("performance")
+                            .map_or("–".to_string(), |s| s.to_string()),
+                        r.metric("total-blocking-time")
+                            .map_or("–".to_string(), |(_, d)| d.to_string())
+                    )
+                })
+                .collect();
+            md.push_str(&format!(
+                "\n{preset}: the median of {} runs by performance score, as Lighthouse advises \
+                 for its run-to-run variance; the runs scored (TBT) {}.\n",
+                these.len(),
+                each.join(", ")
+            ));
+        }
+    }
     if let Some(mobile) = measured.reports.iter().find(|r| r.preset == "mobile") {
         let verdicts: Vec<String> = lighthouse_targets(mobile)
             .into_iter()
