@@ -1234,6 +1234,8 @@ async fn an_elements_timeline_follows_a_typed_message_and_leaves_the_address_alo
 /// `browser::prerendered::mount_point` make them; and a way to put the address back (the
 /// default scenario's page rewrites it to say what it loaded).
 fn copy_and_host() -> (HtmlElement, Element, String) {
+    // The test page's own address has no query, as the copy's page has none.
+    put_back_address(&web_sys::window().unwrap().location().pathname().unwrap());
     let shell = document().create_element("div").unwrap();
     shell.set_inner_html("<p>the default run, as the build wrote it</p>");
     document().body().unwrap().append_child(&shell).unwrap();
@@ -1290,6 +1292,11 @@ async fn behind_the_copy_the_page_is_built_with_its_finished_first_run() {
         attr(&root, "time-travel", "data-events"),
         engine.events.to_string()
     );
+    let default_query = url_state::load("").state.to_query();
+    until("the address to name the scenario it loaded", || {
+        browser::query() == default_query
+    })
+    .await;
     put_back_address(&href);
     host.remove();
 }

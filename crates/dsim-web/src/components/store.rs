@@ -173,7 +173,13 @@ impl Store {
             input_at: StoredValue::new(None),
         };
         if loaded.defaulted && element.is_none() {
-            store.write_url();
+            if adopt {
+                // A task later: behind the copy the page is built a part per task, and this
+                // (the query written out, the history entry replaced) was a fifth of the first.
+                set_timeout(move || store.write_url(), Duration::ZERO);
+            } else {
+                store.write_url();
+            }
         }
         if adopt {
             store.publish();
