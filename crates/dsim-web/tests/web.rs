@@ -1245,6 +1245,14 @@ fn copy_and_host() -> (HtmlElement, Element, String) {
     (host, shell, href)
 }
 
+/// Starts the first run behind the copy, as the page's `start` does, with the default page.
+fn run_first_behind(host: &HtmlElement, shell: &Element) {
+    let into = host.clone();
+    browser::prerendered::run_first(host.clone(), shell.clone(), move || {
+        mount_to(into, || view! { <Playground loaded=url_state::load("") /> }).forget();
+    });
+}
+
 fn put_back_address(href: &str) {
     let history = web_sys::window().unwrap().history().unwrap();
     history
@@ -1259,10 +1267,7 @@ fn put_back_address(href: &str) {
 #[wasm_bindgen_test]
 async fn behind_the_copy_the_page_is_built_with_its_finished_first_run() {
     let (host, shell, href) = copy_and_host();
-    let into = host.clone();
-    browser::prerendered::run_first(host.clone(), shell.clone(), move || {
-        mount_to(into, || view! { <Playground loaded=url_state::load("") /> }).forget();
-    });
+    run_first_behind(&host, &shell);
     let root: Element = host.clone().unchecked_into();
     assert!(
         find(&root, "app-root").is_none(),
@@ -1306,10 +1311,7 @@ async fn behind_the_copy_the_page_is_built_with_its_finished_first_run() {
 #[wasm_bindgen_test]
 async fn a_press_on_the_copy_puts_the_whole_page_in_its_place_at_once() {
     let (host, shell, href) = copy_and_host();
-    let into = host.clone();
-    browser::prerendered::run_first(host.clone(), shell.clone(), move || {
-        mount_to(into, || view! { <Playground loaded=url_state::load("") /> }).forget();
-    });
+    run_first_behind(&host, &shell);
     let press = web_sys::PointerEvent::new("pointerdown").unwrap();
     shell.dispatch_event(&press).unwrap();
     let root: Element = host.clone().unchecked_into();
