@@ -254,7 +254,7 @@ async fn story(mut page: Page<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
     )
     .await?;
     step(
-        "29: a book chapter's elements show the CLI's numbers, re-run on a new attribute, name a bad one, and share one wasm",
+        "29: a book chapter's elements wait for the reader, show the CLI's numbers, re-run on a new attribute, name a bad one, and share one wasm",
         book_chapter(&mut page),
     )
     .await?;
@@ -427,7 +427,14 @@ async fn book_chapter(page: &mut Page<'_>) -> Step {
     if back != json!(format!("{}/index.html", page.base)) {
         return Err(format!("the book's link to the playground goes to {back}"));
     }
+    elements_wait_for_the_reader(page).await?;
+    // A reader scrolling through the chapter: each poll brings the first element that has not
+    // finished near the screen, where it starts its run.
+    const SCROLL_TO_NEXT: &str = "const next = [...document.querySelectorAll('delivery-playground')] \
+        .find(e => e.shadowRoot?.querySelector('[data-testid=element-root]')?.dataset.runState !== 'finished'); \
+        if (next) next.scrollIntoView({ block: 'center' });";
     let finished = async || -> Result<Option<Vec<Shown>>, String> {
+        page.js(SCROLL_TO_NEXT, vec![]).await?;
         let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
         let done =
             !shown.is_empty() && shown.iter().all(|e| e.state.as_deref() == Some("finished"));
@@ -471,6 +478,7 @@ async fn book_chapter(page: &mut Page<'_>) -> Step {
             shown.len()
         ));
     }
+    page.js("window.scrollTo(0, 0);", vec![]).await?;
     page.screenshot("book-chapter.png").await?;
 
     // The first counters element, by its place among all of them.
@@ -580,6 +588,49 @@ async fn book_chapter(page: &mut Page<'_>) -> Step {
         return Err(format!("the chapter logged console errors: {errors:?}"));
     }
     Ok(())
+}
+
+/// On a phone, a chapter's elements near the top run as it opens, and those several screens
+/// further down wait until the reader nears them (web/delivery-playground.js), instead of all
+/// running at once. Leaves the page scrolled to the top, at the window's size.
+async fn elements_wait_for_the_reader(page: &Page<'_>) -> Step {
+    page.resize(PHONE).await?;
+    page.js("window.scrollTo(0, 0);", vec![]).await?;
+    page.open_as_served("/book/failure-cases.html").await?;
+    let far = page
+        .js(
+            "return [...document.querySelectorAll('delivery-playground')] \
+               .map(e => e.getBoundingClientRect().top > 3 * innerHeight);",
+            vec![],
+        )
+        .await?;
+    let far: Vec<bool> = far
+        .as_array()
+        .map(|l| l.iter().map(|f| f.as_bool() == Some(true)).collect())
+        .unwrap_or_default();
+    if far.first() != Some(&false) || !far.contains(&true) {
+        return Err(format!(
+            "to test waiting, the chapter needs an element on its first screen and one three screens down: {far:?}"
+        ));
+    }
+    page.wait_until("the chapter's first element finishes its run", async || {
+        let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+        Ok(shown
+            .first()
+            .is_some_and(|e| e.state.as_deref() == Some("finished")))
+    })
+    .await?;
+    let shown = Shown::read(&page.js(ELEMENTS, vec![]).await?)?;
+    let ran_far: Vec<usize> = (0..shown.len())
+        .filter(|&i| far[i] && shown[i].view.is_some())
+        .collect();
+    page.resize(WINDOW).await?;
+    if !ran_far.is_empty() {
+        return Err(format!(
+            "elements {ran_far:?}, three screens or more below, ran before the reader neared them"
+        ));
+    }
+    page.open_as_served("/book/failure-cases.html").await
 }
 
 /// Picks the trap preset from the list, as a person would: exactly-once holds its promise for

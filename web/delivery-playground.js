@@ -15,6 +15,11 @@
 // nothing outside the playground's page; each element mounts its view in its own shadow root,
 // styled by the playground's stylesheet, with its own runs (a heavy one in a Web Worker).
 // No inline script, no eval: it works under the playground's Content-Security-Policy.
+//
+// An element first runs when it comes within a screen's height of the screen: a book chapter's
+// elements further down wait for the reader, instead of all running at once as the chapter
+// opens (and the wasm is fetched with the first one a reader nears). Once run, it follows its
+// attributes wherever it is.
 
 const PAGE_JS = "__DSIM_PAGE_JS__";
 const PAGE_WASM = "__DSIM_PAGE_WASM__";
@@ -47,6 +52,19 @@ export class DeliveryPlayground extends HTMLElement {
   #mounted = null;
   #scheduled = false;
   #badTheme = false;
+  // Whether it has come near the screen yet (`#near`).
+  #seen = false;
+  static #near = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        DeliveryPlayground.#near.unobserve(entry.target);
+        entry.target.#seen = true;
+        entry.target.#schedule();
+      }
+    },
+    { rootMargin: "100% 0px" },
+  );
   #observer = new MutationObserver((changes) => {
     // The stylesheet follows `theme` by itself (`:host([theme=dark])`): a theme toggle on the
     // host page re-runs nothing, unless the bad value's line must come or go.
@@ -68,17 +86,20 @@ export class DeliveryPlayground extends HTMLElement {
     // Every attribute is a setting, so all are watched (observedAttributes would need the
     // list of keys before the module that knows them has loaded).
     this.#observer.observe(this, { attributes: true });
-    this.#schedule();
+    if (this.#seen) this.#schedule();
+    else DeliveryPlayground.#near.observe(this);
   }
 
   disconnectedCallback() {
     this.#observer.disconnect();
+    DeliveryPlayground.#near.unobserve(this);
     this.#unmount();
   }
 
-  // Several attributes set in one go (a script, a framework) make one re-run.
+  // Several attributes set in one go (a script, a framework) make one re-run; none before the
+  // element has come near the screen (it runs them all then).
   #schedule() {
-    if (this.#scheduled) return;
+    if (this.#scheduled || !this.#seen) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
