@@ -109,7 +109,7 @@ pub struct Budget {
 /// staged or aborted payment, and that a crash after the coordinator committed aborts
 /// nothing (every bundle carries the core's texts): the main module to 397,600 (measured
 /// 397,059 here), the worker to 290,500 (289,933), the JS API to 317,800 (317,282).
-/// Then issue 30's phone blocking time (2026-12-08): behind the prerendered copy the first run is
+/// Then issue 30's phone blocking time (2026-12-07): behind the prerendered copy the first run is
 /// simulated before the page is built, the page is built a part per task and adopts that run
 /// (`browser::prerendered::run_first`, `app::Later`): Lighthouse mobile 92-97 against 80-90
 /// (docs/performance-notes.md), for the main module to 399,900 (measured 399,295: about 300
