@@ -1325,3 +1325,46 @@ async fn a_press_on_the_copy_puts_the_whole_page_in_its_place_at_once() {
     put_back_address(&href);
     host.remove();
 }
+
+/// On another page (a book's chapter), a panic shows in each `<delivery-playground>` element,
+/// in place of its view and inside its shadow root where the playground's stylesheet applies,
+/// not at the end of a body that has none of it; once the element is gone, on the body again.
+#[wasm_bindgen_test]
+async fn a_panic_shows_in_each_element_on_another_page() {
+    let (container, root) = shadow_container();
+    let pairs = [("messages", "200"), ("view", "counters")];
+    let mounted = browser::element::mount_element(container.clone(), attributes(&pairs), 4, "./");
+    tick().await;
+    until("the element's run finishes", || element_finished(&root)).await;
+    browser::show_panic("panicked at src/x.rs: index out of bounds");
+    assert!(
+        document()
+            .query_selector("[data-testid=\"panic-message\"]")
+            .unwrap()
+            .is_none(),
+        "the page's body got the panel"
+    );
+    let panel = find(&root, "panic-message").expect("the panel in the element");
+    assert_eq!(panel.get_attribute("class").as_deref(), Some("panic"));
+    assert!(
+        find(&root, "element-root").is_none(),
+        "the stopped view is gone"
+    );
+    let text = panel.text_content().unwrap();
+    assert!(
+        text.contains("Reload the page to start again. If it happens again"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("address"),
+        "an element's address keeps nothing: {text}"
+    );
+    drop(mounted);
+    browser::show_panic("again");
+    let on_body = document()
+        .query_selector("[data-testid=\"panic-message\"]")
+        .unwrap()
+        .expect("with no element mounted, the panel goes on the body");
+    on_body.remove();
+    container.remove();
+}

@@ -113,14 +113,16 @@ pub struct Budget {
 /// simulated before the page is built, the page is built a part per task and adopts that run
 /// (`browser::prerendered::run_first`, `app::Later`): Lighthouse mobile 92-97 against 80-90
 /// (docs/performance-notes.md), for the main module to 399,900 (measured 399,295: about 300
-/// bytes per part built later, each its own view builder).
+/// bytes per part built later, each its own view builder). Then to 400,300 (measured 399,681)
+/// for a panic shown in each `<delivery-playground>` element of another page, where the
+/// playground's stylesheet applies, instead of unstyled at the end of its body.
 pub const BUDGETS: &[Budget] = &[
     Budget {
         what: "the playground page's wasm (main module)",
         dir: "",
         prefix: "dsim-web-",
         suffix: "_bg.wasm",
-        max_gzipped: 399_900,
+        max_gzipped: 400_300,
     },
     Budget {
         what: "the page's lower panels (the chunk split off the page's wasm)",

@@ -23,6 +23,18 @@ use wasm_bindgen::JsCast;
 pub struct ElementMount {
     number: u32,
     view: Rc<RefCell<Slot>>,
+    container: web_sys::HtmlElement,
+}
+
+thread_local! {
+    /// The containers of the elements mounted now, where a panic is shown (`show_panic`): on
+    /// another page the playground's stylesheet is only inside each element's shadow root.
+    static MOUNTED: RefCell<Vec<web_sys::HtmlElement>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The containers of the `<delivery-playground>` elements mounted on this page.
+pub fn mounted_containers() -> Vec<web_sys::HtmlElement> {
+    MOUNTED.with(|m| m.borrow().clone())
 }
 
 enum Slot {
@@ -36,6 +48,12 @@ impl Drop for ElementMount {
         // The view is dropped here, which unmounts it.
         *self.view.borrow_mut() = Slot::Dropped;
         crate::offload::cancel_all(self.number);
+        MOUNTED.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(at) = m.iter().position(|c| *c == self.container) {
+                m.remove(at);
+            }
+        });
     }
 }
 
@@ -69,8 +87,9 @@ pub fn mount_element(
             let _ = style.remove_property("overflow");
         }
     }
+    MOUNTED.with(|m| m.borrow_mut().push(container.clone()));
     let mount = Mount {
-        container,
+        container: container.clone(),
         element,
         errors,
         number,
@@ -94,7 +113,11 @@ pub fn mount_element(
     });
     #[cfg(not(dsim_split))]
     put(mount.run());
-    ElementMount { number, view }
+    ElementMount {
+        number,
+        view,
+        container,
+    }
 }
 
 /// What one mount of an element needs.

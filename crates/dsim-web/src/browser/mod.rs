@@ -239,13 +239,41 @@ pub fn install_panic_hook() {
 }
 
 /// Shows the panic panel; public so a browser test can check it renders text, not markup.
+/// On the playground's page it goes at the end of the body; on another page, in place of
+/// each `<delivery-playground>` element's view (they share the module that stopped), inside
+/// its shadow root, where the playground's stylesheet applies.
 pub fn show_panic(details: &str) {
     let Some(document) = window().and_then(|w| w.document()) else {
         return;
     };
-    let Ok(panel) = document.create_element("div") else {
+    #[cfg(target_arch = "wasm32")]
+    let elements = element::mounted_containers();
+    #[cfg(not(target_arch = "wasm32"))]
+    let elements: Vec<web_sys::HtmlElement> = Vec::new();
+    if elements.is_empty() {
+        if let (Some(panel), Some(body)) = (
+            panic_panel(&document, details, "the address keeps your scenario. "),
+            document.body(),
+        ) {
+            let _ = body.append_child(&panel);
+        }
         return;
-    };
+    }
+    for container in elements {
+        if let Some(panel) = panic_panel(&document, details, "") {
+            container.replace_children_with_node_1(&panel);
+        }
+    }
+}
+
+/// The panic panel: what happened, what to do (`keeps`: what a reload keeps, if anything), and
+/// the details as text.
+fn panic_panel(
+    document: &web_sys::Document,
+    details: &str,
+    keeps: &str,
+) -> Option<web_sys::Element> {
+    let panel = document.create_element("div").ok()?;
     panel.set_class_name("panic");
     let _ = panel.set_attribute("role", "alert");
     let _ = panel.set_attribute("data-testid", "panic-message");
@@ -258,13 +286,14 @@ pub fn show_panic(details: &str) {
     add("h2", "The playground stopped with an internal error");
     add(
         "p",
-        "Reload the page to start again: the address keeps your scenario. If it happens again, \
-         the details below say where.",
+        &format!(
+            "Reload the page to start again{}{keeps}If it happens again, the details below \
+             say where.",
+            if keeps.is_empty() { ". " } else { ": " }
+        ),
     );
     add("pre", details);
-    if let Some(body) = document.body() {
-        let _ = body.append_child(&panel);
-    }
+    Some(panel)
 }
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
