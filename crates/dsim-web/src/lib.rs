@@ -42,7 +42,7 @@ pub use app::{App, Playground};
 /// Starts the Web Worker that runs heavy jobs (see `offload`).
 #[cfg(target_arch = "wasm32")]
 pub fn start_worker() {
-    browser::install_panic_hook();
+    browser::install_worker_panic_hook();
     offload::run_worker();
 }
 

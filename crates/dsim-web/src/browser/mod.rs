@@ -228,6 +228,15 @@ pub fn scroll_to_testid(testid: &'static str) {
     });
 }
 
+/// The worker's panic hook: the console only. A worker has no page to show a panel on, and
+/// leaving `show_panic` out keeps the page's panel (and the elements' routing of it) out of
+/// the worker's binary.
+pub fn install_worker_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&info.to_string().into());
+    }));
+}
+
 /// Replaces a frozen page by a readable message when the program panics. The message is set
 /// as text, never as HTML.
 pub fn install_panic_hook() {
