@@ -93,16 +93,22 @@ pub fn run_first(
     let state = Rc::new(RefCell::new(Some(FirstRun {
         run: LiveRun::new(&scenario, false),
         mount: Box::new(mount),
-        host,
+        host: host.clone(),
         shell: shell.clone(),
     })));
+    // Someone reaching for the copy (a press or a key on it) gets the real page at once, so
+    // the next press lands on it: the first run finished and the app built whole, or, once
+    // built, the app shown.
     let on_press = {
-        let state = state.clone();
+        let (state, shell) = (state.clone(), shell.clone());
         wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
             let taken = state.borrow_mut().take();
-            if let Some(mut first) = taken {
-                first.run.run_to_end();
-                first.finish(true);
+            match taken {
+                Some(mut first) => {
+                    first.run.run_to_end();
+                    first.finish(true);
+                }
+                None => swap(&host, &shell),
             }
         })
     };
@@ -139,32 +145,24 @@ pub fn run_first(
     leptos::prelude::request_animation_frame(move || frame(state, 0));
 }
 
-/// Swaps the hidden app in for the copy once the app's run has finished and its panels are no
-/// longer loading, checked each animation frame; or at once when someone reaches for the copy
-/// (a press or a key on it, now or before the app was built: `at_once`), so the next press
-/// lands on the app itself.
-pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element, at_once: bool) {
-    let swap = {
-        let (host, shell) = (host.clone(), shell.clone());
-        move || {
-            if shell.is_connected() {
-                shell.remove();
-                host.class_list().remove_1(PENDING_CLASS).ok();
-            }
-        }
-    };
-    let on_touch = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(swap.clone());
-    for event in ["pointerdown", "keydown"] {
-        let _ = shell.add_event_listener_with_callback(event, on_touch.as_ref().unchecked_ref());
+/// Puts the app in the copy's place (once: the copy is gone after).
+fn swap(host: &web_sys::HtmlElement, shell: &web_sys::Element) {
+    if shell.is_connected() {
+        shell.remove();
+        host.class_list().remove_1(PENDING_CLASS).ok();
     }
-    // It lives as long as the copy, which it removes.
-    on_touch.forget();
+}
+
+/// Swaps the hidden app in for the copy once the app's run has finished and its panels are no
+/// longer loading, checked each animation frame; or `at_once` (someone pressed on the copy:
+/// `run_first`'s listener, which also swaps on a press while this waits).
+fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element, at_once: bool) {
     if at_once {
-        swap();
+        swap(&host, &shell);
         return;
     }
 
-    fn check(host: web_sys::HtmlElement, swap: impl Fn() + 'static, frames: u32) {
+    fn check(host: web_sys::HtmlElement, shell: web_sys::Element, frames: u32) {
         if !host.class_list().contains(PENDING_CLASS) {
             return; // swapped already, on a press
         }
@@ -180,10 +178,10 @@ pub fn swap_when_ready(host: web_sys::HtmlElement, shell: web_sys::Element, at_o
             .flatten()
             .is_some();
         if (finished && !panels_loading) || frames >= MOST_FRAMES {
-            swap();
+            swap(&host, &shell);
         } else {
-            leptos::prelude::request_animation_frame(move || check(host, swap, frames + 1));
+            leptos::prelude::request_animation_frame(move || check(host, shell, frames + 1));
         }
     }
-    check(host, swap, 0);
+    check(host, shell, 0);
 }
