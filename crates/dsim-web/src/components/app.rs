@@ -80,14 +80,18 @@ fn FullPage() -> impl IntoView {
                     </section>
                 </aside>
                 <main class="results">
-                    <BrokerPicker />
-                    <ModePicker />
-                    <Progress />
+                    <Later>
+                        <BrokerPicker />
+                        <ModePicker />
+                        <Progress />
+                    </Later>
                     <LowerPanels group=Group::TimeTravel chunk=panels />
-                    <div class="summary">
-                        <GuaranteeBadge />
-                        <LedgerSummary />
-                    </div>
+                    <Later>
+                        <div class="summary">
+                            <GuaranteeBadge />
+                            <LedgerSummary />
+                        </div>
+                    </Later>
                     <Later>
                         <Counters />
                     </Later>
