@@ -3681,9 +3681,9 @@ impl Page<'_> {
     /// How far the page reaches past the screen's right edge, in px, and where: the document
     /// itself, and each part the stylesheet lets the browser skip while off screen
     /// (`content-visibility: auto`, on a phone's one column). Such a part contains its
-    /// content's paint, so what is too wide for it is cut off instead of widening the page,
-    /// and only while it is drawn: each is drawn here for the measure, then left as it was.
-    /// `[]` when everything fits.
+    /// content's paint, so what is too wide for it is cut off instead of widening the page, and
+    /// its overflow reads as nothing while it is skipped: each is drawn here for the measure,
+    /// then left as it was. `[]` when everything fits.
     async fn overflow(&self) -> Result<Value, String> {
         self.js(
             "const out = []; \
