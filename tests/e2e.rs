@@ -1791,6 +1791,31 @@ async fn post_message(page: &Page<'_>) -> Step {
         },
     )
     .await?;
+    // Each frame is as tall as its view drawn whole: no part of it is held at a guessed size
+    // while off the embedding page's screen (the second frame is below its fold), which the
+    // frame would post as its height and the page would leave as blank space.
+    page.wait_until(
+        "each embedded view's frame is as tall as its view drawn whole",
+        async || {
+            let fit = page
+                .js(
+                    "return Array.from(document.querySelectorAll('iframe[data-dsim-embed]'), f => { \
+                       const root = f.contentDocument?.querySelector('[data-testid=embed-root]'); \
+                       if (!root) return false; \
+                       const skipped = Array.from(f.contentDocument.querySelectorAll('body *')) \
+                         .filter(e => getComputedStyle(e).contentVisibility === 'auto'); \
+                       for (const e of skipped) e.style.contentVisibility = 'visible'; \
+                       const drawn = root.scrollHeight; \
+                       for (const e of skipped) e.style.contentVisibility = ''; \
+                       return Math.abs(parseFloat(f.style.height) - drawn) <= 1; \
+                     });",
+                    vec![],
+                )
+                .await?;
+            Ok(fit == json!([true, true]))
+        },
+    )
+    .await?;
     // Record what the frames post from now on, then reload the first one: a fresh embedded
     // view reports its height as soon as it renders.
     page.js(
