@@ -1776,6 +1776,20 @@ async fn injection(page: &Page<'_>) -> Step {
     Ok(())
 }
 
+/// A script's opening that defines `drawnWhole(doc, measure)`: every part of `doc` the
+/// stylesheet lets the browser skip while off screen (`content-visibility: auto`) is drawn,
+/// `measure(parts)` runs, and each part is left as it was. A skipped part is held at a guessed
+/// size and its contents' overflow reads as nothing, so what a person sees once it is drawn
+/// can only be measured drawn.
+const DRAWN_WHOLE: &str = "const drawnWhole = (doc, measure) => { \
+       const parts = Array.from(doc.querySelectorAll('body *')) \
+         .filter(e => getComputedStyle(e).contentVisibility === 'auto'); \
+       const before = parts.map(e => e.style.contentVisibility); \
+       for (const e of parts) e.style.contentVisibility = 'visible'; \
+       try { return measure(parts); } \
+       finally { parts.forEach((e, i) => { e.style.contentVisibility = before[i]; }); } \
+     }; ";
+
 async fn post_message(page: &Page<'_>) -> Step {
     page.open("/embed-example.html").await?;
     page.wait_until(
@@ -1799,16 +1813,16 @@ async fn post_message(page: &Page<'_>) -> Step {
         async || {
             let fit = page
                 .js(
-                    "return Array.from(document.querySelectorAll('iframe[data-dsim-embed]'), f => { \
-                       const root = f.contentDocument?.querySelector('[data-testid=embed-root]'); \
-                       if (!root) return false; \
-                       const skipped = Array.from(f.contentDocument.querySelectorAll('body *')) \
-                         .filter(e => getComputedStyle(e).contentVisibility === 'auto'); \
-                       for (const e of skipped) e.style.contentVisibility = 'visible'; \
-                       const drawn = root.scrollHeight; \
-                       for (const e of skipped) e.style.contentVisibility = ''; \
-                       return Math.abs(parseFloat(f.style.height) - drawn) <= 1; \
-                     });",
+                    &[
+                        DRAWN_WHOLE,
+                        "return Array.from(document.querySelectorAll('iframe[data-dsim-embed]'), f => { \
+                           const root = f.contentDocument?.querySelector('[data-testid=embed-root]'); \
+                           if (!root) return false; \
+                           const drawn = drawnWhole(f.contentDocument, () => root.scrollHeight); \
+                           return Math.abs(parseFloat(f.style.height) - drawn) <= 1; \
+                         });",
+                    ]
+                    .concat(),
                     vec![],
                 )
                 .await?;
@@ -3707,22 +3721,24 @@ impl Page<'_> {
     /// itself, and each part the stylesheet lets the browser skip while off screen
     /// (`content-visibility: auto`, on a phone's one column). Such a part contains its
     /// content's paint, so what is too wide for it is cut off instead of widening the page, and
-    /// its overflow reads as nothing while it is skipped: each is drawn here for the measure,
-    /// then left as it was. `[]` when everything fits.
+    /// its overflow reads as nothing while it is skipped: each is drawn for the measure
+    /// (`DRAWN_WHOLE`). `[]` when everything fits.
     async fn overflow(&self) -> Result<Value, String> {
         self.js(
-            "const out = []; \
-             const doc = document.documentElement; \
-             if (doc.scrollWidth > doc.clientWidth) out.push(['page', doc.scrollWidth - doc.clientWidth]); \
-             for (const el of document.querySelectorAll('body *')) { \
-               if (getComputedStyle(el).contentVisibility !== 'auto') continue; \
-               const before = el.style.contentVisibility; \
-               el.style.contentVisibility = 'visible'; \
-               const over = el.scrollWidth - el.clientWidth; \
-               el.style.contentVisibility = before; \
-               if (over > 0) out.push([el.dataset.testid || el.className, over]); \
-             } \
-             return out;",
+            &[
+                DRAWN_WHOLE,
+                "const out = []; \
+                 const doc = document.documentElement; \
+                 if (doc.scrollWidth > doc.clientWidth) out.push(['page', doc.scrollWidth - doc.clientWidth]); \
+                 drawnWhole(document, skipped => { \
+                   for (const el of skipped) { \
+                     const over = el.scrollWidth - el.clientWidth; \
+                     if (over > 0) out.push([el.dataset.testid || el.className, over]); \
+                   } \
+                 }); \
+                 return out;",
+            ]
+            .concat(),
             vec![],
         )
         .await
